@@ -1,0 +1,72 @@
+/* config/spec.c: the schema's defaults. Keep configs/README.md in step with this file. */
+#include <string.h>
+
+#include "clcnn/spec.h"
+
+static const char *const fashion_mnist_classes[10] = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot",
+};
+
+#define COPY(dst, src) (strncpy((dst), (src), sizeof(dst) - 1), (dst)[sizeof(dst) - 1] = '\0')
+
+void clcnn_layer_spec_default(clcnn_layer_spec *l, const char *type) {
+    memset(l, 0, sizeof *l);
+    COPY(l->type, type);
+    l->filters = 32;
+    l->units = 10;
+    l->kernel_size[0] = l->kernel_size[1] = 3;
+    l->strides[0] = l->strides[1] = 0; /* 0 = the layer's default: 1 for conv, pool_size for pooling */
+    l->pool_size[0] = l->pool_size[1] = 2;
+    l->padding = CLCNN_PADDING_VALID;
+    COPY(l->activation, "linear");
+    l->use_bias = 1;
+    l->rate = 0.5f;
+}
+
+void clcnn_spec_default(clcnn_spec *s) {
+    memset(s, 0, sizeof *s);
+    clcnn_data_spec *d = &s->data;
+    COPY(d->dir, "/usr/share/datasets/fashion-mnist");
+    COPY(d->train_images, "train-images-idx3-ubyte.gz");
+    COPY(d->train_labels, "train-labels-idx1-ubyte.gz");
+    COPY(d->test_images, "t10k-images-idx3-ubyte.gz");
+    COPY(d->test_labels, "t10k-labels-idx1-ubyte.gz");
+    d->scale = 255.0f;
+    d->validation_split = 0.0f;
+    d->train_limit = -1;
+    d->test_limit = -1;
+    d->shuffle = 1;
+    d->n_classes = 10;
+    for (int i = 0; i < 10; i++) COPY(d->classes[i], fashion_mnist_classes[i]);
+
+    s->model.input_shape[0] = 28;
+    s->model.input_shape[1] = 28;
+    s->model.input_shape[2] = 1;
+
+    clcnn_train_spec *t = &s->train;
+    t->epochs = 1;
+    t->batch_size = 32;
+    t->seed = 42;
+    COPY(t->loss, "sparse_categorical_crossentropy");
+    COPY(t->optimizer.name, "adam");
+    t->optimizer.learning_rate = 0.001f;
+    t->optimizer.beta_1 = 0.9f;
+    t->optimizer.beta_2 = 0.999f;
+    t->optimizer.epsilon = 1e-7f;
+    t->optimizer.momentum = 0.0f;
+    t->optimizer.nesterov = 0;
+    t->optimizer.rho = 0.9f;
+    COPY(t->conv_route, "auto");
+
+    clcnn_tune_spec *u = &s->tune;
+    COPY(u->algorithm, "bayesian");
+    u->max_trials = 10;
+    u->executions_per_trial = 1;
+    COPY(u->objective, "val_accuracy");
+    u->seed = 1;
+    u->max_consecutive_failures = 3;
+    u->max_epochs = 81;
+    u->factor = 3;
+    u->hyperband_iterations = 1;
+}

@@ -1,0 +1,91 @@
+/* core/core.h: internal helpers every part may use: errors, logging, seeded RNG, files written
+ * atomically, hashing, paths. Knows libc only (and xxHash for hashing). */
+#ifndef CLCNN_CORE_H
+#define CLCNN_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clcnn/status.h"
+
+#if defined(__GNUC__)
+#define CLCNN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLCNN_PRINTF(a, b)
+#endif
+
+/* Records a formatted message as this thread's last error and returns status, so a failure is
+ * one line: `return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", p, strerror(e));` */
+clcnn_status clcnn_fail(clcnn_status status, const char *fmt, ...) CLCNN_PRINTF(2, 3);
+
+/* Prepends context to the current last error ("loading model 'x': " + old message); returns
+ * status unchanged. */
+clcnn_status clcnn_fail_prefix(clcnn_status status, const char *fmt, ...) CLCNN_PRINTF(2, 3);
+
+void clcnn_log(int level, const char *fmt, ...) CLCNN_PRINTF(2, 3);
+
+/* Propagates a failing status. */
+#define CLCNN_TRY(expr)                                                                            \
+    do {                                                                                           \
+        clcnn_status try_status_ = (expr);                                                         \
+        if (try_status_ != CLCNN_STATUS_OK) return try_status_;                                    \
+    } while (0)
+
+/* ---- seeded RNG: xoshiro256** seeded through splitmix64; same seed, same stream everywhere --- */
+typedef struct clcnn_rng {
+    uint64_t s[4];
+} clcnn_rng;
+
+void clcnn_rng_seed(clcnn_rng *rng, uint64_t seed);
+uint64_t clcnn_rng_u64(clcnn_rng *rng);
+double clcnn_rng_uniform(clcnn_rng *rng);              /* [0, 1) with 53 bits */
+double clcnn_rng_normal(clcnn_rng *rng);               /* standard normal (Box-Muller) */
+uint64_t clcnn_rng_below(clcnn_rng *rng, uint64_t n);  /* uniform in [0, n), unbiased; n > 0 */
+void clcnn_rng_shuffle_u32(clcnn_rng *rng, uint32_t *v, size_t n); /* Fisher-Yates */
+uint64_t clcnn_splitmix64(uint64_t *state);
+
+/* ---- files ------------------------------------------------------------------------------------ */
+
+/* Reads a whole file into a malloc'ed buffer (NUL-terminated for convenience; *len excludes it).
+ * The caller frees *data. */
+clcnn_status clcnn_read_file(const char *path, char **data, size_t *len);
+
+/* Writes data to path atomically: a temp file in the same folder, fsync, rename. A reader sees
+ * the old file or the new one, never a part. */
+clcnn_status clcnn_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* Streaming form: open a temp file beside path, write to af->fp, then commit (fsync + rename) or
+ * abort (unlink). Exactly one of commit/abort must be called after a successful open. */
+typedef struct clcnn_atomic_file {
+    FILE *fp;
+    char path[4096];
+    char tmp_path[4096];
+} clcnn_atomic_file;
+clcnn_status clcnn_atomic_open(clcnn_atomic_file *af, const char *path);
+clcnn_status clcnn_atomic_commit(clcnn_atomic_file *af);
+void clcnn_atomic_abort(clcnn_atomic_file *af);
+
+/* mkdir -p; existing folders are fine. */
+clcnn_status clcnn_mkdir_p(const char *path);
+int clcnn_file_exists(const char *path);
+
+/* The cache folder: $CLCNN_CACHE_DIR, else $XDG_CACHE_HOME/clcnn, else $HOME/.cache/clcnn.
+ * Writes into buf (size n); created on demand by callers. */
+clcnn_status clcnn_cache_dir(char *buf, size_t n);
+
+/* ---- hashing (xxHash XXH3-128): a 32-hex-digit key for caches ------------------------------- */
+typedef struct clcnn_hasher clcnn_hasher;
+clcnn_hasher *clcnn_hasher_create(void);
+void clcnn_hasher_update(clcnn_hasher *h, const void *data, size_t len);
+void clcnn_hasher_update_str(clcnn_hasher *h, const char *s); /* includes a terminator byte */
+void clcnn_hasher_hex(clcnn_hasher *h, char out[33]);
+void clcnn_hasher_destroy(clcnn_hasher *h);
+
+/* ---- small string helpers --------------------------------------------------------------------- */
+/* snprintf into a fixed buffer; returns INVALID_ARGUMENT (with a message) if it would truncate. */
+clcnn_status clcnn_strfmt(char *buf, size_t n, const char *fmt, ...) CLCNN_PRINTF(3, 4);
+/* Seconds from a monotonic clock. */
+double clcnn_now(void);
+
+#endif

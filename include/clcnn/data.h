@@ -1,0 +1,45 @@
+/* clcnn/data.h: datasets on the host: IDX files (raw or .gz), image files, limits and labels.
+ *
+ * Images are uint8, NCHW. Everything is validated: an IDX file with a wrong magic number, a
+ * dimension that disagrees with the file length, or a label out of range is an error that names
+ * the file and what is wrong. */
+#ifndef CLCNN_DATA_H
+#define CLCNN_DATA_H
+
+#include <stdint.h>
+
+#include "clcnn/spec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct clcnn_dataset {
+    int n, c, h, w;     /* n examples of c x h x w */
+    uint8_t *images;    /* n * c * h * w bytes, NCHW; owned */
+    uint8_t *labels;    /* n class indices; owned; NULL when there are none */
+} clcnn_dataset;
+
+/* Frees what the dataset owns and zeroes it; accepts a zeroed dataset. */
+void clcnn_dataset_free(clcnn_dataset *ds);
+
+/* Reads an IDX images file: idx3 (n, h, w) gives c = 1; idx4 (n, h, w, c) is transposed to NCHW.
+ * Only unsigned-byte IDX data is accepted. Gzip is detected from the content, not the name. */
+clcnn_status clcnn_idx_read_images(const char *path, clcnn_dataset *out);
+
+/* Reads an IDX1 labels file into ds->labels; its count must equal ds->n and every label must be
+ * below n_classes. */
+clcnn_status clcnn_idx_read_labels(const char *path, int n_classes, clcnn_dataset *ds);
+
+/* Loads the training and test sets a data spec names, applying train_limit and test_limit
+ * (the first N examples). Either output may be NULL to skip that set. */
+clcnn_status clcnn_data_load(const clcnn_data_spec *spec, clcnn_dataset *train, clcnn_dataset *test);
+
+/* Loads an image file (PNG, JPEG, PGM/PPM, BMP: whatever stb_image reads), converts it to c
+ * channels (1 = luminance, 3 = RGB) and resizes it to h x w; writes c*h*w bytes, CHW, to out. */
+clcnn_status clcnn_image_load(const char *path, int c, int h, int w, uint8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,115 @@
+/* clcnn/oracle.h: hyperparameter search spaces and oracles behind one ask/tell interface.
+ *
+ * Usable with any objective, not only CNN training: describe the space as an array of
+ * clcnn_hparam, create an oracle, then loop ask -> evaluate -> tell until ask returns
+ * CLCNN_STATUS_EXHAUSTED. The oracle never returns a configuration twice (Hyperband's promoted
+ * rounds re-use a configuration on purpose and say so through parent_trial). Oracles know
+ * hyperparameters and scores only; scores are maximized or minimized as the options say. */
+#ifndef CLCNN_ORACLE_H
+#define CLCNN_ORACLE_H
+
+#include <stdint.h>
+
+#include "clcnn/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CLCNN_HP_NAME_MAX 64
+#define CLCNN_HP_MAX_CHOICES 32
+#define CLCNN_HP_CHOICE_STR_MAX 32
+#define CLCNN_MAX_HPARAMS 32
+
+typedef enum clcnn_hp_type {
+    CLCNN_HP_INT,     /* min..max by step (step >= 1), optionally log-sampled */
+    CLCNN_HP_FLOAT,   /* min..max; step > 0 makes it discrete; log samples on a log scale */
+    CLCNN_HP_CHOICE,  /* one of n_choices values (numbers or strings); unordered */
+    CLCNN_HP_BOOLEAN, /* 0 or 1 */
+} clcnn_hp_type;
+
+typedef struct clcnn_hparam {
+    char name[CLCNN_HP_NAME_MAX];
+    clcnn_hp_type type;
+    double min, max, step; /* INT and FLOAT */
+    int log;               /* INT and FLOAT: sample log-uniformly (min > 0) */
+    int n_choices;         /* CHOICE */
+    double choices[CLCNN_HP_MAX_CHOICES];                             /* numeric choices */
+    char choice_strings[CLCNN_HP_MAX_CHOICES][CLCNN_HP_CHOICE_STR_MAX]; /* string choices */
+    int choices_are_strings;
+    /* Conditional: active only when the hyperparameter named `parent` (declared earlier) takes
+     * one of parent_values (its value as a double; for a CHOICE parent, the choice index). An
+     * empty parent means always active. */
+    char parent[CLCNN_HP_NAME_MAX];
+    int n_parent_values;
+    double parent_values[8];
+} clcnn_hparam;
+
+/* Fills a hyperparameter with neutral defaults (type INT, step 1, no parent). */
+void clcnn_hparam_default(clcnn_hparam *hp);
+
+/* Checks one definition: min <= max, step > 0 where needed, choices not empty, log only with
+ * min > 0. On failure the message names the hyperparameter. */
+clcnn_status clcnn_hparam_validate(const clcnn_hparam *hp);
+
+/* A value is a double: INT the integer, FLOAT the number, BOOLEAN 0/1, CHOICE the index into
+ * choices. An inactive conditional hyperparameter has the value NAN. Formats a value for
+ * people and YAML ("64", "0.001", "relu", "true"); writes into buf of size n. */
+void clcnn_hparam_format(const clcnn_hparam *hp, double value, char *buf, int n);
+
+/* Whether value is legal for hp (in range, on the step grid, a valid choice index). */
+int clcnn_hparam_is_legal(const clcnn_hparam *hp, double value);
+
+typedef struct clcnn_oracle clcnn_oracle;
+
+typedef struct clcnn_oracle_options {
+    const char *algorithm;   /* "random", "bayesian" (default) or "hyperband" */
+    int maximize;            /* 1: higher score is better (default); 0: lower */
+    int max_trials;          /* random/bayesian: trials to ask at most (default 10) */
+    uint64_t seed;           /* default 1 */
+    int initial_points;      /* bayesian: random design size; 0 = max(5, 2d+1) */
+    int n_candidates;        /* bayesian: acquisition candidates per ask; 0 = default */
+    int max_epochs;          /* hyperband (default 81) */
+    int factor;              /* hyperband (default 3) */
+    int hyperband_iterations; /* hyperband (default 1) */
+} clcnn_oracle_options;
+
+clcnn_oracle_options clcnn_oracle_options_default(void);
+
+/* A trial the oracle wants evaluated. */
+typedef struct clcnn_trial_request {
+    int trial_id;                       /* 0, 1, 2... in ask order */
+    double values[CLCNN_MAX_HPARAMS];   /* one per hyperparameter, in space order */
+    int epochs;                         /* hyperband: train up to this epoch; else 0 */
+    int initial_epoch;                  /* hyperband: resume at this epoch (0 = from scratch) */
+    int parent_trial_id;                /* hyperband: start from this trial's weights; -1 none */
+    int bracket, round;                 /* hyperband bookkeeping; 0 otherwise */
+} clcnn_trial_request;
+
+/* Creates an oracle over n hyperparameters (copied). Validates every definition. */
+clcnn_status clcnn_oracle_create(const clcnn_hparam *space, int n, const clcnn_oracle_options *opt,
+                                 clcnn_oracle **out);
+void clcnn_oracle_destroy(clcnn_oracle *oracle); /* accepts NULL */
+
+/* The next trial to run, or CLCNN_STATUS_EXHAUSTED when the budget or the space is used up.
+ * Trials are asked and told one at a time (ask, tell, ask...). */
+clcnn_status clcnn_oracle_ask(clcnn_oracle *oracle, clcnn_trial_request *out);
+
+/* The result of an asked trial. failed = 1 marks it failed (NaN loss, error): it is never the
+ * best and the score is ignored. */
+clcnn_status clcnn_oracle_tell(clcnn_oracle *oracle, int trial_id, double score, int failed);
+
+/* The best finished trial so far: its id and score; NOT_FOUND if none succeeded yet. */
+clcnn_status clcnn_oracle_best(const clcnn_oracle *oracle, int *trial_id, double *score);
+
+/* Serializes the whole oracle state (space, options, every trial, RNG) as a JSON document,
+ * malloc'ed, NUL-terminated; the caller frees it. clcnn_oracle_restore rebuilds an oracle from
+ * it so that a search resumes where it stopped: a trial that was asked but never told is asked
+ * again (same id, same values). */
+clcnn_status clcnn_oracle_save(const clcnn_oracle *oracle, char **json);
+clcnn_status clcnn_oracle_restore(const char *json, clcnn_oracle **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

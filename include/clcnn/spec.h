@@ -1,0 +1,118 @@
+/* clcnn/spec.h: the plain-C description of a job: data, model, training and tuning settings.
+ *
+ * A spec is what a YAML config becomes (clcnn/config.h), and what the model, the training loop
+ * and the tuner read. It owns no resources: copy it with `=`. Every field has a documented
+ * default, set by clcnn_spec_default(); the defaults are the schema's defaults, documented in
+ * configs/README.md. */
+#ifndef CLCNN_SPEC_H
+#define CLCNN_SPEC_H
+
+#include <stdint.h>
+
+#include "clcnn/oracle.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CLCNN_MAX_LAYERS 64
+#define CLCNN_MAX_CLASSES 64
+#define CLCNN_CLASS_NAME_MAX 32
+#define CLCNN_PATH_MAX 1024
+#define CLCNN_MAX_HP_TARGETS 4
+
+typedef enum clcnn_padding { CLCNN_PADDING_VALID = 0, CLCNN_PADDING_SAME = 1 } clcnn_padding;
+
+/* One layer, as written in YAML (Keras' names). Which fields a type reads is in its host/nn
+ * file; the others keep their defaults. */
+typedef struct clcnn_layer_spec {
+    char type[32];        /* "conv2d", "max_pooling2d", "flatten", "dense", "relu", "softmax"... */
+    char name[64];        /* optional; "" = "<type>_<index>" */
+    int filters;          /* conv2d (default 32) */
+    int units;            /* dense (default 10) */
+    int kernel_size[2];   /* conv2d: (h, w), default (3, 3) */
+    int strides[2];       /* conv2d default (1, 1); pooling default 0 = pool_size */
+    int pool_size[2];     /* pooling, default (2, 2) */
+    clcnn_padding padding; /* default valid */
+    char activation[16];  /* "linear" (default), "relu", "softmax" */
+    int use_bias;         /* default 1 */
+    float rate;           /* dropout rate (default 0.5) */
+    int line, column;     /* where the layer is in its config file (1-based); 0 if unknown */
+} clcnn_layer_spec;
+
+typedef struct clcnn_model_spec {
+    int input_shape[3];   /* (height, width, channels) as Keras' input_shape; default (28, 28, 1) */
+    int n_layers;
+    clcnn_layer_spec layers[CLCNN_MAX_LAYERS];
+} clcnn_model_spec;
+
+typedef struct clcnn_data_spec {
+    char dir[CLCNN_PATH_MAX];          /* default "/usr/share/datasets/fashion-mnist" */
+    char train_images[CLCNN_PATH_MAX]; /* relative to dir unless absolute; default */
+    char train_labels[CLCNN_PATH_MAX]; /* "train-images-idx3-ubyte.gz" and so on */
+    char test_images[CLCNN_PATH_MAX];
+    char test_labels[CLCNN_PATH_MAX];
+    float scale;            /* pixels are divided by this; default 255 */
+    float validation_split; /* fraction of the training set held out (the tail); default 0 */
+    long train_limit;       /* use the first N training examples; -1 (default) = all */
+    long test_limit;        /* -1 (default) = all */
+    int shuffle;            /* reshuffle every epoch (default 1) */
+    int n_classes;          /* default 10 */
+    char classes[CLCNN_MAX_CLASSES][CLCNN_CLASS_NAME_MAX]; /* default: Fashion-MNIST's names */
+} clcnn_data_spec;
+
+typedef struct clcnn_optimizer_spec {
+    char name[16];        /* "adam" (default), "sgd", "rmsprop" */
+    float learning_rate;  /* default 0.001 (sgd: 0.01) */
+    float beta_1, beta_2; /* adam: 0.9, 0.999 */
+    float epsilon;        /* adam and rmsprop: 1e-7 */
+    float momentum;       /* sgd and rmsprop: 0 */
+    int nesterov;         /* sgd: 0 */
+    float rho;            /* rmsprop: 0.9 */
+} clcnn_optimizer_spec;
+
+typedef struct clcnn_train_spec {
+    int epochs;           /* default 1 */
+    int batch_size;       /* default 32 */
+    uint64_t seed;        /* default 42: initial weights, shuffling */
+    char loss[48];        /* "sparse_categorical_crossentropy" (default), "categorical_crossentropy" */
+    clcnn_optimizer_spec optimizer;
+    char checkpoint_monitor[32]; /* save the best epoch's model by this metric; "" = off (default) */
+    char conv_route[16];  /* "auto" (default: measured), "direct", "gemm" */
+} clcnn_train_spec;
+
+typedef struct clcnn_tune_spec {
+    char algorithm[16];   /* "bayesian" (default), "random", "hyperband" */
+    int max_trials;       /* default 10 */
+    int executions_per_trial;  /* default 1 */
+    char objective[32];   /* default "val_accuracy" */
+    int direction;        /* 0 = inferred from the objective's name; 1 = max; -1 = min */
+    uint64_t seed;        /* default 1 */
+    int max_consecutive_failures; /* default 3; 0 = never stop */
+    int max_epochs;       /* hyperband, default 81 */
+    int factor;           /* hyperband, default 3 */
+    int hyperband_iterations; /* default 1 */
+    int retrain_best;     /* retrain the best config on the full training set after the search */
+    int n_hparams;
+    clcnn_hparam hparams[CLCNN_MAX_HPARAMS];
+    /* Where each hyperparameter's value goes, as --set key paths ("model.layers.0.filters"). */
+    int n_targets[CLCNN_MAX_HPARAMS];
+    char targets[CLCNN_MAX_HPARAMS][CLCNN_MAX_HP_TARGETS][128];
+} clcnn_tune_spec;
+
+typedef struct clcnn_spec {
+    clcnn_data_spec data;
+    clcnn_model_spec model;
+    clcnn_train_spec train;
+    clcnn_tune_spec tune;
+} clcnn_spec;
+
+/* Fills every field with its default; the model gets no layers. */
+void clcnn_spec_default(clcnn_spec *spec);
+/* A layer of the given type with every field at its default. */
+void clcnn_layer_spec_default(clcnn_layer_spec *layer, const char *type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

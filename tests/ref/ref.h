@@ -1,0 +1,71 @@
+/* tests/ref/ref.h: the plain-C reference implementation of every operation clcnn runs, forward
+ * and backward. Written for clarity, not speed: double in, double out, double accumulation.
+ * Layouts follow the engine: activations NCHW, conv weight [out][in][kh][kw], dense weight
+ * [out][in]. The OpenCL kernels are tested against these; these are tested by central
+ * differences (tests/unit/test_ref_gradients.c). */
+#ifndef CLCNN_REF_H
+#define CLCNN_REF_H
+
+#include <stddef.h>
+
+/* Geometry of a 2-D window operation (convolution or pooling). Padding may be asymmetric, as
+ * Keras' "same" is: pad_top = total / 2, the rest at the bottom (same for left/right). */
+typedef struct ref_window {
+    int n, c, h, w;          /* input */
+    int k;                   /* conv: output channels (filters); pooling: unused (= c) */
+    int kh, kw;              /* kernel or pool size */
+    int sh, sw;              /* strides */
+    int pad_top, pad_left;   /* zero padding (conv) / ignored positions (pooling) */
+    int oh, ow;              /* output size */
+} ref_window;
+
+/* Fills pad_top/pad_left/oh/ow for Keras padding ("valid" = 0, "same" = 1). Returns 0 if the
+ * output would be empty (kernel larger than the padded input), 1 otherwise. */
+int ref_window_resolve(ref_window *g, int same);
+
+/* Conv2D. x [n][c][h][w], wt [k][c][kh][kw], bias [k] (may be NULL), y [n][k][oh][ow]. */
+void ref_conv2d_forward(const ref_window *g, const double *x, const double *wt, const double *bias,
+                        double *y);
+/* dx [n][c][h][w] from dy and wt (overwrites dx). */
+void ref_conv2d_backward_data(const ref_window *g, const double *dy, const double *wt, double *dx);
+/* dw [k][c][kh][kw] and db [k] (db may be NULL) from x and dy (overwrites). */
+void ref_conv2d_backward_filter(const ref_window *g, const double *x, const double *dy, double *dw,
+                                double *db);
+
+/* ReLU: y = max(x, 0); dx = dy where x > 0 else 0. */
+void ref_relu_forward(const double *x, double *y, size_t n);
+void ref_relu_backward(const double *x, const double *dy, double *dx, size_t n);
+
+/* MaxPool2D over g (k unused; channels = c). Padded positions never win. y [n][c][oh][ow].
+ * Backward routes dy to the first maximum in row-major window order (ties: first wins). */
+void ref_maxpool_forward(const ref_window *g, const double *x, double *y);
+void ref_maxpool_backward(const ref_window *g, const double *x, const double *dy, double *dx);
+
+/* Dense: y [n][out] = x [n][in] * W^T + b, W [out][in], b [out] (may be NULL). */
+void ref_dense_forward(const double *x, const double *wt, const double *bias, double *y, int n,
+                       int in, int out);
+/* dx [n][in] = dy W; dw [out][in] = dy^T x; db [out] = sum over n of dy (db may be NULL). */
+void ref_dense_backward(const double *x, const double *wt, const double *dy, double *dx, double *dw,
+                        double *db, int n, int in, int out);
+
+/* Softmax fused with cross-entropy, mean over the batch. logits [n][k]; labels [n] class
+ * indices. Returns the mean loss; probs [n][k] (may be NULL) gets the softmax. Stable: subtracts
+ * the row maximum. */
+double ref_softmax_xent_forward(const double *logits, const int *labels, double *probs, int n, int k);
+/* dlogits = (softmax - onehot) / n. */
+void ref_softmax_xent_backward(const double *logits, const int *labels, double *dlogits, int n, int k);
+
+/* Optimizer steps over a flat parameter vector, Keras' formulas. t is the 1-based step count.
+ * Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
+ *       p -= lr * sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)   (Keras' form). */
+void ref_adam_step(double *p, const double *g, double *m, double *v, size_t n, double lr, double b1,
+                   double b2, double eps, int t);
+/* SGD: momentum 0: p -= lr g. Else v = momentum v - lr g; p += v (nesterov: p += momentum v - lr g). */
+void ref_sgd_step(double *p, const double *g, double *vel, size_t n, double lr, double momentum,
+                  int nesterov);
+/* RMSprop (Keras, no centering): a = rho a + (1-rho) g^2; with momentum 0: p -= lr g / (sqrt(a) + eps);
+ * else mom = momentum mom + lr g / (sqrt(a) + eps); p -= mom. */
+void ref_rmsprop_step(double *p, const double *g, double *acc, double *mom, size_t n, double lr,
+                      double rho, double momentum, double eps);
+
+#endif
