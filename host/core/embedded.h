@@ -1,0 +1,18 @@
+/* core/embedded.h: files embedded in the library at build time by cmake/embed.cmake: the OpenCL
+ * kernels (kernels/*.cl) and the default configs (configs/*.yaml). Each table ends with a
+ * NULL name. */
+#ifndef CLCNN_EMBEDDED_H
+#define CLCNN_EMBEDDED_H
+
+#include <stddef.h>
+
+struct clcnn_embedded_file {
+    const char *name; /* file name without folder, e.g. "conv.cl" */
+    const char *text; /* NUL-terminated contents */
+    size_t length;    /* bytes, without the NUL */
+};
+
+extern const struct clcnn_embedded_file clcnn_embedded_kernels[];
+extern const struct clcnn_embedded_file clcnn_embedded_configs[];
+
+#endif
