@@ -1,5 +1,5 @@
 /* core/embedded.h: files embedded in the library at build time by cmake/embed.cmake: the OpenCL
- * kernels (kernels/*.cl) and the default configs (configs/*.yaml). Each table ends with a
+ * kernels (kernels/NAME.cl) and the default configs (configs/NAME.yaml). Each table ends with a
  * NULL name. */
 #ifndef CLCNN_EMBEDDED_H
 #define CLCNN_EMBEDDED_H
