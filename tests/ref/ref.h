@@ -11,12 +11,12 @@
 /* Geometry of a 2-D window operation (convolution or pooling). Padding may be asymmetric, as
  * Keras' "same" is: pad_top = total / 2, the rest at the bottom (same for left/right). */
 typedef struct ref_window {
-    int n, c, h, w;          /* input */
-    int k;                   /* conv: output channels (filters); pooling: unused (= c) */
-    int kh, kw;              /* kernel or pool size */
-    int sh, sw;              /* strides */
-    int pad_top, pad_left;   /* zero padding (conv) / ignored positions (pooling) */
-    int oh, ow;              /* output size */
+    int n, c, h, w;        /* input */
+    int k;                 /* conv: output channels (filters); pooling: unused (= c) */
+    int kh, kw;            /* kernel or pool size */
+    int sh, sw;            /* strides */
+    int pad_top, pad_left; /* zero padding (conv) / ignored positions (pooling) */
+    int oh, ow;            /* output size */
 } ref_window;
 
 /* Fills pad_top/pad_left/oh/ow for Keras padding ("valid" = 0, "same" = 1). Returns 0 if the
@@ -44,28 +44,55 @@ void ref_maxpool_backward(const ref_window *g, const double *x, const double *dy
 /* Dense: y [n][out] = x [n][in] * W^T + b, W [out][in], b [out] (may be NULL). */
 void ref_dense_forward(const double *x, const double *wt, const double *bias, double *y, int n,
                        int in, int out);
-/* dx [n][in] = dy W; dw [out][in] = dy^T x; db [out] = sum over n of dy (db may be NULL). */
+/* dx [n][in] = dy W; dw [out][in] = dy^T x; db [out] = sum over n of dy. Each output may be
+ * NULL to skip it (the first layer needs no dx). */
 void ref_dense_backward(const double *x, const double *wt, const double *dy, double *dx, double *dw,
                         double *db, int n, int in, int out);
 
 /* Softmax fused with cross-entropy, mean over the batch. logits [n][k]; labels [n] class
  * indices. Returns the mean loss; probs [n][k] (may be NULL) gets the softmax. Stable: subtracts
  * the row maximum. */
-double ref_softmax_xent_forward(const double *logits, const int *labels, double *probs, int n, int k);
+double ref_softmax_xent_forward(const double *logits, const int *labels, double *probs, int n,
+                                int k);
 /* dlogits = (softmax - onehot) / n. */
-void ref_softmax_xent_backward(const double *logits, const int *labels, double *dlogits, int n, int k);
+void ref_softmax_xent_backward(const double *logits, const int *labels, double *dlogits, int n,
+                               int k);
 
 /* Optimizer steps over a flat parameter vector, Keras' formulas. t is the 1-based step count.
  * Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  *       p -= lr * sqrt(1-b2^t)/(1-b1^t) * m / (sqrt(v) + eps)   (Keras' form). */
 void ref_adam_step(double *p, const double *g, double *m, double *v, size_t n, double lr, double b1,
                    double b2, double eps, int t);
-/* SGD: momentum 0: p -= lr g. Else v = momentum v - lr g; p += v (nesterov: p += momentum v - lr g). */
+/* SGD: momentum 0: p -= lr g (vel unused, may be NULL). Else v = momentum v - lr g; p += v
+ * (nesterov: p += momentum v - lr g, with the updated v). */
 void ref_sgd_step(double *p, const double *g, double *vel, size_t n, double lr, double momentum,
                   int nesterov);
-/* RMSprop (Keras, no centering): a = rho a + (1-rho) g^2; with momentum 0: p -= lr g / (sqrt(a) + eps);
- * else mom = momentum mom + lr g / (sqrt(a) + eps); p -= mom. */
+/* RMSprop (Keras, no centering): a = rho a + (1-rho) g^2; inc = lr g / sqrt(a + eps) (eps inside
+ * the root, as keras/src/optimizers/rmsprop.py has it); momentum 0: p -= inc;
+ * else mom = momentum mom + inc; p -= mom. mom is unused (may be NULL) when momentum is 0. */
 void ref_rmsprop_step(double *p, const double *g, double *acc, double *mom, size_t n, double lr,
                       double rho, double momentum, double eps);
+
+/* The seed model, whole: conv(c_in->f1, k1 x k1, valid, relu) -> conv(f1->f2, k2 x k2, valid,
+ * relu) -> flatten (C,H,W order) -> dense(->units, relu) -> dense(->classes) -> softmax-xent.
+ * Weights in PyTorch layouts: w1 [f1][c_in][k1][k1], w2 [f2][f1][k2][k2],
+ * w3 [units][f2*oh2*ow2], w4 [classes][units]; biases [out]. Used to check the OpenCL model
+ * end to end against one plain composition of the operations above. */
+typedef struct ref_seed_model {
+    int c_in, h, w, f1, k1, f2, k2, units, classes;
+    const double *w1, *b1, *w2, *b2, *w3, *b3, *w4, *b4;
+} ref_seed_model;
+
+/* Gradients of the mean loss, same shapes as the weights. Any pointer may be NULL to skip it.
+ * logits is not a gradient: if non-NULL it receives the forward logits [n][classes]. */
+typedef struct ref_seed_grads {
+    double *w1, *b1, *w2, *b2, *w3, *b3, *w4, *b4;
+    double *logits;
+} ref_seed_grads;
+
+/* One forward and backward pass over x [n][c_in][h][w] with labels [n]. Returns the mean loss,
+ * or NAN if a convolution would have an empty output. g may be NULL for forward only. */
+double ref_seed_model_step(const ref_seed_model *m, const double *x, const int *labels, int n,
+                           ref_seed_grads *g);
 
 #endif

@@ -1,0 +1,80 @@
+/* tests/ref/ref_conv.c: Conv2D forward and both backward passes, as direct loops over every
+ * (image, filter, output pixel, input channel, kernel tap). Padding taps read zero, so they are
+ * simply skipped. */
+#include <string.h>
+
+#include "ref.h"
+#include "ref_index.h"
+
+/* One output value: bias plus the window dot product. */
+static double conv_point(const ref_window *g, const double *x, const double *wt, int b, int f,
+                         int oy, int ox) {
+    double sum = 0.0;
+    for (int c = 0; c < g->c; c++)
+        for (int i = 0; i < g->kh; i++) {
+            int iy = ref_src_coord(oy, i, g->sh, g->pad_top, g->h);
+            if (iy < 0) continue;
+            for (int j = 0; j < g->kw; j++) {
+                int ix = ref_src_coord(ox, j, g->sw, g->pad_left, g->w);
+                if (ix < 0) continue;
+                sum += x[ref_idx4(b, c, iy, ix, g->c, g->h, g->w)] *
+                       wt[ref_idx4(f, c, i, j, g->c, g->kh, g->kw)];
+            }
+        }
+    return sum;
+}
+
+void ref_conv2d_forward(const ref_window *g, const double *x, const double *wt, const double *bias,
+                        double *y) {
+    for (int b = 0; b < g->n; b++)
+        for (int f = 0; f < g->k; f++)
+            for (int oy = 0; oy < g->oh; oy++)
+                for (int ox = 0; ox < g->ow; ox++)
+                    y[ref_idx4(b, f, oy, ox, g->k, g->oh, g->ow)] =
+                        (bias ? bias[f] : 0.0) + conv_point(g, x, wt, b, f, oy, ox);
+}
+
+/* Spreads one output gradient d back over the taps of its window: into dx (through the
+ * weights) and/or into dw (through the inputs). Both backward passes are this same loop, which
+ * keeps them transposes of the forward pass by construction. */
+static void conv_scatter(const ref_window *g, int b, int f, int oy, int ox, double d,
+                         const double *x, const double *wt, double *dx, double *dw) {
+    for (int c = 0; c < g->c; c++)
+        for (int i = 0; i < g->kh; i++) {
+            int iy = ref_src_coord(oy, i, g->sh, g->pad_top, g->h);
+            if (iy < 0) continue;
+            for (int j = 0; j < g->kw; j++) {
+                int ix = ref_src_coord(ox, j, g->sw, g->pad_left, g->w);
+                if (ix < 0) continue;
+                size_t xi = ref_idx4(b, c, iy, ix, g->c, g->h, g->w);
+                size_t wi = ref_idx4(f, c, i, j, g->c, g->kh, g->kw);
+                if (dx) dx[xi] += d * wt[wi];
+                if (dw) dw[wi] += d * x[xi];
+            }
+        }
+}
+
+void ref_conv2d_backward_data(const ref_window *g, const double *dy, const double *wt, double *dx) {
+    memset(dx, 0, (size_t)g->n * g->c * g->h * g->w * sizeof *dx);
+    for (int b = 0; b < g->n; b++)
+        for (int f = 0; f < g->k; f++)
+            for (int oy = 0; oy < g->oh; oy++)
+                for (int ox = 0; ox < g->ow; ox++) {
+                    double d = dy[ref_idx4(b, f, oy, ox, g->k, g->oh, g->ow)];
+                    conv_scatter(g, b, f, oy, ox, d, NULL, wt, dx, NULL);
+                }
+}
+
+void ref_conv2d_backward_filter(const ref_window *g, const double *x, const double *dy, double *dw,
+                                double *db) {
+    memset(dw, 0, (size_t)g->k * g->c * g->kh * g->kw * sizeof *dw);
+    if (db) memset(db, 0, (size_t)g->k * sizeof *db);
+    for (int b = 0; b < g->n; b++)
+        for (int f = 0; f < g->k; f++)
+            for (int oy = 0; oy < g->oh; oy++)
+                for (int ox = 0; ox < g->ow; ox++) {
+                    double d = dy[ref_idx4(b, f, oy, ox, g->k, g->oh, g->ow)];
+                    conv_scatter(g, b, f, oy, ox, d, x, NULL, NULL, dw);
+                    if (db) db[f] += d;
+                }
+}
