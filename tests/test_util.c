@@ -41,3 +41,15 @@ float *test_to_float(const double *v, size_t n) {
     for (size_t i = 0; i < n; i++) f[i] = (float)v[i];
     return f;
 }
+
+#include "clcnn/device.h"
+
+struct clcnn_context *test_context(void) {
+    clcnn_context *ctx = NULL;
+    clcnn_status s = clcnn_context_create(NULL, &ctx);
+    if (s != CLCNN_STATUS_OK) {
+        printf("no OpenCL device for this test: %s\n", clcnn_last_error());
+        fail_msg("an OpenCL test needs a device (install pocl-opencl-icd)");
+    }
+    return ctx;
+}

@@ -23,3 +23,8 @@ double *test_to_double(const float *v, size_t n);
 float *test_to_float(const double *v, size_t n);
 
 #endif
+
+/* The OpenCL context the tests run on (CLCNN_DEVICE or the default device). With no device the
+ * test fails with the library's message: tests never skip for want of a device. */
+struct clcnn_context;
+struct clcnn_context *test_context(void);

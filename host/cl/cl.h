@@ -1,0 +1,91 @@
+/* cl/cl.h: the OpenCL layer's internal interface: the context, programs built from the embedded
+ * kernels (with a disk cache of binaries), buffers, launches, and GEMMs (our own kernels or
+ * CLBlast). The only part of clcnn that includes CLBlast. */
+#ifndef CLCNN_CL_H
+#define CLCNN_CL_H
+
+#include <CL/cl.h>
+#include <CL/cl_ext.h>
+#include <stddef.h>
+
+#include "clcnn/device.h"
+#include "core/core.h"
+
+#define CLCNN_MAX_PROGRAMS 64
+
+typedef struct clcnn_program_entry {
+    char key[256]; /* file + options */
+    cl_program program;
+} clcnn_program_entry;
+
+struct clcnn_context {
+    clcnn_device_info info;
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    int disk_cache;
+    int profiling;
+    char cache_dir[1024];
+    char device_key[33];  /* hash of device, driver, platform and clcnn version */
+    int n_programs;
+    clcnn_program_entry programs[CLCNN_MAX_PROGRAMS];
+    struct {
+        char name[64];
+        cl_kernel kernel;
+    } kernels[CLCNN_MAX_PROGRAMS]; /* kernels made by clcnn_kernel_get, reused */
+    int n_kernels;
+    struct clcnn_route_table *routes; /* cl/route.c */
+    int clblast_ready;
+};
+
+/* The name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */
+const char *clcnn_cl_error_name(cl_int err);
+
+/* Turns an OpenCL error into a status with a message "<what>: CL_...". */
+clcnn_status clcnn_cl_check(cl_int err, const char *what);
+#define CLCNN_CL_TRY(call, what) CLCNN_TRY(clcnn_cl_check((call), (what)))
+
+/* The program built from kernels/<file> (prefixed by kernels/prelude.cl) with the given build
+ * options; built once per context, and cached on disk as a binary keyed by source, options,
+ * device, driver, platform and clcnn version. A failed build reports the device, the file and
+ * the full build log. The program is owned by the context. */
+clcnn_status clcnn_program_get(clcnn_context *ctx, const char *file, const char *options,
+                               cl_program *out);
+
+/* A new kernel object from that program; the caller releases it. */
+clcnn_status clcnn_kernel_create(clcnn_context *ctx, const char *file, const char *name,
+                                 const char *options, cl_kernel *out);
+
+/* The kernel `name` from kernels/<file> (no build options), created once per context and owned
+ * by it: callers set arguments and launch, never release it. */
+clcnn_status clcnn_kernel_get(clcnn_context *ctx, const char *file, const char *name, cl_kernel *out);
+
+/* The text of kernels/<file>: from $CLCNN_KERNEL_DIR when set, else embedded. Malloc'ed. */
+clcnn_status clcnn_kernel_source(const char *file, char **text);
+
+/* A device buffer; an allocation failure names the size and the device's memory. Every buffer
+ * has CLCNN_BUFFER_SLACK bytes past its end so vector kernels may over-read a row's tail. */
+#define CLCNN_BUFFER_SLACK 512
+clcnn_status clcnn_buffer_create(clcnn_context *ctx, size_t bytes, cl_mem *out);
+clcnn_status clcnn_buffer_write(clcnn_context *ctx, cl_mem buf, size_t offset, size_t bytes,
+                                const void *src);
+clcnn_status clcnn_buffer_read(clcnn_context *ctx, cl_mem buf, size_t offset, size_t bytes,
+                               void *dst);
+clcnn_status clcnn_buffer_fill_zero(clcnn_context *ctx, cl_mem buf, size_t offset, size_t bytes);
+
+/* Sets kernel arguments from a list of (size, pointer) pairs and enqueues an NDRange; local may
+ * be NULL. Never waits. */
+typedef struct clcnn_arg {
+    size_t size;
+    const void *value;
+} clcnn_arg;
+#define CLCNN_ARG(x) ((clcnn_arg){sizeof(x), &(x)})
+#define CLCNN_ARG_LOCAL(bytes) ((clcnn_arg){(bytes), NULL})
+clcnn_status clcnn_launch(clcnn_context *ctx, cl_kernel kernel, int dims, const size_t *global,
+                          const size_t *local, const clcnn_arg *args, int n_args);
+
+/* Rounds up to a multiple. */
+static inline size_t clcnn_round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+#endif

@@ -1,0 +1,55 @@
+/* cl/gemm.h: the matrix products the layers are made of, each runnable by two routes: clcnn's
+ * own kernels (kernels/gemm.cl, written for CPU-class devices) or CLBlast. With route AUTO the
+ * faster one for this device and shape is measured once and the choice cached on disk
+ * (cl/route.c), so runs with the same cache make the same choices. All matrices row-major;
+ * offsets, leading dimensions and batch strides in floats. */
+#ifndef CLCNN_GEMM_H
+#define CLCNN_GEMM_H
+
+#include "cl.h"
+
+typedef enum clcnn_gemm_kind {
+    CLCNN_GEMM_TN,     /* C_z = A_z^T B_z; A_z is K x M; batch items independent */
+    CLCNN_GEMM_NN,     /* C_z = A_z B_z;   A_z is M x K; batch items independent */
+    CLCNN_GEMM_NT_SUM, /* C = sum_z A_z B_z^T; A_z is M x K, B_z is N x K */
+} clcnn_gemm_kind;
+
+typedef enum clcnn_route {
+    CLCNN_ROUTE_AUTO = 0, /* measured per device and shape, cached */
+    CLCNN_ROUTE_OWN,      /* clcnn's kernels */
+    CLCNN_ROUTE_CLBLAST,  /* CLBlast */
+} clcnn_route;
+
+typedef struct clcnn_gemm_op {
+    clcnn_gemm_kind kind;
+    int M, N, K, batch;
+    cl_mem A;
+    size_t a_off, a_batch;
+    int lda;
+    cl_mem B;
+    size_t b_off, b_batch;
+    int ldb;
+    cl_mem C;
+    size_t c_off, c_batch;
+    int ldc;
+    cl_mem bias;   /* NULL or a vector added per row (bias_mode 1) or per column (2) */
+    int bias_mode;
+    int relu;      /* apply max(0, .) after the bias */
+} clcnn_gemm_op;
+
+/* Enqueues the product (never waits, except AUTO's one-time measurement of a new shape).
+ * *used (may be NULL) receives the route that ran. */
+clcnn_status clcnn_gemm(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_route route,
+                        clcnn_route *used);
+
+/* Parses "auto", "own" or "clblast" (also the CLCNN_ROUTE environment variable's values). */
+clcnn_status clcnn_route_parse(const char *text, clcnn_route *out);
+const char *clcnn_route_name(clcnn_route r);
+
+/* FLOPs of a product (2 M N K batch). */
+double clcnn_gemm_flops(const clcnn_gemm_op *op);
+
+/* Runs CLBlast once on a tiny product so its kernels are compiled (and land in PoCL's cache). */
+clcnn_status clcnn_clblast_warm_up(clcnn_context *ctx);
+
+#endif

@@ -1,0 +1,283 @@
+/* cl/program.c: kernel sources (embedded or from CLCNN_KERNEL_DIR), program builds with a disk
+ * cache of binaries, buffers and launches. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl.h"
+#include "core/embedded.h"
+
+const char *clcnn_cl_error_name(cl_int err) {
+    switch (err) {
+#define E(x) case x: return #x;
+        E(CL_SUCCESS) E(CL_DEVICE_NOT_FOUND) E(CL_DEVICE_NOT_AVAILABLE) E(CL_COMPILER_NOT_AVAILABLE)
+        E(CL_MEM_OBJECT_ALLOCATION_FAILURE) E(CL_OUT_OF_RESOURCES) E(CL_OUT_OF_HOST_MEMORY)
+        E(CL_PROFILING_INFO_NOT_AVAILABLE) E(CL_MEM_COPY_OVERLAP) E(CL_IMAGE_FORMAT_MISMATCH)
+        E(CL_IMAGE_FORMAT_NOT_SUPPORTED) E(CL_BUILD_PROGRAM_FAILURE) E(CL_MAP_FAILURE)
+        E(CL_MISALIGNED_SUB_BUFFER_OFFSET) E(CL_INVALID_VALUE) E(CL_INVALID_DEVICE_TYPE)
+        E(CL_INVALID_PLATFORM) E(CL_INVALID_DEVICE) E(CL_INVALID_CONTEXT)
+        E(CL_INVALID_QUEUE_PROPERTIES) E(CL_INVALID_COMMAND_QUEUE) E(CL_INVALID_HOST_PTR)
+        E(CL_INVALID_MEM_OBJECT) E(CL_INVALID_IMAGE_FORMAT_DESCRIPTOR) E(CL_INVALID_IMAGE_SIZE)
+        E(CL_INVALID_SAMPLER) E(CL_INVALID_BINARY) E(CL_INVALID_BUILD_OPTIONS)
+        E(CL_INVALID_PROGRAM) E(CL_INVALID_PROGRAM_EXECUTABLE) E(CL_INVALID_KERNEL_NAME)
+        E(CL_INVALID_KERNEL_DEFINITION) E(CL_INVALID_KERNEL) E(CL_INVALID_ARG_INDEX)
+        E(CL_INVALID_ARG_VALUE) E(CL_INVALID_ARG_SIZE) E(CL_INVALID_KERNEL_ARGS)
+        E(CL_INVALID_WORK_DIMENSION) E(CL_INVALID_WORK_GROUP_SIZE) E(CL_INVALID_WORK_ITEM_SIZE)
+        E(CL_INVALID_GLOBAL_OFFSET) E(CL_INVALID_EVENT_WAIT_LIST) E(CL_INVALID_EVENT)
+        E(CL_INVALID_OPERATION) E(CL_INVALID_GL_OBJECT) E(CL_INVALID_BUFFER_SIZE)
+        E(CL_INVALID_MIP_LEVEL) E(CL_INVALID_GLOBAL_WORK_SIZE) E(CL_PLATFORM_NOT_FOUND_KHR)
+#undef E
+    default: return "CL_UNKNOWN_ERROR";
+    }
+}
+
+clcnn_status clcnn_cl_check(cl_int err, const char *what) {
+    if (err == CL_SUCCESS) return CLCNN_STATUS_OK;
+    clcnn_status s = CLCNN_STATUS_OPENCL_ERROR;
+    if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY)
+        s = CLCNN_STATUS_OUT_OF_MEMORY;
+    return clcnn_fail(s, "%s failed: %s (%d)", what, clcnn_cl_error_name(err), err);
+}
+
+static const struct clcnn_embedded_file *find_embedded(const char *file) {
+    for (const struct clcnn_embedded_file *f = clcnn_embedded_kernels; f->name; f++)
+        if (strcmp(f->name, file) == 0) return f;
+    return NULL;
+}
+
+clcnn_status clcnn_kernel_source(const char *file, char **text) {
+    const char *dir = getenv("CLCNN_KERNEL_DIR");
+    if (dir && *dir) {
+        char path[2048];
+        size_t len;
+        CLCNN_TRY(clcnn_strfmt(path, sizeof path, "%s/%s", dir, file));
+        clcnn_status s = clcnn_read_file(path, text, &len);
+        if (s != CLCNN_STATUS_OK) return clcnn_fail_prefix(s, "CLCNN_KERNEL_DIR: ");
+        return CLCNN_STATUS_OK;
+    }
+    const struct clcnn_embedded_file *f = find_embedded(file);
+    if (!f) return clcnn_fail(CLCNN_STATUS_NOT_FOUND, "no kernel file '%s' in this build", file);
+    *text = malloc(f->length + 1);
+    if (!*text) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    memcpy(*text, f->text, f->length + 1);
+    return CLCNN_STATUS_OK;
+}
+
+/* prelude.cl + file: every kernel file sees the shared definitions. */
+static clcnn_status full_source(const char *file, char **text) {
+    char *prelude, *body;
+    CLCNN_TRY(clcnn_kernel_source("prelude.cl", &prelude));
+    clcnn_status s = clcnn_kernel_source(file, &body);
+    if (s != CLCNN_STATUS_OK) {
+        free(prelude);
+        return s;
+    }
+    size_t a = strlen(prelude), b = strlen(body);
+    *text = malloc(a + b + 32);
+    if (*text) snprintf(*text, a + b + 32, "%s\n#line 1\n%s", prelude, body);
+    free(prelude);
+    free(body);
+    return *text ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+}
+
+static void binary_path(const clcnn_context *ctx, const char *source, const char *options,
+                        char *path, size_t n) {
+    char hex[33];
+    clcnn_hasher *h = clcnn_hasher_create();
+    clcnn_hasher_update_str(h, source);
+    clcnn_hasher_update_str(h, options);
+    clcnn_hasher_update_str(h, ctx->device_key);
+    clcnn_hasher_hex(h, hex);
+    clcnn_hasher_destroy(h);
+    snprintf(path, n, "%s/programs/%s.bin", ctx->cache_dir, hex);
+}
+
+static clcnn_status build_failed(clcnn_context *ctx, cl_program p, const char *file,
+                                 const char *options, cl_int err) {
+    size_t len = 0;
+    clGetProgramBuildInfo(p, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
+    char *log = malloc(len + 1);
+    if (log) {
+        log[0] = '\0';
+        clGetProgramBuildInfo(p, ctx->device, CL_PROGRAM_BUILD_LOG, len, log, NULL);
+        log[len] = '\0';
+    }
+    clcnn_status s = clcnn_fail(CLCNN_STATUS_BUILD_ERROR,
+                                "building kernels/%s (options '%s') for device '%s' failed: %s\n"
+                                "build log:\n%s",
+                                file, options, ctx->info.name, clcnn_cl_error_name(err),
+                                log ? log : "(no log)");
+    free(log);
+    return s;
+}
+
+/* Loads a cached binary; any problem just means a fresh build. */
+static cl_program load_binary(clcnn_context *ctx, const char *path, const char *options) {
+    char *bin;
+    size_t len;
+    if (clcnn_read_file(path, &bin, &len) != CLCNN_STATUS_OK) return NULL;
+    cl_int err, bin_status;
+    const unsigned char *ptr = (const unsigned char *)bin;
+    cl_program p = clCreateProgramWithBinary(ctx->context, 1, &ctx->device, &len, &ptr,
+                                             &bin_status, &err);
+    free(bin);
+    if (err != CL_SUCCESS || bin_status != CL_SUCCESS) return NULL;
+    if (clBuildProgram(p, 1, &ctx->device, options, NULL, NULL) != CL_SUCCESS) {
+        clReleaseProgram(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void save_binary(clcnn_context *ctx, cl_program p, const char *path) {
+    size_t len = 0;
+    if (clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) != CL_SUCCESS || !len)
+        return;
+    unsigned char *bin = malloc(len);
+    if (!bin) return;
+    if (clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) == CL_SUCCESS) {
+        char dir[1100];
+        snprintf(dir, sizeof dir, "%s/programs", ctx->cache_dir);
+        /* A cache that cannot be written is not an error: the next run builds again. */
+        if (clcnn_mkdir_p(dir) == CLCNN_STATUS_OK) clcnn_write_file_atomic(path, bin, len);
+    }
+    free(bin);
+}
+
+static clcnn_status build_program(clcnn_context *ctx, const char *file, const char *options,
+                                  cl_program *out) {
+    char *source;
+    CLCNN_TRY(full_source(file, &source));
+    char path[1400];
+    binary_path(ctx, source, options, path, sizeof path);
+    cl_program p = ctx->disk_cache ? load_binary(ctx, path, options) : NULL;
+    if (p) {
+        free(source);
+        *out = p;
+        return CLCNN_STATUS_OK;
+    }
+    cl_int err;
+    const char *src = source;
+    p = clCreateProgramWithSource(ctx->context, 1, &src, NULL, &err);
+    free(source);
+    CLCNN_CL_TRY(err, "clCreateProgramWithSource");
+    err = clBuildProgram(p, 1, &ctx->device, options, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        clcnn_status s = build_failed(ctx, p, file, options, err);
+        clReleaseProgram(p);
+        return s;
+    }
+    if (ctx->disk_cache) save_binary(ctx, p, path);
+    *out = p;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_program_get(clcnn_context *ctx, const char *file, const char *options,
+                               cl_program *out) {
+    char key[256];
+    CLCNN_TRY(clcnn_strfmt(key, sizeof key, "%s|%s", file, options));
+    for (int i = 0; i < ctx->n_programs; i++)
+        if (strcmp(ctx->programs[i].key, key) == 0) {
+            *out = ctx->programs[i].program;
+            return CLCNN_STATUS_OK;
+        }
+    if (ctx->n_programs == CLCNN_MAX_PROGRAMS)
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "too many kernel programs (%d)", ctx->n_programs);
+    CLCNN_TRY(build_program(ctx, file, options, out));
+    clcnn_program_entry *e = &ctx->programs[ctx->n_programs++];
+    memcpy(e->key, key, sizeof key);
+    e->program = *out;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_kernel_create(clcnn_context *ctx, const char *file, const char *name,
+                                 const char *options, cl_kernel *out) {
+    cl_program p;
+    CLCNN_TRY(clcnn_program_get(ctx, file, options, &p));
+    cl_int err;
+    *out = clCreateKernel(p, name, &err);
+    if (err != CL_SUCCESS)
+        return clcnn_fail(CLCNN_STATUS_OPENCL_ERROR, "kernel '%s' in kernels/%s: %s", name, file,
+                          clcnn_cl_error_name(err));
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_kernel_get(clcnn_context *ctx, const char *file, const char *name, cl_kernel *out) {
+    for (int i = 0; i < ctx->n_kernels; i++)
+        if (strcmp(ctx->kernels[i].name, name) == 0) {
+            *out = ctx->kernels[i].kernel;
+            return CLCNN_STATUS_OK;
+        }
+    if (ctx->n_kernels == CLCNN_MAX_PROGRAMS)
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "too many kernels (%d)", ctx->n_kernels);
+    CLCNN_TRY(clcnn_kernel_create(ctx, file, name, "", out));
+    snprintf(ctx->kernels[ctx->n_kernels].name, sizeof ctx->kernels[0].name, "%s", name);
+    ctx->kernels[ctx->n_kernels++].kernel = *out;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_buffer_create(clcnn_context *ctx, size_t bytes, cl_mem *out) {
+    cl_int err;
+    *out = NULL;
+    if (bytes > ctx->info.max_alloc)
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY,
+                          "a buffer of %.1f MiB exceeds the largest allocation device '%s' allows "
+                          "(%.1f MiB); use a smaller batch or model",
+                          bytes / 1048576.0, ctx->info.name, ctx->info.max_alloc / 1048576.0);
+    *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes + CLCNN_BUFFER_SLACK, NULL, &err);
+    if (err != CL_SUCCESS)
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY,
+                          "cannot allocate %.1f MiB on device '%s' (%.0f MiB of memory): %s",
+                          bytes / 1048576.0, ctx->info.name, ctx->info.global_memory / 1048576.0,
+                          clcnn_cl_error_name(err));
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_buffer_write(clcnn_context *ctx, cl_mem buf, size_t offset, size_t bytes,
+                                const void *src) {
+    if (!bytes) return CLCNN_STATUS_OK;
+    return clcnn_cl_check(clEnqueueWriteBuffer(ctx->queue, buf, CL_TRUE, offset, bytes, src, 0,
+                                               NULL, NULL),
+                          "clEnqueueWriteBuffer");
+}
+
+clcnn_status clcnn_buffer_read(clcnn_context *ctx, cl_mem buf, size_t offset, size_t bytes,
+                               void *dst) {
+    if (!bytes) return CLCNN_STATUS_OK;
+    return clcnn_cl_check(clEnqueueReadBuffer(ctx->queue, buf, CL_TRUE, offset, bytes, dst, 0,
+                                              NULL, NULL),
+                          "clEnqueueReadBuffer");
+}
+
+clcnn_status clcnn_buffer_fill_zero(clcnn_context *ctx, cl_mem buf, size_t offset, size_t bytes) {
+    if (!bytes) return CLCNN_STATUS_OK;
+    float zero = 0.0f;
+    return clcnn_cl_check(clEnqueueFillBuffer(ctx->queue, buf, &zero, sizeof zero, offset, bytes,
+                                              0, NULL, NULL),
+                          "clEnqueueFillBuffer");
+}
+
+clcnn_status clcnn_launch(clcnn_context *ctx, cl_kernel kernel, int dims, const size_t *global,
+                          const size_t *local, const clcnn_arg *args, int n_args) {
+    for (int i = 0; i < n_args; i++) {
+        cl_int err = clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value);
+        if (err != CL_SUCCESS) {
+            char name[128] = "?";
+            clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+            return clcnn_fail(CLCNN_STATUS_OPENCL_ERROR, "argument %d of kernel '%s': %s", i, name,
+                              clcnn_cl_error_name(err));
+        }
+    }
+    for (int d = 0; d < dims; d++)
+        if (global[d] == 0) return CLCNN_STATUS_OK; /* nothing to do */
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, (cl_uint)dims, NULL, global, local, 0,
+                                        NULL, NULL);
+    if (err != CL_SUCCESS) {
+        char name[128] = "?";
+        clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+        return clcnn_fail(err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES
+                              ? CLCNN_STATUS_OUT_OF_MEMORY
+                              : CLCNN_STATUS_OPENCL_ERROR,
+                          "launching kernel '%s': %s", name, clcnn_cl_error_name(err));
+    }
+    return CLCNN_STATUS_OK;
+}

@@ -1,0 +1,124 @@
+/* test_gemm.c: every product of cl/gemm.h, by both routes, against a double-precision loop on
+ * odd shapes (not multiples of any tile), with batches, offsets, bias and ReLU. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cl/gemm.h"
+#include "test_util.h"
+
+typedef struct shape {
+    clcnn_gemm_kind kind;
+    int M, N, K, batch, bias_mode, relu;
+} shape;
+
+/* Reference: the same product in double. Layouts as cl/gemm.h describes, tight leading dims. */
+static void reference(const shape *s, const float *A, const float *B, const float *bias, double *C) {
+    int M = s->M, N = s->N, K = s->K;
+    int zs = s->kind == CLCNN_GEMM_NT_SUM ? 1 : s->batch;
+    for (int z = 0; z < zs; z++)
+        for (int m = 0; m < M; m++)
+            for (int n = 0; n < N; n++) {
+                double acc = 0;
+                for (int zz = 0; zz < (s->kind == CLCNN_GEMM_NT_SUM ? s->batch : 1); zz++) {
+                    int b = s->kind == CLCNN_GEMM_NT_SUM ? zz : z;
+                    const float *a = A + (size_t)b * M * K, *bb = B + (size_t)b * K * N;
+                    for (int k = 0; k < K; k++) {
+                        double av = s->kind == CLCNN_GEMM_TN ? a[k * M + m] : a[m * K + k];
+                        double bv = s->kind == CLCNN_GEMM_NT_SUM ? bb[n * K + k] : bb[k * N + n];
+                        acc += av * bv;
+                    }
+                }
+                if (s->bias_mode == 1) acc += bias[m];
+                if (s->bias_mode == 2) acc += bias[n];
+                if (s->relu && acc < 0) acc = 0;
+                C[(size_t)z * M * N + m * N + n] = acc;
+            }
+}
+
+static void check_shape(clcnn_context *ctx, const shape *s, clcnn_route route) {
+    size_t na = (size_t)s->batch * s->M * s->K, nb = (size_t)s->batch * s->K * s->N;
+    size_t nc = (size_t)(s->kind == CLCNN_GEMM_NT_SUM ? 1 : s->batch) * s->M * s->N;
+    float *A = malloc(na * 4), *B = malloc(nb * 4), *bias = malloc(4 * (size_t)(s->M + s->N));
+    float *C = malloc(nc * 4);
+    double *want = malloc(nc * 8);
+    test_fill_uniform(A, na, -1, 1, 1);
+    test_fill_uniform(B, nb, -1, 1, 2);
+    test_fill_uniform(bias, (size_t)(s->M + s->N), -1, 1, 3);
+    reference(s, A, B, bias, want);
+    cl_mem dA, dB, dC, dbias;
+    assert_int_equal(clcnn_buffer_create(ctx, na * 4 + 64, &dA), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(ctx, nb * 4, &dB), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(ctx, nc * 4, &dC), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(ctx, 4 * (size_t)(s->M + s->N), &dbias), CLCNN_STATUS_OK);
+    /* A sits at an offset of 7 floats to check offsets. */
+    assert_int_equal(clcnn_buffer_write(ctx, dA, 7 * 4, na * 4, A), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_write(ctx, dB, 0, nb * 4, B), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_write(ctx, dbias, 0, 4 * (size_t)(s->M + s->N), bias), CLCNN_STATUS_OK);
+    int tn = s->kind == CLCNN_GEMM_TN, nt = s->kind == CLCNN_GEMM_NT_SUM;
+    clcnn_gemm_op op = {
+        .kind = s->kind, .M = s->M, .N = s->N, .K = s->K, .batch = s->batch,
+        .A = dA, .a_off = 7, .a_batch = (size_t)s->M * s->K, .lda = tn ? s->M : s->K,
+        .B = dB, .b_batch = (size_t)s->K * s->N, .ldb = nt ? s->K : s->N,
+        .C = dC, .c_batch = (size_t)s->M * s->N, .ldc = s->N,
+        .bias = s->bias_mode ? dbias : NULL, .bias_mode = s->bias_mode, .relu = s->relu,
+    };
+    clcnn_route used;
+    clcnn_status st = clcnn_gemm(ctx, &op, route, &used);
+    if (st != CLCNN_STATUS_OK) printf("gemm failed: %s\n", clcnn_last_error());
+    assert_int_equal(st, CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_read(ctx, dC, 0, nc * 4, C), CLCNN_STATUS_OK);
+    char what[128];
+    snprintf(what, sizeof what, "gemm kind %d %dx%dx%d batch %d bias %d relu %d route %s", s->kind,
+             s->M, s->N, s->K, s->batch, s->bias_mode, s->relu, clcnn_route_name(used));
+    assert_true(test_allclose(what, C, want, nc, 1e-4, 1e-4 * sqrt((double)s->K * s->batch)));
+    clReleaseMemObject(dA);
+    clReleaseMemObject(dB);
+    clReleaseMemObject(dC);
+    clReleaseMemObject(dbias);
+    free(A);
+    free(B);
+    free(C);
+    free(bias);
+    free(want);
+}
+
+static const shape shapes[] = {
+    {CLCNN_GEMM_TN, 13, 45, 17, 3, 1, 1}, {CLCNN_GEMM_TN, 8, 32, 5, 1, 0, 0},
+    {CLCNN_GEMM_TN, 70, 33, 9, 2, 2, 0},  {CLCNN_GEMM_NN, 11, 37, 23, 2, 1, 0},
+    {CLCNN_GEMM_NN, 5, 100, 64, 1, 2, 1}, {CLCNN_GEMM_NT_SUM, 9, 13, 37, 3, 0, 0},
+    {CLCNN_GEMM_NT_SUM, 16, 7, 50, 1, 2, 1}, {CLCNN_GEMM_NT_SUM, 3, 5, 7, 4, 1, 0},
+};
+
+static void test_own(void **state) {
+    (void)state;
+    clcnn_context *ctx = test_context();
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        check_shape(ctx, &shapes[i], CLCNN_ROUTE_OWN);
+    clcnn_context_destroy(ctx);
+}
+
+static void test_clblast(void **state) {
+    (void)state;
+    clcnn_context *ctx = test_context();
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        check_shape(ctx, &shapes[i], CLCNN_ROUTE_CLBLAST);
+    clcnn_context_destroy(ctx);
+}
+
+static void test_auto_is_cached(void **state) {
+    (void)state;
+    clcnn_context *ctx = test_context();
+    check_shape(ctx, &shapes[0], CLCNN_ROUTE_AUTO);
+    check_shape(ctx, &shapes[0], CLCNN_ROUTE_AUTO);
+    clcnn_context_destroy(ctx);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_own),
+        cmocka_unit_test(test_clblast),
+        cmocka_unit_test(test_auto_is_cached),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
