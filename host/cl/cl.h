@@ -36,6 +36,9 @@ struct clcnn_context {
     } kernels[CLCNN_MAX_PROGRAMS]; /* kernels made by clcnn_kernel_get, reused */
     int n_kernels;
     struct clcnn_route_table *routes; /* cl/route.c */
+    char profile_tag[64];
+    struct clcnn_profile_event *events; /* recorded launches when profiling */
+    int n_events, cap_events;
     int clblast_ready;
 };
 
@@ -84,6 +87,19 @@ typedef struct clcnn_arg {
 #define CLCNN_ARG_LOCAL(bytes) ((clcnn_arg){(bytes), NULL})
 clcnn_status clcnn_launch(clcnn_context *ctx, cl_kernel kernel, int dims, const size_t *global,
                           const size_t *local, const clcnn_arg *args, int n_args);
+
+/* Profiling, for the bench tool: on a context created with profiling = 1, every launch (ours
+ * and CLBlast's) records an event under the current tag ("conv2d_1/forward"). Collect waits for
+ * the queue, returns the records (malloc'ed; the caller frees) and clears the list. */
+typedef struct clcnn_profile_record {
+    char tag[64];
+    char kernel[64];
+    double ms;
+} clcnn_profile_record;
+void clcnn_profile_set_tag(clcnn_context *ctx, const char *tag);
+/* An event slot for a launch (NULL when not profiling); pass it to clEnqueue... or CLBlast. */
+cl_event *clcnn_profile_event(clcnn_context *ctx, const char *kernel);
+clcnn_status clcnn_profile_collect(clcnn_context *ctx, clcnn_profile_record **out, int *n);
 
 /* Rounds up to a multiple. */
 static inline size_t clcnn_round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }

@@ -237,6 +237,11 @@ void clcnn_context_destroy(clcnn_context *ctx) {
     if (!ctx) return;
     if (ctx->queue) clFinish(ctx->queue);
     clcnn_route_table_destroy(ctx);
+    clcnn_profile_record *records;
+    int n_records;
+    if (ctx->profiling && clcnn_profile_collect(ctx, &records, &n_records) == CLCNN_STATUS_OK)
+        free(records);
+    free(ctx->events);
     for (int i = 0; i < ctx->n_kernels; i++) clReleaseKernel(ctx->kernels[i].kernel);
     for (int i = 0; i < ctx->n_programs; i++) clReleaseProgram(ctx->programs[i].program);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);

@@ -101,7 +101,8 @@ static clcnn_status clblast_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
                               (size_t)op->M, (size_t)op->N, (size_t)op->K, 1.0f, op->A,
                               op->a_off + z * op->a_batch, (size_t)op->lda, op->B,
                               op->b_off + z * op->b_batch, (size_t)op->ldb, z ? 1.0f : 0.0f, op->C,
-                              op->c_off, (size_t)op->ldc, &ctx->queue, NULL);
+                              op->c_off, (size_t)op->ldc, &ctx->queue,
+                              clcnn_profile_event(ctx, "clblast_sgemm"));
             CLCNN_TRY(clblast_check(st, "SGEMM"));
         }
     } else {
@@ -111,7 +112,7 @@ static clcnn_status clblast_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
                                         op->a_off, (size_t)op->lda, op->a_batch, op->B, op->b_off,
                                         (size_t)op->ldb, op->b_batch, 0.0f, op->C, op->c_off,
                                         (size_t)op->ldc, op->c_batch, (size_t)op->batch,
-                                        &ctx->queue, NULL);
+                                        &ctx->queue, clcnn_profile_event(ctx, "clblast_sgemm_batched"));
         CLCNN_TRY(clblast_check(st, "SGEMM (strided batched)"));
     }
     return epilogue(ctx, op);

@@ -269,8 +269,14 @@ clcnn_status clcnn_launch(clcnn_context *ctx, cl_kernel kernel, int dims, const 
     }
     for (int d = 0; d < dims; d++)
         if (global[d] == 0) return CLCNN_STATUS_OK; /* nothing to do */
+    cl_event *event = NULL;
+    if (ctx->profiling) {
+        char name[64] = "?";
+        clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+        event = clcnn_profile_event(ctx, name);
+    }
     cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, (cl_uint)dims, NULL, global, local, 0,
-                                        NULL, NULL);
+                                        NULL, event);
     if (err != CL_SUCCESS) {
         char name[128] = "?";
         clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
@@ -279,5 +285,52 @@ clcnn_status clcnn_launch(clcnn_context *ctx, cl_kernel kernel, int dims, const 
                               : CLCNN_STATUS_OPENCL_ERROR,
                           "launching kernel '%s': %s", name, clcnn_cl_error_name(err));
     }
+    return CLCNN_STATUS_OK;
+}
+
+struct clcnn_profile_event {
+    char tag[64];
+    char kernel[64];
+    cl_event event;
+};
+
+void clcnn_profile_set_tag(clcnn_context *ctx, const char *tag) {
+    snprintf(ctx->profile_tag, sizeof ctx->profile_tag, "%s", tag ? tag : "");
+}
+
+cl_event *clcnn_profile_event(clcnn_context *ctx, const char *kernel) {
+    if (!ctx->profiling) return NULL;
+    if (ctx->n_events == ctx->cap_events) {
+        int cap = ctx->cap_events ? ctx->cap_events * 2 : 256;
+        struct clcnn_profile_event *e = realloc(ctx->events, (size_t)cap * sizeof *e);
+        if (!e) return NULL;
+        ctx->events = e;
+        ctx->cap_events = cap;
+    }
+    struct clcnn_profile_event *e = &ctx->events[ctx->n_events++];
+    memcpy(e->tag, ctx->profile_tag, sizeof e->tag);
+    snprintf(e->kernel, sizeof e->kernel, "%s", kernel);
+    e->event = NULL;
+    return &e->event;
+}
+
+clcnn_status clcnn_profile_collect(clcnn_context *ctx, clcnn_profile_record **out, int *n) {
+    CLCNN_TRY(clcnn_context_finish(ctx));
+    *out = calloc((size_t)ctx->n_events + 1, sizeof **out);
+    if (!*out) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    int k = 0;
+    for (int i = 0; i < ctx->n_events; i++) {
+        struct clcnn_profile_event *e = &ctx->events[i];
+        if (!e->event) continue;
+        cl_ulong t0 = 0, t1 = 0;
+        clGetEventProfilingInfo(e->event, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+        clGetEventProfilingInfo(e->event, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+        clReleaseEvent(e->event);
+        memcpy((*out)[k].tag, e->tag, sizeof e->tag);
+        memcpy((*out)[k].kernel, e->kernel, sizeof e->kernel);
+        (*out)[k++].ms = (double)(t1 - t0) * 1e-6;
+    }
+    *n = k;
+    ctx->n_events = 0;
     return CLCNN_STATUS_OK;
 }
