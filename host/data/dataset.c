@@ -1,0 +1,71 @@
+/* data/dataset.c: loading the training and test sets a data spec names: paths resolved against
+ * the spec's folder, images and labels read and cross-checked, then cut to the configured
+ * limits. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clcnn/data.h"
+#include "core/core.h"
+
+/* A relative path is relative to spec->dir (when set), so a config can name files briefly. */
+static clcnn_status resolve_path(const clcnn_data_spec *spec, const char *name, char *buf,
+                                 size_t n) {
+    if (!name[0]) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "data: a file name is empty");
+    if (name[0] == '/' || !spec->dir[0]) return clcnn_strfmt(buf, n, "%s", name);
+    size_t k = strlen(spec->dir);
+    const char *sep = spec->dir[k - 1] == '/' ? "" : "/";
+    return clcnn_strfmt(buf, n, "%s%s%s", spec->dir, sep, name);
+}
+
+/* Keeps the first `limit` examples; the memory is given back since a small limit is often used
+ * to make a quick run of a large dataset. */
+static void dataset_keep_first(clcnn_dataset *ds, long limit) {
+    if (limit < 0 || limit >= ds->n) return;
+    ds->n = (int)limit;
+    size_t bytes = (size_t)ds->n * ds->c * ds->h * ds->w;
+    uint8_t *images = realloc(ds->images, bytes ? bytes : 1);
+    if (images) ds->images = images;
+    uint8_t *labels = ds->labels ? realloc(ds->labels, ds->n ? (size_t)ds->n : 1) : NULL;
+    if (labels) ds->labels = labels;
+}
+
+static clcnn_status check_limit(const char *what, long limit) {
+    if (limit == -1 || limit > 0) return CLCNN_STATUS_OK;
+    return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                      "data: %s is %ld; use a positive count or -1 for all", what, limit);
+}
+
+static clcnn_status load_set(const clcnn_data_spec *spec, const char *images, const char *labels,
+                             long limit, clcnn_dataset *out) {
+    char path[2 * CLCNN_PATH_MAX + 2];
+    CLCNN_TRY(resolve_path(spec, images, path, sizeof path));
+    CLCNN_TRY(clcnn_idx_read_images(path, out));
+    clcnn_status st = resolve_path(spec, labels, path, sizeof path);
+    if (st == CLCNN_STATUS_OK) st = clcnn_idx_read_labels(path, spec->n_classes, out);
+    if (st != CLCNN_STATUS_OK) {
+        clcnn_dataset_free(out);
+        return st;
+    }
+    dataset_keep_first(out, limit);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_data_load(const clcnn_data_spec *spec, clcnn_dataset *train,
+                             clcnn_dataset *test) {
+    if (!spec) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "clcnn_data_load: spec is NULL");
+    if (train) memset(train, 0, sizeof *train);
+    if (test) memset(test, 0, sizeof *test);
+    CLCNN_TRY(check_limit("train_limit", spec->train_limit));
+    CLCNN_TRY(check_limit("test_limit", spec->test_limit));
+    if (train)
+        CLCNN_TRY(load_set(spec, spec->train_images, spec->train_labels, spec->train_limit, train));
+    if (test) {
+        clcnn_status st =
+            load_set(spec, spec->test_images, spec->test_labels, spec->test_limit, test);
+        if (st != CLCNN_STATUS_OK) {
+            clcnn_dataset_free(train);
+            return st;
+        }
+    }
+    return CLCNN_STATUS_OK;
+}

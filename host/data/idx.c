@@ -1,0 +1,332 @@
+/* data/idx.c: the IDX reader (LeCun's MNIST format, also used by Fashion-MNIST), raw or gzip.
+ *
+ * An IDX file is a 4-byte magic (0x00 0x00 <type> <ndim>), ndim big-endian u32 dimensions, then
+ * the data. Everything is read through zlib's gzread, which decompresses gzip content and passes
+ * anything else through, so gzip is recognised by its magic bytes rather than by the file name.
+ * The header is never trusted: sizes are checked for overflow, the buffer grows with the data
+ * actually read (a header claiming terabytes cannot make us allocate them), and both a short file
+ * and trailing bytes are errors that say which. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "clcnn/data.h"
+#include "core/core.h"
+
+enum { IDX_TYPE_UBYTE = 0x08, IDX_MAX_DIMS = 4, IDX_CHUNK = 1 << 20 };
+
+typedef struct idx_reader {
+    const char *path;
+    gzFile gz;
+    int ndim;
+    uint32_t dims[IDX_MAX_DIMS];
+    size_t header_bytes; /* 4 + 4 * ndim */
+    uint64_t data_bytes; /* product of dims: what the header promises */
+} idx_reader;
+
+static clcnn_status idx_open(idx_reader *r, const char *path) {
+    memset(r, 0, sizeof *r);
+    r->path = path;
+    if (!path || !*path) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "IDX file path is empty");
+    errno = 0;
+    r->gz = gzopen(path, "rb");
+    if (!r->gz)
+        return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", path,
+                          errno ? strerror(errno) : "out of memory");
+    gzbuffer(r->gz, 1 << 17); /* the 8 KiB default makes a 26 MB file cost thousands of reads */
+    return CLCNN_STATUS_OK;
+}
+
+static void idx_close(idx_reader *r) {
+    if (r->gz) gzclose(r->gz);
+    r->gz = NULL;
+}
+
+/* zlib's message without the "<path>: " it starts with, since ours names the file already. */
+static const char *gz_reason(idx_reader *r, int *errnum) {
+    const char *msg = gzerror(r->gz, errnum);
+    size_t k = strlen(r->path);
+    if (strncmp(msg, r->path, k) == 0 && msg[k] == ':' && msg[k + 1] == ' ') msg += k + 2;
+    return msg;
+}
+
+/* Reads up to n bytes; *got says how many arrived before the end of the file. A corrupt gzip
+ * stream is an error, a cut-short one is only a short read (checked later by idx_check_end). */
+static clcnn_status idx_read(idx_reader *r, void *buf, size_t n, size_t *got) {
+    *got = 0;
+    while (*got < n) {
+        size_t want = n - *got < (1u << 30) ? n - *got : (1u << 30);
+        int k = gzread(r->gz, (char *)buf + *got, (unsigned)want);
+        if (k < 0) {
+            int errnum;
+            const char *msg = gz_reason(r, &errnum);
+            if (errnum == Z_ERRNO) /* the system failed us, not the data (a folder, say) */
+                return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot read '%s': %s", r->path, msg);
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': corrupt gzip data: %s", r->path,
+                              msg);
+        }
+        if (k == 0) break;
+        *got += (size_t)k;
+    }
+    return CLCNN_STATUS_OK;
+}
+
+/* gzread reports a gzip stream cut off mid-way (or before its CRC) as a plain end of file and
+ * remembers Z_BUF_ERROR; without this check a cut .gz would pass unverified. */
+static int idx_gzip_cut_short(idx_reader *r) {
+    int errnum = Z_OK;
+    gzerror(r->gz, &errnum);
+    return errnum == Z_BUF_ERROR;
+}
+
+static uint32_t be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static const char *idx_type_name(int type) {
+    switch (type) {
+    case 0x08:
+        return "unsigned byte";
+    case 0x09:
+        return "signed byte";
+    case 0x0B:
+        return "short";
+    case 0x0C:
+        return "int";
+    case 0x0D:
+        return "float";
+    case 0x0E:
+        return "double";
+    default:
+        return NULL;
+    }
+}
+
+static clcnn_status idx_check_magic(idx_reader *r, const uint8_t m[4], size_t got, int min_dims,
+                                    int max_dims, const char *what) {
+    if (got < 4)
+        return clcnn_fail(
+            CLCNN_STATUS_PARSE_ERROR,
+            "'%s': truncated: the file holds %zu bytes, less than the 4-byte IDX magic", r->path,
+            got);
+    if (m[0] != 0 || m[1] != 0)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s': not an IDX file: wrong magic number %02x %02x %02x %02x "
+                          "(expected 00 00 08 <ndim>)",
+                          r->path, m[0], m[1], m[2], m[3]);
+    const char *type = idx_type_name(m[2]);
+    if (!type)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': unknown IDX data type 0x%02x", r->path,
+                          m[2]);
+    if (m[2] != IDX_TYPE_UBYTE)
+        return clcnn_fail(
+            CLCNN_STATUS_UNSUPPORTED,
+            "'%s': IDX data type 0x%02x (%s) is not supported; only 0x08 (unsigned byte)", r->path,
+            m[2], type);
+    if (m[3] < min_dims || m[3] > max_dims)
+        return clcnn_fail(
+            CLCNN_STATUS_PARSE_ERROR, "'%s': expected %s file with %s; this one has %d", r->path,
+            what, min_dims == 1 ? "1 dimension (n)" : "3 dimensions (n, h, w) or 4 (n, h, w, c)",
+            m[3]);
+    return CLCNN_STATUS_OK;
+}
+
+/* Dimensions must fit the int fields of clcnn_dataset, and the total must fit in memory. */
+static clcnn_status idx_check_dims(idx_reader *r) {
+    uint64_t total = 1, per_item = 1;
+    for (int i = 0; i < r->ndim; i++) {
+        if (r->dims[i] == 0)
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': dimension %d is 0", r->path, i);
+        if (r->dims[i] > INT_MAX || total > (uint64_t)PTRDIFF_MAX / r->dims[i])
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                              "'%s': dimensions too large (dimension %d is %u)", r->path, i,
+                              r->dims[i]);
+        total *= r->dims[i];
+        if (i > 0) per_item *= r->dims[i];
+    }
+    if (per_item > INT_MAX)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': one example has %llu bytes, too many",
+                          r->path, (unsigned long long)per_item);
+    r->data_bytes = total;
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status idx_read_header(idx_reader *r, int min_dims, int max_dims, const char *what) {
+    uint8_t magic[4], dims[4 * IDX_MAX_DIMS];
+    size_t got;
+    CLCNN_TRY(idx_read(r, magic, 4, &got));
+    CLCNN_TRY(idx_check_magic(r, magic, got, min_dims, max_dims, what));
+    r->ndim = magic[3];
+    r->header_bytes = 4 + 4 * (size_t)r->ndim;
+    CLCNN_TRY(idx_read(r, dims, 4 * (size_t)r->ndim, &got));
+    if (got < 4 * (size_t)r->ndim)
+        return clcnn_fail(
+            CLCNN_STATUS_PARSE_ERROR,
+            "'%s': truncated: the file holds %zu bytes, less than the %zu-byte header", r->path,
+            4 + got, r->header_bytes);
+    for (int i = 0; i < r->ndim; i++)
+        r->dims[i] = be32(dims + 4 * i);
+    return idx_check_dims(r);
+}
+
+/* "60000 images of 28x28 (47040000 bytes)": what the header promises, for error messages. */
+static void idx_describe(const idx_reader *r, char *buf, size_t n) {
+    const uint32_t *d = r->dims;
+    unsigned long long bytes = (unsigned long long)r->data_bytes;
+    if (r->ndim == 1)
+        snprintf(buf, n, "%u labels (%llu bytes)", d[0], bytes);
+    else if (r->ndim == 3)
+        snprintf(buf, n, "%u images of %ux%u (%llu bytes)", d[0], d[1], d[2], bytes);
+    else
+        snprintf(buf, n, "%u images of %ux%ux%u (%llu bytes)", d[0], d[1], d[2], d[3], bytes);
+}
+
+/* After the promised data: nothing may follow, and a gzip stream must have ended cleanly. */
+static clcnn_status idx_check_end(idx_reader *r) {
+    uint8_t scratch[4096];
+    unsigned long long extra = 0;
+    size_t got;
+    do {
+        CLCNN_TRY(idx_read(r, scratch, sizeof scratch, &got));
+        extra += got;
+    } while (got == sizeof scratch);
+    char what[160];
+    idx_describe(r, what, sizeof what);
+    if (extra)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s': trailing garbage: header says %s but the file holds %llu more "
+                          "bytes after them",
+                          r->path, what, extra);
+    if (idx_gzip_cut_short(r))
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s': truncated: the gzip stream ends before its end marker", r->path);
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status idx_short_data(idx_reader *r, size_t got) {
+    char what[160];
+    idx_describe(r, what, sizeof what);
+    return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                      "'%s': truncated: header says %s but the file holds %zu after the %zu-byte "
+                      "header%s",
+                      r->path, what, got, r->header_bytes,
+                      idx_gzip_cut_short(r) ? " (the gzip stream is cut short)" : "");
+}
+
+/* Reads exactly the promised bytes into a malloc'ed buffer that grows as data arrives. */
+static clcnn_status idx_read_data(idx_reader *r, uint8_t **out) {
+    *out = NULL;
+    size_t want = (size_t)r->data_bytes, cap = 0, got = 0;
+    uint8_t *buf = NULL;
+    while (got < want) {
+        if (got == cap) {
+            cap = cap == 0 ? IDX_CHUNK : cap * 2;
+            if (cap > want) cap = want;
+            uint8_t *bigger = realloc(buf, cap);
+            if (!bigger) {
+                free(buf);
+                return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "'%s': out of memory", r->path);
+            }
+            buf = bigger;
+        }
+        size_t room = cap - got, k;
+        clcnn_status st = idx_read(r, buf + got, room, &k);
+        got += k;
+        if (st == CLCNN_STATUS_OK && k < room) st = idx_short_data(r, got);
+        if (st != CLCNN_STATUS_OK) {
+            free(buf);
+            return st;
+        }
+    }
+    clcnn_status st = idx_check_end(r);
+    if (st != CLCNN_STATUS_OK) {
+        free(buf);
+        return st;
+    }
+    *out = buf;
+    return CLCNN_STATUS_OK;
+}
+
+/* idx4 stores pixels as (h, w, c); the library wants (c, h, w). One image at a time, in place. */
+static clcnn_status nhwc_to_nchw(uint8_t *images, int n, int c, int h, int w) {
+    size_t hw = (size_t)h * w, per = hw * c;
+    uint8_t *tmp = malloc(per);
+    if (!tmp) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory transposing images");
+    for (int i = 0; i < n; i++) {
+        uint8_t *img = images + per * i;
+        memcpy(tmp, img, per);
+        for (size_t p = 0; p < hw; p++)
+            for (int ch = 0; ch < c; ch++)
+                img[ch * hw + p] = tmp[p * c + ch];
+    }
+    free(tmp);
+    return CLCNN_STATUS_OK;
+}
+
+void clcnn_dataset_free(clcnn_dataset *ds) {
+    if (!ds) return;
+    free(ds->images);
+    free(ds->labels);
+    memset(ds, 0, sizeof *ds);
+}
+
+clcnn_status clcnn_idx_read_images(const char *path, clcnn_dataset *out) {
+    if (!out)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "clcnn_idx_read_images: out is NULL");
+    memset(out, 0, sizeof *out);
+    idx_reader r;
+    CLCNN_TRY(idx_open(&r, path));
+    uint8_t *images = NULL;
+    clcnn_status st = idx_read_header(&r, 3, 4, "an images");
+    if (st == CLCNN_STATUS_OK) st = idx_read_data(&r, &images);
+    idx_close(&r);
+    if (st != CLCNN_STATUS_OK) return st;
+    int n = (int)r.dims[0], h = (int)r.dims[1], w = (int)r.dims[2];
+    int c = r.ndim == 4 ? (int)r.dims[3] : 1;
+    if (c > 1 && (st = nhwc_to_nchw(images, n, c, h, w)) != CLCNN_STATUS_OK) {
+        free(images);
+        return st;
+    }
+    *out = (clcnn_dataset){.n = n, .c = c, .h = h, .w = w, .images = images, .labels = NULL};
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status check_labels(const char *path, const uint8_t *labels, int n, int n_classes) {
+    for (int i = 0; i < n; i++)
+        if (labels[i] >= n_classes)
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                              "'%s': label %d at index %d is out of range for %d classes", path,
+                              labels[i], i, n_classes);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_idx_read_labels(const char *path, int n_classes, clcnn_dataset *ds) {
+    if (!ds || ds->n <= 0)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "reading labels '%s': read the images first (the dataset is empty)",
+                          path ? path : "(null)");
+    if (n_classes < 1 || n_classes > 256)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "reading labels '%s': n_classes is %d; uint8 labels need 1 to 256",
+                          path ? path : "(null)", n_classes);
+    idx_reader r;
+    CLCNN_TRY(idx_open(&r, path));
+    uint8_t *labels = NULL;
+    clcnn_status st = idx_read_header(&r, 1, 1, "a labels");
+    if (st == CLCNN_STATUS_OK && r.dims[0] != (uint32_t)ds->n)
+        st = clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                        "'%s': count mismatch: %u labels but the images file has %d images", path,
+                        r.dims[0], ds->n);
+    if (st == CLCNN_STATUS_OK) st = idx_read_data(&r, &labels);
+    idx_close(&r);
+    if (st == CLCNN_STATUS_OK) st = check_labels(path, labels, ds->n, n_classes);
+    if (st != CLCNN_STATUS_OK) {
+        free(labels);
+        return st;
+    }
+    free(ds->labels);
+    ds->labels = labels;
+    return CLCNN_STATUS_OK;
+}
