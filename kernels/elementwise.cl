@@ -3,12 +3,45 @@
 // C[z][m][n] += bias (per row m: mode 1, per column n: mode 2), then optional ReLU.
 // Launch: global (N, M, batch).
 __kernel void bias_act_rows(int M, int N, __global float *C, ulong c_off, int ldc, ulong c_batch,
-                            __global const float *bias, int bias_mode, int relu) {
+                            __global const float *bias, ulong bias_off, int bias_mode, int relu) {
     int n = get_global_id(0), m = get_global_id(1);
+    bias += bias_off;
     __global float *c = C + c_off + get_global_id(2) * c_batch + (size_t)m * ldc + n;
     float v = *c;
     if (bias_mode == 1) v += bias[m];
     if (bias_mode == 2) v += bias[n];
     if (relu) v = fmax(v, 0.0f);
     *c = v;
+}
+
+// dy *= (y > 0): the gradient through a ReLU, from its output. Launch: global (count).
+__kernel void relu_mask(__global const float *y, __global float *dy) {
+    size_t i = get_global_id(0);
+    if (y[i] <= 0.0f) dy[i] = 0.0f;
+}
+
+// y = max(x, 0). Launch: global (count).
+__kernel void relu_forward(__global const float *x, __global float *y) {
+    size_t i = get_global_id(0);
+    y[i] = fmax(x[i], 0.0f);
+}
+
+// dx = dy where x > 0. Launch: global (count).
+__kernel void relu_backward(__global const float *x, __global const float *dy, __global float *dx) {
+    size_t i = get_global_id(0);
+    dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+// db[k] = sum over examples and positions of dy[n][k][p]. Launch: global (channels).
+__kernel void bias_grad(__global const float *dy, int n, int channels, int spatial,
+                        __global float *grads, ulong offset) {
+    int k = get_global_id(0);
+    float sum = 0.0f;
+    for (int b = 0; b < n; b++) {
+        __global const float *row = dy + ((size_t)b * channels + k) * spatial;
+        float part = 0.0f;
+        for (int p = 0; p < spatial; p++) part += row[p];
+        sum += part;
+    }
+    grads[offset + k] = sum;
 }

@@ -50,8 +50,9 @@ __kernel void gemm_tile8x32(int M, int N, int K, int a_trans,
                             __global const float *A, ulong a_off, int lda, ulong a_batch,
                             __global const float *B, ulong b_off, int ldb, ulong b_batch,
                             __global float *C, ulong c_off, int ldc, ulong c_batch,
-                            __global const float *bias, int bias_mode, int relu) {
+                            __global const float *bias, ulong bias_off, int bias_mode, int relu) {
     int m0 = get_global_id(0) * 8, n0 = get_global_id(1) * 32;
+    bias += bias_off;
     size_t z = get_global_id(2);
     A += a_off + z * a_batch;
     B += b_off + z * b_batch;
@@ -90,8 +91,9 @@ __kernel void gemm_nt4x4(int M, int N, int K, int batch,
                          __global const float *A, ulong a_off, int lda, ulong a_batch,
                          __global const float *B, ulong b_off, int ldb, ulong b_batch,
                          __global float *C, ulong c_off, int ldc,
-                         __global const float *bias, int bias_mode, int relu) {
+                         __global const float *bias, ulong bias_off, int bias_mode, int relu) {
     int m0 = get_global_id(0) * 4, n0 = get_global_id(1) * 4;
+    bias += bias_off;
     float16 acc[16];
     for (int i = 0; i < 16; i++) acc[i] = 0.0f;
     float tail[16];

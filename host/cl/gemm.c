@@ -37,12 +37,13 @@ static clcnn_status own_tile(clcnn_context *ctx, const clcnn_gemm_op *op) {
     cl_ulong a_off = op->a_off, a_b = op->a_batch, b_off = op->b_off, b_b = op->b_batch;
     cl_ulong c_off = op->c_off, c_b = op->c_batch;
     cl_mem bias = bias_or_dummy(op);
+    cl_ulong bias_off = op->bias_off;
     clcnn_arg args[] = {
         CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(op->K), CLCNN_ARG(a_trans),
         CLCNN_ARG(op->A), CLCNN_ARG(a_off), CLCNN_ARG(op->lda), CLCNN_ARG(a_b),
         CLCNN_ARG(op->B), CLCNN_ARG(b_off), CLCNN_ARG(op->ldb), CLCNN_ARG(b_b),
         CLCNN_ARG(op->C), CLCNN_ARG(c_off), CLCNN_ARG(op->ldc), CLCNN_ARG(c_b),
-        CLCNN_ARG(bias), CLCNN_ARG(op->bias_mode), CLCNN_ARG(op->relu),
+        CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(op->bias_mode), CLCNN_ARG(op->relu),
     };
     size_t global[3] = {(size_t)(op->M + 7) / 8, (size_t)(op->N + 31) / 32, (size_t)op->batch};
     return clcnn_launch(ctx, k, 3, global, NULL, args, (int)(sizeof args / sizeof args[0]));
@@ -54,12 +55,13 @@ static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
     cl_ulong a_off = op->a_off, a_b = op->a_batch, b_off = op->b_off, b_b = op->b_batch;
     cl_ulong c_off = op->c_off;
     cl_mem bias = bias_or_dummy(op);
+    cl_ulong bias_off = op->bias_off;
     clcnn_arg args[] = {
         CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(op->K), CLCNN_ARG(op->batch),
         CLCNN_ARG(op->A), CLCNN_ARG(a_off), CLCNN_ARG(op->lda), CLCNN_ARG(a_b),
         CLCNN_ARG(op->B), CLCNN_ARG(b_off), CLCNN_ARG(op->ldb), CLCNN_ARG(b_b),
         CLCNN_ARG(op->C), CLCNN_ARG(c_off), CLCNN_ARG(op->ldc),
-        CLCNN_ARG(bias), CLCNN_ARG(op->bias_mode), CLCNN_ARG(op->relu),
+        CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(op->bias_mode), CLCNN_ARG(op->relu),
     };
     size_t global[2] = {(size_t)(op->M + 3) / 4, (size_t)(op->N + 3) / 4};
     return clcnn_launch(ctx, k, 2, global, NULL, args, (int)(sizeof args / sizeof args[0]));
@@ -79,11 +81,12 @@ static clcnn_status epilogue(clcnn_context *ctx, const clcnn_gemm_op *op) {
     int batch = op->kind == CLCNN_GEMM_NT_SUM ? 1 : op->batch;
     cl_ulong c_off = op->c_off, c_b = op->c_batch;
     cl_mem bias = bias_or_dummy(op);
+    cl_ulong bias_off = op->bias_off;
     clcnn_arg args[] = {CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(op->C), CLCNN_ARG(c_off),
-                        CLCNN_ARG(op->ldc), CLCNN_ARG(c_b), CLCNN_ARG(bias),
+                        CLCNN_ARG(op->ldc), CLCNN_ARG(c_b), CLCNN_ARG(bias), CLCNN_ARG(bias_off),
                         CLCNN_ARG(op->bias_mode), CLCNN_ARG(op->relu)};
     size_t global[3] = {(size_t)op->N, (size_t)op->M, (size_t)batch};
-    return clcnn_launch(ctx, k, 3, global, NULL, args, 9);
+    return clcnn_launch(ctx, k, 3, global, NULL, args, 10);
 }
 
 static clcnn_status clblast_ready(clcnn_context *ctx) {

@@ -33,6 +33,7 @@ typedef struct clcnn_gemm_op {
     size_t c_off, c_batch;
     int ldc;
     cl_mem bias;   /* NULL or a vector added per row (bias_mode 1) or per column (2) */
+    size_t bias_off;
     int bias_mode;
     int relu;      /* apply max(0, .) after the bias */
 } clcnn_gemm_op;

@@ -57,7 +57,8 @@ clcnn_status clcnn_model_write_opt_state(clcnn_model *model, const float *host, 
 
 /* ---- data on the device ---------------------------------------------------------------------- */
 /* Uploads a dataset once (uint8 images and labels); the model normalizes batches on the device.
- * Replaces any earlier upload for the same slot (0 = training, 1 = evaluation). */
+ * Replaces any earlier upload for the same slot (0 = training, 1 = validation, 2 = test or
+ * prediction). Labels may be NULL (prediction). */
 clcnn_status clcnn_model_upload(clcnn_model *model, int slot, const clcnn_dataset *ds);
 
 /* ---- steps ----------------------------------------------------------------------------------- */

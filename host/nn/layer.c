@@ -1,0 +1,84 @@
+/* nn/layer.c: the layer type table and helpers every layer uses. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nn.h"
+
+extern const clcnn_layer_type clcnn_layer_conv2d, clcnn_layer_dense, clcnn_layer_max_pooling2d,
+    clcnn_layer_flatten, clcnn_layer_relu;
+
+/* Adding a layer type: one file in host/nn/ and one row here. */
+static const clcnn_layer_type *const layer_types[] = {
+    &clcnn_layer_conv2d, &clcnn_layer_dense, &clcnn_layer_max_pooling2d,
+    &clcnn_layer_flatten, &clcnn_layer_relu,
+};
+#define N_TYPES (sizeof layer_types / sizeof layer_types[0])
+
+const clcnn_layer_type *clcnn_layer_type_find(const char *name) {
+    for (size_t i = 0; i < N_TYPES; i++)
+        if (strcmp(layer_types[i]->name, name) == 0) return layer_types[i];
+    return NULL;
+}
+
+const char *clcnn_layer_type_names(void) {
+    static char names[512];
+    if (!names[0])
+        for (size_t i = 0; i < N_TYPES; i++) {
+            size_t k = strlen(names);
+            snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "", layer_types[i]->name);
+        }
+    return names;
+}
+
+clcnn_status clcnn_layer_fail(const clcnn_layer *l, clcnn_status s, const char *fmt, ...) {
+    char msg[1024], where[64] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (l->spec.line) snprintf(where, sizeof where, ", line %d", l->spec.line);
+    return clcnn_fail(s, "layer %d (%s '%s'%s): %s", l->index, l->spec.type, l->spec.name, where,
+                      msg);
+}
+
+void clcnn_layer_add_param(clcnn_layer *l, const char *name, int ndim, const int64_t *shape,
+                           size_t fan_in, size_t fan_out) {
+    int i = l->n_params++;
+    snprintf(l->param_name[i], sizeof l->param_name[i], "%s", name);
+    l->param_ndim[i] = ndim;
+    for (int d = 0; d < ndim; d++) l->param_shape[i][d] = shape[d];
+    l->param_fan[i][0] = fan_in;
+    l->param_fan[i][1] = fan_out;
+}
+
+int clcnn_window(int in, int k, int s, clcnn_padding pad, int *out, int *pad_before) {
+    if (pad == CLCNN_PADDING_SAME) {
+        *out = (in + s - 1) / s;
+        int total = (*out - 1) * s + k - in;
+        if (total < 0) total = 0;
+        *pad_before = total / 2;
+    } else {
+        *pad_before = 0;
+        *out = in >= k ? (in - k) / s + 1 : 0;
+    }
+    return *out > 0;
+}
+
+clcnn_status clcnn_nn_bias_grad(clcnn_context *ctx, cl_mem dy, int n, int channels, int spatial,
+                                cl_mem grads, size_t offset) {
+    cl_kernel k;
+    CLCNN_TRY(clcnn_kernel_get(ctx, "elementwise.cl", "bias_grad", &k));
+    cl_ulong off = offset;
+    clcnn_arg args[] = {CLCNN_ARG(dy), CLCNN_ARG(n), CLCNN_ARG(channels), CLCNN_ARG(spatial),
+                        CLCNN_ARG(grads), CLCNN_ARG(off)};
+    size_t global[1] = {(size_t)channels};
+    return clcnn_launch(ctx, k, 1, global, NULL, args, 6);
+}
+
+clcnn_status clcnn_nn_relu_mask(clcnn_context *ctx, cl_mem y, cl_mem dy, size_t count) {
+    cl_kernel k;
+    CLCNN_TRY(clcnn_kernel_get(ctx, "elementwise.cl", "relu_mask", &k));
+    clcnn_arg args[] = {CLCNN_ARG(y), CLCNN_ARG(dy)};
+    return clcnn_launch(ctx, k, 1, &count, NULL, args, 2);
+}

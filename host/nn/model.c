@@ -1,0 +1,315 @@
+/* nn/model.c: building a sequential model from a spec: shape inference, the parameter arena,
+ * buffers allocated once, Keras' initializers, parameter and optimizer-state transfer, and the
+ * summary table. The passes themselves are in nn/step.c. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+static int is_softmax_layer(const clcnn_layer_spec *s) { return strcmp(s->type, "softmax") == 0; }
+
+/* Activation on conv2d/dense: relu is fused; softmax belongs to the loss and so only to the
+ * last layer. */
+static clcnn_status set_activation(clcnn_layer *l, int last) {
+    const char *a = l->spec.activation;
+    if (!a[0] || strcmp(a, "linear") == 0) return CLCNN_STATUS_OK;
+    if (strcmp(a, "relu") == 0) {
+        l->relu = 1;
+        return CLCNN_STATUS_OK;
+    }
+    if (strcmp(a, "softmax") == 0) {
+        if (last) return CLCNN_STATUS_OK;
+        return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED,
+                                "activation softmax is supported on the last layer only");
+    }
+    return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "unknown activation '%s'", a);
+}
+
+static clcnn_status infer_layers(clcnn_model *m, clcnn_route route) {
+    const clcnn_model_spec *ms = &m->spec.model;
+    int n = ms->n_layers;
+    if (n > 0 && is_softmax_layer(&ms->layers[n - 1])) n--;
+    if (n == 0) return clcnn_fail(CLCNN_STATUS_BAD_SHAPE, "the model has no layers");
+    m->input = (clcnn_shape){ms->input_shape[2], ms->input_shape[0], ms->input_shape[1]};
+    if (m->input.c <= 0 || m->input.h <= 0 || m->input.w <= 0)
+        return clcnn_fail(CLCNN_STATUS_BAD_SHAPE, "model.input_shape must be positive, got [%d, %d, %d]",
+                          ms->input_shape[0], ms->input_shape[1], ms->input_shape[2]);
+    clcnn_shape shape = m->input;
+    for (int i = 0; i < n; i++) {
+        clcnn_layer *l = &m->layers[i];
+        memset(l, 0, sizeof *l);
+        l->spec = ms->layers[i];
+        l->index = i;
+        l->in = shape;
+        l->route = route;
+        if (!l->spec.name[0]) snprintf(l->spec.name, sizeof l->spec.name, "%s_%d", l->spec.type, i);
+        l->type = clcnn_layer_type_find(l->spec.type);
+        if (!l->type || is_softmax_layer(&l->spec))
+            return clcnn_layer_fail(l, CLCNN_STATUS_NOT_FOUND,
+                                    is_softmax_layer(&l->spec) ? "a softmax layer must be the last layer"
+                                                               : "unknown layer type; known: %s",
+                                    clcnn_layer_type_names());
+        CLCNN_TRY(set_activation(l, i == n - 1));
+        CLCNN_TRY(l->type->infer(l));
+        shape = l->out;
+    }
+    m->n_layers = n;
+    if (shape.h != 1 || shape.w != 1)
+        return clcnn_fail(CLCNN_STATUS_BAD_SHAPE,
+                          "the last layer must output a vector of class scores, not %dx%dx%d; end "
+                          "with flatten and dense", shape.h, shape.w, shape.c);
+    m->classes = shape.c;
+    if (m->classes != m->spec.data.n_classes)
+        return clcnn_fail(CLCNN_STATUS_BAD_SHAPE,
+                          "the last layer has %d units but the data has %d classes", m->classes,
+                          m->spec.data.n_classes);
+    return CLCNN_STATUS_OK;
+}
+
+static void assign_arena(clcnn_model *m) {
+    size_t offset = 0;
+    m->n_tensors = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        clcnn_layer *l = &m->layers[i];
+        for (int p = 0; p < l->n_params; p++) {
+            clcnn_tensor_info *t = &m->tensors[m->n_tensors++];
+            snprintf(t->name, sizeof t->name, "layers.%d.%s", l->index, l->param_name[p]);
+            t->ndim = l->param_ndim[p];
+            t->count = 1;
+            for (int d = 0; d < t->ndim; d++) {
+                t->shape[d] = l->param_shape[p][d];
+                t->count *= (size_t)t->shape[d];
+            }
+            t->offset = l->param_offset[p] = offset;
+            offset += t->count;
+        }
+    }
+    m->n_params = offset;
+}
+
+static clcnn_status alloc_floats(clcnn_model *m, size_t count, cl_mem *out) {
+    return clcnn_buffer_create(m->ctx, count * sizeof(float), out);
+}
+
+static clcnn_status alloc_buffers(clcnn_model *m) {
+    size_t b = (size_t)m->max_batch, ws = 0;
+    CLCNN_TRY(alloc_floats(m, b * clcnn_shape_size(m->input), &m->x0));
+    for (int i = 0; i < m->n_layers; i++) {
+        clcnn_layer *l = &m->layers[i];
+        if (l->workspace > ws) ws = l->workspace;
+        if (l->type->aliases_input) {
+            m->act[i] = i ? m->act[i - 1] : m->x0;
+            m->grad[i] = i ? m->grad[i - 1] : NULL;
+            continue;
+        }
+        m->owns[i] = 1;
+        CLCNN_TRY(alloc_floats(m, b * clcnn_shape_size(l->out), &m->act[i]));
+        CLCNN_TRY(alloc_floats(m, b * clcnn_shape_size(l->out), &m->grad[i]));
+    }
+    CLCNN_TRY(alloc_floats(m, b * ws, &m->workspace));
+    CLCNN_TRY(alloc_floats(m, m->n_params, &m->params));
+    CLCNN_TRY(alloc_floats(m, m->n_params, &m->grads));
+    const char *opt = m->spec.train.optimizer.name;
+    m->n_opt_buffers = strcmp(opt, "sgd") == 0 ? (m->spec.train.optimizer.momentum != 0) : 2;
+    if (strcmp(opt, "rmsprop") == 0 && m->spec.train.optimizer.momentum == 0) m->n_opt_buffers = 1;
+    CLCNN_TRY(alloc_floats(m, m->n_params, &m->opt1));
+    CLCNN_TRY(alloc_floats(m, m->n_params, &m->opt2));
+    CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->opt1, 0, m->n_params * sizeof(float)));
+    CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->opt2, 0, m->n_params * sizeof(float)));
+    CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->grads, 0, m->n_params * sizeof(float)));
+    CLCNN_TRY(clcnn_buffer_create(m->ctx, b, &m->batch_labels));
+    return alloc_floats(m, b * (size_t)m->classes, &m->probs);
+}
+
+/* Keras' defaults: Glorot uniform kernels (limit sqrt(6 / (fan_in + fan_out))), zero biases. */
+static clcnn_status init_weights(clcnn_model *m) {
+    float *host = calloc(m->n_params ? m->n_params : 1, sizeof *host);
+    if (!host) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    clcnn_rng rng;
+    clcnn_rng_seed(&rng, m->spec.train.seed);
+    for (int i = 0; i < m->n_layers; i++) {
+        const clcnn_layer *l = &m->layers[i];
+        for (int p = 0; p < l->n_params; p++) {
+            size_t fan = l->param_fan[p][0] + l->param_fan[p][1];
+            if (!fan) continue;
+            double limit = sqrt(6.0 / (double)fan);
+            const clcnn_tensor_info *t = NULL;
+            for (int k = 0; k < m->n_tensors; k++)
+                if (m->tensors[k].offset == l->param_offset[p]) t = &m->tensors[k];
+            for (size_t k = 0; t && k < t->count; k++)
+                host[t->offset + k] = (float)((2.0 * clcnn_rng_uniform(&rng) - 1.0) * limit);
+        }
+    }
+    clcnn_status s = clcnn_model_write_params(m, host);
+    free(host);
+    return s;
+}
+
+clcnn_status clcnn_model_create(clcnn_context *ctx, const clcnn_spec *spec, int max_batch,
+                                clcnn_model **out) {
+    *out = NULL;
+    if (max_batch <= 0 || max_batch > 65536)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "batch size %d out of range (1..65536)", max_batch);
+    clcnn_route route = CLCNN_ROUTE_AUTO;
+    const char *r = spec->train.conv_route;
+    if (r[0] && strcmp(r, "auto") != 0) CLCNN_TRY(clcnn_route_parse(r, &route));
+    clcnn_model *m = calloc(1, sizeof *m);
+    if (!m) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    m->ctx = ctx;
+    m->spec = *spec;
+    m->max_batch = max_batch;
+    clcnn_status s = infer_layers(m, route);
+    if (s == CLCNN_STATUS_OK) {
+        assign_arena(m);
+        s = alloc_buffers(m);
+    }
+    if (s == CLCNN_STATUS_OK) s = init_weights(m);
+    if (s != CLCNN_STATUS_OK) {
+        clcnn_model_destroy(m);
+        return s;
+    }
+    *out = m;
+    return CLCNN_STATUS_OK;
+}
+
+static void release(cl_mem *b) {
+    if (*b) clReleaseMemObject(*b);
+    *b = NULL;
+}
+
+void clcnn_model_destroy(clcnn_model *m) {
+    if (!m) return;
+    if (m->ctx) clcnn_context_finish(m->ctx);
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->owns[i]) {
+            release(&m->act[i]);
+            release(&m->grad[i]);
+        }
+    for (int s = 0; s < CLCNN_SLOTS; s++) {
+        model_slot *sl = &m->slots[s];
+        release(&sl->images);
+        release(&sl->labels);
+        release(&sl->loss);
+        release(&sl->correct);
+        release(&sl->pred);
+    }
+    cl_mem *bufs[] = {&m->x0, &m->workspace, &m->params, &m->grads, &m->opt1, &m->opt2,
+                      &m->order, &m->batch_labels, &m->probs};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) release(bufs[i]);
+    free(m);
+}
+
+size_t clcnn_model_param_count(const clcnn_model *m) {
+    size_t n = 0;
+    for (int i = 0; i < m->n_tensors; i++) n += m->tensors[i].count;
+    return n;
+}
+
+int clcnn_model_tensor_count(const clcnn_model *m) { return m->n_tensors; }
+
+const clcnn_tensor_info *clcnn_model_tensor(const clcnn_model *m, int i) {
+    return i >= 0 && i < m->n_tensors ? &m->tensors[i] : NULL;
+}
+
+clcnn_status clcnn_model_read_params(clcnn_model *m, float *host) {
+    return clcnn_buffer_read(m->ctx, m->params, 0, m->n_params * sizeof(float), host);
+}
+
+clcnn_status clcnn_model_write_params(clcnn_model *m, const float *host) {
+    return clcnn_buffer_write(m->ctx, m->params, 0, m->n_params * sizeof(float), host);
+}
+
+size_t clcnn_model_opt_state_count(const clcnn_model *m) { return 2 * m->n_params; }
+
+clcnn_status clcnn_model_read_opt_state(clcnn_model *m, float *host, int64_t *step) {
+    *step = m->step;
+    CLCNN_TRY(clcnn_buffer_read(m->ctx, m->opt1, 0, m->n_params * sizeof(float), host));
+    return clcnn_buffer_read(m->ctx, m->opt2, 0, m->n_params * sizeof(float), host + m->n_params);
+}
+
+clcnn_status clcnn_model_write_opt_state(clcnn_model *m, const float *host, int64_t step) {
+    m->step = step;
+    CLCNN_TRY(clcnn_buffer_write(m->ctx, m->opt1, 0, m->n_params * sizeof(float), host));
+    return clcnn_buffer_write(m->ctx, m->opt2, 0, m->n_params * sizeof(float), host + m->n_params);
+}
+
+clcnn_status clcnn_model_finish(clcnn_model *m) { return clcnn_context_finish(m->ctx); }
+
+/* ---- summary ------------------------------------------------------------------------------ */
+
+static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...) CLCNN_PRINTF(4, 5);
+
+static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int k = vsnprintf(*buf ? *buf + *len : NULL, *buf ? *cap - *len : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0) return;
+        if (*buf && *len + (size_t)k < *cap) {
+            *len += (size_t)k;
+            return;
+        }
+        size_t ncap = (*cap + (size_t)k + 1) * 2;
+        char *nb = realloc(*buf, ncap);
+        if (!nb) return;
+        *buf = nb;
+        *cap = ncap;
+    }
+}
+
+static size_t layer_params(const clcnn_layer *l) {
+    size_t total = 0;
+    for (int p = 0; p < l->n_params; p++) {
+        size_t c = 1;
+        for (int d = 0; d < l->param_ndim[p]; d++) c *= (size_t)l->param_shape[p][d];
+        total += c;
+    }
+    return total;
+}
+
+/* Keras' layout: name (type), output shape (None, H, W, C) in Keras' channels-last order, params. */
+static clcnn_status summary_text(const clcnn_model *m, char **text) {
+    char *buf = NULL;
+    size_t len = 0, cap = 0, total = 0;
+    const char *rule = "_________________________________________________________________";
+    append(&buf, &len, &cap, "Model: \"sequential\"\n%s\n", rule);
+    append(&buf, &len, &cap, " %-28s %-25s %-10s\n", "Layer (type)", "Output Shape", "Param #");
+    append(&buf, &len, &cap, "=================================================================\n");
+    for (int i = 0; i < m->n_layers; i++) {
+        const clcnn_layer *l = &m->layers[i];
+        char name[96], shape[64];
+        snprintf(name, sizeof name, "%s (%s)", l->spec.name, l->spec.type);
+        if (l->out.h == 1 && l->out.w == 1)
+            snprintf(shape, sizeof shape, "(None, %d)", l->out.c);
+        else
+            snprintf(shape, sizeof shape, "(None, %d, %d, %d)", l->out.h, l->out.w, l->out.c);
+        size_t np = layer_params(l);
+        total += np;
+        append(&buf, &len, &cap, " %-28s %-25s %-10zu\n", name, shape, np);
+        append(&buf, &len, &cap, "%s\n", i + 1 < m->n_layers ? "" : "=================================================================");
+    }
+    append(&buf, &len, &cap, "Total params: %zu (%.2f MB)\nTrainable params: %zu\nNon-trainable params: 0\n%s\n",
+           total, total * 4.0 / 1048576.0, total, rule);
+    if (!buf) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    *text = buf;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_model_summary(const clcnn_model *m, char **text) { return summary_text(m, text); }
+
+clcnn_status clcnn_spec_summary(const clcnn_spec *spec, char **text) {
+    clcnn_model *m = calloc(1, sizeof *m);
+    if (!m) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    m->spec = *spec;
+    clcnn_status s = infer_layers(m, CLCNN_ROUTE_AUTO);
+    if (s == CLCNN_STATUS_OK) {
+        assign_arena(m);
+        s = summary_text(m, text);
+    }
+    free(m);
+    return s;
+}

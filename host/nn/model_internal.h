@@ -1,0 +1,45 @@
+/* nn/model_internal.h: the model's state, shared by nn/model.c (building, parameters) and
+ * nn/step.c (training and evaluation passes). */
+#ifndef CLCNN_MODEL_INTERNAL_H
+#define CLCNN_MODEL_INTERNAL_H
+
+#include "nn.h"
+
+#define CLCNN_SLOTS 3
+
+typedef struct model_slot {
+    int n;             /* examples uploaded */
+    cl_mem images;     /* uint8, n x example */
+    cl_mem labels;     /* uint8, n */
+    cl_mem loss;       /* float per example: the last pass's loss */
+    cl_mem correct;    /* uint8 per example */
+    cl_mem pred;       /* uint8 per example: the predicted class */
+} model_slot;
+
+struct clcnn_model {
+    clcnn_context *ctx;
+    clcnn_spec spec;
+    int max_batch;
+    int n_layers;                  /* layers that compute (a trailing softmax layer is dropped) */
+    clcnn_layer layers[CLCNN_MAX_LAYERS];
+    clcnn_shape input;
+    int classes;
+    cl_mem x0;                     /* the normalized input batch */
+    cl_mem act[CLCNN_MAX_LAYERS];  /* outputs (aliases for flatten) */
+    cl_mem grad[CLCNN_MAX_LAYERS]; /* gradients of the outputs */
+    int owns[CLCNN_MAX_LAYERS];    /* act/grad are this layer's own buffers */
+    cl_mem workspace;
+    size_t n_params;
+    cl_mem params, grads, opt1, opt2; /* the arena: weights, gradients, optimizer state */
+    int n_opt_buffers;
+    int64_t step;                  /* optimizer steps taken */
+    int n_tensors;
+    clcnn_tensor_info tensors[CLCNN_MAX_LAYERS * CLCNN_MAX_LAYER_PARAMS];
+    model_slot slots[CLCNN_SLOTS];
+    cl_mem order;                  /* uint32 epoch order for slot 0 */
+    int order_n;
+    cl_mem batch_labels;           /* uint8 max_batch */
+    cl_mem probs;                  /* float max_batch x classes */
+};
+
+#endif

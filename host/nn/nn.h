@@ -1,0 +1,88 @@
+/* nn/nn.h: the layer interface and the model's internals. One file per layer type fills a
+ * clcnn_layer_type; the types are found by name in nn/layers.c's table, so adding a layer is one
+ * new file and one table row. Layers know OpenCL (through cl/) and nothing of YAML. */
+#ifndef CLCNN_NN_H
+#define CLCNN_NN_H
+
+#include "cl/cl.h"
+#include "cl/gemm.h"
+#include "clcnn/model.h"
+
+/* The shape of one example (the batch is separate). */
+typedef struct clcnn_shape {
+    int c, h, w;
+} clcnn_shape;
+
+static inline size_t clcnn_shape_size(clcnn_shape s) { return (size_t)s.c * s.h * s.w; }
+
+typedef struct clcnn_layer clcnn_layer;
+typedef struct clcnn_model_internal clcnn_model_internal;
+
+/* What a layer's forward and backward see. Buffers hold `n` examples, NCHW. */
+typedef struct clcnn_pass {
+    clcnn_context *ctx;
+    int n;                /* examples in this batch */
+    cl_mem x, y;          /* input and output activations */
+    cl_mem dx, dy;        /* their gradients; dx is NULL for the first layer */
+    cl_mem params, grads; /* the parameter and gradient arenas */
+    cl_mem workspace;     /* shared scratch, clcnn_layer.workspace floats per example */
+    int training;
+} clcnn_pass;
+
+typedef struct clcnn_layer_type {
+    const char *name; /* YAML name, e.g. "conv2d" */
+    /* Checks the spec against the input shape and sets l->out, the parameter tensors
+     * (l->n_params, l->param_shape...) and l->workspace. Errors name the layer. */
+    clcnn_status (*infer)(clcnn_layer *l);
+    /* Enqueues the forward pass. */
+    clcnn_status (*forward)(clcnn_layer *l, const clcnn_pass *p);
+    /* Enqueues the backward pass: parameter gradients into p->grads, and p->dx unless NULL. */
+    clcnn_status (*backward)(clcnn_layer *l, const clcnn_pass *p);
+    /* Floating-point operations per example: phase 0 forward, 1 backward. */
+    double (*flops)(const clcnn_layer *l, int phase);
+    /* Output aliases the input (flatten): no buffer, no copy. */
+    int aliases_input;
+} clcnn_layer_type;
+
+#define CLCNN_MAX_LAYER_PARAMS 4
+
+struct clcnn_layer {
+    const clcnn_layer_type *type;
+    clcnn_layer_spec spec;
+    int index;               /* position in the config's layer list */
+    clcnn_shape in, out;
+    int relu;                /* activation: relu, fused into the layer's epilogue */
+    int n_params;            /* parameter tensors: weight first, then bias */
+    char param_name[CLCNN_MAX_LAYER_PARAMS][16];
+    int param_ndim[CLCNN_MAX_LAYER_PARAMS];
+    int64_t param_shape[CLCNN_MAX_LAYER_PARAMS][4];
+    size_t param_offset[CLCNN_MAX_LAYER_PARAMS]; /* in the arena, floats */
+    size_t param_fan[CLCNN_MAX_LAYER_PARAMS][2]; /* fan_in, fan_out for Glorot; 0 = zeros */
+    size_t workspace;        /* floats per example of shared scratch */
+    clcnn_route route;       /* forced GEMM route, or AUTO */
+};
+
+/* Looks a layer type up by its YAML name; NULL if unknown. */
+const clcnn_layer_type *clcnn_layer_type_find(const char *name);
+/* Comma-separated list of the known names, for error messages. Static storage. */
+const char *clcnn_layer_type_names(void);
+
+/* Error helper: "layer 3 (conv2d 'conv2d_3', line 12): ..." */
+clcnn_status clcnn_layer_fail(const clcnn_layer *l, clcnn_status s, const char *fmt, ...)
+    CLCNN_PRINTF(3, 4);
+
+/* Sets a parameter tensor (weight or bias) of the layer during infer. */
+void clcnn_layer_add_param(clcnn_layer *l, const char *name, int ndim, const int64_t *shape,
+                           size_t fan_in, size_t fan_out);
+
+/* Window arithmetic shared by convolution and pooling, Keras' rules: "valid" out =
+ * floor((in - k) / s) + 1; "same" out = ceil(in / s), padding split with the extra at the
+ * bottom/right. Returns 0 if the output would be empty. */
+int clcnn_window(int in, int k, int s, clcnn_padding pad, int *out, int *pad_before);
+
+/* Kernels launched by several layers. */
+clcnn_status clcnn_nn_bias_grad(clcnn_context *ctx, cl_mem dy, int n, int channels, int spatial,
+                                cl_mem grads, size_t offset);
+clcnn_status clcnn_nn_relu_mask(clcnn_context *ctx, cl_mem y, cl_mem dy, size_t count);
+
+#endif

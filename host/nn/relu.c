@@ -1,0 +1,31 @@
+/* nn/relu.c: ReLU as a layer of its own (conv2d and dense fuse it when given activation: relu). */
+#include "nn.h"
+
+static clcnn_status infer(clcnn_layer *l) {
+    l->out = l->in;
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
+    cl_kernel k;
+    CLCNN_TRY(clcnn_kernel_get(p->ctx, "elementwise.cl", "relu_forward", &k));
+    size_t count = (size_t)p->n * clcnn_shape_size(l->in);
+    clcnn_arg args[] = {CLCNN_ARG(p->x), CLCNN_ARG(p->y)};
+    return clcnn_launch(p->ctx, k, 1, &count, NULL, args, 2);
+}
+
+static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
+    if (!p->dx) return CLCNN_STATUS_OK;
+    cl_kernel k;
+    CLCNN_TRY(clcnn_kernel_get(p->ctx, "elementwise.cl", "relu_backward", &k));
+    size_t count = (size_t)p->n * clcnn_shape_size(l->in);
+    clcnn_arg args[] = {CLCNN_ARG(p->x), CLCNN_ARG(p->dy), CLCNN_ARG(p->dx)};
+    return clcnn_launch(p->ctx, k, 1, &count, NULL, args, 3);
+}
+
+static double flops(const clcnn_layer *l, int phase) {
+    (void)phase;
+    return (double)clcnn_shape_size(l->in);
+}
+
+const clcnn_layer_type clcnn_layer_relu = {"relu", infer, forward, backward, flops, 0};

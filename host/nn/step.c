@@ -1,0 +1,234 @@
+/* nn/step.c: the passes over a model: data uploads, batch gathering, forward, loss, backward and
+ * the optimizer update, all enqueued in order with no wait; metrics stay on the device until
+ * read. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model_internal.h"
+
+static void release(cl_mem *b) {
+    if (*b) clReleaseMemObject(*b);
+    *b = NULL;
+}
+
+clcnn_status clcnn_model_upload(clcnn_model *m, int slot, const clcnn_dataset *ds) {
+    if (slot < 0 || slot >= CLCNN_SLOTS) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "bad slot %d", slot);
+    if (ds->c != m->input.c || ds->h != m->input.h || ds->w != m->input.w)
+        return clcnn_fail(CLCNN_STATUS_BAD_SHAPE,
+                          "the data has examples of %dx%dx%d (HxWxC) but the model's input_shape is "
+                          "[%d, %d, %d]", ds->h, ds->w, ds->c, m->input.h, m->input.w, m->input.c);
+    model_slot *s = &m->slots[slot];
+    release(&s->images);
+    release(&s->labels);
+    release(&s->loss);
+    release(&s->correct);
+    release(&s->pred);
+    s->n = 0;
+    size_t ex = clcnn_shape_size(m->input), n = (size_t)ds->n;
+    CLCNN_TRY(clcnn_buffer_create(m->ctx, n * ex, &s->images));
+    CLCNN_TRY(clcnn_buffer_create(m->ctx, n, &s->labels));
+    CLCNN_TRY(clcnn_buffer_create(m->ctx, n * sizeof(float), &s->loss));
+    CLCNN_TRY(clcnn_buffer_create(m->ctx, n, &s->correct));
+    CLCNN_TRY(clcnn_buffer_create(m->ctx, n, &s->pred));
+    CLCNN_TRY(clcnn_buffer_write(m->ctx, s->images, 0, n * ex, ds->images));
+    if (ds->labels) {
+        for (size_t i = 0; i < n; i++)
+            if (ds->labels[i] >= m->classes)
+                return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "label %d of example %zu is not below %d classes",
+                                  ds->labels[i], i, m->classes);
+        CLCNN_TRY(clcnn_buffer_write(m->ctx, s->labels, 0, n, ds->labels));
+    } else {
+        CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, s->labels, 0, n & ~(size_t)3));
+        if (n & 3) {
+            uint8_t zeros[4] = {0};
+            CLCNN_TRY(clcnn_buffer_write(m->ctx, s->labels, n & ~(size_t)3, n & 3, zeros));
+        }
+    }
+    s->n = ds->n;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_model_set_order(clcnn_model *m, const uint32_t *order, int n) {
+    if (n > m->slots[0].n) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "order longer than the data");
+    if (n > m->order_n) {
+        release(&m->order);
+        CLCNN_TRY(clcnn_buffer_create(m->ctx, (size_t)n * sizeof(uint32_t), &m->order));
+        m->order_n = n;
+    }
+    for (int i = 0; i < n; i++)
+        if ((int)order[i] >= m->slots[0].n)
+            return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "order[%d] = %u is out of range", i, order[i]);
+    return clcnn_buffer_write(m->ctx, m->order, 0, (size_t)n * sizeof(uint32_t), order);
+}
+
+static clcnn_status gather(clcnn_model *m, int slot, int use_order, int start, int count) {
+    cl_kernel k;
+    CLCNN_TRY(clcnn_kernel_get(m->ctx, "data.cl", "gather_batch", &k));
+    model_slot *s = &m->slots[slot];
+    int ex = (int)clcnn_shape_size(m->input);
+    float inv_scale = 1.0f / m->spec.data.scale;
+    cl_mem order = m->order ? m->order : s->labels;
+    clcnn_arg args[] = {CLCNN_ARG(s->images), CLCNN_ARG(s->labels), CLCNN_ARG(order),
+                        CLCNN_ARG(use_order), CLCNN_ARG(start), CLCNN_ARG(ex),
+                        CLCNN_ARG(inv_scale), CLCNN_ARG(m->x0), CLCNN_ARG(m->batch_labels)};
+    size_t global[2] = {(size_t)ex, (size_t)count};
+    clcnn_profile_set_tag(m->ctx, "input/gather");
+    return clcnn_launch(m->ctx, k, 2, global, NULL, args, 9);
+}
+
+static clcnn_pass pass_for(clcnn_model *m, int i, int n, int training) {
+    clcnn_pass p = {
+        .ctx = m->ctx, .n = n, .x = i ? m->act[i - 1] : m->x0, .y = m->act[i],
+        .dx = i ? m->grad[i - 1] : NULL, .dy = m->grad[i], .params = m->params,
+        .grads = m->grads, .workspace = m->workspace, .training = training,
+    };
+    return p;
+}
+
+static void tag(clcnn_model *m, const clcnn_layer *l, const char *phase) {
+    if (!m->ctx->profiling) return;
+    char t[64];
+    snprintf(t, sizeof t, "layers.%d.%s/%s", l->index, l->spec.type, phase);
+    clcnn_profile_set_tag(m->ctx, t);
+}
+
+static clcnn_status forward(clcnn_model *m, int n, int training) {
+    for (int i = 0; i < m->n_layers; i++) {
+        clcnn_layer *l = &m->layers[i];
+        tag(m, l, "forward");
+        clcnn_pass p = pass_for(m, i, n, training);
+        clcnn_status s = l->type->forward(l, &p);
+        if (s != CLCNN_STATUS_OK) return clcnn_fail_prefix(s, "layer %d (%s): ", l->index, l->spec.name);
+    }
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status backward(clcnn_model *m, int n) {
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+        clcnn_layer *l = &m->layers[i];
+        tag(m, l, "backward");
+        clcnn_pass p = pass_for(m, i, n, 1);
+        clcnn_status s = l->type->backward(l, &p);
+        if (s != CLCNN_STATUS_OK) return clcnn_fail_prefix(s, "layer %d (%s): ", l->index, l->spec.name);
+    }
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status loss(clcnn_model *m, int slot, int start, int n, int want_grad) {
+    cl_kernel k;
+    CLCNN_TRY(clcnn_kernel_get(m->ctx, "loss.cl", "softmax_xent", &k));
+    model_slot *s = &m->slots[slot];
+    cl_mem logits = m->act[m->n_layers - 1], dlogits = m->grad[m->n_layers - 1];
+    float inv = 1.0f / (float)n;
+    clcnn_arg args[] = {CLCNN_ARG(logits), CLCNN_ARG(m->batch_labels), CLCNN_ARG(dlogits),
+                        CLCNN_ARG(m->classes), CLCNN_ARG(n), CLCNN_ARG(inv),
+                        CLCNN_ARG(s->loss), CLCNN_ARG(s->correct), CLCNN_ARG(s->pred),
+                        CLCNN_ARG(start), CLCNN_ARG(want_grad)};
+    size_t global[1] = {(size_t)n};
+    clcnn_profile_set_tag(m->ctx, "loss/softmax_xent");
+    return clcnn_launch(m->ctx, k, 1, global, NULL, args, 11);
+}
+
+static clcnn_status optimizer_step(clcnn_model *m) {
+    const clcnn_optimizer_spec *o = &m->spec.train.optimizer;
+    cl_kernel k;
+    size_t count = m->n_params;
+    m->step++;
+    clcnn_profile_set_tag(m->ctx, "optimizer/step");
+    if (strcmp(o->name, "sgd") == 0) {
+        CLCNN_TRY(clcnn_kernel_get(m->ctx, "optim.cl", "sgd_step", &k));
+        clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(m->grads), CLCNN_ARG(m->opt1),
+                            CLCNN_ARG(o->learning_rate), CLCNN_ARG(o->momentum), CLCNN_ARG(o->nesterov)};
+        return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 6);
+    }
+    if (strcmp(o->name, "rmsprop") == 0) {
+        CLCNN_TRY(clcnn_kernel_get(m->ctx, "optim.cl", "rmsprop_step", &k));
+        clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(m->grads), CLCNN_ARG(m->opt1),
+                            CLCNN_ARG(m->opt2), CLCNN_ARG(o->learning_rate), CLCNN_ARG(o->rho),
+                            CLCNN_ARG(o->momentum), CLCNN_ARG(o->epsilon)};
+        return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 8);
+    }
+    if (strcmp(o->name, "adam") != 0)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "unknown optimizer '%s' (adam, sgd, rmsprop)", o->name);
+    CLCNN_TRY(clcnn_kernel_get(m->ctx, "optim.cl", "adam_step", &k));
+    double t = (double)m->step;
+    float lr_t = (float)(o->learning_rate * sqrt(1.0 - pow(o->beta_2, t)) / (1.0 - pow(o->beta_1, t)));
+    clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(m->grads), CLCNN_ARG(m->opt1),
+                        CLCNN_ARG(m->opt2), CLCNN_ARG(lr_t), CLCNN_ARG(o->beta_1),
+                        CLCNN_ARG(o->beta_2), CLCNN_ARG(o->epsilon)};
+    return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 8);
+}
+
+static clcnn_status check_range(const clcnn_model *m, int slot, int start, int count) {
+    if (slot < 0 || slot >= CLCNN_SLOTS || !m->slots[slot].images)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "no data uploaded to slot %d", slot);
+    if (count <= 0 || count > m->max_batch || start < 0 || start + count > m->slots[slot].n)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "batch [%d, %d) is out of range (data %d, max batch %d)",
+                          start, start + count, m->slots[slot].n, m->max_batch);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_model_train_step(clcnn_model *m, int start, int count) {
+    CLCNN_TRY(check_range(m, 0, start, count));
+    if (start + count > m->order_n)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "no epoch order set for examples up to %d", start + count);
+    CLCNN_TRY(gather(m, 0, 1, start, count));
+    CLCNN_TRY(forward(m, count, 1));
+    CLCNN_TRY(loss(m, 0, start, count, 1));
+    CLCNN_TRY(backward(m, count));
+    CLCNN_TRY(optimizer_step(m));
+    clFlush(m->ctx->queue);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_model_eval_step(clcnn_model *m, int slot, int start, int count, float *probs) {
+    CLCNN_TRY(check_range(m, slot, start, count));
+    CLCNN_TRY(gather(m, slot, 0, start, count));
+    CLCNN_TRY(forward(m, count, 0));
+    CLCNN_TRY(loss(m, slot, start, count, 0));
+    if (!probs) return CLCNN_STATUS_OK;
+    cl_kernel k;
+    CLCNN_TRY(clcnn_kernel_get(m->ctx, "loss.cl", "softmax_rows", &k));
+    cl_mem logits = m->act[m->n_layers - 1];
+    clcnn_arg args[] = {CLCNN_ARG(logits), CLCNN_ARG(m->probs), CLCNN_ARG(m->classes)};
+    size_t global[1] = {(size_t)count};
+    CLCNN_TRY(clcnn_launch(m->ctx, k, 1, global, NULL, args, 3));
+    return clcnn_buffer_read(m->ctx, m->probs, 0, (size_t)count * m->classes * sizeof(float), probs);
+}
+
+clcnn_status clcnn_model_read_metrics(clcnn_model *m, int slot, int start, int end,
+                                      double *loss_sum, int64_t *correct, uint8_t *predictions) {
+    if (slot < 0 || slot >= CLCNN_SLOTS || start < 0 || end > m->slots[slot].n || start > end)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "metrics range [%d, %d) out of range", start, end);
+    size_t n = (size_t)(end - start);
+    float *l = malloc((n ? n : 1) * sizeof *l);
+    uint8_t *c = malloc(n ? n : 1);
+    clcnn_status s = l && c ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    if (s == CLCNN_STATUS_OK) s = clcnn_buffer_read(m->ctx, m->slots[slot].loss, (size_t)start * 4, n * 4, l);
+    if (s == CLCNN_STATUS_OK) s = clcnn_buffer_read(m->ctx, m->slots[slot].correct, (size_t)start, n, c);
+    if (s == CLCNN_STATUS_OK && predictions)
+        s = clcnn_buffer_read(m->ctx, m->slots[slot].pred, (size_t)start, n, predictions);
+    double sum = 0;
+    int64_t ok = 0;
+    for (size_t i = 0; s == CLCNN_STATUS_OK && i < n; i++) {
+        sum += l[i];
+        ok += c[i];
+    }
+    free(l);
+    free(c);
+    CLCNN_TRY(s);
+    *loss_sum = sum;
+    *correct = ok;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_model_predict(clcnn_model *m, const uint8_t *images, int n, float *probs) {
+    clcnn_dataset ds = {n, m->input.c, m->input.h, m->input.w, (uint8_t *)images, NULL};
+    CLCNN_TRY(clcnn_model_upload(m, 2, &ds));
+    for (int start = 0; start < n; start += m->max_batch) {
+        int count = n - start < m->max_batch ? n - start : m->max_batch;
+        CLCNN_TRY(clcnn_model_eval_step(m, 2, start, count, probs + (size_t)start * m->classes));
+    }
+    return CLCNN_STATUS_OK;
+}

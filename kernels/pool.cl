@@ -1,0 +1,57 @@
+// pool.cl: max pooling. Padded positions never win (Keras' "same" pooling ignores them).
+
+// Launch: global (OW, OH, n*C).
+__kernel void maxpool_forward(__global const float *x, __global float *y, int C, int H, int W,
+                              int KH, int KW, int SH, int SW, int PT, int PL, int OH, int OW) {
+    int ow = get_global_id(0), oh = get_global_id(1), nc = get_global_id(2);
+    __global const float *plane = x + (size_t)nc * H * W;
+    float best = -INFINITY;
+    for (int i = 0; i < KH; i++) {
+        int h = oh * SH + i - PT;
+        if (h < 0 || h >= H) continue;
+        for (int j = 0; j < KW; j++) {
+            int w = ow * SW + j - PL;
+            if (w < 0 || w >= W) continue;
+            best = fmax(best, plane[h * W + w]);
+        }
+    }
+    y[((size_t)nc * OH + oh) * OW + ow] = best;
+}
+
+// The first maximum of a window in row-major order (ties go to the first).
+inline int window_argmax(__global const float *plane, int H, int W, int KH, int KW, int SH,
+                         int SW, int PT, int PL, int oh, int ow) {
+    float best = -INFINITY;
+    int arg = -1;
+    for (int i = 0; i < KH; i++) {
+        int h = oh * SH + i - PT;
+        if (h < 0 || h >= H) continue;
+        for (int j = 0; j < KW; j++) {
+            int w = ow * SW + j - PL;
+            if (w < 0 || w >= W) continue;
+            float v = plane[h * W + w];
+            if (arg < 0 || v > best) {
+                best = v;
+                arg = h * W + w;
+            }
+        }
+    }
+    return arg;
+}
+
+// dx[h][w] = sum of dy over the windows whose first maximum is (h, w): a gather, race-free
+// even when windows overlap. Launch: global (W, H, n*C).
+__kernel void maxpool_backward(__global const float *x, __global const float *dy,
+                               __global float *dx, int C, int H, int W, int KH, int KW, int SH,
+                               int SW, int PT, int PL, int OH, int OW) {
+    int w = get_global_id(0), h = get_global_id(1), nc = get_global_id(2);
+    __global const float *plane = x + (size_t)nc * H * W;
+    float sum = 0.0f;
+    int oh_lo = max(0, (h + PT - KH + SH) / SH), oh_hi = min(OH - 1, (h + PT) / SH);
+    int ow_lo = max(0, (w + PL - KW + SW) / SW), ow_hi = min(OW - 1, (w + PL) / SW);
+    for (int oh = oh_lo; oh <= oh_hi; oh++)
+        for (int ow = ow_lo; ow <= ow_hi; ow++)
+            if (window_argmax(plane, H, W, KH, KW, SH, SW, PT, PL, oh, ow) == h * W + w)
+                sum += dy[((size_t)nc * OH + oh) * OW + ow];
+    dx[(size_t)nc * H * W + h * W + w] = sum;
+}
