@@ -22,6 +22,9 @@ void clcnn_layer_spec_default(clcnn_layer_spec *l, const char *type) {
     COPY(l->activation, "linear");
     l->use_bias = 1;
     l->rate = 0.5f;
+    l->alpha = strcmp(type, "elu") == 0 ? 1.0f : 0.3f; /* Keras' ELU and LeakyReLU defaults */
+    l->momentum = 0.99f;
+    l->epsilon = 0.001f;
 }
 
 void clcnn_spec_default(clcnn_spec *s) {

@@ -26,7 +26,8 @@ typedef enum clcnn_padding { CLCNN_PADDING_VALID = 0, CLCNN_PADDING_SAME = 1 } c
 /* One layer, as written in YAML (Keras' names). Which fields a type reads is in its host/nn
  * file; the others keep their defaults. */
 typedef struct clcnn_layer_spec {
-    char type[32];        /* "conv2d", "max_pooling2d", "flatten", "dense", "relu", "softmax"... */
+    char type[32];        /* "conv2d", "max_pooling2d", "flatten", "dense", "relu", "softmax"...
+                             (the list is in configs/README.md) */
     char name[64];        /* optional; "" = "<type>_<index>" */
     int filters;          /* conv2d (default 32) */
     int units;            /* dense (default 10) */
@@ -34,9 +35,13 @@ typedef struct clcnn_layer_spec {
     int strides[2];       /* conv2d default (1, 1); pooling default 0 = pool_size */
     int pool_size[2];     /* pooling, default (2, 2) */
     clcnn_padding padding; /* default valid */
-    char activation[16];  /* "linear" (default), "relu", "softmax" */
+    char activation[16];  /* "linear" (default), "relu", "softmax", "leaky_relu", "elu", "sigmoid",
+                             "tanh" */
     int use_bias;         /* default 1 */
     float rate;           /* dropout rate (default 0.5) */
+    float alpha;          /* leaky_relu: negative slope (default 0.3); elu: alpha (default 1.0) */
+    float momentum;       /* batch_normalization: running-average momentum (default 0.99) */
+    float epsilon;        /* batch_normalization: added to the variance (default 0.001) */
     int line, column;     /* where the layer is in its config file (1-based); 0 if unknown */
 } clcnn_layer_spec;
 
