@@ -108,6 +108,13 @@ static clcnn_status clblast_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
                               clcnn_profile_event(ctx, "clblast_sgemm"));
             CLCNN_TRY(clblast_check(st, "SGEMM"));
         }
+    } else if (op->batch == 1) {
+        CLBlastTranspose ta = op->kind == CLCNN_GEMM_TN ? CLBlastTransposeYes : CLBlastTransposeNo;
+        st = CLBlastSgemm(CLBlastLayoutRowMajor, ta, CLBlastTransposeNo, (size_t)op->M,
+                          (size_t)op->N, (size_t)op->K, 1.0f, op->A, op->a_off, (size_t)op->lda,
+                          op->B, op->b_off, (size_t)op->ldb, 0.0f, op->C, op->c_off,
+                          (size_t)op->ldc, &ctx->queue, clcnn_profile_event(ctx, "clblast_sgemm"));
+        CLCNN_TRY(clblast_check(st, "SGEMM"));
     } else {
         CLBlastTranspose ta = op->kind == CLCNN_GEMM_TN ? CLBlastTransposeYes : CLBlastTransposeNo;
         st = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, ta, CLBlastTransposeNo,
@@ -153,8 +160,11 @@ static clcnn_route env_route(void) {
 static clcnn_status choose(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_route *out) {
     static const char kinds[] = {'t', 'n', 's'};
     char key[96];
-    snprintf(key, sizeof key, "gemm-%c-%d-%d-%d-%d-%d%d", kinds[op->kind], op->M, op->N, op->K,
-             op->batch, op->bias_mode, op->relu);
+    if (op->route_key)
+        snprintf(key, sizeof key, "%s", op->route_key);
+    else
+        snprintf(key, sizeof key, "gemm-%c-%d-%d-%d-%d-%d%d", kinds[op->kind], op->M, op->N, op->K,
+                 op->batch, op->bias_mode, op->relu);
     int cached = clcnn_route_lookup(ctx, key);
     if (cached) {
         *out = (clcnn_route)cached;

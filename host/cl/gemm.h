@@ -36,6 +36,9 @@ typedef struct clcnn_gemm_op {
     size_t bias_off;
     int bias_mode;
     int relu;      /* apply max(0, .) after the bias */
+    /* Route-choice key without the batch size (e.g. "conv-fwd-64x26x26-k64x3x3-s1-p0"), so a
+     * short last batch follows the full batches' choice; NULL = the exact shape. */
+    const char *route_key;
 } clcnn_gemm_op;
 
 /* Enqueues the product (never waits, except AUTO's one-time measurement of a new shape).

@@ -62,15 +62,24 @@ static clcnn_status im2col(const clcnn_layer *l, const clcnn_pass *p) {
     return transform(l, p, "im2col", p->x, p->workspace, (size_t)g.ldp, (size_t)g.R, (size_t)p->n);
 }
 
+/* Route keys name the layer's geometry, not the batch size. */
+static void route_key(const clcnn_layer *l, const char *phase, char *key, size_t n) {
+    conv_geom g = geom(l);
+    snprintf(key, n, "conv-%s-%dx%dx%d-k%dx%dx%d-s%dx%d-p%dx%d-b%dr%d", phase, g.C, g.H, g.W, g.K,
+             g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, l->spec.use_bias, l->relu);
+}
+
 static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
     conv_geom g = geom(l);
+    char key[96];
+    route_key(l, "fwd", key, sizeof key);
     CLCNN_TRY(im2col(l, p));
     clcnn_gemm_op op = {
         .kind = CLCNN_GEMM_NN, .M = g.K, .N = g.P, .K = g.R, .batch = p->n,
         .A = p->params, .a_off = l->param_offset[0], .lda = g.R,
         .B = p->workspace, .b_batch = (size_t)g.R * g.ldp, .ldb = g.ldp,
         .C = p->y, .c_batch = (size_t)g.K * g.P, .ldc = g.P,
-        .relu = l->relu,
+        .relu = l->relu, .route_key = key,
     };
     if (l->spec.use_bias) {
         op.bias = p->params;
@@ -86,11 +95,14 @@ static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
     if (l->spec.use_bias)
         CLCNN_TRY(clcnn_nn_bias_grad(p->ctx, p->dy, p->n, g.K, g.P, p->grads, l->param_offset[1]));
     CLCNN_TRY(im2col(l, p));
+    char key_w[96], key_x[96];
+    route_key(l, "dw", key_w, sizeof key_w);
+    route_key(l, "dx", key_x, sizeof key_x);
     clcnn_gemm_op dw = {
         .kind = CLCNN_GEMM_NT_SUM, .M = g.K, .N = g.R, .K = g.P, .batch = p->n,
         .A = p->dy, .a_batch = (size_t)g.K * g.P, .lda = g.P,
         .B = p->workspace, .b_batch = (size_t)g.R * g.ldp, .ldb = g.ldp,
-        .C = p->grads, .c_off = l->param_offset[0], .ldc = g.R,
+        .C = p->grads, .c_off = l->param_offset[0], .ldc = g.R, .route_key = key_w,
     };
     CLCNN_TRY(clcnn_gemm(p->ctx, &dw, l->route, NULL));
     if (!p->dx) return CLCNN_STATUS_OK;
@@ -98,7 +110,7 @@ static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
         .kind = CLCNN_GEMM_TN, .M = g.R, .N = g.P, .K = g.K, .batch = p->n,
         .A = p->params, .a_off = l->param_offset[0], .lda = g.R,
         .B = p->dy, .b_batch = (size_t)g.K * g.P, .ldb = g.P,
-        .C = p->workspace, .c_batch = (size_t)g.R * g.ldp, .ldc = g.ldp,
+        .C = p->workspace, .c_batch = (size_t)g.R * g.ldp, .ldc = g.ldp, .route_key = key_x,
     };
     CLCNN_TRY(clcnn_gemm(p->ctx, &dcol, l->route, NULL));
     return transform(l, p, "col2im", p->workspace, p->dx, (size_t)g.W, (size_t)g.H,

@@ -15,12 +15,19 @@ static clcnn_status infer(clcnn_layer *l) {
     return CLCNN_STATUS_OK;
 }
 
+/* Route keys name the layer's geometry, not the batch size. */
+static void route_key(const clcnn_layer *l, const char *phase, char *key, size_t n) {
+    snprintf(key, n, "dense-%s-%d-%d-b%dr%d", phase, l->in.c, l->out.c, l->spec.use_bias, l->relu);
+}
+
 static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
     int in = l->in.c, units = l->out.c;
+    char key[96];
+    route_key(l, "fwd", key, sizeof key);
     clcnn_gemm_op op = {
         .kind = CLCNN_GEMM_NT_SUM, .M = p->n, .N = units, .K = in, .batch = 1,
         .A = p->x, .lda = in, .B = p->params, .b_off = l->param_offset[0], .ldb = in,
-        .C = p->y, .ldc = units, .relu = l->relu,
+        .C = p->y, .ldc = units, .relu = l->relu, .route_key = key,
     };
     if (l->spec.use_bias) {
         op.bias = p->params;
@@ -35,17 +42,20 @@ static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
     if (l->relu) CLCNN_TRY(clcnn_nn_relu_mask(p->ctx, p->y, p->dy, (size_t)p->n * units));
     if (l->spec.use_bias)
         CLCNN_TRY(clcnn_nn_bias_grad(p->ctx, p->dy, p->n, units, 1, p->grads, l->param_offset[1]));
+    char key_w[96], key_x[96];
+    route_key(l, "dw", key_w, sizeof key_w);
+    route_key(l, "dx", key_x, sizeof key_x);
     clcnn_gemm_op dw = {
         .kind = CLCNN_GEMM_TN, .M = units, .N = in, .K = p->n, .batch = 1,
         .A = p->dy, .lda = units, .B = p->x, .ldb = in,
-        .C = p->grads, .c_off = l->param_offset[0], .ldc = in,
+        .C = p->grads, .c_off = l->param_offset[0], .ldc = in, .route_key = key_w,
     };
     CLCNN_TRY(clcnn_gemm(p->ctx, &dw, l->route, NULL));
     if (!p->dx) return CLCNN_STATUS_OK;
     clcnn_gemm_op dx = {
         .kind = CLCNN_GEMM_NN, .M = p->n, .N = in, .K = units, .batch = 1,
         .A = p->dy, .lda = units, .B = p->params, .b_off = l->param_offset[0], .ldb = in,
-        .C = p->dx, .ldc = in,
+        .C = p->dx, .ldc = in, .route_key = key_x,
     };
     return clcnn_gemm(p->ctx, &dx, l->route, NULL);
 }
