@@ -1,9 +1,159 @@
-/* cli/main.c: the clcnn command-line tool. Uses only the public headers. */
-#include <stdio.h>
+/* cli/main.c: the clcnn command-line tool: subcommand dispatch and the helpers they share. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-#include "clcnn/status.h"
+#include "cli.h"
 
-int main(void) {
-    printf("clcnn %s\n", CLCNN_VERSION);
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"devices", cmd_devices, "list OpenCL devices"},
+    {"train", cmd_train, "train a model from a YAML config (default: the embedded Fashion-MNIST model)"},
+    {"eval", cmd_eval, "evaluate a model file on its test set"},
+    {"predict", cmd_predict, "classify images (IDX files or PNG/JPEG/PGM) with a model file"},
+    {"summary", cmd_summary, "print a config's or a model file's layer table"},
+    {"tune", cmd_tune, "hyperparameter search from a YAML config (default: the seed's search)"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *fp) {
+    fprintf(fp, "usage: clcnn <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(fp, "  %-9s %s\n", commands[i].name, commands[i].help);
+    fprintf(fp,
+            "\ncommon options:\n"
+            "  --device D      OpenCL device by index or name substring (or CLCNN_DEVICE)\n"
+            "  --set k.path=v  override any config key (repeatable), e.g. --set train.epochs=3\n"
+            "  --out DIR       output folder\n"
+            "  --verbose       library debug log on stderr\n"
+            "environment: CLCNN_DEVICE, CLCNN_CACHE_DIR, CLCNN_NO_CACHE=1, CLCNN_KERNEL_DIR, CLCNN_ROUTE\n");
+}
+
+static void log_to_stderr(int level, const char *msg, void *user) {
+    int verbose = *(int *)user;
+    if (level >= CLCNN_LOG_WARN || verbose) fprintf(stderr, "clcnn: %s\n", msg);
+}
+
+static int verbose_flag;
+
+int main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--verbose") == 0) verbose_flag = 1;
+    clcnn_set_log_callback(log_to_stderr, &verbose_flag);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("clcnn %s\n", CLCNN_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc, argv);
+    fprintf(stderr, "clcnn: error: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
+
+/* ---- shared helpers ------------------------------------------------------------------------ */
+
+static const char *const value_options[] = {"--device", "--out", "--init", "--resume", "--probs", "--set"};
+
+int cli_parse(int argc, char **argv, int first, cli_args *a) {
+    memset(a, 0, sizeof *a);
+    for (int i = first; i < argc; i++) {
+        const char *arg = argv[i], *value = NULL;
+        int takes_value = 0;
+        for (size_t k = 0; k < sizeof value_options / sizeof value_options[0]; k++)
+            if (strcmp(arg, value_options[k]) == 0) takes_value = 1;
+        if (takes_value) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "clcnn: error: %s needs a value\n", arg);
+                return 2;
+            }
+            value = argv[++i];
+        }
+        if (strcmp(arg, "--device") == 0) a->device = value;
+        else if (strcmp(arg, "--out") == 0) a->out = value;
+        else if (strcmp(arg, "--init") == 0) a->init = value;
+        else if (strcmp(arg, "--resume") == 0) a->resume = value;
+        else if (strcmp(arg, "--probs") == 0) a->probs = value;
+        else if (strcmp(arg, "--set") == 0) {
+            if (a->n_sets == CLI_MAX_SETS) {
+                fprintf(stderr, "clcnn: error: too many --set options\n");
+                return 2;
+            }
+            a->sets[a->n_sets++] = value;
+        } else if (strcmp(arg, "--json") == 0) a->json = 1;
+        else if (strcmp(arg, "--overwrite") == 0) a->overwrite = 1;
+        else if (strcmp(arg, "--quiet") == 0) a->quiet = 1;
+        else if (strcmp(arg, "--verbose") == 0) a->verbose = 1;
+        else if (arg[0] == '-' && arg[1]) {
+            fprintf(stderr, "clcnn: error: unknown option '%s' (see clcnn --help)\n", arg);
+            return 2;
+        } else if (a->n_positional < CLI_MAX_POSITIONAL) a->positional[a->n_positional++] = arg;
+        else {
+            fprintf(stderr, "clcnn: error: too many arguments\n");
+            return 2;
+        }
+    }
     return 0;
+}
+
+int cli_fail(clcnn_status s, const char *what) {
+    fprintf(stderr, "clcnn: error: %s%s%s\n", what ? what : "", what && *what ? ": " : "",
+            clcnn_last_error());
+    return s == CLCNN_STATUS_INTERRUPTED ? 130 : 1;
+}
+
+clcnn_status cli_apply_sets(const cli_args *a, clcnn_spec *spec) {
+    for (int i = 0; i < a->n_sets; i++) {
+        clcnn_status s = clcnn_config_set(spec, a->sets[i]);
+        if (s != CLCNN_STATUS_OK) return s;
+    }
+    return clcnn_spec_validate(spec);
+}
+
+clcnn_status cli_load_spec(const char *path, const char *fallback, const cli_args *a, clcnn_spec *spec) {
+    clcnn_status s;
+    if (path) {
+        s = clcnn_config_load_file(path, spec);
+    } else {
+        const char *text = clcnn_config_embedded(fallback);
+        s = text ? clcnn_config_load_string(text, fallback, spec) : CLCNN_STATUS_NOT_FOUND;
+    }
+    if (s != CLCNN_STATUS_OK) return s;
+    return cli_apply_sets(a, spec);
+}
+
+clcnn_status cli_open_device(const cli_args *a, clcnn_context **ctx) {
+    clcnn_context_options o = clcnn_context_options_default();
+    o.device = a->device;
+    return clcnn_context_create(&o, ctx);
+}
+
+int cli_stdout_is_tty(void) { return isatty(STDOUT_FILENO); }
+
+volatile int cli_stop_requested;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    if (cli_stop_requested) _exit(130);
+    cli_stop_requested = 1;
+    static const char msg[] = "\nclcnn: stopping after this step (Ctrl-C again to quit now)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+}
+
+void cli_install_sigint(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
 }

@@ -9,28 +9,11 @@
 
 #include "clcnn/status.h"
 
-#if defined(__GNUC__)
-#define CLCNN_PRINTF(a, b) __attribute__((format(printf, a, b)))
-#else
-#define CLCNN_PRINTF(a, b)
-#endif
-
-/* Records a formatted message as this thread's last error and returns status, so a failure is
- * one line: `return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", p, strerror(e));` */
-clcnn_status clcnn_fail(clcnn_status status, const char *fmt, ...) CLCNN_PRINTF(2, 3);
-
 /* Prepends context to the current last error ("loading model 'x': " + old message); returns
  * status unchanged. */
 clcnn_status clcnn_fail_prefix(clcnn_status status, const char *fmt, ...) CLCNN_PRINTF(2, 3);
 
 void clcnn_log(int level, const char *fmt, ...) CLCNN_PRINTF(2, 3);
-
-/* Propagates a failing status. */
-#define CLCNN_TRY(expr)                                                                            \
-    do {                                                                                           \
-        clcnn_status try_status_ = (expr);                                                         \
-        if (try_status_ != CLCNN_STATUS_OK) return try_status_;                                    \
-    } while (0)
 
 /* ---- seeded RNG: xoshiro256** seeded through splitmix64; same seed, same stream everywhere --- */
 typedef struct clcnn_rng {

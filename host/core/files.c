@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "clcnn/files.h"
 #include "core.h"
 
 clcnn_status clcnn_read_file(const char *path, char **data, size_t *len) {
@@ -169,3 +170,9 @@ double clcnn_now(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+clcnn_status clcnn_file_write_atomic(const char *path, const void *data, size_t len) {
+    return clcnn_write_file_atomic(path, data, len);
+}
+
+clcnn_status clcnn_file_mkdir_p(const char *path) { return clcnn_mkdir_p(path); }

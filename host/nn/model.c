@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clcnn/train.h"
 #include "model_internal.h"
 
 static int is_softmax_layer(const clcnn_layer_spec *s) { return strcmp(s->type, "softmax") == 0; }
@@ -313,3 +314,5 @@ clcnn_status clcnn_spec_summary(const clcnn_spec *spec, char **text) {
     free(m);
     return s;
 }
+
+const clcnn_spec *clcnn_model_get_spec(const clcnn_model *m) { return &m->spec; }

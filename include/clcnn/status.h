@@ -35,6 +35,24 @@ const char *clcnn_status_name(clcnn_status status);
  * next failing libclcnn call on the same thread. */
 const char *clcnn_last_error(void);
 
+#if defined(__GNUC__)
+#define CLCNN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLCNN_PRINTF(a, b)
+#endif
+
+/* Records a formatted message as this thread's last error and returns status, so a failure is
+ * one line: `return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", p, strerror(e));`
+ * Tools built on the library report their own errors through it too. */
+clcnn_status clcnn_fail(clcnn_status status, const char *fmt, ...) CLCNN_PRINTF(2, 3);
+
+/* Propagates a failing status. */
+#define CLCNN_TRY(expr)                                                                            \
+    do {                                                                                           \
+        clcnn_status try_status_ = (expr);                                                         \
+        if (try_status_ != CLCNN_STATUS_OK) return try_status_;                                    \
+    } while (0)
+
 enum { CLCNN_LOG_DEBUG = 0, CLCNN_LOG_INFO = 1, CLCNN_LOG_WARN = 2 };
 
 /* Receives library log lines (without a trailing newline). msg is valid during the call only. */

@@ -1,0 +1,60 @@
+/* cli/cli.h: what the clcnn subcommands share: option parsing, config loading with --set, error
+ * reporting. The CLI uses only the public headers (include/clcnn/). */
+#ifndef CLCNN_CLI_H
+#define CLCNN_CLI_H
+
+#include <stdio.h>
+
+#include "clcnn/config.h"
+#include "clcnn/device.h"
+#include "clcnn/model.h"
+#include "clcnn/status.h"
+#include "clcnn/train.h"
+
+#define CLI_MAX_SETS 64
+#define CLI_MAX_POSITIONAL 256
+
+/* Options common to the subcommands; each reads the ones it needs. */
+typedef struct cli_args {
+    const char *device;
+    const char *out;
+    const char *init;
+    const char *resume;
+    const char *probs;
+    int json, overwrite, quiet, verbose;
+    int n_sets;
+    const char *sets[CLI_MAX_SETS];
+    int n_positional;
+    const char *positional[CLI_MAX_POSITIONAL];
+} cli_args;
+
+/* Parses argv[first..]; unknown options are an error naming them. Returns 0 on success. */
+int cli_parse(int argc, char **argv, int first, cli_args *a);
+
+/* Prints "clcnn: error: <what>: <last error>" and returns the exit code for status. */
+int cli_fail(clcnn_status s, const char *what);
+
+/* The config: a file, or the embedded default `fallback` (e.g. "fashion_mnist.yaml"), then every
+ * --set, then validation. */
+clcnn_status cli_load_spec(const char *path, const char *fallback, const cli_args *a, clcnn_spec *spec);
+/* Applies --set assignments and validates. */
+clcnn_status cli_apply_sets(const cli_args *a, clcnn_spec *spec);
+
+/* Opens the device named by --device (or CLCNN_DEVICE, or the default). */
+clcnn_status cli_open_device(const cli_args *a, clcnn_context **ctx);
+
+/* Whether stdout is a terminal (progress bars redraw only then). */
+int cli_stdout_is_tty(void);
+
+/* Ctrl-C: the first sets the flag (stop after the current step), the second exits. */
+extern volatile int cli_stop_requested;
+void cli_install_sigint(void);
+
+int cmd_devices(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
+
+#endif

@@ -1,0 +1,94 @@
+/* cli/cmd_train.c: `clcnn train [CONFIG]`: fit with a Keras-style progress line, write the model
+ * and history, print the test accuracy. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct progress_state {
+    int tty;
+    int quiet;
+} progress_state;
+
+static void bar(char *out, int step, int steps) {
+    int width = 30, done = steps ? step * width / steps : width;
+    out[0] = '[';
+    for (int i = 0; i < width; i++) out[i + 1] = i < done ? '=' : (i == done ? '>' : '.');
+    out[width + 1] = ']';
+    out[width + 2] = '\0';
+}
+
+static void on_progress(const clcnn_progress *p, void *user) {
+    progress_state *st = user;
+    if (st->quiet) return;
+    if (!p->final) {
+        if (!st->tty) return;
+        char b[40];
+        bar(b, p->step, p->steps);
+        printf("\r%d/%d %s - ETA: %.0fs - loss: %.4f - accuracy: %.4f - %.0f img/s ", p->step,
+               p->steps, b, p->eta, p->loss, p->accuracy, p->images_per_second);
+        fflush(stdout);
+        return;
+    }
+    const clcnn_epoch_metrics *m = p->metrics;
+    if (st->tty) printf("\r\033[K");
+    printf("Epoch %d/%d - %d/%d - %.1fs - loss: %.4f - accuracy: %.4f - %.0f img/s", p->epoch,
+           p->epochs, p->steps, p->steps, m->seconds, m->loss, m->accuracy, m->images_per_second);
+    if (!isnan(m->val_loss)) printf(" - val_loss: %.4f - val_accuracy: %.4f", m->val_loss, m->val_accuracy);
+    printf("\n");
+    fflush(stdout);
+}
+
+static clcnn_status resolve_spec(const cli_args *a, clcnn_spec *spec) {
+    if (a->resume) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/model.safetensors", a->resume);
+        clcnn_status s = clcnn_model_file_spec(path, spec);
+        return s == CLCNN_STATUS_OK ? cli_apply_sets(a, spec) : s;
+    }
+    return cli_load_spec(a->n_positional ? a->positional[0] : NULL, "fashion_mnist.yaml", a, spec);
+}
+
+int cmd_train(int argc, char **argv) {
+    cli_args a;
+    if (cli_parse(argc, argv, 2, &a)) return 2;
+    clcnn_spec *spec = malloc(sizeof *spec);
+    clcnn_fit_result *res = malloc(sizeof *res);
+    if (!spec || !res) return cli_fail(CLCNN_STATUS_OUT_OF_MEMORY, "train");
+    clcnn_status s = resolve_spec(&a, spec);
+    if (s != CLCNN_STATUS_OK) return cli_fail(s, a.n_positional ? a.positional[0] : "config");
+    if (strcmp(spec->train.loss, "categorical_crossentropy") == 0)
+        printf("note: categorical_crossentropy with integer labels: labels are one-hot encoded "
+               "(the same loss as sparse_categorical_crossentropy)\n");
+    clcnn_context *ctx;
+    s = cli_open_device(&a, &ctx);
+    if (s != CLCNN_STATUS_OK) return cli_fail(s, "opening the OpenCL device");
+    if (!a.quiet) printf("device: %s (%s)\n", clcnn_context_device(ctx)->name, clcnn_context_device(ctx)->platform);
+    const char *out = a.resume ? a.resume : (a.out ? a.out : "out");
+    progress_state ps = {cli_stdout_is_tty(), a.quiet};
+    clcnn_fit_options o = clcnn_fit_options_default();
+    o.out_dir = out;
+    o.init_model = a.init;
+    o.resume = a.resume != NULL;
+    o.stop = &cli_stop_requested;
+    o.progress = on_progress;
+    o.user = &ps;
+    cli_install_sigint();
+    s = clcnn_fit(ctx, spec, &o, res);
+    int code = 0;
+    if (s != CLCNN_STATUS_OK) {
+        code = cli_fail(s, "training");
+    } else if (res->stopped) {
+        printf("stopped: %s/model.safetensors holds the last completed epoch (%d)\n", out, res->epochs_done);
+        code = 130;
+    } else {
+        printf("wrote %s/model.safetensors and %s/history.csv\n", out, out);
+        if (!isnan(res->test_accuracy))
+            printf("test accuracy: %.4f - test loss: %.4f\n", res->test_accuracy, res->test_loss);
+    }
+    clcnn_context_destroy(ctx);
+    free(spec);
+    free(res);
+    return code;
+}

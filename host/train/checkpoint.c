@@ -1,0 +1,196 @@
+/* train/checkpoint.c: model files (safetensors with self-describing metadata), optimizer state
+ * for --resume, and history.csv; every file written atomically. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "clcnn/config.h"
+#include "safetensors.h"
+
+/* clcnn.classes: the class names as a JSON array of strings. */
+static char *classes_json(const clcnn_data_spec *d) {
+    size_t cap = 16 + (size_t)d->n_classes * (CLCNN_CLASS_NAME_MAX * 2 + 4), len = 0;
+    char *s = malloc(cap);
+    if (!s) return NULL;
+    s[len++] = '[';
+    for (int i = 0; i < d->n_classes; i++) {
+        if (i) s[len++] = ',';
+        s[len++] = '"';
+        for (const char *c = d->classes[i]; *c; c++) {
+            if (*c == '"' || *c == '\\') s[len++] = '\\';
+            s[len++] = *c;
+        }
+        s[len++] = '"';
+    }
+    s[len++] = ']';
+    s[len] = '\0';
+    return s;
+}
+
+clcnn_status clcnn_model_save(clcnn_model *m, const char *path) {
+    const clcnn_spec *spec = clcnn_model_get_spec(m);
+    int n = clcnn_model_tensor_count(m);
+    size_t total = clcnn_model_param_count(m);
+    float *host = malloc((total ? total : 1) * sizeof *host);
+    clcnn_st_tensor *t = calloc((size_t)n + 1, sizeof *t);
+    char *config = NULL, *classes = classes_json(&spec->data);
+    clcnn_status s = host && t && classes ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    if (s == CLCNN_STATUS_OK) s = clcnn_model_read_params(m, host);
+    if (s == CLCNN_STATUS_OK) s = clcnn_config_emit(spec, 0, &config);
+    for (int i = 0; s == CLCNN_STATUS_OK && i < n; i++) {
+        const clcnn_tensor_info *ti = clcnn_model_tensor(m, i);
+        snprintf(t[i].name, sizeof t[i].name, "%s", ti->name);
+        t[i].ndim = ti->ndim;
+        memcpy(t[i].shape, ti->shape, sizeof ti->shape);
+        t[i].data = host + ti->offset;
+    }
+    if (s == CLCNN_STATUS_OK) {
+        const char *keys[] = {"clcnn.version", "clcnn.config", "clcnn.classes"};
+        const char *values[] = {CLCNN_VERSION, config, classes};
+        s = clcnn_safetensors_write(path, t, n, keys, values, 3);
+    }
+    free(host);
+    free(t);
+    free(config);
+    free(classes);
+    return s;
+}
+
+clcnn_status clcnn_model_file_spec(const char *path, clcnn_spec *spec) {
+    clcnn_safetensors st;
+    CLCNN_TRY(clcnn_safetensors_read(path, &st));
+    const char *config = clcnn_safetensors_meta(&st, "clcnn.config");
+    clcnn_status s;
+    if (!config) {
+        s = clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                       "'%s' has no clcnn.config metadata: not a clcnn model file", path);
+    } else {
+        char name[1200];
+        snprintf(name, sizeof name, "%s (clcnn.config)", path);
+        s = clcnn_config_load_string(config, name, spec);
+    }
+    clcnn_safetensors_free(&st);
+    return s;
+}
+
+clcnn_status clcnn_model_load_weights(clcnn_model *m, const char *path) {
+    clcnn_safetensors st;
+    CLCNN_TRY(clcnn_safetensors_read(path, &st));
+    size_t total = clcnn_model_param_count(m);
+    float *host = calloc(total ? total : 1, sizeof *host);
+    clcnn_status s = host ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    for (int i = 0; s == CLCNN_STATUS_OK && i < clcnn_model_tensor_count(m); i++) {
+        const clcnn_tensor_info *ti = clcnn_model_tensor(m, i);
+        const clcnn_st_tensor *t = clcnn_safetensors_find(&st, ti->name);
+        int same = t && t->ndim == ti->ndim;
+        for (int d = 0; same && d < ti->ndim; d++) same = t->shape[d] == ti->shape[d];
+        if (!t)
+            s = clcnn_fail(CLCNN_STATUS_NOT_FOUND, "'%s' has no tensor '%s' that the model needs",
+                           path, ti->name);
+        else if (!same)
+            s = clcnn_fail(CLCNN_STATUS_BAD_SHAPE,
+                           "'%s': tensor '%s' has a different shape than the model's (%d dims, "
+                           "first %lld; want first %lld)", path, ti->name, t->ndim,
+                           (long long)(t->ndim ? t->shape[0] : 0), (long long)ti->shape[0]);
+        else
+            memcpy(host + ti->offset, t->data, ti->count * sizeof(float));
+    }
+    if (s == CLCNN_STATUS_OK) s = clcnn_model_write_params(m, host);
+    free(host);
+    clcnn_safetensors_free(&st);
+    return s;
+}
+
+/* ---- optimizer state -------------------------------------------------------------------------- */
+
+clcnn_status clcnn_opt_state_save(clcnn_model *m, const char *path, int epoch) {
+    size_t n = clcnn_model_opt_state_count(m);
+    float *host = malloc((n ? n : 1) * sizeof *host);
+    if (!host) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    int64_t step;
+    clcnn_status s = clcnn_model_read_opt_state(m, host, &step);
+    char step_s[32], epoch_s[32];
+    snprintf(step_s, sizeof step_s, "%lld", (long long)step);
+    snprintf(epoch_s, sizeof epoch_s, "%d", epoch);
+    clcnn_st_tensor t = {.name = "optimizer.state", .ndim = 1, .shape = {(int64_t)n}, .data = host};
+    const char *keys[] = {"clcnn.version", "clcnn.step", "clcnn.epoch"};
+    const char *values[] = {CLCNN_VERSION, step_s, epoch_s};
+    if (s == CLCNN_STATUS_OK) s = clcnn_safetensors_write(path, &t, 1, keys, values, 3);
+    free(host);
+    return s;
+}
+
+clcnn_status clcnn_opt_state_load(clcnn_model *m, const char *path, int *epoch) {
+    clcnn_safetensors st;
+    CLCNN_TRY(clcnn_safetensors_read(path, &st));
+    const clcnn_st_tensor *t = clcnn_safetensors_find(&st, "optimizer.state");
+    const char *step = clcnn_safetensors_meta(&st, "clcnn.step");
+    const char *ep = clcnn_safetensors_meta(&st, "clcnn.epoch");
+    clcnn_status s = CLCNN_STATUS_OK;
+    if (!t || !step || !ep || t->ndim != 1 || (size_t)t->shape[0] != clcnn_model_opt_state_count(m))
+        s = clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s' is not optimizer state for this model", path);
+    if (s == CLCNN_STATUS_OK) {
+        *epoch = atoi(ep);
+        s = clcnn_model_write_opt_state(m, t->data, strtoll(step, NULL, 10));
+    }
+    clcnn_safetensors_free(&st);
+    return s;
+}
+
+/* ---- history.csv ------------------------------------------------------------------------------ */
+
+static void csv_value(FILE *fp, double v) {
+    if (!isnan(v)) fprintf(fp, "%.9g", v);
+}
+
+clcnn_status clcnn_history_write(const char *path, const clcnn_epoch_metrics *h, int n) {
+    clcnn_atomic_file af;
+    CLCNN_TRY(clcnn_atomic_open(&af, path));
+    fprintf(af.fp, "epoch,accuracy,loss,val_accuracy,val_loss\n");
+    for (int i = 0; i < n; i++) {
+        fprintf(af.fp, "%d,", h[i].epoch);
+        csv_value(af.fp, h[i].accuracy);
+        fputc(',', af.fp);
+        csv_value(af.fp, h[i].loss);
+        fputc(',', af.fp);
+        csv_value(af.fp, h[i].val_accuracy);
+        fputc(',', af.fp);
+        csv_value(af.fp, h[i].val_loss);
+        fputc('\n', af.fp);
+    }
+    return clcnn_atomic_commit(&af);
+}
+
+/* The next comma-separated field as a number; an empty field is NAN. */
+static double field(char **p) {
+    char *start = *p, *comma = strchr(start, ',');
+    if (comma) {
+        *comma = '\0';
+        *p = comma + 1;
+    } else {
+        *p = start + strlen(start);
+    }
+    return *start ? atof(start) : NAN;
+}
+
+clcnn_status clcnn_history_read(const char *path, clcnn_epoch_metrics *h, int max, int *n) {
+    char *text;
+    size_t len;
+    *n = 0;
+    CLCNN_TRY(clcnn_read_file(path, &text, &len));
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    for (line = strtok_r(NULL, "\n", &save); line && *n < max; line = strtok_r(NULL, "\n", &save)) {
+        clcnn_epoch_metrics *e = &h[(*n)++];
+        memset(e, 0, sizeof *e);
+        char *p = line;
+        e->epoch = (int)field(&p);
+        e->accuracy = field(&p);
+        e->loss = field(&p);
+        e->val_accuracy = field(&p);
+        e->val_loss = field(&p);
+    }
+    free(text);
+    return CLCNN_STATUS_OK;
+}

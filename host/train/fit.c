@@ -1,0 +1,260 @@
+/* train/fit.c: the fit loop (epochs of enqueued steps, metrics read back at intervals,
+ * validation, checkpoints) and evaluation. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "clcnn/data.h"
+
+clcnn_fit_options clcnn_fit_options_default(void) {
+    clcnn_fit_options o;
+    memset(&o, 0, sizeof o);
+    o.evaluate_test = 1;
+    o.progress_interval = 0.5;
+    return o;
+}
+
+typedef struct fit_data {
+    clcnn_dataset train, val, test;
+} fit_data;
+
+static void fit_data_free(fit_data *d) {
+    clcnn_dataset_free(&d->train);
+    clcnn_dataset_free(&d->val);
+    clcnn_dataset_free(&d->test);
+}
+
+/* Keras' validation_split: the last fraction of the training data, taken before shuffling. */
+static clcnn_status split_validation(clcnn_dataset *train, double split, clcnn_dataset *val) {
+    memset(val, 0, sizeof *val);
+    int keep = (int)floor(train->n * (1.0 - split));
+    if (split <= 0 || keep == train->n) return CLCNN_STATUS_OK;
+    if (keep <= 0)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "validation_split %.3g leaves no training examples out of %d", split, train->n);
+    size_t ex = (size_t)train->c * train->h * train->w;
+    *val = (clcnn_dataset){train->n - keep, train->c, train->h, train->w, NULL, NULL};
+    val->images = malloc((size_t)val->n * ex);
+    val->labels = malloc((size_t)val->n);
+    if (!val->images || !val->labels) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    memcpy(val->images, train->images + (size_t)keep * ex, (size_t)val->n * ex);
+    memcpy(val->labels, train->labels + keep, (size_t)val->n);
+    train->n = keep;
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status load_data(const clcnn_spec *spec, int want_test, fit_data *d) {
+    memset(d, 0, sizeof *d);
+    CLCNN_TRY(clcnn_data_load(&spec->data, &d->train, want_test ? &d->test : NULL));
+    return split_validation(&d->train, spec->data.validation_split, &d->val);
+}
+
+/* Mean loss and accuracy of examples [0, n) of a slot's last pass. */
+static clcnn_status slot_metrics(clcnn_model *m, int slot, int n, double *loss, double *acc) {
+    double sum;
+    int64_t correct;
+    CLCNN_TRY(clcnn_model_read_metrics(m, slot, 0, n, &sum, &correct, NULL));
+    *loss = n ? sum / n : NAN;
+    *acc = n ? (double)correct / n : NAN;
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status eval_slot(clcnn_model *m, int slot, int n, int batch, double *loss, double *acc) {
+    for (int start = 0; start < n; start += batch)
+        CLCNN_TRY(clcnn_model_eval_step(m, slot, start, n - start < batch ? n - start : batch, NULL));
+    return slot_metrics(m, slot, n, loss, acc);
+}
+
+static void shuffle_order(uint32_t *order, int n, uint64_t seed, int epoch, int shuffle) {
+    for (int i = 0; i < n; i++) order[i] = (uint32_t)i;
+    if (!shuffle) return;
+    clcnn_rng rng;
+    clcnn_rng_seed(&rng, seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(epoch + 1)));
+    clcnn_rng_shuffle_u32(&rng, order, (size_t)n);
+}
+
+typedef struct fit_run {
+    clcnn_context *ctx;
+    const clcnn_spec *spec;
+    const clcnn_fit_options *opt;
+    clcnn_fit_result *res;
+    clcnn_model *model;
+    fit_data data;
+    uint32_t *order;
+    double best;
+    char path_model[1200], path_opt[1200], path_history[1200], path_best[1200];
+} fit_run;
+
+static void report(fit_run *r, clcnn_progress *p) {
+    if (r->opt->progress) r->opt->progress(p, r->opt->user);
+}
+
+/* One epoch of steps; returns with *stopped set if asked to stop. */
+static clcnn_status run_epoch(fit_run *r, int epoch, clcnn_epoch_metrics *em, int *stopped) {
+    int n = r->data.train.n, batch = r->spec->train.batch_size, steps = (n + batch - 1) / batch;
+    shuffle_order(r->order, n, r->spec->train.seed, epoch, r->spec->data.shuffle);
+    CLCNN_TRY(clcnn_model_set_order(r->model, r->order, n));
+    double t0 = clcnn_now(), last = t0;
+    clcnn_progress p = {.epoch = epoch + 1, .epochs = r->spec->train.epochs, .steps = steps};
+    for (int step = 0; step < steps; step++) {
+        int start = step * batch, count = n - start < batch ? n - start : batch;
+        CLCNN_TRY(clcnn_model_train_step(r->model, start, count));
+        if (r->opt->stop && *r->opt->stop) {
+            *stopped = 1;
+            return clcnn_model_finish(r->model);
+        }
+        double now = clcnn_now();
+        if (r->opt->progress && (now - last >= r->opt->progress_interval || step + 1 == steps)) {
+            CLCNN_TRY(slot_metrics(r->model, 0, start + count, &p.loss, &p.accuracy));
+            now = clcnn_now();
+            last = now;
+            p.step = step + 1;
+            p.elapsed = now - t0;
+            p.images_per_second = (start + count) / p.elapsed;
+            p.eta = p.elapsed / (step + 1) * (steps - step - 1);
+            report(r, &p);
+        }
+    }
+    em->epoch = epoch + 1;
+    CLCNN_TRY(slot_metrics(r->model, 0, n, &em->loss, &em->accuracy));
+    em->seconds = clcnn_now() - t0;
+    em->images_per_second = n / em->seconds;
+    if (!isfinite(em->loss))
+        return clcnn_fail(CLCNN_STATUS_NUMERIC_ERROR, "the training loss became %g in epoch %d",
+                          em->loss, epoch + 1);
+    em->val_loss = em->val_accuracy = NAN;
+    if (r->data.val.n)
+        CLCNN_TRY(eval_slot(r->model, 1, r->data.val.n, batch, &em->val_loss, &em->val_accuracy));
+    return CLCNN_STATUS_OK;
+}
+
+static double monitored(const clcnn_epoch_metrics *e, const char *name, int *maximize) {
+    *maximize = strstr(name, "acc") != NULL;
+    if (strcmp(name, "val_accuracy") == 0) return e->val_accuracy;
+    if (strcmp(name, "val_loss") == 0) return e->val_loss;
+    if (strcmp(name, "accuracy") == 0) return e->accuracy;
+    return e->loss;
+}
+
+static clcnn_status save_epoch(fit_run *r, int epoch) {
+    if (!r->opt->out_dir) return CLCNN_STATUS_OK;
+    CLCNN_TRY(clcnn_model_save(r->model, r->path_model));
+    CLCNN_TRY(clcnn_opt_state_save(r->model, r->path_opt, epoch + 1));
+    CLCNN_TRY(clcnn_history_write(r->path_history, r->res->history, r->res->epochs_done));
+    const char *mon = r->spec->train.checkpoint_monitor;
+    if (!mon[0]) return CLCNN_STATUS_OK;
+    int maximize;
+    double v = monitored(&r->res->history[r->res->epochs_done - 1], mon, &maximize);
+    if (isnan(v) || (!isnan(r->best) && (maximize ? v <= r->best : v >= r->best)))
+        return CLCNN_STATUS_OK;
+    r->best = v;
+    return clcnn_model_save(r->model, r->path_best);
+}
+
+static clcnn_status prepare(fit_run *r, int *first_epoch) {
+    const clcnn_fit_options *o = r->opt;
+    *first_epoch = o->initial_epoch;
+    if (o->out_dir) {
+        CLCNN_TRY(clcnn_mkdir_p(o->out_dir));
+        snprintf(r->path_model, sizeof r->path_model, "%s/model.safetensors", o->out_dir);
+        snprintf(r->path_opt, sizeof r->path_opt, "%s/optimizer.safetensors", o->out_dir);
+        snprintf(r->path_history, sizeof r->path_history, "%s/history.csv", o->out_dir);
+        snprintf(r->path_best, sizeof r->path_best, "%s/best.safetensors", o->out_dir);
+    }
+    if (o->init_model) CLCNN_TRY(clcnn_model_load_weights(r->model, o->init_model));
+    if (o->resume) {
+        if (!o->out_dir) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "resume needs an output folder");
+        CLCNN_TRY(clcnn_model_load_weights(r->model, r->path_model));
+        CLCNN_TRY(clcnn_opt_state_load(r->model, r->path_opt, first_epoch));
+        int n = 0;
+        if (clcnn_file_exists(r->path_history))
+            CLCNN_TRY(clcnn_history_read(r->path_history, r->res->history, CLCNN_MAX_EPOCHS, &n));
+        r->res->epochs_done = n < *first_epoch ? n : *first_epoch;
+    }
+    CLCNN_TRY(clcnn_model_upload(r->model, 0, &r->data.train));
+    if (r->data.val.n) CLCNN_TRY(clcnn_model_upload(r->model, 1, &r->data.val));
+    r->order = malloc((size_t)r->data.train.n * sizeof *r->order);
+    return r->order ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+}
+
+static clcnn_status fit_run_all(fit_run *r) {
+    int first;
+    CLCNN_TRY(prepare(r, &first));
+    for (int epoch = first; epoch < r->spec->train.epochs; epoch++) {
+        if (r->res->epochs_done >= CLCNN_MAX_EPOCHS)
+            return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "more than %d epochs", CLCNN_MAX_EPOCHS);
+        clcnn_epoch_metrics *em = &r->res->history[r->res->epochs_done];
+        int stopped = 0;
+        clcnn_status s = run_epoch(r, epoch, em, &stopped);
+        if (s == CLCNN_STATUS_NUMERIC_ERROR) r->res->epochs_done++;
+        CLCNN_TRY(s);
+        if (stopped) {
+            r->res->stopped = 1;
+            return CLCNN_STATUS_OK;
+        }
+        r->res->epochs_done++;
+        CLCNN_TRY(save_epoch(r, epoch));
+        clcnn_progress p = {.epoch = epoch + 1, .epochs = r->spec->train.epochs, .final = 1,
+                            .metrics = em, .loss = em->loss, .accuracy = em->accuracy,
+                            .images_per_second = em->images_per_second, .elapsed = em->seconds};
+        p.step = p.steps = (r->data.train.n + r->spec->train.batch_size - 1) / r->spec->train.batch_size;
+        report(r, &p);
+    }
+    if (!r->opt->evaluate_test || !r->data.test.n) return CLCNN_STATUS_OK;
+    clcnn_eval_result *ev = malloc(sizeof *ev);
+    if (!ev) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    clcnn_status s = clcnn_evaluate(r->model, &r->data.test, ev);
+    if (s == CLCNN_STATUS_OK) {
+        r->res->test_loss = ev->loss;
+        r->res->test_accuracy = ev->accuracy;
+    }
+    free(ev);
+    return s;
+}
+
+clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_fit_options *opt,
+                       clcnn_fit_result *result) {
+    clcnn_fit_options defaults = clcnn_fit_options_default();
+    fit_run r = {.ctx = ctx, .spec = spec, .opt = opt ? opt : &defaults, .res = result, .best = NAN};
+    memset(result, 0, sizeof *result);
+    result->test_loss = result->test_accuracy = NAN;
+    double t0 = clcnn_now();
+    clcnn_status s = load_data(spec, r.opt->evaluate_test, &r.data);
+    if (s == CLCNN_STATUS_OK) s = clcnn_model_create(ctx, spec, spec->train.batch_size, &r.model);
+    if (s == CLCNN_STATUS_OK) s = fit_run_all(&r);
+    result->seconds = clcnn_now() - t0;
+    clcnn_model_destroy(r.model);
+    fit_data_free(&r.data);
+    free(r.order);
+    return s;
+}
+
+clcnn_status clcnn_evaluate(clcnn_model *m, const clcnn_dataset *ds, clcnn_eval_result *out) {
+    memset(out, 0, sizeof *out);
+    if (!ds->labels) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "evaluation needs labels");
+    const clcnn_spec *spec = clcnn_model_get_spec(m);
+    int k = spec->data.n_classes, batch = spec->train.batch_size;
+    CLCNN_TRY(clcnn_model_upload(m, 2, ds));
+    for (int start = 0; start < ds->n; start += batch)
+        CLCNN_TRY(clcnn_model_eval_step(m, 2, start, ds->n - start < batch ? ds->n - start : batch, NULL));
+    uint8_t *pred = malloc(ds->n ? (size_t)ds->n : 1);
+    if (!pred) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    double sum;
+    int64_t correct;
+    clcnn_status s = clcnn_model_read_metrics(m, 2, 0, ds->n, &sum, &correct, pred);
+    if (s == CLCNN_STATUS_OK) {
+        out->n = ds->n;
+        out->classes = k;
+        out->loss = ds->n ? sum / ds->n : NAN;
+        out->accuracy = ds->n ? (double)correct / ds->n : NAN;
+        for (int i = 0; i < ds->n; i++) out->confusion[ds->labels[i]][pred[i]]++;
+        for (int c = 0; c < k; c++) {
+            int64_t row = 0;
+            for (int j = 0; j < k; j++) row += out->confusion[c][j];
+            out->per_class_accuracy[c] = row ? (double)out->confusion[c][c] / row : NAN;
+        }
+    }
+    free(pred);
+    return s;
+}

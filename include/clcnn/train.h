@@ -1,0 +1,89 @@
+/* clcnn/train.h: fit, evaluate and predict, model files, and training history.
+ *
+ * Files follow DESIGN.md: DIR/model.safetensors (F32 tensors layers.<i>.weight/.bias and
+ * __metadata__ clcnn.version, clcnn.config, clcnn.classes), DIR/history.csv (Keras' CSVLogger
+ * columns), DIR/optimizer.safetensors (state for --resume). Every file is written atomically. */
+#ifndef CLCNN_TRAIN_H
+#define CLCNN_TRAIN_H
+
+#include "clcnn/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CLCNN_MAX_EPOCHS 1000
+
+typedef struct clcnn_epoch_metrics {
+    int epoch;            /* counted from 1 */
+    double loss, accuracy;
+    double val_loss, val_accuracy; /* NAN without a validation split */
+    double seconds;
+    double images_per_second;
+} clcnn_epoch_metrics;
+
+/* What a progress callback sees, during an epoch (final = 0) and at its end (final = 1). */
+typedef struct clcnn_progress {
+    int epoch, epochs;    /* epoch counted from 1 */
+    int step, steps;
+    double loss, accuracy; /* running means over the epoch so far */
+    double images_per_second;
+    double elapsed, eta;  /* seconds */
+    int final;
+    const clcnn_epoch_metrics *metrics; /* when final */
+} clcnn_progress;
+
+typedef void (*clcnn_progress_fn)(const clcnn_progress *p, void *user);
+
+typedef struct clcnn_fit_options {
+    const char *out_dir;       /* where model, history and optimizer state go; NULL = nowhere */
+    const char *init_model;    /* start from these weights (--init); NULL = fresh */
+    int resume;                /* continue the run in out_dir (--resume) */
+    int initial_epoch;         /* epochs already done by init_model (Hyperband); 0 otherwise */
+    int evaluate_test;         /* evaluate the test set at the end (default 1) */
+    volatile int *stop;        /* set to non-zero (Ctrl-C) to stop after the current step */
+    clcnn_progress_fn progress;
+    void *user;
+    double progress_interval;  /* seconds between progress calls during an epoch (default 0.5) */
+} clcnn_fit_options;
+
+clcnn_fit_options clcnn_fit_options_default(void);
+
+typedef struct clcnn_fit_result {
+    int epochs_done;                 /* epochs in history (including resumed ones) */
+    clcnn_epoch_metrics history[CLCNN_MAX_EPOCHS];
+    double test_loss, test_accuracy; /* NAN when not evaluated */
+    int stopped;                     /* stopped early by *stop */
+    double seconds;
+} clcnn_fit_result;
+
+/* Trains spec's model on spec's data. A loss that becomes NaN or infinite ends the run with
+ * CLCNN_STATUS_NUMERIC_ERROR (the history so far is kept in *result). */
+clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_fit_options *opt,
+                       clcnn_fit_result *result);
+
+typedef struct clcnn_eval_result {
+    int n, classes;
+    double loss, accuracy;
+    double per_class_accuracy[CLCNN_MAX_CLASSES];
+    int64_t confusion[CLCNN_MAX_CLASSES][CLCNN_MAX_CLASSES]; /* [true][predicted] */
+} clcnn_eval_result;
+
+/* Evaluates a model on a dataset (inference mode). */
+clcnn_status clcnn_evaluate(clcnn_model *model, const clcnn_dataset *ds, clcnn_eval_result *out);
+
+/* ---- model files --------------------------------------------------------------------------- */
+/* Writes the model (weights and self-describing metadata) to path atomically. */
+clcnn_status clcnn_model_save(clcnn_model *model, const char *path);
+/* Reads a model file's config (metadata clcnn.config) into *spec. */
+clcnn_status clcnn_model_file_spec(const char *path, clcnn_spec *spec);
+/* Loads weights from a model file into a model of the same architecture; a missing tensor or a
+ * shape mismatch is an error naming the tensor. */
+clcnn_status clcnn_model_load_weights(clcnn_model *model, const char *path);
+/* The spec a model was built from. */
+const clcnn_spec *clcnn_model_get_spec(const clcnn_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
