@@ -21,7 +21,7 @@ static const int padding_codes[] = {CLCNN_PADDING_VALID, CLCNN_PADDING_SAME};
 static const char *const losses[] = {"sparse_categorical_crossentropy", "categorical_crossentropy",
                                      NULL};
 static const char *const optimizers[] = {"adam", "sgd", "rmsprop", NULL};
-static const char *const conv_routes[] = {"auto", "direct", "gemm", NULL};
+static const char *const conv_routes[] = {"auto", "own", "clblast", NULL};
 static const char *const algorithms[] = {"bayesian", "random", "hyperband", NULL};
 static const char *const metrics[] = {"val_accuracy", "val_loss", "accuracy", "loss", NULL};
 static const char *const directions[] = {"max", "min", NULL};

@@ -46,7 +46,11 @@ static clcnn_status infer_layers(clcnn_model *m, clcnn_route route) {
         l->index = i;
         l->in = shape;
         l->route = route;
-        if (!l->spec.name[0]) snprintf(l->spec.name, sizeof l->spec.name, "%s_%d", l->spec.type, i);
+        if (!l->spec.name[0]) {
+            char type[sizeof l->spec.type];
+            memcpy(type, l->spec.type, sizeof type);
+            snprintf(l->spec.name, sizeof l->spec.name, "%.31s_%d", type, i);
+        }
         l->type = clcnn_layer_type_find(l->spec.type);
         if (!l->type || is_softmax_layer(&l->spec))
             return clcnn_layer_fail(l, CLCNN_STATUS_NOT_FOUND,
@@ -282,7 +286,7 @@ static clcnn_status summary_text(const clcnn_model *m, char **text) {
     append(&buf, &len, &cap, "=================================================================\n");
     for (int i = 0; i < m->n_layers; i++) {
         const clcnn_layer *l = &m->layers[i];
-        char name[96], shape[64];
+        char name[128], shape[64];
         snprintf(name, sizeof name, "%s (%s)", l->spec.name, l->spec.type);
         if (l->out.h == 1 && l->out.w == 1)
             snprintf(shape, sizeof shape, "(None, %d)", l->out.c);

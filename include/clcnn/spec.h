@@ -83,7 +83,7 @@ typedef struct clcnn_train_spec {
     char loss[48];        /* "sparse_categorical_crossentropy" (default), "categorical_crossentropy" */
     clcnn_optimizer_spec optimizer;
     char checkpoint_monitor[32]; /* save the best epoch's model by this metric; "" = off (default) */
-    char conv_route[16];  /* "auto" (default: measured), "direct", "gemm" */
+    char conv_route[16];  /* GEMM route: "auto" (default: measured), "own", "clblast" */
 } clcnn_train_spec;
 
 typedef struct clcnn_tune_spec {

@@ -286,7 +286,7 @@ static void test_round_trips(void **state) {
         "    - global_average_pooling2d\n    - dropout: {rate: 0.1}\n"
         "    - dense: {units: 3, activation: softmax, use_bias: off}\n    - softmax\n"
         "train: {seed: 18446744073709551615, optimizer: {name: sgd, momentum: 0.9, nesterov: true},"
-        " checkpoint_monitor: val_loss, conv_route: gemm, loss: categorical_crossentropy}\n"
+        " checkpoint_monitor: val_loss, conv_route: clblast, loss: categorical_crossentropy}\n"
         "tune:\n  direction: min\n  algorithm: hyperband\n  retrain_best: true\n"
         "  hyperparameters:\n"
         "    - {hp: choice, name: depth, values: [1, 2]}\n"
