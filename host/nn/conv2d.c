@@ -45,7 +45,7 @@ static clcnn_status infer(clcnn_layer *l) {
 }
 
 static clcnn_status transform(const clcnn_layer *l, const clcnn_pass *p, const char *name,
-                              cl_mem a, cl_mem b, size_t gx, size_t gy, size_t gz) {
+                              cl_mem a, cl_mem b) {
     conv_geom g = geom(l);
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(p->ctx, "conv.cl", name, &k));
@@ -53,13 +53,12 @@ static clcnn_status transform(const clcnn_layer *l, const clcnn_pass *p, const c
                         CLCNN_ARG(g.W),  CLCNN_ARG(g.KH), CLCNN_ARG(g.KW), CLCNN_ARG(g.SH),
                         CLCNN_ARG(g.SW), CLCNN_ARG(g.PT), CLCNN_ARG(g.PL), CLCNN_ARG(g.OH),
                         CLCNN_ARG(g.OW), CLCNN_ARG(g.ldp)};
-    size_t global[3] = {gx, gy, gz};
-    return clcnn_launch(p->ctx, k, 3, global, NULL, args, 14);
+    size_t global[2] = {(size_t)g.C, (size_t)p->n}, local[2] = {1, 1};
+    return clcnn_launch(p->ctx, k, 2, global, local, args, 14);
 }
 
 static clcnn_status im2col(const clcnn_layer *l, const clcnn_pass *p) {
-    conv_geom g = geom(l);
-    return transform(l, p, "im2col", p->x, p->workspace, (size_t)g.ldp, (size_t)g.R, (size_t)p->n);
+    return transform(l, p, "im2col", p->x, p->workspace);
 }
 
 /* Route keys name the layer's geometry, not the batch size. */
@@ -94,7 +93,7 @@ static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
     if (l->relu) CLCNN_TRY(clcnn_nn_relu_mask(p->ctx, p->y, p->dy, (size_t)p->n * g.K * g.P));
     if (l->spec.use_bias)
         CLCNN_TRY(clcnn_nn_bias_grad(p->ctx, p->dy, p->n, g.K, g.P, p->grads, l->param_offset[1]));
-    CLCNN_TRY(im2col(l, p));
+    /* The workspace still holds forward's im2col; dcol overwrites it once dW is enqueued. */
     char key_w[96], key_x[96];
     route_key(l, "dw", key_w, sizeof key_w);
     route_key(l, "dx", key_x, sizeof key_x);
@@ -113,8 +112,7 @@ static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
         .C = p->workspace, .c_batch = (size_t)g.R * g.ldp, .ldc = g.ldp, .route_key = key_x,
     };
     CLCNN_TRY(clcnn_gemm(p->ctx, &dcol, l->route, NULL));
-    return transform(l, p, "col2im", p->workspace, p->dx, (size_t)g.W, (size_t)g.H,
-                     (size_t)p->n * g.C);
+    return transform(l, p, "col2im", p->workspace, p->dx);
 }
 
 static double flops(const clcnn_layer *l, int phase) {

@@ -100,11 +100,11 @@ static clcnn_status alloc_floats(clcnn_model *m, size_t count, cl_mem *out) {
 }
 
 static clcnn_status alloc_buffers(clcnn_model *m) {
-    size_t b = (size_t)m->max_batch, ws = 0;
+    size_t b = (size_t)m->max_batch;
     CLCNN_TRY(alloc_floats(m, b * clcnn_shape_size(m->input), &m->x0));
     for (int i = 0; i < m->n_layers; i++) {
         clcnn_layer *l = &m->layers[i];
-        if (l->workspace > ws) ws = l->workspace;
+        if (l->workspace) CLCNN_TRY(alloc_floats(m, b * l->workspace, &m->workspace[i]));
         if (l->type->aliases_input) {
             m->act[i] = i ? m->act[i - 1] : m->x0;
             m->grad[i] = i ? m->grad[i - 1] : NULL;
@@ -114,7 +114,6 @@ static clcnn_status alloc_buffers(clcnn_model *m) {
         CLCNN_TRY(alloc_floats(m, b * clcnn_shape_size(l->out), &m->act[i]));
         CLCNN_TRY(alloc_floats(m, b * clcnn_shape_size(l->out), &m->grad[i]));
     }
-    CLCNN_TRY(alloc_floats(m, b * ws, &m->workspace));
     CLCNN_TRY(alloc_floats(m, m->n_params, &m->params));
     CLCNN_TRY(alloc_floats(m, m->n_params, &m->grads));
     const char *opt = m->spec.train.optimizer.name;
@@ -193,6 +192,7 @@ void clcnn_model_destroy(clcnn_model *m) {
             release(&m->act[i]);
             release(&m->grad[i]);
         }
+    for (int i = 0; i < m->n_layers; i++) release(&m->workspace[i]);
     for (int s = 0; s < CLCNN_SLOTS; s++) {
         model_slot *sl = &m->slots[s];
         release(&sl->images);
@@ -201,7 +201,7 @@ void clcnn_model_destroy(clcnn_model *m) {
         release(&sl->correct);
         release(&sl->pred);
     }
-    cl_mem *bufs[] = {&m->x0, &m->workspace, &m->params, &m->grads, &m->opt1, &m->opt2,
+    cl_mem *bufs[] = {&m->x0, &m->params, &m->grads, &m->opt1, &m->opt2,
                       &m->order, &m->batch_labels, &m->probs};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) release(bufs[i]);
     free(m);

@@ -28,7 +28,7 @@ struct clcnn_model {
     cl_mem act[CLCNN_MAX_LAYERS];  /* outputs (aliases for flatten) */
     cl_mem grad[CLCNN_MAX_LAYERS]; /* gradients of the outputs */
     int owns[CLCNN_MAX_LAYERS];    /* act/grad are this layer's own buffers */
-    cl_mem workspace;
+    cl_mem workspace[CLCNN_MAX_LAYERS]; /* per layer: kept from forward to backward */
     size_t n_params;
     cl_mem params, grads, opt1, opt2; /* the arena: weights, gradients, optimizer state */
     int n_opt_buffers;

@@ -25,7 +25,8 @@ typedef struct clcnn_pass {
     cl_mem x, y;          /* input and output activations */
     cl_mem dx, dy;        /* their gradients; dx is NULL for the first layer */
     cl_mem params, grads; /* the parameter and gradient arenas */
-    cl_mem workspace;     /* shared scratch, clcnn_layer.workspace floats per example */
+    cl_mem workspace;     /* the layer's own scratch, clcnn_layer.workspace floats per example;
+                             what forward leaves there is still there in backward */
     int training;
 } clcnn_pass;
 

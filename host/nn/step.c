@@ -81,7 +81,7 @@ static clcnn_pass pass_for(clcnn_model *m, int i, int n, int training) {
     clcnn_pass p = {
         .ctx = m->ctx, .n = n, .x = i ? m->act[i - 1] : m->x0, .y = m->act[i],
         .dx = i ? m->grad[i - 1] : NULL, .dy = m->grad[i], .params = m->params,
-        .grads = m->grads, .workspace = m->workspace, .training = training,
+        .grads = m->grads, .workspace = m->workspace[i], .training = training,
     };
     return p;
 }
