@@ -86,8 +86,10 @@ __kernel void gemm_tile8x32(int M, int N, int K, int a_trans,
 
 // ---- C = sum over batch of A_z * B_z^T, tile 4 x 4, vectors along K ("NT") -------------------
 // A_z is M x K (lda), B_z is N x K (ldb); the batch items are summed (weight gradients sum over
-// the images of a batch). Launch: global (ceil(M/4), ceil(N/4)).
-__kernel void gemm_nt4x4(int M, int N, int K, int batch,
+// the images of a batch). Launch: global (ceil(M/4), ceil(N/4), groups): group g sums items
+// [g*per_group, (g+1)*per_group) into C + g*c_group (then gemm_sum_groups adds the groups up).
+// Groups run one after another, so the tiles of a group share its items in cache.
+__kernel void gemm_nt4x4(int M, int N, int K, int batch, int per_group, ulong c_group,
                          __global const float *A, ulong a_off, int lda, ulong a_batch,
                          __global const float *B, ulong b_off, int ldb, ulong b_batch,
                          __global float *C, ulong c_off, int ldc,
@@ -99,7 +101,9 @@ __kernel void gemm_nt4x4(int M, int N, int K, int batch,
     float tail[16];
     for (int i = 0; i < 16; i++) tail[i] = 0.0f;
     int k16 = K & ~15;
-    for (int z = 0; z < batch; z++) {
+    int z0 = get_global_id(2) * per_group, z1 = min(batch, z0 + per_group);
+    C += get_global_id(2) * c_group;
+    for (int z = z0; z < z1; z++) {
         const __global float *a[4], *b[4];
         for (int i = 0; i < 4; i++) {
             a[i] = A + a_off + z * a_batch + (size_t)min(m0 + i, M - 1) * lda;
@@ -131,4 +135,19 @@ __kernel void gemm_nt4x4(int M, int N, int K, int batch,
             if (relu) v = fmax(v, 0.0f);
             C[c_off + (size_t)(m0 + i) * ldc + n0 + j] = v;
         }
+}
+
+// C[m][n] = sum over groups of P[g][m][n] (+ bias, ReLU): the second half of a grouped NT
+// product. Launch: global (N, M).
+__kernel void gemm_sum_groups(int M, int N, int groups, __global const float *P,
+                              __global float *C, ulong c_off, int ldc,
+                              __global const float *bias, ulong bias_off, int bias_mode, int relu) {
+    int n = get_global_id(0), m = get_global_id(1);
+    float v = 0.0f;
+    for (int g = 0; g < groups; g++) v += P[((size_t)g * M + m) * N + n];
+    bias += bias_off;
+    if (bias_mode == 1) v += bias[m];
+    if (bias_mode == 2) v += bias[n];
+    if (relu) v = fmax(v, 0.0f);
+    C[c_off + (size_t)m * ldc + n] = v;
 }

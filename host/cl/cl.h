@@ -40,6 +40,8 @@ struct clcnn_context {
     struct clcnn_profile_event *events; /* recorded launches when profiling */
     int n_events, cap_events;
     int clblast_ready;
+    cl_mem scratch;       /* cl/gemm.c's grouped products; grown on first need */
+    size_t scratch_floats;
 };
 
 /* The name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */

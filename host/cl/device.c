@@ -242,6 +242,7 @@ void clcnn_context_destroy(clcnn_context *ctx) {
     if (ctx->profiling && clcnn_profile_collect(ctx, &records, &n_records) == CLCNN_STATUS_OK)
         free(records);
     free(ctx->events);
+    if (ctx->scratch) clReleaseMemObject(ctx->scratch);
     for (int i = 0; i < ctx->n_kernels; i++) clReleaseKernel(ctx->kernels[i].kernel);
     for (int i = 0; i < ctx->n_programs; i++) clReleaseProgram(ctx->programs[i].program);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);

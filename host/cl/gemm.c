@@ -49,22 +49,58 @@ static clcnn_status own_tile(clcnn_context *ctx, const clcnn_gemm_op *op) {
     return clcnn_launch(ctx, k, 3, global, NULL, args, (int)(sizeof args / sizeof args[0]));
 }
 
+/* Scratch for grouped products, grown on first need and kept by the context. */
+static clcnn_status scratch(clcnn_context *ctx, size_t floats, cl_mem *out) {
+    if (ctx->scratch_floats < floats) {
+        if (ctx->scratch) clReleaseMemObject(ctx->scratch);
+        ctx->scratch = NULL;
+        ctx->scratch_floats = 0;
+        CLCNN_TRY(clcnn_buffer_create(ctx, floats * sizeof(float), &ctx->scratch));
+        ctx->scratch_floats = floats;
+    }
+    *out = ctx->scratch;
+    return CLCNN_STATUS_OK;
+}
+
+/* How many batch items one group of an NT product sums: enough that a group's operands stay
+ * within a few MiB of cache. */
+static int nt_per_group(const clcnn_gemm_op *op) {
+    double bytes = ((double)op->M + op->N) * op->K * sizeof(float);
+    int per = (int)(6.0 * 1048576.0 / (bytes > 1 ? bytes : 1));
+    return per < 1 ? 1 : (per > op->batch ? op->batch : per);
+}
+
 static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(ctx, "gemm.cl", "gemm_nt4x4", &k));
+    int per = nt_per_group(op), groups = (op->batch + per - 1) / per;
+    cl_mem out = op->C, bias = bias_or_dummy(op);
     cl_ulong a_off = op->a_off, a_b = op->a_batch, b_off = op->b_off, b_b = op->b_batch;
-    cl_ulong c_off = op->c_off;
-    cl_mem bias = bias_or_dummy(op);
-    cl_ulong bias_off = op->bias_off;
+    cl_ulong c_off = op->c_off, c_group = 0, bias_off = op->bias_off;
+    int ldc = op->ldc, bias_mode = op->bias_mode, relu = op->relu;
+    if (groups > 1) {
+        CLCNN_TRY(scratch(ctx, (size_t)groups * op->M * op->N, &out));
+        c_off = 0, c_group = (cl_ulong)op->M * op->N, ldc = op->N, bias_mode = 0, relu = 0;
+    }
     clcnn_arg args[] = {
         CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(op->K), CLCNN_ARG(op->batch),
+        CLCNN_ARG(per), CLCNN_ARG(c_group),
         CLCNN_ARG(op->A), CLCNN_ARG(a_off), CLCNN_ARG(op->lda), CLCNN_ARG(a_b),
         CLCNN_ARG(op->B), CLCNN_ARG(b_off), CLCNN_ARG(op->ldb), CLCNN_ARG(b_b),
-        CLCNN_ARG(op->C), CLCNN_ARG(c_off), CLCNN_ARG(op->ldc),
-        CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(op->bias_mode), CLCNN_ARG(op->relu),
+        CLCNN_ARG(out), CLCNN_ARG(c_off), CLCNN_ARG(ldc),
+        CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(bias_mode), CLCNN_ARG(relu),
     };
-    size_t global[2] = {(size_t)(op->M + 3) / 4, (size_t)(op->N + 3) / 4};
-    return clcnn_launch(ctx, k, 2, global, NULL, args, (int)(sizeof args / sizeof args[0]));
+    size_t global[3] = {(size_t)(op->M + 3) / 4, (size_t)(op->N + 3) / 4, (size_t)groups};
+    CLCNN_TRY(clcnn_launch(ctx, k, 3, global, NULL, args, (int)(sizeof args / sizeof args[0])));
+    if (groups == 1) return CLCNN_STATUS_OK;
+    CLCNN_TRY(clcnn_kernel_get(ctx, "gemm.cl", "gemm_sum_groups", &k));
+    c_off = op->c_off;
+    clcnn_arg sum_args[] = {CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(groups), CLCNN_ARG(out),
+                            CLCNN_ARG(op->C), CLCNN_ARG(c_off), CLCNN_ARG(op->ldc),
+                            CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(op->bias_mode),
+                            CLCNN_ARG(op->relu)};
+    size_t sum_global[2] = {(size_t)op->N, (size_t)op->M};
+    return clcnn_launch(ctx, k, 2, sum_global, NULL, sum_args, 11);
 }
 
 static clcnn_status clblast_check(CLBlastStatusCode code, const char *what) {

@@ -88,6 +88,8 @@ static const shape shapes[] = {
     {CLCNN_GEMM_TN, 70, 33, 9, 2, 2, 0},  {CLCNN_GEMM_NN, 11, 37, 23, 2, 1, 0},
     {CLCNN_GEMM_NN, 5, 100, 64, 1, 2, 1}, {CLCNN_GEMM_NT_SUM, 9, 13, 37, 3, 0, 0},
     {CLCNN_GEMM_NT_SUM, 16, 7, 50, 1, 2, 1}, {CLCNN_GEMM_NT_SUM, 3, 5, 7, 4, 1, 0},
+    /* Large enough that the batch is summed in groups, then the groups added up. */
+    {CLCNN_GEMM_NT_SUM, 13, 50, 20011, 5, 1, 1},
 };
 
 static void test_own(void **state) {
