@@ -42,6 +42,7 @@ static void log_to_stderr(int level, const char *msg, void *user) {
 static int verbose_flag;
 
 int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines appear as they happen, also in a pipe */
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--verbose") == 0) verbose_flag = 1;
     clcnn_set_log_callback(log_to_stderr, &verbose_flag);
