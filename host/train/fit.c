@@ -174,6 +174,10 @@ static clcnn_status prepare(fit_run *r, int *first_epoch) {
     }
     CLCNN_TRY(clcnn_model_upload(r->model, 0, &r->data.train));
     if (r->data.val.n) CLCNN_TRY(clcnn_model_upload(r->model, 1, &r->data.val));
+    /* The device has its copies now; only the counts are needed on the host. */
+    free(r->data.train.images);
+    free(r->data.val.images);
+    r->data.train.images = r->data.val.images = NULL;
     r->order = malloc((size_t)r->data.train.n * sizeof *r->order);
     return r->order ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
 }

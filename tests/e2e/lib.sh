@@ -1,0 +1,31 @@
+# tests/e2e/lib.sh: helpers for the end-to-end tests (sourced). $CLCNN is the binary under test.
+set -euo pipefail
+CLCNN="${1:?usage: $0 path/to/clcnn}"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+fails=0
+passes=0
+
+pass() { echo "ok: $1"; passes=$((passes + 1)); }
+fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
+
+# expect_error NAME PATTERN CMD...: CMD must exit non-zero and print PATTERN (a grep -E regex) on
+# stderr, with no crash (exit code 1 or 2, not a signal).
+expect_error() {
+    local name="$1" pattern="$2"
+    shift 2
+    local code=0
+    "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || code=$?
+    if [ "$code" -ne 1 ] && [ "$code" -ne 2 ]; then
+        fail "$name: exit code $code (want 1 or 2)"; cat "$WORK/err.txt"; return
+    fi
+    if ! grep -Eq "$pattern" "$WORK/err.txt"; then
+        fail "$name: stderr lacks /$pattern/:"; cat "$WORK/err.txt"; return
+    fi
+    pass "$name: $(head -c 200 "$WORK/err.txt" | head -1)"
+}
+
+finish() {
+    echo "$passes passed, $fails failed"
+    [ "$fails" -eq 0 ]
+}
