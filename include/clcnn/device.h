@@ -56,6 +56,19 @@ void clcnn_context_destroy(clcnn_context *ctx); /* accepts NULL */
 /* The device the context drives; valid as long as the context. */
 const clcnn_device_info *clcnn_context_device(const clcnn_context *ctx);
 
+/* What clcnn_context_warm_up measured, in seconds from its call. */
+typedef struct clcnn_warmup_times {
+    double first_launch;  /* the first kernel launched and finished */
+    double all_programs;  /* every engine kernel file built (from the disk cache when warm) */
+    double clblast;       /* CLBlast's first GEMM (its kernels compiled or loaded); 0 if skipped */
+    int programs;         /* kernel files built */
+} clcnn_warmup_times;
+
+/* Builds every engine kernel for the device (filling the disk cache) and, when clblast is set,
+ * runs a first CLBlast GEMM so that its compiled kernels land in the cache too. The first run
+ * on a device pays the compile cost; later runs load binaries. */
+clcnn_status clcnn_context_warm_up(clcnn_context *ctx, int clblast, clcnn_warmup_times *times);
+
 /* Waits for all work enqueued on the context's queue. */
 clcnn_status clcnn_context_finish(clcnn_context *ctx);
 
