@@ -81,8 +81,8 @@ clcnn_status clcnn_model_eval_step(clcnn_model *model, int slot, int start, int 
 clcnn_status clcnn_model_read_metrics(clcnn_model *model, int slot, int start, int end,
                                       double *loss_sum, int64_t *correct, uint8_t *predictions);
 
-/* Class probabilities for host images already normalized? No: raw uint8 images (n x c x h x w),
- * scaled by the spec's data.scale; writes n x classes floats. Waits. */
+/* Class probabilities for n raw uint8 images (n x c x h x w, scaled by the spec's data.scale as
+ * in training); writes n x classes floats to probs. Uses slot 2. Waits. */
 clcnn_status clcnn_model_predict(clcnn_model *model, const uint8_t *images, int n, float *probs);
 
 /* Waits for the device. */
