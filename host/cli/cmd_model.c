@@ -70,7 +70,7 @@ int cmd_eval(int argc, char **argv) {
     if (!om || !r) return cli_fail(CLCNN_STATUS_OUT_OF_MEMORY, "eval");
     clcnn_dataset test = {0};
     clcnn_status s = open_model(a.positional[0], &a, om);
-    if (s == CLCNN_STATUS_OK) s = clcnn_data_load(&om->spec.data, NULL, &test);
+    if (s == CLCNN_STATUS_OK) s = clcnn_data_load_for(&om->spec, NULL, &test, NULL);
     if (s == CLCNN_STATUS_OK) s = clcnn_evaluate(om->model, &test, r);
     int code = 0;
     if (s != CLCNN_STATUS_OK) code = cli_fail(s, a.positional[0]);

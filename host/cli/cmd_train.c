@@ -83,6 +83,9 @@ int cmd_train(int argc, char **argv) {
         printf("stopped: %s/model.safetensors holds the last completed epoch (%d)\n", out, res->epochs_done);
         code = 130;
     } else {
+        if (res->stopped_early_epoch) printf("Epoch %d: early stopping\n", res->stopped_early_epoch);
+        if (res->restored_epoch)
+            printf("restored the weights of the best epoch: %d\n", res->restored_epoch);
         printf("wrote %s/model.safetensors and %s/history.csv\n", out, out);
         if (!isnan(res->test_accuracy))
             printf("test accuracy: %.4f - test loss: %.4f\n", res->test_accuracy, res->test_loss);

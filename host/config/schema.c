@@ -109,6 +109,7 @@ static const cfg_key tune_keys[] = {
     ROW(U, max_epochs, CFG_INT, CFG_NO_HP, 1, INT32_MAX, NULL, "hyperband"),
     ROW(U, factor, CFG_INT, CFG_NO_HP, 2, INT32_MAX, NULL, "hyperband"),
     ROW(U, hyperband_iterations, CFG_INT, CFG_NO_HP, 1, INT32_MAX, NULL, "hyperband"),
+    ROW(U, initial_points, CFG_INT, CFG_NO_HP, 0, INT32_MAX, NULL, "bayesian: random design; 0 = default"),
     ROW(U, retrain_best, CFG_BOOL, CFG_NO_HP, 0, 1, NULL, "retrain the best on all data"),
     {"hyperparameters", CFG_HPARAMS, 0, 0, CFG_NO_HP, 0, 0, NULL, NULL, NULL, NULL,
      "declarations with their targets"},

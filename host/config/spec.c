@@ -42,6 +42,14 @@ void clcnn_spec_default(clcnn_spec *s) {
     d->shuffle = 1;
     d->n_classes = 10;
     for (int i = 0; i < 10; i++) COPY(d->classes[i], fashion_mnist_classes[i]);
+    COPY(d->format, "idx");
+    COPY(d->train_dir, "train");
+    COPY(d->test_dir, "test");
+    COPY(d->augment.fill_mode, "reflect"); /* Keras' default for its geometric layers */
+    COPY(d->augment.interpolation, "bilinear");
+    d->augment.erasing_min_area = 0.02f; /* Zhong et al.'s defaults, also torchvision's */
+    d->augment.erasing_max_area = 0.33f;
+    d->augment.erasing_ratio = 0.3f;
 
     s->model.input_shape[0] = 28;
     s->model.input_shape[1] = 28;
@@ -61,6 +69,9 @@ void clcnn_spec_default(clcnn_spec *s) {
     t->optimizer.nesterov = 0;
     t->optimizer.rho = 0.9f;
     COPY(t->conv_route, "auto");
+    COPY(t->lr_schedule.name, "constant");
+    t->lr_schedule.drop = 0.5f;
+    t->lr_schedule.every = 10;
 
     clcnn_tune_spec *u = &s->tune;
     COPY(u->algorithm, "bayesian");

@@ -6,12 +6,18 @@
 #include "nn.h"
 
 extern const clcnn_layer_type clcnn_layer_conv2d, clcnn_layer_dense, clcnn_layer_max_pooling2d,
-    clcnn_layer_flatten, clcnn_layer_relu;
+    clcnn_layer_flatten, clcnn_layer_relu, clcnn_layer_average_pooling2d,
+    clcnn_layer_global_average_pooling2d, clcnn_layer_batch_normalization, clcnn_layer_dropout,
+    clcnn_layer_activation, clcnn_layer_sigmoid, clcnn_layer_tanh, clcnn_layer_leaky_relu,
+    clcnn_layer_elu;
 
 /* Adding a layer type: one file in host/nn/ and one row here. */
 static const clcnn_layer_type *const layer_types[] = {
     &clcnn_layer_conv2d, &clcnn_layer_dense, &clcnn_layer_max_pooling2d,
-    &clcnn_layer_flatten, &clcnn_layer_relu,
+    &clcnn_layer_flatten, &clcnn_layer_relu, &clcnn_layer_average_pooling2d,
+    &clcnn_layer_global_average_pooling2d, &clcnn_layer_batch_normalization, &clcnn_layer_dropout,
+    &clcnn_layer_activation, &clcnn_layer_sigmoid, &clcnn_layer_tanh, &clcnn_layer_leaky_relu,
+    &clcnn_layer_elu,
 };
 #define N_TYPES (sizeof layer_types / sizeof layer_types[0])
 
@@ -50,6 +56,13 @@ void clcnn_layer_add_param(clcnn_layer *l, const char *name, int ndim, const int
     for (int d = 0; d < ndim; d++) l->param_shape[i][d] = shape[d];
     l->param_fan[i][0] = fan_in;
     l->param_fan[i][1] = fan_out;
+}
+
+void clcnn_layer_add_state(clcnn_layer *l, const char *name, int ndim, const int64_t *shape,
+                           float fill) {
+    clcnn_layer_add_param(l, name, ndim, shape, 0, 0);
+    l->param_fill[l->n_params - 1] = fill;
+    l->param_state[l->n_params - 1] = 1;
 }
 
 int clcnn_window(int in, int k, int s, clcnn_padding pad, int *out, int *pad_before) {

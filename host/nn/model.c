@@ -10,13 +10,20 @@
 #include "clcnn/train.h"
 #include "model_internal.h"
 
-static int is_softmax_layer(const clcnn_layer_spec *s) { return strcmp(s->type, "softmax") == 0; }
+/* A softmax layer, or an activation layer of softmax: the loss applies it. */
+static int is_softmax_layer(const clcnn_layer_spec *s) {
+    return strcmp(s->type, "softmax") == 0 ||
+           (strcmp(s->type, "activation") == 0 && strcmp(s->activation, "softmax") == 0);
+}
 
-/* Activation on conv2d/dense: relu is fused; softmax belongs to the loss and so only to the
- * last layer. */
+/* Activation on conv2d/dense: relu is fused; the others are applied by nn/step.c after the
+ * layer, with the slopes of Keras' functions (leaky_relu 0.2, elu 1.0; the layers LeakyReLU and
+ * ELU have their own alpha); softmax belongs to the loss and so only to the last layer. The
+ * activation layer type reads `activation` itself. */
 static clcnn_status set_activation(clcnn_layer *l, int last) {
     const char *a = l->spec.activation;
-    if (!a[0] || strcmp(a, "linear") == 0) return CLCNN_STATUS_OK;
+    if (!a[0] || strcmp(a, "linear") == 0 || strcmp(l->spec.type, "activation") == 0)
+        return CLCNN_STATUS_OK;
     if (strcmp(a, "relu") == 0) {
         l->relu = 1;
         return CLCNN_STATUS_OK;
@@ -26,7 +33,10 @@ static clcnn_status set_activation(clcnn_layer *l, int last) {
         return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED,
                                 "activation softmax is supported on the last layer only");
     }
-    return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "unknown activation '%s'", a);
+    l->act = clcnn_act_code(a);
+    if (l->act < 0) return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "unknown activation '%s'", a);
+    l->act_alpha = l->act == CLCNN_ACT_LEAKY_RELU ? 0.2f : 1.0f;
+    return CLCNN_STATUS_OK;
 }
 
 static clcnn_status infer_layers(clcnn_model *m, clcnn_route route) {
@@ -74,23 +84,29 @@ static clcnn_status infer_layers(clcnn_model *m, clcnn_route route) {
     return CLCNN_STATUS_OK;
 }
 
+/* Trainable tensors first, in layer order, then the state tensors: the optimizer's one launch
+ * covers the trainable prefix only. */
 static void assign_arena(clcnn_model *m) {
     size_t offset = 0;
     m->n_tensors = 0;
-    for (int i = 0; i < m->n_layers; i++) {
-        clcnn_layer *l = &m->layers[i];
-        for (int p = 0; p < l->n_params; p++) {
-            clcnn_tensor_info *t = &m->tensors[m->n_tensors++];
-            snprintf(t->name, sizeof t->name, "layers.%d.%s", l->index, l->param_name[p]);
-            t->ndim = l->param_ndim[p];
-            t->count = 1;
-            for (int d = 0; d < t->ndim; d++) {
-                t->shape[d] = l->param_shape[p][d];
-                t->count *= (size_t)t->shape[d];
+    for (int state = 0; state < 2; state++) {
+        for (int i = 0; i < m->n_layers; i++) {
+            clcnn_layer *l = &m->layers[i];
+            for (int p = 0; p < l->n_params; p++) {
+                if (l->param_state[p] != state) continue;
+                clcnn_tensor_info *t = &m->tensors[m->n_tensors++];
+                snprintf(t->name, sizeof t->name, "layers.%d.%s", l->index, l->param_name[p]);
+                t->ndim = l->param_ndim[p];
+                t->count = 1;
+                for (int d = 0; d < t->ndim; d++) {
+                    t->shape[d] = l->param_shape[p][d];
+                    t->count *= (size_t)t->shape[d];
+                }
+                t->offset = l->param_offset[p] = offset;
+                offset += t->count;
             }
-            t->offset = l->param_offset[p] = offset;
-            offset += t->count;
         }
+        if (!state) m->n_trainable = offset;
     }
     m->n_params = offset;
 }
@@ -125,10 +141,17 @@ static clcnn_status alloc_buffers(clcnn_model *m) {
     CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->opt2, 0, m->n_params * sizeof(float)));
     CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->grads, 0, m->n_params * sizeof(float)));
     CLCNN_TRY(clcnn_buffer_create(m->ctx, b, &m->batch_labels));
+    if (m->augment) CLCNN_TRY(alloc_floats(m, b * 12, &m->aug_params));
     return alloc_floats(m, b * (size_t)m->classes, &m->probs);
 }
 
-/* Keras' defaults: Glorot uniform kernels (limit sqrt(6 / (fan_in + fan_out))), zero biases. */
+static int wants_augment(const clcnn_augment_spec *a) {
+    return a->horizontal_flip || a->vertical_flip || a->width_shift > 0 || a->height_shift > 0 ||
+           a->zoom > 0 || a->rotation > 0 || a->erasing > 0;
+}
+
+/* Keras' defaults: Glorot uniform kernels (limit sqrt(6 / (fan_in + fan_out))), zero biases;
+ * tensors without fans take their layer's constant (batch norm's gamma and variance: 1). */
 static clcnn_status init_weights(clcnn_model *m) {
     float *host = calloc(m->n_params ? m->n_params : 1, sizeof *host);
     if (!host) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
@@ -138,13 +161,13 @@ static clcnn_status init_weights(clcnn_model *m) {
         const clcnn_layer *l = &m->layers[i];
         for (int p = 0; p < l->n_params; p++) {
             size_t fan = l->param_fan[p][0] + l->param_fan[p][1];
-            if (!fan) continue;
-            double limit = sqrt(6.0 / (double)fan);
+            double limit = fan ? sqrt(6.0 / (double)fan) : 0.0;
             const clcnn_tensor_info *t = NULL;
             for (int k = 0; k < m->n_tensors; k++)
                 if (m->tensors[k].offset == l->param_offset[p]) t = &m->tensors[k];
             for (size_t k = 0; t && k < t->count; k++)
-                host[t->offset + k] = (float)((2.0 * clcnn_rng_uniform(&rng) - 1.0) * limit);
+                host[t->offset + k] = fan ? (float)((2.0 * clcnn_rng_uniform(&rng) - 1.0) * limit)
+                                          : l->param_fill[p];
         }
     }
     clcnn_status s = clcnn_model_write_params(m, host);
@@ -165,6 +188,8 @@ clcnn_status clcnn_model_create(clcnn_context *ctx, const clcnn_spec *spec, int 
     m->ctx = ctx;
     m->spec = *spec;
     m->max_batch = max_batch;
+    m->learning_rate = spec->train.optimizer.learning_rate;
+    m->augment = wants_augment(&spec->data.augment);
     clcnn_status s = infer_layers(m, route);
     if (s == CLCNN_STATUS_OK) {
         assign_arena(m);
@@ -202,7 +227,7 @@ void clcnn_model_destroy(clcnn_model *m) {
         release(&sl->pred);
     }
     cl_mem *bufs[] = {&m->x0, &m->params, &m->grads, &m->opt1, &m->opt2,
-                      &m->order, &m->batch_labels, &m->probs};
+                      &m->order, &m->batch_labels, &m->probs, &m->aug_params};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) release(bufs[i]);
     free(m);
 }
@@ -243,6 +268,14 @@ clcnn_status clcnn_model_write_opt_state(clcnn_model *m, const float *host, int6
 
 clcnn_status clcnn_model_finish(clcnn_model *m) { return clcnn_context_finish(m->ctx); }
 
+clcnn_status clcnn_model_set_learning_rate(clcnn_model *m, float learning_rate) {
+    if (!(learning_rate >= 0.0f) || !isfinite(learning_rate))
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "learning rate %g is not a finite number >= 0",
+                          (double)learning_rate);
+    m->learning_rate = learning_rate;
+    return CLCNN_STATUS_OK;
+}
+
 /* ---- summary ------------------------------------------------------------------------------ */
 
 static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...) CLCNN_PRINTF(4, 5);
@@ -266,9 +299,10 @@ static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...) {
     }
 }
 
-static size_t layer_params(const clcnn_layer *l) {
+static size_t layer_params(const clcnn_layer *l, int state_only) {
     size_t total = 0;
     for (int p = 0; p < l->n_params; p++) {
+        if (state_only && !l->param_state[p]) continue;
         size_t c = 1;
         for (int d = 0; d < l->param_ndim[p]; d++) c *= (size_t)l->param_shape[p][d];
         total += c;
@@ -279,7 +313,7 @@ static size_t layer_params(const clcnn_layer *l) {
 /* Keras' layout: name (type), output shape (None, H, W, C) in Keras' channels-last order, params. */
 static clcnn_status summary_text(const clcnn_model *m, char **text) {
     char *buf = NULL;
-    size_t len = 0, cap = 0, total = 0;
+    size_t len = 0, cap = 0, total = 0, state = 0;
     const char *rule = "_________________________________________________________________";
     append(&buf, &len, &cap, "Model: \"sequential\"\n%s\n", rule);
     append(&buf, &len, &cap, " %-28s %-25s %-10s\n", "Layer (type)", "Output Shape", "Param #");
@@ -292,13 +326,14 @@ static clcnn_status summary_text(const clcnn_model *m, char **text) {
             snprintf(shape, sizeof shape, "(None, %d)", l->out.c);
         else
             snprintf(shape, sizeof shape, "(None, %d, %d, %d)", l->out.h, l->out.w, l->out.c);
-        size_t np = layer_params(l);
+        size_t np = layer_params(l, 0);
         total += np;
+        state += layer_params(l, 1);
         append(&buf, &len, &cap, " %-28s %-25s %-10zu\n", name, shape, np);
         append(&buf, &len, &cap, "%s\n", i + 1 < m->n_layers ? "" : "=================================================================");
     }
-    append(&buf, &len, &cap, "Total params: %zu (%.2f MB)\nTrainable params: %zu\nNon-trainable params: 0\n%s\n",
-           total, total * 4.0 / 1048576.0, total, rule);
+    append(&buf, &len, &cap, "Total params: %zu (%.2f MB)\nTrainable params: %zu\nNon-trainable params: %zu\n%s\n",
+           total, total * 4.0 / 1048576.0, total - state, state, rule);
     if (!buf) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     *text = buf;
     return CLCNN_STATUS_OK;

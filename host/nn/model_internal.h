@@ -30,7 +30,10 @@ struct clcnn_model {
     int owns[CLCNN_MAX_LAYERS];    /* act/grad are this layer's own buffers */
     cl_mem workspace[CLCNN_MAX_LAYERS]; /* per layer: kept from forward to backward */
     size_t n_params;
+    size_t n_trainable;            /* the arena's first n_trainable floats are trained; state
+                                      (batch norm's running statistics) follows them */
     cl_mem params, grads, opt1, opt2; /* the arena: weights, gradients, optimizer state */
+    float learning_rate;           /* this step's rate (train/ applies the schedule) */
     int n_opt_buffers;
     int64_t step;                  /* optimizer steps taken */
     int n_tensors;
@@ -40,6 +43,8 @@ struct clcnn_model {
     int order_n;
     cl_mem batch_labels;           /* uint8 max_batch */
     cl_mem probs;                  /* float max_batch x classes */
+    int augment;                   /* data.augment asks for anything */
+    cl_mem aug_params;             /* float max_batch x 12: each example's transform */
 };
 
 #endif

@@ -28,6 +28,8 @@ typedef struct clcnn_pass {
     cl_mem workspace;     /* the layer's own scratch, clcnn_layer.workspace floats per example;
                              what forward leaves there is still there in backward */
     int training;
+    uint64_t seed;        /* this step's random key (dropout masks): the same in forward and
+                             backward, new every step, derived from train.seed and the step */
 } clcnn_pass;
 
 typedef struct clcnn_layer_type {
@@ -53,12 +55,19 @@ struct clcnn_layer {
     int index;               /* position in the config's layer list */
     clcnn_shape in, out;
     int relu;                /* activation: relu, fused into the layer's epilogue */
-    int n_params;            /* parameter tensors: weight first, then bias */
+    int act;                 /* another activation (CLCNN_ACT_*), applied in place after the
+                                layer's forward and through its output before its backward */
+    float act_alpha;         /* leaky_relu's slope, elu's alpha */
+    int n_params;            /* parameter tensors: weight first, then bias, then state */
     char param_name[CLCNN_MAX_LAYER_PARAMS][16];
     int param_ndim[CLCNN_MAX_LAYER_PARAMS];
     int64_t param_shape[CLCNN_MAX_LAYER_PARAMS][4];
     size_t param_offset[CLCNN_MAX_LAYER_PARAMS]; /* in the arena, floats */
-    size_t param_fan[CLCNN_MAX_LAYER_PARAMS][2]; /* fan_in, fan_out for Glorot; 0 = zeros */
+    size_t param_fan[CLCNN_MAX_LAYER_PARAMS][2]; /* fan_in, fan_out for Glorot; 0 = fill */
+    float param_fill[CLCNN_MAX_LAYER_PARAMS];    /* the constant of a tensor without fans */
+    int param_state[CLCNN_MAX_LAYER_PARAMS];     /* not trained (batch norm's running
+                                                    statistics): after every trainable tensor
+                                                    in the arena, out of the optimizer's range */
     size_t workspace;        /* floats per example of shared scratch */
     clcnn_route route;       /* forced GEMM route, or AUTO */
 };
@@ -75,6 +84,30 @@ clcnn_status clcnn_layer_fail(const clcnn_layer *l, clcnn_status s, const char *
 /* Sets a parameter tensor (weight or bias) of the layer during infer. */
 void clcnn_layer_add_param(clcnn_layer *l, const char *name, int ndim, const int64_t *shape,
                            size_t fan_in, size_t fan_out);
+
+/* A tensor the layer updates itself and the optimizer never touches (batch norm's running
+ * statistics), filled with `fill` when the model is built; saved and loaded like the weights. */
+void clcnn_layer_add_state(clcnn_layer *l, const char *name, int ndim, const int64_t *shape,
+                           float fill);
+
+/* Activation codes (kernels/activation.cl has the same numbers). */
+enum {
+    CLCNN_ACT_LINEAR = 0,
+    CLCNN_ACT_RELU = 1,
+    CLCNN_ACT_SIGMOID = 2,
+    CLCNN_ACT_TANH = 3,
+    CLCNN_ACT_LEAKY_RELU = 4,
+    CLCNN_ACT_ELU = 5,
+};
+/* The code of an activation name ("linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu");
+ * -1 for others (softmax belongs to the loss). */
+int clcnn_act_code(const char *name);
+/* y = f(x) (x may equal y), and dx = dy * f'(x) computed from y = f(x) (dx may equal dy):
+ * every supported f has a derivative that its output determines. count elements. */
+clcnn_status clcnn_nn_act_forward(clcnn_context *ctx, int act, float alpha, cl_mem x, cl_mem y,
+                                  size_t count);
+clcnn_status clcnn_nn_act_backward(clcnn_context *ctx, int act, float alpha, cl_mem y, cl_mem dy,
+                                   cl_mem dx, size_t count);
 
 /* Window arithmetic shared by convolution and pooling, Keras' rules: "valid" out =
  * floor((in - k) / s) + 1; "same" out = ceil(in / s), padding split with the extra at the

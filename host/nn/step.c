@@ -77,11 +77,56 @@ static clcnn_status gather(clcnn_model *m, int slot, int use_order, int start, i
     return clcnn_launch(m->ctx, k, 2, global, NULL, args, 9);
 }
 
+/* Streams of random keys, one per use, so dropout and augmentation never share draws. */
+#define STREAM_DROPOUT 0x6a09e667f3bcc909ull
+#define STREAM_AUGMENT 0xbb67ae8584caa73bull
+
+/* The step's key for a stream: from train.seed and the optimizer's step count, so a run is
+ * reproducible and --resume continues the same sequence. */
+static uint64_t step_key(const clcnn_model *m, uint64_t stream) {
+    uint64_t state = (m->spec.train.seed ^ stream) + (uint64_t)m->step * 0x9e3779b97f4a7c15ull;
+    return clcnn_splitmix64(&state);
+}
+
+/* Random augmentation in place of the plain gather: each example's transform, then the batch
+ * sampled through it (kernels/augment.cl). */
+static clcnn_status gather_augmented(clcnn_model *m, int start, int count) {
+    const clcnn_augment_spec *a = &m->spec.data.augment;
+    cl_kernel k;
+    CLCNN_TRY(clcnn_kernel_get(m->ctx, "augment.cl", "augment_params", &k));
+    cl_ulong key = step_key(m, STREAM_AUGMENT);
+    int H = m->input.h, W = m->input.w, C = m->input.c;
+    clcnn_arg pa[] = {CLCNN_ARG(key), CLCNN_ARG(H), CLCNN_ARG(W), CLCNN_ARG(a->horizontal_flip),
+                      CLCNN_ARG(a->vertical_flip), CLCNN_ARG(a->width_shift),
+                      CLCNN_ARG(a->height_shift), CLCNN_ARG(a->zoom), CLCNN_ARG(a->rotation),
+                      CLCNN_ARG(a->erasing), CLCNN_ARG(a->erasing_min_area),
+                      CLCNN_ARG(a->erasing_max_area), CLCNN_ARG(a->erasing_ratio),
+                      CLCNN_ARG(m->aug_params)};
+    size_t n = (size_t)count;
+    clcnn_profile_set_tag(m->ctx, "input/augment");
+    CLCNN_TRY(clcnn_launch(m->ctx, k, 1, &n, NULL, pa, 14));
+    CLCNN_TRY(clcnn_kernel_get(m->ctx, "augment.cl", "gather_augment", &k));
+    static const char *const modes[] = {"reflect", "constant", "nearest", "wrap"};
+    int mode = 0, nearest = strcmp(a->interpolation, "nearest") == 0;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(a->fill_mode, modes[i]) == 0) mode = i;
+    float inv_scale = 1.0f / m->spec.data.scale;
+    model_slot *s = &m->slots[0];
+    clcnn_arg ga[] = {CLCNN_ARG(s->images), CLCNN_ARG(s->labels), CLCNN_ARG(m->order),
+                      CLCNN_ARG(start), CLCNN_ARG(C), CLCNN_ARG(H), CLCNN_ARG(W),
+                      CLCNN_ARG(inv_scale), CLCNN_ARG(m->aug_params), CLCNN_ARG(mode),
+                      CLCNN_ARG(a->fill_value), CLCNN_ARG(nearest), CLCNN_ARG(m->x0),
+                      CLCNN_ARG(m->batch_labels)};
+    size_t global[3] = {(size_t)W, (size_t)H, n};
+    return clcnn_launch(m->ctx, k, 3, global, NULL, ga, 14);
+}
+
 static clcnn_pass pass_for(clcnn_model *m, int i, int n, int training) {
     clcnn_pass p = {
         .ctx = m->ctx, .n = n, .x = i ? m->act[i - 1] : m->x0, .y = m->act[i],
         .dx = i ? m->grad[i - 1] : NULL, .dy = m->grad[i], .params = m->params,
         .grads = m->grads, .workspace = m->workspace[i], .training = training,
+        .seed = training ? step_key(m, STREAM_DROPOUT) : 0,
     };
     return p;
 }
@@ -99,6 +144,9 @@ static clcnn_status forward(clcnn_model *m, int n, int training) {
         tag(m, l, "forward");
         clcnn_pass p = pass_for(m, i, n, training);
         clcnn_status s = l->type->forward(l, &p);
+        if (s == CLCNN_STATUS_OK && l->act)
+            s = clcnn_nn_act_forward(m->ctx, l->act, l->act_alpha, p.y, p.y,
+                                     (size_t)n * clcnn_shape_size(l->out));
         if (s != CLCNN_STATUS_OK) return clcnn_fail_prefix(s, "layer %d (%s): ", l->index, l->spec.name);
     }
     return CLCNN_STATUS_OK;
@@ -109,7 +157,11 @@ static clcnn_status backward(clcnn_model *m, int n) {
         clcnn_layer *l = &m->layers[i];
         tag(m, l, "backward");
         clcnn_pass p = pass_for(m, i, n, 1);
-        clcnn_status s = l->type->backward(l, &p);
+        clcnn_status s = CLCNN_STATUS_OK;
+        if (l->act)
+            s = clcnn_nn_act_backward(m->ctx, l->act, l->act_alpha, p.y, p.dy, p.dy,
+                                      (size_t)n * clcnn_shape_size(l->out));
+        if (s == CLCNN_STATUS_OK) s = l->type->backward(l, &p);
         if (s != CLCNN_STATUS_OK) return clcnn_fail_prefix(s, "layer %d (%s): ", l->index, l->spec.name);
     }
     return CLCNN_STATUS_OK;
@@ -130,22 +182,35 @@ static clcnn_status loss(clcnn_model *m, int slot, int start, int n, int want_gr
     return clcnn_launch(m->ctx, k, 1, global, NULL, args, 11);
 }
 
+/* Keras' decoupled weight decay, before the update, on the trainable prefix only. */
+static clcnn_status weight_decay(clcnn_model *m) {
+    float factor = 1.0f - m->learning_rate * m->spec.train.optimizer.weight_decay;
+    cl_kernel k;
+    CLCNN_TRY(clcnn_kernel_get(m->ctx, "regularize.cl", "weight_decay", &k));
+    size_t count = m->n_trainable;
+    clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(factor)};
+    return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 2);
+}
+
 static clcnn_status optimizer_step(clcnn_model *m) {
     const clcnn_optimizer_spec *o = &m->spec.train.optimizer;
     cl_kernel k;
-    size_t count = m->n_params;
+    size_t count = m->n_trainable;
+    float lr = m->learning_rate;
     m->step++;
     clcnn_profile_set_tag(m->ctx, "optimizer/step");
+    if (count == 0) return CLCNN_STATUS_OK;
+    if (o->weight_decay > 0) CLCNN_TRY(weight_decay(m));
     if (strcmp(o->name, "sgd") == 0) {
         CLCNN_TRY(clcnn_kernel_get(m->ctx, "optim.cl", "sgd_step", &k));
         clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(m->grads), CLCNN_ARG(m->opt1),
-                            CLCNN_ARG(o->learning_rate), CLCNN_ARG(o->momentum), CLCNN_ARG(o->nesterov)};
+                            CLCNN_ARG(lr), CLCNN_ARG(o->momentum), CLCNN_ARG(o->nesterov)};
         return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 6);
     }
     if (strcmp(o->name, "rmsprop") == 0) {
         CLCNN_TRY(clcnn_kernel_get(m->ctx, "optim.cl", "rmsprop_step", &k));
         clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(m->grads), CLCNN_ARG(m->opt1),
-                            CLCNN_ARG(m->opt2), CLCNN_ARG(o->learning_rate), CLCNN_ARG(o->rho),
+                            CLCNN_ARG(m->opt2), CLCNN_ARG(lr), CLCNN_ARG(o->rho),
                             CLCNN_ARG(o->momentum), CLCNN_ARG(o->epsilon)};
         return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 8);
     }
@@ -153,7 +218,7 @@ static clcnn_status optimizer_step(clcnn_model *m) {
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "unknown optimizer '%s' (adam, sgd, rmsprop)", o->name);
     CLCNN_TRY(clcnn_kernel_get(m->ctx, "optim.cl", "adam_step", &k));
     double t = (double)m->step;
-    float lr_t = (float)(o->learning_rate * sqrt(1.0 - pow(o->beta_2, t)) / (1.0 - pow(o->beta_1, t)));
+    float lr_t = (float)(lr * sqrt(1.0 - pow(o->beta_2, t)) / (1.0 - pow(o->beta_1, t)));
     clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(m->grads), CLCNN_ARG(m->opt1),
                         CLCNN_ARG(m->opt2), CLCNN_ARG(lr_t), CLCNN_ARG(o->beta_1),
                         CLCNN_ARG(o->beta_2), CLCNN_ARG(o->epsilon)};
@@ -173,7 +238,10 @@ clcnn_status clcnn_model_train_step(clcnn_model *m, int start, int count) {
     CLCNN_TRY(check_range(m, 0, start, count));
     if (start + count > m->order_n)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "no epoch order set for examples up to %d", start + count);
-    CLCNN_TRY(gather(m, 0, 1, start, count));
+    if (m->augment)
+        CLCNN_TRY(gather_augmented(m, start, count));
+    else
+        CLCNN_TRY(gather(m, 0, 1, start, count));
     CLCNN_TRY(forward(m, count, 1));
     CLCNN_TRY(loss(m, 0, start, count, 1));
     CLCNN_TRY(backward(m, count));

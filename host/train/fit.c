@@ -1,11 +1,12 @@
 /* train/fit.c: the fit loop (epochs of enqueued steps, metrics read back at intervals,
- * validation, checkpoints) and evaluation. */
+ * validation, checkpoints, the learning-rate schedule and early stopping) and evaluation. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "checkpoint.h"
 #include "clcnn/data.h"
+#include "schedule.h"
 
 clcnn_fit_options clcnn_fit_options_default(void) {
     clcnn_fit_options o;
@@ -44,9 +45,10 @@ static clcnn_status split_validation(clcnn_dataset *train, double split, clcnn_d
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status load_data(const clcnn_spec *spec, int want_test, fit_data *d) {
+/* The spec's data; an image folder's class names replace the spec's (a count) in *spec. */
+static clcnn_status load_data(clcnn_spec *spec, int want_test, fit_data *d) {
     memset(d, 0, sizeof *d);
-    CLCNN_TRY(clcnn_data_load(&spec->data, &d->train, want_test ? &d->test : NULL));
+    CLCNN_TRY(clcnn_data_load_for(spec, &d->train, want_test ? &d->test : NULL, &spec->data));
     return split_validation(&d->train, spec->data.validation_split, &d->val);
 }
 
@@ -83,8 +85,14 @@ typedef struct fit_run {
     fit_data data;
     uint32_t *order;
     double best;
+    clcnn_early_stop early;
+    float *best_params; /* early_stopping.restore_best_weights: the best epoch's arena */
     char path_model[1200], path_opt[1200], path_history[1200], path_best[1200];
 } fit_run;
+
+static int has_schedule(const clcnn_train_spec *t) {
+    return strcmp(t->lr_schedule.name, "constant") != 0 || t->lr_schedule.warmup_epochs > 0;
+}
 
 static void report(fit_run *r, clcnn_progress *p) {
     if (r->opt->progress) r->opt->progress(p, r->opt->user);
@@ -99,6 +107,9 @@ static clcnn_status run_epoch(fit_run *r, int epoch, clcnn_epoch_metrics *em, in
     clcnn_progress p = {.epoch = epoch + 1, .epochs = r->spec->train.epochs, .steps = steps};
     for (int step = 0; step < steps; step++) {
         int start = step * batch, count = n - start < batch ? n - start : batch;
+        if (has_schedule(&r->spec->train))
+            CLCNN_TRY(clcnn_model_set_learning_rate(
+                r->model, (float)clcnn_lr_at(&r->spec->train, epoch, step, steps)));
         CLCNN_TRY(clcnn_model_train_step(r->model, start, count));
         if (r->opt->stop && *r->opt->stop) {
             *stopped = 1;
@@ -152,9 +163,45 @@ static clcnn_status save_epoch(fit_run *r, int epoch) {
     return clcnn_model_save(r->model, r->path_best);
 }
 
+/* Keras' EarlyStopping after epoch `epoch`: keeps the best weights when asked, sets *stop. */
+static clcnn_status early_stopping(fit_run *r, int epoch, const clcnn_epoch_metrics *em, int *stop) {
+    const clcnn_early_stopping_spec *es = &r->spec->train.early_stopping;
+    *stop = 0;
+    if (!es->monitor[0]) return CLCNN_STATUS_OK;
+    int maximize, improved;
+    double v = monitored(em, es->monitor, &maximize);
+    *stop = clcnn_early_stop_update(&r->early, es, maximize, epoch, v, &improved);
+    if (improved && r->best_params) CLCNN_TRY(clcnn_model_read_params(r->model, r->best_params));
+    return CLCNN_STATUS_OK;
+}
+
+/* restore_best_weights: the model ends with the best epoch's weights (as Keras does at the end
+ * of training, stopped early or not), and the model file holds them. */
+static clcnn_status restore_best(fit_run *r) {
+    if (!r->best_params || r->early.best_epoch < 0) return CLCNN_STATUS_OK;
+    r->res->restored_epoch = r->early.best_epoch + 1;
+    CLCNN_TRY(clcnn_model_write_params(r->model, r->best_params));
+    return r->opt->out_dir ? clcnn_model_save(r->model, r->path_model) : CLCNN_STATUS_OK;
+}
+
+static clcnn_status prepare_early_stopping(fit_run *r) {
+    const clcnn_early_stopping_spec *es = &r->spec->train.early_stopping;
+    clcnn_early_stop_init(&r->early);
+    if (!es->monitor[0]) return CLCNN_STATUS_OK;
+    if (strncmp(es->monitor, "val_", 4) == 0 && !r->data.val.n)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "train.early_stopping.monitor %s needs a validation set: set "
+                          "data.validation_split", es->monitor);
+    if (!es->restore_best_weights) return CLCNN_STATUS_OK;
+    size_t n = clcnn_model_param_count(r->model);
+    r->best_params = malloc((n ? n : 1) * sizeof *r->best_params);
+    return r->best_params ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+}
+
 static clcnn_status prepare(fit_run *r, int *first_epoch) {
     const clcnn_fit_options *o = r->opt;
     *first_epoch = o->initial_epoch;
+    CLCNN_TRY(prepare_early_stopping(r));
     if (o->out_dir) {
         CLCNN_TRY(clcnn_mkdir_p(o->out_dir));
         snprintf(r->path_model, sizeof r->path_model, "%s/model.safetensors", o->out_dir);
@@ -199,12 +246,19 @@ static clcnn_status fit_run_all(fit_run *r) {
         }
         r->res->epochs_done++;
         CLCNN_TRY(save_epoch(r, epoch));
+        int stop;
+        CLCNN_TRY(early_stopping(r, epoch, em, &stop));
         clcnn_progress p = {.epoch = epoch + 1, .epochs = r->spec->train.epochs, .final = 1,
                             .metrics = em, .loss = em->loss, .accuracy = em->accuracy,
                             .images_per_second = em->images_per_second, .elapsed = em->seconds};
         p.step = p.steps = (r->data.train.n + r->spec->train.batch_size - 1) / r->spec->train.batch_size;
         report(r, &p);
+        if (stop) {
+            r->res->stopped_early_epoch = epoch + 1;
+            break;
+        }
     }
+    CLCNN_TRY(restore_best(r));
     if (!r->opt->evaluate_test || !r->data.test.n) return CLCNN_STATUS_OK;
     clcnn_eval_result *ev = malloc(sizeof *ev);
     if (!ev) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
@@ -220,17 +274,24 @@ static clcnn_status fit_run_all(fit_run *r) {
 clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_fit_options *opt,
                        clcnn_fit_result *result) {
     clcnn_fit_options defaults = clcnn_fit_options_default();
-    fit_run r = {.ctx = ctx, .spec = spec, .opt = opt ? opt : &defaults, .res = result, .best = NAN};
+    fit_run r = {.ctx = ctx, .opt = opt ? opt : &defaults, .res = result, .best = NAN};
     memset(result, 0, sizeof *result);
     result->test_loss = result->test_accuracy = NAN;
     double t0 = clcnn_now();
-    clcnn_status s = load_data(spec, r.opt->evaluate_test, &r.data);
-    if (s == CLCNN_STATUS_OK) s = clcnn_model_create(ctx, spec, spec->train.batch_size, &r.model);
+    /* A copy: an image folder's class names become the model's (and its file's). */
+    clcnn_spec *own = malloc(sizeof *own);
+    if (!own) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    *own = *spec;
+    r.spec = own;
+    clcnn_status s = load_data(own, r.opt->evaluate_test, &r.data);
+    if (s == CLCNN_STATUS_OK) s = clcnn_model_create(ctx, own, own->train.batch_size, &r.model);
     if (s == CLCNN_STATUS_OK) s = fit_run_all(&r);
     result->seconds = clcnn_now() - t0;
     clcnn_model_destroy(r.model);
     fit_data_free(&r.data);
     free(r.order);
+    free(r.best_params);
+    free(own);
     return s;
 }
 

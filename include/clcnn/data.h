@@ -41,6 +41,17 @@ clcnn_status clcnn_idx_read_labels(const char *path, int n_classes, clcnn_datase
  * both are zeroed (nothing is left allocated). */
 clcnn_status clcnn_data_load(const clcnn_data_spec *spec, clcnn_dataset *train, clcnn_dataset *test);
 
+/* Loads the training and test sets of a whole spec, by data.format: "idx" as clcnn_data_load;
+ * "image_folder" reads <train_dir>/<class>/<image> and <test_dir>/<class>/<image> (relative to
+ * data.dir unless absolute), one sub-folder per class, class names the sorted folder names, and
+ * converts and resizes every image to model.input_shape (as clcnn_image_load). data.classes must
+ * give the folder count, or list exactly the folder names in sorted order. The examples are put
+ * in a fixed pseudo-random order, then cut to the limits. When resolved is non-NULL it receives
+ * spec->data with the class names the data has (the folder names). Either dataset may be NULL;
+ * on failure both are zeroed. */
+clcnn_status clcnn_data_load_for(const clcnn_spec *spec, clcnn_dataset *train, clcnn_dataset *test,
+                                 clcnn_data_spec *resolved);
+
 /* Loads an image file (PNG, JPEG, PGM/PPM, BMP: whatever stb_image reads), converts it to c
  * channels (1 = luminance, 3 = RGB) and resizes it to h x w; writes c*h*w bytes, CHW, to out.
  * Luminance uses ITU-R BT.601 weights; an alpha channel is ignored. Shrinking averages areas,

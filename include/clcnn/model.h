@@ -85,6 +85,11 @@ clcnn_status clcnn_model_read_metrics(clcnn_model *model, int slot, int start, i
  * in training); writes n x classes floats to probs. Uses slot 2. Waits. */
 clcnn_status clcnn_model_predict(clcnn_model *model, const uint8_t *images, int n, float *probs);
 
+/* Sets the learning rate of the next training steps (a schedule calls it; the spec's
+ * train.optimizer.learning_rate is the starting value). Adam's bias correction still counts
+ * every step taken. */
+clcnn_status clcnn_model_set_learning_rate(clcnn_model *model, float learning_rate);
+
 /* Waits for the device. */
 clcnn_status clcnn_model_finish(clcnn_model *model);
 

@@ -97,6 +97,7 @@ typedef struct clcnn_tune_spec {
     int max_epochs;       /* hyperband, default 81 */
     int factor;           /* hyperband, default 3 */
     int hyperband_iterations; /* default 1 */
+    int initial_points;   /* bayesian: random trials before the GP model; 0 (default) = max(5, 2d+1) */
     int retrain_best;     /* retrain the best config on the full training set after the search */
     int n_hparams;
     clcnn_hparam hparams[CLCNN_MAX_HPARAMS];

@@ -54,6 +54,8 @@ typedef struct clcnn_fit_result {
     clcnn_epoch_metrics history[CLCNN_MAX_EPOCHS];
     double test_loss, test_accuracy; /* NAN when not evaluated */
     int stopped;                     /* stopped early by *stop */
+    int stopped_early_epoch;         /* early stopping ended training after this epoch; 0 = no */
+    int restored_epoch;              /* restore_best_weights restored this epoch's; 0 = no */
     double seconds;
 } clcnn_fit_result;
 

@@ -95,4 +95,64 @@ typedef struct ref_seed_grads {
 double ref_seed_model_step(const ref_seed_model *m, const double *x, const int *labels, int n,
                            ref_seed_grads *g);
 
+/* ---- layers added with batch norm, dropout and augmentation (tests/ref/ref_*.c) ------------ */
+
+/* Activations by code (as CLCNN_ACT_*: 0 linear, 1 relu, 2 sigmoid, 3 tanh, 4 leaky_relu,
+ * 5 elu); alpha is leaky_relu's slope or elu's alpha. Backward uses the derivative at x. */
+void ref_act_forward(int code, double alpha, const double *x, double *y, size_t n);
+void ref_act_backward(int code, double alpha, const double *x, const double *dy, double *dx,
+                      size_t n);
+
+/* BatchNormalization over x [n][c][spatial], per channel c. Training: the batch's mean and
+ * biased variance (written to mean and var [c], each may be NULL); inference: the given running
+ * mean and variance. y = (x - mean) / sqrt(var + eps) * gamma + beta. */
+void ref_batchnorm_forward_train(const double *x, const double *gamma, const double *beta, int n,
+                                 int c, int spatial, double eps, double *y, double *mean,
+                                 double *var);
+void ref_batchnorm_forward_infer(const double *x, const double *gamma, const double *beta,
+                                 const double *mean, const double *var, int n, int c, int spatial,
+                                 double eps, double *y);
+/* Training-mode gradients (the batch statistics depend on x): dx, dgamma, dbeta (overwrites). */
+void ref_batchnorm_backward(const double *x, const double *gamma, const double *dy, int n, int c,
+                            int spatial, double eps, double *dx, double *dgamma, double *dbeta);
+/* running = momentum * running + (1 - momentum) * batch, for mean and variance [c]. */
+void ref_batchnorm_update(double *running_mean, double *running_var, const double *mean,
+                          const double *var, int c, double momentum);
+
+/* Inverted dropout with a given mask (1 keep, 0 drop): y = x * keep / (1 - rate). */
+void ref_dropout_forward(const double *x, const unsigned char *keep, double rate, double *y,
+                         size_t n);
+void ref_dropout_backward(const double *dy, const unsigned char *keep, double rate, double *dx,
+                          size_t n);
+
+/* AveragePooling2D over g (k unused): each window averages the positions inside the input
+ * (padding does not count, as TensorFlow's "same"). GlobalAveragePooling2D is the window
+ * kh = h, kw = w, valid. */
+void ref_avgpool_forward(const ref_window *g, const double *x, double *y);
+void ref_avgpool_backward(const ref_window *g, const double *dy, double *dx);
+
+/* The counter-based generator of kernels/prelude.cl: splitmix64's output for the state
+ * key + (counter + 1) * golden ratio, top 32 bits; uniform = (u32 >> 8) / 2^24. */
+unsigned ref_rand_u32(unsigned long long key, unsigned long long counter);
+double ref_rand_uniform(unsigned long long key, unsigned long long counter);
+
+/* Augmentation (kernels/augment.cl). The draws of one example and what they mean. */
+typedef struct ref_augment_cfg {
+    int hflip, vflip;
+    double width_shift, height_shift, zoom, rotation; /* Keras' factors */
+    double erasing, area_min, area_max, ratio;
+    int fill_mode; /* 0 reflect, 1 constant, 2 nearest, 3 wrap */
+    double fill;   /* raw pixel units */
+    int nearest;   /* else bilinear */
+} ref_augment_cfg;
+
+/* Example b's transform for the step key: p[0..5] = a00 a01 b0 a10 a11 b1 with
+ * input = A (x, y) + b for output pixel (x, y), p[6..9] = the erased box x0 y0 x1 y1 (x1, y1
+ * exclusive; empty when x0 == x1). */
+void ref_augment_params(const ref_augment_cfg *cfg, unsigned long long key, int b, int h, int w,
+                        double p[10]);
+/* One example: out [c][h][w] = image [c][h][w] (uint8) sampled through p, times inv_scale. */
+void ref_augment_apply(const ref_augment_cfg *cfg, const double p[10], const unsigned char *image,
+                       int c, int h, int w, double inv_scale, double *out);
+
 #endif

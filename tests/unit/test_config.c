@@ -359,7 +359,7 @@ static void test_readme_documents_every_key(void **state) {
     size_t len;
     snprintf(path, sizeof path, "%s/configs/README.md", CLCNN_SOURCE_DIR);
     assert_int_equal(clcnn_read_file(path, &readme, &len), CLCNN_STATUS_OK);
-    const cfg_section *sections[8] = {&cfg_root};
+    const cfg_section *sections[16] = {&cfg_root};
     int n = 1;
     for (int s = 0; s < n; s++) {
         for (int i = 0; i < sections[s]->n_keys; i++) {

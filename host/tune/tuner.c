@@ -1,0 +1,303 @@
+/* tune/tuner.c: the search loop of clcnn_tune_run: set up or resume the tuning folder, then ask
+ * the oracle, train the trial, record it, tell the oracle, until the budget is spent; then,
+ * optionally, retrain the best configuration on the whole training set.
+ *
+ * The order of writes is what makes a kill at any instant resumable: oracle.json is saved right
+ * after each ask (so the interrupted trial is asked again with the same id and values), and after
+ * a trial its trial.json is written before the oracle is told and saved again. A trial the saved
+ * oracle counts as told therefore always has its trial.json; one it does not is simply rerun. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tune/tuner_internal.h"
+
+clcnn_tune_options clcnn_tune_options_default(void) {
+    clcnn_tune_options o;
+    memset(&o, 0, sizeof o);
+    return o;
+}
+
+int clcnn_tune_maximize(const clcnn_tune_spec *tune) {
+    if (tune->direction) return tune->direction > 0;
+    return strstr(tune->objective, "acc") != NULL;
+}
+
+void clcnn_tune_result_free(clcnn_tune_result *result) {
+    if (!result) return;
+    free(result->trials);
+    result->trials = NULL;
+    result->n_trials = 0;
+}
+
+typedef struct tune_state {
+    tune_job job;
+    clcnn_oracle *oracle;
+    clcnn_tune_result *res;
+    int cap;
+    int consecutive_failures;
+} tune_state;
+
+/* Whole-config problems are reported once, before any trial, rather than as failed trials. */
+static clcnn_status check_search(const clcnn_spec *s) {
+    CLCNN_TRY(clcnn_spec_validate(s));
+    if (s->tune.n_hparams == 0)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "the config declares no hyperparameters: "
+                          "nothing to search (declare one with {hp: int, name: ..., min: ..., max: ...})");
+    if (strncmp(s->tune.objective, "val_", 4) == 0 && s->data.validation_split <= 0)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "tune.objective %s needs a validation set: "
+                          "set data.validation_split (e.g. 0.1)", s->tune.objective);
+    return CLCNN_STATUS_OK;
+}
+
+/* The search's identity for resuming: the whole config as YAML, except retrain_best, which
+ * changes nothing about the trials and may be switched on for a resumed search. */
+static clcnn_status search_identity(const clcnn_spec *search, char **yaml) {
+    clcnn_spec *copy = malloc(sizeof *copy);
+    if (!copy) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
+    *copy = *search;
+    copy->tune.retrain_best = 0;
+    clcnn_status s = clcnn_config_emit(copy, 1, yaml);
+    free(copy);
+    return s;
+}
+
+static clcnn_status create_oracle(const clcnn_spec *search, int maximize, clcnn_oracle **oracle) {
+    const clcnn_tune_spec *t = &search->tune;
+    clcnn_oracle_options o = clcnn_oracle_options_default();
+    o.algorithm = t->algorithm;
+    o.maximize = maximize;
+    o.max_trials = t->max_trials;
+    o.seed = t->seed;
+    o.max_epochs = t->max_epochs;
+    o.factor = t->factor;
+    o.hyperband_iterations = t->hyperband_iterations;
+    o.initial_points = t->initial_points;
+    return clcnn_oracle_create(t->hparams, t->n_hparams, &o, oracle);
+}
+
+static int better(const tune_state *st, double a, double b) {
+    return st->job.maximize ? a > b : a < b;
+}
+
+/* Appends a finished trial and updates the counts and the best. */
+static clcnn_status push_trial(tune_state *st, const clcnn_tune_trial *t) {
+    clcnn_tune_result *r = st->res;
+    if (r->n_trials == st->cap) {
+        int cap = st->cap ? 2 * st->cap : 32;
+        clcnn_tune_trial *p = realloc(r->trials, (size_t)cap * sizeof *p);
+        if (!p) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
+        r->trials = p;
+        st->cap = cap;
+    }
+    r->trials[r->n_trials++] = *t;
+    if (t->status != CLCNN_TRIAL_COMPLETED) {
+        r->n_failed++;
+        return CLCNN_STATUS_OK;
+    }
+    r->n_completed++;
+    if (r->best_trial_id < 0 || better(st, t->score, r->best_score)) {
+        r->best_trial_id = t->id;
+        r->best_score = t->score;
+    }
+    return CLCNN_STATUS_OK;
+}
+
+static const clcnn_tune_trial *best_trial(const tune_state *st) {
+    for (int i = 0; i < st->res->n_trials; i++)
+        if (st->res->trials[i].id == st->res->best_trial_id) return &st->res->trials[i];
+    return NULL;
+}
+
+/* summary.csv and best.yaml, from the trials finished so far. */
+static clcnn_status write_summaries(tune_state *st) {
+    const char *dir = st->job.opt->out_dir;
+    CLCNN_TRY(tune_store_write_summary(dir, st->job.search, st->res->trials, st->res->n_trials));
+    const clcnn_tune_trial *best = best_trial(st);
+    if (!best) return CLCNN_STATUS_OK;
+    CLCNN_TRY(tune_store_write_best(dir, st->job.search, best));
+    tune_path(dir, "best.yaml", st->res->best_yaml, sizeof st->res->best_yaml);
+    return CLCNN_STATUS_OK;
+}
+
+static void emit_event(const tune_state *st, clcnn_tune_event_kind kind, const clcnn_tune_trial *t) {
+    if (!st->job.opt->on_event) return;
+    clcnn_tune_event ev = {kind, t, st->res->n_trials, st->job.search->tune.max_trials,
+                           st->res->best_trial_id, st->res->best_score, st->res->n_resumed};
+    st->job.opt->on_event(&ev, st->job.opt->user);
+}
+
+/* Reads back the trials a resumed oracle has been told: ids below next_id, or every recorded one
+ * when the search had finished (next_id < 0). */
+static clcnn_status load_finished(tune_state *st, int next_id) {
+    const char *dir = st->job.opt->out_dir;
+    for (int id = 0; next_id < 0 || id < next_id; id++) {
+        clcnn_tune_trial t;
+        int found;
+        CLCNN_TRY(tune_store_read_trial(dir, st->job.search, id, &t, &found));
+        if (!found && next_id < 0) break;
+        if (!found)
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': trial %d finished but its trial.json is "
+                              "missing; use --overwrite to start the search again", dir, id);
+        CLCNN_TRY(push_trial(st, &t));
+        st->res->n_resumed++;
+    }
+    return CLCNN_STATUS_OK;
+}
+
+/* Opens the oracle (restored or new) and asks for the first trial of this run. *have says
+ * whether *req holds one (0: the search is already complete). */
+static clcnn_status open_search(tune_state *st, clcnn_trial_request *req, int *have) {
+    const tune_job *job = &st->job;
+    char *identity;
+    int resuming;
+    CLCNN_TRY(search_identity(job->search, &identity));
+    clcnn_status s = tune_store_prepare(job->opt->out_dir, identity, job->opt->overwrite, &resuming);
+    free(identity);
+    CLCNN_TRY(s);
+    if (resuming) CLCNN_TRY(tune_store_load_oracle(job->opt->out_dir, &st->oracle));
+    if (!st->oracle) CLCNN_TRY(create_oracle(job->search, job->maximize, &st->oracle));
+    s = clcnn_oracle_ask(st->oracle, req);
+    *have = s == CLCNN_STATUS_OK;
+    if (s != CLCNN_STATUS_OK && s != CLCNN_STATUS_EXHAUSTED) return s;
+    if (resuming) CLCNN_TRY(load_finished(st, *have ? req->trial_id : -1));
+    if (*have) CLCNN_TRY(tune_store_save_oracle(job->opt->out_dir, st->oracle));
+    return write_summaries(st);
+}
+
+/* Records a finished trial: trial.json, then the oracle told and saved, then the summaries. */
+static clcnn_status record_trial(tune_state *st, const tune_record *rec) {
+    const char *dir = st->job.opt->out_dir;
+    CLCNN_TRY(tune_store_write_trial(dir, st->job.search, rec, st->job.maximize));
+    int failed = rec->t.status != CLCNN_TRIAL_COMPLETED;
+    CLCNN_TRY(clcnn_oracle_tell(st->oracle, rec->t.id, rec->t.score, failed));
+    CLCNN_TRY(tune_store_save_oracle(dir, st->oracle));
+    CLCNN_TRY(push_trial(st, &rec->t));
+    CLCNN_TRY(write_summaries(st));
+    emit_event(st, CLCNN_TUNE_TRIAL_END, &rec->t);
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status check_failures(tune_state *st, const clcnn_tune_trial *t) {
+    st->consecutive_failures = t->status == CLCNN_TRIAL_FAILED ? st->consecutive_failures + 1 : 0;
+    int limit = st->job.search->tune.max_consecutive_failures;
+    if (limit <= 0 || st->consecutive_failures < limit) return CLCNN_STATUS_OK;
+    return clcnn_fail(CLCNN_STATUS_NUMERIC_ERROR, "%d trials in a row failed "
+                      "(tune.max_consecutive_failures = %d); the last: %s", st->consecutive_failures,
+                      limit, t->error);
+}
+
+static void request_preview(const tune_state *st, const clcnn_trial_request *req, clcnn_tune_trial *t) {
+    memset(t, 0, sizeof *t);
+    t->id = req->trial_id;
+    t->status = CLCNN_TRIAL_RUNNING;
+    t->score = NAN;
+    memcpy(t->values, req->values, sizeof t->values);
+    t->epochs = req->epochs ? req->epochs : st->job.search->train.epochs;
+    t->initial_epoch = req->initial_epoch;
+    t->parent_trial_id = req->parent_trial_id;
+    t->bracket = req->bracket;
+    t->round = req->round;
+}
+
+/* One trial of the loop; *stopped when a stop request interrupted it (nothing is recorded, and
+ * the saved oracle still has it pending). */
+static clcnn_status step(tune_state *st, const clcnn_trial_request *req, int *stopped) {
+    clcnn_tune_trial preview;
+    request_preview(st, req, &preview);
+    emit_event(st, CLCNN_TUNE_TRIAL_START, &preview);
+    tune_record rec;
+    memset(&rec, 0, sizeof rec);
+    clcnn_status s = tune_trial_run(&st->job, req, &rec);
+    *stopped = s == CLCNN_STATUS_INTERRUPTED;
+    if (s == CLCNN_STATUS_OK) s = record_trial(st, &rec);
+    if (s == CLCNN_STATUS_OK) s = check_failures(st, &rec.t);
+    tune_record_free(&rec);
+    return *stopped ? CLCNN_STATUS_OK : s;
+}
+
+static int stop_requested(const tune_state *st) {
+    return st->job.opt->stop && *st->job.opt->stop;
+}
+
+static clcnn_status search_loop(tune_state *st, clcnn_trial_request *req, int have) {
+    while (have) {
+        if (stop_requested(st)) {
+            st->res->stopped = 1;
+            return CLCNN_STATUS_OK;
+        }
+        int stopped;
+        CLCNN_TRY(step(st, req, &stopped));
+        if (stopped) {
+            st->res->stopped = 1;
+            return CLCNN_STATUS_OK;
+        }
+        clcnn_status s = clcnn_oracle_ask(st->oracle, req);
+        if (s == CLCNN_STATUS_EXHAUSTED) return CLCNN_STATUS_OK;
+        CLCNN_TRY(s);
+        CLCNN_TRY(tune_store_save_oracle(st->job.opt->out_dir, st->oracle));
+    }
+    return CLCNN_STATUS_OK;
+}
+
+/* tune.retrain_best: the best configuration on the whole training set (no validation split, no
+ * limit), evaluated on the test set, into DIR/best_model. */
+static clcnn_status retrain_best(tune_state *st) {
+    const clcnn_tune_trial *best = best_trial(st);
+    if (!best) return CLCNN_STATUS_OK;
+    clcnn_spec *spec = malloc(sizeof *spec);
+    clcnn_fit_result *res = malloc(sizeof *res);
+    clcnn_status s = spec && res ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
+    clcnn_trial_request req = {.trial_id = best->id, .epochs = best->epochs, .parent_trial_id = -1};
+    memcpy(req.values, best->values, sizeof req.values);
+    if (s == CLCNN_STATUS_OK) s = tune_trial_spec(st->job.search, &req, spec);
+    if (s == CLCNN_STATUS_OK) {
+        spec->data.validation_split = 0;
+        spec->data.train_limit = -1;
+        tune_path(st->job.opt->out_dir, "best_model", st->res->retrain_dir, sizeof st->res->retrain_dir);
+        emit_event(st, CLCNN_TUNE_RETRAIN_START, best);
+        clcnn_fit_options fo = clcnn_fit_options_default();
+        fo.out_dir = st->res->retrain_dir;
+        fo.stop = st->job.opt->stop;
+        fo.progress = st->job.opt->progress;
+        fo.user = st->job.opt->user;
+        s = clcnn_fit(st->job.ctx, spec, &fo, res);
+    }
+    if (s == CLCNN_STATUS_OK) {
+        st->res->stopped = res->stopped;
+        st->res->retrained = !res->stopped;
+        st->res->retrain_test_accuracy = res->test_accuracy;
+        st->res->retrain_test_loss = res->test_loss;
+    }
+    free(spec);
+    free(res);
+    return s;
+}
+
+static void result_init(clcnn_tune_result *r, int maximize) {
+    memset(r, 0, sizeof *r);
+    r->best_trial_id = -1;
+    r->best_score = NAN;
+    r->maximize = maximize;
+    r->retrain_test_accuracy = r->retrain_test_loss = NAN;
+}
+
+clcnn_status clcnn_tune_run(clcnn_context *ctx, const clcnn_spec *search_spec,
+                            const clcnn_tune_options *opt, clcnn_tune_result *result) {
+    if (!search_spec || !opt || !opt->out_dir || !result)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "tune: NULL argument (out_dir is required)");
+    int maximize = clcnn_tune_maximize(&search_spec->tune);
+    result_init(result, maximize);
+    double t0 = clcnn_now();
+    tune_state st = {{ctx, search_spec, opt, maximize}, NULL, result, 0, 0};
+    clcnn_trial_request req;
+    int have = 0;
+    clcnn_status s = check_search(search_spec);
+    if (s == CLCNN_STATUS_OK) s = open_search(&st, &req, &have);
+    if (s == CLCNN_STATUS_OK) emit_event(&st, CLCNN_TUNE_SEARCH_START, NULL);
+    if (s == CLCNN_STATUS_OK) s = search_loop(&st, &req, have);
+    if (s == CLCNN_STATUS_OK && !result->stopped && search_spec->tune.retrain_best) s = retrain_best(&st);
+    clcnn_oracle_destroy(st.oracle);
+    result->seconds = clcnn_now() - t0;
+    return s;
+}

@@ -1,0 +1,82 @@
+/* tune/tuner_internal.h: what the search driver (tuner.c), one trial's training (trial_run.c) and
+ * the tuning folder (trial_store.c) share. */
+#ifndef CLCNN_TUNE_TUNER_INTERNAL_H
+#define CLCNN_TUNE_TUNER_INTERNAL_H
+
+#include "clcnn/config.h"
+#include "clcnn/tune.h"
+#include "core/core.h"
+
+/* One training run of a trial: its seed, score (best epoch's objective) and history. */
+typedef struct tune_execution {
+    uint64_t seed;
+    double score;
+    double seconds;
+    int n_epochs;
+    clcnn_epoch_metrics *history; /* malloc'ed */
+} tune_execution;
+
+/* A trial with what trial.json needs beyond the public clcnn_tune_trial. */
+typedef struct tune_record {
+    clcnn_tune_trial t;
+    int n_exec;
+    tune_execution *exec; /* malloc'ed, executions_per_trial entries */
+} tune_record;
+
+void tune_record_free(tune_record *r);
+
+/* The search settings every part reads. */
+typedef struct tune_job {
+    clcnn_context *ctx;
+    const clcnn_spec *search;
+    const clcnn_tune_options *opt;
+    int maximize;
+} tune_job;
+
+/* ---- one trial (trial_run.c) ----------------------------------------------------------------- */
+
+/* The concrete spec of a trial: the search spec with the request's values applied and, for
+ * Hyperband, its epochs. */
+clcnn_status tune_trial_spec(const clcnn_spec *search, const clcnn_trial_request *req, clcnn_spec *out);
+
+/* Trains every execution of a trial into its folder and fills *rec. Returns OK for a completed or
+ * a failed trial (rec->t.status says which), INTERRUPTED when stopped (nothing to record), or the
+ * status of an error that is not the trial's own. */
+clcnn_status tune_trial_run(const tune_job *job, const clcnn_trial_request *req, tune_record *rec);
+
+/* The best epoch's value of objective in a history: max or min over the epochs, NaNs skipped;
+ * NAN when no epoch has it. */
+double tune_best_epoch_value(const clcnn_epoch_metrics *h, int n, const char *objective, int maximize);
+
+/* ---- the tuning folder (trial_store.c) ------------------------------------------------------- */
+
+/* Paths inside the folder; buf must hold CLCNN_PATH_MAX + 32 bytes. */
+void tune_path(const char *dir, const char *name, char *buf, size_t n);
+void tune_trial_path(const char *dir, int id, const char *name, char *buf, size_t n);
+
+/* Creates the folder, deletes an earlier search when overwrite is set, and checks that an earlier
+ * search was of the same config (config_yaml) before it is resumed. *resuming says whether one
+ * exists. Writes tune.json for a new search. */
+clcnn_status tune_store_prepare(const char *dir, const char *config_yaml, int overwrite, int *resuming);
+
+/* oracle.json: restore it when present (*oracle stays NULL when absent); save it atomically. */
+clcnn_status tune_store_load_oracle(const char *dir, clcnn_oracle **oracle);
+clcnn_status tune_store_save_oracle(const char *dir, const clcnn_oracle *oracle);
+
+/* A trial's folder emptied of an interrupted run's files, ready for a fresh one. */
+clcnn_status tune_store_reset_trial_dir(const char *dir, int id);
+/* Drops a file of the trial folder that the search does not keep (e.g. optimizer state). */
+void tune_store_remove_trial_file(const char *dir, int id, const char *name);
+
+clcnn_status tune_store_write_trial(const char *dir, const clcnn_spec *search, const tune_record *rec,
+                                    int maximize);
+/* Reads trial_<id>/trial.json back; *found = 0 when it does not exist. */
+clcnn_status tune_store_read_trial(const char *dir, const clcnn_spec *search, int id,
+                                   clcnn_tune_trial *t, int *found);
+
+clcnn_status tune_store_write_summary(const char *dir, const clcnn_spec *search,
+                                      const clcnn_tune_trial *trials, int n);
+/* best.yaml: the concrete config of trial t. */
+clcnn_status tune_store_write_best(const char *dir, const clcnn_spec *search, const clcnn_tune_trial *t);
+
+#endif
