@@ -21,6 +21,9 @@ extern "C" {
 #define CLCNN_HP_CHOICE_STR_MAX 32
 #define CLCNN_MAX_HPARAMS 32
 
+/* The value grid of INT and of FLOAT with step > 0 is min, min + step, min + 2 step, ... <= max
+ * (additive steps also with log = 1; log then only makes sampling log-uniform and the Bayesian
+ * model see the grid on a log scale). */
 typedef enum clcnn_hp_type {
     CLCNN_HP_INT,     /* min..max by step (step >= 1), optionally log-sampled */
     CLCNN_HP_FLOAT,   /* min..max; step > 0 makes it discrete; log samples on a log scale */
@@ -57,15 +60,22 @@ clcnn_status clcnn_hparam_validate(const clcnn_hparam *hp);
  * people and YAML ("64", "0.001", "relu", "true"); writes into buf of size n. */
 void clcnn_hparam_format(const clcnn_hparam *hp, double value, char *buf, int n);
 
-/* Whether value is legal for hp (in range, on the step grid, a valid choice index). */
+/* Whether value is legal for hp (in range, on the step grid, a valid choice index). NAN is not
+ * legal: whether a NAN is expected is clcnn_hparam_is_active's question. */
 int clcnn_hparam_is_legal(const clcnn_hparam *hp, double value);
+
+/* Whether space[index] is active given the values of the hyperparameters before it (its parent
+ * chain): 1 for unconditional ones, 0 when the parent is inactive or takes another value. */
+int clcnn_hparam_is_active(const clcnn_hparam *space, int n, int index, const double *values);
 
 typedef struct clcnn_oracle clcnn_oracle;
 
 typedef struct clcnn_oracle_options {
     const char *algorithm;   /* "random", "bayesian" (default) or "hyperband" */
     int maximize;            /* 1: higher score is better (default); 0: lower */
-    int max_trials;          /* random/bayesian: trials to ask at most (default 10) */
+    int max_trials;          /* trials to ask at most (default 10); 0 = no limit. Hyperband runs
+                                its whole schedule when this is 0 or larger, and stops after
+                                max_trials trial-rounds when it is smaller */
     uint64_t seed;           /* default 1 */
     int initial_points;      /* bayesian: random design size; 0 = max(5, 2d+1) */
     int n_candidates;        /* bayesian: acquisition candidates per ask; 0 = default */
@@ -86,17 +96,23 @@ typedef struct clcnn_trial_request {
     int bracket, round;                 /* hyperband bookkeeping; 0 otherwise */
 } clcnn_trial_request;
 
-/* Creates an oracle over n hyperparameters (copied). Validates every definition. */
+/* Creates an oracle over n hyperparameters (copied). Validates every definition, that names are
+ * unique and that a parent is declared before its children. opt NULL means the defaults. */
 clcnn_status clcnn_oracle_create(const clcnn_hparam *space, int n, const clcnn_oracle_options *opt,
                                  clcnn_oracle **out);
 void clcnn_oracle_destroy(clcnn_oracle *oracle); /* accepts NULL */
 
-/* The next trial to run, or CLCNN_STATUS_EXHAUSTED when the budget or the space is used up.
- * Trials are asked and told one at a time (ask, tell, ask...). */
+/* The next trial to run, or CLCNN_STATUS_EXHAUSTED when the budget or the space is used up (a
+ * discrete space once every configuration was asked; Hyperband when its schedule is done).
+ * Trials are asked and told one at a time (ask, tell, ask...): asking again before telling
+ * returns the same pending trial. The request is copied into *out. */
 clcnn_status clcnn_oracle_ask(clcnn_oracle *oracle, clcnn_trial_request *out);
 
 /* The result of an asked trial. failed = 1 marks it failed (NaN loss, error): it is never the
- * best and the score is ignored. */
+ * best and the score is ignored; a NaN or infinite score counts as failed too. The Bayesian
+ * oracle models a failed trial as the worst score seen so far, so it steers away from regions
+ * that fail. Hyperband never promotes a failed trial. INVALID_ARGUMENT unless trial_id is the
+ * pending trial. */
 clcnn_status clcnn_oracle_tell(clcnn_oracle *oracle, int trial_id, double score, int failed);
 
 /* The best finished trial so far: its id and score; NOT_FOUND if none succeeded yet. */

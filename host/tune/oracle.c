@@ -1,0 +1,205 @@
+/* tune/oracle.c: the ask/tell interface every algorithm shares: options, the trial list, the one
+ * pending trial, the best trial, and the random configuration (with exhaustion) that random
+ * search, the Bayesian initial design and Hyperband's new brackets all draw from. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tune/oracle_internal.h"
+
+/* Draws before a search falls back to enumerating the configurations not asked yet. */
+#define RANDOM_DRAWS 64
+
+static const char *const algo_names[] = {"random", "bayesian", "hyperband"};
+
+clcnn_oracle_options clcnn_oracle_options_default(void) {
+    clcnn_oracle_options opt = {
+        .algorithm = "bayesian",
+        .maximize = 1,
+        .max_trials = 10,
+        .seed = 1,
+        .max_epochs = 81,
+        .factor = 3,
+        .hyperband_iterations = 1,
+    };
+    return opt;
+}
+
+static clcnn_status check_options(clcnn_oracle_options *opt, tune_algo *algo) {
+    const char *name = opt->algorithm ? opt->algorithm : "bayesian";
+    int found = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, algo_names[i]) == 0) found = i;
+    if (found < 0)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "oracle: unknown algorithm '%s' (use "
+                          "random, bayesian or hyperband)",
+                          name);
+    *algo = (tune_algo)found;
+    opt->algorithm = algo_names[found];
+    opt->maximize = opt->maximize != 0;
+    if (opt->max_trials < 0 || opt->initial_points < 0 || opt->n_candidates < 0)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle: max_trials, initial_points "
+                                                         "and n_candidates must not be negative");
+    if (opt->max_epochs < 1 || opt->factor < 2 || opt->hyperband_iterations < 1)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "oracle: hyperband needs max_epochs "
+                          ">= 1, factor >= 2 and hyperband_iterations >= 1 (got %d, %d, %d)",
+                          opt->max_epochs, opt->factor, opt->hyperband_iterations);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_oracle_create(const clcnn_hparam *space, int n, const clcnn_oracle_options *opt,
+                                 clcnn_oracle **out) {
+    if (!out) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle: out is NULL");
+    *out = NULL;
+    clcnn_oracle *o = calloc(1, sizeof *o);
+    if (!o) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "oracle: out of memory");
+    o->opt = opt ? *opt : clcnn_oracle_options_default();
+    o->pending = -1;
+    clcnn_status st = check_options(&o->opt, &o->algo);
+    if (st == CLCNN_STATUS_OK) st = tune_space_init(&o->space, space, n);
+    if (st == CLCNN_STATUS_OK) {
+        tune_set_init(&o->seen, o->space.n);
+        clcnn_rng_seed(&o->rng, o->opt.seed);
+        if (o->algo == TUNE_BAYES) st = tune_bayes_init(o);
+        if (o->algo == TUNE_HYPERBAND) tune_hyperband_init(o);
+    }
+    if (st != CLCNN_STATUS_OK) {
+        clcnn_oracle_destroy(o);
+        return st;
+    }
+    *out = o;
+    return CLCNN_STATUS_OK;
+}
+
+void clcnn_oracle_destroy(clcnn_oracle *o) {
+    if (!o) return;
+    tune_bayes_free(o);
+    tune_set_free(&o->seen);
+    free(o->trials);
+    free(o);
+}
+
+double tune_loss(const clcnn_oracle *o, double score) {
+    return o->opt.maximize ? -score : score;
+}
+
+int tune_budget_spent(const clcnn_oracle *o) {
+    return o->opt.max_trials > 0 && o->n_trials >= o->opt.max_trials;
+}
+
+typedef struct pick_state {
+    const tune_set *seen;
+    uint64_t skip;
+    double *out;
+    int d;
+} pick_state;
+
+static int pick_unseen(const double *values, void *ctx) {
+    pick_state *p = ctx;
+    if (tune_set_contains(p->seen, values)) return 0;
+    if (p->skip-- > 0) return 0;
+    memcpy(p->out, values, (size_t)p->d * sizeof *values);
+    return 1;
+}
+
+clcnn_status tune_random_config(clcnn_oracle *o, double *values) {
+    const tune_space *s = &o->space;
+    if ((double)o->seen.count >= s->size)
+        return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "oracle: all %.0f configurations were tried",
+                          s->size);
+    double u[CLCNN_MAX_HPARAMS];
+    for (int draw = 0; draw < RANDOM_DRAWS; draw++) {
+        tune_space_sample_unit(s, &o->rng, u);
+        tune_space_decode(s, u, values);
+        if (!tune_set_contains(&o->seen, values)) return CLCNN_STATUS_OK;
+    }
+    if (!isfinite(s->size))
+        return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "oracle: no new configuration in %d draws",
+                          RANDOM_DRAWS);
+    /* Few are left: pick one of them uniformly by enumerating the space. */
+    uint64_t remaining = (uint64_t)s->size - (uint64_t)o->seen.count;
+    pick_state p = {&o->seen, clcnn_rng_below(&o->rng, remaining), values, s->n};
+    if (!tune_space_enumerate(s, pick_unseen, &p))
+        return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "oracle: all configurations were tried");
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status tune_random_next(clcnn_oracle *o, clcnn_trial_request *req) {
+    if (tune_budget_spent(o))
+        return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "oracle: max_trials (%d) reached",
+                          o->opt.max_trials);
+    return tune_random_config(o, req->values);
+}
+
+static clcnn_status append_trial(clcnn_oracle *o, const clcnn_trial_request *req, int seq) {
+    if (o->n_trials == o->cap_trials) {
+        int cap = o->cap_trials ? 2 * o->cap_trials : 64;
+        tune_trial *t = realloc(o->trials, (size_t)cap * sizeof *t);
+        if (!t) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "oracle: out of memory");
+        o->trials = t;
+        o->cap_trials = cap;
+    }
+    if (req->parent_trial_id < 0) CLCNN_TRY(tune_set_add(&o->seen, req->values));
+    tune_trial *t = &o->trials[o->n_trials];
+    memset(t, 0, sizeof *t);
+    t->req = *req;
+    t->state = TUNE_PENDING;
+    t->score = NAN;
+    t->seq = seq;
+    o->pending = o->n_trials++;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_oracle_ask(clcnn_oracle *o, clcnn_trial_request *out) {
+    if (!o || !out) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle_ask: NULL argument");
+    if (o->pending >= 0) {
+        *out = o->trials[o->pending].req;
+        return CLCNN_STATUS_OK;
+    }
+    clcnn_trial_request req;
+    memset(&req, 0, sizeof req);
+    req.trial_id = o->n_trials;
+    req.parent_trial_id = -1;
+    int seq = 0;
+    clcnn_status st;
+    if (o->algo == TUNE_RANDOM)
+        st = tune_random_next(o, &req);
+    else if (o->algo == TUNE_BAYES)
+        st = tune_bayes_next(o, &req);
+    else
+        st = tune_hyperband_next(o, &req, &seq);
+    if (st != CLCNN_STATUS_OK) return st;
+    CLCNN_TRY(append_trial(o, &req, seq));
+    *out = req;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_oracle_tell(clcnn_oracle *o, int trial_id, double score, int failed) {
+    if (!o) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle_tell: oracle is NULL");
+    if (o->pending < 0 || o->trials[o->pending].req.trial_id != trial_id)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "oracle_tell: trial %d is not the "
+                          "pending trial",
+                          trial_id);
+    tune_trial *t = &o->trials[o->pending];
+    t->state = (failed || !isfinite(score)) ? TUNE_FAILED : TUNE_OK;
+    t->score = t->state == TUNE_OK ? score : NAN;
+    o->pending = -1;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_oracle_best(const clcnn_oracle *o, int *trial_id, double *score) {
+    if (!o) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle_best: oracle is NULL");
+    int best = -1;
+    for (int i = 0; i < o->n_trials; i++) {
+        const tune_trial *t = &o->trials[i];
+        if (t->state != TUNE_OK) continue;
+        if (best < 0 || tune_loss(o, t->score) < tune_loss(o, o->trials[best].score)) best = i;
+    }
+    if (best < 0) return clcnn_fail(CLCNN_STATUS_NOT_FOUND, "oracle: no trial succeeded yet");
+    if (trial_id) *trial_id = o->trials[best].req.trial_id;
+    if (score) *score = o->trials[best].score;
+    return CLCNN_STATUS_OK;
+}

@@ -1,0 +1,172 @@
+/* tune/oracle_bayes.c: Bayesian optimization: a Latin hypercube initial design, then each ask fits
+ * the Gaussian process (gp.c) to every finished trial and maximizes log expected improvement
+ * (acquisition.c).
+ *
+ * Scores become losses (lower is better), warped and standardized before the fit (warp.c). A
+ * failed trial is modelled as the worst successful loss so far, so the search steers away from
+ * regions that fail (a learning rate that diverges) without a failed trial ever being the
+ * incumbent. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tune/gp.h"
+
+#define FIT_ITERS 60    /* L-BFGS iterations per start of the hyperparameter fit */
+#define RESTART_EVERY 4 /* fits between extra starts besides the warm one (see fit_starts) */
+#define N_ANCHORS 5     /* best trials the local candidates are drawn around */
+
+/* One point per row and column stratum in every dimension: an even spread with few points. */
+static clcnn_status latin_hypercube(clcnn_rng *rng, int n, int d, double *out) {
+    uint32_t *perm = malloc((size_t)n * sizeof *perm);
+    if (!perm) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "oracle: out of memory");
+    for (int j = 0; j < d; j++) {
+        for (int i = 0; i < n; i++)
+            perm[i] = (uint32_t)i;
+        clcnn_rng_shuffle_u32(rng, perm, (size_t)n);
+        for (int i = 0; i < n; i++)
+            out[(size_t)i * d + j] = (perm[i] + clcnn_rng_uniform(rng)) / n;
+    }
+    free(perm);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status tune_bayes_init(clcnn_oracle *o) {
+    int d = o->space.n;
+    int n = o->opt.initial_points > 0 ? o->opt.initial_points : (2 * d + 1 > 5 ? 2 * d + 1 : 5);
+    if (o->opt.max_trials > 0 && n > o->opt.max_trials) n = o->opt.max_trials;
+    o->bayes.design = malloc((size_t)n * (size_t)d * sizeof *o->bayes.design + 1);
+    if (!o->bayes.design) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "oracle: out of memory");
+    o->bayes.n_design = n;
+    return latin_hypercube(&o->rng, n, d, o->bayes.design);
+}
+
+void tune_bayes_free(clcnn_oracle *o) {
+    free(o->bayes.design);
+    o->bayes.design = NULL;
+}
+
+typedef struct dataset {
+    int n;
+    double *X, *y;                    /* n x d encoded inputs, n warped losses */
+    double best;                      /* warped loss of the best successful trial */
+    int anchor[N_ANCHORS], n_anchors; /* trial indices of the best successful ones, best first */
+} dataset;
+
+typedef struct ranked_row {
+    double loss;
+    int trial, row;
+} ranked_row;
+
+static int by_loss(const void *a, const void *b) {
+    const ranked_row *x = a, *y = b;
+    if (x->loss != y->loss) return x->loss < y->loss ? -1 : 1;
+    return x->trial - y->trial;
+}
+
+/* Every finished trial as a GP row; failed ones take the worst successful loss. */
+static clcnn_status collect(const clcnn_oracle *o, dataset *ds, ranked_row *ok) {
+    int d = o->space.n, n = 0, n_ok = 0;
+    double worst = -INFINITY;
+    for (int i = 0; i < o->n_trials; i++) {
+        const tune_trial *t = &o->trials[i];
+        if (t->state == TUNE_PENDING) continue;
+        tune_space_encode(&o->space, t->req.values, ds->X + (size_t)n * d);
+        ds->y[n] = t->state == TUNE_OK ? tune_loss(o, t->score) : NAN;
+        if (t->state == TUNE_OK) {
+            ok[n_ok++] = (ranked_row){ds->y[n], i, n};
+            worst = fmax(worst, ds->y[n]);
+        }
+        n++;
+    }
+    if (n_ok == 0) return clcnn_fail(CLCNN_STATUS_NOT_FOUND, "oracle: no trial succeeded yet");
+    for (int i = 0; i < n; i++)
+        if (isnan(ds->y[i])) ds->y[i] = worst;
+    qsort(ok, (size_t)n_ok, sizeof *ok, by_loss);
+    ds->n_anchors = n_ok < N_ANCHORS ? n_ok : N_ANCHORS;
+    for (int k = 0; k < ds->n_anchors; k++)
+        ds->anchor[k] = ok[k].trial;
+    ds->n = n;
+    tune_warp_losses(ds->y, n);
+    ds->best = ds->y[ok[0].row];
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status collect_alloc(const clcnn_oracle *o, dataset *ds) {
+    size_t n = (size_t)o->n_trials + 1;
+    ds->X = malloc(n * (size_t)o->space.n * sizeof *ds->X);
+    ds->y = malloc(n * sizeof *ds->y);
+    ranked_row *ok = malloc(n * sizeof *ok);
+    clcnn_status st = CLCNN_STATUS_OK;
+    if (!ds->X || !ds->y || !ok)
+        st = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "oracle: out of memory");
+    if (st == CLCNN_STATUS_OK) st = collect(o, ds, ok);
+    free(ok);
+    return st;
+}
+
+/* Starts: the last fit (the data moved little since), and now and then the prior's centre and
+ * draws from the prior, so a poor local optimum of the likelihood does not stick. */
+static int fit_starts(clcnn_oracle *o, double *starts) {
+    int d = o->space.n, k = d + 2, n = 0;
+    if (o->bayes.has_theta)
+        memcpy(starts + (size_t)k * n++, o->bayes.theta, (size_t)k * sizeof(double));
+    if (!o->bayes.has_theta || o->bayes.n_fits % RESTART_EVERY == 0)
+        tune_gp_theta_default(d, starts + (size_t)k * n++);
+    if (o->bayes.n_fits % (2 * RESTART_EVERY) == 0)
+        for (int r = 0; r < 2; r++)
+            tune_gp_theta_sample(d, &o->rng, starts + (size_t)k * n++);
+    return n;
+}
+
+static clcnn_status fit_and_propose(clcnn_oracle *o, dataset *ds, double *values) {
+    int d = o->space.n, cat[CLCNN_MAX_HPARAMS];
+    for (int j = 0; j < d; j++)
+        cat[j] = tune_hp_is_categorical(&o->space.hp[j]);
+    tune_gp gp;
+    CLCNN_TRY(tune_gp_init(&gp, ds->n, d, cat, ds->X, ds->y));
+    double starts[4 * TUNE_GP_NTHETA];
+    int n_starts = fit_starts(o, starts);
+    clcnn_status st = tune_gp_fit(&gp, starts, n_starts, FIT_ITERS);
+    if (st == CLCNN_STATUS_OK) {
+        memcpy(o->bayes.theta, gp.theta, (size_t)(d + 2) * sizeof *gp.theta);
+        o->bayes.has_theta = 1;
+        o->bayes.n_fits++;
+        st = tune_acq_maximize(o, &gp, ds->best, ds->anchor, ds->n_anchors, values);
+    }
+    tune_gp_free(&gp);
+    return st;
+}
+
+static int count_ok(const clcnn_oracle *o) {
+    int n = 0;
+    for (int i = 0; i < o->n_trials; i++)
+        n += o->trials[i].state == TUNE_OK;
+    return n;
+}
+
+clcnn_status tune_bayes_next(clcnn_oracle *o, clcnn_trial_request *req) {
+    if (tune_budget_spent(o))
+        return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "oracle: max_trials (%d) reached",
+                          o->opt.max_trials);
+    if ((double)o->seen.count >= o->space.size)
+        return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "oracle: all %.0f configurations were tried",
+                          o->space.size);
+    if (o->n_trials < o->bayes.n_design) {
+        tune_space_decode(&o->space, o->bayes.design + (size_t)o->n_trials * o->space.n,
+                          req->values);
+        if (!tune_set_contains(&o->seen, req->values)) return CLCNN_STATUS_OK;
+        return tune_random_config(o, req->values);
+    }
+    if (count_ok(o) < 2) return tune_random_config(o, req->values);
+    dataset ds = {0};
+    clcnn_status st = collect_alloc(o, &ds);
+    if (st == CLCNN_STATUS_OK) st = fit_and_propose(o, &ds, req->values);
+    free(ds.X);
+    free(ds.y);
+    /* Every good candidate was asked, or the kernel matrix could not be factored: any new
+     * configuration still beats stopping. */
+    if (st == CLCNN_STATUS_EXHAUSTED || st == CLCNN_STATUS_NUMERIC_ERROR)
+        st = tune_random_config(o, req->values);
+    return st;
+}

@@ -1,0 +1,171 @@
+/* tune/oracle_hyperband.c: Hyperband (Li et al., JMLR 2018) with KerasTuner's bracket arithmetic:
+ * brackets from the most aggressive (many trials, few epochs) down to plain random search, each
+ * a run of successive halving where the best of a round continue training in the next.
+ *
+ * KerasTuner computes log(max_epochs, factor) in floating point, so for 81 and 3 it gets
+ * 4.000000000000001 and its ceil turns the textbook 5 into 6; here the logarithm is exact integer
+ * arithmetic, which gives the published schedule (81/27/9/3/1 trials at 1/3/9/27/81 epochs...).
+ *
+ * Asks are sequential, so a round starts once the previous one is told in full: round r promotes
+ * the best size(r) successful trials of round r-1, best first. A failed trial is never promoted;
+ * when fewer than size(r) succeeded, fewer are promoted, and a round with none ends the bracket.
+ * When the space has no new configuration left, round 0 closes with what it has. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tune/oracle_internal.h"
+
+static int64_t ipow(int64_t base, int e) {
+    int64_t r = 1;
+    while (e-- > 0)
+        r *= base;
+    return r;
+}
+
+/* KerasTuner's count: how many of max_epochs, max_epochs/factor, ... are >= 1. */
+int tune_hb_num_brackets(int max_epochs, int factor) {
+    int n = 0;
+    for (int64_t p = 1; p <= max_epochs; p *= factor)
+        n++;
+    return n;
+}
+
+/* ceil(1 + log_factor(max_epochs)): KerasTuner's size of bracket 0. */
+static int64_t bracket0_size(int max_epochs, int factor) {
+    int k = 0;
+    for (int64_t p = 1; p < max_epochs; p *= factor)
+        k++;
+    return 1 + k;
+}
+
+/* ceil(bracket0_size / (bracket + 1) * factor^(bracket - round)), so every bracket spends about
+ * the same number of epochs. */
+int tune_hb_size(int max_epochs, int factor, int bracket, int round) {
+    int64_t num = bracket0_size(max_epochs, factor) * ipow(factor, bracket - round);
+    int64_t size = (num + bracket) / (bracket + 1);
+    return size > INT_MAX ? INT_MAX : (int)size;
+}
+
+/* ceil(max_epochs / factor^(bracket - round)). */
+int tune_hb_epochs(int max_epochs, int factor, int bracket, int round) {
+    int64_t d = ipow(factor, bracket - round);
+    return (int)((max_epochs + d - 1) / d);
+}
+
+void tune_hyperband_init(clcnn_oracle *o) {
+    memset(&o->hb, 0, sizeof o->hb);
+    o->hb.bracket = tune_hb_num_brackets(o->opt.max_epochs, o->opt.factor) - 1;
+}
+
+typedef struct ranked {
+    double loss;
+    int index;
+} ranked;
+
+static int by_loss(const void *a, const void *b) {
+    const ranked *x = a, *y = b;
+    if (x->loss != y->loss) return x->loss < y->loss ? -1 : 1;
+    return x->index - y->index;
+}
+
+/* The successful trials of round `round` in the current bracket run, best first (ties by id).
+ * Returns how many; *out is malloc'ed (NULL when none). */
+static clcnn_status rank_round(const clcnn_oracle *o, int round, ranked **out, int *count) {
+    *out = NULL;
+    *count = 0;
+    ranked *r = malloc((size_t)(o->n_trials + 1) * sizeof *r);
+    if (!r) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "hyperband: out of memory");
+    int n = 0;
+    for (int i = 0; i < o->n_trials; i++) {
+        const tune_trial *t = &o->trials[i];
+        if (t->seq == o->hb.seq && t->req.round == round && t->state == TUNE_OK)
+            r[n++] = (ranked){tune_loss(o, t->score), i};
+    }
+    qsort(r, (size_t)n, sizeof *r, by_loss);
+    *out = r;
+    *count = n;
+    return CLCNN_STATUS_OK;
+}
+
+static void next_bracket(clcnn_oracle *o) {
+    tune_hb_state *hb = &o->hb;
+    hb->seq++;
+    hb->round = hb->count = hb->round0_closed = 0;
+    if (--hb->bracket >= 0) return;
+    if (++hb->iteration >= o->opt.hyperband_iterations) {
+        hb->done = 1;
+        return;
+    }
+    hb->bracket = tune_hb_num_brackets(o->opt.max_epochs, o->opt.factor) - 1;
+}
+
+static void fill_round(const clcnn_oracle *o, clcnn_trial_request *req) {
+    req->epochs = tune_hb_epochs(o->opt.max_epochs, o->opt.factor, o->hb.bracket, o->hb.round);
+    req->bracket = o->hb.bracket;
+    req->round = o->hb.round;
+}
+
+/* Round 0: a new random configuration, or closes the round when none is left. Returns 1 when a
+ * trial was filled. */
+static clcnn_status new_config(clcnn_oracle *o, clcnn_trial_request *req, int *filled) {
+    clcnn_status st = tune_random_config(o, req->values);
+    *filled = st == CLCNN_STATUS_OK;
+    if (st == CLCNN_STATUS_EXHAUSTED) {
+        o->hb.round0_closed = 1;
+        return CLCNN_STATUS_OK;
+    }
+    if (st != CLCNN_STATUS_OK) return st;
+    fill_round(o, req);
+    return CLCNN_STATUS_OK;
+}
+
+/* Round r > 0: the count-th best of round r-1 continues, or the round is full. */
+static clcnn_status promote(clcnn_oracle *o, clcnn_trial_request *req, int *filled) {
+    ranked *r;
+    int n;
+    CLCNN_TRY(rank_round(o, o->hb.round - 1, &r, &n));
+    int size = tune_hb_size(o->opt.max_epochs, o->opt.factor, o->hb.bracket, o->hb.round);
+    *filled = o->hb.count < (n < size ? n : size);
+    if (*filled) {
+        const tune_trial *parent = &o->trials[r[o->hb.count].index];
+        memcpy(req->values, parent->req.values, sizeof req->values);
+        req->parent_trial_id = parent->req.trial_id;
+        req->initial_epoch = parent->req.epochs;
+        fill_round(o, req);
+    }
+    free(r);
+    return CLCNN_STATUS_OK;
+}
+
+static int round0_full(const clcnn_oracle *o) {
+    int size = tune_hb_size(o->opt.max_epochs, o->opt.factor, o->hb.bracket, 0);
+    return o->hb.round0_closed || o->hb.count >= size;
+}
+
+clcnn_status tune_hyperband_next(clcnn_oracle *o, clcnn_trial_request *req, int *seq) {
+    tune_hb_state *hb = &o->hb;
+    for (;;) {
+        if (tune_budget_spent(o))
+            return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "hyperband: max_trials (%d) reached",
+                              o->opt.max_trials);
+        if (hb->done) return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "hyperband: schedule finished");
+        int filled = 0;
+        if (hb->round > 0)
+            CLCNN_TRY(promote(o, req, &filled));
+        else if (!round0_full(o))
+            CLCNN_TRY(new_config(o, req, &filled));
+        if (filled) {
+            *seq = hb->seq;
+            hb->count++;
+            return CLCNN_STATUS_OK;
+        }
+        /* The round is full: the next round of this bracket, or the next bracket. */
+        if (hb->round < hb->bracket && hb->count > 0) {
+            hb->round++;
+            hb->count = 0;
+        } else {
+            next_bracket(o);
+        }
+    }
+}
