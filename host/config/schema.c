@@ -25,6 +25,10 @@ static const char *const conv_routes[] = {"auto", "own", "clblast", NULL};
 static const char *const algorithms[] = {"bayesian", "random", "hyperband", NULL};
 static const char *const metrics[] = {"val_accuracy", "val_loss", "accuracy", "loss", NULL};
 static const char *const directions[] = {"max", "min", NULL};
+static const char *const data_formats[] = {"idx", "image_folder", NULL};
+static const char *const fill_modes[] = {"reflect", "constant", "nearest", "wrap", NULL};
+static const char *const interpolations[] = {"bilinear", "nearest", NULL};
+static const char *const schedules[] = {"constant", "step", "cosine", NULL};
 static const int direction_codes[] = {1, -1};
 
 #define INF INFINITY
@@ -47,6 +51,25 @@ static void optimizer_renamed(void *base, const void *old_name) {
 
 /* ---- sections -------------------------------------------------------------------------------- */
 
+typedef clcnn_augment_spec A;
+static const cfg_key augment_keys[] = {
+    ROW(A, horizontal_flip, CFG_BOOL, 0, 0, 1, NULL, "mirror left-right with p 0.5"),
+    ROW(A, vertical_flip, CFG_BOOL, 0, 0, 1, NULL, "mirror top-bottom with p 0.5"),
+    ROW(A, width_shift, CFG_FLOAT, 0, 0, 1, NULL, "shift by U(-f, f) x width"),
+    ROW(A, height_shift, CFG_FLOAT, 0, 0, 1, NULL, "shift by U(-f, f) x height"),
+    ROW(A, zoom, CFG_FLOAT, CFG_HI_OPEN, 0, 1, NULL, "scale by 1 + U(-f, f)"),
+    ROW(A, rotation, CFG_FLOAT, 0, 0, 1, NULL, "rotate by U(-f, f) turns"),
+    ROW(A, fill_mode, CFG_ENUM, 0, 0, 0, fill_modes, "outside the image"),
+    ROW(A, fill_value, CFG_FLOAT, 0, -INF, INF, NULL, "constant fill, raw pixel units"),
+    ROW(A, interpolation, CFG_ENUM, 0, 0, 0, interpolations, "sampling"),
+    ROW(A, erasing, CFG_FLOAT, 0, 0, 1, NULL, "random erasing probability"),
+    ROW(A, erasing_min_area, CFG_FLOAT, CFG_LO_OPEN, 0, 1, NULL, "erased area fraction, min"),
+    ROW(A, erasing_max_area, CFG_FLOAT, CFG_LO_OPEN, 0, 1, NULL, "erased area fraction, max"),
+    ROW(A, erasing_ratio, CFG_FLOAT, CFG_LO_OPEN, 0, 1, NULL, "aspect ratio in [r, 1/r]"),
+};
+static const cfg_section augment_section = {
+    "data.augment", augment_keys, sizeof augment_keys / sizeof augment_keys[0], NULL};
+
 typedef clcnn_data_spec D;
 static const cfg_key data_keys[] = {
     ROW(D, dir, CFG_STR, 0, 0, 0, NULL, "folder of the dataset files"),
@@ -61,6 +84,11 @@ static const cfg_key data_keys[] = {
     ROW(D, shuffle, CFG_BOOL, 0, 0, 1, NULL, "reshuffle every epoch"),
     {"classes", CFG_CLASSES, 0, 0, CFG_NO_HP, 1, CLCNN_MAX_CLASSES, NULL, NULL, NULL, NULL,
      "class names (or a count)"},
+    ROW(D, format, CFG_ENUM, 0, 0, 0, data_formats, "IDX files or a folder of images"),
+    ROW(D, train_dir, CFG_STR, CFG_NONEMPTY, 0, 0, NULL, "image_folder: <class>/<image>"),
+    ROW(D, test_dir, CFG_STR, CFG_NONEMPTY, 0, 0, NULL, "image_folder: <class>/<image>"),
+    {"augment", CFG_SECTION, FIELD(D, augment), 0, 0, 0, NULL, NULL, &augment_section, NULL,
+     "random augmentation of training batches"},
 };
 
 typedef clcnn_model_spec M;
@@ -80,9 +108,31 @@ static const cfg_key optimizer_keys[] = {
     ROW(O, momentum, CFG_FLOAT, 0, 0, 1, NULL, "sgd, rmsprop"),
     ROW(O, nesterov, CFG_BOOL, 0, 0, 1, NULL, "sgd"),
     ROW(O, rho, CFG_FLOAT, CFG_HI_OPEN, 0, 1, NULL, "rmsprop"),
+    ROW(O, weight_decay, CFG_FLOAT, 0, 0, INF, NULL, "decoupled, p -= lr * wd * p"),
 };
 static const cfg_section optimizer_section = {
     "train.optimizer", optimizer_keys, sizeof optimizer_keys / sizeof optimizer_keys[0], "name"};
+
+typedef clcnn_lr_schedule_spec S;
+static const cfg_key schedule_keys[] = {
+    {"name", CFG_ENUM, FIELD(S, name), CFG_LEADS, 0, 0, schedules, NULL, NULL, NULL, "schedule"},
+    ROW(S, drop, CFG_FLOAT, CFG_LO_OPEN, 0, 1, NULL, "step: factor per drop"),
+    ROW(S, every, CFG_INT, 0, 1, INT32_MAX, NULL, "step: epochs between drops"),
+    ROW(S, alpha, CFG_FLOAT, 0, 0, 1, NULL, "cosine: final fraction"),
+    ROW(S, warmup_epochs, CFG_INT, 0, 0, INT32_MAX, NULL, "linear warm-up epochs"),
+};
+static const cfg_section schedule_section = {
+    "train.lr_schedule", schedule_keys, sizeof schedule_keys / sizeof schedule_keys[0], "name"};
+
+typedef clcnn_early_stopping_spec E;
+static const cfg_key early_keys[] = {
+    ROW(E, monitor, CFG_ENUM, CFG_NULLABLE, 0, 0, metrics, "null = off"),
+    ROW(E, patience, CFG_INT, 0, 0, INT32_MAX, NULL, "epochs without improvement"),
+    ROW(E, min_delta, CFG_FLOAT, 0, 0, INF, NULL, "smaller changes do not count"),
+    ROW(E, restore_best_weights, CFG_BOOL, 0, 0, 1, NULL, "end with the best epoch's weights"),
+};
+static const cfg_section early_section = {
+    "train.early_stopping", early_keys, sizeof early_keys / sizeof early_keys[0], NULL};
 
 typedef clcnn_train_spec T;
 static const cfg_key train_keys[] = {
@@ -94,6 +144,10 @@ static const cfg_key train_keys[] = {
      "optimizer settings"},
     ROW(T, checkpoint_monitor, CFG_ENUM, CFG_NULLABLE, 0, 0, metrics, "keep the best epoch by"),
     ROW(T, conv_route, CFG_ENUM, 0, 0, 0, conv_routes, "convolution implementation"),
+    {"lr_schedule", CFG_SECTION, FIELD(T, lr_schedule), 0, 0, 0, NULL, NULL, &schedule_section,
+     NULL, "learning rate over training"},
+    {"early_stopping", CFG_SECTION, FIELD(T, early_stopping), 0, 0, 0, NULL, NULL, &early_section,
+     NULL, "Keras' EarlyStopping"},
 };
 
 typedef clcnn_tune_spec U;

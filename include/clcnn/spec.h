@@ -51,6 +51,27 @@ typedef struct clcnn_model_spec {
     clcnn_layer_spec layers[CLCNN_MAX_LAYERS];
 } clcnn_model_spec;
 
+/* Random augmentation of training batches, on the device, with Keras' meanings (RandomFlip,
+ * RandomTranslation, RandomZoom, RandomRotation) plus random erasing (Zhong et al. 2017). The
+ * geometric ones compose into one affine map per example, sampled once. Never applied when
+ * evaluating. All zero (the default) = no augmentation. */
+typedef struct clcnn_augment_spec {
+    int horizontal_flip;    /* mirror left-right with probability 0.5 (default 0) */
+    int vertical_flip;      /* mirror top-bottom with probability 0.5 (default 0) */
+    float width_shift;      /* shift by U(-f, f) x width pixels (RandomTranslation); default 0 */
+    float height_shift;     /* shift by U(-f, f) x height pixels; default 0 */
+    float zoom;             /* scale by 1 + U(-f, f), > 1 zooms out (RandomZoom); default 0 */
+    float rotation;         /* rotate by U(-f, f) x 360 degrees (RandomRotation); default 0 */
+    char fill_mode[16];     /* outside the image: "reflect" (Keras' default), "constant",
+                               "nearest", "wrap" */
+    float fill_value;       /* constant fill, in raw pixel units (scaled like pixels); default 0 */
+    char interpolation[16]; /* "bilinear" (default) or "nearest" */
+    float erasing;          /* probability of erasing a random rectangle (to 0); default 0 */
+    float erasing_min_area; /* its area as a fraction of the image: default 0.02 .. */
+    float erasing_max_area; /* .. 0.33 (Zhong et al.) */
+    float erasing_ratio;    /* its aspect ratio lies in [r, 1/r]; default 0.3 */
+} clcnn_augment_spec;
+
 typedef struct clcnn_data_spec {
     char dir[CLCNN_PATH_MAX];          /* default "/usr/share/datasets/fashion-mnist" */
     char train_images[CLCNN_PATH_MAX]; /* relative to dir unless absolute; default */
@@ -64,6 +85,10 @@ typedef struct clcnn_data_spec {
     int shuffle;            /* reshuffle every epoch (default 1) */
     int n_classes;          /* default 10 */
     char classes[CLCNN_MAX_CLASSES][CLCNN_CLASS_NAME_MAX]; /* default: Fashion-MNIST's names */
+    char format[16];        /* "idx" (default: the four IDX files) or "image_folder" */
+    char train_dir[CLCNN_PATH_MAX]; /* image_folder: <train_dir>/<class>/<image>, relative to */
+    char test_dir[CLCNN_PATH_MAX];  /* dir unless absolute; defaults "train" and "test" */
+    clcnn_augment_spec augment;
 } clcnn_data_spec;
 
 typedef struct clcnn_optimizer_spec {
@@ -74,16 +99,38 @@ typedef struct clcnn_optimizer_spec {
     float momentum;       /* sgd and rmsprop: 0 */
     int nesterov;         /* sgd: 0 */
     float rho;            /* rmsprop: 0.9 */
+    float weight_decay;   /* Keras' decoupled weight decay: p -= lr * weight_decay * p before each
+                             update, on every trainable tensor; default 0 */
 } clcnn_optimizer_spec;
+
+/* The learning rate over training (the optimizer's learning_rate is the initial one). */
+typedef struct clcnn_lr_schedule_spec {
+    char name[16];        /* "constant" (default), "step" (x drop every `every` epochs), "cosine"
+                             (Keras' CosineDecay over all steps, down to alpha x the initial) */
+    float drop;           /* step: factor per drop, default 0.5 */
+    int every;            /* step: epochs between drops, default 10 */
+    float alpha;          /* cosine: the final rate as a fraction of the initial, default 0 */
+    int warmup_epochs;    /* linear warm-up from 0 over these first epochs; default 0 */
+} clcnn_lr_schedule_spec;
+
+/* Keras' EarlyStopping callback. */
+typedef struct clcnn_early_stopping_spec {
+    char monitor[32];     /* "" = off (default); val_loss, val_accuracy, loss, accuracy */
+    int patience;         /* epochs without improvement before stopping; default 0 */
+    float min_delta;      /* smaller changes are no improvement; default 0 */
+    int restore_best_weights; /* end with the best epoch's weights; default 0 */
+} clcnn_early_stopping_spec;
 
 typedef struct clcnn_train_spec {
     int epochs;           /* default 1 */
     int batch_size;       /* default 32 */
-    uint64_t seed;        /* default 42: initial weights, shuffling */
+    uint64_t seed;        /* default 42: initial weights, shuffling, augmentation, dropout */
     char loss[48];        /* "sparse_categorical_crossentropy" (default), "categorical_crossentropy" */
     clcnn_optimizer_spec optimizer;
     char checkpoint_monitor[32]; /* save the best epoch's model by this metric; "" = off (default) */
     char conv_route[16];  /* GEMM route: "auto" (default: measured), "own", "clblast" */
+    clcnn_lr_schedule_spec lr_schedule;
+    clcnn_early_stopping_spec early_stopping;
 } clcnn_train_spec;
 
 typedef struct clcnn_tune_spec {
