@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <clblast_c.h>
+
 #include "cl.h"
 #include "route.h"
 
@@ -236,6 +238,9 @@ clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_co
 void clcnn_context_destroy(clcnn_context *ctx) {
     if (!ctx) return;
     if (ctx->queue) clFinish(ctx->queue);
+    /* CLBlast keeps compiled programs in a process-wide cache; release them while this
+     * context's runtime is alive (a later context refills it from PoCL's disk cache). */
+    if (ctx->clblast_ready) CLBlastClearCache();
     clcnn_route_table_destroy(ctx);
     clcnn_profile_record *records;
     int n_records;

@@ -71,9 +71,10 @@ static clcnn_status full_source(const char *file, char **text) {
         free(prelude);
         return s;
     }
-    size_t a = strlen(prelude), b = strlen(body);
-    *text = malloc(a + b + 32);
-    if (*text) snprintf(*text, a + b + 32, "%s\n#line 1\n%s", prelude, body);
+    /* #line gives compiler messages the kernel file's own name and line numbers. */
+    size_t a = strlen(prelude), b = strlen(body), n = a + b + strlen(file) + 32;
+    *text = malloc(n);
+    if (*text) snprintf(*text, n, "%s\n#line 1 \"%s\"\n%s", prelude, file, body);
     free(prelude);
     free(body);
     return *text ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
