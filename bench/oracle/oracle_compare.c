@@ -7,6 +7,7 @@
  *   clcnn-oracle-compare ask-time N
  *       CSV algorithm,problem,trials,ask_ms: the mean CPU time of the last 5 asks of an N-trial
  *       search (every earlier trial told) */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c11 */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
