@@ -241,7 +241,7 @@ static clcnn_status bench_shape(clcnn_context *ctx, const bench_options *o, benc
         snprintf(row.device, sizeof row.device, "%s", ctx->info.name);
         snprintf(row.kernel, sizeof row.kernel, "%s", s.kernel);
         bench_shape_string(&s, row.shape, sizeof row.shape);
-        row.batch = o->batch;
+        row.batch = o->n_gemms ? s.batch : o->batch; /* --gemm shapes: no image batch */
         row.flops = clcnn_gemm_flops(&c.op);
         row.bytes = operand_bytes(&s);
         c.route = (clcnn_route)r;
