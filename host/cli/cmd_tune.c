@@ -72,8 +72,8 @@ static void print_condition(const clcnn_tune_spec *t, const clcnn_hparam *hp) {
 static void print_space(const clcnn_spec *spec, int maximize) {
     const clcnn_tune_spec *t = &spec->tune;
     printf("Search space summary: %d hyperparameters; %s search, ", t->n_hparams, t->algorithm);
-    if (strcmp(t->algorithm, "hyperband") == 0)
-        printf("max_epochs %d, factor %d", t->max_epochs, t->factor);
+    if (strcmp(t->algorithm, "hyperband") == 0) /* max_trials can cut its schedule short */
+        printf("max_epochs %d, factor %d, at most %d trials", t->max_epochs, t->factor, t->max_trials);
     else
         printf("%d trials", t->max_trials);
     printf(", objective %s (%s)\n", t->objective, maximize ? "max" : "min");
@@ -106,8 +106,8 @@ static void print_trial_start(const tune_view *v, const clcnn_tune_event *ev) {
     char hp[1024];
     format_values(&v->spec->tune, t->values, hp, sizeof hp);
     print_trial_name(v, ev);
-    printf(": %s", hp);
-    if (t->parent_trial_id >= 0) printf(" (epochs %d -> %d, from trial %d)", t->initial_epoch, t->epochs, t->parent_trial_id);
+    printf(" (trial_%04d): %s", t->id, hp);
+    if (t->parent_trial_id >= 0) printf(" (epochs %d -> %d, from trial_%04d)", t->initial_epoch, t->epochs, t->parent_trial_id);
     else if (strcmp(v->spec->tune.algorithm, "hyperband") == 0) printf(" (%d epochs)", t->epochs);
     printf("\n");
     fflush(stdout);
@@ -115,7 +115,7 @@ static void print_trial_start(const tune_view *v, const clcnn_tune_event *ev) {
 
 static void print_best(const clcnn_tune_event *ev) {
     if (ev->best_trial_id >= 0)
-        printf("best %.4f (trial %d)", ev->best_score, ev->best_trial_id);
+        printf("best %.4f (trial_%04d)", ev->best_score, ev->best_trial_id);
     else
         printf("no completed trial yet");
 }
@@ -130,7 +130,9 @@ static void print_trial_end(const tune_view *v, const clcnn_tune_event *ev) {
     else
         printf(" FAILED (%s) - ", t->error);
     print_best(ev);
-    printf(" - %.1fs - %s\n", t->seconds, hp);
+    printf(" - %.1fs - %s", t->seconds, hp);
+    if (t->parent_trial_id >= 0) printf(" (epochs %d -> %d, from trial_%04d)", t->initial_epoch, t->epochs, t->parent_trial_id);
+    printf("\n");
     fflush(stdout);
 }
 
@@ -139,7 +141,7 @@ static void on_event(const clcnn_tune_event *ev, void *user) {
     if (ev->kind == CLCNN_TUNE_SEARCH_START && ev->resumed)
         printf("Resuming: %d trial%s already finished\n", ev->resumed, ev->resumed == 1 ? "" : "s");
     if (ev->kind == CLCNN_TUNE_RETRAIN_START)
-        printf("Retraining the best configuration (trial %d) on the full training set\n", ev->trial->id);
+        printf("Retraining the best configuration (trial_%04d) on the full training set\n", ev->trial->id);
     if (v->quiet && ev->kind != CLCNN_TUNE_TRIAL_END) return;
     if (ev->kind == CLCNN_TUNE_TRIAL_START) print_trial_start(v, ev);
     if (ev->kind == CLCNN_TUNE_TRIAL_END) print_trial_end(v, ev);
@@ -189,13 +191,13 @@ static void print_table(const clcnn_spec *spec, const clcnn_tune_result *r) {
     int shown = r->n_trials < TOP_N ? r->n_trials : TOP_N;
     printf("\nResults summary: %d trials (%d completed, %d failed); top %d by %s (%s)\n", r->n_trials,
            r->n_completed, r->n_failed, shown, spec->tune.objective, r->maximize ? "max" : "min");
-    printf("  rank  trial  %12s  seconds  hyperparameters\n", spec->tune.objective);
+    printf("  rank  trial  %12s  epochs  seconds  hyperparameters\n", spec->tune.objective);
     for (int i = 0; i < shown; i++) {
         const clcnn_tune_trial *t = &sorted[i];
         char hp[1024], score[32];
         format_values(&spec->tune, t->values, hp, sizeof hp);
         snprintf(score, sizeof score, t->status == CLCNN_TRIAL_COMPLETED ? "%.4f" : "failed", t->score);
-        printf("  %4d  %5d  %12s  %7.1f  %s\n", i + 1, t->id, score, t->seconds, hp);
+        printf("  %4d  %5.4d  %12s  %6d  %7.1f  %s\n", i + 1, t->id, score, t->epochs, t->seconds, hp);
     }
     free(sorted);
 }
@@ -203,7 +205,7 @@ static void print_table(const clcnn_spec *spec, const clcnn_tune_result *r) {
 static void print_outcome(const clcnn_spec *spec, const clcnn_tune_result *r, const char *out) {
     print_table(spec, r);
     if (r->best_trial_id >= 0)
-        printf("\nBest: trial %d, %s %.4f\nBest config: %s (train it: clcnn train %s)\n", r->best_trial_id,
+        printf("\nBest: trial_%04d, %s %.4f\nBest config: %s (train it: clcnn train %s)\n", r->best_trial_id,
                spec->tune.objective, r->best_score, r->best_yaml, r->best_yaml);
     else
         printf("\nNo trial completed: no best config\n");
