@@ -98,6 +98,10 @@ typedef struct bench_timing {
 clcnn_status bench_time(clcnn_context *ctx, const char *tag, bench_run_fn run, void *arg,
                         double target_ms, bench_timing *out);
 
+/* The fastest single run within target_ms (event time when recorded): for peaks. */
+clcnn_status bench_time_fastest(clcnn_context *ctx, const char *tag, bench_run_fn run, void *arg,
+                                double target_ms, double *best_ms);
+
 double bench_median(double *v, int n); /* sorts v */
 
 /* ---- peak probe (peak.c) ---------------------------------------------------------------------- */
