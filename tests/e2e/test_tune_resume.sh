@@ -12,13 +12,15 @@ trap 'rm -rf "$W"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 rows() { [ -f "$W/s/summary.csv" ] && tail -n +2 "$W/s/summary.csv" | wc -l || echo 0; }
 
-# 1. Start a 6-trial search, kill -9 it once two trials are recorded.
-"$CLCNN" tune "$CFG" --out "$W/s" --set tune.max_trials=6 >"$W/run1.log" 2>&1 &
+# 1. Start a 6-trial search, kill -9 it once two trials are recorded. 1,000 images make a trial
+# slow enough (about a second) for the kill to land before the search ends.
+SETS="--set tune.max_trials=6 --set data.train_limit=1000"
+"$CLCNN" tune "$CFG" --out "$W/s" $SETS >"$W/run1.log" 2>&1 &
 pid=$!
-for _ in $(seq 600); do
+for _ in $(seq 1200); do
     [ "$(rows)" -ge 2 ] && break
     kill -0 $pid 2>/dev/null || break
-    sleep 0.2
+    sleep 0.1
 done
 kill -9 $pid 2>/dev/null || true
 wait $pid 2>/dev/null || true
@@ -39,7 +41,7 @@ fingerprint() {
 fingerprint >"$W/before"
 
 # 2. Resume.
-"$CLCNN" tune "$CFG" --out "$W/s" --set tune.max_trials=6 >"$W/run2.log" 2>&1 || { cat "$W/run2.log"; fail "resume failed"; }
+"$CLCNN" tune "$CFG" --out "$W/s" $SETS >"$W/run2.log" 2>&1 || { cat "$W/run2.log"; fail "resume failed"; }
 grep -q "Resuming: $k trial" "$W/run2.log" || { cat "$W/run2.log"; fail "no resume message"; }
 [ "$(rows)" -eq 6 ] || fail "expected 6 trials in summary.csv, got $(rows)"
 ids=$(tail -n +2 "$W/s/summary.csv" | cut -d, -f1 | tr '\n' ' ')
@@ -53,19 +55,19 @@ for id in 0 1 2 3 4 5; do
 done
 fingerprint >"$W/after"
 diff "$W/before" "$W/after" || fail "files of trials finished before the kill changed"
-"$CLCNN" tune "$CFG" --out "$W/s" --set tune.max_trials=6 >"$W/run3.log" 2>&1 || fail "rerunning a finished search failed"
+"$CLCNN" tune "$CFG" --out "$W/s" $SETS >"$W/run3.log" 2>&1 || fail "rerunning a finished search failed"
 grep -q "Resuming: 6 trials" "$W/run3.log" || fail "a finished search should only be reported"
 fingerprint >"$W/after3"
 diff "$W/before" "$W/after3" || fail "rerunning a finished search changed its files"
 
 # 3. Another config in the same folder is refused, with a hint.
-if "$CLCNN" tune "$CFG" --out "$W/s" --set tune.max_trials=7 >"$W/other.log" 2>&1; then
+if "$CLCNN" tune "$CFG" --out "$W/s" $SETS --set tune.max_trials=7 >"$W/other.log" 2>&1; then
     fail "a different config was resumed"
 fi
 grep -q "different config" "$W/other.log" && grep -q -- "--overwrite" "$W/other.log" || { cat "$W/other.log"; fail "unclear refusal"; }
 
 # 4. --overwrite starts over.
-"$CLCNN" tune "$CFG" --out "$W/s" --set tune.max_trials=2 --overwrite >"$W/over.log" 2>&1 || fail "--overwrite failed"
+"$CLCNN" tune "$CFG" --out "$W/s" $SETS --set tune.max_trials=2 --overwrite >"$W/over.log" 2>&1 || fail "--overwrite failed"
 [ "$(rows)" -eq 2 ] || fail "--overwrite kept old trials: $(rows) rows"
 [ ! -e "$W/s/trial_0005" ] || fail "--overwrite left trial_0005"
 
