@@ -11,7 +11,8 @@
 
 #include "tune/gp.h"
 
-#define DEFAULT_CANDIDATES 2000
+/* Candidates per ask unless the options say: more in more dimensions, where they are sparser. */
+#define CANDIDATES(d) ((d) < 25 ? 500 + 100 * (d) : 3000)
 #define N_REFINE 5
 #define REFINE_ITERS 40
 #define MOVE_ROUNDS 4
@@ -189,8 +190,8 @@ static void score_candidates(clcnn_oracle *o, const acq *a, const int *anchors, 
 }
 
 /* Refines the best few, then returns the best-scoring configuration not asked yet. */
-static clcnn_status choose(clcnn_oracle *o, acq *a, double *u, scored *order, int n,
-                           double *values) {
+static clcnn_status choose(clcnn_oracle *o, acq *a, double *u, scored *order, int n, double *values,
+                           double *log_ei) {
     int d = o->space.n, top = n < N_REFINE ? n : N_REFINE;
     for (int k = 0; k < top && isfinite(order[k].value); k++) {
         double *uk = u + (size_t)order[k].index * d;
@@ -201,15 +202,15 @@ static clcnn_status choose(clcnn_oracle *o, acq *a, double *u, scored *order, in
     qsort(order, (size_t)n, sizeof *order, by_value_desc);
     for (int k = 0; k < n && order[k].value > -INFINITY; k++) {
         tune_space_decode(&o->space, u + (size_t)order[k].index * d, values);
+        *log_ei = order[k].value;
         if (!tune_set_contains(&o->seen, values)) return CLCNN_STATUS_OK;
     }
     return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "oracle: every candidate was asked before");
 }
 
 clcnn_status tune_acq_maximize(clcnn_oracle *o, const tune_gp *gp, double best, const int *anchors,
-                               int n_anchors, double *values) {
-    int n = o->opt.n_candidates > 0 ? o->opt.n_candidates : DEFAULT_CANDIDATES;
-    int d = o->space.n;
+                               int n_anchors, double *values, double *log_ei) {
+    int d = o->space.n, n = o->opt.n_candidates > 0 ? o->opt.n_candidates : CANDIDATES(d);
     acq a = {.s = &o->space, .gp = gp, .best = best};
     a.work = malloc(2 * (size_t)gp->n * sizeof *a.work);
     double *u = malloc((size_t)n * (size_t)d * sizeof *u);
@@ -219,7 +220,7 @@ clcnn_status tune_acq_maximize(clcnn_oracle *o, const tune_gp *gp, double best, 
         st = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "oracle: out of memory");
     if (st == CLCNN_STATUS_OK) {
         score_candidates(o, &a, anchors, n_anchors, n, u, order);
-        st = choose(o, &a, u, order, n, values);
+        st = choose(o, &a, u, order, n, values, log_ei);
     }
     free(a.work);
     free(u);

@@ -45,7 +45,7 @@ clcnn_status tune_gp_init(tune_gp *gp, int n, int d, const int *cat, const doubl
     gp->L = malloc(nn * sizeof *gp->L);
     gp->W = malloc((nn + 2 * np + 1) * sizeof *gp->W); /* U, then pair kernel values, factors */
     gp->alpha = malloc((size_t)n * sizeof *gp->alpha);
-    gp->work = malloc(3 * (size_t)n * sizeof *gp->work);
+    gp->work = malloc((size_t)n * sizeof *gp->work);
     if (!gp->X || !gp->y || !gp->D2 || !gp->L || !gp->W || !gp->alpha || !gp->work) {
         tune_gp_free(gp);
         return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "gp: out of memory (%d points)", n);
@@ -175,33 +175,14 @@ static void solve_upper_t(const double *L, int n, const double *b, double *x) {
     }
 }
 
-/* Factors K + noise at the current parameters, estimates the constant mean and solves for
- * alpha = K^-1 (y - mean); 0 when not factorable.
- *
- * The mean is the generalized least-squares one, 1'K^-1 y / 1'K^-1 1 (its maximum-likelihood
- * value), not the plain average: a cluster of trials around the incumbent counts about as one
- * point, so the model far from the data reverts to a typical score instead of an optimistic one,
- * and expected improvement stops chasing the corners of the box. */
+/* Factors K + noise at the current parameters and solves for alpha; 0 when not factorable. The
+ * prior mean is 0, the mean of the standardized losses. */
 static int factor(tune_gp *gp, double jitter) {
-    int n = gp->n;
-    size_t nn = (size_t)n * n, np = pairs(n);
-    double *t = gp->work, *kinv1 = gp->work + n, *kinvy = gp->work + 2 * (size_t)n;
+    size_t nn = (size_t)gp->n * gp->n, np = pairs(gp->n);
     build_kernel(gp, jitter, gp->W + nn, gp->W + nn + np);
-    if (!cholesky(gp->L, n)) return 0;
-    for (int i = 0; i < n; i++)
-        t[i] = 1;
-    solve_lower(gp->L, n, t, t);
-    solve_upper_t(gp->L, n, t, kinv1);
-    solve_lower(gp->L, n, gp->y, t);
-    solve_upper_t(gp->L, n, t, kinvy);
-    double a = 0, b = 0;
-    for (int i = 0; i < n; i++) {
-        a += kinvy[i];
-        b += kinv1[i];
-    }
-    gp->mean = b > 0 ? a / b : 0;
-    for (int i = 0; i < n; i++)
-        gp->alpha[i] = kinvy[i] - gp->mean * kinv1[i];
+    if (!cholesky(gp->L, gp->n)) return 0;
+    solve_lower(gp->L, gp->n, gp->y, gp->work);
+    solve_upper_t(gp->L, gp->n, gp->work, gp->alpha);
     return 1;
 }
 
@@ -265,7 +246,7 @@ double tune_gp_objective(tune_gp *gp, const double *theta, double *grad) {
     int n = gp->n, d = gp->d;
     double nll = 0.5 * n * LOG_2PI;
     for (int i = 0; i < n; i++)
-        nll += 0.5 * (gp->y[i] - gp->mean) * gp->alpha[i] + log(gp->L[(size_t)i * n + i]);
+        nll += 0.5 * gp->y[i] * gp->alpha[i] + log(gp->L[(size_t)i * n + i]);
     double g[TUNE_GP_NTHETA] = {0};
     if (grad) {
         likelihood_gradient(gp, g);
@@ -348,7 +329,7 @@ void tune_gp_predict(const tune_gp *gp, const double *x, double *mu, double *var
     solve_lower(gp->L, n, k, v);
     for (int i = 0; i < n; i++)
         vv += v[i] * v[i];
-    *mu = gp->mean + m;
+    *mu = m;
     *var = fmax(gp->sf2 - vv, 1e-12 * gp->sf2); /* rounding can take it below 0 at the data */
     if (!dmu) return;
     solve_upper_t(gp->L, n, v, v);

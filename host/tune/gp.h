@@ -6,7 +6,7 @@
  * a categorical one's is 0 or 1 (Hamming), and a dimension active on one side only is 1 apart
  * (both inactive: 0). theta = (log l_1..log l_d, log sf2, log sn2), fitted by maximum a
  * posteriori marginal likelihood with weak log-normal priors, from several starts. The prior
- * mean is a constant, estimated in closed form for each theta. */
+ * mean is 0, the mean of the (warped, standardized) losses. */
 #ifndef CLCNN_TUNE_GP_H
 #define CLCNN_TUNE_GP_H
 
@@ -21,9 +21,8 @@ typedef struct tune_gp {
     double *L;                  /* n x n: Cholesky factor of K + noise */
     double *W;                  /* n x n inverse factor for the gradient, then per pair the
                                    kernel value and its derivative factor */
-    double *alpha;              /* n: (K + noise)^-1 (y - mean) */
-    double *work;               /* 3n */
-    double mean;                /* constant prior mean (generalized least squares) */
+    double *alpha;              /* n: (K + noise)^-1 y */
+    double *work;               /* n */
     double theta[TUNE_GP_NTHETA];
     double inv_l2[CLCNN_MAX_HPARAMS], sf2, sn2;
 } tune_gp;
@@ -63,7 +62,7 @@ double tune_log_ei(double mu, double var, double best, double *dlei_dmu, double 
  * over random candidates and candidates around the anchor trials (indices of the best ones),
  * the best few refined locally; never one already asked. EXHAUSTED when every candidate was. */
 clcnn_status tune_acq_maximize(clcnn_oracle *o, const tune_gp *gp, double best, const int *anchors,
-                               int n_anchors, double *values);
+                               int n_anchors, double *values, double *log_ei);
 
 /* Yeo-Johnson transform of the losses, its lambda fitted by maximum likelihood, then
  * standardization (warp.c): skewed scores (a few diverged runs, a deep narrow optimum) look

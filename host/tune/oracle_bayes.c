@@ -5,16 +5,18 @@
  * Scores become losses (lower is better), warped and standardized before the fit (warp.c). A
  * failed trial is modelled as the worst successful loss so far, so the search steers away from
  * regions that fail (a learning rate that diverges) without a failed trial ever being the
- * incumbent. */
+ * incumbent. When the model expects no gain anywhere, humbler copies of it are asked before
+ * giving in to polishing the incumbent (see propose). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tune/gp.h"
 
-#define FIT_ITERS 60    /* L-BFGS iterations per start of the hyperparameter fit */
-#define RESTART_EVERY 4 /* fits between extra starts besides the warm one (see fit_starts) */
-#define N_ANCHORS 5     /* best trials the local candidates are drawn around */
+#define FIT_ITERS 60           /* L-BFGS iterations per start of the hyperparameter fit */
+#define RESTART_EVERY 4        /* fits between extra starts besides the warm one (see fit_starts) */
+#define N_ANCHORS 5            /* best trials the local candidates are drawn around */
+#define STALL_LOG_EI log(1e-4) /* EI (of standardized losses) below which the model is doubted */
 
 /* One point per row and column stratum in every dimension: an even spread with few points. */
 static clcnn_status latin_hypercube(clcnn_rng *rng, int n, int d, double *out) {
@@ -119,6 +121,26 @@ static int fit_starts(clcnn_oracle *o, double *starts) {
     return n;
 }
 
+/* When the fitted model sees nothing left to gain (log EI below STALL_LOG_EI everywhere), it is
+ * often overconfident rather than right: length scales fitted long on few distinct points make
+ * it certain about regions it has barely seen, and the search then polishes one point forever.
+ * Ask again of humbler models, with every length scale halved, then quartered: they keep the
+ * data but doubt the space between, so an unseen basin or a flipped category gets its chance.
+ * The fitted theta stays the warm start of the next fit. */
+static clcnn_status propose(clcnn_oracle *o, tune_gp *gp, const dataset *ds, double *values) {
+    double lei, theta[TUNE_GP_NTHETA];
+    clcnn_status st = tune_acq_maximize(o, gp, ds->best, ds->anchor, ds->n_anchors, values, &lei);
+    for (int k = 1; k <= 2 && st == CLCNN_STATUS_OK && lei < STALL_LOG_EI; k++) {
+        memcpy(theta, o->bayes.theta, sizeof theta);
+        for (int j = 0; j < o->space.n; j++)
+            theta[j] -= k * log(2.0);
+        st = tune_gp_set_theta(gp, theta);
+        if (st == CLCNN_STATUS_OK)
+            st = tune_acq_maximize(o, gp, ds->best, ds->anchor, ds->n_anchors, values, &lei);
+    }
+    return st;
+}
+
 static clcnn_status fit_and_propose(clcnn_oracle *o, dataset *ds, double *values) {
     int d = o->space.n, cat[CLCNN_MAX_HPARAMS];
     for (int j = 0; j < d; j++)
@@ -132,7 +154,7 @@ static clcnn_status fit_and_propose(clcnn_oracle *o, dataset *ds, double *values
         memcpy(o->bayes.theta, gp.theta, (size_t)(d + 2) * sizeof *gp.theta);
         o->bayes.has_theta = 1;
         o->bayes.n_fits++;
-        st = tune_acq_maximize(o, &gp, ds->best, ds->anchor, ds->n_anchors, values);
+        st = propose(o, &gp, ds, values);
     }
     tune_gp_free(&gp);
     return st;
