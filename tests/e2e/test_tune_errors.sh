@@ -32,7 +32,17 @@ grep -l '"status":.*"failed"' "$W"/nan/trial_*/trial.json | head -1 | xargs grep
     fail "a failed trial.json does not say why"
 grep -q 'learning_rate: 0.001' "$W/nan/best.yaml" || { cat "$W/nan/best.yaml"; fail "best.yaml is not a completed trial"; }
 
-# 2. Bad search spaces: file:line and a non-zero exit.
+# 2. tune.max_consecutive_failures ends a search where every trial fails, with a non-zero exit.
+if "$CLCNN" tune "$CFG" --out "$W/allnan" --set tune.max_trials=5 --set tune.max_consecutive_failures=2 \
+    --set 'train.optimizer.learning_rate={hp: choice, name: learning_rate, values: [1.0e+10, 1.0e+11]}' \
+    >"$W/allnan.log" 2>&1; then
+    fail "a search of failing trials ended with success"
+fi
+grep -q "2 trials in a row failed" "$W/allnan.log" || { cat "$W/allnan.log"; fail "no consecutive-failure message"; }
+[ "$(tail -n +2 "$W/allnan/summary.csv" | wc -l)" -eq 2 ] || fail "the search went on past 2 failures"
+[ ! -e "$W/allnan/best.yaml" ] || fail "a search without a completed trial wrote best.yaml"
+
+# 3. Bad search spaces: file:line and a non-zero exit.
 bad() { # name, replacement of the filters declaration, expected message
     sed "s/filters: {hp: int, name: filters, min: 2, max: 6, step: 2}/$2/" "$CFG" >"$W/$1.yaml"
     if "$CLCNN" tune "$W/$1.yaml" --out "$W/$1" >"$W/$1.log" 2>&1; then fail "$1: accepted"; fi
@@ -43,7 +53,7 @@ bad min_gt_max "filters: {hp: int, name: filters, min: 6, max: 2}" "min"
 bad step_zero "filters: {hp: int, name: filters, min: 2, max: 6, step: 0}" "step"
 bad empty_choices "filters: {hp: choice, name: filters, values: []}" "values"
 
-# 3. A config with nothing to search.
+# 4. A config with nothing to search.
 if "$CLCNN" tune "$CLCNN_SOURCE_DIR/configs/fashion_mnist.yaml" --out "$W/none" >"$W/none.log" 2>&1; then
     fail "a config without hyperparameters was searched"
 fi

@@ -7,7 +7,8 @@
  * while the same fit from fresh weights must not.
  * Stop: a stop request during a trial leaves it unrecorded, and the rerun resumes the search:
  * the interrupted trial runs again with the same id and values, nothing is repeated, and the
- * budget is met. */
+ * budget is met.
+ * Executions: a trial's score is the mean of its executions' scores, each a fit with its own seed. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -196,10 +197,46 @@ static void test_stop_then_resume(void **state) {
     remove_dir(dir);
 }
 
+/* executions_per_trial: fresh fits with seeds seed, seed + 1; the score is their mean. */
+static void test_executions_are_averaged(void **state) {
+    (void)state;
+    clcnn_context *ctx = test_context();
+    load_tiny();
+    set("tune.max_trials=1");
+    set("tune.executions_per_trial=2");
+    char dir[64], path[128], *text;
+    size_t len;
+    temp_dir(dir, sizeof dir);
+    clcnn_tune_options o = clcnn_tune_options_default();
+    o.out_dir = dir;
+    clcnn_tune_result r;
+    if (clcnn_tune_run(ctx, &search, &o, &r)) fail_msg("%s", clcnn_last_error());
+    snprintf(path, sizeof path, "%s/trial_0000/trial.json", dir);
+    if (clcnn_read_file(path, &text, &len)) fail_msg("%s", clcnn_last_error());
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(root, "executions");
+    assert_int_equal(cJSON_GetArraySize(ex), 2);
+    double scores[2], seeds[2];
+    for (int i = 0; i < 2; i++) {
+        const cJSON *e = cJSON_GetArrayItem(ex, i);
+        scores[i] = cJSON_GetObjectItemCaseSensitive(e, "score")->valuedouble;
+        seeds[i] = cJSON_GetObjectItemCaseSensitive(e, "seed")->valuedouble;
+    }
+    assert_true(seeds[0] == (double)search.train.seed && seeds[1] == seeds[0] + 1);
+    assert_true(fabs(r.trials[0].score - (scores[0] + scores[1]) / 2) < 1e-12);
+    printf("execution scores %.4f and %.4f, trial score %.4f\n", scores[0], scores[1], r.trials[0].score);
+    cJSON_Delete(root);
+    clcnn_tune_result_free(&r);
+    clcnn_context_destroy(ctx);
+    remove_dir(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hyperband_promotion_starts_from_parent),
         cmocka_unit_test(test_stop_then_resume),
+        cmocka_unit_test(test_executions_are_averaged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
