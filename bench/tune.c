@@ -32,6 +32,7 @@ typedef struct tune_args {
     int tuners;           /* TUNER_* bits */
     double limit_min;     /* per tuner run */
     const char *tuner_dir;
+    const char *from_runs; /* judge the results of earlier tuner runs instead of running tuners */
     int platform_no, device_no; /* the tuners' -platform and -device */
     bench_format format;
     int force;            /* install even without a gain (tests) */
@@ -56,6 +57,8 @@ static void tune_usage(FILE *fp) {
             "  --time-limit MIN  stop a tuner run after MIN minutes (default 30)\n"
             "  --target-ms MS    timing budget per product when judging candidates (default 100)\n"
             "  --tuner-dir DIR   where the clblast_tuner_* programs are (default /usr/bin)\n"
+            "  --from-runs DIR   run no tuner: judge the JSON files in DIR's subfolders (an\n"
+            "                    earlier run's tuner-runs/<time>/, e.g. one stopped early)\n"
             "  --format F        table (default) or json\n"
             "  --no-threshold    keep CLBlast's direct/indirect switch (each threshold tried\n"
             "                    recompiles CLBlast's kernels: slow on CPUs)\n"
@@ -85,6 +88,7 @@ static int tune_value(tune_args *a, const char *flag, const char *v) {
     else if (strcmp(flag, "--time-limit") == 0) a->limit_min = atof(v);
     else if (strcmp(flag, "--target-ms") == 0) o->target_ms = atof(v);
     else if (strcmp(flag, "--tuner-dir") == 0) a->tuner_dir = v;
+    else if (strcmp(flag, "--from-runs") == 0) a->from_runs = v;
     else if (strcmp(flag, "--format") == 0) a->format = strcmp(v, "json") == 0 ? BENCH_JSON : BENCH_TABLE;
     else if (strcmp(flag, "--gemm") == 0) {
         if (o->n_gemms == BENCH_MAX_GEMMS || bench_parse_gemm(v, &o->gemms[o->n_gemms++]) != CLCNN_STATUS_OK)
@@ -255,8 +259,25 @@ static clcnn_status run_tuner(tune_args *a, int tuner, const problem *p) {
     return CLCNN_STATUS_OK;
 }
 
+/* The candidates an earlier run's tuners left in DIR/<tuner>-<m>x<n>x<k>/. */
+static clcnn_status reuse_runs(tune_args *a) {
+    DIR *d = opendir(a->from_runs);
+    if (!d) return clcnn_fail(CLCNN_STATUS_NOT_FOUND, "--from-runs: cannot open '%s'", a->from_runs);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char sub[2100];
+        if (e->d_name[0] == '.') continue;
+        snprintf(sub, sizeof sub, "%s/%s", a->from_runs, e->d_name);
+        collect_candidates(a, sub);
+    }
+    closedir(d);
+    clcnn_log(CLCNN_LOG_INFO, "%d candidates from %s", a->n_cands, a->from_runs);
+    return CLCNN_STATUS_OK;
+}
+
 static clcnn_status run_tuners(tune_args *a) {
     static const int tuners[] = {TUNER_XGEMM, TUNER_DIRECT};
+    if (a->from_runs) return reuse_runs(a);
     for (int i = 0; i < 2; i++) {
         if (!(a->tuners & tuners[i])) continue;
         problem ps[BENCH_MAX_GEMMS];
