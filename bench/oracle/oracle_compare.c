@@ -36,14 +36,19 @@ static double branin(const double *x) {
 /* Hartmann-6 on [0, 1]^6; minimum -3.32237. */
 static double hartmann6(const double *x) {
     static const double alpha[4] = {1.0, 1.2, 3.0, 3.2};
-    static const double A[4][6] = {{10, 3, 17, 3.5, 1.7, 8}, {0.05, 10, 17, 0.1, 8, 14},
-                                   {3, 3.5, 1.7, 10, 17, 8}, {17, 8, 0.05, 10, 0.1, 14}};
-    static const double P[4][6] = {{1312, 1696, 5569, 124, 8283, 5886}, {2329, 4135, 8307, 3736, 1004, 9991},
-                                   {2348, 1451, 3522, 2883, 3047, 6650}, {4047, 8828, 8732, 5743, 1091, 381}};
+    static const double A[4][6] = {{10, 3, 17, 3.5, 1.7, 8},
+                                   {0.05, 10, 17, 0.1, 8, 14},
+                                   {3, 3.5, 1.7, 10, 17, 8},
+                                   {17, 8, 0.05, 10, 0.1, 14}};
+    static const double P[4][6] = {{1312, 1696, 5569, 124, 8283, 5886},
+                                   {2329, 4135, 8307, 3736, 1004, 9991},
+                                   {2348, 1451, 3522, 2883, 3047, 6650},
+                                   {4047, 8828, 8732, 5743, 1091, 381}};
     double f = 0;
     for (int i = 0; i < 4; i++) {
         double s = 0;
-        for (int j = 0; j < 6; j++) s += A[i][j] * (x[j] - 1e-4 * P[i][j]) * (x[j] - 1e-4 * P[i][j]);
+        for (int j = 0; j < 6; j++)
+            s += A[i][j] * (x[j] - 1e-4 * P[i][j]) * (x[j] - 1e-4 * P[i][j]);
         f -= alpha[i] * exp(-s);
     }
     return f;
@@ -61,7 +66,8 @@ static double cpu_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static clcnn_oracle *make_oracle(const problem *p, const char *algorithm, uint64_t seed, int budget) {
+static clcnn_oracle *make_oracle(const problem *p, const char *algorithm, uint64_t seed,
+                                 int budget) {
     clcnn_hparam hp[MAX_D];
     for (int j = 0; j < p->d; j++) {
         clcnn_hparam_default(&hp[j]);
@@ -85,7 +91,8 @@ static clcnn_oracle *make_oracle(const problem *p, const char *algorithm, uint64
 }
 
 /* One search; prints every evaluation. *ask_ms gets the time of each ask when non-NULL. */
-static int run(const problem *p, const char *algorithm, uint64_t seed, int budget, int print, double *ask_ms) {
+static int run(const problem *p, const char *algorithm, uint64_t seed, int budget, int print,
+               double *ask_ms) {
     clcnn_oracle *o = make_oracle(p, algorithm, seed, budget);
     clcnn_trial_request req;
     int n = 0;
@@ -95,7 +102,8 @@ static int run(const problem *p, const char *algorithm, uint64_t seed, int budge
         if (s != CLCNN_STATUS_OK) break;
         if (ask_ms) ask_ms[n] = cpu_ms() - t0;
         double y = p->f(req.values);
-        if (print) printf("%s,%s,%llu,%d,%.10g\n", p->name, algorithm, (unsigned long long)seed, n + 1, y);
+        if (print)
+            printf("%s,%s,%llu,%d,%.10g\n", p->name, algorithm, (unsigned long long)seed, n + 1, y);
         clcnn_oracle_tell(o, req.trial_id, y, 0);
         n++;
     }
@@ -109,7 +117,8 @@ static int cmd_regret(int seeds, int budget_branin, int budget_hartmann) {
     for (int k = 0; k < 2; k++)
         for (int a = 0; a < 2; a++)
             for (int s = 0; s < seeds; s++) {
-                run(&problems[k], algorithms[a], (uint64_t)s, k == 0 ? budget_branin : budget_hartmann, 1, NULL);
+                run(&problems[k], algorithms[a], (uint64_t)s,
+                    k == 0 ? budget_branin : budget_hartmann, 1, NULL);
                 fflush(stdout);
             }
     return 0;
@@ -122,7 +131,8 @@ static int cmd_ask_time(int n) {
     for (int k = 0; k < 2; k++) {
         int done = run(&problems[k], "bayesian", 1, n, 0, ms);
         double sum = 0;
-        for (int i = done - 5; i < done; i++) sum += ms[i];
+        for (int i = done - 5; i < done; i++)
+            sum += ms[i];
         printf("bayesian,%s,%d,%.3f\n", problems[k].name, done, sum / 5);
     }
     free(ms);

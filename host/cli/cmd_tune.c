@@ -73,7 +73,8 @@ static void print_space(const clcnn_spec *spec, int maximize) {
     const clcnn_tune_spec *t = &spec->tune;
     printf("Search space summary: %d hyperparameters; %s search, ", t->n_hparams, t->algorithm);
     if (strcmp(t->algorithm, "hyperband") == 0) /* max_trials can cut its schedule short */
-        printf("max_epochs %d, factor %d, at most %d trials", t->max_epochs, t->factor, t->max_trials);
+        printf("max_epochs %d, factor %d, at most %d trials", t->max_epochs, t->factor,
+               t->max_trials);
     else
         printf("%d trials", t->max_trials);
     printf(", objective %s (%s)\n", t->objective, maximize ? "max" : "min");
@@ -107,8 +108,11 @@ static void print_trial_start(const tune_view *v, const clcnn_tune_event *ev) {
     format_values(&v->spec->tune, t->values, hp, sizeof hp);
     print_trial_name(v, ev);
     printf(" (trial_%04d): %s", t->id, hp);
-    if (t->parent_trial_id >= 0) printf(" (epochs %d -> %d, from trial_%04d)", t->initial_epoch, t->epochs, t->parent_trial_id);
-    else if (strcmp(v->spec->tune.algorithm, "hyperband") == 0) printf(" (%d epochs)", t->epochs);
+    if (t->parent_trial_id >= 0)
+        printf(" (epochs %d -> %d, from trial_%04d)", t->initial_epoch, t->epochs,
+               t->parent_trial_id);
+    else if (strcmp(v->spec->tune.algorithm, "hyperband") == 0)
+        printf(" (%d epochs)", t->epochs);
     printf("\n");
     fflush(stdout);
 }
@@ -131,7 +135,9 @@ static void print_trial_end(const tune_view *v, const clcnn_tune_event *ev) {
         printf(" FAILED (%s) - ", t->error);
     print_best(ev);
     printf(" - %.1fs - %s", t->seconds, hp);
-    if (t->parent_trial_id >= 0) printf(" (epochs %d -> %d, from trial_%04d)", t->initial_epoch, t->epochs, t->parent_trial_id);
+    if (t->parent_trial_id >= 0)
+        printf(" (epochs %d -> %d, from trial_%04d)", t->initial_epoch, t->epochs,
+               t->parent_trial_id);
     printf("\n");
     fflush(stdout);
 }
@@ -141,7 +147,8 @@ static void on_event(const clcnn_tune_event *ev, void *user) {
     if (ev->kind == CLCNN_TUNE_SEARCH_START && ev->resumed)
         printf("Resuming: %d trial%s already finished\n", ev->resumed, ev->resumed == 1 ? "" : "s");
     if (ev->kind == CLCNN_TUNE_RETRAIN_START)
-        printf("Retraining the best configuration (trial_%04d) on the full training set\n", ev->trial->id);
+        printf("Retraining the best configuration (trial_%04d) on the full training set\n",
+               ev->trial->id);
     if (v->quiet && ev->kind != CLCNN_TUNE_TRIAL_END) return;
     if (ev->kind == CLCNN_TUNE_TRIAL_START) print_trial_start(v, ev);
     if (ev->kind == CLCNN_TUNE_TRIAL_END) print_trial_end(v, ev);
@@ -154,16 +161,17 @@ static void on_progress(const clcnn_progress *p, void *user) {
     if (v->quiet) return;
     if (!p->final) {
         if (!v->tty) return;
-        printf("\r\033[K  epoch %d/%d - step %d/%d - loss %.4f - accuracy %.4f - ETA %.0fs", p->epoch,
-               p->epochs, p->step, p->steps, p->loss, p->accuracy, p->eta);
+        printf("\r\033[K  epoch %d/%d - step %d/%d - loss %.4f - accuracy %.4f - ETA %.0fs",
+               p->epoch, p->epochs, p->step, p->steps, p->loss, p->accuracy, p->eta);
         fflush(stdout);
         return;
     }
     const clcnn_epoch_metrics *m = p->metrics;
     if (v->tty) printf("\r\033[K");
-    printf("  epoch %d/%d - %.1fs - loss %.4f - accuracy %.4f", p->epoch, p->epochs, m->seconds, m->loss,
-           m->accuracy);
-    if (!isnan(m->val_loss)) printf(" - val_loss %.4f - val_accuracy %.4f", m->val_loss, m->val_accuracy);
+    printf("  epoch %d/%d - %.1fs - loss %.4f - accuracy %.4f", p->epoch, p->epochs, m->seconds,
+           m->loss, m->accuracy);
+    if (!isnan(m->val_loss))
+        printf(" - val_loss %.4f - val_accuracy %.4f", m->val_loss, m->val_accuracy);
     printf("\n");
     fflush(stdout);
 }
@@ -189,15 +197,18 @@ static void print_table(const clcnn_spec *spec, const clcnn_tune_result *r) {
     sort_result = r;
     qsort(sorted, (size_t)r->n_trials, sizeof *sorted, by_score);
     int shown = r->n_trials < TOP_N ? r->n_trials : TOP_N;
-    printf("\nResults summary: %d trials (%d completed, %d failed); top %d by %s (%s)\n", r->n_trials,
-           r->n_completed, r->n_failed, shown, spec->tune.objective, r->maximize ? "max" : "min");
+    printf("\nResults summary: %d trials (%d completed, %d failed); top %d by %s (%s)\n",
+           r->n_trials, r->n_completed, r->n_failed, shown, spec->tune.objective,
+           r->maximize ? "max" : "min");
     printf("  rank  trial  %12s  epochs  seconds  hyperparameters\n", spec->tune.objective);
     for (int i = 0; i < shown; i++) {
         const clcnn_tune_trial *t = &sorted[i];
         char hp[1024], score[32];
         format_values(&spec->tune, t->values, hp, sizeof hp);
-        snprintf(score, sizeof score, t->status == CLCNN_TRIAL_COMPLETED ? "%.4f" : "failed", t->score);
-        printf("  %4d  %5.4d  %12s  %6d  %7.1f  %s\n", i + 1, t->id, score, t->epochs, t->seconds, hp);
+        snprintf(score, sizeof score, t->status == CLCNN_TRIAL_COMPLETED ? "%.4f" : "failed",
+                 t->score);
+        printf("  %4d  %5.4d  %12s  %6d  %7.1f  %s\n", i + 1, t->id, score, t->epochs, t->seconds,
+               hp);
     }
     free(sorted);
 }
@@ -205,17 +216,19 @@ static void print_table(const clcnn_spec *spec, const clcnn_tune_result *r) {
 static void print_outcome(const clcnn_spec *spec, const clcnn_tune_result *r, const char *out) {
     print_table(spec, r);
     if (r->best_trial_id >= 0)
-        printf("\nBest: trial_%04d, %s %.4f\nBest config: %s (train it: clcnn train %s)\n", r->best_trial_id,
-               spec->tune.objective, r->best_score, r->best_yaml, r->best_yaml);
+        printf("\nBest: trial_%04d, %s %.4f\nBest config: %s (train it: clcnn train %s)\n",
+               r->best_trial_id, spec->tune.objective, r->best_score, r->best_yaml, r->best_yaml);
     else
         printf("\nNo trial completed: no best config\n");
     printf("Search folder: %s (summary.csv, trial_*/trial.json)\n", out);
     if (r->retrained)
         printf("Best config retrained on the full training set: test accuracy %.4f, test loss %.4f "
-               "(%s/model.safetensors)\n", r->retrain_test_accuracy, r->retrain_test_loss, r->retrain_dir);
+               "(%s/model.safetensors)\n",
+               r->retrain_test_accuracy, r->retrain_test_loss, r->retrain_dir);
 }
 
-static int run_search(clcnn_context *ctx, const clcnn_spec *spec, const cli_args *a, const char *out) {
+static int run_search(clcnn_context *ctx, const clcnn_spec *spec, const cli_args *a,
+                      const char *out) {
     tune_view view = {spec, cli_stdout_is_tty(), a->quiet};
     clcnn_tune_options o = clcnn_tune_options_default();
     o.out_dir = out;
@@ -230,7 +243,8 @@ static int run_search(clcnn_context *ctx, const clcnn_spec *spec, const cli_args
     int code = 0;
     if (s == CLCNN_STATUS_OK && r.stopped) {
         printf("\nStopped: the interrupted trial is not recorded; rerun the same command to resume "
-               "the search in %s\n", out);
+               "the search in %s\n",
+               out);
         code = 130;
     } else if (s == CLCNN_STATUS_OK) {
         print_outcome(spec, &r, out);
@@ -246,7 +260,8 @@ int cmd_tune(int argc, char **argv) {
     cli_args a;
     if (cli_parse(argc, argv, 2, &a)) return 2;
     if (a.n_positional > 1) {
-        fprintf(stderr, "clcnn: error: tune takes one config file (got %d arguments)\n", a.n_positional);
+        fprintf(stderr, "clcnn: error: tune takes one config file (got %d arguments)\n",
+                a.n_positional);
         return 2;
     }
     clcnn_spec *spec = malloc(sizeof *spec);
@@ -254,15 +269,19 @@ int cmd_tune(int argc, char **argv) {
     const char *config = a.n_positional ? a.positional[0] : NULL;
     clcnn_status s = cli_load_spec(config, DEFAULT_CONFIG, &a, spec);
     if (s == CLCNN_STATUS_OK && spec->tune.n_hparams == 0)
-        s = clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "%s declares no hyperparameters: nothing to search "
-                       "(declare one in place of a value: {hp: int, name: ..., min: ..., max: ...})",
-                       config ? config : DEFAULT_CONFIG);
+        s = clcnn_fail(
+            CLCNN_STATUS_INVALID_ARGUMENT,
+            "%s declares no hyperparameters: nothing to search "
+            "(declare one in place of a value: {hp: int, name: ..., min: ..., max: ...})",
+            config ? config : DEFAULT_CONFIG);
     if (s != CLCNN_STATUS_OK) {
         free(spec);
         return cli_fail(s, NULL); /* config errors already start with file:line:column */
     }
     const char *out = a.out ? a.out : DEFAULT_OUT;
-    if (!config && !a.quiet) printf("No config given: the seed notebook's search on a quick subset (embedded %s)\n", DEFAULT_CONFIG);
+    if (!config && !a.quiet)
+        printf("No config given: the seed notebook's search on a quick subset (embedded %s)\n",
+               DEFAULT_CONFIG);
     print_space(spec, clcnn_tune_maximize(&spec->tune));
     clcnn_context *ctx;
     s = cli_open_device(&a, &ctx);
@@ -270,8 +289,9 @@ int cmd_tune(int argc, char **argv) {
         free(spec);
         return cli_fail(s, "opening the OpenCL device");
     }
-    if (!a.quiet) printf("Device: %s (%s)\nResults in: %s\n\n", clcnn_context_device(ctx)->name,
-                         clcnn_context_device(ctx)->platform, out);
+    if (!a.quiet)
+        printf("Device: %s (%s)\nResults in: %s\n\n", clcnn_context_device(ctx)->name,
+               clcnn_context_device(ctx)->platform, out);
     int code = run_search(ctx, spec, &a, out);
     clcnn_context_destroy(ctx);
     free(spec);

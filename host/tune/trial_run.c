@@ -9,7 +9,8 @@
 
 void tune_record_free(tune_record *r) {
     if (!r) return;
-    for (int i = 0; i < r->n_exec; i++) free(r->exec[i].history);
+    for (int i = 0; i < r->n_exec; i++)
+        free(r->exec[i].history);
     free(r->exec);
     r->exec = NULL;
     r->n_exec = 0;
@@ -22,7 +23,8 @@ static double metric(const clcnn_epoch_metrics *e, const char *name) {
     return e->loss;
 }
 
-double tune_best_epoch_value(const clcnn_epoch_metrics *h, int n, const char *objective, int maximize) {
+double tune_best_epoch_value(const clcnn_epoch_metrics *h, int n, const char *objective,
+                             int maximize) {
     double best = NAN;
     for (int i = 0; i < n; i++) {
         double v = metric(&h[i], objective);
@@ -32,7 +34,8 @@ double tune_best_epoch_value(const clcnn_epoch_metrics *h, int n, const char *ob
     return best;
 }
 
-clcnn_status tune_trial_spec(const clcnn_spec *search, const clcnn_trial_request *req, clcnn_spec *out) {
+clcnn_status tune_trial_spec(const clcnn_spec *search, const clcnn_trial_request *req,
+                             clcnn_spec *out) {
     *out = *search;
     CLCNN_TRY(clcnn_spec_apply_hparams(out, req->values));
     /* Hyperband decides the epochs; the config's train.epochs is the other algorithms' budget. */
@@ -63,9 +66,9 @@ static clcnn_status keep_history(tune_execution *ex, const clcnn_fit_result *res
 }
 
 /* One execution: a fresh fit (from the parent's weights under Hyperband) into the trial folder. */
-static clcnn_status run_execution(const tune_job *job, clcnn_spec *spec, const clcnn_trial_request *req,
-                                  const char *dir, const char *init, tune_execution *ex,
-                                  clcnn_fit_result *res) {
+static clcnn_status run_execution(const tune_job *job, clcnn_spec *spec,
+                                  const clcnn_trial_request *req, const char *dir, const char *init,
+                                  tune_execution *ex, clcnn_fit_result *res) {
     clcnn_fit_options fo = clcnn_fit_options_default();
     fo.out_dir = dir;
     fo.init_model = init;
@@ -78,10 +81,12 @@ static clcnn_status run_execution(const tune_job *job, clcnn_spec *spec, const c
     clcnn_status k = keep_history(ex, res);
     if (k != CLCNN_STATUS_OK) return k;
     if (s == CLCNN_STATUS_OK && res->stopped) return CLCNN_STATUS_INTERRUPTED;
-    ex->score = tune_best_epoch_value(ex->history, ex->n_epochs, spec->tune.objective, job->maximize);
+    ex->score =
+        tune_best_epoch_value(ex->history, ex->n_epochs, spec->tune.objective, job->maximize);
     if (s == CLCNN_STATUS_OK && isnan(ex->score))
-        return clcnn_fail(CLCNN_STATUS_NUMERIC_ERROR, "the objective %s was never computed (%d epochs)",
-                          spec->tune.objective, ex->n_epochs);
+        return clcnn_fail(CLCNN_STATUS_NUMERIC_ERROR,
+                          "the objective %s was never computed (%d epochs)", spec->tune.objective,
+                          ex->n_epochs);
     return s;
 }
 
@@ -98,19 +103,22 @@ static void fill_request(tune_record *rec, const clcnn_trial_request *req, int n
 }
 
 /* Runs the executions one after the other; the first failure fails the trial. */
-static clcnn_status run_executions(const tune_job *job, clcnn_spec *spec, const clcnn_trial_request *req,
-                                   tune_record *rec, clcnn_fit_result *res) {
+static clcnn_status run_executions(const tune_job *job, clcnn_spec *spec,
+                                   const clcnn_trial_request *req, tune_record *rec,
+                                   clcnn_fit_result *res) {
     const char *out = job->opt->out_dir;
     char dir[CLCNN_PATH_MAX + 32], init[CLCNN_PATH_MAX + 64];
     tune_trial_path(out, req->trial_id, NULL, dir, sizeof dir);
-    if (req->parent_trial_id >= 0) tune_trial_path(out, req->parent_trial_id, "model.safetensors", init, sizeof init);
+    if (req->parent_trial_id >= 0)
+        tune_trial_path(out, req->parent_trial_id, "model.safetensors", init, sizeof init);
     uint64_t seed = spec->train.seed;
     double sum = 0;
     for (int e = 0; e < rec->n_exec; e++) {
         tune_execution *ex = &rec->exec[e];
         ex->seed = spec->train.seed = seed + (uint64_t)e;
         ex->score = NAN;
-        clcnn_status s = run_execution(job, spec, req, dir, req->parent_trial_id >= 0 ? init : NULL, ex, res);
+        clcnn_status s =
+            run_execution(job, spec, req, dir, req->parent_trial_id >= 0 ? init : NULL, ex, res);
         if (is_trial_failure(s)) {
             rec->n_exec = e + 1; /* the failing execution's history is kept in trial.json */
             fail_trial(rec, s);
@@ -131,8 +139,9 @@ clcnn_status tune_trial_run(const tune_job *job, const clcnn_trial_request *req,
     rec->exec = calloc((size_t)n, sizeof *rec->exec);
     clcnn_spec *spec = malloc(sizeof *spec);
     clcnn_fit_result *res = malloc(sizeof *res);
-    clcnn_status s = rec->exec && spec && res ? CLCNN_STATUS_OK
-                                              : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
+    clcnn_status s = rec->exec && spec && res
+                         ? CLCNN_STATUS_OK
+                         : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
     rec->n_exec = rec->exec ? n : 0;
     if (s == CLCNN_STATUS_OK) s = tune_store_reset_trial_dir(job->opt->out_dir, req->trial_id);
     double t0 = clcnn_now();
@@ -150,7 +159,8 @@ clcnn_status tune_trial_run(const tune_job *job, const clcnn_trial_request *req,
     }
     rec->t.seconds = clcnn_now() - t0;
     /* Optimizer state only serves `clcnn train --resume`; an interrupted trial restarts instead. */
-    if (s == CLCNN_STATUS_OK) tune_store_remove_trial_file(job->opt->out_dir, req->trial_id, "optimizer.safetensors");
+    if (s == CLCNN_STATUS_OK)
+        tune_store_remove_trial_file(job->opt->out_dir, req->trial_id, "optimizer.safetensors");
     free(spec);
     free(res);
     return s;

@@ -12,7 +12,9 @@
 
 #include "tune/tuner_internal.h"
 
-void clcnn_tune_trial_dir_name(int id, char *buf, int n) { snprintf(buf, (size_t)n, "trial_%04d", id); }
+void clcnn_tune_trial_dir_name(int id, char *buf, int n) {
+    snprintf(buf, (size_t)n, "trial_%04d", id);
+}
 
 void tune_path(const char *dir, const char *name, char *buf, size_t n) {
     snprintf(buf, n, "%s/%s", dir, name);
@@ -36,7 +38,8 @@ static clcnn_status remove_tree(const char *path) {
     if (lstat(path, &st) != 0) return CLCNN_STATUS_OK;
     if (S_ISDIR(st.st_mode)) {
         DIR *d = opendir(path);
-        if (!d) return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", path, strerror(errno));
+        if (!d)
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", path, strerror(errno));
         clcnn_status s = CLCNN_STATUS_OK;
         for (struct dirent *e; s == CLCNN_STATUS_OK && (e = readdir(d));) {
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
@@ -46,10 +49,13 @@ static clcnn_status remove_tree(const char *path) {
         }
         closedir(d);
         CLCNN_TRY(s);
-        if (rmdir(path) != 0) return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot remove '%s': %s", path, strerror(errno));
+        if (rmdir(path) != 0)
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot remove '%s': %s", path,
+                              strerror(errno));
         return CLCNN_STATUS_OK;
     }
-    if (unlink(path) != 0) return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot remove '%s': %s", path, strerror(errno));
+    if (unlink(path) != 0)
+        return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot remove '%s': %s", path, strerror(errno));
     return CLCNN_STATUS_OK;
 }
 
@@ -59,13 +65,15 @@ static int is_search_entry(const char *name) {
     static const char *const files[] = {"tune.json", "oracle.json", "summary.csv", "best.yaml"};
     if (strncmp(name, "trial_", 6) == 0 && name[6]) {
         const char *p = name + 6;
-        while (*p >= '0' && *p <= '9') p++;
+        while (*p >= '0' && *p <= '9')
+            p++;
         return *p == '\0';
     }
     if (strcmp(name, "best_model") == 0) return 1;
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         size_t n = strlen(files[i]);
-        if (strncmp(name, files[i], n) == 0 && (name[n] == '\0' || strncmp(name + n, ".tmp.", 5) == 0))
+        if (strncmp(name, files[i], n) == 0 &&
+            (name[n] == '\0' || strncmp(name + n, ".tmp.", 5) == 0))
             return 1;
     }
     return 0;
@@ -103,7 +111,8 @@ void tune_store_remove_trial_file(const char *dir, int id, const char *name) {
 static clcnn_status write_json(const char *path, cJSON *root) {
     char *text = root ? cJSON_Print(root) : NULL;
     cJSON_Delete(root);
-    if (!text) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory writing '%s'", path);
+    if (!text)
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory writing '%s'", path);
     clcnn_status s = clcnn_write_file_atomic(path, text, strlen(text));
     cJSON_free(text);
     return s;
@@ -174,7 +183,8 @@ static clcnn_status check_same_config(const char *dir, const char *path, const c
     return s;
 }
 
-clcnn_status tune_store_prepare(const char *dir, const char *config_yaml, int overwrite, int *resuming) {
+clcnn_status tune_store_prepare(const char *dir, const char *config_yaml, int overwrite,
+                                int *resuming) {
     char tune_json[CLCNN_PATH_MAX + 32], oracle_json[CLCNN_PATH_MAX + 32];
     tune_path(dir, "tune.json", tune_json, sizeof tune_json);
     tune_path(dir, "oracle.json", oracle_json, sizeof oracle_json);
@@ -187,8 +197,10 @@ clcnn_status tune_store_prepare(const char *dir, const char *config_yaml, int ov
         return CLCNN_STATUS_OK;
     }
     if (clcnn_file_exists(oracle_json))
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "'%s' has an oracle.json but no tune.json: "
-                          "not a search clcnn can resume; use --overwrite to start a new one there", dir);
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "'%s' has an oracle.json but no tune.json: "
+                          "not a search clcnn can resume; use --overwrite to start a new one there",
+                          dir);
     return write_tune_json(tune_json, config_yaml);
 }
 
@@ -219,7 +231,9 @@ clcnn_status tune_store_save_oracle(const char *dir, const clcnn_oracle *oracle)
 /* ---- trial.json ------------------------------------------------------------------------------ */
 
 /* Seconds to the millisecond: more digits would only be noise in a file people read. */
-static double ms_round(double seconds) { return round(seconds * 1000) / 1000; }
+static double ms_round(double seconds) {
+    return round(seconds * 1000) / 1000;
+}
 
 static void add_number(cJSON *o, const char *key, double v) {
     if (isfinite(v))
@@ -243,7 +257,8 @@ static void add_hparams(cJSON *root, const clcnn_tune_spec *tune, const double *
     cJSON *raw = cJSON_AddArrayToObject(root, "values"); /* exact encoding, read back on resume */
     for (int i = 0; i < tune->n_hparams; i++) {
         double v = values[i];
-        if (!isnan(v)) cJSON_AddItemToObject(named, tune->hparams[i].name, hparam_json(&tune->hparams[i], v));
+        if (!isnan(v))
+            cJSON_AddItemToObject(named, tune->hparams[i].name, hparam_json(&tune->hparams[i], v));
         cJSON_AddItemToArray(raw, isnan(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v));
     }
 }
@@ -320,12 +335,13 @@ static void add_hyperband(cJSON *root, const clcnn_tune_trial *t) {
         cJSON_AddNullToObject(root, "parent_trial_id");
 }
 
-clcnn_status tune_store_write_trial(const char *dir, const clcnn_spec *search, const tune_record *rec,
-                                    int maximize) {
+clcnn_status tune_store_write_trial(const char *dir, const clcnn_spec *search,
+                                    const tune_record *rec, int maximize) {
     const clcnn_tune_trial *t = &rec->t;
     cJSON *root = cJSON_CreateObject();
     cJSON_AddNumberToObject(root, "id", t->id);
-    cJSON_AddStringToObject(root, "status", t->status == CLCNN_TRIAL_COMPLETED ? "completed" : "failed");
+    cJSON_AddStringToObject(root, "status",
+                            t->status == CLCNN_TRIAL_COMPLETED ? "completed" : "failed");
     add_hparams(root, &search->tune, t->values);
     add_number(root, "score", t->score);
     cJSON_AddStringToObject(root, "objective", search->tune.objective);
@@ -345,13 +361,16 @@ static double json_number(const cJSON *root, const char *key, double fallback) {
     return cJSON_IsNumber(v) ? v->valuedouble : fallback;
 }
 
-static clcnn_status parse_trial(const cJSON *root, const char *path, int n_hparams, clcnn_tune_trial *t) {
+static clcnn_status parse_trial(const cJSON *root, const char *path, int n_hparams,
+                                clcnn_tune_trial *t) {
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
     const cJSON *values = cJSON_GetObjectItemCaseSensitive(root, "values");
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
-    if (!cJSON_IsString(status) || !cJSON_IsArray(values) || cJSON_GetArraySize(values) != n_hparams)
+    if (!cJSON_IsString(status) || !cJSON_IsArray(values) ||
+        cJSON_GetArraySize(values) != n_hparams)
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s' is not a trial of this search", path);
-    t->status = strcmp(status->valuestring, "completed") == 0 ? CLCNN_TRIAL_COMPLETED : CLCNN_TRIAL_FAILED;
+    t->status =
+        strcmp(status->valuestring, "completed") == 0 ? CLCNN_TRIAL_COMPLETED : CLCNN_TRIAL_FAILED;
     for (int i = 0; i < n_hparams; i++) {
         const cJSON *v = cJSON_GetArrayItem(values, i);
         t->values[i] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -385,7 +404,8 @@ clcnn_status tune_store_read_trial(const char *dir, const clcnn_spec *search, in
     return s;
 }
 
-/* ---- summary.csv and best.yaml ---------------------------------------------------------------- */
+/* ---- summary.csv and best.yaml ----------------------------------------------------------------
+ */
 
 /* A CSV field, quoted when it holds a comma or a quote. */
 static void csv_field(FILE *fp, const char *s) {
@@ -406,7 +426,8 @@ static void summary_row(FILE *fp, const clcnn_tune_spec *tune, const clcnn_tune_
     if (isfinite(t->score)) fprintf(fp, "%.9g", t->score);
     for (int i = 0; i < tune->n_hparams; i++) {
         char text[64] = "";
-        if (!isnan(t->values[i])) clcnn_hparam_format(&tune->hparams[i], t->values[i], text, sizeof text);
+        if (!isnan(t->values[i]))
+            clcnn_hparam_format(&tune->hparams[i], t->values[i], text, sizeof text);
         fputc(',', fp);
         csv_field(fp, text);
     }
@@ -425,11 +446,13 @@ clcnn_status tune_store_write_summary(const char *dir, const clcnn_spec *search,
         csv_field(af.fp, search->tune.hparams[i].name);
     }
     fputs(",seconds\n", af.fp);
-    for (int i = 0; i < n; i++) summary_row(af.fp, &search->tune, &trials[i]);
+    for (int i = 0; i < n; i++)
+        summary_row(af.fp, &search->tune, &trials[i]);
     return clcnn_atomic_commit(&af);
 }
 
-clcnn_status tune_store_write_best(const char *dir, const clcnn_spec *search, const clcnn_tune_trial *t) {
+clcnn_status tune_store_write_best(const char *dir, const clcnn_spec *search,
+                                   const clcnn_tune_trial *t) {
     clcnn_spec *spec = malloc(sizeof *spec);
     if (!spec) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
     clcnn_trial_request req = {.trial_id = t->id, .epochs = t->epochs, .parent_trial_id = -1};
@@ -439,9 +462,10 @@ clcnn_status tune_store_write_best(const char *dir, const clcnn_spec *search, co
     if (s == CLCNN_STATUS_OK) s = clcnn_config_emit(spec, 0, &yaml);
     free(spec);
     if (s != CLCNN_STATUS_OK) return s;
-    int h = snprintf(head, sizeof head, "# The best configuration of the search in %s: trial %d, %s = %.6g.\n"
-                     "# Train it with: clcnn train %s/best.yaml\n", dir, t->id, search->tune.objective,
-                     t->score, dir);
+    int h = snprintf(head, sizeof head,
+                     "# The best configuration of the search in %s: trial %d, %s = %.6g.\n"
+                     "# Train it with: clcnn train %s/best.yaml\n",
+                     dir, t->id, search->tune.objective, t->score, dir);
     size_t len = strlen(yaml), hl = (size_t)h < sizeof head ? (size_t)h : sizeof head - 1;
     char *text = malloc(hl + len + 1);
     if (text) {
@@ -450,7 +474,8 @@ clcnn_status tune_store_write_best(const char *dir, const clcnn_spec *search, co
     }
     free(yaml);
     tune_path(dir, "best.yaml", path, sizeof path);
-    s = text ? clcnn_write_file_atomic(path, text, hl + len) : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
+    s = text ? clcnn_write_file_atomic(path, text, hl + len)
+             : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
     free(text);
     return s;
 }

@@ -42,11 +42,15 @@ typedef struct tune_state {
 static clcnn_status check_search(const clcnn_spec *s) {
     CLCNN_TRY(clcnn_spec_validate(s));
     if (s->tune.n_hparams == 0)
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "the config declares no hyperparameters: "
-                          "nothing to search (declare one with {hp: int, name: ..., min: ..., max: ...})");
+        return clcnn_fail(
+            CLCNN_STATUS_INVALID_ARGUMENT,
+            "the config declares no hyperparameters: "
+            "nothing to search (declare one with {hp: int, name: ..., min: ..., max: ...})");
     if (strncmp(s->tune.objective, "val_", 4) == 0 && s->data.validation_split <= 0)
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "tune.objective %s needs a validation set: "
-                          "set data.validation_split (e.g. 0.1)", s->tune.objective);
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "tune.objective %s needs a validation set: "
+                          "set data.validation_split (e.g. 0.1)",
+                          s->tune.objective);
     return CLCNN_STATUS_OK;
 }
 
@@ -120,10 +124,16 @@ static clcnn_status write_summaries(tune_state *st) {
     return CLCNN_STATUS_OK;
 }
 
-static void emit_event(const tune_state *st, clcnn_tune_event_kind kind, const clcnn_tune_trial *t) {
+static void emit_event(const tune_state *st, clcnn_tune_event_kind kind,
+                       const clcnn_tune_trial *t) {
     if (!st->job.opt->on_event) return;
-    clcnn_tune_event ev = {kind, t, st->res->n_trials, st->job.search->tune.max_trials,
-                           st->res->best_trial_id, st->res->best_score, st->res->n_resumed};
+    clcnn_tune_event ev = {kind,
+                           t,
+                           st->res->n_trials,
+                           st->job.search->tune.max_trials,
+                           st->res->best_trial_id,
+                           st->res->best_score,
+                           st->res->n_resumed};
     st->job.opt->on_event(&ev, st->job.opt->user);
 }
 
@@ -137,8 +147,10 @@ static clcnn_status load_finished(tune_state *st, int next_id) {
         CLCNN_TRY(tune_store_read_trial(dir, st->job.search, id, &t, &found));
         if (!found && next_id < 0) break;
         if (!found)
-            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': trial %d finished but its trial.json is "
-                              "missing; use --overwrite to start the search again", dir, id);
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                              "'%s': trial %d finished but its trial.json is "
+                              "missing; use --overwrite to start the search again",
+                              dir, id);
         CLCNN_TRY(push_trial(st, &t));
         st->res->n_resumed++;
     }
@@ -152,7 +164,8 @@ static clcnn_status open_search(tune_state *st, clcnn_trial_request *req, int *h
     char *identity;
     int resuming;
     CLCNN_TRY(search_identity(job->search, &identity));
-    clcnn_status s = tune_store_prepare(job->opt->out_dir, identity, job->opt->overwrite, &resuming);
+    clcnn_status s =
+        tune_store_prepare(job->opt->out_dir, identity, job->opt->overwrite, &resuming);
     free(identity);
     CLCNN_TRY(s);
     if (resuming) CLCNN_TRY(tune_store_load_oracle(job->opt->out_dir, &st->oracle));
@@ -182,12 +195,14 @@ static clcnn_status check_failures(tune_state *st, const clcnn_tune_trial *t) {
     st->consecutive_failures = t->status == CLCNN_TRIAL_FAILED ? st->consecutive_failures + 1 : 0;
     int limit = st->job.search->tune.max_consecutive_failures;
     if (limit <= 0 || st->consecutive_failures < limit) return CLCNN_STATUS_OK;
-    return clcnn_fail(CLCNN_STATUS_NUMERIC_ERROR, "%d trials in a row failed "
-                      "(tune.max_consecutive_failures = %d); the last: %s", st->consecutive_failures,
-                      limit, t->error);
+    return clcnn_fail(CLCNN_STATUS_NUMERIC_ERROR,
+                      "%d trials in a row failed "
+                      "(tune.max_consecutive_failures = %d); the last: %s",
+                      st->consecutive_failures, limit, t->error);
 }
 
-static void request_preview(const tune_state *st, const clcnn_trial_request *req, clcnn_tune_trial *t) {
+static void request_preview(const tune_state *st, const clcnn_trial_request *req,
+                            clcnn_tune_trial *t) {
     memset(t, 0, sizeof *t);
     t->id = req->trial_id;
     t->status = CLCNN_TRIAL_RUNNING;
@@ -247,14 +262,16 @@ static clcnn_status retrain_best(tune_state *st) {
     if (!best) return CLCNN_STATUS_OK;
     clcnn_spec *spec = malloc(sizeof *spec);
     clcnn_fit_result *res = malloc(sizeof *res);
-    clcnn_status s = spec && res ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
+    clcnn_status s = spec && res ? CLCNN_STATUS_OK
+                                 : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
     clcnn_trial_request req = {.trial_id = best->id, .epochs = best->epochs, .parent_trial_id = -1};
     memcpy(req.values, best->values, sizeof req.values);
     if (s == CLCNN_STATUS_OK) s = tune_trial_spec(st->job.search, &req, spec);
     if (s == CLCNN_STATUS_OK) {
         spec->data.validation_split = 0;
         spec->data.train_limit = -1;
-        tune_path(st->job.opt->out_dir, "best_model", st->res->retrain_dir, sizeof st->res->retrain_dir);
+        tune_path(st->job.opt->out_dir, "best_model", st->res->retrain_dir,
+                  sizeof st->res->retrain_dir);
         emit_event(st, CLCNN_TUNE_RETRAIN_START, best);
         clcnn_fit_options fo = clcnn_fit_options_default();
         fo.out_dir = st->res->retrain_dir;
@@ -285,7 +302,8 @@ static void result_init(clcnn_tune_result *r, int maximize) {
 clcnn_status clcnn_tune_run(clcnn_context *ctx, const clcnn_spec *search_spec,
                             const clcnn_tune_options *opt, clcnn_tune_result *result) {
     if (!search_spec || !opt || !opt->out_dir || !result)
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "tune: NULL argument (out_dir is required)");
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "tune: NULL argument (out_dir is required)");
     int maximize = clcnn_tune_maximize(&search_spec->tune);
     result_init(result, maximize);
     double t0 = clcnn_now();
@@ -296,7 +314,8 @@ clcnn_status clcnn_tune_run(clcnn_context *ctx, const clcnn_spec *search_spec,
     if (s == CLCNN_STATUS_OK) s = open_search(&st, &req, &have);
     if (s == CLCNN_STATUS_OK) emit_event(&st, CLCNN_TUNE_SEARCH_START, NULL);
     if (s == CLCNN_STATUS_OK) s = search_loop(&st, &req, have);
-    if (s == CLCNN_STATUS_OK && !result->stopped && search_spec->tune.retrain_best) s = retrain_best(&st);
+    if (s == CLCNN_STATUS_OK && !result->stopped && search_spec->tune.retrain_best)
+        s = retrain_best(&st);
     clcnn_oracle_destroy(st.oracle);
     result->seconds = clcnn_now() - t0;
     return s;

@@ -37,7 +37,8 @@ typedef struct tune_job {
 
 /* The concrete spec of a trial: the search spec with the request's values applied and, for
  * Hyperband, its epochs. */
-clcnn_status tune_trial_spec(const clcnn_spec *search, const clcnn_trial_request *req, clcnn_spec *out);
+clcnn_status tune_trial_spec(const clcnn_spec *search, const clcnn_trial_request *req,
+                             clcnn_spec *out);
 
 /* Trains every execution of a trial into its folder and fills *rec. Returns OK for a completed or
  * a failed trial (rec->t.status says which), INTERRUPTED when stopped (nothing to record), or the
@@ -46,7 +47,8 @@ clcnn_status tune_trial_run(const tune_job *job, const clcnn_trial_request *req,
 
 /* The best epoch's value of objective in a history: max or min over the epochs, NaNs skipped;
  * NAN when no epoch has it. */
-double tune_best_epoch_value(const clcnn_epoch_metrics *h, int n, const char *objective, int maximize);
+double tune_best_epoch_value(const clcnn_epoch_metrics *h, int n, const char *objective,
+                             int maximize);
 
 /* ---- the tuning folder (trial_store.c) ------------------------------------------------------- */
 
@@ -57,7 +59,8 @@ void tune_trial_path(const char *dir, int id, const char *name, char *buf, size_
 /* Creates the folder, deletes an earlier search when overwrite is set, and checks that an earlier
  * search was of the same config (config_yaml) before it is resumed. *resuming says whether one
  * exists. Writes tune.json for a new search. */
-clcnn_status tune_store_prepare(const char *dir, const char *config_yaml, int overwrite, int *resuming);
+clcnn_status tune_store_prepare(const char *dir, const char *config_yaml, int overwrite,
+                                int *resuming);
 
 /* oracle.json: restore it when present (*oracle stays NULL when absent); save it atomically. */
 clcnn_status tune_store_load_oracle(const char *dir, clcnn_oracle **oracle);
@@ -68,8 +71,8 @@ clcnn_status tune_store_reset_trial_dir(const char *dir, int id);
 /* Drops a file of the trial folder that the search does not keep (e.g. optimizer state). */
 void tune_store_remove_trial_file(const char *dir, int id, const char *name);
 
-clcnn_status tune_store_write_trial(const char *dir, const clcnn_spec *search, const tune_record *rec,
-                                    int maximize);
+clcnn_status tune_store_write_trial(const char *dir, const clcnn_spec *search,
+                                    const tune_record *rec, int maximize);
 /* Reads trial_<id>/trial.json back; *found = 0 when it does not exist. */
 clcnn_status tune_store_read_trial(const char *dir, const clcnn_spec *search, int id,
                                    clcnn_tune_trial *t, int *found);
@@ -77,6 +80,7 @@ clcnn_status tune_store_read_trial(const char *dir, const clcnn_spec *search, in
 clcnn_status tune_store_write_summary(const char *dir, const clcnn_spec *search,
                                       const clcnn_tune_trial *trials, int n);
 /* best.yaml: the concrete config of trial t. */
-clcnn_status tune_store_write_best(const char *dir, const clcnn_spec *search, const clcnn_tune_trial *t);
+clcnn_status tune_store_write_best(const char *dir, const clcnn_spec *search,
+                                   const clcnn_tune_trial *t);
 
 #endif

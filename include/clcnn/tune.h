@@ -37,15 +37,15 @@ typedef enum clcnn_trial_status {
 typedef struct clcnn_tune_trial {
     int id;
     clcnn_trial_status status;
-    double score;                      /* NAN unless completed */
-    double values[CLCNN_MAX_HPARAMS];  /* in spec->tune.hparams order; NAN = inactive */
-    double seconds;                    /* wall time of all its executions */
-    int epochs;                        /* epochs trained up to (initial_epoch included) */
-    int initial_epoch;                 /* hyperband: epochs its parent had done; else 0 */
-    int parent_trial_id;               /* hyperband: the trial whose weights it started from; -1 */
-    int bracket, round;                /* hyperband; 0 otherwise */
-    int resumed;                       /* read back from an earlier run of the search */
-    char error[256];                   /* why it failed; "" otherwise */
+    double score;                     /* NAN unless completed */
+    double values[CLCNN_MAX_HPARAMS]; /* in spec->tune.hparams order; NAN = inactive */
+    double seconds;                   /* wall time of all its executions */
+    int epochs;                       /* epochs trained up to (initial_epoch included) */
+    int initial_epoch;                /* hyperband: epochs its parent had done; else 0 */
+    int parent_trial_id;              /* hyperband: the trial whose weights it started from; -1 */
+    int bracket, round;               /* hyperband; 0 otherwise */
+    int resumed;                      /* read back from an earlier run of the search */
+    char error[256];                  /* why it failed; "" otherwise */
 } clcnn_tune_trial;
 
 typedef enum clcnn_tune_event_kind {
@@ -63,15 +63,15 @@ typedef struct clcnn_tune_event {
     int max_trials;                /* spec->tune.max_trials */
     int best_trial_id;             /* -1 while no trial completed */
     double best_score;
-    int resumed;                   /* SEARCH_START: finished trials read back from DIR */
+    int resumed; /* SEARCH_START: finished trials read back from DIR */
 } clcnn_tune_event;
 
 typedef void (*clcnn_tune_event_fn)(const clcnn_tune_event *ev, void *user);
 
 typedef struct clcnn_tune_options {
-    const char *out_dir;        /* the tuning folder (required) */
-    int overwrite;              /* delete an earlier search in out_dir instead of resuming it */
-    volatile int *stop;         /* non-zero: stop after the current training step */
+    const char *out_dir; /* the tuning folder (required) */
+    int overwrite;       /* delete an earlier search in out_dir instead of resuming it */
+    volatile int *stop;  /* non-zero: stop after the current training step */
     clcnn_tune_event_fn on_event;
     clcnn_progress_fn progress; /* forwarded to clcnn_fit for each execution */
     void *user;                 /* passed to both callbacks */
@@ -80,18 +80,18 @@ typedef struct clcnn_tune_options {
 clcnn_tune_options clcnn_tune_options_default(void);
 
 typedef struct clcnn_tune_result {
-    int n_trials;                /* finished trials, resumed ones included, in id order */
-    clcnn_tune_trial *trials;    /* malloc'ed; freed by clcnn_tune_result_free */
+    int n_trials;             /* finished trials, resumed ones included, in id order */
+    clcnn_tune_trial *trials; /* malloc'ed; freed by clcnn_tune_result_free */
     int n_completed, n_failed, n_resumed;
-    int best_trial_id;           /* -1 when no trial completed */
+    int best_trial_id; /* -1 when no trial completed */
     double best_score;
-    int maximize;                /* the objective's direction */
-    int stopped;                 /* stopped by *stop: resumable */
-    char best_yaml[CLCNN_PATH_MAX + 16]; /* "" when no trial completed */
-    int retrained;               /* tune.retrain_best ran */
+    int maximize;                                    /* the objective's direction */
+    int stopped;                                     /* stopped by *stop: resumable */
+    char best_yaml[CLCNN_PATH_MAX + 16];             /* "" when no trial completed */
+    int retrained;                                   /* tune.retrain_best ran */
     double retrain_test_accuracy, retrain_test_loss; /* NAN unless retrained */
     char retrain_dir[CLCNN_PATH_MAX + 16];
-    double seconds;              /* this run's wall time */
+    double seconds; /* this run's wall time */
 } clcnn_tune_result;
 
 /* Runs (or resumes) the search of search_spec in opt->out_dir. On success *result lists every

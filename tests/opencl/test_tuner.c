@@ -8,7 +8,8 @@
  * Stop: a stop request during a trial leaves it unrecorded, and the rerun resumes the search:
  * the interrupted trial runs again with the same id and values, nothing is repeated, and the
  * budget is met.
- * Executions: a trial's score is the mean of its executions' scores, each a fit with its own seed. */
+ * Executions: a trial's score is the mean of its executions' scores, each a fit with its own seed.
+ */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -31,7 +32,8 @@ static void load_tiny(void) {
 }
 
 static void set(const char *assignment) {
-    if (clcnn_config_set(&search, assignment)) fail_msg("--set %s: %s", assignment, clcnn_last_error());
+    if (clcnn_config_set(&search, assignment))
+        fail_msg("--set %s: %s", assignment, clcnn_last_error());
 }
 
 static char *temp_dir(char *buf, size_t n) {
@@ -49,14 +51,16 @@ static void remove_dir(const char *dir) {
 /* The largest absolute difference between the tensors of two model files of one architecture. */
 static double max_weight_difference(const char *a, const char *b) {
     clcnn_safetensors x, y;
-    if (clcnn_safetensors_read(a, &x) || clcnn_safetensors_read(b, &y)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_safetensors_read(a, &x) || clcnn_safetensors_read(b, &y))
+        fail_msg("%s", clcnn_last_error());
     assert_int_equal(x.n_tensors, y.n_tensors);
     double worst = 0;
     for (int i = 0; i < x.n_tensors; i++) {
         const clcnn_st_tensor *t = clcnn_safetensors_find(&y, x.tensors[i].name);
         assert_non_null(t);
         int64_t n = 1;
-        for (int d = 0; d < t->ndim; d++) n *= t->shape[d];
+        for (int d = 0; d < t->ndim; d++)
+            n *= t->shape[d];
         for (int64_t k = 0; k < n; k++) {
             double diff = fabs((double)x.tensors[i].data[k] - t->data[k]);
             if (diff > worst) worst = diff;
@@ -68,7 +72,8 @@ static double max_weight_difference(const char *a, const char *b) {
 }
 
 /* Trains the child's configuration from init (or fresh weights) into dir. */
-static void refit(clcnn_context *ctx, const clcnn_tune_trial *child, const char *init, const char *dir) {
+static void refit(clcnn_context *ctx, const clcnn_tune_trial *child, const char *init,
+                  const char *dir) {
     trial_spec = search;
     if (clcnn_spec_apply_hparams(&trial_spec, child->values)) fail_msg("%s", clcnn_last_error());
     trial_spec.train.epochs = child->epochs;
@@ -91,10 +96,12 @@ static void check_trial_json(const char *dir, const clcnn_tune_trial *child) {
     free(text);
     assert_non_null(root);
     const char *keys[] = {"parent_trial_id", "initial_epoch", "epochs", "bracket", "round"};
-    const int want[] = {child->parent_trial_id, child->initial_epoch, child->epochs, child->bracket, child->round};
+    const int want[] = {child->parent_trial_id, child->initial_epoch, child->epochs, child->bracket,
+                        child->round};
     for (int i = 0; i < 5; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, keys[i]);
-        if (!cJSON_IsNumber(v) || v->valueint != want[i]) fail_msg("trial.json: %s is not %d", keys[i], want[i]);
+        if (!cJSON_IsNumber(v) || v->valueint != want[i])
+            fail_msg("trial.json: %s is not %d", keys[i], want[i]);
     }
     const cJSON *history = cJSON_GetObjectItemCaseSensitive(root, "history");
     assert_int_equal(cJSON_GetArraySize(history), child->epochs - child->initial_epoch);
@@ -103,7 +110,8 @@ static void check_trial_json(const char *dir, const clcnn_tune_trial *child) {
 
 static const clcnn_tune_trial *find_promoted(const clcnn_tune_result *r) {
     for (int i = 0; i < r->n_trials; i++)
-        if (r->trials[i].parent_trial_id >= 0 && r->trials[i].status == CLCNN_TRIAL_COMPLETED) return &r->trials[i];
+        if (r->trials[i].parent_trial_id >= 0 && r->trials[i].status == CLCNN_TRIAL_COMPLETED)
+            return &r->trials[i];
     return NULL;
 }
 
@@ -188,7 +196,8 @@ static void test_stop_then_resume(void **state) {
     for (int i = 0; i < 4; i++) {
         assert_int_equal(r.trials[i].id, i);
         for (int j = 0; j < i; j++)
-            assert_memory_not_equal(r.trials[i].values, r.trials[j].values, sizeof r.trials[i].values);
+            assert_memory_not_equal(r.trials[i].values, r.trials[j].values,
+                                    sizeof r.trials[i].values);
     }
     /* The interrupted trial ran again as it was asked. */
     assert_memory_equal(r.trials[2].values, st.interrupted.values, sizeof st.interrupted.values);
@@ -225,7 +234,8 @@ static void test_executions_are_averaged(void **state) {
     }
     assert_true(seeds[0] == (double)search.train.seed && seeds[1] == seeds[0] + 1);
     assert_true(fabs(r.trials[0].score - (scores[0] + scores[1]) / 2) < 1e-12);
-    printf("execution scores %.4f and %.4f, trial score %.4f\n", scores[0], scores[1], r.trials[0].score);
+    printf("execution scores %.4f and %.4f, trial score %.4f\n", scores[0], scores[1],
+           r.trials[0].score);
     cJSON_Delete(root);
     clcnn_tune_result_free(&r);
     clcnn_context_destroy(ctx);

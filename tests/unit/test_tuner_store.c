@@ -76,7 +76,8 @@ static void test_prepare_refuses_other_config(void **state) {
     assert_true(exists(dir, "tune.json"));
     assert_int_equal(tune_store_prepare(dir, "a: 1\nb: 2\n", 0, &resuming), CLCNN_STATUS_OK);
     assert_true(resuming);
-    assert_int_equal(tune_store_prepare(dir, "a: 1\nb: 3\n", 0, &resuming), CLCNN_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(tune_store_prepare(dir, "a: 1\nb: 3\n", 0, &resuming),
+                     CLCNN_STATUS_INVALID_ARGUMENT);
     const char *msg = clcnn_last_error();
     if (!strstr(msg, "different config") || !strstr(msg, "--overwrite") || !strstr(msg, "line 2"))
         fail_msg("unexpected message: %s", msg);
@@ -114,8 +115,10 @@ static void make_record(tune_record *rec, tune_execution *ex, clcnn_epoch_metric
     rec->t.seconds = 1.5;
     rec->t.epochs = 2;
     rec->t.parent_trial_id = -1;
-    h[0] = (clcnn_epoch_metrics){.epoch = 1, .loss = 2, .accuracy = 0.3, .val_loss = 1.9, .val_accuracy = 0.5};
-    h[1] = (clcnn_epoch_metrics){.epoch = 2, .loss = 1, .accuracy = 0.6, .val_loss = 1.2, .val_accuracy = 0.625};
+    h[0] = (clcnn_epoch_metrics){
+        .epoch = 1, .loss = 2, .accuracy = 0.3, .val_loss = 1.9, .val_accuracy = 0.5};
+    h[1] = (clcnn_epoch_metrics){
+        .epoch = 2, .loss = 1, .accuracy = 0.6, .val_loss = 1.2, .val_accuracy = 0.625};
     *ex = (tune_execution){.seed = 42, .score = 0.625, .seconds = 1.5, .n_epochs = 2, .history = h};
     rec->n_exec = 1;
     rec->exec = ex;
@@ -159,10 +162,18 @@ static void test_summary_and_best_yaml(void **state) {
     char *dir = temp_dir();
     clcnn_tune_trial trials[2];
     memset(trials, 0, sizeof trials);
-    trials[0] = (clcnn_tune_trial){.id = 0, .status = CLCNN_TRIAL_FAILED, .score = NAN,
-                                   .values = {2, 0, 8, 0}, .seconds = 0.5, .epochs = 1};
-    trials[1] = (clcnn_tune_trial){.id = 1, .status = CLCNN_TRIAL_COMPLETED, .score = 0.5,
-                                   .values = {6, 1, 24, 1}, .seconds = 0.75, .epochs = 1};
+    trials[0] = (clcnn_tune_trial){.id = 0,
+                                   .status = CLCNN_TRIAL_FAILED,
+                                   .score = NAN,
+                                   .values = {2, 0, 8, 0},
+                                   .seconds = 0.5,
+                                   .epochs = 1};
+    trials[1] = (clcnn_tune_trial){.id = 1,
+                                   .status = CLCNN_TRIAL_COMPLETED,
+                                   .score = 0.5,
+                                   .values = {6, 1, 24, 1},
+                                   .seconds = 0.75,
+                                   .epochs = 1};
     assert_int_equal(tune_store_write_summary(dir, &search, trials, 2), CLCNN_STATUS_OK);
     char path[256], *text;
     size_t len;
