@@ -412,10 +412,11 @@ static clcnn_status install(tune_args *a, tune_result *r) {
         if (is_json(e->d_name)) unlink(path);
     }
     if (d) closedir(d);
-    char note[256];
+    char note[512], source[64];
+    snprintf(source, sizeof source, "tuner fraction %g", a->fraction);
     snprintf(note, sizeof note, "chosen by clcnn-bench tune-gemm: the fastest clblast route over "
-             "the '%s' products at batch %d (tuner fraction %g)",
-             a->t.bench.n_gemms ? "--gemm" : a->t.bench.shapes, a->t.bench.batch, a->fraction);
+             "the '%s' products at batch %d (%s)", a->t.bench.n_gemms ? "--gemm" : a->t.bench.shapes,
+             a->t.bench.batch, a->from_runs ? "candidates from earlier tuner runs" : source);
     const tune_candidate *files[3];
     int n = final_files(r, files);
     for (int i = 0; i < n; i++) {
