@@ -43,10 +43,11 @@ void bench_options_default(bench_options *o);
 
 /* ---- results ---------------------------------------------------------------------------------- */
 typedef struct bench_peak {
-    double gflops;           /* max over vector widths */
-    double gflops_width[4];  /* float, float4, float8, float16 */
-    double gbps;             /* max over the read and copy kernels */
-    double gbps_read, gbps_copy;
+    double gflops;           /* the device's peak: the best of this run and earlier runs */
+    double gflops_width[4];  /* this run: float, float4, float8, float16 */
+    double gbps;             /* the same for memory: best of this run and earlier runs */
+    double gbps_read, gbps_copy; /* this run */
+    double gflops_now, gbps_now; /* this run's maxima */
 } bench_peak;
 
 typedef struct bench_row {

@@ -81,6 +81,8 @@ static cJSON *peak_json(const bench_device_result *d) {
     cJSON_AddNumberToObject(p, "gbps", d->peak.gbps);
     cJSON_AddNumberToObject(p, "gbps_read", d->peak.gbps_read);
     cJSON_AddNumberToObject(p, "gbps_copy", d->peak.gbps_copy);
+    cJSON_AddNumberToObject(p, "gflops_this_run", d->peak.gflops_now);
+    cJSON_AddNumberToObject(p, "gbps_this_run", d->peak.gbps_now);
     return p;
 }
 
@@ -139,10 +141,10 @@ static void table_peaks(FILE *fp, const bench_report *r) {
         fprintf(fp, "device %d: %s (%s, %s)\n", d->info.index, d->info.name, d->info.type,
                 d->info.platform);
         if (!d->has_peak) continue;
-        fprintf(fp, "  peak fp32 FMA %.1f GFLOP/s (", d->peak.gflops);
+        fprintf(fp, "  peak fp32 FMA %.1f GFLOP/s (this run: ", d->peak.gflops);
         for (int w = 0; w < 4; w++)
             fprintf(fp, "%s%s %.1f", w ? ", " : "", width_names[w], d->peak.gflops_width[w]);
-        fprintf(fp, "); memory %.1f GB/s (read %.1f, copy %.1f)\n", d->peak.gbps,
+        fprintf(fp, "); memory %.1f GB/s (this run: read %.1f, copy %.1f)\n", d->peak.gbps,
                 d->peak.gbps_read, d->peak.gbps_copy);
     }
 }
@@ -214,11 +216,15 @@ static void peak_csv(FILE *fp, const bench_report *r) {
             fprintf(fp, ",fma_%s,%.3f,GFLOP/s\n", width_names[w], d->peak.gflops_width[w]);
         }
         csv_field(fp, name);
+        fprintf(fp, ",fma_this_run,%.3f,GFLOP/s\n", d->peak.gflops_now);
+        csv_field(fp, name);
         fprintf(fp, ",fma_peak,%.3f,GFLOP/s\n", d->peak.gflops);
         csv_field(fp, name);
         fprintf(fp, ",read,%.3f,GB/s\n", d->peak.gbps_read);
         csv_field(fp, name);
         fprintf(fp, ",copy,%.3f,GB/s\n", d->peak.gbps_copy);
+        csv_field(fp, name);
+        fprintf(fp, ",bandwidth_this_run,%.3f,GB/s\n", d->peak.gbps_now);
         csv_field(fp, name);
         fprintf(fp, ",bandwidth_peak,%.3f,GB/s\n", d->peak.gbps);
     }
