@@ -29,7 +29,8 @@ train:
   early_stopping: {monitor: val_loss, patience: 1, min_delta: 100, restore_best_weights: true}
 YAML
 
-"$CLCNN" summary "$WORK/x.yaml" | grep -q "Non-trainable params: 16" \
+"$CLCNN" summary "$WORK/x.yaml" > "$WORK/summary.txt" # (not piped into grep -q: SIGPIPE under pipefail)
+grep -q "Non-trainable params: 16" "$WORK/summary.txt" \
     && pass "summary: 16 non-trainable (running mean and variance of 8 channels)" || fail "summary non-trainable count"
 "$CLCNN" train "$WORK/x.yaml" --out "$WORK/run" | tee "$WORK/train.txt"
 grep -q "^Epoch 2: early stopping" "$WORK/train.txt" && pass "early stopping after epoch 2" || fail "no early stop message"
