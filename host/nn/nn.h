@@ -118,5 +118,8 @@ int clcnn_window(int in, int k, int s, clcnn_padding pad, int *out, int *pad_bef
 clcnn_status clcnn_nn_bias_grad(clcnn_context *ctx, cl_mem dy, int n, int channels, int spatial,
                                 cl_mem grads, size_t offset);
 clcnn_status clcnn_nn_relu_mask(clcnn_context *ctx, cl_mem y, cl_mem dy, size_t count);
+/* Average pooling over windows dims = C, H, W, KH, KW, SH, SW, PT, PL, OH, OW: forward x -> y,
+ * or backward dy -> dx (nn/average_pooling2d.c). */
+clcnn_status clcnn_nn_avgpool(const clcnn_pass *p, const int dims[11], int forward);
 
 #endif
