@@ -99,6 +99,9 @@ static void test_set_listed_keys(void **state) {
     assert_true(spec.train.optimizer.learning_rate == 0.01f);
     set_ok("train.optimizer.beta_2=0.99");
     assert_true(spec.train.optimizer.beta_2 == 0.99f);
+    set_ok("tune.max_trials=0"); /* no limit: Hyperband runs its whole schedule */
+    assert_int_equal(spec.tune.max_trials, 0);
+    set_fails("tune.max_trials=-1", CLCNN_STATUS_INVALID_ARGUMENT, "max_trials");
     set_ok("tune.direction=min");
     assert_int_equal(spec.tune.direction, -1);
     set_ok("tune.seed=7");
