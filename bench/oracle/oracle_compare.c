@@ -15,49 +15,7 @@
 #include <time.h>
 
 #include "clcnn/oracle.h"
-
-#define MAX_D 6
-
-typedef struct problem {
-    const char *name;
-    int d;
-    double lo[MAX_D], hi[MAX_D];
-    double (*f)(const double *x);
-} problem;
-
-/* Branin-Hoo on [-5, 10] x [0, 15]; minimum 0.397887 at three points. */
-static double branin(const double *x) {
-    const double pi = 3.14159265358979323846;
-    double b = 5.1 / (4 * pi * pi), c = 5 / pi, t = 1 / (8 * pi);
-    double u = x[1] - b * x[0] * x[0] + c * x[0] - 6;
-    return u * u + 10 * (1 - t) * cos(x[0]) + 10;
-}
-
-/* Hartmann-6 on [0, 1]^6; minimum -3.32237. */
-static double hartmann6(const double *x) {
-    static const double alpha[4] = {1.0, 1.2, 3.0, 3.2};
-    static const double A[4][6] = {{10, 3, 17, 3.5, 1.7, 8},
-                                   {0.05, 10, 17, 0.1, 8, 14},
-                                   {3, 3.5, 1.7, 10, 17, 8},
-                                   {17, 8, 0.05, 10, 0.1, 14}};
-    static const double P[4][6] = {{1312, 1696, 5569, 124, 8283, 5886},
-                                   {2329, 4135, 8307, 3736, 1004, 9991},
-                                   {2348, 1451, 3522, 2883, 3047, 6650},
-                                   {4047, 8828, 8732, 5743, 1091, 381}};
-    double f = 0;
-    for (int i = 0; i < 4; i++) {
-        double s = 0;
-        for (int j = 0; j < 6; j++)
-            s += A[i][j] * (x[j] - 1e-4 * P[i][j]) * (x[j] - 1e-4 * P[i][j]);
-        f -= alpha[i] * exp(-s);
-    }
-    return f;
-}
-
-static const problem problems[] = {
-    {"branin", 2, {-5, 0}, {10, 15}, branin},
-    {"hartmann6", 6, {0, 0, 0, 0, 0, 0}, {1, 1, 1, 1, 1, 1}, hartmann6},
-};
+#include "objectives.h"
 
 /* Process CPU time: the machine is shared, and wall time would count other people's work. */
 static double cpu_ms(void) {
@@ -66,9 +24,9 @@ static double cpu_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static clcnn_oracle *make_oracle(const problem *p, const char *algorithm, uint64_t seed,
+static clcnn_oracle *make_oracle(const objective *p, const char *algorithm, uint64_t seed,
                                  int budget) {
-    clcnn_hparam hp[MAX_D];
+    clcnn_hparam hp[OBJECTIVE_MAX_D];
     for (int j = 0; j < p->d; j++) {
         clcnn_hparam_default(&hp[j]);
         snprintf(hp[j].name, sizeof hp[j].name, "x%d", j);
@@ -91,7 +49,7 @@ static clcnn_oracle *make_oracle(const problem *p, const char *algorithm, uint64
 }
 
 /* One search; prints every evaluation. *ask_ms gets the time of each ask when non-NULL. */
-static int run(const problem *p, const char *algorithm, uint64_t seed, int budget, int print,
+static int run(const objective *p, const char *algorithm, uint64_t seed, int budget, int print,
                double *ask_ms) {
     clcnn_oracle *o = make_oracle(p, algorithm, seed, budget);
     clcnn_trial_request req;
@@ -114,11 +72,11 @@ static int run(const problem *p, const char *algorithm, uint64_t seed, int budge
 static int cmd_regret(int seeds, int budget_branin, int budget_hartmann) {
     static const char *const algorithms[] = {"random", "bayesian"};
     printf("problem,algorithm,seed,trial,value\n");
-    for (int k = 0; k < 2; k++)
+    for (int k = 0; k < OBJECTIVE_COUNT; k++)
         for (int a = 0; a < 2; a++)
             for (int s = 0; s < seeds; s++) {
-                run(&problems[k], algorithms[a], (uint64_t)s,
-                    k == 0 ? budget_branin : budget_hartmann, 1, NULL);
+                run(&objectives[k], algorithms[a], (uint64_t)s,
+                    k == OBJECTIVE_BRANIN ? budget_branin : budget_hartmann, 1, NULL);
                 fflush(stdout);
             }
     return 0;
@@ -128,12 +86,12 @@ static int cmd_ask_time(int n) {
     printf("algorithm,problem,trials,ask_ms\n");
     double *ms = calloc((size_t)n, sizeof *ms);
     if (!ms || n < 5) return 1;
-    for (int k = 0; k < 2; k++) {
-        int done = run(&problems[k], "bayesian", 1, n, 0, ms);
+    for (int k = 0; k < OBJECTIVE_COUNT; k++) {
+        int done = run(&objectives[k], "bayesian", 1, n, 0, ms);
         double sum = 0;
         for (int i = done - 5; i < done; i++)
             sum += ms[i];
-        printf("bayesian,%s,%d,%.3f\n", problems[k].name, done, sum / 5);
+        printf("bayesian,%s,%d,%.3f\n", objectives[k].name, done, sum / 5);
     }
     free(ms);
     return 0;

@@ -1,5 +1,5 @@
 /* tests/unit/test_oracle_common.h: what the oracle tests share: synthetic objectives (Branin,
- * Hartmann-6) moved by a per-seed random shift of the function and its search box plus a random
+ * Hartmann-6 from bench/oracle/objectives.h) moved by a per-seed random shift of the function and its search box plus a random
  * constant, so nothing about their optimum can be hard-coded; a search loop through the public
  * ask/tell API that checks every suggestion is legal and new; and the median of a set of runs. */
 #ifndef TEST_ORACLE_COMMON_H
@@ -12,9 +12,10 @@
 
 #include "clcnn/oracle.h"
 #include "core/core.h"
+#include "objectives.h"
 #include "test_util.h"
 
-#define TEST_MAX_D 6
+#define TEST_MAX_D OBJECTIVE_MAX_D
 
 typedef struct test_problem {
     const char *name;
@@ -25,50 +26,14 @@ typedef struct test_problem {
     double (*f)(const double *x);
 } test_problem;
 
-static inline double branin_fn(const double *x) {
-    const double pi = 3.14159265358979323846;
-    double b = 5.1 / (4 * pi * pi), c = 5 / pi, t = 1 / (8 * pi);
-    double u = x[1] - b * x[0] * x[0] + c * x[0] - 6;
-    return u * u + 10 * (1 - t) * cos(x[0]) + 10;
-}
-
-static inline double hartmann6_fn(const double *x) {
-    static const double alpha[4] = {1.0, 1.2, 3.0, 3.2};
-    static const double A[4][6] = {{10, 3, 17, 3.5, 1.7, 8},
-                                   {0.05, 10, 17, 0.1, 8, 14},
-                                   {3, 3.5, 1.7, 10, 17, 8},
-                                   {17, 8, 0.05, 10, 0.1, 14}};
-    static const double P[4][6] = {{1312, 1696, 5569, 124, 8283, 5886},
-                                   {2329, 4135, 8307, 3736, 1004, 9991},
-                                   {2348, 1451, 3522, 2883, 3047, 6650},
-                                   {4047, 8828, 8732, 5743, 1091, 381}};
-    double f = 0;
-    for (int i = 0; i < 4; i++) {
-        double s = 0;
-        for (int j = 0; j < 6; j++)
-            s += A[i][j] * (x[j] - 1e-4 * P[i][j]) * (x[j] - 1e-4 * P[i][j]);
-        f -= alpha[i] * exp(-s);
-    }
-    return f;
-}
-
-/* which: 0 Branin on [-5, 10] x [0, 15], 1 Hartmann-6 on [0, 1]^6. */
+/* which: OBJECTIVE_BRANIN or OBJECTIVE_HARTMANN6 (bench/oracle/objectives.h). */
 static inline test_problem test_problem_make(int which, uint64_t seed) {
+    const objective *o = &objectives[which];
     test_problem p;
     memset(&p, 0, sizeof p);
-    if (which == 0) {
-        p = (test_problem){.name = "branin",
-                           .d = 2,
-                           .lo = {-5, 0},
-                           .hi = {10, 15},
-                           .fmin = 0.39788735772973816,
-                           .f = branin_fn};
-    } else {
-        p = (test_problem){
-            .name = "hartmann6", .d = 6, .fmin = -3.3223680114155147, .f = hartmann6_fn};
-        for (int j = 0; j < 6; j++)
-            p.hi[j] = 1;
-    }
+    p.name = o->name, p.d = o->d, p.fmin = o->fmin, p.f = o->f;
+    memcpy(p.lo, o->lo, sizeof p.lo);
+    memcpy(p.hi, o->hi, sizeof p.hi);
     clcnn_rng rng;
     clcnn_rng_seed(&rng, seed * 1000003u + (uint64_t)which);
     for (int j = 0; j < p.d; j++)

@@ -34,7 +34,7 @@ static void test_max_trials(void **state) {
     clcnn_hparam hp[TEST_MAX_D];
     int n = test_problem_space(&p, hp);
     clcnn_oracle *o = make_oracle(hp, n, "random", 20, 0);
-    assert_int_equal(test_exhaust(o, hp, n, 100, hartmann6_fn), 20);
+    assert_int_equal(test_exhaust(o, hp, n, 100, objectives[OBJECTIVE_HARTMANN6].f), 20);
     clcnn_oracle_destroy(o);
 }
 
