@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "core/core.h"
 
 static const char *const width_names[] = {"float", "float4", "float8", "float16"};
 
@@ -46,29 +47,15 @@ const char *bench_device_label(const bench_report *r, int device_index) {
     return label;
 }
 
-/* RFC 4180: quote a field only when it holds a comma, a quote or a line break. */
-static void csv_field(FILE *fp, const char *s) {
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 static void write_csv(FILE *fp, const bench_report *r) {
     fprintf(fp, "device,kernel,route,shape,batch,ms,gflops,gbps,pct_peak\n");
     for (int i = 0; i < r->n_rows; i++) {
         const bench_row *w = &r->rows[i];
-        csv_field(fp, bench_device_label(r, w->device_index));
+        clcnn_csv_field(fp, bench_device_label(r, w->device_index));
         fputc(',', fp);
-        csv_field(fp, w->kernel);
+        clcnn_csv_field(fp, w->kernel);
         fprintf(fp, ",%s,", w->route);
-        csv_field(fp, w->shape);
+        clcnn_csv_field(fp, w->shape);
         fprintf(fp, ",%d,%.4f,%.3f,%.3f,%.2f\n", w->batch, w->ms, w->gflops, w->gbps, w->pct_peak);
     }
 }
@@ -212,20 +199,20 @@ static void peak_csv(FILE *fp, const bench_report *r) {
         const bench_device_result *d = &r->devices[i];
         const char *name = bench_device_label(r, d->info.index);
         for (int w = 0; w < 4; w++) {
-            csv_field(fp, name);
+            clcnn_csv_field(fp, name);
             fprintf(fp, ",fma_%s,%.3f,GFLOP/s\n", width_names[w], d->peak.gflops_width[w]);
         }
-        csv_field(fp, name);
+        clcnn_csv_field(fp, name);
         fprintf(fp, ",fma_this_run,%.3f,GFLOP/s\n", d->peak.gflops_now);
-        csv_field(fp, name);
+        clcnn_csv_field(fp, name);
         fprintf(fp, ",fma_peak,%.3f,GFLOP/s\n", d->peak.gflops);
-        csv_field(fp, name);
+        clcnn_csv_field(fp, name);
         fprintf(fp, ",read,%.3f,GB/s\n", d->peak.gbps_read);
-        csv_field(fp, name);
+        clcnn_csv_field(fp, name);
         fprintf(fp, ",copy,%.3f,GB/s\n", d->peak.gbps_copy);
-        csv_field(fp, name);
+        clcnn_csv_field(fp, name);
         fprintf(fp, ",bandwidth_this_run,%.3f,GB/s\n", d->peak.gbps_now);
-        csv_field(fp, name);
+        clcnn_csv_field(fp, name);
         fprintf(fp, ",bandwidth_peak,%.3f,GB/s\n", d->peak.gbps);
     }
 }

@@ -1,5 +1,5 @@
 /* core/core.h: internal helpers every part may use: errors, logging, seeded RNG, files written
- * atomically, hashing, paths. Knows libc only (and xxHash for hashing). */
+ * atomically, CSV fields, hashing, paths. Knows libc only (and xxHash for hashing). */
 #ifndef CLCNN_CORE_H
 #define CLCNN_CORE_H
 
@@ -56,6 +56,10 @@ int clcnn_file_exists(const char *path);
 /* The cache folder: $CLCNN_CACHE_DIR, else $XDG_CACHE_HOME/clcnn, else $HOME/.cache/clcnn.
  * Writes into buf (size n); created on demand by callers. */
 clcnn_status clcnn_cache_dir(char *buf, size_t n);
+
+/* Writes s as one CSV field (RFC 4180): as it is, or in double quotes with each quote doubled
+ * when it holds a comma, a quote, a CR or an LF. */
+void clcnn_csv_field(FILE *fp, const char *s);
 
 /* ---- hashing (xxHash XXH3-128): a 32-hex-digit key for caches ------------------------------- */
 typedef struct clcnn_hasher clcnn_hasher;

@@ -407,20 +407,6 @@ clcnn_status tune_store_read_trial(const char *dir, const clcnn_spec *search, in
 /* ---- summary.csv and best.yaml ----------------------------------------------------------------
  */
 
-/* A CSV field, quoted when it holds a comma or a quote. */
-static void csv_field(FILE *fp, const char *s) {
-    if (!strpbrk(s, ",\"\n")) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
-}
-
 static void summary_row(FILE *fp, const clcnn_tune_spec *tune, const clcnn_tune_trial *t) {
     fprintf(fp, "%d,%s,", t->id, t->status == CLCNN_TRIAL_COMPLETED ? "completed" : "failed");
     if (isfinite(t->score)) fprintf(fp, "%.9g", t->score);
@@ -429,7 +415,7 @@ static void summary_row(FILE *fp, const clcnn_tune_spec *tune, const clcnn_tune_
         if (!isnan(t->values[i]))
             clcnn_hparam_format(&tune->hparams[i], t->values[i], text, sizeof text);
         fputc(',', fp);
-        csv_field(fp, text);
+        clcnn_csv_field(fp, text);
     }
     fprintf(fp, ",%.3f\n", t->seconds);
 }
@@ -443,7 +429,7 @@ clcnn_status tune_store_write_summary(const char *dir, const clcnn_spec *search,
     fputs("id,status,score", af.fp);
     for (int i = 0; i < search->tune.n_hparams; i++) {
         fputc(',', af.fp);
-        csv_field(af.fp, search->tune.hparams[i].name);
+        clcnn_csv_field(af.fp, search->tune.hparams[i].name);
     }
     fputs(",seconds\n", af.fp);
     for (int i = 0; i < n; i++)
