@@ -5,7 +5,6 @@
 #ifndef CLCNN_TEST_IMAGE_SET_H
 #define CLCNN_TEST_IMAGE_SET_H
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,27 +64,6 @@ static void test_set_write(const char *root, const char *split, int per_class, i
         fputs("not an image\n", fp);
         fclose(fp);
     }
-}
-
-/* rm -r root. */
-static void test_set_remove(const char *root) {
-    DIR *d = opendir(root);
-    if (!d) {
-        remove(root);
-        return;
-    }
-    char path[1024];
-    for (struct dirent *e; (e = readdir(d));) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", root, e->d_name);
-        struct stat st;
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            test_set_remove(path);
-        else
-            unlink(path);
-    }
-    closedir(d);
-    rmdir(root);
 }
 
 #endif

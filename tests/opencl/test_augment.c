@@ -12,7 +12,6 @@
 #include "ref/ref.h"
 #include "test_util.h"
 
-static clcnn_context *ctx;
 
 /* The gather kernel's settings. */
 typedef struct gather_cfg {
@@ -26,21 +25,21 @@ static float *gather(const unsigned char *images, int n, int c, int h, int w,
                      const float *params, gather_cfg g) {
     size_t ex = (size_t)c * h * w;
     cl_mem img, lab, ord, par, x, bl;
-    assert_int_equal(clcnn_buffer_create(ctx, n * ex, &img), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_create(ctx, (size_t)n, &lab), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_create(ctx, (size_t)n * 4, &ord), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_create(ctx, (size_t)n * 48, &par), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_create(ctx, n * ex * 4, &x), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_create(ctx, (size_t)n, &bl), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, n * ex, &img), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, (size_t)n, &lab), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, (size_t)n * 4, &ord), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, (size_t)n * 48, &par), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, n * ex * 4, &x), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, (size_t)n, &bl), CLCNN_STATUS_OK);
     uint32_t *order = malloc((size_t)n * 4);
     unsigned char *labels = calloc((size_t)n, 1);
     for (int i = 0; i < n; i++) order[i] = (uint32_t)i;
-    assert_int_equal(clcnn_buffer_write(ctx, img, 0, n * ex, images), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_write(ctx, lab, 0, (size_t)n, labels), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_write(ctx, ord, 0, (size_t)n * 4, order), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_write(ctx, par, 0, (size_t)n * 48, params), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_write(test_ctx, img, 0, n * ex, images), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_write(test_ctx, lab, 0, (size_t)n, labels), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_write(test_ctx, ord, 0, (size_t)n * 4, order), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_write(test_ctx, par, 0, (size_t)n * 48, params), CLCNN_STATUS_OK);
     cl_kernel k;
-    assert_int_equal(clcnn_kernel_get(ctx, "augment.cl", "gather_augment", &k), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_kernel_get(test_ctx, "augment.cl", "gather_augment", &k), CLCNN_STATUS_OK);
     int start = 0;
     float inv = 1.0f;
     clcnn_arg args[] = {CLCNN_ARG(img),  CLCNN_ARG(lab), CLCNN_ARG(ord), CLCNN_ARG(start),
@@ -48,9 +47,9 @@ static float *gather(const unsigned char *images, int n, int c, int h, int w,
                         CLCNN_ARG(par),  CLCNN_ARG(g.mode), CLCNN_ARG(g.fill), CLCNN_ARG(g.nearest),
                         CLCNN_ARG(x),    CLCNN_ARG(bl)};
     size_t global[3] = {(size_t)w, (size_t)h, (size_t)n};
-    assert_int_equal(clcnn_launch(ctx, k, 3, global, NULL, args, 14), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_launch(test_ctx, k, 3, global, NULL, args, 14), CLCNN_STATUS_OK);
     float *out = malloc(n * ex * 4);
-    assert_int_equal(clcnn_buffer_read(ctx, x, 0, n * ex * 4, out), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_read(test_ctx, x, 0, n * ex * 4, out), CLCNN_STATUS_OK);
     cl_mem all[] = {img, lab, ord, par, x, bl};
     for (int i = 0; i < 6; i++) clReleaseMemObject(all[i]);
     free(order), free(labels);
@@ -175,9 +174,9 @@ static void test_erasing(void **state) {
 /* Draws n examples' transforms with augment_params. */
 static float *draw(const ref_augment_cfg *a, cl_ulong key, int n, int h, int w) {
     cl_mem par;
-    assert_int_equal(clcnn_buffer_create(ctx, (size_t)n * 48, &par), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, (size_t)n * 48, &par), CLCNN_STATUS_OK);
     cl_kernel k;
-    assert_int_equal(clcnn_kernel_get(ctx, "augment.cl", "augment_params", &k), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_kernel_get(test_ctx, "augment.cl", "augment_params", &k), CLCNN_STATUS_OK);
     float f[8] = {(float)a->width_shift, (float)a->height_shift, (float)a->zoom, (float)a->rotation,
                   (float)a->erasing, (float)a->area_min, (float)a->area_max, (float)a->ratio};
     clcnn_arg args[14] = {CLCNN_ARG(key), CLCNN_ARG(h), CLCNN_ARG(w), CLCNN_ARG(a->hflip),
@@ -185,9 +184,9 @@ static float *draw(const ref_augment_cfg *a, cl_ulong key, int n, int h, int w) 
     for (int i = 0; i < 8; i++) args[5 + i] = CLCNN_ARG(f[i]);
     args[13] = CLCNN_ARG(par);
     size_t global = (size_t)n;
-    assert_int_equal(clcnn_launch(ctx, k, 1, &global, NULL, args, 14), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_launch(test_ctx, k, 1, &global, NULL, args, 14), CLCNN_STATUS_OK);
     float *p = malloc((size_t)n * 48);
-    assert_int_equal(clcnn_buffer_read(ctx, par, 0, (size_t)n * 48, p), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_read(test_ctx, par, 0, (size_t)n * 48, p), CLCNN_STATUS_OK);
     clReleaseMemObject(par);
     return p;
 }
@@ -260,18 +259,6 @@ static void test_params_distribution(void **state) {
     free(p), free(again), free(other);
 }
 
-static int setup(void **state) {
-    (void)state;
-    ctx = test_context();
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    clcnn_context_destroy(ctx);
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flips),
@@ -281,5 +268,5 @@ int main(void) {
         cmocka_unit_test(test_params_and_sampling_match_reference),
         cmocka_unit_test(test_params_distribution),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_device_setup, test_device_teardown);
 }

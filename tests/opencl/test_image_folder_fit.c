@@ -37,8 +37,8 @@ static void test_example_config_trains(void **state) {
     clcnn_spec *saved = malloc(sizeof *saved);
     expect_ok(clcnn_model_file_spec(model, saved));
     for (int k = 0; k < 3; k++) assert_string_equal(saved->data.classes[k], test_set_classes[k]);
-    test_set_remove(out);
-    test_set_remove(root);
+    test_remove_tree(out);
+    test_remove_tree(root);
     clcnn_context_destroy(ctx);
     free(spec), free(res), free(saved);
 }

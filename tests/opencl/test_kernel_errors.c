@@ -3,9 +3,7 @@
  * CLCNN_STATUS_BUILD_ERROR naming the device, the file and the compiler's log (also through a
  * model's training step, naming the layer); an unknown device selector lists the devices; a
  * second context with the same CLCNN_CACHE_DIR loads the program from the cache. */
-#define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +13,6 @@
 #include "clcnn/model.h"
 #include "core/embedded.h"
 #include "test_util.h"
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_tree(const char *dir) { nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
 static void write_text(const char *dir, const char *name, const char *text) {
     char path[1200];
@@ -53,8 +44,8 @@ static const char *const BROKEN =
 
 static void test_build_error(void **state) {
     (void)state;
-    char dir[] = "/tmp/clcnn-kernels-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[256];
+    test_temp_dir("kernels", dir, sizeof dir);
     /* Copies of the embedded kernels; pool.cl gets a line that does not compile. */
     for (const struct clcnn_embedded_file *f = clcnn_embedded_kernels; f->name; f++) {
         char *text;
@@ -123,7 +114,7 @@ static void test_build_error(void **state) {
     clcnn_context_destroy(ctx);
     unsetenv("CLCNN_KERNEL_DIR");
     unsetenv("CLCNN_NO_CACHE");
-    remove_tree(dir);
+    test_remove_tree(dir);
 }
 
 static void test_unknown_device(void **state) {
@@ -180,8 +171,8 @@ static double timed_build(int *from_binary) {
 
 static void test_disk_cache(void **state) {
     (void)state;
-    char dir[] = "/tmp/clcnn-cache-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[256];
+    test_temp_dir("cache", dir, sizeof dir);
     const char *old = getenv("CLCNN_CACHE_DIR");
     char *saved = old ? strdup(old) : NULL;
     setenv("CLCNN_CACHE_DIR", dir, 1);
@@ -205,7 +196,7 @@ static void test_disk_cache(void **state) {
     if (saved) setenv("CLCNN_CACHE_DIR", saved, 1);
     else unsetenv("CLCNN_CACHE_DIR");
     free(saved);
-    remove_tree(dir);
+    test_remove_tree(dir);
 }
 
 int main(void) {

@@ -20,11 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/nn.h"
 #include "ref/ref.h"
-#include "test_util.h"
+#include "test_layer.h"
 
-static clcnn_context *ctx;
 static int small;
 
 /* Shape sets: none a multiple of any tile (8, 32, 4, 16) or work-group size. "tiny" fits inside
@@ -78,44 +76,6 @@ static int check_bound(const char *what, const float *got, const double *want, c
     return 1;
 }
 
-static const uint32_t POISON = 0xffffffffu; /* a NaN */
-
-static int is_poison(const float *v) {
-    uint32_t bits;
-    memcpy(&bits, v, sizeof bits);
-    return bits == POISON;
-}
-
-/* A device buffer of `floats` floats, every byte (slack included) set to the NaN poison. */
-static cl_mem dev_buffer(size_t floats) {
-    cl_mem b;
-    size_t bytes = (floats ? floats : 1) * sizeof(float);
-    assert_int_equal(clcnn_buffer_create(ctx, bytes, &b), CLCNN_STATUS_OK);
-    assert_int_equal(clEnqueueFillBuffer(ctx->queue, b, &POISON, sizeof POISON, 0,
-                                         bytes + CLCNN_BUFFER_SLACK, 0, NULL, NULL),
-                     CL_SUCCESS);
-    return b;
-}
-
-static void dev_write(cl_mem b, const float *v, size_t floats) {
-    assert_int_equal(clcnn_buffer_write(ctx, b, 0, floats * sizeof(float), v), CLCNN_STATUS_OK);
-}
-
-/* Reads `floats` floats, checking that the slack past them still holds the poison. */
-static float *dev_read(const char *what, cl_mem b, size_t floats) {
-    size_t slack = CLCNN_BUFFER_SLACK / sizeof(float);
-    float *v = malloc((floats + slack) * sizeof *v);
-    assert_int_equal(clcnn_buffer_read(ctx, b, 0, (floats + slack) * sizeof(float), v),
-                     CLCNN_STATUS_OK);
-    for (size_t i = floats; i < floats + slack; i++)
-        if (!is_poison(&v[i])) {
-            printf("%s: a kernel wrote past the end, into the slack at float %zu (%.9g)\n", what,
-                   i, (double)v[i]);
-            fail();
-        }
-    return v;
-}
-
 static double *dalloc(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
 
 static double *abs_copy(const double *v, size_t n) {
@@ -124,57 +84,16 @@ static double *abs_copy(const double *v, size_t n) {
     return a;
 }
 
-/* Uniform floats in [lo, hi) and their exact double copy. */
-static float *fill(size_t n, double lo, double hi, uint64_t seed, double **as_double) {
-    float *v = malloc((n ? n : 1) * sizeof *v);
-    test_fill_uniform(v, n, (float)lo, (float)hi, seed);
-    *as_double = test_to_double(v, n);
-    return v;
-}
-
 /* Layer data: uniform, or for a dyadic set rounded to multiples of 1/8. Products of two such
  * values (|x| <= 1, |w| <= 0.5) are multiples of 1/64, and every sum the large set forms stays
  * below 2^24 / 64 in magnitude, so float32 computes all of it exactly. */
 static float *fill_data(size_t n, double lo, double hi, uint64_t seed, double **as_double) {
-    float *v = fill(n, lo, hi, seed, as_double);
+    float *v = test_random_f(n, lo, hi, seed, as_double);
     for (size_t i = 0; DYADIC && i < n; i++) {
         v[i] = roundf(v[i] * 8.0f) / 8.0f;
         (*as_double)[i] = v[i];
     }
     return v;
-}
-
-/* The layer under test, set up as nn/model.c does it: spec, input shape, fused ReLU, route. */
-static void layer_make(clcnn_layer *l, const clcnn_layer_spec *spec, clcnn_shape in, int relu,
-                       clcnn_route route) {
-    memset(l, 0, sizeof *l);
-    l->spec = *spec;
-    snprintf(l->spec.name, sizeof l->spec.name, "%s_test", spec->type);
-    l->type = clcnn_layer_type_find(spec->type);
-    assert_non_null(l->type);
-    l->in = in;
-    l->relu = relu;
-    l->route = route;
-    clcnn_status s = l->type->infer(l);
-    if (s != CLCNN_STATUS_OK) printf("infer: %s\n", clcnn_last_error());
-    assert_int_equal(s, CLCNN_STATUS_OK);
-}
-
-static size_t param_count(const clcnn_layer *l, int p) {
-    size_t c = 1;
-    for (int d = 0; d < l->param_ndim[p]; d++) c *= (size_t)l->param_shape[p][d];
-    return c;
-}
-
-/* Places the layer's tensors in an arena at odd offsets with gaps between them (as if other
- * layers' tensors surrounded them) and returns the arena size in floats. */
-static size_t layer_place_params(clcnn_layer *l) {
-    size_t offset = 3;
-    for (int p = 0; p < l->n_params; p++) {
-        l->param_offset[p] = offset;
-        offset += param_count(l, p) + 5;
-    }
-    return offset;
 }
 
 /* Everything one layer test moves to and from the device. */
@@ -189,8 +108,8 @@ static void check_no_stray(const char *what, const clcnn_layer *l, const float *
     for (size_t i = 0; i < n; i++) {
         int inside = 0;
         for (int p = 0; p < l->n_params; p++)
-            if (i >= l->param_offset[p] && i < l->param_offset[p] + param_count(l, p)) inside = 1;
-        if (!inside && !is_poison(&arena[i])) {
+            if (i >= l->param_offset[p] && i < l->param_offset[p] + test_layer_param_count(l, p)) inside = 1;
+        if (!inside && !test_is_poison(&arena[i])) {
             printf("%s: the gradient arena was written outside the layer's tensors, at %zu\n",
                    what, i);
             fail();
@@ -200,28 +119,14 @@ static void check_no_stray(const char *what, const clcnn_layer *l, const float *
 
 /* Forward, then backward, through the layer interface, with poisoned buffers. */
 static void layer_run(const char *what, clcnn_layer *l, layer_io *io) {
-    cl_mem x = dev_buffer(io->nx), y = dev_buffer(io->ny), dy = dev_buffer(io->ny);
-    cl_mem dx = io->want_dx ? dev_buffer(io->nx) : NULL;
-    cl_mem params = dev_buffer(io->n_arena), grads = dev_buffer(io->n_arena);
-    cl_mem ws = dev_buffer((size_t)N * l->workspace);
-    dev_write(x, io->x, io->nx);
-    dev_write(params, io->arena, io->n_arena);
-    clcnn_pass p = {.ctx = ctx, .n = N, .x = x, .y = y, .dx = dx, .dy = dy, .params = params,
-                    .grads = grads, .workspace = ws, .training = 1};
-    clcnn_status s = l->type->forward(l, &p);
-    if (s != CLCNN_STATUS_OK) printf("%s: forward: %s\n", what, clcnn_last_error());
-    assert_int_equal(s, CLCNN_STATUS_OK);
-    io->y = dev_read(what, y, io->ny);
-    dev_write(dy, io->dy, io->ny);
-    s = l->type->backward(l, &p);
-    if (s != CLCNN_STATUS_OK) printf("%s: backward: %s\n", what, clcnn_last_error());
-    assert_int_equal(s, CLCNN_STATUS_OK);
-    io->dx = io->want_dx ? dev_read(what, dx, io->nx) : NULL;
-    io->grads = dev_read(what, grads, io->n_arena);
+    test_layer_run r = test_layer_run_make(what, l, N, io->x, io->arena, io->n_arena, io->want_dx);
+    test_layer_forward(l, &r, 1, 0);
+    io->y = test_dev_read(what, r.y, io->ny);
+    test_layer_backward(l, &r, io->dy, 0);
+    io->dx = io->want_dx ? test_dev_read(what, r.dx, io->nx) : NULL;
+    io->grads = test_dev_read(what, r.grads, io->n_arena);
     check_no_stray(what, l, io->grads, io->n_arena);
-    cl_mem all[] = {x, y, dy, dx, params, grads, ws};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (all[i]) clReleaseMemObject(all[i]);
+    test_layer_run_free(&r);
 }
 
 static void layer_io_free(layer_io *io) {
@@ -268,7 +173,7 @@ static void conv_check(const conv_case *cc, clcnn_route route) {
     spec.padding = cc->pad;
     spec.use_bias = cc->bias;
     clcnn_layer l;
-    layer_make(&l, &spec, (clcnn_shape){C, H, W}, cc->relu, route);
+    test_layer_make(&l, &spec, (clcnn_shape){C, H, W}, cc->relu, route);
     ref_window g = {.n = N, .c = C, .h = H, .w = W, .k = F, .kh = cc->kh, .kw = cc->kw,
                     .sh = cc->sh, .sw = cc->sw};
     assert_true(ref_window_resolve(&g, cc->pad == CLCNN_PADDING_SAME));
@@ -298,9 +203,9 @@ static void conv_check(const conv_case *cc, clcnn_route route) {
     double *dyd;
     float *dy = fill_data(ny, -1, 1, 7, &dyd);
 
-    size_t n_arena = layer_place_params(&l);
+    size_t n_arena = test_layer_place_params(&l);
     float *arena = malloc(n_arena * sizeof *arena);
-    for (size_t i = 0; i < n_arena; i++) memcpy(&arena[i], &POISON, sizeof POISON);
+    for (size_t i = 0; i < n_arena; i++) memcpy(&arena[i], &TEST_POISON, sizeof TEST_POISON);
     memcpy(arena + l.param_offset[0], w, nw * sizeof *w);
     if (cc->bias) memcpy(arena + l.param_offset[1], b, (size_t)F * sizeof *b);
     layer_io io = {.nx = nx, .ny = ny, .n_arena = n_arena, .x = x, .dy = dy, .arena = arena,
@@ -386,7 +291,7 @@ static void dense_check(int bias, int relu, int want_dx, clcnn_route route) {
     spec.units = UNITS;
     spec.use_bias = bias;
     clcnn_layer l;
-    layer_make(&l, &spec, (clcnn_shape){IN, 1, 1}, relu, route);
+    test_layer_make(&l, &spec, (clcnn_shape){IN, 1, 1}, relu, route);
     assert_int_equal(l.out.c, UNITS);
     assert_int_equal(l.out.h, 1);
     assert_int_equal(l.out.w, 1);
@@ -408,9 +313,9 @@ static void dense_check(int bias, int relu, int want_dx, clcnn_route route) {
     }
     double *dyd;
     float *dy = fill_data(ny, -1, 1, 8, &dyd);
-    size_t n_arena = layer_place_params(&l);
+    size_t n_arena = test_layer_place_params(&l);
     float *arena = malloc(n_arena * sizeof *arena);
-    for (size_t i = 0; i < n_arena; i++) memcpy(&arena[i], &POISON, sizeof POISON);
+    for (size_t i = 0; i < n_arena; i++) memcpy(&arena[i], &TEST_POISON, sizeof TEST_POISON);
     memcpy(arena + l.param_offset[0], w, nw * sizeof *w);
     if (bias) memcpy(arena + l.param_offset[1], b, (size_t)UNITS * sizeof *b);
     layer_io io = {.nx = nx, .ny = ny, .n_arena = n_arena, .x = x, .dy = dy, .arena = arena,
@@ -491,7 +396,7 @@ static void pool_check(int kh, int kw, int sh, int sw, clcnn_padding pad, int wa
     spec.strides[0] = sh, spec.strides[1] = sw;
     spec.padding = pad;
     clcnn_layer l;
-    layer_make(&l, &spec, (clcnn_shape){C, H, W}, 0, CLCNN_ROUTE_AUTO);
+    test_layer_make(&l, &spec, (clcnn_shape){C, H, W}, 0, CLCNN_ROUTE_AUTO);
     ref_window g = {.n = N, .c = C, .h = H, .w = W, .k = C, .kh = kh, .kw = kw,
                     .sh = sh ? sh : kh, .sw = sw ? sw : kw};
     assert_true(ref_window_resolve(&g, pad == CLCNN_PADDING_SAME));
@@ -544,13 +449,13 @@ static void relu_check(void) {
     clcnn_layer_spec spec;
     clcnn_layer_spec_default(&spec, "relu");
     clcnn_layer l;
-    layer_make(&l, &spec, (clcnn_shape){C, H, W}, 0, CLCNN_ROUTE_AUTO);
+    test_layer_make(&l, &spec, (clcnn_shape){C, H, W}, 0, CLCNN_ROUTE_AUTO);
     assert_int_equal(l.out.c, C);
     assert_int_equal(l.out.h, H);
     assert_int_equal(l.out.w, W);
     size_t n = (size_t)N * C * H * W;
     double *xd, *dyd;
-    float *x = fill(n, -1, 1, 400, &xd), *dy = fill(n, -1, 1, 401, &dyd);
+    float *x = test_random_f(n, -1, 1, 400, &xd), *dy = test_random_f(n, -1, 1, 401, &dyd);
     /* Clear of the kink: |x| >= 0.1. */
     for (size_t i = 0; i < n; i++) {
         x[i] = x[i] < 0 ? x[i] - 0.1f : x[i] + 0.1f;
@@ -584,7 +489,7 @@ static void test_flatten(void **state) {
     clcnn_layer_spec spec;
     clcnn_layer_spec_default(&spec, "flatten");
     clcnn_layer l;
-    layer_make(&l, &spec, (clcnn_shape){C, H, W}, 0, CLCNN_ROUTE_AUTO);
+    test_layer_make(&l, &spec, (clcnn_shape){C, H, W}, 0, CLCNN_ROUTE_AUTO);
     assert_int_equal(l.out.c, C * H * W);
     assert_int_equal(l.out.h, 1);
     assert_int_equal(l.out.w, 1);
@@ -599,13 +504,13 @@ static void test_flatten(void **state) {
 static void launch_xent(cl_mem logits, cl_mem labels, cl_mem dlogits, int k, int n, cl_mem loss,
                         cl_mem correct, cl_mem pred, int slot, int want_grad) {
     cl_kernel kern;
-    assert_int_equal(clcnn_kernel_get(ctx, "loss.cl", "softmax_xent", &kern), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_kernel_get(test_ctx, "loss.cl", "softmax_xent", &kern), CLCNN_STATUS_OK);
     float inv = 1.0f / (float)n;
     clcnn_arg args[] = {CLCNN_ARG(logits), CLCNN_ARG(labels), CLCNN_ARG(dlogits), CLCNN_ARG(k),
                         CLCNN_ARG(n),      CLCNN_ARG(inv),    CLCNN_ARG(loss),    CLCNN_ARG(correct),
                         CLCNN_ARG(pred),   CLCNN_ARG(slot),   CLCNN_ARG(want_grad)};
     size_t global[1] = {(size_t)n};
-    assert_int_equal(clcnn_launch(ctx, kern, 1, global, NULL, args, 11), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_launch(test_ctx, kern, 1, global, NULL, args, 11), CLCNN_STATUS_OK);
 }
 
 static void test_softmax_xent(void **state) {
@@ -613,7 +518,7 @@ static void test_softmax_xent(void **state) {
     int n = 7, k = 11, slot = 3;
     size_t nz = (size_t)n * k;
     double *zd;
-    float *z = fill(nz, -3, 3, 500, &zd);
+    float *z = test_random_f(nz, -3, 3, 500, &zd);
     /* Row 1 is huge (exp would overflow float without the max subtracted); row 2 has a tie for
      * the maximum (the first wins, as numpy's argmax). */
     for (int j = 0; j < k; j++) z[k + j] += 90.0f;
@@ -626,20 +531,20 @@ static void test_softmax_xent(void **state) {
     free(zd);
     zd = test_to_double(z, nz);
 
-    cl_mem dz = dev_buffer(nz), dd = dev_buffer(nz), dloss = dev_buffer((size_t)(n + slot));
+    cl_mem dz = test_dev_buffer(nz), dd = test_dev_buffer(nz), dloss = test_dev_buffer((size_t)(n + slot));
     cl_mem dlab, dcorrect, dpred;
-    assert_int_equal(clcnn_buffer_create(ctx, (size_t)n, &dlab), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_create(ctx, (size_t)(n + slot), &dcorrect), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_create(ctx, (size_t)(n + slot), &dpred), CLCNN_STATUS_OK);
-    dev_write(dz, z, nz);
-    assert_int_equal(clcnn_buffer_write(ctx, dlab, 0, (size_t)n, labels), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, (size_t)n, &dlab), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, (size_t)(n + slot), &dcorrect), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, (size_t)(n + slot), &dpred), CLCNN_STATUS_OK);
+    test_dev_write(dz, z, nz);
+    assert_int_equal(clcnn_buffer_write(test_ctx, dlab, 0, (size_t)n, labels), CLCNN_STATUS_OK);
     launch_xent(dz, dlab, dd, k, n, dloss, dcorrect, dpred, slot, 1);
-    float *loss = dev_read("softmax_xent loss", dloss, (size_t)(n + slot));
-    float *grad = dev_read("softmax_xent dlogits", dd, nz);
+    float *loss = test_dev_read("softmax_xent loss", dloss, (size_t)(n + slot));
+    float *grad = test_dev_read("softmax_xent dlogits", dd, nz);
     uint8_t correct[32], pred[32];
-    assert_int_equal(clcnn_buffer_read(ctx, dcorrect, 0, (size_t)(n + slot), correct),
+    assert_int_equal(clcnn_buffer_read(test_ctx, dcorrect, 0, (size_t)(n + slot), correct),
                      CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_read(ctx, dpred, 0, (size_t)(n + slot), pred), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_read(test_ctx, dpred, 0, (size_t)(n + slot), pred), CLCNN_STATUS_OK);
 
     double *want_loss = dalloc((size_t)n), *loss_mag = dalloc((size_t)n);
     double *want_grad = dalloc(nz), *grad_mag = dalloc(nz), *probs = dalloc(nz);
@@ -665,24 +570,24 @@ static void test_softmax_xent(void **state) {
     }
     assert_true(check_bound("softmax_xent: loss", loss + slot, want_loss, loss_mag,
                             8 * FLT_EPSILON, (size_t)n));
-    for (int i = 0; i < slot; i++) assert_true(is_poison(&loss[i])); /* only its own slots */
+    for (int i = 0; i < slot; i++) assert_true(test_is_poison(&loss[i])); /* only its own slots */
     assert_true(check_bound("softmax_xent: dlogits", grad, want_grad, grad_mag, 8 * FLT_EPSILON,
                             nz));
 
     /* want_grad 0 (evaluation) leaves the gradient alone. */
-    cl_mem dd2 = dev_buffer(nz);
+    cl_mem dd2 = test_dev_buffer(nz);
     launch_xent(dz, dlab, dd2, k, n, dloss, dcorrect, dpred, 0, 0);
-    float *untouched = dev_read("softmax_xent eval", dd2, nz);
-    for (size_t i = 0; i < nz; i++) assert_true(is_poison(&untouched[i]));
+    float *untouched = test_dev_read("softmax_xent eval", dd2, nz);
+    for (size_t i = 0; i < nz; i++) assert_true(test_is_poison(&untouched[i]));
 
     /* softmax_rows (predictions) against the reference's probabilities. */
     cl_kernel kern;
-    assert_int_equal(clcnn_kernel_get(ctx, "loss.cl", "softmax_rows", &kern), CLCNN_STATUS_OK);
-    cl_mem dp = dev_buffer(nz);
+    assert_int_equal(clcnn_kernel_get(test_ctx, "loss.cl", "softmax_rows", &kern), CLCNN_STATUS_OK);
+    cl_mem dp = test_dev_buffer(nz);
     clcnn_arg args[] = {CLCNN_ARG(dz), CLCNN_ARG(dp), CLCNN_ARG(k)};
     size_t global[1] = {(size_t)n};
-    assert_int_equal(clcnn_launch(ctx, kern, 1, global, NULL, args, 3), CLCNN_STATUS_OK);
-    float *p = dev_read("softmax_rows", dp, nz);
+    assert_int_equal(clcnn_launch(test_ctx, kern, 1, global, NULL, args, 3), CLCNN_STATUS_OK);
+    float *p = test_dev_read("softmax_rows", dp, nz);
     double *pmag = dalloc(nz);
     for (int i = 0; i < n; i++)
         for (int j = 0; j < k; j++) pmag[(size_t)i * k + j] = probs[(size_t)i * k + j] * 4 * k;
@@ -712,47 +617,47 @@ static void optim_check(const optim_case *oc) {
              (double)oc->momentum, oc->nesterov ? " nesterov" : "");
     size_t n = 1001;
     double *pd;
-    float *p = fill(n, -1, 1, 600, &pd);
+    float *p = test_random_f(n, -1, 1, 600, &pd);
     double *s1 = dalloc(n), *s2 = dalloc(n);
     float *zeros = calloc(n, sizeof *zeros);
-    cl_mem dp = dev_buffer(n), dg = dev_buffer(n), d1 = dev_buffer(n), d2 = dev_buffer(n);
-    dev_write(dp, p, n);
-    dev_write(d1, zeros, n);
-    dev_write(d2, zeros, n);
+    cl_mem dp = test_dev_buffer(n), dg = test_dev_buffer(n), d1 = test_dev_buffer(n), d2 = test_dev_buffer(n);
+    test_dev_write(dp, p, n);
+    test_dev_write(d1, zeros, n);
+    test_dev_write(d2, zeros, n);
     cl_kernel k;
     char kname[32];
     snprintf(kname, sizeof kname, "%s_step", oc->name);
-    assert_int_equal(clcnn_kernel_get(ctx, "optim.cl", kname, &k), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_kernel_get(test_ctx, "optim.cl", kname, &k), CLCNN_STATUS_OK);
     for (int t = 1; t <= 3; t++) {
         double *gd;
-        float *g = fill(n, 0.05, 1, 610 + (uint64_t)t, &gd);
+        float *g = test_random_f(n, 0.05, 1, 610 + (uint64_t)t, &gd);
         for (size_t i = 0; i < n; i += 2) g[i] = -g[i], gd[i] = -gd[i]; /* both signs, none ~0 */
-        dev_write(dg, g, n);
+        test_dev_write(dg, g, n);
         clcnn_status s;
         if (strcmp(oc->name, "adam") == 0) {
             /* The step size with both bias corrections, computed on the host as nn/step.c does. */
             float lr_t = (float)(oc->lr * sqrt(1.0 - pow(B2, t)) / (1.0 - pow(B1, t)));
             clcnn_arg args[] = {CLCNN_ARG(dp),   CLCNN_ARG(dg), CLCNN_ARG(d1), CLCNN_ARG(d2),
                                 CLCNN_ARG(lr_t), CLCNN_ARG(B1), CLCNN_ARG(B2), CLCNN_ARG(ADAM_EPS)};
-            s = clcnn_launch(ctx, k, 1, &n, NULL, args, 8);
+            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 8);
             ref_adam_step(pd, gd, s1, s2, n, oc->lr, B1, B2, ADAM_EPS, t);
         } else if (strcmp(oc->name, "sgd") == 0) {
             clcnn_arg args[] = {CLCNN_ARG(dp), CLCNN_ARG(dg), CLCNN_ARG(d1), CLCNN_ARG(oc->lr),
                                 CLCNN_ARG(oc->momentum), CLCNN_ARG(oc->nesterov)};
-            s = clcnn_launch(ctx, k, 1, &n, NULL, args, 6);
+            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 6);
             ref_sgd_step(pd, gd, s1, n, oc->lr, oc->momentum, oc->nesterov);
         } else {
             clcnn_arg args[] = {CLCNN_ARG(dp),  CLCNN_ARG(dg),           CLCNN_ARG(d1),
                                 CLCNN_ARG(d2),  CLCNN_ARG(oc->lr),       CLCNN_ARG(RHO),
                                 CLCNN_ARG(oc->momentum), CLCNN_ARG(RMS_EPS)};
-            s = clcnn_launch(ctx, k, 1, &n, NULL, args, 8);
+            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 8);
             ref_rmsprop_step(pd, gd, s1, s2, n, oc->lr, RHO, oc->momentum, RMS_EPS);
         }
         assert_int_equal(s, CLCNN_STATUS_OK);
         /* A handful of float32 roundings per step, compounding over three steps: well within
          * 1e-6 relative to the largest value involved (|p| < 1.1, the states are below 1). */
         char part[160];
-        float *got = dev_read(what, dp, n);
+        float *got = test_dev_read(what, dp, n);
         snprintf(part, sizeof part, "%s step %d: params", what, t);
         assert_true(test_allclose(part, got, pd, n, 1e-6, 1e-6));
         free(got);
@@ -764,7 +669,7 @@ static void optim_check(const optim_case *oc) {
         cl_mem dstate[2] = {d1, d2};
         double *want[2] = {s1, s2};
         for (int si = 0; si < states; si++) {
-            got = dev_read(what, dstate[si], n);
+            got = test_dev_read(what, dstate[si], n);
             snprintf(part, sizeof part, "%s step %d: state %d", what, t, si + 1);
             assert_true(test_allclose(part, got, want[si], n, 1e-6, 1e-7));
             free(got);
@@ -800,25 +705,25 @@ static void gather_check(int use_order, int start, int count) {
     for (int i = 0; i < n; i++) order[i] = (uint32_t)i;
     clcnn_rng_shuffle_u32(&rng, order, (size_t)n);
     cl_mem dimg, dlab, dord, dblab;
-    assert_int_equal(clcnn_buffer_create(ctx, bytes, &dimg), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_create(ctx, (size_t)n, &dlab), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_create(ctx, sizeof order, &dord), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_create(ctx, (size_t)count, &dblab), CLCNN_STATUS_OK);
-    cl_mem dx = dev_buffer((size_t)count * ex);
-    assert_int_equal(clcnn_buffer_write(ctx, dimg, 0, bytes, images), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_write(ctx, dlab, 0, (size_t)n, labels), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_buffer_write(ctx, dord, 0, sizeof order, order), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, bytes, &dimg), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, (size_t)n, &dlab), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, sizeof order, &dord), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_create(test_ctx, (size_t)count, &dblab), CLCNN_STATUS_OK);
+    cl_mem dx = test_dev_buffer((size_t)count * ex);
+    assert_int_equal(clcnn_buffer_write(test_ctx, dimg, 0, bytes, images), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_write(test_ctx, dlab, 0, (size_t)n, labels), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_write(test_ctx, dord, 0, sizeof order, order), CLCNN_STATUS_OK);
     cl_kernel k;
-    assert_int_equal(clcnn_kernel_get(ctx, "data.cl", "gather_batch", &k), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_kernel_get(test_ctx, "data.cl", "gather_batch", &k), CLCNN_STATUS_OK);
     float inv_scale = 1.0f / 255.0f;
     clcnn_arg args[] = {CLCNN_ARG(dimg),  CLCNN_ARG(dlab),      CLCNN_ARG(dord),
                         CLCNN_ARG(use_order), CLCNN_ARG(start), CLCNN_ARG(ex),
                         CLCNN_ARG(inv_scale), CLCNN_ARG(dx),    CLCNN_ARG(dblab)};
     size_t global[2] = {(size_t)ex, (size_t)count};
-    assert_int_equal(clcnn_launch(ctx, k, 2, global, NULL, args, 9), CLCNN_STATUS_OK);
-    float *x = dev_read("gather_batch", dx, (size_t)count * ex);
+    assert_int_equal(clcnn_launch(test_ctx, k, 2, global, NULL, args, 9), CLCNN_STATUS_OK);
+    float *x = test_dev_read("gather_batch", dx, (size_t)count * ex);
     uint8_t blab[9];
-    assert_int_equal(clcnn_buffer_read(ctx, dblab, 0, (size_t)count, blab), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_read(test_ctx, dblab, 0, (size_t)count, blab), CLCNN_STATUS_OK);
     double *want = dalloc((size_t)count * ex);
     for (int b = 0; b < count; b++) {
         uint32_t idx = use_order ? order[start + b] : (uint32_t)(start + b);
@@ -844,23 +749,10 @@ static void test_gather(void **state) {
 
 /* ---- main ------------------------------------------------------------------------------------- */
 
-static int setup(void **state) {
-    (void)state;
-    ctx = test_context();
-    printf("device: %s%s\n", clcnn_context_device(ctx)->name,
-           small ? " (CLCNN_TEST_SMALL: no large shapes, own GEMM route only)" : "");
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    clcnn_context_destroy(ctx);
-    return 0;
-}
-
 int main(void) {
     const char *e = getenv("CLCNN_TEST_SMALL");
     small = e && *e && strcmp(e, "0") != 0;
+    if (small) printf("CLCNN_TEST_SMALL: no large shapes, own GEMM route only\n");
     use_set(1);
     const struct CMUnitTest all[] = {
         cmocka_unit_test(test_conv2d_own),    cmocka_unit_test(test_dense_own),
@@ -873,5 +765,5 @@ int main(void) {
      * takes far too long. Everything else runs. */
     size_t n = sizeof all / sizeof all[0];
     if (small) n -= 2;
-    return _cmocka_run_group_tests("test_layers", all, n, setup, teardown);
+    return _cmocka_run_group_tests("test_layers", all, n, test_device_setup, test_device_teardown);
 }

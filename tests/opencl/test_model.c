@@ -15,7 +15,6 @@
 #include "ref/ref.h"
 #include "test_util.h"
 
-static clcnn_context *ctx;
 
 static void layer(clcnn_spec *s, const char *type) {
     clcnn_layer_spec_default(&s->model.layers[s->model.n_layers++], type);
@@ -52,7 +51,7 @@ static void seed_spec(clcnn_spec *s, const char *route) {
 
 static clcnn_model *create(const clcnn_spec *spec, int max_batch) {
     clcnn_model *m = NULL;
-    clcnn_status s = clcnn_model_create(ctx, spec, max_batch, &m);
+    clcnn_status s = clcnn_model_create(test_ctx, spec, max_batch, &m);
     if (s != CLCNN_STATUS_OK) printf("clcnn_model_create: %s\n", clcnn_last_error());
     assert_int_equal(s, CLCNN_STATUS_OK);
     return m;
@@ -159,12 +158,12 @@ static void seed_check(clcnn_model *m, const float *params, const clcnn_dataset 
 
     size_t n = clcnn_model_param_count(m);
     float *got = malloc(n * sizeof *got), *after = malloc(n * sizeof *after);
-    ok(clcnn_buffer_read(ctx, m->grads, 0, n * sizeof(float), got), "read grads");
+    ok(clcnn_buffer_read(test_ctx, m->grads, 0, n * sizeof(float), got), "read grads");
     ok(clcnn_model_read_params(m, after), "read params");
     assert_memory_equal(after, params, n * sizeof(float)); /* learning rate 0 */
     size_t nl = (size_t)SEED_BATCH * 10;
     float *logits = malloc(nl * sizeof *logits);
-    ok(clcnn_buffer_read(ctx, m->act[m->n_layers - 1], 0, nl * sizeof(float), logits), "logits");
+    ok(clcnn_buffer_read(test_ctx, m->act[m->n_layers - 1], 0, nl * sizeof(float), logits), "logits");
 
     /* The loss: a mean of 32 log-sum-exps of logits of size ~1, each within a few ulp. */
     double loss = loss_sum / SEED_BATCH;
@@ -250,14 +249,19 @@ static void test_seed_model_step(void **state) {
  * defaults so that each term of a formula shows (epsilon inside or outside a square root...). */
 enum { OPT_IN = 18, OPT_CLASSES = 7, OPT_BATCH = 5, OPT_DATA = 17 };
 
+/* A 3x3x2 input, flattened, into a softmax dense layer of OPT_CLASSES units. */
+static void small_spec(clcnn_spec *spec) {
+    clcnn_spec_default(spec);
+    spec->model.input_shape[0] = 3, spec->model.input_shape[1] = 3, spec->model.input_shape[2] = 2;
+    spec->data.n_classes = OPT_CLASSES;
+    spec->data.scale = 100.0f;
+    layer(spec, "flatten");
+    add_dense(spec, OPT_CLASSES, "softmax");
+}
+
 static void optimizer_check(const char *name, float lr, float momentum, int nesterov) {
     clcnn_spec spec;
-    clcnn_spec_default(&spec);
-    spec.model.input_shape[0] = 3, spec.model.input_shape[1] = 3, spec.model.input_shape[2] = 2;
-    spec.data.n_classes = OPT_CLASSES;
-    spec.data.scale = 100.0f;
-    layer(&spec, "flatten");
-    add_dense(&spec, OPT_CLASSES, "softmax");
+    small_spec(&spec);
     clcnn_optimizer_spec *o = &spec.train.optimizer;
     snprintf(o->name, sizeof o->name, "%s", name);
     o->learning_rate = lr, o->momentum = momentum, o->nesterov = nesterov;
@@ -326,12 +330,7 @@ static void test_optimizer_steps(void **state) {
 static void test_eval_and_predict(void **state) {
     (void)state;
     clcnn_spec spec;
-    clcnn_spec_default(&spec);
-    spec.model.input_shape[0] = 3, spec.model.input_shape[1] = 3, spec.model.input_shape[2] = 2;
-    spec.data.n_classes = OPT_CLASSES;
-    spec.data.scale = 100.0f;
-    layer(&spec, "flatten");
-    add_dense(&spec, OPT_CLASSES, "softmax");
+    small_spec(&spec);
     clcnn_model *m = create(&spec, OPT_BATCH);
     size_t n = clcnn_model_param_count(m);
     const clcnn_tensor_info *tw = tensor(m, "layers.1.weight"), *tb = tensor(m, "layers.1.bias");
@@ -391,7 +390,7 @@ static void test_eval_and_predict(void **state) {
 
 static void expect_error(const clcnn_spec *spec, clcnn_status want, const char *const *needles) {
     clcnn_model *m = NULL;
-    clcnn_status s = clcnn_model_create(ctx, spec, 8, &m);
+    clcnn_status s = clcnn_model_create(test_ctx, spec, 8, &m);
     const char *msg = clcnn_last_error();
     printf("  %s: %s\n", clcnn_status_name(s), msg);
     assert_int_equal(s, want);
@@ -531,19 +530,6 @@ static void test_deterministic(void **state) {
     clcnn_dataset_free(&ds);
 }
 
-static int setup(void **state) {
-    (void)state;
-    ctx = test_context();
-    printf("device: %s\n", clcnn_context_device(ctx)->name);
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    clcnn_context_destroy(ctx);
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_errors),
@@ -552,5 +538,5 @@ int main(void) {
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_seed_model_step),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_device_setup, test_device_teardown);
 }

@@ -36,18 +36,6 @@ static void set(const char *assignment) {
         fail_msg("--set %s: %s", assignment, clcnn_last_error());
 }
 
-static char *temp_dir(char *buf, size_t n) {
-    snprintf(buf, n, "/tmp/clcnn-test-tuner-XXXXXX");
-    assert_non_null(mkdtemp(buf));
-    return buf;
-}
-
-static void remove_dir(const char *dir) {
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-}
-
 /* The largest absolute difference between the tensors of two model files of one architecture. */
 static double max_weight_difference(const char *a, const char *b) {
     clcnn_safetensors x, y;
@@ -123,7 +111,7 @@ static void test_hyperband_promotion_starts_from_parent(void **state) {
     set("tune.max_epochs=3");
     set("tune.max_trials=100");
     char dir[64], path[256], parent_path[256], refit_dir[128], again[256];
-    temp_dir(dir, sizeof dir);
+    test_temp_dir("tuner", dir, sizeof dir);
     clcnn_tune_options o = clcnn_tune_options_default();
     o.out_dir = dir;
     clcnn_tune_result r;
@@ -150,7 +138,7 @@ static void test_hyperband_promotion_starts_from_parent(void **state) {
     assert_true(fresh > 1e-3);
     clcnn_tune_result_free(&r);
     clcnn_context_destroy(ctx);
-    remove_dir(dir);
+    test_remove_tree(dir);
 }
 
 typedef struct stop_state {
@@ -173,7 +161,7 @@ static void test_stop_then_resume(void **state) {
     load_tiny();
     set("tune.max_trials=4");
     char dir[64], path[256];
-    temp_dir(dir, sizeof dir);
+    test_temp_dir("tuner", dir, sizeof dir);
     stop_state st = {0, 2, {0}};
     clcnn_tune_options o = clcnn_tune_options_default();
     o.out_dir = dir;
@@ -203,7 +191,7 @@ static void test_stop_then_resume(void **state) {
     assert_memory_equal(r.trials[2].values, st.interrupted.values, sizeof st.interrupted.values);
     clcnn_tune_result_free(&r);
     clcnn_context_destroy(ctx);
-    remove_dir(dir);
+    test_remove_tree(dir);
 }
 
 /* executions_per_trial: fresh fits with seeds seed, seed + 1; the score is their mean. */
@@ -215,7 +203,7 @@ static void test_executions_are_averaged(void **state) {
     set("tune.executions_per_trial=2");
     char dir[64], path[128], *text;
     size_t len;
-    temp_dir(dir, sizeof dir);
+    test_temp_dir("tuner", dir, sizeof dir);
     clcnn_tune_options o = clcnn_tune_options_default();
     o.out_dir = dir;
     clcnn_tune_result r;
@@ -239,7 +227,7 @@ static void test_executions_are_averaged(void **state) {
     cJSON_Delete(root);
     clcnn_tune_result_free(&r);
     clcnn_context_destroy(ctx);
-    remove_dir(dir);
+    test_remove_tree(dir);
 }
 
 int main(void) {

@@ -19,7 +19,7 @@ static int setup(void **state) {
 }
 
 static int teardown(void **state) {
-    test_set_remove(root);
+    test_remove_tree(root);
     return test_dir_teardown(state);
 }
 
@@ -52,7 +52,7 @@ static int is_one_of_its_class(const clcnn_dataset *ds, int i, const char *split
 
 static void test_grey(void **state) {
     (void)state;
-    test_set_remove(root);
+    test_remove_tree(root);
     test_set_write(root, "train", 5, 1, 13, 11);
     test_set_write(root, "test", 2, 1, 9, 15);
     clcnn_spec s = spec_for(8, 10, 1);
@@ -82,7 +82,7 @@ static void test_grey(void **state) {
 
 static void test_rgb(void **state) {
     (void)state;
-    test_set_remove(root);
+    test_remove_tree(root);
     test_set_write(root, "train", 4, 3, 20, 17);
     test_set_write(root, "test", 1, 3, 20, 17);
     clcnn_spec s = spec_for(16, 16, 3);
@@ -107,7 +107,7 @@ static void test_rgb(void **state) {
 
 static void test_errors(void **state) {
     (void)state;
-    test_set_remove(root);
+    test_remove_tree(root);
     test_set_write(root, "train", 2, 1, 6, 6);
     clcnn_spec s = spec_for(6, 6, 1);
     clcnn_dataset train, test;

@@ -4,7 +4,6 @@
 #ifndef CLCNN_TEST_DATA_UTIL_H
 #define CLCNN_TEST_DATA_UTIL_H
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,24 +18,15 @@ static char test_dir[512];
 /* Creates the temp folder (under $TMPDIR or /tmp) for a test group. */
 static inline int test_dir_setup(void **state) {
     (void)state;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(test_dir, sizeof test_dir, "%s/clcnn_test_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(test_dir) ? 0 : -1;
+    test_temp_dir("test", test_dir, sizeof test_dir);
+    return 0;
 }
 
-/* Removes the temp folder; tests only create plain files in it. */
+/* Removes the temp folder and everything in it. */
 static inline int test_dir_teardown(void **state) {
     (void)state;
-    DIR *d = opendir(test_dir);
-    if (!d) return -1;
-    char path[1024];
-    for (struct dirent *e; (e = readdir(d));) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(path, sizeof path, "%s/%s", test_dir, e->d_name);
-        unlink(path);
-    }
-    closedir(d);
-    return rmdir(test_dir);
+    test_remove_tree(test_dir);
+    return 0;
 }
 
 /* The path of name inside the temp folder, in a rotating static buffer (4 live at once). */

@@ -4,18 +4,6 @@
 
 #include "test_oracle_common.h"
 
-static clcnn_hparam make(const char *name, clcnn_hp_type type, double min, double max,
-                         double step) {
-    clcnn_hparam hp;
-    clcnn_hparam_default(&hp);
-    snprintf(hp.name, sizeof hp.name, "%s", name);
-    hp.type = type;
-    hp.min = min;
-    hp.max = max;
-    hp.step = step;
-    return hp;
-}
-
 static void test_default(void **state) {
     (void)state;
     clcnn_hparam hp;
@@ -38,22 +26,22 @@ static void expect_invalid(const clcnn_hparam *hp, const char *words) {
 
 static void test_validate(void **state) {
     (void)state;
-    clcnn_hparam hp = make("units", CLCNN_HP_INT, 16, 256, 16);
+    clcnn_hparam hp = test_hp("units", CLCNN_HP_INT, 16, 256, 16);
     assert_int_equal(clcnn_hparam_validate(&hp), CLCNN_STATUS_OK);
-    hp = make("units", CLCNN_HP_INT, 300, 256, 16);
+    hp = test_hp("units", CLCNN_HP_INT, 300, 256, 16);
     expect_invalid(&hp, "greater than max");
-    hp = make("units", CLCNN_HP_INT, 16, 256, 0);
+    hp = test_hp("units", CLCNN_HP_INT, 16, 256, 0);
     expect_invalid(&hp, "step");
-    hp = make("units", CLCNN_HP_INT, 16, 256, 2.5);
+    hp = test_hp("units", CLCNN_HP_INT, 16, 256, 2.5);
     expect_invalid(&hp, "step");
-    hp = make("lr", CLCNN_HP_FLOAT, 0, 0.1, 0);
+    hp = test_hp("lr", CLCNN_HP_FLOAT, 0, 0.1, 0);
     hp.log = 1;
     expect_invalid(&hp, "min > 0");
-    hp = make("lr", CLCNN_HP_FLOAT, 1e-4, 0.1, -1);
+    hp = test_hp("lr", CLCNN_HP_FLOAT, 1e-4, 0.1, -1);
     expect_invalid(&hp, "step");
-    hp = make("lr", CLCNN_HP_FLOAT, 1e-4, NAN, 0);
+    hp = test_hp("lr", CLCNN_HP_FLOAT, 1e-4, NAN, 0);
     expect_invalid(&hp, "finite");
-    hp = make("act", CLCNN_HP_CHOICE, 0, 0, 0);
+    hp = test_hp("act", CLCNN_HP_CHOICE, 0, 0, 0);
     expect_invalid(&hp, "choices");
     hp.n_choices = 1;
     hp.choices_are_strings = 1;
@@ -62,22 +50,22 @@ static void test_validate(void **state) {
     assert_int_equal(clcnn_hparam_validate(&hp), CLCNN_STATUS_OK);
     strcpy(hp.parent, "other");
     expect_invalid(&hp, "parent values");
-    hp = make("", CLCNN_HP_BOOLEAN, 0, 0, 0);
+    hp = test_hp("", CLCNN_HP_BOOLEAN, 0, 0, 0);
     assert_int_equal(clcnn_hparam_validate(&hp), CLCNN_STATUS_INVALID_ARGUMENT);
 }
 
 static void test_format(void **state) {
     (void)state;
     char buf[64];
-    clcnn_hparam hp = make("units", CLCNN_HP_INT, 16, 256, 16);
+    clcnn_hparam hp = test_hp("units", CLCNN_HP_INT, 16, 256, 16);
     clcnn_hparam_format(&hp, 64, buf, sizeof buf);
     assert_string_equal(buf, "64");
-    hp = make("lr", CLCNN_HP_FLOAT, 1e-4, 0.1, 0);
+    hp = test_hp("lr", CLCNN_HP_FLOAT, 1e-4, 0.1, 0);
     clcnn_hparam_format(&hp, 0.001, buf, sizeof buf);
     assert_string_equal(buf, "0.001");
     clcnn_hparam_format(&hp, 0.1 + 0.2, buf, sizeof buf); /* exact, not rounded away */
     assert_true(strtod(buf, NULL) == 0.1 + 0.2);
-    hp = make("act", CLCNN_HP_CHOICE, 0, 0, 0);
+    hp = test_hp("act", CLCNN_HP_CHOICE, 0, 0, 0);
     hp.n_choices = 2;
     hp.choices_are_strings = 1;
     strcpy(hp.choice_strings[0], "relu");
@@ -89,7 +77,7 @@ static void test_format(void **state) {
     hp.choices[1] = 32;
     clcnn_hparam_format(&hp, 1, buf, sizeof buf);
     assert_string_equal(buf, "32");
-    hp = make("bn", CLCNN_HP_BOOLEAN, 0, 0, 0);
+    hp = test_hp("bn", CLCNN_HP_BOOLEAN, 0, 0, 0);
     clcnn_hparam_format(&hp, 1, buf, sizeof buf);
     assert_string_equal(buf, "true");
     clcnn_hparam_format(&hp, 0, buf, sizeof buf);
@@ -102,37 +90,37 @@ static void test_format(void **state) {
 
 static void test_is_legal(void **state) {
     (void)state;
-    clcnn_hparam hp = make("units", CLCNN_HP_INT, 16, 256, 16);
+    clcnn_hparam hp = test_hp("units", CLCNN_HP_INT, 16, 256, 16);
     assert_true(clcnn_hparam_is_legal(&hp, 16));
     assert_true(clcnn_hparam_is_legal(&hp, 256));
     assert_false(clcnn_hparam_is_legal(&hp, 24));
     assert_false(clcnn_hparam_is_legal(&hp, 272));
     assert_false(clcnn_hparam_is_legal(&hp, 32.5));
     assert_false(clcnn_hparam_is_legal(&hp, NAN));
-    hp = make("dropout", CLCNN_HP_FLOAT, 0, 0.5, 0.1);
+    hp = test_hp("dropout", CLCNN_HP_FLOAT, 0, 0.5, 0.1);
     assert_true(clcnn_hparam_is_legal(&hp, 0.3));
     assert_true(clcnn_hparam_is_legal(&hp, 0.1 + 0.2));
     assert_false(clcnn_hparam_is_legal(&hp, 0.35));
     assert_false(clcnn_hparam_is_legal(&hp, 0.6));
-    hp = make("lr", CLCNN_HP_FLOAT, 1e-4, 0.1, 0);
+    hp = test_hp("lr", CLCNN_HP_FLOAT, 1e-4, 0.1, 0);
     assert_true(clcnn_hparam_is_legal(&hp, 0.05));
     assert_false(clcnn_hparam_is_legal(&hp, 0.2));
     assert_false(clcnn_hparam_is_legal(&hp, INFINITY));
-    hp = make("act", CLCNN_HP_CHOICE, 0, 0, 0);
+    hp = test_hp("act", CLCNN_HP_CHOICE, 0, 0, 0);
     hp.n_choices = 3;
     assert_true(clcnn_hparam_is_legal(&hp, 2));
     assert_false(clcnn_hparam_is_legal(&hp, 3));
     assert_false(clcnn_hparam_is_legal(&hp, 1.5));
-    hp = make("bn", CLCNN_HP_BOOLEAN, 0, 0, 0);
+    hp = test_hp("bn", CLCNN_HP_BOOLEAN, 0, 0, 0);
     assert_true(clcnn_hparam_is_legal(&hp, 0));
     assert_false(clcnn_hparam_is_legal(&hp, 2));
 }
 
 static void test_is_active(void **state) {
     (void)state;
-    clcnn_hparam hp[3] = {make("opt", CLCNN_HP_CHOICE, 0, 0, 0),
-                          make("momentum", CLCNN_HP_FLOAT, 0, 0.99, 0),
-                          make("nesterov", CLCNN_HP_BOOLEAN, 0, 0, 0)};
+    clcnn_hparam hp[3] = {test_hp("opt", CLCNN_HP_CHOICE, 0, 0, 0),
+                          test_hp("momentum", CLCNN_HP_FLOAT, 0, 0.99, 0),
+                          test_hp("nesterov", CLCNN_HP_BOOLEAN, 0, 0, 0)};
     hp[0].n_choices = 2; /* sgd, adam */
     strcpy(hp[1].parent, "opt");
     hp[1].n_parent_values = 1;
@@ -155,8 +143,8 @@ static void test_is_active(void **state) {
 /* A parent must be declared before its child; names are unique. */
 static void test_space_checks(void **state) {
     (void)state;
-    clcnn_hparam hp[2] = {make("a", CLCNN_HP_BOOLEAN, 0, 0, 0),
-                          make("a", CLCNN_HP_BOOLEAN, 0, 0, 0)};
+    clcnn_hparam hp[2] = {test_hp("a", CLCNN_HP_BOOLEAN, 0, 0, 0),
+                          test_hp("a", CLCNN_HP_BOOLEAN, 0, 0, 0)};
     clcnn_oracle *o = (clcnn_oracle *)1;
     assert_int_equal(clcnn_oracle_create(hp, 2, NULL, &o), CLCNN_STATUS_INVALID_ARGUMENT);
     assert_null(o);

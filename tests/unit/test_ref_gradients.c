@@ -1,6 +1,7 @@
 /* tests/unit/test_ref_gradients.c: central-difference checks of every backward pass of the C
  * reference, in double precision. Each layer is wrapped in the scalar loss L = sum(y * r) with a
- * fixed random r, so dL/dy = r and the backward pass fed r must return dL/dx, dL/dw, dL/db.
+ * fixed random r, so dL/dy = r and the backward pass fed r must return dL/dx, dL/dw, dL/db
+ * (test_check_grad in tests/test_util.h).
  * Inputs are kept away from ReLU kinks and max-pool ties, where the derivative does not exist. */
 #include <math.h>
 #include <stdlib.h>
@@ -10,60 +11,6 @@
 #include "ref/ref.h"
 #include "ref/ref_check.h"
 #include "test_util.h"
-
-/* h = 1e-6 balances truncation error (~h^2, about 1e-12 here) against rounding in L
- * (~1e-16 |L| / h, about 1e-9); both sit well inside the tolerances. */
-#define STEP 1e-6
-#define RTOL 1e-6
-#define ATOL 1e-7
-
-typedef double (*loss_fn)(void *ctx);
-
-/* dL/dv[i] by central differences; f reads v through ctx, so v is perturbed in place. */
-static void numeric_grad(loss_fn f, void *ctx, double *v, size_t n, double *out) {
-    for (size_t i = 0; i < n; i++) {
-        double saved = v[i];
-        v[i] = saved + STEP;
-        double plus = f(ctx);
-        v[i] = saved - STEP;
-        double minus = f(ctx);
-        v[i] = saved;
-        out[i] = (plus - minus) / (2.0 * STEP);
-    }
-}
-
-/* Asserts the analytic gradient of L with respect to v matches central differences. */
-static void check_grad(const char *what, loss_fn f, void *ctx, double *v, const double *analytic,
-                       size_t n) {
-    double *numeric = malloc(n * sizeof *numeric);
-    assert_non_null(numeric);
-    numeric_grad(f, ctx, v, n, numeric);
-    int ok = ref_allclose(what, analytic, numeric, n, RTOL, ATOL);
-    free(numeric);
-    assert_true(ok);
-}
-
-static double dot(const double *a, const double *b, size_t n) {
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += a[i] * b[i];
-    return s;
-}
-
-static double *random_array(size_t n, double lo, double hi, uint64_t seed) {
-    double *v = malloc((n ? n : 1) * sizeof *v);
-    assert_non_null(v);
-    test_fill_uniform_d(v, n, lo, hi, seed);
-    return v;
-}
-
-/* Values of magnitude >= 0.05 with a random sign: a step of 1e-6 never crosses ReLU's kink. */
-static double *away_from_zero(size_t n, uint64_t seed) {
-    double *v = random_array(n, -1.0, 1.0, seed);
-    for (size_t i = 0; i < n; i++)
-        v[i] = (v[i] < 0 ? -0.05 : 0.05) + v[i];
-    return v;
-}
 
 /* ---- convolution ---- */
 
@@ -75,7 +22,7 @@ typedef struct conv_case {
 static double conv_loss(void *ctx) {
     conv_case *cc = ctx;
     ref_conv2d_forward(&cc->g, cc->x, cc->w, cc->b, cc->y);
-    return dot(cc->y, cc->r, (size_t)cc->g.n * cc->g.k * cc->g.oh * cc->g.ow);
+    return test_dot(cc->y, cc->r, (size_t)cc->g.n * cc->g.k * cc->g.oh * cc->g.ow);
 }
 
 static void check_conv(int n, int c, int h, int w, int k, int kh, int kw, int sh, int sw,
@@ -85,18 +32,18 @@ static void check_conv(int n, int c, int h, int w, int k, int kh, int kw, int sh
     assert_true(ref_window_resolve(&cc.g, same));
     size_t nx = (size_t)n * c * h * w, nw = (size_t)k * c * kh * kw;
     size_t ny = (size_t)n * k * cc.g.oh * cc.g.ow;
-    cc.x = random_array(nx, -1, 1, 11);
-    cc.w = random_array(nw, -1, 1, 12);
-    cc.b = random_array((size_t)k, -1, 1, 13);
-    cc.r = random_array(ny, -1, 1, 14);
+    cc.x = test_random_d(nx, -1, 1, 11);
+    cc.w = test_random_d(nw, -1, 1, 12);
+    cc.b = test_random_d((size_t)k, -1, 1, 13);
+    cc.r = test_random_d(ny, -1, 1, 14);
     cc.y = malloc(ny * sizeof *cc.y);
     double *dx = malloc(nx * sizeof *dx), *dw = malloc(nw * sizeof *dw),
            *db = malloc(k * sizeof *db);
     ref_conv2d_backward_data(&cc.g, cc.r, cc.w, dx);
     ref_conv2d_backward_filter(&cc.g, cc.x, cc.r, dw, db);
-    check_grad("conv dx", conv_loss, &cc, cc.x, dx, nx);
-    check_grad("conv dw", conv_loss, &cc, cc.w, dw, nw);
-    check_grad("conv db", conv_loss, &cc, cc.b, db, (size_t)k);
+    test_check_grad("conv dx", conv_loss, &cc, cc.x, dx, nx);
+    test_check_grad("conv dw", conv_loss, &cc, cc.w, dw, nw);
+    test_check_grad("conv db", conv_loss, &cc, cc.b, db, (size_t)k);
     free(cc.x), free(cc.w), free(cc.b), free(cc.r), free(cc.y), free(dx), free(dw), free(db);
 }
 
@@ -124,7 +71,7 @@ typedef struct pool_case {
 static double pool_loss(void *ctx) {
     pool_case *pc = ctx;
     ref_maxpool_forward(&pc->g, pc->x, pc->y);
-    return dot(pc->y, pc->r, (size_t)pc->g.n * pc->g.c * pc->g.oh * pc->g.ow);
+    return test_dot(pc->y, pc->r, (size_t)pc->g.n * pc->g.c * pc->g.oh * pc->g.ow);
 }
 
 /* A shuffled ramp: all values distinct, 0.1 apart, so no step of 1e-6 changes a window's winner.
@@ -150,11 +97,11 @@ static void check_pool(int n, int c, int h, int w, int kh, int kw, int sh, int s
     assert_true(ref_window_resolve(&pc.g, same));
     size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * pc.g.oh * pc.g.ow;
     pc.x = distinct_values(nx, 21);
-    pc.r = random_array(ny, -1, 1, 22);
+    pc.r = test_random_d(ny, -1, 1, 22);
     pc.y = malloc(ny * sizeof *pc.y);
     double *dx = malloc(nx * sizeof *dx);
     ref_maxpool_backward(&pc.g, pc.x, pc.r, dx);
-    check_grad("maxpool dx", pool_loss, &pc, pc.x, dx, nx);
+    test_check_grad("maxpool dx", pool_loss, &pc, pc.x, dx, nx);
     free(pc.x), free(pc.r), free(pc.y), free(dx);
 }
 
@@ -176,18 +123,18 @@ typedef struct relu_case {
 static double relu_loss(void *ctx) {
     relu_case *rc = ctx;
     ref_relu_forward(rc->x, rc->y, rc->n);
-    return dot(rc->y, rc->r, rc->n);
+    return test_dot(rc->y, rc->r, rc->n);
 }
 
 static void test_relu(void **state) {
     (void)state;
     relu_case rc = {.n = 37};
-    rc.x = away_from_zero(rc.n, 31);
-    rc.r = random_array(rc.n, -1, 1, 32);
+    rc.x = test_away_from_zero(rc.n, 1.0, 31);
+    rc.r = test_random_d(rc.n, -1, 1, 32);
     rc.y = malloc(rc.n * sizeof *rc.y);
     double *dx = malloc(rc.n * sizeof *dx);
     ref_relu_backward(rc.x, rc.r, dx, rc.n);
-    check_grad("relu dx", relu_loss, &rc, rc.x, dx, rc.n);
+    test_check_grad("relu dx", relu_loss, &rc, rc.x, dx, rc.n);
     free(rc.x), free(rc.r), free(rc.y), free(dx);
 }
 
@@ -199,24 +146,24 @@ typedef struct dense_case {
 static double dense_loss(void *ctx) {
     dense_case *dc = ctx;
     ref_dense_forward(dc->x, dc->w, dc->b, dc->y, dc->n, dc->in, dc->out);
-    return dot(dc->y, dc->r, (size_t)dc->n * dc->out);
+    return test_dot(dc->y, dc->r, (size_t)dc->n * dc->out);
 }
 
 static void test_dense(void **state) {
     (void)state;
     dense_case dc = {.n = 3, .in = 7, .out = 5};
     size_t nx = (size_t)dc.n * dc.in, nw = (size_t)dc.out * dc.in, ny = (size_t)dc.n * dc.out;
-    dc.x = random_array(nx, -1, 1, 41);
-    dc.w = random_array(nw, -1, 1, 42);
-    dc.b = random_array((size_t)dc.out, -1, 1, 43);
-    dc.r = random_array(ny, -1, 1, 44);
+    dc.x = test_random_d(nx, -1, 1, 41);
+    dc.w = test_random_d(nw, -1, 1, 42);
+    dc.b = test_random_d((size_t)dc.out, -1, 1, 43);
+    dc.r = test_random_d(ny, -1, 1, 44);
     dc.y = malloc(ny * sizeof *dc.y);
     double *dx = malloc(nx * sizeof *dx), *dw = malloc(nw * sizeof *dw);
     double *db = malloc((size_t)dc.out * sizeof *db);
     ref_dense_backward(dc.x, dc.w, dc.r, dx, dw, db, dc.n, dc.in, dc.out);
-    check_grad("dense dx", dense_loss, &dc, dc.x, dx, nx);
-    check_grad("dense dw", dense_loss, &dc, dc.w, dw, nw);
-    check_grad("dense db", dense_loss, &dc, dc.b, db, (size_t)dc.out);
+    test_check_grad("dense dx", dense_loss, &dc, dc.x, dx, nx);
+    test_check_grad("dense dw", dense_loss, &dc, dc.w, dw, nw);
+    test_check_grad("dense db", dense_loss, &dc, dc.b, db, (size_t)dc.out);
     free(dc.x), free(dc.w), free(dc.b), free(dc.r), free(dc.y), free(dx), free(dw), free(db);
 }
 
@@ -237,12 +184,12 @@ static void check_xent(double scale, double offset) {
     static const int labels[4] = {0, 4, 2, 4};
     xent_case xc = {.n = 4, .k = 5, .labels = labels};
     size_t nz = (size_t)xc.n * xc.k;
-    xc.logits = random_array(nz, -scale, scale, 51);
+    xc.logits = test_random_d(nz, -scale, scale, 51);
     for (size_t i = 0; i < nz; i++)
         xc.logits[i] += offset;
     double *dz = malloc(nz * sizeof *dz);
     ref_softmax_xent_backward(xc.logits, labels, dz, xc.n, xc.k);
-    check_grad("softmax-xent dlogits", xent_loss, &xc, xc.logits, dz, nz);
+    test_check_grad("softmax-xent dlogits", xent_loss, &xc, xc.logits, dz, nz);
     free(xc.logits), free(dz);
 }
 
@@ -279,11 +226,11 @@ static void model_init(model_case *mc) {
                      (size_t)m->units * m->classes,           (size_t)m->classes};
     for (int i = 0; i < 8; i++) {
         mc->len[i] = len[i];
-        mc->p[i] = random_array(len[i], -0.5, 0.5, 60 + (uint64_t)i);
+        mc->p[i] = test_random_d(len[i], -0.5, 0.5, 60 + (uint64_t)i);
     }
     m->w1 = mc->p[0], m->b1 = mc->p[1], m->w2 = mc->p[2], m->b2 = mc->p[3];
     m->w3 = mc->p[4], m->b3 = mc->p[5], m->w4 = mc->p[6], m->b4 = mc->p[7];
-    mc->x = random_array((size_t)mc->n * m->c_in * m->h * m->w, 0, 1, 70);
+    mc->x = test_random_d((size_t)mc->n * m->c_in * m->h * m->w, 0, 1, 70);
 }
 
 static void test_seed_model(void **state) {
@@ -313,11 +260,11 @@ static void test_seed_model(void **state) {
     /* The logits handed out are the ones the loss was computed from. */
     assert_true(ref_softmax_xent_forward(logits, labels, NULL, mc.n, 3) == loss);
     /* Dead ReLUs everywhere would pass trivially; require signal in the first layer. */
-    assert_true(dot(grad[0], grad[0], mc.len[0]) > 1e-8);
+    assert_true(test_dot(grad[0], grad[0], mc.len[0]) > 1e-8);
     static const char *names[8] = {"model dw1", "model db1", "model dw2", "model db2",
                                    "model dw3", "model db3", "model dw4", "model db4"};
     for (int i = 0; i < 8; i++)
-        check_grad(names[i], model_loss, &mc, mc.p[i], grad[i], mc.len[i]);
+        test_check_grad(names[i], model_loss, &mc, mc.p[i], grad[i], mc.len[i]);
 
     /* Skipped gradients must not change the ones asked for: only db1, which needs the whole
      * chain and a scratch dw1. */

@@ -1,6 +1,7 @@
 /* tests/unit/test_ref_ops.c: the C reference on small cases whose answers were worked out by
- * hand (or, for the optimizers, from Keras' formulas in an independent script), so the
- * reference is pinned to known numbers and not only to its own consistency. */
+ * hand (or, for the optimizers, from Keras' formulas in an independent script; for the
+ * augmentation's generator, splitmix64's published first output), so the reference is pinned to
+ * known numbers and not only to its own consistency. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +290,33 @@ static void test_rmsprop(void **state) {
     EXACT("rmsprop eps inside sqrt", &p, ((double[]){-0.003146583877637764}), 1);
 }
 
+/* ---- augmentation ---- */
+
+/* The generator is splitmix64: its first output for seed 0 is a known constant. */
+static void test_rand(void **state) {
+    (void)state;
+    /* splitmix64(state 0) = 0xe220a8397b1dcdaf; our counter 0 with key 0 is that state. */
+    assert_int_equal(ref_rand_u32(0, 0), 0xe220a839u);
+    double sum = 0;
+    for (int i = 0; i < 10000; i++) sum += ref_rand_uniform(7, (unsigned long long)i);
+    assert_true(fabs(sum / 10000 - 0.5) < 0.01);
+}
+
+static void test_augment_identity_and_flip(void **state) {
+    (void)state;
+    unsigned char img[12];
+    for (int i = 0; i < 12; i++) img[i] = (unsigned char)(10 * i);
+    ref_augment_cfg cfg = {.fill_mode = 1};
+    double p[10], out[12];
+    ref_augment_params(&cfg, 5, 0, 3, 4, p);
+    ref_augment_apply(&cfg, p, img, 1, 3, 4, 1.0, out);
+    for (int i = 0; i < 12; i++) assert_true(out[i] == img[i]);
+    double flip[10] = {-1, 0, 3, 0, 1, 0, 0, 0, 0, 0};
+    ref_augment_apply(&cfg, flip, img, 1, 3, 4, 1.0, out);
+    for (int y = 0; y < 3; y++)
+        for (int x = 0; x < 4; x++) assert_true(out[y * 4 + x] == img[y * 4 + 3 - x]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_window_resolve),
@@ -307,6 +335,8 @@ int main(void) {
         cmocka_unit_test(test_adam),
         cmocka_unit_test(test_sgd),
         cmocka_unit_test(test_rmsprop),
+        cmocka_unit_test(test_rand),
+        cmocka_unit_test(test_augment_identity_and_flip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

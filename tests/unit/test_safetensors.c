@@ -3,6 +3,7 @@
  * other readers rely on, write-side argument checks, hand-made bad files (each with the error
  * that names it), and fuzzing: every truncation and random damage must fail cleanly. */
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -21,19 +21,6 @@ static void load_tiny(clcnn_spec *s) {
     if (clcnn_config_load_file(TINY, s)) fail_msg("%s", clcnn_last_error());
 }
 
-static char *temp_dir(void) {
-    static char dir[64];
-    snprintf(dir, sizeof dir, "/tmp/clcnn-test-tuner-XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    return dir;
-}
-
-static void remove_dir(const char *dir) {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-}
-
 static void touch(const char *dir, const char *name) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -69,7 +56,8 @@ static void test_direction_and_best_epoch(void **state) {
 
 static void test_prepare_refuses_other_config(void **state) {
     (void)state;
-    char *dir = temp_dir();
+    char dir[64];
+    test_temp_dir("tuner-store", dir, sizeof dir);
     int resuming;
     assert_int_equal(tune_store_prepare(dir, "a: 1\nb: 2\n", 0, &resuming), CLCNN_STATUS_OK);
     assert_false(resuming);
@@ -100,7 +88,7 @@ static void test_prepare_refuses_other_config(void **state) {
     clcnn_oracle *oracle = (clcnn_oracle *)1;
     assert_int_equal(tune_store_load_oracle(dir, &oracle), CLCNN_STATUS_OK);
     assert_null(oracle); /* no oracle.json yet: a new search */
-    remove_dir(dir);
+    test_remove_tree(dir);
 }
 
 static void make_record(tune_record *rec, tune_execution *ex, clcnn_epoch_metrics *h) {
@@ -127,7 +115,8 @@ static void make_record(tune_record *rec, tune_execution *ex, clcnn_epoch_metric
 static void test_trial_round_trip(void **state) {
     (void)state;
     load_tiny(&search);
-    char *dir = temp_dir();
+    char dir[64];
+    test_temp_dir("tuner-store", dir, sizeof dir);
     tune_record rec;
     tune_execution ex;
     clcnn_epoch_metrics h[2];
@@ -153,13 +142,14 @@ static void test_trial_round_trip(void **state) {
     assert_int_equal(t.status, CLCNN_TRIAL_FAILED);
     assert_true(isnan(t.score));
     assert_non_null(strstr(t.error, "became nan"));
-    remove_dir(dir);
+    test_remove_tree(dir);
 }
 
 static void test_summary_and_best_yaml(void **state) {
     (void)state;
     load_tiny(&search);
-    char *dir = temp_dir();
+    char dir[64];
+    test_temp_dir("tuner-store", dir, sizeof dir);
     clcnn_tune_trial trials[2];
     memset(trials, 0, sizeof trials);
     trials[0] = (clcnn_tune_trial){.id = 0,
@@ -192,7 +182,7 @@ static void test_summary_and_best_yaml(void **state) {
     assert_int_equal(other.model.layers[3].units, 24);
     assert_true(fabsf(other.train.optimizer.learning_rate - 0.001f) < 1e-9f);
     assert_int_equal((int)other.data.train_limit, 200); /* the search's data settings */
-    remove_dir(dir);
+    test_remove_tree(dir);
 }
 
 int main(void) {

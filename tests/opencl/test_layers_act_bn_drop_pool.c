@@ -1,113 +1,22 @@
-/* tests/opencl/test_layers_extra.c: the layers added with batch norm and dropout (activation
- * layers and fused activations, BatchNormalization, Dropout, AveragePooling2D,
- * GlobalAveragePooling2D), driven through the nn.h layer interface on odd shapes, against the
- * plain-C reference (tests/ref/), forward and backward. Buffers start as NaN so a value a kernel
- * forgets to write shows up. BatchNorm and Dropout are checked in both modes: training (batch
- * statistics and their running average; a random inverted-dropout mask that backward repeats)
- * and inference (running statistics; the identity), as Keras defines them. */
+/* tests/opencl/test_layers_act_bn_drop_pool.c: the activation layers and fused activations,
+ * BatchNormalization, Dropout, AveragePooling2D and GlobalAveragePooling2D, driven through the
+ * nn.h layer interface (the harness in tests/test_layer.h) on odd shapes, against the plain-C
+ * reference (tests/ref/), forward and backward. Buffers start as NaN so a value a kernel forgets
+ * to write shows up, and reading one back checks that nothing was written past its end.
+ * BatchNorm and Dropout are checked in both modes: training (batch statistics and their running
+ * average; a random inverted-dropout mask that backward repeats) and inference (running
+ * statistics; the identity), as Keras defines them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/nn.h"
 #include "ref/ref.h"
-#include "test_util.h"
-
-static clcnn_context *ctx;
-
-static cl_mem dev_buffer(size_t floats) {
-    cl_mem b;
-    const uint32_t poison = 0xffffffffu;
-    size_t bytes = (floats ? floats : 1) * sizeof(float);
-    assert_int_equal(clcnn_buffer_create(ctx, bytes, &b), CLCNN_STATUS_OK);
-    assert_int_equal(clEnqueueFillBuffer(ctx->queue, b, &poison, 4, 0, bytes, 0, NULL, NULL), CL_SUCCESS);
-    return b;
-}
-
-static cl_mem dev_from(const float *v, size_t n) {
-    cl_mem b = dev_buffer(n);
-    assert_int_equal(clcnn_buffer_write(ctx, b, 0, n * sizeof(float), v), CLCNN_STATUS_OK);
-    return b;
-}
-
-static float *dev_read(cl_mem b, size_t n) {
-    float *v = malloc((n ? n : 1) * sizeof *v);
-    assert_int_equal(clcnn_buffer_read(ctx, b, 0, n * sizeof(float), v), CLCNN_STATUS_OK);
-    return v;
-}
-
-static void layer_make(clcnn_layer *l, const clcnn_layer_spec *spec, clcnn_shape in) {
-    memset(l, 0, sizeof *l);
-    l->spec = *spec;
-    l->type = clcnn_layer_type_find(spec->type);
-    assert_non_null(l->type);
-    l->in = in;
-    clcnn_status s = l->type->infer(l);
-    if (s) printf("infer: %s\n", clcnn_last_error());
-    assert_int_equal(s, CLCNN_STATUS_OK);
-    size_t off = 3; /* odd offsets with gaps, as between other layers' tensors */
-    for (int p = 0; p < l->n_params; p++) {
-        l->param_offset[p] = off;
-        off += (size_t)l->param_shape[p][0] + 5;
-    }
-}
-
-/* One layer's buffers on the device. */
-typedef struct run {
-    int n;
-    size_t nx, ny, n_arena;
-    cl_mem x, y, dx, dy, params, grads, ws;
-} run;
-
-static run run_make(const clcnn_layer *l, int n, const float *x, const float *arena, size_t n_arena) {
-    run r = {.n = n, .nx = (size_t)n * clcnn_shape_size(l->in),
-             .ny = (size_t)n * clcnn_shape_size(l->out), .n_arena = n_arena};
-    r.x = dev_from(x, r.nx);
-    r.y = dev_buffer(r.ny), r.dy = dev_buffer(r.ny), r.dx = dev_buffer(r.nx);
-    r.params = arena ? dev_from(arena, n_arena) : dev_buffer(1);
-    r.grads = dev_buffer(n_arena ? n_arena : 1);
-    r.ws = dev_buffer((size_t)n * (l->workspace ? l->workspace : 1));
-    return r;
-}
-
-static clcnn_pass run_pass(const run *r, int training, uint64_t seed) {
-    clcnn_pass p = {.ctx = ctx, .n = r->n, .x = r->x, .y = r->y, .dx = r->dx, .dy = r->dy,
-                    .params = r->params, .grads = r->grads, .workspace = r->ws,
-                    .training = training, .seed = seed};
-    return p;
-}
-
-static void run_forward(clcnn_layer *l, const run *r, int training, uint64_t seed) {
-    clcnn_pass p = run_pass(r, training, seed);
-    clcnn_status s = l->type->forward(l, &p);
-    if (s) printf("forward: %s\n", clcnn_last_error());
-    assert_int_equal(s, CLCNN_STATUS_OK);
-}
-
-static void run_backward(clcnn_layer *l, const run *r, const float *dy, uint64_t seed) {
-    assert_int_equal(clcnn_buffer_write(ctx, r->dy, 0, r->ny * sizeof(float), dy), CLCNN_STATUS_OK);
-    clcnn_pass p = run_pass(r, 1, seed);
-    clcnn_status s = l->type->backward(l, &p);
-    if (s) printf("backward: %s\n", clcnn_last_error());
-    assert_int_equal(s, CLCNN_STATUS_OK);
-}
-
-static void run_free(run *r) {
-    cl_mem all[] = {r->x, r->y, r->dx, r->dy, r->params, r->grads, r->ws};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clReleaseMemObject(all[i]);
-}
-
-static float *fill(size_t n, double lo, double hi, uint64_t seed, double **d) {
-    float *v = malloc((n ? n : 1) * sizeof *v);
-    test_fill_uniform(v, n, (float)lo, (float)hi, seed);
-    *d = test_to_double(v, n);
-    return v;
-}
+#include "test_layer.h"
 
 /* Values of magnitude >= 0.1: float and double agree on the side of 0. */
 static float *fill_away(size_t n, uint64_t seed, double **d) {
-    float *v = fill(n, -2, 2, seed, d);
+    float *v = test_random_f(n, -2, 2, seed, d);
     for (size_t i = 0; i < n; i++) {
         v[i] += v[i] < 0 ? -0.1f : 0.1f;
         (*d)[i] = v[i];
@@ -123,15 +32,15 @@ static void check_activation(const char *type, const char *activation, float alp
     if (activation) snprintf(spec.activation, sizeof spec.activation, "%s", activation);
     if (alpha >= 0) spec.alpha = alpha;
     clcnn_layer l;
-    layer_make(&l, &spec, (clcnn_shape){3, 5, 7});
+    test_layer_make(&l, &spec, (clcnn_shape){3, 5, 7}, 0, CLCNN_ROUTE_AUTO);
     int n = 3;
     size_t count = (size_t)n * 105;
     double *xd, *dyd;
-    float *x = fill_away(count, 71, &xd), *dy = fill(count, -1, 1, 72, &dyd);
-    run r = run_make(&l, n, x, NULL, 0);
-    run_forward(&l, &r, 1, 0);
-    run_backward(&l, &r, dy, 0);
-    float *y = dev_read(r.y, count), *dx = dev_read(r.dx, count);
+    float *x = fill_away(count, 71, &xd), *dy = test_random_f(count, -1, 1, 72, &dyd);
+    test_layer_run r = test_layer_run_make(type, &l, n, x, NULL, 0, 1);
+    test_layer_forward(&l, &r, 1, 0);
+    test_layer_backward(&l, &r, dy, 0);
+    float *y = test_dev_read(type, r.y, count), *dx = test_dev_read(type, r.dx, count);
     double *yr = malloc(count * sizeof *yr), *dxr = malloc(count * sizeof *dxr);
     ref_act_forward(code, spec.alpha, xd, yr, count);
     ref_act_backward(code, spec.alpha, xd, dyd, dxr, count);
@@ -140,7 +49,7 @@ static void check_activation(const char *type, const char *activation, float alp
     assert_true(test_allclose(what, y, yr, count, 1e-5, 1e-6));
     snprintf(what, sizeof what, "%s %s dx", type, activation ? activation : "");
     assert_true(test_allclose(what, dx, dxr, count, 1e-5, 1e-6));
-    run_free(&r);
+    test_layer_run_free(&r);
     free(x), free(dy), free(xd), free(dyd), free(y), free(dx), free(yr), free(dxr);
 }
 
@@ -160,13 +69,13 @@ static void test_fused_activation(void **state) {
     (void)state;
     size_t count = 517;
     double *xd, *dyd;
-    float *x = fill_away(count, 81, &xd), *dy = fill(count, -1, 1, 82, &dyd);
+    float *x = fill_away(count, 81, &xd), *dy = test_random_f(count, -1, 1, 82, &dyd);
     const int codes[] = {CLCNN_ACT_SIGMOID, CLCNN_ACT_TANH, CLCNN_ACT_LEAKY_RELU, CLCNN_ACT_ELU};
     for (int c = 0; c < 4; c++) {
-        cl_mem y = dev_from(x, count), g = dev_from(dy, count);
-        assert_int_equal(clcnn_nn_act_forward(ctx, codes[c], 0.2f, y, y, count), CLCNN_STATUS_OK);
-        assert_int_equal(clcnn_nn_act_backward(ctx, codes[c], 0.2f, y, g, g, count), CLCNN_STATUS_OK);
-        float *yv = dev_read(y, count), *gv = dev_read(g, count);
+        cl_mem y = test_dev_from(x, count), g = test_dev_from(dy, count);
+        assert_int_equal(clcnn_nn_act_forward(test_ctx, codes[c], 0.2f, y, y, count), CLCNN_STATUS_OK);
+        assert_int_equal(clcnn_nn_act_backward(test_ctx, codes[c], 0.2f, y, g, g, count), CLCNN_STATUS_OK);
+        float *yv = test_dev_read("fused y", y, count), *gv = test_dev_read("fused dy", g, count);
         double *yr = malloc(count * sizeof *yr), *gr = malloc(count * sizeof *gr);
         ref_act_forward(codes[c], (float)0.2f, xd, yr, count);
         ref_act_backward(codes[c], (float)0.2f, xd, dyd, gr, count);
@@ -185,45 +94,46 @@ static void check_batchnorm(int n, int c, int h, int w) {
     clcnn_layer_spec_default(&spec, "batch_normalization");
     spec.momentum = 0.9f;
     clcnn_layer l;
-    layer_make(&l, &spec, (clcnn_shape){c, h, w});
+    test_layer_make(&l, &spec, (clcnn_shape){c, h, w}, 0, CLCNN_ROUTE_AUTO);
     assert_int_equal(l.n_params, 4);
     assert_true(l.param_state[2] && l.param_state[3] && !l.param_state[0] && !l.param_state[1]);
     int sp = h * w;
-    size_t nx = (size_t)n * c * sp, n_arena = l.param_offset[3] + (size_t)c + 5;
+    size_t nx = (size_t)n * c * sp, n_arena = test_layer_place_params(&l);
     double *xd, *dyd, *gd, *bd, *md, *vd;
-    float *x = fill(nx, -1, 4, 91, &xd), *dy = fill(nx, -1, 1, 92, &dyd);
-    float *g = fill((size_t)c, 0.5, 1.5, 93, &gd), *b = fill((size_t)c, -1, 1, 94, &bd);
-    float *m = fill((size_t)c, -1, 1, 95, &md), *v = fill((size_t)c, 0.5, 2, 96, &vd);
+    float *x = test_random_f(nx, -1, 4, 91, &xd), *dy = test_random_f(nx, -1, 1, 92, &dyd);
+    float *g = test_random_f((size_t)c, 0.5, 1.5, 93, &gd), *b = test_random_f((size_t)c, -1, 1, 94, &bd);
+    float *m = test_random_f((size_t)c, -1, 1, 95, &md), *v = test_random_f((size_t)c, 0.5, 2, 96, &vd);
     float *arena = calloc(n_arena, sizeof *arena);
     memcpy(arena + l.param_offset[0], g, c * sizeof *g);
     memcpy(arena + l.param_offset[1], b, c * sizeof *b);
     memcpy(arena + l.param_offset[2], m, c * sizeof *m);
     memcpy(arena + l.param_offset[3], v, c * sizeof *v);
     double *yr = malloc(nx * sizeof *yr), *dxr = malloc(nx * sizeof *dxr), bm[64], bv[64], dg[64], db[64];
-    run r = run_make(&l, n, x, arena, n_arena);
+    test_layer_run r = test_layer_run_make("batchnorm", &l, n, x, arena, n_arena, 1);
 
     /* Inference: the running statistics, which stay as they are. */
-    run_forward(&l, &r, 0, 0);
-    float *y = dev_read(r.y, nx);
+    test_layer_forward(&l, &r, 0, 0);
+    float *y = test_dev_read("batchnorm inference y", r.y, nx);
     ref_batchnorm_forward_infer(xd, gd, bd, md, vd, n, c, sp, 1e-3, yr);
     assert_true(test_allclose("batchnorm inference y", y, yr, nx, 1e-5, 1e-5));
     free(y);
     /* Training: the batch's statistics; the running ones move by momentum. */
-    run_forward(&l, &r, 1, 0);
-    y = dev_read(r.y, nx);
+    test_layer_forward(&l, &r, 1, 0);
+    y = test_dev_read("batchnorm training y", r.y, nx);
     ref_batchnorm_forward_train(xd, gd, bd, n, c, sp, 1e-3, yr, bm, bv);
     assert_true(test_allclose("batchnorm training y", y, yr, nx, 1e-4, 1e-4));
     ref_batchnorm_update(md, vd, bm, bv, c, 0.9);
-    float *after = dev_read(r.params, n_arena);
+    float *after = test_dev_read("batchnorm running statistics", r.params, n_arena);
     assert_true(test_allclose("running_mean", after + l.param_offset[2], md, (size_t)c, 1e-5, 1e-6));
     assert_true(test_allclose("running_var", after + l.param_offset[3], vd, (size_t)c, 1e-5, 1e-6));
-    run_backward(&l, &r, dy, 0);
-    float *dx = dev_read(r.dx, nx), *grads = dev_read(r.grads, n_arena);
+    test_layer_backward(&l, &r, dy, 0);
+    float *dx = test_dev_read("batchnorm dx", r.dx, nx),
+          *grads = test_dev_read("batchnorm gradients", r.grads, n_arena);
     ref_batchnorm_backward(xd, gd, dyd, n, c, sp, 1e-3, dxr, dg, db);
     assert_true(test_allclose("batchnorm dx", dx, dxr, nx, 1e-3, 1e-4));
     assert_true(test_allclose("batchnorm dgamma", grads + l.param_offset[0], dg, (size_t)c, 1e-4, 1e-4));
     assert_true(test_allclose("batchnorm dbeta", grads + l.param_offset[1], db, (size_t)c, 1e-4, 1e-4));
-    run_free(&r);
+    test_layer_run_free(&r);
     free(x), free(dy), free(g), free(b), free(m), free(v), free(xd), free(dyd), free(gd), free(bd);
     free(md), free(vd), free(arena), free(yr), free(dxr), free(y), free(after), free(dx), free(grads);
 }
@@ -243,15 +153,15 @@ static float *dropout_run(int training, uint64_t seed, float rate, const float *
     clcnn_layer_spec_default(&spec, "dropout");
     spec.rate = rate;
     clcnn_layer l;
-    layer_make(&l, &spec, (clcnn_shape){(int)count / 4, 1, 1});
-    run r = run_make(&l, 4, x, NULL, 0);
-    run_forward(&l, &r, training, seed);
-    float *y = dev_read(r.y, count);
+    test_layer_make(&l, &spec, (clcnn_shape){(int)count / 4, 1, 1}, 0, CLCNN_ROUTE_AUTO);
+    test_layer_run r = test_layer_run_make("dropout", &l, 4, x, NULL, 0, 1);
+    test_layer_forward(&l, &r, training, seed);
+    float *y = test_dev_read("dropout y", r.y, count);
     if (dx_out) {
-        run_backward(&l, &r, dy, seed);
-        *dx_out = dev_read(r.dx, count);
+        test_layer_backward(&l, &r, dy, seed);
+        *dx_out = test_dev_read("dropout dx", r.dx, count);
     }
-    run_free(&r);
+    test_layer_run_free(&r);
     return y;
 }
 
@@ -259,7 +169,7 @@ static void test_dropout(void **state) {
     (void)state;
     size_t count = 4 * 2501;
     double *xd, *dyd;
-    float *x = fill_away(count, 101, &xd), *dy = fill(count, -1, 1, 102, &dyd), *dx;
+    float *x = fill_away(count, 101, &xd), *dy = test_random_f(count, -1, 1, 102, &dyd), *dx;
     float rate = 0.3f, scale = 1.0f / (1.0f - rate);
     float *y = dropout_run(1, 77, rate, x, dy, count, &dx);
     size_t dropped = 0;
@@ -293,7 +203,7 @@ static void check_avgpool(const char *type, int n, int c, int h, int w, int k, i
     spec.strides[0] = spec.strides[1] = s;
     spec.padding = same ? CLCNN_PADDING_SAME : CLCNN_PADDING_VALID;
     clcnn_layer l;
-    layer_make(&l, &spec, (clcnn_shape){c, h, w});
+    test_layer_make(&l, &spec, (clcnn_shape){c, h, w}, 0, CLCNN_ROUTE_AUTO);
     int global = strcmp(type, "global_average_pooling2d") == 0;
     ref_window g = {.n = n, .c = c, .h = h, .w = w, .kh = global ? h : k, .kw = global ? w : k,
                     .sh = global ? 1 : s, .sw = global ? 1 : s};
@@ -301,11 +211,11 @@ static void check_avgpool(const char *type, int n, int c, int h, int w, int k, i
     assert_true(l.out.h == g.oh && l.out.w == g.ow && l.out.c == c);
     size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * g.oh * g.ow;
     double *xd, *dyd;
-    float *x = fill(nx, -1, 1, 111, &xd), *dy = fill(ny, -1, 1, 112, &dyd);
-    run r = run_make(&l, n, x, NULL, 0);
-    run_forward(&l, &r, 1, 0);
-    run_backward(&l, &r, dy, 0);
-    float *y = dev_read(r.y, ny), *dx = dev_read(r.dx, nx);
+    float *x = test_random_f(nx, -1, 1, 111, &xd), *dy = test_random_f(ny, -1, 1, 112, &dyd);
+    test_layer_run r = test_layer_run_make(type, &l, n, x, NULL, 0, 1);
+    test_layer_forward(&l, &r, 1, 0);
+    test_layer_backward(&l, &r, dy, 0);
+    float *y = test_dev_read(type, r.y, ny), *dx = test_dev_read(type, r.dx, nx);
     double *yr = malloc(ny * sizeof *yr), *dxr = malloc(nx * sizeof *dxr);
     ref_avgpool_forward(&g, xd, yr);
     ref_avgpool_backward(&g, dyd, dxr);
@@ -314,7 +224,7 @@ static void check_avgpool(const char *type, int n, int c, int h, int w, int k, i
     assert_true(test_allclose(what, y, yr, ny, 1e-5, 1e-6));
     snprintf(what, sizeof what, "%s %dx%d s%d %s dx", type, k, k, s, same ? "same" : "valid");
     assert_true(test_allclose(what, dx, dxr, nx, 1e-5, 1e-6));
-    run_free(&r);
+    test_layer_run_free(&r);
     free(x), free(dy), free(xd), free(dyd), free(y), free(dx), free(yr), free(dxr);
 }
 
@@ -327,23 +237,11 @@ static void test_avgpool(void **state) {
     check_avgpool("global_average_pooling2d", 3, 5, 7, 9, 2, 2, 0);
 }
 
-static int setup(void **state) {
-    (void)state;
-    ctx = test_context();
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    clcnn_context_destroy(ctx);
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_activation_layers), cmocka_unit_test(test_fused_activation),
         cmocka_unit_test(test_batchnorm),         cmocka_unit_test(test_dropout),
         cmocka_unit_test(test_avgpool),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_device_setup, test_device_teardown);
 }

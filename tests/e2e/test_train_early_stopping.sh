@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# End to end on PoCL with the added layers and controls: a small model with batch norm, dropout,
-# an ELU dense layer and augmented batches trains through the CLI; early stopping ends the run
-# (Keras' message), restore_best_weights puts the best epoch's weights in the model file (eval
-# of the file agrees with the run's test accuracy); the file holds batch norm's running
+# End to end on PoCL: early stopping and restore_best_weights. A small model with batch norm,
+# dropout, an ELU dense layer and augmented batches trains through the CLI; early stopping ends
+# the run (Keras' message), restore_best_weights puts the best epoch's weights in the model file
+# (eval of the file agrees with the run's test accuracy); the file holds batch norm's running
 # statistics; summary counts them as non-trainable.
 source "$(dirname "$0")/lib.sh"
 cat > "$WORK/x.yaml" <<'YAML'

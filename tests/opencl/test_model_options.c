@@ -1,9 +1,10 @@
-/* tests/opencl/test_model_extra.c: whole models with the added layers and training controls:
- * batch norm's running statistics round-trip through the model file (named
- * layers.<i>.running_mean/var) and are out of the optimizer's reach; augmented batches are the
- * same for the same seed and step and differ otherwise, and evaluation is never augmented;
- * conv2d/dense activations equal the activation layers; weight decay and the learning-rate
- * setter act on the trainable tensors only. Small models and data, so it runs in seconds. */
+/* tests/opencl/test_model_options.c: whole models built with options beyond the seed model's
+ * (test_model.c has that one): batch norm's running statistics round-trip through the model file
+ * (named layers.<i>.running_mean/var) and are out of the optimizer's reach; augmented batches
+ * are the same for the same seed and step and differ otherwise, and evaluation is never
+ * augmented; conv2d/dense activations equal the activation layers; weight decay and the
+ * learning-rate setter act on the trainable tensors only. Small models and data, so it runs in
+ * seconds. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,6 @@
 #include "test_util.h"
 #include "train/safetensors.h"
 
-static clcnn_context *ctx;
 enum { N = 48, HH = 9, WW = 8 };
 
 static clcnn_dataset dataset(void) {
@@ -38,7 +38,7 @@ static clcnn_spec *spec_from(const char *yaml) {
 
 static clcnn_model *model_with(const clcnn_spec *spec, const clcnn_dataset *ds) {
     clcnn_model *m;
-    clcnn_status s = clcnn_model_create(ctx, spec, 16, &m);
+    clcnn_status s = clcnn_model_create(test_ctx, spec, 16, &m);
     if (s) fail_msg("%s", clcnn_last_error());
     assert_int_equal(clcnn_model_upload(m, 0, ds), CLCNN_STATUS_OK);
     uint32_t order[N];
@@ -85,7 +85,7 @@ static void test_batchnorm_model_file(void **state) {
     for (int s = 0; s < 3; s++) assert_int_equal(clcnn_model_train_step(m, s * 16, 16), CLCNN_STATUS_OK);
     float *p1 = params_of(m);
     assert_true(p1[rm->offset] != 0 && p1[rv->offset] != 1);
-    const char *path = "test_model_extra.safetensors";
+    const char *path = "test_model_options.safetensors";
     assert_int_equal(clcnn_model_save(m, path), CLCNN_STATUS_OK);
     clcnn_safetensors st;
     assert_int_equal(clcnn_safetensors_read(path, &st), CLCNN_STATUS_OK);
@@ -110,7 +110,7 @@ static void test_batchnorm_model_file(void **state) {
 static float *batch_of(clcnn_model *m, int count) {
     size_t n = (size_t)count * HH * WW;
     float *x = malloc(n * sizeof *x);
-    assert_int_equal(clcnn_buffer_read(ctx, m->x0, 0, n * sizeof *x, x), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_buffer_read(test_ctx, m->x0, 0, n * sizeof *x, x), CLCNN_STATUS_OK);
     return x;
 }
 
@@ -207,18 +207,6 @@ static void test_weight_decay_and_rate(void **state) {
     clcnn_dataset_free(&ds);
 }
 
-static int setup(void **state) {
-    (void)state;
-    ctx = test_context();
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    clcnn_context_destroy(ctx);
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batchnorm_model_file),
@@ -226,5 +214,5 @@ int main(void) {
         cmocka_unit_test(test_fused_equals_layer),
         cmocka_unit_test(test_weight_decay_and_rate),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_device_setup, test_device_teardown);
 }

@@ -1,8 +1,9 @@
-/* tests/unit/test_ref_gradients_extra.c: the reference's added operations (activations, batch
- * normalization, dropout, average pooling, augmentation) checked by hand-computed values and
- * their backward passes by central differences in double, as test_ref_gradients.c does: each op
- * is wrapped in L = sum(y * r) with a fixed random r, so the backward pass fed r must return
- * dL/dinput. Inputs stay away from the kinks of leaky ReLU and ELU at 0. */
+/* tests/unit/test_ref_gradients_act_bn_drop_pool.c: the reference's activations, batch
+ * normalization, dropout and average pooling, checked by hand-computed values and their backward
+ * passes by central differences in double, as test_ref_gradients.c does: each op is wrapped in
+ * L = sum(y * r) with a fixed random r, so the backward pass fed r must return dL/dinput
+ * (test_check_grad in tests/test_util.h). Inputs stay away from the kinks of leaky ReLU and ELU
+ * at 0. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,48 +11,6 @@
 #include "ref/ref.h"
 #include "ref/ref_check.h"
 #include "test_util.h"
-
-#define STEP 1e-6
-#define RTOL 1e-6
-#define ATOL 1e-7
-
-typedef double (*loss_fn)(void *ctx);
-
-static void check_grad(const char *what, loss_fn f, void *ctx, double *v, const double *analytic,
-                       size_t n) {
-    double *numeric = malloc(n * sizeof *numeric);
-    for (size_t i = 0; i < n; i++) {
-        double saved = v[i];
-        v[i] = saved + STEP;
-        double plus = f(ctx);
-        v[i] = saved - STEP;
-        double minus = f(ctx);
-        v[i] = saved;
-        numeric[i] = (plus - minus) / (2.0 * STEP);
-    }
-    int ok = ref_allclose(what, analytic, numeric, n, RTOL, ATOL);
-    free(numeric);
-    assert_true(ok);
-}
-
-static double dot(const double *a, const double *b, size_t n) {
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
-static double *random_array(size_t n, double lo, double hi, uint64_t seed) {
-    double *v = malloc((n ? n : 1) * sizeof *v);
-    test_fill_uniform_d(v, n, lo, hi, seed);
-    return v;
-}
-
-/* |v| >= 0.05: a step of 1e-6 never crosses 0. */
-static double *away_from_zero(size_t n, uint64_t seed) {
-    double *v = random_array(n, -2.0, 2.0, seed);
-    for (size_t i = 0; i < n; i++) v[i] += v[i] < 0 ? -0.05 : 0.05;
-    return v;
-}
 
 /* ---- activations ---- */
 
@@ -64,7 +23,7 @@ typedef struct act_case {
 static double act_loss(void *ctx) {
     act_case *a = ctx;
     ref_act_forward(a->code, a->alpha, a->x, a->y, a->n);
-    return dot(a->y, a->r, a->n);
+    return test_dot(a->y, a->r, a->n);
 }
 
 static void test_activation_values(void **state) {
@@ -85,11 +44,11 @@ static void test_activation_gradients(void **state) {
     const int codes[] = {2, 3, 4, 5, 5};
     const double alphas[] = {0, 0, 0.3, 1.0, 0.7};
     for (int c = 0; c < 5; c++) {
-        act_case a = {codes[c], alphas[c], away_from_zero(37, 21), NULL, random_array(37, -1, 1, 22), 37};
+        act_case a = {codes[c], alphas[c], test_away_from_zero(37, 2.0, 21), NULL, test_random_d(37, -1, 1, 22), 37};
         a.y = malloc(37 * sizeof *a.y);
         double *dx = malloc(37 * sizeof *dx);
         ref_act_backward(a.code, a.alpha, a.x, a.r, dx, a.n);
-        check_grad("activation dx", act_loss, &a, a.x, dx, a.n);
+        test_check_grad("activation dx", act_loss, &a, a.x, dx, a.n);
         free(a.x), free(a.y), free(a.r), free(dx);
     }
 }
@@ -104,18 +63,18 @@ typedef struct bn_case {
 static double bn_loss(void *ctx) {
     bn_case *b = ctx;
     ref_batchnorm_forward_train(b->x, b->gamma, b->beta, b->n, b->c, b->spatial, 1e-3, b->y, NULL, NULL);
-    return dot(b->y, b->r, (size_t)b->n * b->c * b->spatial);
+    return test_dot(b->y, b->r, (size_t)b->n * b->c * b->spatial);
 }
 
 static void check_bn(int n, int c, int spatial) {
     size_t nx = (size_t)n * c * spatial;
-    bn_case b = {n, c, spatial, random_array(nx, -2, 3, 31), random_array(c, 0.5, 1.5, 32),
-                 random_array(c, -1, 1, 33), malloc(nx * sizeof(double)), random_array(nx, -1, 1, 34)};
+    bn_case b = {n, c, spatial, test_random_d(nx, -2, 3, 31), test_random_d(c, 0.5, 1.5, 32),
+                 test_random_d(c, -1, 1, 33), malloc(nx * sizeof(double)), test_random_d(nx, -1, 1, 34)};
     double *dx = malloc(nx * sizeof *dx), *dg = malloc(c * sizeof *dg), *db = malloc(c * sizeof *db);
     ref_batchnorm_backward(b.x, b.gamma, b.r, n, c, spatial, 1e-3, dx, dg, db);
-    check_grad("batchnorm dx", bn_loss, &b, b.x, dx, nx);
-    check_grad("batchnorm dgamma", bn_loss, &b, b.gamma, dg, (size_t)c);
-    check_grad("batchnorm dbeta", bn_loss, &b, b.beta, db, (size_t)c);
+    test_check_grad("batchnorm dx", bn_loss, &b, b.x, dx, nx);
+    test_check_grad("batchnorm dgamma", bn_loss, &b, b.gamma, dg, (size_t)c);
+    test_check_grad("batchnorm dbeta", bn_loss, &b, b.beta, db, (size_t)c);
     free(b.x), free(b.gamma), free(b.beta), free(b.y), free(b.r), free(dx), free(dg), free(db);
 }
 
@@ -131,7 +90,7 @@ static void test_batchnorm_gradients(void **state) {
 static void test_batchnorm_values(void **state) {
     (void)state;
     int n = 3, c = 2, sp = 4;
-    double *x = random_array(24, -1, 5, 41), y[24], y2[24], mean[2], var[2];
+    double *x = test_random_d(24, -1, 5, 41), y[24], y2[24], mean[2], var[2];
     double gamma[2] = {1, 1}, beta[2] = {0, 0};
     ref_batchnorm_forward_train(x, gamma, beta, n, c, sp, 1e-3, y, mean, var);
     for (int ch = 0; ch < c; ch++) {
@@ -161,18 +120,18 @@ typedef struct drop_case {
 static double drop_loss(void *ctx) {
     drop_case *d = ctx;
     ref_dropout_forward(d->x, d->keep, 0.4, d->y, 29);
-    return dot(d->y, d->r, 29);
+    return test_dot(d->y, d->r, 29);
 }
 
 static void test_dropout(void **state) {
     (void)state;
-    drop_case d = {random_array(29, -1, 1, 51), malloc(29 * sizeof(double)), random_array(29, -1, 1, 52), {0}};
+    drop_case d = {test_random_d(29, -1, 1, 51), malloc(29 * sizeof(double)), test_random_d(29, -1, 1, 52), {0}};
     for (int i = 0; i < 29; i++) d.keep[i] = (unsigned char)(i % 3 != 0);
     double dx[29];
     drop_loss(&d);
     assert_true(d.y[0] == 0.0 && fabs(d.y[1] - d.x[1] / 0.6) < 1e-15);
     ref_dropout_backward(d.r, d.keep, 0.4, dx, 29);
-    check_grad("dropout dx", drop_loss, &d, d.x, dx, 29);
+    test_check_grad("dropout dx", drop_loss, &d, d.x, dx, 29);
     free(d.x), free(d.y), free(d.r);
 }
 
@@ -186,17 +145,17 @@ typedef struct pool_case {
 static double pool_loss(void *ctx) {
     pool_case *p = ctx;
     ref_avgpool_forward(&p->g, p->x, p->y);
-    return dot(p->y, p->r, (size_t)p->g.n * p->g.c * p->g.oh * p->g.ow);
+    return test_dot(p->y, p->r, (size_t)p->g.n * p->g.c * p->g.oh * p->g.ow);
 }
 
 static void check_pool(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int same) {
     pool_case p = {.g = {.n = n, .c = c, .h = h, .w = w, .kh = kh, .kw = kw, .sh = sh, .sw = sw}};
     assert_true(ref_window_resolve(&p.g, same));
     size_t nx = (size_t)n * c * h * w, ny = (size_t)n * c * p.g.oh * p.g.ow;
-    p.x = random_array(nx, -1, 1, 61), p.y = malloc(ny * sizeof(double)), p.r = random_array(ny, -1, 1, 62);
+    p.x = test_random_d(nx, -1, 1, 61), p.y = malloc(ny * sizeof(double)), p.r = test_random_d(ny, -1, 1, 62);
     double *dx = malloc(nx * sizeof *dx);
     ref_avgpool_backward(&p.g, p.r, dx);
-    check_grad("avgpool dx", pool_loss, &p, p.x, dx, nx);
+    test_check_grad("avgpool dx", pool_loss, &p, p.x, dx, nx);
     free(p.x), free(p.y), free(p.r), free(dx);
 }
 
@@ -213,39 +172,11 @@ static void test_avgpool(void **state) {
     check_pool(3, 4, 5, 6, 5, 6, 1, 1, 0); /* global average pooling */
 }
 
-/* ---- augmentation ---- */
-
-/* The generator is splitmix64: its first output for seed 0 is a known constant. */
-static void test_rand(void **state) {
-    (void)state;
-    /* splitmix64(state 0) = 0xe220a8397b1dcdaf; our counter 0 with key 0 is that state. */
-    assert_int_equal(ref_rand_u32(0, 0), 0xe220a839u);
-    double sum = 0;
-    for (int i = 0; i < 10000; i++) sum += ref_rand_uniform(7, (unsigned long long)i);
-    assert_true(fabs(sum / 10000 - 0.5) < 0.01);
-}
-
-static void test_augment_identity_and_flip(void **state) {
-    (void)state;
-    unsigned char img[12];
-    for (int i = 0; i < 12; i++) img[i] = (unsigned char)(10 * i);
-    ref_augment_cfg cfg = {.fill_mode = 1};
-    double p[10], out[12];
-    ref_augment_params(&cfg, 5, 0, 3, 4, p);
-    ref_augment_apply(&cfg, p, img, 1, 3, 4, 1.0, out);
-    for (int i = 0; i < 12; i++) assert_true(out[i] == img[i]);
-    double flip[10] = {-1, 0, 3, 0, 1, 0, 0, 0, 0, 0};
-    ref_augment_apply(&cfg, flip, img, 1, 3, 4, 1.0, out);
-    for (int y = 0; y < 3; y++)
-        for (int x = 0; x < 4; x++) assert_true(out[y * 4 + x] == img[y * 4 + 3 - x]);
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_activation_values),   cmocka_unit_test(test_activation_gradients),
         cmocka_unit_test(test_batchnorm_gradients), cmocka_unit_test(test_batchnorm_values),
         cmocka_unit_test(test_dropout),             cmocka_unit_test(test_avgpool),
-        cmocka_unit_test(test_rand),                cmocka_unit_test(test_augment_identity_and_flip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
