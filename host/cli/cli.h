@@ -35,7 +35,8 @@ int cli_parse(int argc, char **argv, int first, cli_args *a);
 int cli_fail(clcnn_status s, const char *what);
 
 /* The config: a file, or the embedded default `fallback` (e.g. "fashion_mnist.yaml"), then every
- * --set, then validation. */
+ * --set, then validation. Every message names its source (the file with line and column, the
+ * --set, or the config's name in front of a validation error), so callers report it as it is. */
 clcnn_status cli_load_spec(const char *path, const char *fallback, const cli_args *a, clcnn_spec *spec);
 /* Applies --set assignments and validates. */
 clcnn_status cli_apply_sets(const cli_args *a, clcnn_spec *spec);

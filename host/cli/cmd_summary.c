@@ -21,6 +21,10 @@ int cmd_summary(int argc, char **argv) {
         if (s == CLCNN_STATUS_OK) s = cli_apply_sets(&a, spec);
     } else {
         s = cli_load_spec(path, "fashion_mnist.yaml", &a, spec);
+        if (s != CLCNN_STATUS_OK) {
+            free(spec);
+            return cli_fail(s, NULL); /* the message names the config */
+        }
     }
     char *text = NULL;
     if (s == CLCNN_STATUS_OK) s = clcnn_spec_summary(spec, &text);

@@ -57,7 +57,7 @@ int cmd_train(int argc, char **argv) {
     clcnn_fit_result *res = malloc(sizeof *res);
     if (!spec || !res) return cli_fail(CLCNN_STATUS_OUT_OF_MEMORY, "train");
     clcnn_status s = resolve_spec(&a, spec);
-    if (s != CLCNN_STATUS_OK) return cli_fail(s, a.n_positional ? a.positional[0] : "config");
+    if (s != CLCNN_STATUS_OK) return cli_fail(s, a.resume ? a.resume : NULL);
     if (strcmp(spec->train.loss, "categorical_crossentropy") == 0)
         printf("note: categorical_crossentropy with integer labels: labels are one-hot encoded "
                "(the same loss as sparse_categorical_crossentropy)\n");

@@ -114,12 +114,28 @@ int cli_fail(clcnn_status s, const char *what) {
     return s == CLCNN_STATUS_INTERRUPTED ? 130 : 1;
 }
 
-clcnn_status cli_apply_sets(const cli_args *a, clcnn_spec *spec) {
+static clcnn_status apply_sets(const cli_args *a, clcnn_spec *spec) {
     for (int i = 0; i < a->n_sets; i++) {
         clcnn_status s = clcnn_config_set(spec, a->sets[i]);
         if (s != CLCNN_STATUS_OK) return s;
     }
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status cli_apply_sets(const cli_args *a, clcnn_spec *spec) {
+    CLCNN_TRY(apply_sets(a, spec));
     return clcnn_spec_validate(spec);
+}
+
+/* Validation knows the spec, not where it came from: put the config's name in front. */
+static clcnn_status validate_named(const char *name, const clcnn_spec *spec) {
+    clcnn_status s = clcnn_spec_validate(spec);
+    if (s == CLCNN_STATUS_OK) return s;
+    char *msg = strdup(clcnn_last_error());
+    if (!msg) return s;
+    clcnn_fail(s, "%s: %s", name, msg);
+    free(msg);
+    return s;
 }
 
 clcnn_status cli_load_spec(const char *path, const char *fallback, const cli_args *a, clcnn_spec *spec) {
@@ -131,7 +147,8 @@ clcnn_status cli_load_spec(const char *path, const char *fallback, const cli_arg
         s = text ? clcnn_config_load_string(text, fallback, spec) : CLCNN_STATUS_NOT_FOUND;
     }
     if (s != CLCNN_STATUS_OK) return s;
-    return cli_apply_sets(a, spec);
+    CLCNN_TRY(apply_sets(a, spec));
+    return validate_named(path ? path : fallback, spec);
 }
 
 clcnn_status cli_open_device(const cli_args *a, clcnn_context **ctx) {

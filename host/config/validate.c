@@ -107,9 +107,22 @@ static clcnn_status check_section(const cfg_section *sec, const void *base,
     return CLCNN_STATUS_OK;
 }
 
+/* Rules between keys, which no single schema row can state. */
+static clcnn_status check_relations(const clcnn_spec *spec) {
+    const clcnn_augment_spec *a = &spec->data.augment;
+    if (a->erasing_max_area < a->erasing_min_area) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "%g is below data.augment.erasing_min_area (%g)",
+                 (double)a->erasing_max_area, (double)a->erasing_min_area);
+        return invalid("data.augment.erasing_max_area", msg);
+    }
+    return CLCNN_STATUS_OK;
+}
+
 clcnn_status clcnn_spec_validate(const clcnn_spec *spec) {
     if (!spec) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "validate: NULL spec");
-    return check_section(&cfg_root, spec, spec);
+    CLCNN_TRY(check_section(&cfg_root, spec, spec));
+    return check_relations(spec);
 }
 
 const char *clcnn_config_embedded(const char *name) {

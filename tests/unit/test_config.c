@@ -353,6 +353,45 @@ static void test_hparam_declarations(void **state) {
     if (clcnn_spec_validate(&spec)) fail_msg("%s", clcnn_last_error());
 }
 
+/* Loads yaml (which must load) and wants clcnn_spec_validate to refuse it with a message that
+ * holds what. */
+static void validate_fails(const char *yaml, const char *what) {
+    load_ok(yaml);
+    clcnn_status got = clcnn_spec_validate(&spec);
+    const char *msg = clcnn_last_error();
+    if (got != CLCNN_STATUS_INVALID_ARGUMENT || !strstr(msg, what))
+        fail_msg("for:\n%s\nwant INVALID_ARGUMENT '...%s...', got %s '%s'", yaml, what,
+                 clcnn_status_name(got), msg);
+}
+
+/* configs/README.md: an empty file loads (every key has a default) but is not a config a model
+ * can be built from until it lists layers. */
+static void test_empty_file_needs_layers(void **state) {
+    (void)state;
+    validate_fails("", "model.layers: a model needs 1 to 64 layers");
+    load_ok("model: {layers: [flatten, dense: {units: 10}]}\n");
+    if (clcnn_spec_validate(&spec)) fail_msg("%s", clcnn_last_error());
+}
+
+/* erasing_max_area >= erasing_min_area, equal included; each alone is checked by its row. */
+static void test_erasing_areas(void **state) {
+    (void)state;
+    const char *layers = "model: {layers: [flatten, dense: {units: 10}]}\n";
+    char yaml[256];
+    snprintf(yaml, sizeof yaml, "%sdata: {augment: {erasing_min_area: 0.4, erasing_max_area: 0.1}}\n",
+             layers);
+    validate_fails(yaml, "data.augment.erasing_max_area: 0.1 is below data.augment.erasing_min_area (0.4)");
+    snprintf(yaml, sizeof yaml, "%sdata: {augment: {erasing_max_area: 0.01}}\n", layers);
+    validate_fails(yaml, "erasing_max_area: 0.01 is below data.augment.erasing_min_area (0.02)");
+    snprintf(yaml, sizeof yaml, "%sdata: {augment: {erasing_min_area: 0.2, erasing_max_area: 0.2}}\n",
+             layers);
+    load_ok(yaml);
+    if (clcnn_spec_validate(&spec)) fail_msg("%s", clcnn_last_error());
+    /* A spec built in C is held to the same rule. */
+    spec.data.augment.erasing_min_area = 0.5f;
+    assert_int_equal(clcnn_spec_validate(&spec), CLCNN_STATUS_INVALID_ARGUMENT);
+}
+
 static void test_readme_documents_every_key(void **state) {
     (void)state;
     char path[1024], *readme;
@@ -398,6 +437,8 @@ int main(void) {
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_hparam_errors),
         cmocka_unit_test(test_hparam_declarations),
+        cmocka_unit_test(test_empty_file_needs_layers),
+        cmocka_unit_test(test_erasing_areas),
         cmocka_unit_test(test_readme_documents_every_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
