@@ -23,7 +23,8 @@ typedef struct clcnn_model clcnn_model;
 
 /* Builds the model of spec->model for batches of up to max_batch examples, with the optimizer of
  * spec->train. Weights start from Keras' initializers (Glorot uniform kernels, zero biases) drawn
- * from spec->train.seed. The context must outlive the model. */
+ * from spec->train.seed. The model keeps its own copy of *spec (the caller's may go at once); the
+ * context must outlive the model. On success *out belongs to the caller, who destroys it. */
 clcnn_status clcnn_model_create(clcnn_context *ctx, const clcnn_spec *spec, int max_batch,
                                 clcnn_model **out);
 void clcnn_model_destroy(clcnn_model *model); /* accepts NULL */
@@ -44,7 +45,12 @@ typedef struct clcnn_tensor_info {
     size_t count;
 } clcnn_tensor_info;
 
+/* The parameter tensors, in arena order (trainable ones first, then state such as batch norm's
+ * running statistics). */
 int clcnn_model_tensor_count(const clcnn_model *model);
+/* Tensor i, 0 <= i < clcnn_model_tensor_count (NULL otherwise). The record belongs to the model:
+ * do not free it; it stays valid, and unchanged, until clcnn_model_destroy (training and loading
+ * weights change the values in the arena, never a tensor's name, shape or offset). */
 const clcnn_tensor_info *clcnn_model_tensor(const clcnn_model *model, int i);
 /* All parameters, in arena order, to or from host memory (clcnn_model_param_count floats). */
 clcnn_status clcnn_model_read_params(clcnn_model *model, float *host);

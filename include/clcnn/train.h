@@ -30,9 +30,10 @@ typedef struct clcnn_progress {
     double images_per_second;
     double elapsed, eta;  /* seconds */
     int final;
-    const clcnn_epoch_metrics *metrics; /* when final */
+    const clcnn_epoch_metrics *metrics; /* when final; NULL otherwise */
 } clcnn_progress;
 
+/* p, and the metrics it points to, are the library's and valid during the call only. */
 typedef void (*clcnn_progress_fn)(const clcnn_progress *p, void *user);
 
 typedef struct clcnn_fit_options {
@@ -82,7 +83,10 @@ clcnn_status clcnn_model_file_spec(const char *path, clcnn_spec *spec);
 /* Loads weights from a model file into a model of the same architecture; a missing tensor or a
  * shape mismatch is an error naming the tensor. */
 clcnn_status clcnn_model_load_weights(clcnn_model *model, const char *path);
-/* The spec a model was built from. */
+/* The spec a model was built from: the model's own copy, made by clcnn_model_create. It belongs
+ * to the model: do not free it; it stays valid, and unchanged, until clcnn_model_destroy
+ * (clcnn_model_set_learning_rate changes the rate of the next steps, not this spec's
+ * train.optimizer.learning_rate). Copy it (`clcnn_spec s = *p;`) to keep it longer. */
 const clcnn_spec *clcnn_model_get_spec(const clcnn_model *model);
 
 #ifdef __cplusplus
