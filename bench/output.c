@@ -1,5 +1,6 @@
-/* bench/output.c: the report as a table for people, CSV (the header DESIGN.md fixes) or JSON.
- * Only the document goes to the stream given (stdout); progress and errors go to stderr. */
+/* bench/output.c: the report as a table for people, CSV (the header docs/architecture.md fixes)
+ * or JSON. Only the document goes to the stream given (stdout); progress and errors go to
+ * stderr. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-# Copied from the team's shared peer anchor (/work/shared/peers/torch_seed_model.py, the seed's
-# Keras model rebuilt in PyTorch) so that this repository is self-contained. One change:
-# --infer-batch (default 1000, the original's value) so that inference can be timed at the same
-# batch size as clcnn-bench --model. Run by bench/peer_torch.sh.
+# Copied from the team's shared peer anchor (peers/torch_seed_model.py, outside this
+# repository: the seed's Keras model rebuilt in PyTorch) so that this repository is
+# self-contained. One change: --infer-batch (default 1000, the original's value) so that
+# inference can be timed at the same batch size as clcnn-bench --model. Run by
+# bench/peer_torch.sh.
 """Peer anchor: the seed's Keras model rebuilt in PyTorch (CPU), trained on Fashion-MNIST.
 Prints training throughput (images/s, steady state) and test accuracy after the given epochs.
 Needs Debian packages python3-torch python3-numpy dataset-fashion-mnist.

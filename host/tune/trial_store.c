@@ -1,5 +1,6 @@
-/* tune/trial_store.c: the tuning folder (DESIGN.md, "Tuning directory"): tune.json (the search
- * config a resume must match), oracle.json, trial_<id>/trial.json, summary.csv and best.yaml.
+/* tune/trial_store.c: the tuning folder (docs/architecture.md, "The tuning folder"): tune.json
+ * (the search config a resume must match), oracle.json, trial_<id>/trial.json, summary.csv and
+ * best.yaml.
  * Every file is written atomically, so a search killed at any instant leaves each file whole. */
 #include <cjson/cJSON.h>
 #include <dirent.h>

@@ -1,6 +1,6 @@
 /* clcnn/train.h: fit, evaluate and predict, model files, and training history.
  *
- * Files follow DESIGN.md: DIR/model.safetensors (F32 tensors layers.<i>.weight/.bias and
+ * Files follow docs/architecture.md ("Files other programs read"): DIR/model.safetensors (F32 tensors layers.<i>.weight/.bias and
  * __metadata__ clcnn.version, clcnn.config, clcnn.classes), DIR/history.csv (Keras' CSVLogger
  * columns), DIR/optimizer.safetensors (state for --resume). Every file is written atomically. */
 #ifndef CLCNN_TRAIN_H

@@ -2,9 +2,9 @@
  *
  * clcnn_tune_run takes a search spec (a config with hyperparameters, clcnn/config.h), asks the
  * oracle of spec->tune (clcnn/oracle.h) for trials, trains each with clcnn_fit and tells the
- * oracle its score, until the budget is spent. Everything lives in one folder (DESIGN.md,
- * "Tuning directory"), rewritten atomically after every trial so that a search killed at any
- * point resumes without repeating a finished trial:
+ * oracle its score, until the budget is spent. Everything lives in one folder
+ * (docs/architecture.md, "The tuning folder"), rewritten atomically after every trial so that a
+ * search killed at any point resumes without repeating a finished trial:
  *
  *   DIR/tune.json     the search config (emitted YAML) and its hash: a resume must match it
  *   DIR/oracle.json   clcnn_oracle_save's state

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Reads a clcnn model file with only json, struct and numpy, checks the names, shapes, dtypes and
-metadata that DESIGN.md documents, then runs the model's forward pass in numpy (PyTorch layouts:
-conv weight [out, in, kh, kw], dense [out, in], flatten in C,H,W order) on test images and
-compares with the probabilities clcnn wrote. Usage: check_safetensors.py MODEL PROBS_CSV"""
+metadata that docs/architecture.md documents, then runs the model's forward pass in numpy
+(PyTorch layouts: conv weight [out, in, kh, kw], dense [out, in], flatten in C,H,W order) on test
+images and compares with the probabilities clcnn wrote. Usage: check_safetensors.py MODEL PROBS_CSV"""
 import gzip, json, struct, sys
 import numpy as np
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# clcnn-bench end to end, on small shapes: the CSV document alone on stdout with DESIGN.md's
-# header and positive numbers, both GEMM routes agreeing (--check), the peak probe, JSON output,
-# usage errors, and (when the model API is built) --model's per-layer rows and images/s.
+# clcnn-bench end to end, on small shapes: the CSV document alone on stdout with the header
+# docs/architecture.md gives and positive numbers, both GEMM routes agreeing (--check), the peak
+# probe, JSON output, usage errors, and (when the model API is built) --model's per-layer rows
+# and images/s.
 source "$(dirname "$0")/lib.sh"
 BENCH="$(dirname "$CLCNN")/clcnn-bench"
 [ -x "$BENCH" ] || { echo "FAIL: no clcnn-bench beside $CLCNN"; exit 1; }

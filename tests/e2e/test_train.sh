@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End to end on PoCL: one epoch on 5,000 training images reaches >= 75% on 1,000 test images;
 # save, load and eval agree; --init continues from saved weights; predict writes its CSV; the
-# model file is readable with Python's json/struct and numpy alone, in DESIGN.md's layouts.
+# model file is readable with Python's json/struct and numpy alone, in the layouts
+# docs/architecture.md gives.
 source "$(dirname "$0")/lib.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 SETS=(--set data.train_limit=5000 --set data.test_limit=1000)
