@@ -12,6 +12,8 @@
 
 #include "tune/oracle_internal.h"
 
+#define TUNE_GP_NTHETA (CLCNN_MAX_HPARAMS + 2) /* length scales, signal and noise variance */
+
 typedef struct tune_gp {
     int n, d;
     int cat[CLCNN_MAX_HPARAMS]; /* 1: compare by equality */

@@ -1,7 +1,9 @@
-/* tune/oracle.c: the ask/tell interface every algorithm shares: options, the trial list, the one
- * pending trial, the best trial, and the random configuration (with exhaustion) that random
- * search, the Bayesian initial design and Hyperband's new brackets all draw from. */
+/* tune/oracle.c: the ask/tell interface every algorithm shares: the table of algorithms, options,
+ * the trial list, the one pending trial, the best trial, and the random configuration (with
+ * exhaustion) that random search, the Bayesian initial design and Hyperband's new brackets all
+ * draw from. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,12 +11,23 @@
 
 /* Draws before a search falls back to enumerating the configurations not asked yet. */
 #define RANDOM_DRAWS 64
+#define DEFAULT_ALGORITHM "bayesian"
 
-static const char *const algo_names[] = {"random", "bayesian", "hyperband"};
+/* Every algorithm, in the order config errors list them: X(name) is the algorithm "name", its
+ * function table tune_oracle_name. Adding one: its file and its name here. */
+#define ORACLES(X) X(bayesian) X(random) X(hyperband)
+
+#define DECLARE(name) extern const tune_oracle_type tune_oracle_##name;
+ORACLES(DECLARE)
+#define TYPE(name) &tune_oracle_##name,
+static const tune_oracle_type *const oracle_types[] = {ORACLES(TYPE)};
+#define NAME(name) #name,
+const char *const clcnn_oracle_algorithms[] = {ORACLES(NAME) NULL};
+#define N_ORACLES (sizeof oracle_types / sizeof oracle_types[0])
 
 clcnn_oracle_options clcnn_oracle_options_default(void) {
     clcnn_oracle_options opt = {
-        .algorithm = "bayesian",
+        .algorithm = DEFAULT_ALGORITHM,
         .maximize = 1,
         .max_trials = 10,
         .seed = 1,
@@ -25,18 +38,24 @@ clcnn_oracle_options clcnn_oracle_options_default(void) {
     return opt;
 }
 
-static clcnn_status check_options(clcnn_oracle_options *opt, tune_algo *algo) {
-    const char *name = opt->algorithm ? opt->algorithm : "bayesian";
-    int found = -1;
-    for (int i = 0; i < 3; i++)
-        if (strcmp(name, algo_names[i]) == 0) found = i;
-    if (found < 0)
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                          "oracle: unknown algorithm '%s' (use "
-                          "random, bayesian or hyperband)",
-                          name);
-    *algo = (tune_algo)found;
-    opt->algorithm = algo_names[found];
+static clcnn_status find_type(clcnn_oracle_options *opt, const tune_oracle_type **type) {
+    const char *name = opt->algorithm ? opt->algorithm : DEFAULT_ALGORITHM;
+    for (size_t i = 0; i < N_ORACLES; i++)
+        if (strcmp(name, clcnn_oracle_algorithms[i]) == 0) {
+            opt->algorithm = clcnn_oracle_algorithms[i];
+            *type = oracle_types[i];
+            return CLCNN_STATUS_OK;
+        }
+    char names[256] = "";
+    for (size_t i = 0, used = 0; i < N_ORACLES && used < sizeof names; i++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                 clcnn_oracle_algorithms[i]);
+    return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                      "oracle: unknown algorithm '%s' (use one of %s)", name, names);
+}
+
+static clcnn_status check_options(clcnn_oracle_options *opt, const tune_oracle_type **type) {
+    CLCNN_TRY(find_type(opt, type));
     opt->maximize = opt->maximize != 0;
     if (opt->max_trials < 0 || opt->initial_points < 0 || opt->n_candidates < 0)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle: max_trials, initial_points "
@@ -57,13 +76,12 @@ clcnn_status clcnn_oracle_create(const clcnn_hparam *space, int n, const clcnn_o
     if (!o) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "oracle: out of memory");
     o->opt = opt ? *opt : clcnn_oracle_options_default();
     o->pending = -1;
-    clcnn_status st = check_options(&o->opt, &o->algo);
+    clcnn_status st = check_options(&o->opt, &o->type);
     if (st == CLCNN_STATUS_OK) st = tune_space_init(&o->space, space, n);
     if (st == CLCNN_STATUS_OK) {
         tune_set_init(&o->seen, o->space.n);
         clcnn_rng_seed(&o->rng, o->opt.seed);
-        if (o->algo == TUNE_BAYES) st = tune_bayes_init(o);
-        if (o->algo == TUNE_HYPERBAND) tune_hyperband_init(o);
+        if (o->type->init) st = o->type->init(o);
     }
     if (st != CLCNN_STATUS_OK) {
         clcnn_oracle_destroy(o);
@@ -75,7 +93,7 @@ clcnn_status clcnn_oracle_create(const clcnn_hparam *space, int n, const clcnn_o
 
 void clcnn_oracle_destroy(clcnn_oracle *o) {
     if (!o) return;
-    tune_bayes_free(o);
+    if (o->type && o->type->free) o->type->free(o);
     tune_set_free(&o->seen);
     free(o->trials);
     free(o);
@@ -126,14 +144,7 @@ clcnn_status tune_random_config(clcnn_oracle *o, double *values) {
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status tune_random_next(clcnn_oracle *o, clcnn_trial_request *req) {
-    if (tune_budget_spent(o))
-        return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "oracle: max_trials (%d) reached",
-                          o->opt.max_trials);
-    return tune_random_config(o, req->values);
-}
-
-static clcnn_status append_trial(clcnn_oracle *o, const clcnn_trial_request *req, int seq) {
+static clcnn_status append_trial(clcnn_oracle *o, const tune_trial *new_trial) {
     if (o->n_trials == o->cap_trials) {
         int cap = o->cap_trials ? 2 * o->cap_trials : 64;
         tune_trial *t = realloc(o->trials, (size_t)cap * sizeof *t);
@@ -141,13 +152,9 @@ static clcnn_status append_trial(clcnn_oracle *o, const clcnn_trial_request *req
         o->trials = t;
         o->cap_trials = cap;
     }
-    if (req->parent_trial_id < 0) CLCNN_TRY(tune_set_add(&o->seen, req->values));
-    tune_trial *t = &o->trials[o->n_trials];
-    memset(t, 0, sizeof *t);
-    t->req = *req;
-    t->state = TUNE_PENDING;
-    t->score = NAN;
-    t->seq = seq;
+    if (new_trial->req.parent_trial_id < 0)
+        CLCNN_TRY(tune_set_add(&o->seen, new_trial->req.values));
+    o->trials[o->n_trials] = *new_trial;
     o->pending = o->n_trials++;
     return CLCNN_STATUS_OK;
 }
@@ -158,21 +165,15 @@ clcnn_status clcnn_oracle_ask(clcnn_oracle *o, clcnn_trial_request *out) {
         *out = o->trials[o->pending].req;
         return CLCNN_STATUS_OK;
     }
-    clcnn_trial_request req;
-    memset(&req, 0, sizeof req);
-    req.trial_id = o->n_trials;
-    req.parent_trial_id = -1;
-    int seq = 0;
-    clcnn_status st;
-    if (o->algo == TUNE_RANDOM)
-        st = tune_random_next(o, &req);
-    else if (o->algo == TUNE_BAYES)
-        st = tune_bayes_next(o, &req);
-    else
-        st = tune_hyperband_next(o, &req, &seq);
-    if (st != CLCNN_STATUS_OK) return st;
-    CLCNN_TRY(append_trial(o, &req, seq));
-    *out = req;
+    tune_trial t;
+    memset(&t, 0, sizeof t);
+    t.req.trial_id = o->n_trials;
+    t.req.parent_trial_id = -1;
+    t.state = TUNE_PENDING;
+    t.score = NAN;
+    CLCNN_TRY(o->type->next(o, &t));
+    CLCNN_TRY(append_trial(o, &t));
+    *out = t.req;
     return CLCNN_STATUS_OK;
 }
 

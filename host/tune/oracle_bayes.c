@@ -18,6 +18,14 @@
 #define N_ANCHORS 5            /* best trials the local candidates are drawn around */
 #define STALL_LOG_EI log(1e-4) /* EI (of standardized losses) below which the model is doubted */
 
+typedef struct bayes_state {
+    double *design; /* n_design x n latent points of the initial design */
+    int n_design;
+    double theta[TUNE_GP_NTHETA]; /* last fitted GP hyperparameters, a warm start */
+    int has_theta;
+    int n_fits;
+} bayes_state;
+
 /* One point per row and column stratum in every dimension: an even spread with few points. */
 static clcnn_status latin_hypercube(clcnn_rng *rng, int n, int d, double *out) {
     uint32_t *perm = malloc((size_t)n * sizeof *perm);
@@ -33,19 +41,34 @@ static clcnn_status latin_hypercube(clcnn_rng *rng, int n, int d, double *out) {
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status tune_bayes_init(clcnn_oracle *o) {
+static clcnn_status bayes_init(clcnn_oracle *o) {
     int d = o->space.n;
     int n = o->opt.initial_points > 0 ? o->opt.initial_points : (2 * d + 1 > 5 ? 2 * d + 1 : 5);
     if (o->opt.max_trials > 0 && n > o->opt.max_trials) n = o->opt.max_trials;
-    o->bayes.design = malloc((size_t)n * (size_t)d * sizeof *o->bayes.design + 1);
-    if (!o->bayes.design) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "oracle: out of memory");
-    o->bayes.n_design = n;
-    return latin_hypercube(&o->rng, n, d, o->bayes.design);
+    bayes_state *b = calloc(1, sizeof *b);
+    o->state = b;
+    if (b) b->design = malloc((size_t)n * (size_t)d * sizeof *b->design + 1);
+    if (!b || !b->design) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "oracle: out of memory");
+    b->n_design = n;
+    return latin_hypercube(&o->rng, n, d, b->design);
 }
 
-void tune_bayes_free(clcnn_oracle *o) {
-    free(o->bayes.design);
-    o->bayes.design = NULL;
+static void bayes_free(clcnn_oracle *o) {
+    bayes_state *b = o->state;
+    if (b) free(b->design);
+    free(b);
+    o->state = NULL;
+}
+
+/* The saved state, under "bayes": the design (drawn at creation, so it must not be drawn again
+ * from the restored RNG) and the warm start of the next fit. */
+static int bayes_fields(const clcnn_oracle *o, tune_state_field *f) {
+    bayes_state *b = o->state;
+    f[0] = (tune_state_field){"design", NULL, b->design, b->n_design * o->space.n};
+    f[1] = (tune_state_field){"theta", NULL, b->theta, o->space.n + 2};
+    f[2] = (tune_state_field){"has_theta", &b->has_theta, NULL, 0};
+    f[3] = (tune_state_field){"n_fits", &b->n_fits, NULL, 0};
+    return 4;
 }
 
 typedef struct dataset {
@@ -110,12 +133,12 @@ static clcnn_status collect_alloc(const clcnn_oracle *o, dataset *ds) {
 /* Starts: the last fit (the data moved little since), and now and then the prior's centre and
  * draws from the prior, so a poor local optimum of the likelihood does not stick. */
 static int fit_starts(clcnn_oracle *o, double *starts) {
+    const bayes_state *b = o->state;
     int d = o->space.n, k = d + 2, n = 0;
-    if (o->bayes.has_theta)
-        memcpy(starts + (size_t)k * n++, o->bayes.theta, (size_t)k * sizeof(double));
-    if (!o->bayes.has_theta || o->bayes.n_fits % RESTART_EVERY == 0)
+    if (b->has_theta) memcpy(starts + (size_t)k * n++, b->theta, (size_t)k * sizeof(double));
+    if (!b->has_theta || b->n_fits % RESTART_EVERY == 0)
         tune_gp_theta_default(d, starts + (size_t)k * n++);
-    if (o->bayes.n_fits % (2 * RESTART_EVERY) == 0)
+    if (b->n_fits % (2 * RESTART_EVERY) == 0)
         for (int r = 0; r < 2; r++)
             tune_gp_theta_sample(d, &o->rng, starts + (size_t)k * n++);
     return n;
@@ -128,10 +151,11 @@ static int fit_starts(clcnn_oracle *o, double *starts) {
  * data but doubt the space between, so an unseen basin or a flipped category gets its chance.
  * The fitted theta stays the warm start of the next fit. */
 static clcnn_status propose(clcnn_oracle *o, tune_gp *gp, const dataset *ds, double *values) {
+    const bayes_state *b = o->state;
     double lei, theta[TUNE_GP_NTHETA];
     clcnn_status st = tune_acq_maximize(o, gp, ds->best, ds->anchor, ds->n_anchors, values, &lei);
     for (int k = 1; k <= 2 && st == CLCNN_STATUS_OK && lei < STALL_LOG_EI; k++) {
-        memcpy(theta, o->bayes.theta, sizeof theta);
+        memcpy(theta, b->theta, sizeof theta);
         for (int j = 0; j < o->space.n; j++)
             theta[j] -= k * log(2.0);
         st = tune_gp_set_theta(gp, theta);
@@ -151,9 +175,10 @@ static clcnn_status fit_and_propose(clcnn_oracle *o, dataset *ds, double *values
     int n_starts = fit_starts(o, starts);
     clcnn_status st = tune_gp_fit(&gp, starts, n_starts, FIT_ITERS);
     if (st == CLCNN_STATUS_OK) {
-        memcpy(o->bayes.theta, gp.theta, (size_t)(d + 2) * sizeof *gp.theta);
-        o->bayes.has_theta = 1;
-        o->bayes.n_fits++;
+        bayes_state *b = o->state;
+        memcpy(b->theta, gp.theta, (size_t)(d + 2) * sizeof *gp.theta);
+        b->has_theta = 1;
+        b->n_fits++;
         st = propose(o, &gp, ds, values);
     }
     tune_gp_free(&gp);
@@ -167,28 +192,37 @@ static int count_ok(const clcnn_oracle *o) {
     return n;
 }
 
-clcnn_status tune_bayes_next(clcnn_oracle *o, clcnn_trial_request *req) {
+static clcnn_status bayes_next(clcnn_oracle *o, tune_trial *t) {
+    const bayes_state *b = o->state;
+    double *values = t->req.values;
     if (tune_budget_spent(o))
         return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "oracle: max_trials (%d) reached",
                           o->opt.max_trials);
     if ((double)o->seen.count >= o->space.size)
         return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "oracle: all %.0f configurations were tried",
                           o->space.size);
-    if (o->n_trials < o->bayes.n_design) {
-        tune_space_decode(&o->space, o->bayes.design + (size_t)o->n_trials * o->space.n,
-                          req->values);
-        if (!tune_set_contains(&o->seen, req->values)) return CLCNN_STATUS_OK;
-        return tune_random_config(o, req->values);
+    if (o->n_trials < b->n_design) {
+        tune_space_decode(&o->space, b->design + (size_t)o->n_trials * o->space.n, values);
+        if (!tune_set_contains(&o->seen, values)) return CLCNN_STATUS_OK;
+        return tune_random_config(o, values);
     }
-    if (count_ok(o) < 2) return tune_random_config(o, req->values);
+    if (count_ok(o) < 2) return tune_random_config(o, values);
     dataset ds = {0};
     clcnn_status st = collect_alloc(o, &ds);
-    if (st == CLCNN_STATUS_OK) st = fit_and_propose(o, &ds, req->values);
+    if (st == CLCNN_STATUS_OK) st = fit_and_propose(o, &ds, values);
     free(ds.X);
     free(ds.y);
     /* Every good candidate was asked, or the kernel matrix could not be factored: any new
      * configuration still beats stopping. */
     if (st == CLCNN_STATUS_EXHAUSTED || st == CLCNN_STATUS_NUMERIC_ERROR)
-        st = tune_random_config(o, req->values);
+        st = tune_random_config(o, values);
     return st;
 }
+
+const tune_oracle_type tune_oracle_bayesian = {
+    .init = bayes_init,
+    .next = bayes_next,
+    .free = bayes_free,
+    .state_key = "bayes",
+    .state_fields = bayes_fields,
+};

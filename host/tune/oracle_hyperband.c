@@ -16,6 +16,14 @@
 
 #include "tune/oracle_internal.h"
 
+typedef struct hb_state {
+    int iteration, bracket, round; /* bracket counts down from the most aggressive one */
+    int count;                     /* trials asked in the current round */
+    int seq;                       /* bracket runs started before the current one */
+    int round0_closed;             /* no new configuration was left for this round 0 */
+    int done;
+} hb_state;
+
 static int64_t ipow(int64_t base, int e) {
     int64_t r = 1;
     while (e-- > 0)
@@ -24,7 +32,7 @@ static int64_t ipow(int64_t base, int e) {
 }
 
 /* KerasTuner's count: how many of max_epochs, max_epochs/factor, ... are >= 1. */
-int tune_hb_num_brackets(int max_epochs, int factor) {
+static int num_brackets(int max_epochs, int factor) {
     int n = 0;
     for (int64_t p = 1; p <= max_epochs; p *= factor)
         n++;
@@ -41,21 +49,42 @@ static int64_t bracket0_size(int max_epochs, int factor) {
 
 /* ceil(bracket0_size / (bracket + 1) * factor^(bracket - round)), so every bracket spends about
  * the same number of epochs. */
-int tune_hb_size(int max_epochs, int factor, int bracket, int round) {
+static int round_size(int max_epochs, int factor, int bracket, int round) {
     int64_t num = bracket0_size(max_epochs, factor) * ipow(factor, bracket - round);
     int64_t size = (num + bracket) / (bracket + 1);
     return size > INT_MAX ? INT_MAX : (int)size;
 }
 
 /* ceil(max_epochs / factor^(bracket - round)). */
-int tune_hb_epochs(int max_epochs, int factor, int bracket, int round) {
+static int round_epochs(int max_epochs, int factor, int bracket, int round) {
     int64_t d = ipow(factor, bracket - round);
     return (int)((max_epochs + d - 1) / d);
 }
 
-void tune_hyperband_init(clcnn_oracle *o) {
-    memset(&o->hb, 0, sizeof o->hb);
-    o->hb.bracket = tune_hb_num_brackets(o->opt.max_epochs, o->opt.factor) - 1;
+static clcnn_status hyperband_init(clcnn_oracle *o) {
+    hb_state *hb = calloc(1, sizeof *hb);
+    if (!hb) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "hyperband: out of memory");
+    hb->bracket = num_brackets(o->opt.max_epochs, o->opt.factor) - 1;
+    o->state = hb;
+    return CLCNN_STATUS_OK;
+}
+
+static void hyperband_free(clcnn_oracle *o) {
+    free(o->state);
+    o->state = NULL;
+}
+
+/* The saved state, under "hyperband": the position in the schedule. */
+static int hyperband_fields(const clcnn_oracle *o, tune_state_field *f) {
+    hb_state *hb = o->state;
+    f[0] = (tune_state_field){"iteration", &hb->iteration, NULL, 0};
+    f[1] = (tune_state_field){"bracket", &hb->bracket, NULL, 0};
+    f[2] = (tune_state_field){"round", &hb->round, NULL, 0};
+    f[3] = (tune_state_field){"count", &hb->count, NULL, 0};
+    f[4] = (tune_state_field){"seq", &hb->seq, NULL, 0};
+    f[5] = (tune_state_field){"round0_closed", &hb->round0_closed, NULL, 0};
+    f[6] = (tune_state_field){"done", &hb->done, NULL, 0};
+    return 7;
 }
 
 typedef struct ranked {
@@ -72,6 +101,7 @@ static int by_loss(const void *a, const void *b) {
 /* The successful trials of round `round` in the current bracket run, best first (ties by id).
  * Returns how many; *out is malloc'ed (NULL when none). */
 static clcnn_status rank_round(const clcnn_oracle *o, int round, ranked **out, int *count) {
+    const hb_state *hb = o->state;
     *out = NULL;
     *count = 0;
     ranked *r = malloc((size_t)(o->n_trials + 1) * sizeof *r);
@@ -79,7 +109,7 @@ static clcnn_status rank_round(const clcnn_oracle *o, int round, ranked **out, i
     int n = 0;
     for (int i = 0; i < o->n_trials; i++) {
         const tune_trial *t = &o->trials[i];
-        if (t->seq == o->hb.seq && t->req.round == round && t->state == TUNE_OK)
+        if (t->seq == hb->seq && t->req.round == round && t->state == TUNE_OK)
             r[n++] = (ranked){tune_loss(o, t->score), i};
     }
     qsort(r, (size_t)n, sizeof *r, by_loss);
@@ -89,7 +119,7 @@ static clcnn_status rank_round(const clcnn_oracle *o, int round, ranked **out, i
 }
 
 static void next_bracket(clcnn_oracle *o) {
-    tune_hb_state *hb = &o->hb;
+    hb_state *hb = o->state;
     hb->seq++;
     hb->round = hb->count = hb->round0_closed = 0;
     if (--hb->bracket >= 0) return;
@@ -97,22 +127,24 @@ static void next_bracket(clcnn_oracle *o) {
         hb->done = 1;
         return;
     }
-    hb->bracket = tune_hb_num_brackets(o->opt.max_epochs, o->opt.factor) - 1;
+    hb->bracket = num_brackets(o->opt.max_epochs, o->opt.factor) - 1;
 }
 
 static void fill_round(const clcnn_oracle *o, clcnn_trial_request *req) {
-    req->epochs = tune_hb_epochs(o->opt.max_epochs, o->opt.factor, o->hb.bracket, o->hb.round);
-    req->bracket = o->hb.bracket;
-    req->round = o->hb.round;
+    const hb_state *hb = o->state;
+    req->epochs = round_epochs(o->opt.max_epochs, o->opt.factor, hb->bracket, hb->round);
+    req->bracket = hb->bracket;
+    req->round = hb->round;
 }
 
 /* Round 0: a new random configuration, or closes the round when none is left. Returns 1 when a
  * trial was filled. */
 static clcnn_status new_config(clcnn_oracle *o, clcnn_trial_request *req, int *filled) {
+    hb_state *hb = o->state;
     clcnn_status st = tune_random_config(o, req->values);
     *filled = st == CLCNN_STATUS_OK;
     if (st == CLCNN_STATUS_EXHAUSTED) {
-        o->hb.round0_closed = 1;
+        hb->round0_closed = 1;
         return CLCNN_STATUS_OK;
     }
     if (st != CLCNN_STATUS_OK) return st;
@@ -122,13 +154,14 @@ static clcnn_status new_config(clcnn_oracle *o, clcnn_trial_request *req, int *f
 
 /* Round r > 0: the count-th best of round r-1 continues, or the round is full. */
 static clcnn_status promote(clcnn_oracle *o, clcnn_trial_request *req, int *filled) {
+    const hb_state *hb = o->state;
     ranked *r;
     int n;
-    CLCNN_TRY(rank_round(o, o->hb.round - 1, &r, &n));
-    int size = tune_hb_size(o->opt.max_epochs, o->opt.factor, o->hb.bracket, o->hb.round);
-    *filled = o->hb.count < (n < size ? n : size);
+    CLCNN_TRY(rank_round(o, hb->round - 1, &r, &n));
+    int size = round_size(o->opt.max_epochs, o->opt.factor, hb->bracket, hb->round);
+    *filled = hb->count < (n < size ? n : size);
     if (*filled) {
-        const tune_trial *parent = &o->trials[r[o->hb.count].index];
+        const tune_trial *parent = &o->trials[r[hb->count].index];
         memcpy(req->values, parent->req.values, sizeof req->values);
         req->parent_trial_id = parent->req.trial_id;
         req->initial_epoch = parent->req.epochs;
@@ -139,12 +172,14 @@ static clcnn_status promote(clcnn_oracle *o, clcnn_trial_request *req, int *fill
 }
 
 static int round0_full(const clcnn_oracle *o) {
-    int size = tune_hb_size(o->opt.max_epochs, o->opt.factor, o->hb.bracket, 0);
-    return o->hb.round0_closed || o->hb.count >= size;
+    const hb_state *hb = o->state;
+    int size = round_size(o->opt.max_epochs, o->opt.factor, hb->bracket, 0);
+    return hb->round0_closed || hb->count >= size;
 }
 
-clcnn_status tune_hyperband_next(clcnn_oracle *o, clcnn_trial_request *req, int *seq) {
-    tune_hb_state *hb = &o->hb;
+static clcnn_status hyperband_next(clcnn_oracle *o, tune_trial *t) {
+    hb_state *hb = o->state;
+    clcnn_trial_request *req = &t->req;
     for (;;) {
         if (tune_budget_spent(o))
             return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "hyperband: max_trials (%d) reached",
@@ -156,7 +191,7 @@ clcnn_status tune_hyperband_next(clcnn_oracle *o, clcnn_trial_request *req, int 
         else if (!round0_full(o))
             CLCNN_TRY(new_config(o, req, &filled));
         if (filled) {
-            *seq = hb->seq;
+            t->seq = hb->seq;
             hb->count++;
             return CLCNN_STATUS_OK;
         }
@@ -169,3 +204,11 @@ clcnn_status tune_hyperband_next(clcnn_oracle *o, clcnn_trial_request *req, int 
         }
     }
 }
+
+const tune_oracle_type tune_oracle_hyperband = {
+    .init = hyperband_init,
+    .next = hyperband_next,
+    .free = hyperband_free,
+    .state_key = "hyperband",
+    .state_fields = hyperband_fields,
+};

@@ -1,6 +1,7 @@
 /* tune/oracle_internal.h: what the oracle files share: the value grid of one hyperparameter, the
  * search space (conditions, sampling, encoding for the Gaussian process, enumeration), the set of
- * configurations already asked, the oracle object itself and the per-algorithm entry points. */
+ * configurations already asked, the oracle object, the function table each search algorithm fills
+ * (one file per algorithm: oracle_random.c, oracle_bayes.c, oracle_hyperband.c). */
 #ifndef CLCNN_TUNE_ORACLE_INTERNAL_H
 #define CLCNN_TUNE_ORACLE_INTERNAL_H
 
@@ -73,45 +74,57 @@ clcnn_status tune_set_add(tune_set *set, const double *values); /* no-op when pr
 
 /* ---- the oracle (oracle.c) ------------------------------------------------------------------- */
 
-typedef enum tune_algo { TUNE_RANDOM, TUNE_BAYES, TUNE_HYPERBAND } tune_algo;
 typedef enum tune_trial_state { TUNE_PENDING, TUNE_OK, TUNE_FAILED } tune_trial_state;
 
 typedef struct tune_trial {
     clcnn_trial_request req;
     tune_trial_state state;
     double score;
-    int seq; /* hyperband: which bracket run (0, 1, 2... in order) the trial belongs to */
+    int seq; /* the algorithm's tag, set when asked and saved with the trial (Hyperband: which
+                bracket run, 0, 1, 2... in order, the trial belongs to); 0 when unused */
 } tune_trial;
 
-#define TUNE_GP_NTHETA (CLCNN_MAX_HPARAMS + 2)
-
-typedef struct tune_bayes_state {
-    double *design; /* n_design x n latent points of the initial design */
-    int n_design;
-    double theta[TUNE_GP_NTHETA]; /* last fitted GP hyperparameters, a warm start */
-    int has_theta;
-    int n_fits;
-} tune_bayes_state;
-
-typedef struct tune_hb_state {
-    int iteration, bracket, round; /* bracket counts down from the most aggressive one */
-    int count;                     /* trials asked in the current round */
-    int seq;                       /* bracket runs started before the current one */
-    int round0_closed;             /* no new configuration was left for this round 0 */
-    int done;
-} tune_hb_state;
+typedef struct tune_oracle_type tune_oracle_type;
 
 struct clcnn_oracle {
     tune_space space;
     clcnn_oracle_options opt; /* opt.algorithm points to a static name */
-    tune_algo algo;
+    const tune_oracle_type *type;
+    void *state; /* the algorithm's own, from type->init; NULL when it keeps none */
     clcnn_rng rng;
     tune_trial *trials;
     int n_trials, cap_trials;
     int pending;   /* index of the trial asked but not told, -1 when none */
     tune_set seen; /* every new configuration asked (promotions re-use theirs) */
-    tune_bayes_state bayes;
-    tune_hb_state hb;
+};
+
+/* One entry of an algorithm's saved state: an int (i), or n doubles (d, NAN saved as null). */
+typedef struct tune_state_field {
+    const char *key;
+    int *i;
+    double *d;
+    int n;
+} tune_state_field;
+
+#define TUNE_MAX_STATE_FIELDS 16
+
+/* A search algorithm. Adding one: a file defining `const tune_oracle_type tune_oracle_<name>`
+ * and <name> in ORACLES (oracle.c), which makes "<name>" its algorithm name. An algorithm
+ * without state of its own leaves everything but next NULL. A told result reaches the algorithm
+ * through o->trials, which next reads, so none needs a tell of its own yet. */
+struct tune_oracle_type {
+    /* Sets o->state once the space, options and RNG are set up; on failure free still runs. */
+    clcnn_status (*init)(clcnn_oracle *o);
+    /* Fills the next new trial: t->req.values, the Hyperband fields of t->req and t->seq; the
+     * trial id is set and parent_trial_id is -1. EXHAUSTED when the search is over. Finished
+     * and failed trials are in o->trials, the pending one is not yet. */
+    clcnn_status (*next)(clcnn_oracle *o, tune_trial *t);
+    void (*free)(clcnn_oracle *o);
+    /* The state saved with the oracle (oracle_json.c) and read back into a fresh one
+     * (oracle_restore.c): an object under state_key with the fields state_fields lists, at most
+     * TUNE_MAX_STATE_FIELDS, pointing into o->state, array lengths as init set them. */
+    const char *state_key;
+    int (*state_fields)(const clcnn_oracle *o, tune_state_field *f);
 };
 
 /* The score turned into a loss (lower is better) under opt.maximize. */
@@ -120,18 +133,5 @@ double tune_loss(const clcnn_oracle *o, double score);
 clcnn_status tune_random_config(clcnn_oracle *o, double *values);
 /* Whether max_trials stops the search now. */
 int tune_budget_spent(const clcnn_oracle *o);
-
-/* Per algorithm: fill req->values and the hyperband fields of the next new trial. */
-clcnn_status tune_random_next(clcnn_oracle *o, clcnn_trial_request *req);
-clcnn_status tune_bayes_init(clcnn_oracle *o);
-clcnn_status tune_bayes_next(clcnn_oracle *o, clcnn_trial_request *req);
-void tune_bayes_free(clcnn_oracle *o);
-void tune_hyperband_init(clcnn_oracle *o);
-clcnn_status tune_hyperband_next(clcnn_oracle *o, clcnn_trial_request *req, int *seq);
-
-/* Hyperband's schedule, KerasTuner's arithmetic with an exact integer logarithm. */
-int tune_hb_num_brackets(int max_epochs, int factor);
-int tune_hb_size(int max_epochs, int factor, int bracket, int round);
-int tune_hb_epochs(int max_epochs, int factor, int bracket, int round);
 
 #endif

@@ -1,6 +1,7 @@
-/* tune/oracle_json.c: clcnn_oracle_save and clcnn_oracle_restore. The whole state (space,
- * options, every trial, the RNG, the Bayesian design and last GP fit, Hyperband's position) as
- * one JSON document, so a restored oracle asks exactly what the original would have.
+/* tune/oracle_json.c: clcnn_oracle_save, the writer of the state clcnn_oracle_restore reads. The
+ * whole state (space, options, every trial, the RNG, and under a key of its own what the
+ * algorithm keeps: the Bayesian design and last GP fit, Hyperband's position) as one JSON
+ * document, so a restored oracle asks exactly what the original would have.
  *
  * Doubles are written with 17 significant digits as raw JSON numbers (cJSON's own printer may
  * drop the last bit) and read back with strtod, so they round-trip exactly; NAN is null. 64-bit
@@ -110,24 +111,22 @@ static cJSON *json_trial(const tune_trial *t, int n) {
     return ok ? j : NULL;
 }
 
-static cJSON *json_bayes(const clcnn_oracle *o) {
-    const tune_bayes_state *b = &o->bayes;
+/* The algorithm's own state under its key, when it keeps one. */
+static int put_algorithm_state(cJSON *root, const clcnn_oracle *o) {
+    const tune_oracle_type *type = o->type;
+    if (!type->state_fields) return 1;
+    tune_state_field f[TUNE_MAX_STATE_FIELDS];
+    int n = type->state_fields(o, f);
     cJSON *j = cJSON_CreateObject();
-    int ok = j && put(j, "design", json_doubles(b->design, b->n_design * o->space.n)) &&
-             put(j, "theta", json_doubles(b->theta, o->space.n + 2)) &&
-             put_int(j, "has_theta", b->has_theta) && put_int(j, "n_fits", b->n_fits);
-    if (!ok) cJSON_Delete(j);
-    return ok ? j : NULL;
-}
-
-static cJSON *json_hyperband(const tune_hb_state *hb) {
-    cJSON *j = cJSON_CreateObject();
-    int ok = j && put_int(j, "iteration", hb->iteration) && put_int(j, "bracket", hb->bracket) &&
-             put_int(j, "round", hb->round) && put_int(j, "count", hb->count) &&
-             put_int(j, "seq", hb->seq) && put_int(j, "round0_closed", hb->round0_closed) &&
-             put_int(j, "done", hb->done);
-    if (!ok) cJSON_Delete(j);
-    return ok ? j : NULL;
+    int ok = j != NULL;
+    for (int i = 0; ok && i < n; i++)
+        ok =
+            f[i].i ? put_int(j, f[i].key, *f[i].i) : put(j, f[i].key, json_doubles(f[i].d, f[i].n));
+    if (!ok) {
+        cJSON_Delete(j);
+        return 0;
+    }
+    return put(root, type->state_key, j);
 }
 
 static int put_lists(cJSON *root, const clcnn_oracle *o) {
@@ -155,8 +154,7 @@ clcnn_status clcnn_oracle_save(const clcnn_oracle *o, char **json) {
     int ok = root && put(root, "format", cJSON_CreateString(FORMAT_NAME)) &&
              put_int(root, "version", FORMAT_VERSION) &&
              put(root, "options", json_options(&o->opt)) && put_lists(root, o);
-    if (ok && o->algo == TUNE_BAYES) ok = put(root, "bayes", json_bayes(o));
-    if (ok && o->algo == TUNE_HYPERBAND) ok = put(root, "hyperband", json_hyperband(&o->hb));
+    if (ok) ok = put_algorithm_state(root, o);
     if (ok) *json = cJSON_Print(root);
     cJSON_Delete(root);
     if (!*json) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "oracle_save: out of memory");

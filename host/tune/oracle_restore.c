@@ -166,21 +166,17 @@ static clcnn_status read_trials(const cJSON *arr, clcnn_oracle *o) {
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status read_bayes(const cJSON *j, clcnn_oracle *o) {
-    tune_bayes_state *b = &o->bayes;
-    if (!read_doubles(item(j, "design"), b->design, b->n_design * o->space.n) ||
-        !read_doubles(item(j, "theta"), b->theta, o->space.n + 2) ||
-        !read_int(j, "has_theta", &b->has_theta) || !read_int(j, "n_fits", &b->n_fits))
-        return bad("bayes");
-    return CLCNN_STATUS_OK;
-}
-
-static clcnn_status read_hyperband(const cJSON *j, tune_hb_state *hb) {
-    if (!read_int(j, "iteration", &hb->iteration) || !read_int(j, "bracket", &hb->bracket) ||
-        !read_int(j, "round", &hb->round) || !read_int(j, "count", &hb->count) ||
-        !read_int(j, "seq", &hb->seq) || !read_int(j, "round0_closed", &hb->round0_closed) ||
-        !read_int(j, "done", &hb->done))
-        return bad("hyperband");
+/* The algorithm's own state, into the one a fresh oracle's init made. */
+static clcnn_status read_algorithm_state(const cJSON *root, clcnn_oracle *o) {
+    const tune_oracle_type *type = o->type;
+    if (!type->state_fields) return CLCNN_STATUS_OK;
+    tune_state_field f[TUNE_MAX_STATE_FIELDS];
+    int n = type->state_fields(o, f);
+    const cJSON *j = item(root, type->state_key);
+    for (int i = 0; i < n; i++)
+        if (f[i].i ? !read_int(j, f[i].key, f[i].i)
+                   : !read_doubles(item(j, f[i].key), f[i].d, f[i].n))
+            return bad(type->state_key);
     return CLCNN_STATUS_OK;
 }
 
@@ -190,9 +186,7 @@ static clcnn_status read_state(const cJSON *root, clcnn_oracle *o) {
     for (int i = 0; i < 4; i++)
         if (!read_hex(cJSON_GetArrayItem(rng, i), &o->rng.s[i])) return bad("rng");
     CLCNN_TRY(read_trials(item(root, "trials"), o));
-    if (o->algo == TUNE_BAYES) CLCNN_TRY(read_bayes(item(root, "bayes"), o));
-    if (o->algo == TUNE_HYPERBAND) CLCNN_TRY(read_hyperband(item(root, "hyperband"), &o->hb));
-    return CLCNN_STATUS_OK;
+    return read_algorithm_state(root, o);
 }
 
 static clcnn_status restore_root(const cJSON *root, clcnn_oracle **out) {

@@ -70,8 +70,11 @@ int clcnn_hparam_is_active(const clcnn_hparam *space, int n, int index, const do
 
 typedef struct clcnn_oracle clcnn_oracle;
 
+/* The search algorithms' names, NULL-terminated: "bayesian", "random", "hyperband". */
+extern const char *const clcnn_oracle_algorithms[];
+
 typedef struct clcnn_oracle_options {
-    const char *algorithm;   /* "random", "bayesian" (default) or "hyperband" */
+    const char *algorithm;   /* one of clcnn_oracle_algorithms; "bayesian" by default */
     int maximize;            /* 1: higher score is better (default); 0: lower */
     int max_trials;          /* trials to ask at most (default 10); 0 = no limit. Hyperband runs
                                 its whole schedule when this is 0 or larger, and stops after

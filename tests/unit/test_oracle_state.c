@@ -1,7 +1,8 @@
 /* tests/unit/test_oracle_state.c: clcnn_oracle_save / clcnn_oracle_restore. A search saved at any
  * point (between trials, or with a trial asked but not told) and restored continues with exactly
  * the asks the uninterrupted search makes; the pending trial comes back with its id and values;
- * save of a restored oracle gives the same document; malformed documents are refused. */
+ * save of a restored oracle gives the same document; malformed documents are refused; every
+ * algorithm of the table saves and restores. */
 #include "test_oracle_common.h"
 
 #define MAX_ASKS 160
@@ -168,11 +169,66 @@ static void test_malformed(void **state) {
     clcnn_oracle_destroy(o);
 }
 
+static int listed(const char *algorithm) {
+    for (int i = 0; clcnn_oracle_algorithms[i]; i++)
+        if (!strcmp(clcnn_oracle_algorithms[i], algorithm)) return 1;
+    return 0;
+}
+
+/* Every algorithm in clcnn_oracle_algorithms creates an oracle that saves and restores; a name not
+ * in it is refused with the list of names. */
+static void test_algorithm_table(void **state) {
+    (void)state;
+    assert_true(listed("bayesian") && listed("random") && listed("hyperband"));
+    space_case c = mixed_case();
+    for (int i = 0; clcnn_oracle_algorithms[i]; i++) {
+        clcnn_oracle *o = make(&c, clcnn_oracle_algorithms[i]);
+        clcnn_trial_request req;
+        assert_true(step(o, &c, &req));
+        clcnn_oracle_destroy(save_and_restore(o));
+    }
+    clcnn_oracle_options opt = clcnn_oracle_options_default();
+    opt.algorithm = "annealing";
+    clcnn_oracle *o = (clcnn_oracle *)1;
+    assert_int_equal(clcnn_oracle_create(c.hp, c.n, &opt, &o), CLCNN_STATUS_INVALID_ARGUMENT);
+    assert_null(o);
+    for (int i = 0; clcnn_oracle_algorithms[i]; i++)
+        assert_non_null(strstr(clcnn_last_error(), clcnn_oracle_algorithms[i]));
+}
+
+/* An algorithm's own state (under its key) missing from the document is refused, naming it. */
+static void expect_state_required(const char *algorithm, const char *key) {
+    space_case c = mixed_case();
+    clcnn_oracle *o = make(&c, algorithm);
+    clcnn_trial_request req;
+    assert_true(step(o, &c, &req));
+    char *json, quoted[32];
+    assert_int_equal(clcnn_oracle_save(o, &json), CLCNN_STATUS_OK);
+    snprintf(quoted, sizeof quoted, "\"%s\":", key);
+    char *at = strstr(json, quoted);
+    assert_non_null(at);
+    at[1] = 'X';
+    expect_parse_error(json);
+    assert_non_null(strstr(clcnn_last_error(), key));
+    free(json);
+    clcnn_oracle_destroy(o);
+}
+
+static void test_algorithm_state_required(void **state) {
+    (void)state;
+    expect_state_required("bayesian", "bayes");
+    expect_state_required("hyperband", "hyperband");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_random_resume),    cmocka_unit_test(test_bayes_resume),
-        cmocka_unit_test(test_hyperband_resume), cmocka_unit_test(test_pending_reasked),
+        cmocka_unit_test(test_random_resume),
+        cmocka_unit_test(test_bayes_resume),
+        cmocka_unit_test(test_hyperband_resume),
+        cmocka_unit_test(test_pending_reasked),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_algorithm_table),
+        cmocka_unit_test(test_algorithm_state_required),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
