@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clcnn/oracle.h"
 #include "config/schema.h"
 
 /* ---- legal names ----------------------------------------------------------------------------- */
@@ -22,7 +23,6 @@ static const char *const losses[] = {"sparse_categorical_crossentropy", "categor
                                      NULL};
 static const char *const optimizers[] = {"adam", "sgd", "rmsprop", NULL};
 static const char *const conv_routes[] = {"auto", "own", "clblast", NULL};
-static const char *const algorithms[] = {"bayesian", "random", "hyperband", NULL};
 static const char *const metrics[] = {"val_accuracy", "val_loss", "accuracy", "loss", NULL};
 static const char *const directions[] = {"max", "min", NULL};
 static const char *const data_formats[] = {"idx", "image_folder", NULL};
@@ -152,7 +152,7 @@ static const cfg_key train_keys[] = {
 
 typedef clcnn_tune_spec U;
 static const cfg_key tune_keys[] = {
-    ROW(U, algorithm, CFG_ENUM, CFG_NO_HP, 0, 0, algorithms, "search algorithm"),
+    ROW(U, algorithm, CFG_ENUM, CFG_NO_HP, 0, 0, clcnn_oracle_algorithms, "search algorithm"),
     ROW(U, max_trials, CFG_INT, CFG_NO_HP, 0, INT32_MAX, NULL,
         "trials to run at most; 0 = no limit (random: until the space is exhausted; hyperband: the whole schedule)"),
     ROW(U, executions_per_trial, CFG_INT, CFG_NO_HP, 1, INT32_MAX, NULL, "trainings per trial"),
