@@ -163,16 +163,34 @@ clcnn_status clcnn_history_write(const char *path, const clcnn_epoch_metrics *h,
     return clcnn_atomic_commit(&af);
 }
 
-/* The next comma-separated field as a number; an empty field is NAN. */
-static double field(char **p) {
+/* The next comma-separated field as a number; an empty field is NAN. Returns 0 when the field
+ * is not a number or is missing. */
+static int field(char **p, double *v) {
+    if (!*p) return 0;
     char *start = *p, *comma = strchr(start, ',');
     if (comma) {
         *comma = '\0';
         *p = comma + 1;
     } else {
-        *p = start + strlen(start);
+        *p = NULL;
     }
-    return *start ? atof(start) : NAN;
+    if (!*start) {
+        *v = NAN;
+        return 1;
+    }
+    char *end;
+    *v = strtod(start, &end);
+    return *end == '\0' || *end == '\r';
+}
+
+static int parse_line(char *line, clcnn_epoch_metrics *e) {
+    double epoch;
+    char *p = line;
+    memset(e, 0, sizeof *e);
+    int ok = field(&p, &epoch) && field(&p, &e->accuracy) && field(&p, &e->loss) &&
+             field(&p, &e->val_accuracy) && field(&p, &e->val_loss) && !p;
+    e->epoch = (int)epoch;
+    return ok && epoch >= 1 && epoch == e->epoch;
 }
 
 clcnn_status clcnn_history_read(const char *path, clcnn_epoch_metrics *h, int max, int *n) {
@@ -180,16 +198,22 @@ clcnn_status clcnn_history_read(const char *path, clcnn_epoch_metrics *h, int ma
     size_t len;
     *n = 0;
     CLCNN_TRY(clcnn_read_file(path, &text, &len));
+    if (strncmp(text, "epoch,", 6) != 0) {
+        free(text);
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s' is not a history.csv (line 1 must be its epoch,... header)", path);
+    }
     char *save = NULL, *line = strtok_r(text, "\n", &save);
+    int lineno = 1;
     for (line = strtok_r(NULL, "\n", &save); line && *n < max; line = strtok_r(NULL, "\n", &save)) {
-        clcnn_epoch_metrics *e = &h[(*n)++];
-        memset(e, 0, sizeof *e);
-        char *p = line;
-        e->epoch = (int)field(&p);
-        e->accuracy = field(&p);
-        e->loss = field(&p);
-        e->val_accuracy = field(&p);
-        e->val_loss = field(&p);
+        lineno++;
+        if (!parse_line(line, &h[*n])) {
+            free(text);
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                              "%s:%d: not an epoch,accuracy,loss,val_accuracy,val_loss row", path,
+                              lineno);
+        }
+        (*n)++;
     }
     free(text);
     return CLCNN_STATUS_OK;

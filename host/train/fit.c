@@ -87,7 +87,8 @@ typedef struct fit_run {
     double best;
     clcnn_early_stop early;
     float *best_params; /* early_stopping.restore_best_weights: the best epoch's arena */
-    char path_model[1200], path_opt[1200], path_history[1200], path_best[1200];
+    char path_model[1200], path_opt[1200], path_history[1200], path_best[1200], path_run[1200];
+    double lr[CLCNN_MAX_EPOCHS]; /* each epoch's learning rate at its first step, for run.json */
 } fit_run;
 
 static int has_schedule(const clcnn_train_spec *t) {
@@ -104,6 +105,7 @@ static clcnn_status run_epoch(fit_run *r, int epoch, clcnn_epoch_metrics *em, in
     shuffle_order(r->order, n, r->spec->train.seed, epoch, r->spec->data.shuffle);
     CLCNN_TRY(clcnn_model_set_order(r->model, r->order, n));
     double t0 = clcnn_now(), last = t0;
+    r->lr[r->res->epochs_done] = clcnn_lr_at(&r->spec->train, epoch, 0, steps);
     clcnn_progress p = {.epoch = epoch + 1, .epochs = r->spec->train.epochs, .steps = steps};
     for (int step = 0; step < steps; step++) {
         int start = step * batch, count = n - start < batch ? n - start : batch;
@@ -153,6 +155,8 @@ static clcnn_status save_epoch(fit_run *r, int epoch) {
     CLCNN_TRY(clcnn_model_save(r->model, r->path_model));
     CLCNN_TRY(clcnn_opt_state_save(r->model, r->path_opt, epoch + 1));
     CLCNN_TRY(clcnn_history_write(r->path_history, r->res->history, r->res->epochs_done));
+    CLCNN_TRY(clcnn_run_info_write(r->path_run, clcnn_context_device(r->ctx), r->res->history,
+                                   r->lr, r->res->epochs_done));
     const char *mon = r->spec->train.checkpoint_monitor;
     if (!mon[0]) return CLCNN_STATUS_OK;
     int maximize;
@@ -198,6 +202,23 @@ static clcnn_status prepare_early_stopping(fit_run *r) {
     return r->best_params ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
 }
 
+/* The resumed epochs' seconds, images per second and learning rates, from run.json (a run of an
+ * older clcnn has none: they stay unknown). */
+static clcnn_status resume_run_info(fit_run *r) {
+    for (int i = 0; i < r->res->epochs_done; i++) r->lr[i] = NAN;
+    if (!clcnn_file_exists(r->path_run)) return CLCNN_STATUS_OK;
+    clcnn_run_info *info = malloc(sizeof *info);
+    if (!info) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    clcnn_status s = clcnn_run_info_read(r->path_run, info);
+    for (int i = 0; s == CLCNN_STATUS_OK && i < r->res->epochs_done && i < info->n_epochs; i++) {
+        r->res->history[i].seconds = info->seconds[i];
+        r->res->history[i].images_per_second = info->images_per_second[i];
+        r->lr[i] = info->learning_rate[i];
+    }
+    free(info);
+    return s;
+}
+
 static clcnn_status prepare(fit_run *r, int *first_epoch) {
     const clcnn_fit_options *o = r->opt;
     *first_epoch = o->initial_epoch;
@@ -208,6 +229,7 @@ static clcnn_status prepare(fit_run *r, int *first_epoch) {
         snprintf(r->path_opt, sizeof r->path_opt, "%s/optimizer.safetensors", o->out_dir);
         snprintf(r->path_history, sizeof r->path_history, "%s/history.csv", o->out_dir);
         snprintf(r->path_best, sizeof r->path_best, "%s/best.safetensors", o->out_dir);
+        snprintf(r->path_run, sizeof r->path_run, "%s/run.json", o->out_dir);
     }
     if (o->init_model) CLCNN_TRY(clcnn_model_load_weights(r->model, o->init_model));
     if (o->resume) {
@@ -218,6 +240,7 @@ static clcnn_status prepare(fit_run *r, int *first_epoch) {
         if (clcnn_file_exists(r->path_history))
             CLCNN_TRY(clcnn_history_read(r->path_history, r->res->history, CLCNN_MAX_EPOCHS, &n));
         r->res->epochs_done = n < *first_epoch ? n : *first_epoch;
+        CLCNN_TRY(resume_run_info(r));
     }
     CLCNN_TRY(clcnn_model_upload(r->model, 0, &r->data.train));
     if (r->data.val.n) CLCNN_TRY(clcnn_model_upload(r->model, 1, &r->data.val));
