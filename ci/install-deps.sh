@@ -16,6 +16,8 @@ packages=(
     oclgrind                            # kernel checks on a simulated device (tests)
     dataset-fashion-mnist               # the default data set
     python3-numpy                       # the test that reads model files without clcnn
+    libjs-chart.js                      # Chart.js, inlined into the HTML reports at build time
+    chromium                            # the report tests open the reports headless
 )
 
 missing=()

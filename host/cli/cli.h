@@ -58,5 +58,10 @@ int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+
+/* Writes PATH's HTML report (a training or tuning folder), evaluating on ctx when it needs to, and
+ * says where; on failure prints the error. Returns the exit code. */
+int cli_write_report(const char *path, clcnn_context *ctx, const cli_args *a);
 
 #endif

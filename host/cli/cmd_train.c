@@ -1,5 +1,5 @@
-/* cli/cmd_train.c: `clcnn train [CONFIG]`: fit with a Keras-style progress line, write the model
- * and history, print the test accuracy. */
+/* cli/cmd_train.c: `clcnn train [CONFIG]`: fit with a Keras-style progress line, write the model,
+ * history and HTML report, print the test accuracy. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +89,11 @@ int cmd_train(int argc, char **argv) {
         printf("wrote %s/model.safetensors and %s/history.csv\n", out, out);
         if (!isnan(res->test_accuracy))
             printf("test accuracy: %.4f - test loss: %.4f\n", res->test_accuracy, res->test_loss);
+    }
+    /* The report too, also after a stop (of the epochs completed); a failed run has none. */
+    if ((code == 0 || res->stopped) && res->epochs_done > 0) {
+        int rc = cli_write_report(out, ctx, &a);
+        if (code == 0) code = rc;
     }
     clcnn_context_destroy(ctx);
     free(spec);

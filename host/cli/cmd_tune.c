@@ -1,6 +1,7 @@
 /* cli/cmd_tune.c: `clcnn tune [CONFIG] [--out DIR] [--overwrite] [--set k=v]...`: the
  * hyperparameter search. Prints the search space (as KerasTuner's search_space_summary does), a
- * line per trial, and a table of the best trials; the files are clcnn_tune_run's (clcnn/tune.h).
+ * line per trial, and a table of the best trials; the files are clcnn_tune_run's (clcnn/tune.h),
+ * and at the end the HTML report of the search (clcnn/report.h).
  * Without CONFIG it runs the seed notebook's search on the embedded quick default. */
 #include <math.h>
 #include <stdlib.h>
@@ -251,6 +252,11 @@ static int run_search(clcnn_context *ctx, const clcnn_spec *spec, const cli_args
     } else {
         if (r.n_trials) print_outcome(spec, &r, out);
         code = cli_fail(s, "tune");
+    }
+    /* The report of every trial finished so far, also after a stop or a failure. */
+    if (r.n_trials > 0) {
+        int rc = cli_write_report(out, ctx, a);
+        if (code == 0) code = rc;
     }
     clcnn_tune_result_free(&r);
     return code;

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"predict", cmd_predict, "classify images (IDX files or PNG/JPEG/PGM) with a model file"},
     {"summary", cmd_summary, "print a config's or a model file's layer table"},
     {"tune", cmd_tune, "hyperparameter search from a YAML config (default: the seed's search)"},
+    {"report", cmd_report, "an HTML report of a training folder, a tuning folder or a bench CSV/JSON"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

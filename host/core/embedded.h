@@ -1,6 +1,6 @@
 /* core/embedded.h: files embedded in the library at build time by cmake/embed.cmake: the OpenCL
- * kernels (kernels/NAME.cl) and the default configs (configs/NAME.yaml). Each table ends with a
- * NULL name. */
+ * kernels (kernels/NAME.cl), the default configs (configs/NAME.yaml) and the HTML report's
+ * script, styles and Chart.js (host/report/, chart.min.js). Each table ends with a NULL name. */
 #ifndef CLCNN_EMBEDDED_H
 #define CLCNN_EMBEDDED_H
 
@@ -14,5 +14,6 @@ struct clcnn_embedded_file {
 
 extern const struct clcnn_embedded_file clcnn_embedded_kernels[];
 extern const struct clcnn_embedded_file clcnn_embedded_configs[];
+extern const struct clcnn_embedded_file clcnn_embedded_report[];
 
 #endif
