@@ -216,7 +216,7 @@
     chart(g, 'best_so_far', trials.length, { type: 'line', data: { labels: ids, datasets: [
       lineSet('best so far', bestSoFar, palette[3], { stepped: 'before', pointRadius: 0 }),
       lineSet('trial score', trials.map(function (t) { return t.status === 'completed' ? t.score : null; }), palette[0], { showLine: false, pointRadius: 4 })] },
-      options: titled(data.objective + ': best so far, by trial', { x: { title: { display: true, text: 'trial (in the order run)' } } }) });
+      options: titled(data.objective + ': best so far, by trial', { x: { offset: true, title: { display: true, text: 'trial (in the order run)' } } }) });
     if (best && best.history && best.history.length) {
       var h = { epoch: [], loss: [], accuracy: [], val_loss: [], val_accuracy: [] };
       best.history.forEach(function (e) { Object.keys(h).forEach(function (k) { h[k].push(e[k] === undefined ? null : e[k]); }); });
@@ -293,7 +293,7 @@
       }).filter(function (s) { return hasAny(s.data); });
       if (d.peak_gflops !== null)
         sets.push(lineSet('device peak ' + d.peak_gflops.toFixed(1) + ' GFLOP/s', labels.map(function () { return d.peak_gflops; }), '#d62728',
-                          { type: 'line', pointRadius: 0, borderDash: [6, 4] }));
+                          { type: 'line', pointRadius: 0, borderDash: [6, 4], backgroundColor: 'rgba(0,0,0,0)' }));
       section(d.name + (d.peak_gflops !== null ? ' (peak ' + d.peak_gflops.toFixed(1) + ' GFLOP/s)' : ''));
       var c = chart(root, 'bench:' + d.name, rows.length, { type: 'bar', data: { labels: labels, datasets: sets },
         options: { indexAxis: 'y', plugins: { title: { display: true, text: 'GFLOP/s per kernel and route' } },
