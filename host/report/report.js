@@ -115,7 +115,7 @@
     var loss = [lineSet('loss', h.loss, palette[0])], acc = [lineSet('accuracy', h.accuracy, palette[0])];
     if (hasAny(h.val_loss)) loss.push(lineSet('val_loss', h.val_loss, palette[1]));
     if (hasAny(h.val_accuracy)) acc.push(lineSet('val_accuracy', h.val_accuracy, palette[1]));
-    var x = { title: { display: true, text: 'epoch' } };
+    var x = { offset: n === 1, title: { display: true, text: 'epoch' } }; /* one epoch: centred */
     chart(parent, prefix + 'loss', n, { type: 'line', data: { labels: h.epoch, datasets: loss }, options: titled('Loss', { x: x }) });
     chart(parent, prefix + 'accuracy', n, { type: 'line', data: { labels: h.epoch, datasets: acc }, options: titled('Accuracy', { x: x }) });
   }

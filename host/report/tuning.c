@@ -1,6 +1,6 @@
 /* report/tuning.c: a tuning folder's data: the search config from tune.json (for the
- * hyperparameters' types and choices), and every finished trial's trial.json (tune/tune.h
- * describes the folder). A trial folder without trial.json (a trial running or interrupted) is
+ * hyperparameters' types and choices), and every finished trial's trial.json (clcnn/tune.h
+ * describes the folder; tune/tuner_internal.h reads it). A trial folder without trial.json (a trial running or interrupted) is
  * left out, as the search itself does. */
 #include <dirent.h>
 #include <errno.h>
@@ -11,16 +11,7 @@
 #include "clcnn/config.h"
 #include "clcnn/tune.h"
 #include "report_internal.h"
-
-static clcnn_status read_json(const char *path, cJSON **root) {
-    char *text;
-    size_t len;
-    CLCNN_TRY(clcnn_read_file(path, &text, &len));
-    *root = cJSON_ParseWithLength(text, len);
-    free(text);
-    if (!*root) return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s' is not valid JSON", path);
-    return CLCNN_STATUS_OK;
-}
+#include "tune/tuner_internal.h"
 
 /* The search spec that tune.json holds. */
 static clcnn_status read_search(const char *dir, clcnn_spec *spec, cJSON *data) {
@@ -30,7 +21,7 @@ static clcnn_status read_search(const char *dir, clcnn_spec *spec, cJSON *data) 
         return clcnn_fail(CLCNN_STATUS_NOT_FOUND, "'%s' is missing: not a search clcnn tune wrote",
                           path);
     cJSON *root;
-    CLCNN_TRY(read_json(path, &root));
+    CLCNN_TRY(tune_store_read_json(path, &root));
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(root, "config");
     clcnn_status s = cJSON_IsString(cfg) ? clcnn_config_load_string(cfg->valuestring, path, spec)
                                          : clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
@@ -125,7 +116,7 @@ static const char *const copied[] = {"score", "epochs", "seconds", "bracket", "r
 /* One trial.json as the page wants it; NULL with the error set when it is not a trial. */
 static cJSON *read_trial(const char *path, int id, const clcnn_tune_spec *t) {
     cJSON *root;
-    if (read_json(path, &root) != CLCNN_STATUS_OK) return NULL;
+    if (tune_store_read_json(path, &root) != CLCNN_STATUS_OK) return NULL;
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
     const cJSON *values = cJSON_GetObjectItemCaseSensitive(root, "values");
     if (!cJSON_IsString(status) || !cJSON_IsArray(values) ||

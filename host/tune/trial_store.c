@@ -119,7 +119,7 @@ static clcnn_status write_json(const char *path, cJSON *root) {
     return s;
 }
 
-static clcnn_status read_json(const char *path, cJSON **root) {
+clcnn_status tune_store_read_json(const char *path, cJSON **root) {
     char *text;
     size_t len;
     CLCNN_TRY(clcnn_read_file(path, &text, &len));
@@ -165,7 +165,7 @@ static int first_difference(const char *a, const char *b) {
 
 static clcnn_status check_same_config(const char *dir, const char *path, const char *config_yaml) {
     cJSON *root;
-    CLCNN_TRY(read_json(path, &root));
+    CLCNN_TRY(tune_store_read_json(path, &root));
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(root, "config");
     clcnn_status s = CLCNN_STATUS_OK;
     if (!cJSON_IsString(cfg)) {
@@ -397,7 +397,7 @@ clcnn_status tune_store_read_trial(const char *dir, const clcnn_spec *search, in
     *found = clcnn_file_exists(path);
     if (!*found) return CLCNN_STATUS_OK;
     cJSON *root;
-    CLCNN_TRY(read_json(path, &root));
+    CLCNN_TRY(tune_store_read_json(path, &root));
     clcnn_status s = parse_trial(root, path, search->tune.n_hparams, t);
     if (s == CLCNN_STATUS_OK && (int)json_number(root, "id", -1) != id)
         s = clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s' is the record of another trial", path);

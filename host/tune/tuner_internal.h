@@ -62,6 +62,11 @@ void tune_trial_path(const char *dir, int id, const char *name, char *buf, size_
 clcnn_status tune_store_prepare(const char *dir, const char *config_yaml, int overwrite,
                                 int *resuming);
 
+/* A JSON file of the folder, parsed (the caller deletes *root); invalid JSON is a PARSE_ERROR
+ * naming the file. report/ reads the folder with it too. */
+struct cJSON;
+clcnn_status tune_store_read_json(const char *path, struct cJSON **root);
+
 /* oracle.json: restore it when present (*oracle stays NULL when absent); save it atomically. */
 clcnn_status tune_store_load_oracle(const char *dir, clcnn_oracle **oracle);
 clcnn_status tune_store_save_oracle(const char *dir, const clcnn_oracle *oracle);
