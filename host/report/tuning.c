@@ -31,15 +31,12 @@ static clcnn_status read_search(const char *dir, clcnn_spec *spec, cJSON *data) 
     return s;
 }
 
-static const char *const type_names[] = {"int", "float", "choice", "boolean"};
-
 static void add_hparams(const clcnn_tune_spec *t, cJSON *data) {
     cJSON *arr = cJSON_AddArrayToObject(data, "hparams");
     for (int i = 0; i < t->n_hparams; i++) {
         const clcnn_hparam *hp = &t->hparams[i];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", hp->name);
-        cJSON_AddStringToObject(o, "type", type_names[hp->type]);
         cJSON_AddBoolToObject(o, "log", hp->log);
         if (hp->type == CLCNN_HP_CHOICE || hp->type == CLCNN_HP_BOOLEAN) {
             cJSON *cats = cJSON_AddArrayToObject(o, "categories");
