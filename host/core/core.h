@@ -15,6 +15,10 @@ clcnn_status clcnn_fail_prefix(clcnn_status status, const char *fmt, ...) CLCNN_
 
 void clcnn_log(int level, const char *fmt, ...) CLCNN_PRINTF(2, 3);
 
+/* The index of name in an enumeration's name table names[0..count), or count when it is not
+ * there (or NULL): what its *_parse() returns. */
+int clcnn_name_index(const char *const *names, int count, const char *name);
+
 /* ---- seeded RNG: xoshiro256** seeded through splitmix64; same seed, same stream everywhere --- */
 typedef struct clcnn_rng {
     uint64_t s[4];
