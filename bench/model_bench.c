@@ -98,11 +98,11 @@ static clcnn_status load_spec(const char *path, clcnn_spec *spec) {
     FILE *f = fopen(path, "r");
     if (f) {
         fclose(f);
-        return clcnn_config_load_file(path, spec);
+        return clcnn_config_load_file(path, spec, NULL);
     }
     const char *text = clcnn_config_embedded(path); /* "fashion_mnist": the embedded config */
     if (!text) return clcnn_fail(CLCNN_STATUS_NOT_FOUND, "no config file or embedded config '%s'", path);
-    return clcnn_config_load_string(text, path, spec);
+    return clcnn_config_load_string(text, path, spec, NULL);
 }
 
 /* A dataset of random pixels and labels, a few batches long, uploaded once. */

@@ -36,10 +36,12 @@ int cli_fail(clcnn_status s, const char *what);
 
 /* The config: a file, or the embedded default `fallback` (e.g. "fashion_mnist.yaml"), then every
  * --set, then validation. Every message names its source (the file with line and column, the
- * --set, or the config's name in front of a validation error), so callers report it as it is. */
-clcnn_status cli_load_spec(const char *path, const char *fallback, const cli_args *a, clcnn_spec *spec);
-/* Applies --set assignments and validates. */
-clcnn_status cli_apply_sets(const cli_args *a, clcnn_spec *spec);
+ * --set, or the config's name in front of a validation error), so callers report it as it is.
+ * Its search space goes into *space (NULL: checked, then dropped). */
+clcnn_status cli_load_spec(const char *path, const char *fallback, const cli_args *a,
+                           clcnn_spec *spec, clcnn_search_space *space);
+/* Applies --set assignments to spec and space (which may be NULL) and validates both. */
+clcnn_status cli_apply_sets(const cli_args *a, clcnn_spec *spec, clcnn_search_space *space);
 
 /* Opens the device named by --device (or CLCNN_DEVICE, or the default). */
 clcnn_status cli_open_device(const cli_args *a, clcnn_context **ctx);

@@ -17,7 +17,7 @@ typedef struct opened_model {
 static clcnn_status open_model(const char *path, const cli_args *a, opened_model *om) {
     memset(om, 0, sizeof *om);
     CLCNN_TRY(clcnn_model_file_spec(path, &om->spec));
-    CLCNN_TRY(cli_apply_sets(a, &om->spec));
+    CLCNN_TRY(cli_apply_sets(a, &om->spec, NULL));
     CLCNN_TRY(cli_open_device(a, &om->ctx));
     CLCNN_TRY(clcnn_model_create(om->ctx, &om->spec, om->spec.train.batch_size, &om->model));
     return clcnn_model_load_weights(om->model, path);

@@ -18,9 +18,9 @@ int cmd_summary(int argc, char **argv) {
     clcnn_status s;
     if (path && ends_with(path, ".safetensors")) {
         s = clcnn_model_file_spec(path, spec);
-        if (s == CLCNN_STATUS_OK) s = cli_apply_sets(&a, spec);
+        if (s == CLCNN_STATUS_OK) s = cli_apply_sets(&a, spec, NULL);
     } else {
-        s = cli_load_spec(path, "fashion_mnist.yaml", &a, spec);
+        s = cli_load_spec(path, "fashion_mnist.yaml", &a, spec, NULL);
         if (s != CLCNN_STATUS_OK) {
             free(spec);
             return cli_fail(s, NULL); /* the message names the config */

@@ -45,9 +45,10 @@ static clcnn_status resolve_spec(const cli_args *a, clcnn_spec *spec) {
         char path[4200];
         snprintf(path, sizeof path, "%s/model.safetensors", a->resume);
         clcnn_status s = clcnn_model_file_spec(path, spec);
-        return s == CLCNN_STATUS_OK ? cli_apply_sets(a, spec) : s;
+        return s == CLCNN_STATUS_OK ? cli_apply_sets(a, spec, NULL) : s;
     }
-    return cli_load_spec(a->n_positional ? a->positional[0] : NULL, "fashion_mnist.yaml", a, spec);
+    return cli_load_spec(a->n_positional ? a->positional[0] : NULL, "fashion_mnist.yaml", a, spec,
+                         NULL);
 }
 
 int cmd_train(int argc, char **argv) {

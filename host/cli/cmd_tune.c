@@ -16,11 +16,12 @@
 
 typedef struct tune_view {
     const clcnn_spec *spec;
+    const clcnn_search_space *space;
     int tty, quiet;
 } tune_view;
 
 /* "name=value name=value ..." of the active hyperparameters. */
-static void format_values(const clcnn_tune_spec *t, const double *values, char *buf, size_t n) {
+static void format_values(const clcnn_search_space *t, const double *values, char *buf, size_t n) {
     size_t len = 0;
     buf[0] = '\0';
     for (int i = 0; i < t->n_hparams && len + 1 < n; i++) {
@@ -32,8 +33,6 @@ static void format_values(const clcnn_tune_spec *t, const double *values, char *
         len += (size_t)w < n - len ? (size_t)w : n - len - 1;
     }
 }
-
-static const char *const type_names[] = {"int", "float", "choice", "boolean"};
 
 static void print_range(const clcnn_hparam *hp) {
     char a[64], b[64];
@@ -53,11 +52,10 @@ static void print_range(const clcnn_hparam *hp) {
     }
 }
 
-static void print_condition(const clcnn_tune_spec *t, const clcnn_hparam *hp) {
+static void print_condition(const clcnn_search_space *t, const clcnn_hparam *hp) {
     if (!hp->parent[0]) return;
-    const clcnn_hparam *parent = NULL;
-    for (int i = 0; i < t->n_hparams; i++)
-        if (strcmp(t->hparams[i].name, hp->parent) == 0) parent = &t->hparams[i];
+    int p = clcnn_search_space_find(t, hp->parent);
+    const clcnn_hparam *parent = p >= 0 ? &t->hparams[p] : NULL;
     printf("  (when %s in {", hp->parent);
     for (int k = 0; k < hp->n_parent_values; k++) {
         char v[64];
@@ -70,21 +68,21 @@ static void print_condition(const clcnn_tune_spec *t, const clcnn_hparam *hp) {
     printf("})");
 }
 
-static void print_space(const clcnn_spec *spec, int maximize) {
+static void print_space(const clcnn_spec *spec, const clcnn_search_space *space, int maximize) {
     const clcnn_tune_spec *t = &spec->tune;
-    printf("Search space summary: %d hyperparameters; %s search, ", t->n_hparams, t->algorithm);
+    printf("Search space summary: %d hyperparameters; %s search, ", space->n_hparams, t->algorithm);
     if (strcmp(t->algorithm, "hyperband") == 0) /* max_trials can cut its schedule short */
         printf("max_epochs %d, factor %d, at most %d trials", t->max_epochs, t->factor,
                t->max_trials);
     else
         printf("%d trials", t->max_trials);
     printf(", objective %s (%s)\n", t->objective, maximize ? "max" : "min");
-    for (int i = 0; i < t->n_hparams; i++) {
-        const clcnn_hparam *hp = &t->hparams[i];
-        printf("  %-20s %-8s ", hp->name, type_names[hp->type]);
+    for (int i = 0; i < space->n_hparams; i++) {
+        const clcnn_hparam *hp = &space->hparams[i];
+        printf("  %-20s %-8s ", hp->name, clcnn_hp_type_name(hp->type));
         print_range(hp);
-        print_condition(t, hp);
-        if (spec->tune.n_targets[i] > 0) printf("  -> %s", spec->tune.targets[i][0]);
+        print_condition(space, hp);
+        if (space->n_targets[i] > 0) printf("  -> %s", space->targets[i][0]);
         printf("\n");
     }
     if (spec->data.train_limit > 0)
@@ -106,7 +104,7 @@ static void print_trial_name(const tune_view *v, const clcnn_tune_event *ev) {
 static void print_trial_start(const tune_view *v, const clcnn_tune_event *ev) {
     const clcnn_tune_trial *t = ev->trial;
     char hp[1024];
-    format_values(&v->spec->tune, t->values, hp, sizeof hp);
+    format_values(v->space, t->values, hp, sizeof hp);
     print_trial_name(v, ev);
     printf(" (trial_%04d): %s", t->id, hp);
     if (t->parent_trial_id >= 0)
@@ -128,7 +126,7 @@ static void print_best(const clcnn_tune_event *ev) {
 static void print_trial_end(const tune_view *v, const clcnn_tune_event *ev) {
     const clcnn_tune_trial *t = ev->trial;
     char hp[1024];
-    format_values(&v->spec->tune, t->values, hp, sizeof hp);
+    format_values(v->space, t->values, hp, sizeof hp);
     print_trial_name(v, ev);
     if (t->status == CLCNN_TRIAL_COMPLETED)
         printf(" done: %s %.4f - ", v->spec->tune.objective, t->score);
@@ -191,7 +189,8 @@ static int by_score(const void *pa, const void *pb) {
     return a->id - b->id;
 }
 
-static void print_table(const clcnn_spec *spec, const clcnn_tune_result *r) {
+static void print_table(const tune_view *v, const clcnn_tune_result *r) {
+    const clcnn_spec *spec = v->spec;
     clcnn_tune_trial *sorted = malloc((size_t)(r->n_trials ? r->n_trials : 1) * sizeof *sorted);
     if (!sorted) return;
     memcpy(sorted, r->trials, (size_t)r->n_trials * sizeof *sorted);
@@ -205,7 +204,7 @@ static void print_table(const clcnn_spec *spec, const clcnn_tune_result *r) {
     for (int i = 0; i < shown; i++) {
         const clcnn_tune_trial *t = &sorted[i];
         char hp[1024], score[32];
-        format_values(&spec->tune, t->values, hp, sizeof hp);
+        format_values(v->space, t->values, hp, sizeof hp);
         snprintf(score, sizeof score, t->status == CLCNN_TRIAL_COMPLETED ? "%.4f" : "failed",
                  t->score);
         printf("  %4d  %5.4d  %12s  %6d  %7.1f  %s\n", i + 1, t->id, score, t->epochs, t->seconds,
@@ -214,8 +213,9 @@ static void print_table(const clcnn_spec *spec, const clcnn_tune_result *r) {
     free(sorted);
 }
 
-static void print_outcome(const clcnn_spec *spec, const clcnn_tune_result *r, const char *out) {
-    print_table(spec, r);
+static void print_outcome(const tune_view *v, const clcnn_tune_result *r, const char *out) {
+    const clcnn_spec *spec = v->spec;
+    print_table(v, r);
     if (r->best_trial_id >= 0)
         printf("\nBest: trial_%04d, %s %.4f\nBest config: %s (train it: clcnn train %s)\n",
                r->best_trial_id, spec->tune.objective, r->best_score, r->best_yaml, r->best_yaml);
@@ -228,9 +228,9 @@ static void print_outcome(const clcnn_spec *spec, const clcnn_tune_result *r, co
                r->retrain_test_accuracy, r->retrain_test_loss, r->retrain_dir);
 }
 
-static int run_search(clcnn_context *ctx, const clcnn_spec *spec, const cli_args *a,
-                      const char *out) {
-    tune_view view = {spec, cli_stdout_is_tty(), a->quiet};
+static int run_search(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_search_space *space,
+                      const cli_args *a, const char *out) {
+    tune_view view = {spec, space, cli_stdout_is_tty(), a->quiet};
     clcnn_tune_options o = clcnn_tune_options_default();
     o.out_dir = out;
     o.overwrite = a->overwrite;
@@ -240,7 +240,7 @@ static int run_search(clcnn_context *ctx, const clcnn_spec *spec, const cli_args
     o.user = &view;
     clcnn_tune_result r;
     cli_install_sigint();
-    clcnn_status s = clcnn_tune_run(ctx, spec, &o, &r);
+    clcnn_status s = clcnn_tune_run(ctx, spec, space, &o, &r);
     int code = 0;
     if (s == CLCNN_STATUS_OK && r.stopped) {
         printf("\nStopped: the interrupted trial is not recorded; rerun the same command to resume "
@@ -248,9 +248,9 @@ static int run_search(clcnn_context *ctx, const clcnn_spec *spec, const cli_args
                out);
         code = 130;
     } else if (s == CLCNN_STATUS_OK) {
-        print_outcome(spec, &r, out);
+        print_outcome(&view, &r, out);
     } else {
-        if (r.n_trials) print_outcome(spec, &r, out);
+        if (r.n_trials) print_outcome(&view, &r, out);
         code = cli_fail(s, "tune");
     }
     /* The report of every trial finished so far, also after a stop or a failure. */
@@ -271,10 +271,15 @@ int cmd_tune(int argc, char **argv) {
         return 2;
     }
     clcnn_spec *spec = malloc(sizeof *spec);
-    if (!spec) return cli_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune");
+    clcnn_search_space *space = malloc(sizeof *space);
+    if (!spec || !space) {
+        free(spec);
+        free(space);
+        return cli_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune");
+    }
     const char *config = a.n_positional ? a.positional[0] : NULL;
-    clcnn_status s = cli_load_spec(config, DEFAULT_CONFIG, &a, spec);
-    if (s == CLCNN_STATUS_OK && spec->tune.n_hparams == 0)
+    clcnn_status s = cli_load_spec(config, DEFAULT_CONFIG, &a, spec, space);
+    if (s == CLCNN_STATUS_OK && space->n_hparams == 0)
         s = clcnn_fail(
             CLCNN_STATUS_INVALID_ARGUMENT,
             "%s declares no hyperparameters: nothing to search "
@@ -282,24 +287,27 @@ int cmd_tune(int argc, char **argv) {
             config ? config : DEFAULT_CONFIG);
     if (s != CLCNN_STATUS_OK) {
         free(spec);
+        free(space);
         return cli_fail(s, NULL); /* config errors already start with file:line:column */
     }
     const char *out = a.out ? a.out : DEFAULT_OUT;
     if (!config && !a.quiet)
         printf("No config given: the seed notebook's search on a quick subset (embedded %s)\n",
                DEFAULT_CONFIG);
-    print_space(spec, clcnn_tune_maximize(&spec->tune));
+    print_space(spec, space, clcnn_tune_maximize(&spec->tune));
     clcnn_context *ctx;
     s = cli_open_device(&a, &ctx);
     if (s != CLCNN_STATUS_OK) {
         free(spec);
+        free(space);
         return cli_fail(s, "opening the OpenCL device");
     }
     if (!a.quiet)
         printf("Device: %s (%s)\nResults in: %s\n\n", clcnn_context_device(ctx)->name,
                clcnn_context_device(ctx)->platform, out);
-    int code = run_search(ctx, spec, &a, out);
+    int code = run_search(ctx, spec, space, &a, out);
     clcnn_context_destroy(ctx);
     free(spec);
+    free(space);
     return code;
 }

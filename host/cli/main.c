@@ -115,22 +115,29 @@ int cli_fail(clcnn_status s, const char *what) {
     return s == CLCNN_STATUS_INTERRUPTED ? 130 : 1;
 }
 
-static clcnn_status apply_sets(const cli_args *a, clcnn_spec *spec) {
+static clcnn_status apply_sets(const cli_args *a, clcnn_spec *spec, clcnn_search_space *space) {
     for (int i = 0; i < a->n_sets; i++) {
-        clcnn_status s = clcnn_config_set(spec, a->sets[i]);
+        clcnn_status s = clcnn_config_set(spec, space, a->sets[i]);
         if (s != CLCNN_STATUS_OK) return s;
     }
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status cli_apply_sets(const cli_args *a, clcnn_spec *spec) {
-    CLCNN_TRY(apply_sets(a, spec));
-    return clcnn_spec_validate(spec);
+/* The spec, and the search space against it when there is one. */
+static clcnn_status validate(const clcnn_spec *spec, const clcnn_search_space *space) {
+    CLCNN_TRY(clcnn_spec_validate(spec));
+    return space ? clcnn_search_space_validate(space, spec) : CLCNN_STATUS_OK;
+}
+
+clcnn_status cli_apply_sets(const cli_args *a, clcnn_spec *spec, clcnn_search_space *space) {
+    CLCNN_TRY(apply_sets(a, spec, space));
+    return validate(spec, space);
 }
 
 /* Validation knows the spec, not where it came from: put the config's name in front. */
-static clcnn_status validate_named(const char *name, const clcnn_spec *spec) {
-    clcnn_status s = clcnn_spec_validate(spec);
+static clcnn_status validate_named(const char *name, const clcnn_spec *spec,
+                                   const clcnn_search_space *space) {
+    clcnn_status s = validate(spec, space);
     if (s == CLCNN_STATUS_OK) return s;
     char *msg = strdup(clcnn_last_error());
     if (!msg) return s;
@@ -139,17 +146,29 @@ static clcnn_status validate_named(const char *name, const clcnn_spec *spec) {
     return s;
 }
 
-clcnn_status cli_load_spec(const char *path, const char *fallback, const cli_args *a, clcnn_spec *spec) {
+static clcnn_status load_with_space(const char *path, const char *fallback, const cli_args *a,
+                                    clcnn_spec *spec, clcnn_search_space *space) {
     clcnn_status s;
     if (path) {
-        s = clcnn_config_load_file(path, spec);
+        s = clcnn_config_load_file(path, spec, space);
     } else {
         const char *text = clcnn_config_embedded(fallback);
-        s = text ? clcnn_config_load_string(text, fallback, spec) : CLCNN_STATUS_NOT_FOUND;
+        s = text ? clcnn_config_load_string(text, fallback, spec, space) : CLCNN_STATUS_NOT_FOUND;
     }
     if (s != CLCNN_STATUS_OK) return s;
-    CLCNN_TRY(apply_sets(a, spec));
-    return validate_named(path ? path : fallback, spec);
+    CLCNN_TRY(apply_sets(a, spec, space));
+    return validate_named(path ? path : fallback, spec, space);
+}
+
+clcnn_status cli_load_spec(const char *path, const char *fallback, const cli_args *a,
+                           clcnn_spec *spec, clcnn_search_space *space) {
+    if (space) return load_with_space(path, fallback, a, spec, space);
+    /* The declarations are still read and checked (a --set may name a parent from the file). */
+    clcnn_search_space *scratch = malloc(sizeof *scratch);
+    if (!scratch) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    clcnn_status s = load_with_space(path, fallback, a, spec, scratch);
+    free(scratch);
+    return s;
 }
 
 clcnn_status cli_open_device(const cli_args *a, clcnn_context **ctx) {

@@ -1,6 +1,7 @@
 /* config/emit.c: a spec back to YAML, every key of the schema tables in table order, so a model
- * file's embedded config is self-describing and loads back to an equal spec. Hyperparameters go
- * in tune.hyperparameters with their targets (the targeted keys keep their current values). */
+ * file's embedded config is self-describing and loads back to an equal spec. A search space's
+ * hyperparameters go in tune.hyperparameters with their targets (the targeted keys keep their
+ * current values). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,10 +95,15 @@ static void ints(emitter *em, const int *v, int n) {
     seq_end(em);
 }
 
-static void emit_key(emitter *em, const cfg_key *k, const void *base, const clcnn_spec *spec,
-                     int include_tune);
+/* What the emitter writes: the spec, and the search space (NULL: a concrete config). */
+typedef struct emit_src {
+    const clcnn_spec *spec;
+    const clcnn_search_space *space;
+} emit_src;
 
-static void emit_layers(emitter *em, const clcnn_model_spec *m, const clcnn_spec *spec) {
+static void emit_key(emitter *em, const cfg_key *k, const void *base, const emit_src *src);
+
+static void emit_layers(emitter *em, const clcnn_model_spec *m, const emit_src *src) {
     seq_start(em, 0);
     for (int i = 0; i < m->n_layers; i++) {
         const clcnn_layer_spec *l = &m->layers[i];
@@ -107,7 +113,7 @@ static void emit_layers(emitter *em, const clcnn_model_spec *m, const clcnn_spec
         map_start(em, 1);
         for (int k = 0; t && k < CFG_N_LAYER_KEYS; k++) {
             if (k == CFG_LK_TYPE || !cfg_layer_reads(t, k)) continue;
-            emit_key(em, &cfg_layer_keys[k], l, spec, 0);
+            emit_key(em, &cfg_layer_keys[k], l, src);
         }
         map_end(em);
         map_end(em);
@@ -127,22 +133,20 @@ static void hp_value(emitter *em, const clcnn_hparam *hp, double v) {
     }
 }
 
-static void emit_hparams(emitter *em, const clcnn_tune_spec *u) {
-    static const char *const types[] = {"int", "float", "choice", "boolean"};
+static void emit_hparams(emitter *em, const clcnn_search_space *u) {
     char text[64];
     seq_start(em, 0);
     for (int h = 0; h < u->n_hparams; h++) {
         const clcnn_hparam *hp = &u->hparams[h];
         map_start(em, 1);
-        scalar(em, "hp", 0), scalar(em, types[hp->type], 0);
+        scalar(em, "hp", 0), scalar(em, clcnn_hp_type_name(hp->type), 0);
         scalar(em, "name", 0), scalar(em, hp->name, 1);
         if (hp->type == CLCNN_HP_INT || hp->type == CLCNN_HP_FLOAT) {
             const char *keys[] = {"min", "max", "step"};
             const double values[] = {hp->min, hp->max, hp->step};
             for (int i = 0; i < 3; i++) {
                 if (i == 2 && hp->step <= 0) break; /* a continuous float */
-                clcnn_hparam number = {.type = CLCNN_HP_FLOAT};
-                cfg_hparam_value_text(&number, values[i], text, sizeof text);
+                cfg_format_number(values[i], text, sizeof text);
                 scalar(em, keys[i], 0), scalar(em, text, 0);
             }
             if (hp->log) scalar(em, "log", 0), scalar(em, "true", 0);
@@ -154,8 +158,8 @@ static void emit_hparams(emitter *em, const clcnn_tune_spec *u) {
                 hp_value(em, hp, i);
             seq_end(em);
         }
-        int p = hp->parent[0] ? cfg_hparam_find(u, h, hp->parent) : -1;
-        if (p >= 0) {
+        int p = hp->parent[0] ? clcnn_search_space_find(u, hp->parent) : -1;
+        if (p >= 0 && p < h) {
             const clcnn_hparam *parent = &u->hparams[p];
             scalar(em, "parent", 0), scalar(em, hp->parent, 1);
             scalar(em, "parent_values", 0);
@@ -175,7 +179,7 @@ static void emit_hparams(emitter *em, const clcnn_tune_spec *u) {
 }
 
 static void emit_section(emitter *em, const cfg_section *sec, const void *base,
-                         const clcnn_spec *spec, int include_tune);
+                         const emit_src *src);
 
 static const char *code_name(const cfg_key *k, int code) {
     for (int i = 0; k->names[i]; i++)
@@ -183,8 +187,7 @@ static const char *code_name(const cfg_key *k, int code) {
     return NULL;
 }
 
-static void emit_value(emitter *em, const cfg_key *k, const void *base, const clcnn_spec *spec,
-                       int include_tune) {
+static void emit_value(emitter *em, const cfg_key *k, const void *base, const emit_src *src) {
     const char *field = (const char *)base + k->offset;
     char text[64];
     switch (k->kind) {
@@ -239,34 +242,34 @@ static void emit_value(emitter *em, const cfg_key *k, const void *base, const cl
         return;
     }
     case CFG_LAYERS:
-        emit_layers(em, base, spec);
+        emit_layers(em, base, src);
         return;
     case CFG_SECTION:
-        emit_section(em, k->sub, field, spec, include_tune);
+        emit_section(em, k->sub, field, src);
         return;
     case CFG_HPARAMS:
-        emit_hparams(em, &spec->tune);
+        emit_hparams(em, src->space);
         return;
     }
     scalar(em, text, 0);
 }
 
 static void emit_section(emitter *em, const cfg_section *sec, const void *base,
-                         const clcnn_spec *spec, int include_tune) {
+                         const emit_src *src) {
     map_start(em, 0);
     for (int i = 0; i < sec->n_keys; i++)
-        emit_key(em, &sec->keys[i], base, spec, include_tune);
+        emit_key(em, &sec->keys[i], base, src);
     map_end(em);
 }
 
-static void emit_key(emitter *em, const cfg_key *k, const void *base, const clcnn_spec *spec,
-                     int include_tune) {
-    if (k->kind == CFG_HPARAMS && !include_tune) return;
+static void emit_key(emitter *em, const cfg_key *k, const void *base, const emit_src *src) {
+    if (k->kind == CFG_HPARAMS && !src->space) return;
     scalar(em, k->name, 0);
-    emit_value(em, k, base, spec, include_tune);
+    emit_value(em, k, base, src);
 }
 
-clcnn_status clcnn_config_emit(const clcnn_spec *spec, int include_tune, char **yaml) {
+clcnn_status clcnn_config_emit(const clcnn_spec *spec, const clcnn_search_space *space,
+                               char **yaml) {
     if (!spec || !yaml) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "emit: NULL argument");
     *yaml = NULL;
     buffer out = {0};
@@ -283,7 +286,8 @@ clcnn_status clcnn_config_emit(const clcnn_spec *spec, int include_tune, char **
     emit(&em, &ev);
     yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
     emit(&em, &ev);
-    emit_section(&em, &cfg_root, spec, spec, include_tune);
+    emit_src src = {spec, space};
+    emit_section(&em, &cfg_root, spec, &src);
     yaml_document_end_event_initialize(&ev, 1);
     emit(&em, &ev);
     yaml_stream_end_event_initialize(&ev);

@@ -1,7 +1,7 @@
 /* config/load.c: YAML to spec through the schema tables: sections, the layer list, class names,
  * key paths ("model.layers.0.filters") for clcnn_config_set and clcnn_spec_apply_hparams. Every
- * value, whether from a file, --set or a trial's hyperparameters, goes through cfg_set_node. */
-#include <math.h>
+ * value, whether from a file, --set or a trial's hyperparameters, goes through cfg_set_node;
+ * declarations and what hyperparameters target are hpdecl.c's. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,13 +337,13 @@ static clcnn_status set_classes(cfg_ctx *c, const cfg_key *k, clcnn_data_spec *d
 
 /* ---- one value ------------------------------------------------------------------------------- */
 
-static int hp_capable(const cfg_key *k) {
+int cfg_hp_capable(const cfg_key *k) {
     return k->kind != CFG_TRIPLE && k->kind != CFG_CLASSES && k->kind != CFG_LAYERS &&
            k->kind != CFG_SECTION && k->kind != CFG_HPARAMS;
 }
 
 clcnn_status cfg_set_node(cfg_ctx *c, const cfg_key *k, void *base, yaml_node_t *n) {
-    if (n->type == YAML_MAPPING_NODE && hp_capable(k) && cfg_map_get(c, n, "hp")) {
+    if (n->type == YAML_MAPPING_NODE && cfg_hp_capable(k) && cfg_map_get(c, n, "hp")) {
         if (k->flags & CFG_NO_HP)
             return cfg_fail(c, n, CLCNN_STATUS_INVALID_ARGUMENT, "%s cannot be a hyperparameter",
                             c->path);
@@ -419,14 +419,7 @@ clcnn_status cfg_set_key_text(cfg_ctx *c, const cfg_key *k, void *base, const ch
 
 /* ---- key paths ------------------------------------------------------------------------------- */
 
-typedef struct resolved {
-    const cfg_key *key; /* NULL: the path names a whole layer */
-    void *base;
-    int layer; /* the layer index, or -1 */
-} resolved;
-
-/* Finds the key a path names in spec; c->path becomes the path (indices normalized). */
-static clcnn_status resolve(cfg_ctx *c, clcnn_spec *spec, const char *path, resolved *out) {
+clcnn_status cfg_resolve(cfg_ctx *c, clcnn_spec *spec, const char *path, cfg_resolved *out) {
     key_set s;
     section_keys(&cfg_root, &s);
     void *base = spec;
@@ -489,9 +482,9 @@ static clcnn_status resolve(cfg_ctx *c, clcnn_spec *spec, const char *path, reso
     }
 }
 
-static clcnn_status set_path_text(cfg_ctx *c, const char *path, const char *text) {
-    resolved r;
-    CLCNN_TRY(resolve(c, c->spec, path, &r));
+clcnn_status cfg_set_path_text(cfg_ctx *c, const char *path, const char *text) {
+    cfg_resolved r;
+    CLCNN_TRY(cfg_resolve(c, c->spec, path, &r));
     if (r.key) return cfg_set_key_text(c, r.key, r.base, text);
     yaml_document_t doc, *saved = c->doc;
     CLCNN_TRY(parse_text(c, text, &doc));
@@ -502,130 +495,15 @@ static clcnn_status set_path_text(cfg_ctx *c, const char *path, const char *text
     return st;
 }
 
-clcnn_status cfg_check_target(const clcnn_spec *spec, const clcnn_hparam *hp, const char *path,
-                              const char *prefix) {
-    cfg_ctx *c = calloc(1, sizeof *c);
-    clcnn_spec *scratch = malloc(sizeof *scratch);
-    clcnn_status st = CLCNN_STATUS_OUT_OF_MEMORY;
-    char text[256], where[1400];
-    resolved r;
-    if (!c || !scratch) {
-        clcnn_fail(st, "config: out of memory");
-        goto done;
-    }
-    *scratch = *spec;
-    c->spec = scratch;
-    snprintf(where, sizeof where, "%s: hyperparameter '%s'", prefix, hp->name);
-    c->prefix = where;
-    st = resolve(c, scratch, path, &r);
-    if (st) goto done;
-    if (!r.key || !hp_capable(r.key) || (r.key->flags & CFG_NO_HP)) {
-        st =
-            cfg_fail(c, NULL, CLCNN_STATUS_INVALID_ARGUMENT, "%s cannot be a hyperparameter", path);
-        goto done;
-    }
-    if (hp->type == CLCNN_HP_FLOAT && r.key->kind != CFG_FLOAT) {
-        st = cfg_fail(c, NULL, CLCNN_STATUS_INVALID_ARGUMENT,
-                      "a float hyperparameter cannot set %s (not a number key)", path);
-        goto done;
-    }
-    /* Every value the search can give must be accepted: each choice, both ends of a range. */
-    double values[CLCNN_HP_MAX_CHOICES];
-    int n = 0;
-    if (hp->type == CLCNN_HP_CHOICE) {
-        for (n = 0; n < hp->n_choices; n++)
-            values[n] = n;
-    } else if (hp->type == CLCNN_HP_BOOLEAN) {
-        values[n++] = 0;
-        values[n++] = 1;
-    } else {
-        values[n++] = hp->min; /* and the last point of the grid */
-        values[n++] =
-            hp->step > 0 ? hp->min + floor((hp->max - hp->min) / hp->step) * hp->step : hp->max;
-    }
-    for (int i = 0; i < n && !st; i++) {
-        cfg_hparam_value_text(hp, values[i], text, sizeof text);
-        snprintf(where, sizeof where, "%s: hyperparameter '%s' = %s", prefix, hp->name, text);
-        st = set_path_text(c, path, text);
-    }
-done:
-    free(scratch);
-    free(c);
-    return st;
-}
-
-/* ---- hyperparameter targets set by hand ------------------------------------------------------ */
-
-static int is_parent(const clcnn_tune_spec *u, const char *name) {
-    for (int i = 0; i < u->n_hparams; i++)
-        if (!strcmp(u->hparams[i].parent, name)) return 1;
-    return 0;
-}
-
-/* `--set key=value` fixes the key: hyperparameters stop targeting it (and anything under it), and
- * one left with no target leaves the search space unless others depend on it. */
-static void drop_targets(clcnn_tune_spec *u, const char *path) {
-    size_t len = strlen(path);
-    for (int h = 0; h < u->n_hparams; h++) {
-        int had = u->n_targets[h], kept = 0;
-        for (int t = 0; t < had; t++) {
-            const char *target = u->targets[h][t];
-            if (!strcmp(target, path) || (!strncmp(target, path, len) && target[len] == '.'))
-                continue;
-            if (kept != t) memcpy(u->targets[h][kept], target, sizeof u->targets[h][t]);
-            kept++;
-        }
-        for (int t = kept; t < had; t++)
-            memset(u->targets[h][t], 0, sizeof u->targets[h][t]);
-        u->n_targets[h] = kept;
-        if (had && !kept && !is_parent(u, u->hparams[h].name)) {
-            int rest = u->n_hparams - h - 1;
-            memmove(&u->hparams[h], &u->hparams[h + 1], sizeof u->hparams[0] * (size_t)rest);
-            memmove(&u->n_targets[h], &u->n_targets[h + 1], sizeof u->n_targets[0] * (size_t)rest);
-            memmove(&u->targets[h], &u->targets[h + 1], sizeof u->targets[0] * (size_t)rest);
-            u->n_hparams--;
-            memset(&u->hparams[u->n_hparams], 0, sizeof u->hparams[0]);
-            memset(&u->targets[u->n_hparams], 0, sizeof u->targets[0]);
-            u->n_targets[u->n_hparams] = 0;
-            h--;
-        }
-    }
-}
-
-/* Checks the targets of tune.hyperparameters entries once the whole document is in. */
-static clcnn_status check_deferred(cfg_ctx *c) {
-    for (int i = 0; i < c->n_deferred; i++) {
-        const cfg_deferred *d = &c->deferred[i];
-        char where[1200];
-        cfg_where(c, &d->mark, where, sizeof where);
-        CLCNN_TRY(cfg_check_target(c->spec, &c->spec->tune.hparams[d->hparam],
-                                   c->spec->tune.targets[d->hparam][d->target], where));
-    }
-    return CLCNN_STATUS_OK;
-}
-
 /* ---- public entry points --------------------------------------------------------------------- */
 
-clcnn_status clcnn_config_load_string(const char *yaml, const char *name, clcnn_spec *spec) {
-    if (!yaml || !spec) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "config: NULL argument");
-    cfg_ctx *c = calloc(1, sizeof *c);
-    clcnn_spec *work = malloc(sizeof *work);
-    if (!c || !work) {
-        free(c);
-        free(work);
-        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "config: out of memory");
-    }
-    clcnn_spec_default(work);
-    c->spec = work;
-    c->file = name ? name : "<string>";
-
+/* Parses yaml, one document, into c->spec and c->space over what they hold. */
+static clcnn_status load_yaml(cfg_ctx *c, const char *yaml) {
     yaml_parser_t parser;
     yaml_document_t doc, extra;
     clcnn_status st = CLCNN_STATUS_OK;
-    if (!yaml_parser_initialize(&parser)) {
-        st = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "cannot create a YAML parser");
-        goto done;
-    }
+    if (!yaml_parser_initialize(&parser))
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "cannot create a YAML parser");
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, strlen(yaml));
     if (!yaml_parser_load(&parser, &doc)) {
         st = parser_error(c, &parser);
@@ -645,20 +523,40 @@ clcnn_status clcnn_config_load_string(const char *yaml, const char *name, clcnn_
                 }
                 yaml_document_delete(&extra);
             }
-            if (!st) st = set_section(c, &cfg_root, work, root);
+            if (!st) st = set_section(c, &cfg_root, c->spec, root);
         }
-        if (!st) st = check_deferred(c);
+        if (!st) st = cfg_check_deferred(c);
         yaml_document_delete(&doc);
     }
     yaml_parser_delete(&parser);
-    if (!st) *spec = *work;
-done:
+    return st;
+}
+
+clcnn_status clcnn_config_load_string(const char *yaml, const char *name, clcnn_spec *spec,
+                                      clcnn_search_space *space) {
+    if (!yaml || !spec) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "config: NULL argument");
+    cfg_ctx *c = calloc(1, sizeof *c);
+    clcnn_spec *work = malloc(sizeof *work);
+    clcnn_search_space *declared = calloc(1, sizeof *declared);
+    clcnn_status st = CLCNN_STATUS_OUT_OF_MEMORY;
+    if (c && work && declared) {
+        clcnn_spec_default(work);
+        c->spec = work;
+        c->space = declared;
+        c->file = name ? name : "<string>";
+        st = load_yaml(c, yaml);
+        if (!st) *spec = *work;
+        if (!st && space) *space = *declared;
+    } else {
+        clcnn_fail(st, "config: out of memory");
+    }
+    free(declared);
     free(work);
     free(c);
     return st;
 }
 
-clcnn_status clcnn_config_load_file(const char *path, clcnn_spec *spec) {
+clcnn_status clcnn_config_load_file(const char *path, clcnn_spec *spec, clcnn_search_space *space) {
     char *text = NULL;
     size_t len = 0;
     if (!path) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "config: NULL path");
@@ -667,28 +565,31 @@ clcnn_status clcnn_config_load_file(const char *path, clcnn_spec *spec) {
         free(text);
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "%s: the file contains a NUL byte", path);
     }
-    clcnn_status st = clcnn_config_load_string(text, path, spec);
+    clcnn_status st = clcnn_config_load_string(text, path, spec, space);
     free(text);
     return st;
 }
 
-/* Runs fn on a copy of spec with a context whose messages start with prefix; the copy replaces
- * spec only if fn succeeds, so a failed --set or apply leaves spec as it was. */
-static clcnn_status on_copy(clcnn_spec *spec, const char *prefix,
-                            clcnn_status (*fn)(cfg_ctx *c, const void *arg), const void *arg) {
+clcnn_status cfg_on_copy(clcnn_spec *spec, clcnn_search_space *space, const char *prefix,
+                         clcnn_status (*fn)(cfg_ctx *c, const void *arg), const void *arg) {
     cfg_ctx *c = calloc(1, sizeof *c);
     clcnn_spec *work = malloc(sizeof *work);
+    clcnn_search_space *declared = calloc(1, sizeof *declared);
     clcnn_status st = CLCNN_STATUS_OUT_OF_MEMORY;
-    if (c && work) {
+    if (c && work && declared) {
         *work = *spec;
+        if (space) *declared = *space;
         c->spec = work;
+        c->space = declared;
         c->prefix = prefix;
         st = fn(c, arg);
-        if (!st) st = check_deferred(c);
+        if (!st) st = cfg_check_deferred(c);
         if (!st) *spec = *work;
+        if (!st && space) *space = *declared;
     } else {
         clcnn_fail(st, "config: out of memory");
     }
+    free(declared);
     free(work);
     free(c);
     return st;
@@ -703,52 +604,19 @@ static clcnn_status do_set(cfg_ctx *c, const void *arg) {
     if (len >= sizeof path) return cfg_fail(c, NULL, CLCNN_STATUS_INVALID_ARGUMENT, "key too long");
     memcpy(path, assignment, len);
     path[len] = '\0';
-    resolved r;
-    CLCNN_TRY(resolve(c, c->spec, path, &r));
+    cfg_resolved r;
+    CLCNN_TRY(cfg_resolve(c, c->spec, path, &r));
     snprintf(path, sizeof path, "%s", c->path);
-    drop_targets(&c->spec->tune, path);
-    return set_path_text(c, path, eq + 1);
+    cfg_drop_targets(c->space, path);
+    return cfg_set_path_text(c, path, eq + 1);
 }
 
-clcnn_status clcnn_config_set(clcnn_spec *spec, const char *assignment) {
+clcnn_status clcnn_config_set(clcnn_spec *spec, clcnn_search_space *space, const char *assignment) {
     if (!spec || !assignment)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "--set: NULL argument");
     char prefix[1100];
     snprintf(prefix, sizeof prefix, "--set %.1000s", assignment);
     if (!strchr(assignment, '=') || assignment[0] == '=')
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "%s: expected key.path=value", prefix);
-    return on_copy(spec, prefix, do_set, assignment);
-}
-
-/* Leading keys (an optimizer's name) are set before the others, whatever the declaration order,
- * so that a name's effect on the learning rate default never overrides a learning rate value. */
-static clcnn_status do_apply(cfg_ctx *c, const void *arg) {
-    const double *values = arg;
-    clcnn_tune_spec *u = &c->spec->tune;
-    char text[256], prefix[400];
-    for (int pass = 0; pass < 2; pass++) {
-        for (int h = 0; h < u->n_hparams; h++) {
-            const clcnn_hparam *hp = &u->hparams[h];
-            if (isnan(values[h])) continue;
-            cfg_hparam_value_text(hp, values[h], text, sizeof text);
-            snprintf(prefix, sizeof prefix, "hyperparameter '%s' = %s", hp->name, text);
-            c->prefix = prefix;
-            if (!cfg_hparam_legal(hp, values[h]))
-                return cfg_fail(c, NULL, CLCNN_STATUS_INVALID_ARGUMENT,
-                                "%.17g is not a legal value", values[h]);
-            for (int t = 0; t < u->n_targets[h]; t++) {
-                resolved r;
-                CLCNN_TRY(resolve(c, c->spec, u->targets[h][t], &r));
-                if (!r.key || ((r.key->flags & CFG_LEADS) != 0) == pass) continue;
-                CLCNN_TRY(set_path_text(c, u->targets[h][t], text));
-            }
-        }
-    }
-    return CLCNN_STATUS_OK;
-}
-
-clcnn_status clcnn_spec_apply_hparams(clcnn_spec *spec, const double *values) {
-    if (!spec || (!values && spec->tune.n_hparams))
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "apply_hparams: NULL argument");
-    return on_copy(spec, "hyperparameters", do_apply, values);
+    return cfg_on_copy(spec, space, prefix, do_set, assignment);
 }

@@ -8,7 +8,7 @@
 #include "config/schema.h"
 #include "core/core.h"
 
-#define CFG_PATH_MAX 128 /* = the size of clcnn_tune_spec.targets' strings */
+#define CFG_PATH_MAX CLCNN_HP_TARGET_MAX /* a key path, as a hyperparameter's target holds it */
 
 /* A target of a tune.hyperparameters entry, checked once the whole document is loaded (the
  * model's layers may come after the tune section). */
@@ -17,9 +17,12 @@ typedef struct cfg_deferred {
     yaml_mark_t mark;
 } cfg_deferred;
 
-/* One load or set: where values go, where messages point, the key path being set. */
+/* One load or set: where values and declarations go, where messages point, the key path being
+ * set. spec and space are the call's working copies, committed only on success; space is NULL
+ * only in a target check (cfg_check_target), which sets values and never declares. */
 typedef struct cfg_ctx {
     clcnn_spec *spec;
+    clcnn_search_space *space;
     yaml_document_t *doc;         /* the document the nodes belong to */
     const char *file;             /* messages start "file:line:col: " when set... */
     const char *prefix;           /* ...else "prefix: " ("--set train.epochs=x") */
@@ -47,8 +50,36 @@ clcnn_status cfg_set_node(cfg_ctx *c, const cfg_key *k, void *base, yaml_node_t 
 /* The same with a YAML text for the value ("64", "[3, 5]", "\"relu\""). */
 clcnn_status cfg_set_key_text(cfg_ctx *c, const cfg_key *k, void *base, const char *text);
 
-/* hpdecl.c: `key: {hp: int, name: ..., ...}` in place of a value, and tune.hyperparameters. */
+/* Whether a key can hold a hyperparameter by its kind (scalars; lists and sections cannot). */
+int cfg_hp_capable(const cfg_key *k);
+
+/* What a key path names in a spec: a key of the struct at base, or (key NULL) a whole layer. */
+typedef struct cfg_resolved {
+    const cfg_key *key;
+    void *base;
+    int layer; /* the layer index, or -1 */
+} cfg_resolved;
+
+/* Finds the key path in spec; c->path becomes the path with its indices normalized. */
+clcnn_status cfg_resolve(cfg_ctx *c, clcnn_spec *spec, const char *path, cfg_resolved *out);
+/* Sets the key (or whole layer) at path of c->spec from a YAML text. */
+clcnn_status cfg_set_path_text(cfg_ctx *c, const char *path, const char *text);
+
+/* Runs fn on copies of spec and space (an empty space when NULL) with a context whose messages
+ * start with prefix; the copies replace the originals only if fn and the deferred target checks
+ * succeed, so a failed --set or apply changes neither. */
+clcnn_status cfg_on_copy(clcnn_spec *spec, clcnn_search_space *space, const char *prefix,
+                         clcnn_status (*fn)(cfg_ctx *c, const void *arg), const void *arg);
+
+/* ---- hpdecl.c: declarations and their targets -------------------------------------------- */
+
+/* `key: {hp: int, name: ..., ...}` in place of a value, and the tune.hyperparameters list. */
 clcnn_status cfg_declare_inline(cfg_ctx *c, const cfg_key *k, void *base, yaml_node_t *map);
 clcnn_status cfg_declare_list(cfg_ctx *c, yaml_node_t *list);
+/* Checks the targets of tune.hyperparameters entries, once the whole document is in. */
+clcnn_status cfg_check_deferred(cfg_ctx *c);
+/* `--set key=value` fixes the key: hyperparameters stop targeting it (and anything below it), and
+ * one left with no target leaves the space unless another depends on it. */
+void cfg_drop_targets(clcnn_search_space *space, const char *path);
 
 #endif

@@ -23,7 +23,6 @@ static const char *const losses[] = {"sparse_categorical_crossentropy", "categor
                                      NULL};
 static const char *const optimizers[] = {"adam", "sgd", "rmsprop", NULL};
 static const char *const conv_routes[] = {"auto", "own", "clblast", NULL};
-static const char *const metrics[] = {"val_accuracy", "val_loss", "accuracy", "loss", NULL};
 static const char *const directions[] = {"max", "min", NULL};
 static const char *const data_formats[] = {"idx", "image_folder", NULL};
 static const char *const fill_modes[] = {"reflect", "constant", "nearest", "wrap", NULL};
@@ -126,7 +125,7 @@ static const cfg_section schedule_section = {
 
 typedef clcnn_early_stopping_spec E;
 static const cfg_key early_keys[] = {
-    ROW(E, monitor, CFG_ENUM, CFG_NULLABLE, 0, 0, metrics, "null = off"),
+    ROW(E, monitor, CFG_ENUM, CFG_NULLABLE, 0, 0, cfg_metric_names, "null = off"),
     ROW(E, patience, CFG_INT, 0, 0, INT32_MAX, NULL, "epochs without improvement"),
     ROW(E, min_delta, CFG_FLOAT, 0, 0, INF, NULL, "smaller changes do not count"),
     ROW(E, restore_best_weights, CFG_BOOL, 0, 0, 1, NULL, "end with the best epoch's weights"),
@@ -142,7 +141,8 @@ static const cfg_key train_keys[] = {
     ROW(T, loss, CFG_ENUM, 0, 0, 0, losses, "loss function"),
     {"optimizer", CFG_SECTION, FIELD(T, optimizer), 0, 0, 0, NULL, NULL, &optimizer_section, NULL,
      "optimizer settings"},
-    ROW(T, checkpoint_monitor, CFG_ENUM, CFG_NULLABLE, 0, 0, metrics, "keep the best epoch by"),
+    ROW(T, checkpoint_monitor, CFG_ENUM, CFG_NULLABLE, 0, 0, cfg_metric_names,
+        "keep the best epoch by"),
     ROW(T, conv_route, CFG_ENUM, 0, 0, 0, conv_routes, "convolution implementation"),
     {"lr_schedule", CFG_SECTION, FIELD(T, lr_schedule), 0, 0, 0, NULL, NULL, &schedule_section,
      NULL, "learning rate over training"},
@@ -156,7 +156,7 @@ static const cfg_key tune_keys[] = {
     ROW(U, max_trials, CFG_INT, CFG_NO_HP, 0, INT32_MAX, NULL,
         "trials to run at most; 0 = no limit (random: until the space is exhausted; hyperband: the whole schedule)"),
     ROW(U, executions_per_trial, CFG_INT, CFG_NO_HP, 1, INT32_MAX, NULL, "trainings per trial"),
-    ROW(U, objective, CFG_ENUM, CFG_NO_HP, 0, 0, metrics, "metric to optimize"),
+    ROW(U, objective, CFG_ENUM, CFG_NO_HP, 0, 0, cfg_metric_names, "metric to optimize"),
     {"direction", CFG_CODE, FIELD(U, direction), CFG_NO_HP | CFG_NULLABLE, 0, 0, directions,
      direction_codes, NULL, NULL, "max or min; null = from the objective"},
     ROW(U, seed, CFG_U64, CFG_NO_HP, 0, 0, NULL, "oracle seed"),
@@ -592,121 +592,11 @@ int cfg_edit_distance(const char *a, const char *b) {
     return row[lb];
 }
 
-/* ---- hyperparameter helpers ------------------------------------------------------------------ */
+/* ---- numbers in hyperparameter declarations -------------------------------------------------- */
 
-void cfg_hparam_init(clcnn_hparam *hp) {
-    memset(hp, 0, sizeof *hp);
-    hp->type = CLCNN_HP_INT;
-    hp->step = 1;
-}
-
-int cfg_hparam_equal(const clcnn_hparam *a, const clcnn_hparam *b) {
-    if (strcmp(a->name, b->name) || a->type != b->type || a->min != b->min || a->max != b->max ||
-        a->step != b->step || a->log != b->log || a->n_choices != b->n_choices ||
-        a->choices_are_strings != b->choices_are_strings || strcmp(a->parent, b->parent) ||
-        a->n_parent_values != b->n_parent_values)
-        return 0;
-    for (int i = 0; i < a->n_choices; i++)
-        if (a->choices_are_strings ? strcmp(a->choice_strings[i], b->choice_strings[i])
-                                   : a->choices[i] != b->choices[i])
-            return 0;
-    for (int i = 0; i < a->n_parent_values; i++)
-        if (a->parent_values[i] != b->parent_values[i]) return 0;
-    return 1;
-}
-
-int cfg_hparam_legal(const clcnn_hparam *hp, double v) {
-    if (isnan(v)) return 0;
-    switch (hp->type) {
-    case CLCNN_HP_BOOLEAN:
-        return v == 0 || v == 1;
-    case CLCNN_HP_CHOICE:
-        return v == floor(v) && v >= 0 && v < hp->n_choices;
-    case CLCNN_HP_INT:
-    case CLCNN_HP_FLOAT: {
-        if (v < hp->min || v > hp->max) return 0;
-        if (hp->type == CLCNN_HP_INT && v != floor(v)) return 0;
-        if (hp->step <= 0) return 1;
-        double k = (v - hp->min) / hp->step;
-        return fabs(k - round(k)) <= 1e-9 * (1 + fabs(k));
-    }
-    }
-    return 0;
-}
-
-static void quote(const char *s, char *buf, size_t n) {
-    size_t j = 0;
-    if (n < 3) return;
-    buf[j++] = '"';
-    for (; *s && j + 3 < n; s++) {
-        if (*s == '"' || *s == '\\') buf[j++] = '\\';
-        buf[j++] = *s;
-    }
-    buf[j++] = '"';
-    buf[j] = '\0';
-}
-
-/* Integral numbers without a point (choices [3, 5] stay 3 and 5), others exactly. */
-static void format_number(double d, char *buf, size_t n) {
+void cfg_format_number(double d, char *buf, size_t n) {
     if (d == floor(d) && fabs(d) < 1e15)
         snprintf(buf, n, "%.0f", d);
     else
         cfg_format_double(d, buf, n);
-}
-
-void cfg_hparam_value_text(const clcnn_hparam *hp, double v, char *buf, size_t n) {
-    switch (hp->type) {
-    case CLCNN_HP_INT:
-        snprintf(buf, n, "%.0f", round(v));
-        break;
-    case CLCNN_HP_FLOAT:
-        format_number(v, buf, n);
-        break;
-    case CLCNN_HP_BOOLEAN:
-        snprintf(buf, n, "%s", v != 0 ? "true" : "false");
-        break;
-    case CLCNN_HP_CHOICE: {
-        int i = (int)v;
-        if (i < 0 || i >= hp->n_choices)
-            snprintf(buf, n, "(bad index %g)", v);
-        else if (hp->choices_are_strings)
-            quote(hp->choice_strings[i], buf, n);
-        else
-            format_number(hp->choices[i], buf, n);
-        break;
-    }
-    }
-}
-
-int cfg_hparam_check(const clcnn_hparam *hp, char *err, size_t n) {
-    switch (hp->type) {
-    case CLCNN_HP_INT:
-    case CLCNN_HP_FLOAT:
-        if (!isfinite(hp->min) || !isfinite(hp->max))
-            return snprintf(err, n, "min and max must be finite numbers"), 0;
-        if (hp->min > hp->max)
-            return snprintf(err, n, "min (%g) is greater than max (%g)", hp->min, hp->max), 0;
-        if (hp->type == CLCNN_HP_INT && (hp->min != floor(hp->min) || hp->max != floor(hp->max)))
-            return snprintf(err, n, "min and max of an int must be integers"), 0;
-        if (hp->type == CLCNN_HP_INT && (hp->step < 1 || hp->step != floor(hp->step)))
-            return snprintf(err, n, "step of an int must be an integer >= 1, got %g", hp->step), 0;
-        if (hp->type == CLCNN_HP_FLOAT && !(hp->step >= 0))
-            return snprintf(err, n, "step must be > 0, got %g", hp->step), 0;
-        if (hp->log && hp->min <= 0)
-            return snprintf(err, n, "log sampling needs min > 0, got %g", hp->min), 0;
-        return 1;
-    case CLCNN_HP_CHOICE:
-        if (hp->n_choices < 1 || hp->n_choices > CLCNN_HP_MAX_CHOICES)
-            return snprintf(err, n, "a choice needs 1 to %d values", CLCNN_HP_MAX_CHOICES), 0;
-        return 1;
-    case CLCNN_HP_BOOLEAN:
-        return 1;
-    }
-    return snprintf(err, n, "unknown hyperparameter type %d", (int)hp->type), 0;
-}
-
-int cfg_hparam_find(const clcnn_tune_spec *tune, int n, const char *name) {
-    for (int i = 0; i < n; i++)
-        if (!strcmp(tune->hparams[i].name, name)) return i;
-    return -1;
 }

@@ -136,18 +136,18 @@ void cfg_format_double(double d, char *buf, size_t n);
 /* Levenshtein distance, for "did you mean" hints. */
 int cfg_edit_distance(const char *a, const char *b);
 
-/* ---- hyperparameters ---------------------------------------------------------------------- */
+/* Integral numbers without a point ("3", for choices [3, 5]), others as cfg_format_double. */
+void cfg_format_number(double d, char *buf, size_t n);
 
-void cfg_hparam_init(clcnn_hparam *hp); /* zeroed, INT, step 1 */
+/* The metric names (clcnn_metric's, NULL-terminated): the legal values of the keys that name a
+ * metric. In spec.c with clcnn_metric_name and clcnn_metric_parse. */
+extern const char *const cfg_metric_names[CLCNN_METRIC_COUNT + 1];
+
+/* ---- hyperparameters (hpdecl.c; their rules are clcnn_hparam_check's) ---------------------- */
+
 int cfg_hparam_equal(const clcnn_hparam *a, const clcnn_hparam *b);
-/* Whether v is a legal value of hp (range, grid, choice index). */
-int cfg_hparam_legal(const clcnn_hparam *hp, double v);
 /* A value as YAML text for the setter: 64, 0.001, true, "relu" (strings double-quoted). */
 void cfg_hparam_value_text(const clcnn_hparam *hp, double v, char *buf, size_t n);
-/* The definition checks (min <= max, step, choices, log); writes the problem into err. */
-int cfg_hparam_check(const clcnn_hparam *hp, char *err, size_t n);
-/* The index of the hyperparameter called name among the first n, or -1. */
-int cfg_hparam_find(const clcnn_tune_spec *tune, int n, const char *name);
 
 /* Checks that every value hp can take is accepted by the key at path of spec (by setting each
  * on a copy). prefix starts the message on failure ("x.yaml:3:5"). */

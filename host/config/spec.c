@@ -1,7 +1,31 @@
-/* config/spec.c: the schema's defaults. Keep configs/README.md in step with this file. */
+/* config/spec.c: the schema's defaults, and the names of the metrics a spec can name. Keep
+ * configs/README.md in step with this file. */
 #include <string.h>
 
 #include "clcnn/spec.h"
+#include "config/schema.h"
+#include "core/core.h"
+
+/* One name per clcnn_metric, in its order; the NULL ends the list for the schema's keys. */
+const char *const cfg_metric_names[] = {"val_accuracy", "val_loss", "accuracy", "loss", NULL};
+_Static_assert(sizeof cfg_metric_names / sizeof cfg_metric_names[0] == CLCNN_METRIC_COUNT + 1,
+               "one name per clcnn_metric");
+
+const char *clcnn_metric_name(clcnn_metric metric) {
+    return (unsigned)metric < CLCNN_METRIC_COUNT ? cfg_metric_names[metric] : NULL;
+}
+
+clcnn_metric clcnn_metric_parse(const char *name) {
+    return (clcnn_metric)clcnn_name_index(cfg_metric_names, CLCNN_METRIC_COUNT, name);
+}
+
+int clcnn_metric_maximize(clcnn_metric metric) {
+    return metric == CLCNN_METRIC_VAL_ACCURACY || metric == CLCNN_METRIC_ACCURACY;
+}
+
+int clcnn_metric_needs_validation(clcnn_metric metric) {
+    return metric == CLCNN_METRIC_VAL_ACCURACY || metric == CLCNN_METRIC_VAL_LOSS;
+}
 
 static const char *const fashion_mnist_classes[10] = {
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -77,7 +101,7 @@ void clcnn_spec_default(clcnn_spec *s) {
     COPY(u->algorithm, "bayesian");
     u->max_trials = 10;
     u->executions_per_trial = 1;
-    COPY(u->objective, "val_accuracy");
+    COPY(u->objective, clcnn_metric_name(CLCNN_METRIC_VAL_ACCURACY));
     u->seed = 1;
     u->max_consecutive_failures = 3;
     u->max_epochs = 81;

@@ -1,5 +1,6 @@
 /* config/validate.c: clcnn_spec_validate (every key checked by its schema row, so a spec built or
- * edited in C is held to the same rules as a YAML file) and the embedded default configs. */
+ * edited in C is held to the same rules as a YAML file), clcnn_search_space_validate and the
+ * embedded default configs. */
 #include <stdio.h>
 #include <string.h>
 
@@ -46,50 +47,49 @@ static clcnn_status check_classes(const clcnn_data_spec *d) {
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status check_hparams(const clcnn_spec *spec) {
-    const clcnn_tune_spec *u = &spec->tune;
-    char path[PATH_MAX_LEN], err[512];
-    if (u->n_hparams < 0 || u->n_hparams > CLCNN_MAX_HPARAMS)
-        return invalid("tune.hyperparameters", "0 to 32 hyperparameters");
-    for (int h = 0; h < u->n_hparams; h++) {
-        const clcnn_hparam *hp = &u->hparams[h];
-        snprintf(path, sizeof path, "tune.hyperparameters.%d", h);
-        if (!memchr(hp->name, '\0', sizeof hp->name) || !hp->name[0] ||
-            cfg_hparam_find(u, h, hp->name) >= 0)
-            return invalid(path, "a name must be non-empty and unique");
-        if (!cfg_hparam_check(hp, err, sizeof err)) return invalid(path, err);
-        for (int i = 0; hp->choices_are_strings && i < hp->n_choices; i++)
-            if (!memchr(hp->choice_strings[i], '\0', sizeof hp->choice_strings[i]))
-                return invalid(path, "a choice is too long");
-        if (hp->parent[0]) {
-            int p = cfg_hparam_find(u, h, hp->parent);
-            if (p < 0) return invalid(path, "the parent is not declared before it");
-            if (hp->n_parent_values < 1 || hp->n_parent_values > 8)
-                return invalid(path, "a parent needs 1 to 8 parent_values");
-            for (int i = 0; i < hp->n_parent_values; i++)
-                if (!cfg_hparam_legal(&u->hparams[p], hp->parent_values[i]))
-                    return invalid(path, "a parent value is not a value of the parent");
-        }
-        if (u->n_targets[h] < 0 || u->n_targets[h] > CLCNN_MAX_HP_TARGETS)
-            return invalid(path, "0 to 4 targets");
-        for (int t = 0; t < u->n_targets[h]; t++) {
-            if (!memchr(u->targets[h][t], '\0', sizeof u->targets[h][t]))
-                return invalid(path, "a target is too long");
-            CLCNN_TRY(cfg_check_target(spec, hp, u->targets[h][t], "invalid config"));
-        }
+/* One entry of a search space: its definition, its place among the others, its targets. */
+static clcnn_status check_hparam(const clcnn_search_space *u, int h, const clcnn_spec *spec) {
+    const clcnn_hparam *hp = &u->hparams[h];
+    char path[PATH_MAX_LEN];
+    snprintf(path, sizeof path, "tune.hyperparameters.%d", h);
+    clcnn_status st = clcnn_hparam_validate(hp);
+    if (st) return clcnn_fail_prefix(st, "invalid config: %s: ", path);
+    if (clcnn_search_space_find(u, hp->name) != h) return invalid(path, "a name must be unique");
+    if (hp->parent[0]) {
+        int p = clcnn_search_space_find(u, hp->parent);
+        if (p < 0 || p >= h) return invalid(path, "the parent is not declared before it");
+        for (int i = 0; i < hp->n_parent_values; i++)
+            if (!clcnn_hparam_is_legal(&u->hparams[p], hp->parent_values[i]))
+                return invalid(path, "a parent value is not a value of the parent");
+    }
+    if (u->n_targets[h] < 0 || u->n_targets[h] > CLCNN_MAX_HP_TARGETS)
+        return invalid(path, "0 to 4 targets");
+    for (int t = 0; t < u->n_targets[h]; t++) {
+        if (!memchr(u->targets[h][t], '\0', sizeof u->targets[h][t]))
+            return invalid(path, "a target is too long");
+        CLCNN_TRY(cfg_check_target(spec, hp, u->targets[h][t], "invalid config"));
     }
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status check_section(const cfg_section *sec, const void *base,
-                                  const clcnn_spec *spec) {
+clcnn_status clcnn_search_space_validate(const clcnn_search_space *space, const clcnn_spec *spec) {
+    if (!space || !spec)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "validate: NULL argument");
+    if (space->n_hparams < 0 || space->n_hparams > CLCNN_MAX_HPARAMS)
+        return invalid("tune.hyperparameters", "0 to 32 hyperparameters");
+    for (int h = 0; h < space->n_hparams; h++)
+        CLCNN_TRY(check_hparam(space, h, spec));
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status check_section(const cfg_section *sec, const void *base) {
     char path[PATH_MAX_LEN];
     for (int i = 0; i < sec->n_keys; i++) {
         const cfg_key *k = &sec->keys[i];
         snprintf(path, sizeof path, "%s%s%s", sec->path, sec->path[0] ? "." : "", k->name);
         switch (k->kind) {
         case CFG_SECTION:
-            CLCNN_TRY(check_section(k->sub, (const char *)base + k->offset, spec));
+            CLCNN_TRY(check_section(k->sub, (const char *)base + k->offset));
             break;
         case CFG_LAYERS:
             CLCNN_TRY(check_layers(base));
@@ -98,8 +98,7 @@ static clcnn_status check_section(const cfg_section *sec, const void *base,
             CLCNN_TRY(check_classes(base));
             break;
         case CFG_HPARAMS:
-            CLCNN_TRY(check_hparams(spec));
-            break;
+            break; /* the search space is not the spec's: clcnn_search_space_validate */
         default:
             CLCNN_TRY(check_field(k, base, path));
         }
@@ -121,7 +120,7 @@ static clcnn_status check_relations(const clcnn_spec *spec) {
 
 clcnn_status clcnn_spec_validate(const clcnn_spec *spec) {
     if (!spec) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "validate: NULL spec");
-    CLCNN_TRY(check_section(&cfg_root, spec, spec));
+    CLCNN_TRY(check_section(&cfg_root, spec));
     return check_relations(spec);
 }
 

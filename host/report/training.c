@@ -214,7 +214,7 @@ static clcnn_status add_test(const char *model_path, const clcnn_spec *spec,
 /* The resolved config (YAML) and the layer table. */
 static clcnn_status add_model(const clcnn_spec *spec, cJSON *data) {
     char *yaml = NULL, *summary = NULL;
-    clcnn_status s = clcnn_config_emit(spec, 0, &yaml);
+    clcnn_status s = clcnn_config_emit(spec, NULL, &yaml);
     if (s == CLCNN_STATUS_OK) s = clcnn_spec_summary(spec, &summary);
     if (s == CLCNN_STATUS_OK) {
         cJSON_AddStringToObject(data, "config", yaml);

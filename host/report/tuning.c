@@ -13,8 +13,9 @@
 #include "report_internal.h"
 #include "tune/tuner_internal.h"
 
-/* The search spec that tune.json holds. */
-static clcnn_status read_search(const char *dir, clcnn_spec *spec, cJSON *data) {
+/* The search config that tune.json holds: its spec and search space. */
+static clcnn_status read_search(const char *dir, clcnn_spec *spec, clcnn_search_space *space,
+                                cJSON *data) {
     char path[CLCNN_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/tune.json", dir);
     if (!clcnn_file_exists(path))
@@ -23,15 +24,15 @@ static clcnn_status read_search(const char *dir, clcnn_spec *spec, cJSON *data) 
     cJSON *root;
     CLCNN_TRY(tune_store_read_json(path, &root));
     const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(root, "config");
-    clcnn_status s = cJSON_IsString(cfg) ? clcnn_config_load_string(cfg->valuestring, path, spec)
-                                         : clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
-                                                      "'%s' has no config string", path);
+    clcnn_status s = cJSON_IsString(cfg)
+                         ? clcnn_config_load_string(cfg->valuestring, path, spec, space)
+                         : clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s' has no config string", path);
     if (s == CLCNN_STATUS_OK) cJSON_AddStringToObject(data, "config", cfg->valuestring);
     cJSON_Delete(root);
     return s;
 }
 
-static void add_hparams(const clcnn_tune_spec *t, cJSON *data) {
+static void add_hparams(const clcnn_search_space *t, cJSON *data) {
     cJSON *arr = cJSON_AddArrayToObject(data, "hparams");
     for (int i = 0; i < t->n_hparams; i++) {
         const clcnn_hparam *hp = &t->hparams[i];
@@ -89,7 +90,7 @@ static double number_or_nan(const cJSON *o, const char *key) {
 
 /* A trial's values: numbers for int and float, category labels for choices and booleans, null
  * where inactive. */
-static cJSON *trial_values(const clcnn_tune_spec *t, const cJSON *raw) {
+static cJSON *trial_values(const clcnn_search_space *t, const cJSON *raw) {
     cJSON *arr = cJSON_CreateArray();
     for (int i = 0; i < t->n_hparams; i++) {
         const cJSON *v = cJSON_GetArrayItem(raw, i);
@@ -111,7 +112,7 @@ static const char *const copied[] = {"score", "epochs", "seconds", "bracket", "r
                                      "initial_epoch", "parent_trial_id"};
 
 /* One trial.json as the page wants it; NULL with the error set when it is not a trial. */
-static cJSON *read_trial(const char *path, int id, const clcnn_tune_spec *t) {
+static cJSON *read_trial(const char *path, int id, const clcnn_search_space *t) {
     cJSON *root;
     if (tune_store_read_json(path, &root) != CLCNN_STATUS_OK) return NULL;
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
@@ -136,7 +137,7 @@ static cJSON *read_trial(const char *path, int id, const clcnn_tune_spec *t) {
     return o;
 }
 
-static clcnn_status add_trials(const char *dir, const clcnn_tune_spec *t, cJSON *data) {
+static clcnn_status add_trials(const char *dir, const clcnn_search_space *t, cJSON *data) {
     int *ids = NULL, n = 0;
     CLCNN_TRY(trial_ids(dir, &ids, &n));
     cJSON *arr = cJSON_AddArrayToObject(data, "trials");
@@ -158,17 +159,18 @@ static clcnn_status add_trials(const char *dir, const clcnn_tune_spec *t, cJSON 
 }
 
 clcnn_status report_tuning_data(const char *dir, cJSON *data) {
-    clcnn_spec *spec = malloc(sizeof *spec);
-    if (!spec) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
-    clcnn_status s = read_search(dir, spec, data);
+    clcnn_spec spec;
+    clcnn_search_space *space = malloc(sizeof *space);
+    if (!space) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    clcnn_status s = read_search(dir, &spec, space, data);
     if (s == CLCNN_STATUS_OK) {
-        const clcnn_tune_spec *t = &spec->tune;
+        const clcnn_tune_spec *t = &spec.tune;
         cJSON_AddStringToObject(data, "algorithm", t->algorithm);
         cJSON_AddStringToObject(data, "objective", t->objective);
         cJSON_AddStringToObject(data, "direction", clcnn_tune_maximize(t) ? "max" : "min");
-        add_hparams(t, data);
-        s = add_trials(dir, t, data);
+        add_hparams(space, data);
+        s = add_trials(dir, space, data);
     }
-    free(spec);
+    free(space);
     return s;
 }

@@ -38,7 +38,7 @@ clcnn_status clcnn_model_save(clcnn_model *m, const char *path) {
     char *config = NULL, *classes = classes_json(&spec->data);
     clcnn_status s = host && t && classes ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     if (s == CLCNN_STATUS_OK) s = clcnn_model_read_params(m, host);
-    if (s == CLCNN_STATUS_OK) s = clcnn_config_emit(spec, 0, &config);
+    if (s == CLCNN_STATUS_OK) s = clcnn_config_emit(spec, NULL, &config);
     for (int i = 0; s == CLCNN_STATUS_OK && i < n; i++) {
         const clcnn_tensor_info *ti = clcnn_model_tensor(m, i);
         snprintf(t[i].name, sizeof t[i].name, "%s", ti->name);
@@ -69,7 +69,7 @@ clcnn_status clcnn_model_file_spec(const char *path, clcnn_spec *spec) {
     } else {
         char name[1200];
         snprintf(name, sizeof name, "%s (clcnn.config)", path);
-        s = clcnn_config_load_string(config, name, spec);
+        s = clcnn_config_load_string(config, name, spec, NULL);
     }
     clcnn_safetensors_free(&st);
     return s;

@@ -142,12 +142,27 @@ static clcnn_status run_epoch(fit_run *r, int epoch, clcnn_epoch_metrics *em, in
     return CLCNN_STATUS_OK;
 }
 
+double clcnn_epoch_metric(const clcnn_epoch_metrics *e, clcnn_metric metric) {
+    switch (metric) {
+    case CLCNN_METRIC_VAL_ACCURACY:
+        return e->val_accuracy;
+    case CLCNN_METRIC_VAL_LOSS:
+        return e->val_loss;
+    case CLCNN_METRIC_ACCURACY:
+        return e->accuracy;
+    case CLCNN_METRIC_LOSS:
+        return e->loss;
+    case CLCNN_METRIC_COUNT:
+        break;
+    }
+    return NAN;
+}
+
+/* The value of the metric a spec key names (a validated spec names a known one). */
 static double monitored(const clcnn_epoch_metrics *e, const char *name, int *maximize) {
-    *maximize = strstr(name, "acc") != NULL;
-    if (strcmp(name, "val_accuracy") == 0) return e->val_accuracy;
-    if (strcmp(name, "val_loss") == 0) return e->val_loss;
-    if (strcmp(name, "accuracy") == 0) return e->accuracy;
-    return e->loss;
+    clcnn_metric m = clcnn_metric_parse(name);
+    *maximize = clcnn_metric_maximize(m);
+    return clcnn_epoch_metric(e, m);
 }
 
 static clcnn_status save_epoch(fit_run *r, int epoch) {
@@ -192,7 +207,7 @@ static clcnn_status prepare_early_stopping(fit_run *r) {
     const clcnn_early_stopping_spec *es = &r->spec->train.early_stopping;
     clcnn_early_stop_init(&r->early);
     if (!es->monitor[0]) return CLCNN_STATUS_OK;
-    if (strncmp(es->monitor, "val_", 4) == 0 && !r->data.val.n)
+    if (clcnn_metric_needs_validation(clcnn_metric_parse(es->monitor)) && !r->data.val.n)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
                           "train.early_stopping.monitor %s needs a validation set: set "
                           "data.validation_split", es->monitor);

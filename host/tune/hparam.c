@@ -1,6 +1,8 @@
-/* tune/hparam.c: one hyperparameter: defaults, validation, formatting and legality (the public
- * clcnn_hparam_* calls), and the maps between a value, its grid index and its position in [0, 1]
- * that every oracle shares, so sampling, the Gaussian process and legality agree on one grid. */
+/* tune/hparam.c: one hyperparameter (clcnn/hparam.h): the type names, defaults, the rules of a
+ * definition (the one place they are written: the config loader and the oracle both call
+ * clcnn_hparam_check), formatting and legality, and the maps between a value, its grid index
+ * and its position in [0, 1] that every oracle shares, so sampling, the Gaussian process and
+ * legality agree on one grid. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,77 +15,113 @@
  * read back from YAML ("0.3") matches the grid point min + 3 * step. */
 #define GRID_TOL 1e-9
 
+static const char *const type_names[] = {"int", "float", "choice", "boolean"};
+_Static_assert(sizeof type_names / sizeof type_names[0] == CLCNN_HP_TYPE_COUNT,
+               "one name per clcnn_hp_type");
+
+const char *clcnn_hp_type_name(clcnn_hp_type type) {
+    return (unsigned)type < CLCNN_HP_TYPE_COUNT ? type_names[type] : NULL;
+}
+
+clcnn_hp_type clcnn_hp_type_parse(const char *name) {
+    return (clcnn_hp_type)clcnn_name_index(type_names, CLCNN_HP_TYPE_COUNT, name);
+}
+
 void clcnn_hparam_default(clcnn_hparam *hp) {
     memset(hp, 0, sizeof *hp);
     hp->type = CLCNN_HP_INT;
     hp->step = 1;
 }
 
-static clcnn_status bad(const clcnn_hparam *hp, const char *fmt, ...) CLCNN_PRINTF(2, 3);
-static clcnn_status bad(const clcnn_hparam *hp, const char *fmt, ...) {
+/* ---- the rules of a definition --------------------------------------------------------------- */
+
+/* Fails with "hyperparameter 'name': <message>" and records which field is wrong. */
+static clcnn_status bad(const clcnn_hparam *hp, const char **field, const char *which,
+                        const char *fmt, ...) CLCNN_PRINTF(4, 5);
+static clcnn_status bad(const clcnn_hparam *hp, const char **field, const char *which,
+                        const char *fmt, ...) {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    if (field) *field = which;
     return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "hyperparameter '%.*s': %s",
                       CLCNN_HP_NAME_MAX - 1, hp->name, msg);
 }
 
-static clcnn_status validate_range(const clcnn_hparam *hp) {
+static clcnn_status check_range(const clcnn_hparam *hp, const char **f) {
     if (!isfinite(hp->min) || !isfinite(hp->max))
-        return bad(hp, "min and max must be finite numbers");
-    if (hp->min > hp->max) return bad(hp, "min (%g) is greater than max (%g)", hp->min, hp->max);
-    if (hp->log && hp->min <= 0) return bad(hp, "log sampling needs min > 0 (min is %g)", hp->min);
+        return bad(hp, f, isfinite(hp->min) ? "max" : "min", "min and max must be finite numbers");
+    if (hp->min > hp->max)
+        return bad(hp, f, "min", "min (%g) is greater than max (%g)", hp->min, hp->max);
+    if (hp->log && hp->min <= 0)
+        return bad(hp, f, "min", "log sampling needs min > 0 (min is %g)", hp->min);
     if (hp->type == CLCNN_HP_INT) {
-        if (hp->min != floor(hp->min) || hp->max != floor(hp->max))
-            return bad(hp, "min and max of an int must be integers");
+        if (hp->min != floor(hp->min))
+            return bad(hp, f, "min", "min of an int must be an integer (it is %g)", hp->min);
+        if (hp->max != floor(hp->max))
+            return bad(hp, f, "max", "max of an int must be an integer (it is %g)", hp->max);
         if (!(hp->step >= 1) || hp->step != floor(hp->step) || !isfinite(hp->step))
-            return bad(hp, "step of an int must be an integer >= 1 (it is %g)", hp->step);
+            return bad(hp, f, "step", "step of an int must be an integer >= 1 (it is %g)",
+                       hp->step);
     } else if (!(hp->step >= 0) || !isfinite(hp->step)) {
-        return bad(hp, "step must be > 0, or 0 for a continuous float (it is %g)", hp->step);
+        return bad(hp, f, "step", "step must be > 0, or 0 for a continuous float (it is %g)",
+                   hp->step);
     }
+    /* Beyond 2^52 doubles no longer hold every grid point, nor min + k * step exactly. */
     if (fabs(hp->min) > 0x1p52 || fabs(hp->max) > 0x1p52)
-        return bad(hp, "min and max must lie within +-2^52");
+        return bad(hp, f, fabs(hp->min) > 0x1p52 ? "min" : "max",
+                   "min and max must lie within +-2^52 (they are %g and %g)", hp->min, hp->max);
     if (hp->step > 0 && (hp->max - hp->min) / hp->step > 0x1p52)
-        return bad(hp, "step %g makes more than 2^52 values", hp->step);
+        return bad(hp, f, "step", "step %g makes more than 2^52 values", hp->step);
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status validate_choices(const clcnn_hparam *hp) {
+static clcnn_status check_choices(const clcnn_hparam *hp, const char **f) {
     if (hp->n_choices < 1 || hp->n_choices > CLCNN_HP_MAX_CHOICES)
-        return bad(hp, "needs 1 to %d choices (has %d)", CLCNN_HP_MAX_CHOICES, hp->n_choices);
+        return bad(hp, f, "choices", "needs 1 to %d choices (has %d)", CLCNN_HP_MAX_CHOICES,
+                   hp->n_choices);
     for (int i = 0; i < hp->n_choices; i++) {
         if (hp->choices_are_strings) {
             const char *c = hp->choice_strings[i];
             if (!memchr(c, 0, CLCNN_HP_CHOICE_STR_MAX) || !c[0])
-                return bad(hp, "choice %d is empty or longer than %d characters", i,
+                return bad(hp, f, "choices", "choice %d is empty or longer than %d characters", i,
                            CLCNN_HP_CHOICE_STR_MAX - 1);
         } else if (!isfinite(hp->choices[i])) {
-            return bad(hp, "choice %d is not a finite number", i);
+            return bad(hp, f, "choices", "choice %d is not a finite number", i);
         }
     }
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_hparam_validate(const clcnn_hparam *hp) {
+clcnn_status clcnn_hparam_check(const clcnn_hparam *hp, const char **f) {
+    if (f) *f = "";
     if (!hp) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "hyperparameter is NULL");
     if (!memchr(hp->name, 0, CLCNN_HP_NAME_MAX) || !hp->name[0])
-        return bad(hp, "the name must be 1 to %d characters", CLCNN_HP_NAME_MAX - 1);
-    if (!memchr(hp->parent, 0, CLCNN_HP_NAME_MAX)) return bad(hp, "the parent name is too long");
-    if (hp->n_parent_values < 0 || hp->n_parent_values > 8 ||
+        return bad(hp, f, "name", "the name must be 1 to %d characters", CLCNN_HP_NAME_MAX - 1);
+    if (!memchr(hp->parent, 0, CLCNN_HP_NAME_MAX))
+        return bad(hp, f, "parent", "the parent name is too long");
+    if (hp->n_parent_values < 0 || hp->n_parent_values > CLCNN_HP_MAX_PARENT_VALUES ||
         (hp->parent[0] && hp->n_parent_values == 0))
-        return bad(hp, "a conditional needs 1 to 8 parent values (has %d)", hp->n_parent_values);
+        return bad(hp, f, "parent_values", "a conditional needs 1 to %d parent values (has %d)",
+                   CLCNN_HP_MAX_PARENT_VALUES, hp->n_parent_values);
     switch (hp->type) {
     case CLCNN_HP_INT:
     case CLCNN_HP_FLOAT:
-        return validate_range(hp);
+        return check_range(hp, f);
     case CLCNN_HP_CHOICE:
-        return validate_choices(hp);
+        return check_choices(hp, f);
     case CLCNN_HP_BOOLEAN:
         return CLCNN_STATUS_OK;
+    case CLCNN_HP_TYPE_COUNT:
+        break;
     }
-    return bad(hp, "unknown type %d", (int)hp->type);
+    return bad(hp, f, "type", "unknown type %d", (int)hp->type);
+}
+
+clcnn_status clcnn_hparam_validate(const clcnn_hparam *hp) {
+    return clcnn_hparam_check(hp, NULL);
 }
 
 int tune_hp_is_categorical(const clcnn_hparam *hp) {
@@ -107,6 +145,8 @@ int64_t tune_hp_levels(const clcnn_hparam *hp) {
     case CLCNN_HP_FLOAT:
         if (hp->step > 0) return grid_count(hp, GRID_TOL);
         return hp->min == hp->max ? 1 : 0;
+    case CLCNN_HP_TYPE_COUNT:
+        break;
     }
     return 0;
 }
@@ -154,6 +194,8 @@ int clcnn_hparam_is_legal(const clcnn_hparam *hp, double v) {
         if (k < 0 || k >= (double)tune_hp_levels(hp)) return 0;
         return fabs(v - tune_hp_level_value(hp, (int64_t)k)) <= GRID_TOL * hp->step;
     }
+    case CLCNN_HP_TYPE_COUNT:
+        break;
     }
     return 0;
 }
@@ -251,6 +293,8 @@ void clcnn_hparam_format(const clcnn_hparam *hp, double v, char *buf, int n) {
     case CLCNN_HP_FLOAT:
         format_number(v, buf, n);
         return;
+    case CLCNN_HP_TYPE_COUNT:
+        break;
     }
     snprintf(buf, (size_t)n, "null");
 }

@@ -19,7 +19,6 @@
 #define FORMAT_NAME "clcnn-oracle"
 #define FORMAT_VERSION 1
 
-static const char *const type_names[] = {"int", "float", "choice", "boolean"};
 static const char *const state_names[] = {"pending", "ok", "failed"};
 
 /* ---- writing: every helper takes and returns the `ok` flag so one check covers them all ---- */
@@ -86,7 +85,7 @@ static int put_choices(cJSON *h, const clcnn_hparam *hp) {
 static cJSON *json_hparam(const clcnn_hparam *hp) {
     cJSON *h = cJSON_CreateObject();
     int ok = h && put(h, "name", cJSON_CreateString(hp->name)) &&
-             put(h, "type", cJSON_CreateString(type_names[hp->type])) &&
+             put(h, "type", cJSON_CreateString(clcnn_hp_type_name(hp->type))) &&
              put(h, "min", json_double(hp->min)) && put(h, "max", json_double(hp->max)) &&
              put(h, "step", json_double(hp->step)) && put_int(h, "log", hp->log);
     if (ok && hp->type == CLCNN_HP_CHOICE) ok = put_choices(h, hp);

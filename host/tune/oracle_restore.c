@@ -10,7 +10,6 @@
 
 #include "tune/oracle_internal.h"
 
-static const char *const type_names[] = {"int", "float", "choice", "boolean"};
 static const char *const state_names[] = {"pending", "ok", "failed"};
 
 static clcnn_status bad(const char *field) {
@@ -111,9 +110,10 @@ static int read_hparam(const cJSON *j, clcnn_hparam *hp) {
     char type[16];
     clcnn_hparam_default(hp);
     if (!read_string(j, "name", hp->name, sizeof hp->name) ||
-        !read_string(j, "type", type, sizeof type) || lookup(type_names, 4, type) < 0)
+        !read_string(j, "type", type, sizeof type))
         return 0;
-    hp->type = (clcnn_hp_type)lookup(type_names, 4, type);
+    hp->type = clcnn_hp_type_parse(type);
+    if (hp->type == CLCNN_HP_TYPE_COUNT) return 0;
     if (!read_double(item(j, "min"), &hp->min) || !read_double(item(j, "max"), &hp->max) ||
         !read_double(item(j, "step"), &hp->step) || !read_int(j, "log", &hp->log))
         return 0;

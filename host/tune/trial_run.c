@@ -1,6 +1,6 @@
-/* tune/trial_run.c: one trial of a search: the trial's concrete spec, its executions (fresh fits
- * with seeds seed, seed + 1, ...), each execution's score as the best epoch's objective, the
- * trial's score as their mean, and which errors make a trial failed rather than end the search. */
+/* tune/trial_run.c: one trial's training: its executions (fresh fits with seeds seed, seed + 1,
+ * ...), each execution's score as the best epoch's objective, the trial's score as their mean,
+ * and which errors make a trial failed rather than end the search. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,31 +16,15 @@ void tune_record_free(tune_record *r) {
     r->n_exec = 0;
 }
 
-static double metric(const clcnn_epoch_metrics *e, const char *name) {
-    if (strcmp(name, "val_accuracy") == 0) return e->val_accuracy;
-    if (strcmp(name, "val_loss") == 0) return e->val_loss;
-    if (strcmp(name, "accuracy") == 0) return e->accuracy;
-    return e->loss;
-}
-
-double tune_best_epoch_value(const clcnn_epoch_metrics *h, int n, const char *objective,
+double tune_best_epoch_value(const clcnn_epoch_metrics *h, int n, clcnn_metric objective,
                              int maximize) {
     double best = NAN;
     for (int i = 0; i < n; i++) {
-        double v = metric(&h[i], objective);
+        double v = clcnn_epoch_metric(&h[i], objective);
         if (isnan(v)) continue;
         if (isnan(best) || (maximize ? v > best : v < best)) best = v;
     }
     return best;
-}
-
-clcnn_status tune_trial_spec(const clcnn_spec *search, const clcnn_trial_request *req,
-                             clcnn_spec *out) {
-    *out = *search;
-    CLCNN_TRY(clcnn_spec_apply_hparams(out, req->values));
-    /* Hyperband decides the epochs; the config's train.epochs is the other algorithms' budget. */
-    if (req->epochs > 0) out->train.epochs = req->epochs;
-    return clcnn_spec_validate(out);
 }
 
 /* Errors that belong to the trial's configuration or its numbers: the search records the trial
@@ -81,25 +65,13 @@ static clcnn_status run_execution(const tune_job *job, clcnn_spec *spec,
     clcnn_status k = keep_history(ex, res);
     if (k != CLCNN_STATUS_OK) return k;
     if (s == CLCNN_STATUS_OK && res->stopped) return CLCNN_STATUS_INTERRUPTED;
-    ex->score =
-        tune_best_epoch_value(ex->history, ex->n_epochs, spec->tune.objective, job->maximize);
+    ex->score = tune_best_epoch_value(ex->history, ex->n_epochs,
+                                      clcnn_metric_parse(spec->tune.objective), job->maximize);
     if (s == CLCNN_STATUS_OK && isnan(ex->score))
         return clcnn_fail(CLCNN_STATUS_NUMERIC_ERROR,
                           "the objective %s was never computed (%d epochs)", spec->tune.objective,
                           ex->n_epochs);
     return s;
-}
-
-static void fill_request(tune_record *rec, const clcnn_trial_request *req, int n) {
-    memset(&rec->t, 0, sizeof rec->t);
-    rec->t.id = req->trial_id;
-    rec->t.status = CLCNN_TRIAL_RUNNING;
-    rec->t.score = NAN;
-    memcpy(rec->t.values, req->values, (size_t)n * sizeof req->values[0]);
-    rec->t.initial_epoch = req->initial_epoch;
-    rec->t.parent_trial_id = req->parent_trial_id;
-    rec->t.bracket = req->bracket;
-    rec->t.round = req->round;
 }
 
 /* Runs the executions one after the other; the first failure fails the trial. */
@@ -134,7 +106,6 @@ static clcnn_status run_executions(const tune_job *job, clcnn_spec *spec,
 
 clcnn_status tune_trial_run(const tune_job *job, const clcnn_trial_request *req, tune_record *rec) {
     const clcnn_spec *search = job->search;
-    fill_request(rec, req, search->tune.n_hparams);
     int n = search->tune.executions_per_trial > 0 ? search->tune.executions_per_trial : 1;
     rec->exec = calloc((size_t)n, sizeof *rec->exec);
     clcnn_spec *spec = malloc(sizeof *spec);
@@ -146,9 +117,9 @@ clcnn_status tune_trial_run(const tune_job *job, const clcnn_trial_request *req,
     if (s == CLCNN_STATUS_OK) s = tune_store_reset_trial_dir(job->opt->out_dir, req->trial_id);
     double t0 = clcnn_now();
     if (s == CLCNN_STATUS_OK) {
-        clcnn_status built = tune_trial_spec(search, req, spec);
+        clcnn_status built = tune_trial_spec(job, req->values, req->epochs, spec);
+        rec->t.epochs = built == CLCNN_STATUS_OK ? spec->train.epochs : 0; /* 0: never trained */
         if (built == CLCNN_STATUS_OK) {
-            rec->t.epochs = spec->train.epochs;
             s = run_executions(job, spec, req, rec, res);
         } else if (is_trial_failure(built)) {
             rec->n_exec = 0;

@@ -253,13 +253,14 @@ static cJSON *hparam_json(const clcnn_hparam *hp, double v) {
     return cJSON_CreateNumber(v);
 }
 
-static void add_hparams(cJSON *root, const clcnn_tune_spec *tune, const double *values) {
+static void add_hparams(cJSON *root, const clcnn_search_space *space, const double *values) {
     cJSON *named = cJSON_AddObjectToObject(root, "hyperparameters");
     cJSON *raw = cJSON_AddArrayToObject(root, "values"); /* exact encoding, read back on resume */
-    for (int i = 0; i < tune->n_hparams; i++) {
+    for (int i = 0; i < space->n_hparams; i++) {
         double v = values[i];
         if (!isnan(v))
-            cJSON_AddItemToObject(named, tune->hparams[i].name, hparam_json(&tune->hparams[i], v));
+            cJSON_AddItemToObject(named, space->hparams[i].name,
+                                  hparam_json(&space->hparams[i], v));
         cJSON_AddItemToArray(raw, isnan(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v));
     }
 }
@@ -336,19 +337,20 @@ static void add_hyperband(cJSON *root, const clcnn_tune_trial *t) {
         cJSON_AddNullToObject(root, "parent_trial_id");
 }
 
-clcnn_status tune_store_write_trial(const char *dir, const clcnn_spec *search,
-                                    const tune_record *rec, int maximize) {
+clcnn_status tune_store_write_trial(const char *dir, const clcnn_tune_spec *tune,
+                                    const clcnn_search_space *space, const tune_record *rec,
+                                    int maximize) {
     const clcnn_tune_trial *t = &rec->t;
     cJSON *root = cJSON_CreateObject();
     cJSON_AddNumberToObject(root, "id", t->id);
     cJSON_AddStringToObject(root, "status",
                             t->status == CLCNN_TRIAL_COMPLETED ? "completed" : "failed");
-    add_hparams(root, &search->tune, t->values);
+    add_hparams(root, space, t->values);
     add_number(root, "score", t->score);
-    cJSON_AddStringToObject(root, "objective", search->tune.objective);
+    cJSON_AddStringToObject(root, "objective", tune->objective);
     cJSON_AddStringToObject(root, "direction", maximize ? "max" : "min");
     cJSON_AddNumberToObject(root, "epochs", t->epochs);
-    if (strcmp(search->tune.algorithm, "hyperband") == 0) add_hyperband(root, t);
+    if (strcmp(tune->algorithm, "hyperband") == 0) add_hyperband(root, t);
     add_number(root, "seconds", ms_round(t->seconds));
     if (t->error[0]) cJSON_AddStringToObject(root, "error", t->error);
     add_executions(root, rec);
@@ -388,7 +390,7 @@ static clcnn_status parse_trial(const cJSON *root, const char *path, int n_hpara
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status tune_store_read_trial(const char *dir, const clcnn_spec *search, int id,
+clcnn_status tune_store_read_trial(const char *dir, const clcnn_search_space *space, int id,
                                    clcnn_tune_trial *t, int *found) {
     char path[CLCNN_PATH_MAX + 64];
     tune_trial_path(dir, id, "trial.json", path, sizeof path);
@@ -398,7 +400,7 @@ clcnn_status tune_store_read_trial(const char *dir, const clcnn_spec *search, in
     if (!*found) return CLCNN_STATUS_OK;
     cJSON *root;
     CLCNN_TRY(tune_store_read_json(path, &root));
-    clcnn_status s = parse_trial(root, path, search->tune.n_hparams, t);
+    clcnn_status s = parse_trial(root, path, space->n_hparams, t);
     if (s == CLCNN_STATUS_OK && (int)json_number(root, "id", -1) != id)
         s = clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s' is the record of another trial", path);
     cJSON_Delete(root);
@@ -408,51 +410,44 @@ clcnn_status tune_store_read_trial(const char *dir, const clcnn_spec *search, in
 /* ---- summary.csv and best.yaml ----------------------------------------------------------------
  */
 
-static void summary_row(FILE *fp, const clcnn_tune_spec *tune, const clcnn_tune_trial *t) {
+static void summary_row(FILE *fp, const clcnn_search_space *space, const clcnn_tune_trial *t) {
     fprintf(fp, "%d,%s,", t->id, t->status == CLCNN_TRIAL_COMPLETED ? "completed" : "failed");
     if (isfinite(t->score)) fprintf(fp, "%.9g", t->score);
-    for (int i = 0; i < tune->n_hparams; i++) {
+    for (int i = 0; i < space->n_hparams; i++) {
         char text[64] = "";
         if (!isnan(t->values[i]))
-            clcnn_hparam_format(&tune->hparams[i], t->values[i], text, sizeof text);
+            clcnn_hparam_format(&space->hparams[i], t->values[i], text, sizeof text);
         fputc(',', fp);
         clcnn_csv_field(fp, text);
     }
     fprintf(fp, ",%.3f\n", t->seconds);
 }
 
-clcnn_status tune_store_write_summary(const char *dir, const clcnn_spec *search,
+clcnn_status tune_store_write_summary(const char *dir, const clcnn_search_space *space,
                                       const clcnn_tune_trial *trials, int n) {
     char path[CLCNN_PATH_MAX + 32];
     tune_path(dir, "summary.csv", path, sizeof path);
     clcnn_atomic_file af;
     CLCNN_TRY(clcnn_atomic_open(&af, path));
     fputs("id,status,score", af.fp);
-    for (int i = 0; i < search->tune.n_hparams; i++) {
+    for (int i = 0; i < space->n_hparams; i++) {
         fputc(',', af.fp);
-        clcnn_csv_field(af.fp, search->tune.hparams[i].name);
+        clcnn_csv_field(af.fp, space->hparams[i].name);
     }
     fputs(",seconds\n", af.fp);
     for (int i = 0; i < n; i++)
-        summary_row(af.fp, &search->tune, &trials[i]);
+        summary_row(af.fp, space, &trials[i]);
     return clcnn_atomic_commit(&af);
 }
 
-clcnn_status tune_store_write_best(const char *dir, const clcnn_spec *search,
+clcnn_status tune_store_write_best(const char *dir, const clcnn_spec *best_spec,
                                    const clcnn_tune_trial *t) {
-    clcnn_spec *spec = malloc(sizeof *spec);
-    if (!spec) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
-    clcnn_trial_request req = {.trial_id = t->id, .epochs = t->epochs, .parent_trial_id = -1};
-    memcpy(req.values, t->values, sizeof req.values);
     char *yaml = NULL, path[CLCNN_PATH_MAX + 32], head[512];
-    clcnn_status s = tune_trial_spec(search, &req, spec);
-    if (s == CLCNN_STATUS_OK) s = clcnn_config_emit(spec, 0, &yaml);
-    free(spec);
-    if (s != CLCNN_STATUS_OK) return s;
+    CLCNN_TRY(clcnn_config_emit(best_spec, NULL, &yaml));
     int h = snprintf(head, sizeof head,
                      "# The best configuration of the search in %s: trial %d, %s = %.6g.\n"
                      "# Train it with: clcnn train %s/best.yaml\n",
-                     dir, t->id, search->tune.objective, t->score, dir);
+                     dir, t->id, best_spec->tune.objective, t->score, dir);
     size_t len = strlen(yaml), hl = (size_t)h < sizeof head ? (size_t)h : sizeof head - 1;
     char *text = malloc(hl + len + 1);
     if (text) {
@@ -461,8 +456,8 @@ clcnn_status tune_store_write_best(const char *dir, const clcnn_spec *search,
     }
     free(yaml);
     tune_path(dir, "best.yaml", path, sizeof path);
-    s = text ? clcnn_write_file_atomic(path, text, hl + len)
-             : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
+    clcnn_status s = text ? clcnn_write_file_atomic(path, text, hl + len)
+                          : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
     free(text);
     return s;
 }

@@ -20,7 +20,7 @@ clcnn_tune_options clcnn_tune_options_default(void) {
 
 int clcnn_tune_maximize(const clcnn_tune_spec *tune) {
     if (tune->direction) return tune->direction > 0;
-    return strstr(tune->objective, "acc") != NULL;
+    return clcnn_metric_maximize(clcnn_metric_parse(tune->objective));
 }
 
 void clcnn_tune_result_free(clcnn_tune_result *result) {
@@ -39,14 +39,16 @@ typedef struct tune_state {
 } tune_state;
 
 /* Whole-config problems are reported once, before any trial, rather than as failed trials. */
-static clcnn_status check_search(const clcnn_spec *s) {
+static clcnn_status check_search(const clcnn_spec *s, const clcnn_search_space *space) {
     CLCNN_TRY(clcnn_spec_validate(s));
-    if (s->tune.n_hparams == 0)
+    CLCNN_TRY(clcnn_search_space_validate(space, s));
+    if (space->n_hparams == 0)
         return clcnn_fail(
             CLCNN_STATUS_INVALID_ARGUMENT,
             "the config declares no hyperparameters: "
             "nothing to search (declare one with {hp: int, name: ..., min: ..., max: ...})");
-    if (strncmp(s->tune.objective, "val_", 4) == 0 && s->data.validation_split <= 0)
+    if (clcnn_metric_needs_validation(clcnn_metric_parse(s->tune.objective)) &&
+        s->data.validation_split <= 0)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
                           "tune.objective %s needs a validation set: "
                           "set data.validation_split (e.g. 0.1)",
@@ -56,28 +58,24 @@ static clcnn_status check_search(const clcnn_spec *s) {
 
 /* The search's identity for resuming: the whole config as YAML, except retrain_best, which
  * changes nothing about the trials and may be switched on for a resumed search. */
-static clcnn_status search_identity(const clcnn_spec *search, char **yaml) {
-    clcnn_spec *copy = malloc(sizeof *copy);
-    if (!copy) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
-    *copy = *search;
-    copy->tune.retrain_best = 0;
-    clcnn_status s = clcnn_config_emit(copy, 1, yaml);
-    free(copy);
-    return s;
+static clcnn_status search_identity(const tune_job *job, char **yaml) {
+    clcnn_spec copy = *job->search;
+    copy.tune.retrain_best = 0;
+    return clcnn_config_emit(&copy, job->space, yaml);
 }
 
-static clcnn_status create_oracle(const clcnn_spec *search, int maximize, clcnn_oracle **oracle) {
-    const clcnn_tune_spec *t = &search->tune;
+static clcnn_status create_oracle(const tune_job *job, clcnn_oracle **oracle) {
+    const clcnn_tune_spec *t = &job->search->tune;
     clcnn_oracle_options o = clcnn_oracle_options_default();
     o.algorithm = t->algorithm;
-    o.maximize = maximize;
+    o.maximize = job->maximize;
     o.max_trials = t->max_trials;
     o.seed = t->seed;
     o.max_epochs = t->max_epochs;
     o.factor = t->factor;
     o.hyperband_iterations = t->hyperband_iterations;
     o.initial_points = t->initial_points;
-    return clcnn_oracle_create(t->hparams, t->n_hparams, &o, oracle);
+    return clcnn_oracle_create(job->space->hparams, job->space->n_hparams, &o, oracle);
 }
 
 static int better(const tune_state *st, double a, double b) {
@@ -116,10 +114,12 @@ static const clcnn_tune_trial *best_trial(const tune_state *st) {
 /* summary.csv and best.yaml, from the trials finished so far. */
 static clcnn_status write_summaries(tune_state *st) {
     const char *dir = st->job.opt->out_dir;
-    CLCNN_TRY(tune_store_write_summary(dir, st->job.search, st->res->trials, st->res->n_trials));
+    CLCNN_TRY(tune_store_write_summary(dir, st->job.space, st->res->trials, st->res->n_trials));
     const clcnn_tune_trial *best = best_trial(st);
     if (!best) return CLCNN_STATUS_OK;
-    CLCNN_TRY(tune_store_write_best(dir, st->job.search, best));
+    clcnn_spec spec;
+    CLCNN_TRY(tune_trial_spec(&st->job, best->values, best->epochs, &spec));
+    CLCNN_TRY(tune_store_write_best(dir, &spec, best));
     tune_path(dir, "best.yaml", st->res->best_yaml, sizeof st->res->best_yaml);
     return CLCNN_STATUS_OK;
 }
@@ -144,7 +144,7 @@ static clcnn_status load_finished(tune_state *st, int next_id) {
     for (int id = 0; next_id < 0 || id < next_id; id++) {
         clcnn_tune_trial t;
         int found;
-        CLCNN_TRY(tune_store_read_trial(dir, st->job.search, id, &t, &found));
+        CLCNN_TRY(tune_store_read_trial(dir, st->job.space, id, &t, &found));
         if (!found && next_id < 0) break;
         if (!found)
             return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
@@ -163,13 +163,13 @@ static clcnn_status open_search(tune_state *st, clcnn_trial_request *req, int *h
     const tune_job *job = &st->job;
     char *identity;
     int resuming;
-    CLCNN_TRY(search_identity(job->search, &identity));
+    CLCNN_TRY(search_identity(job, &identity));
     clcnn_status s =
         tune_store_prepare(job->opt->out_dir, identity, job->opt->overwrite, &resuming);
     free(identity);
     CLCNN_TRY(s);
     if (resuming) CLCNN_TRY(tune_store_load_oracle(job->opt->out_dir, &st->oracle));
-    if (!st->oracle) CLCNN_TRY(create_oracle(job->search, job->maximize, &st->oracle));
+    if (!st->oracle) CLCNN_TRY(create_oracle(job, &st->oracle));
     s = clcnn_oracle_ask(st->oracle, req);
     *have = s == CLCNN_STATUS_OK;
     if (s != CLCNN_STATUS_OK && s != CLCNN_STATUS_EXHAUSTED) return s;
@@ -181,7 +181,8 @@ static clcnn_status open_search(tune_state *st, clcnn_trial_request *req, int *h
 /* Records a finished trial: trial.json, then the oracle told and saved, then the summaries. */
 static clcnn_status record_trial(tune_state *st, const tune_record *rec) {
     const char *dir = st->job.opt->out_dir;
-    CLCNN_TRY(tune_store_write_trial(dir, st->job.search, rec, st->job.maximize));
+    CLCNN_TRY(
+        tune_store_write_trial(dir, &st->job.search->tune, st->job.space, rec, st->job.maximize));
     int failed = rec->t.status != CLCNN_TRIAL_COMPLETED;
     CLCNN_TRY(clcnn_oracle_tell(st->oracle, rec->t.id, rec->t.score, failed));
     CLCNN_TRY(tune_store_save_oracle(dir, st->oracle));
@@ -201,28 +202,13 @@ static clcnn_status check_failures(tune_state *st, const clcnn_tune_trial *t) {
                       st->consecutive_failures, limit, t->error);
 }
 
-static void request_preview(const tune_state *st, const clcnn_trial_request *req,
-                            clcnn_tune_trial *t) {
-    memset(t, 0, sizeof *t);
-    t->id = req->trial_id;
-    t->status = CLCNN_TRIAL_RUNNING;
-    t->score = NAN;
-    memcpy(t->values, req->values, sizeof t->values);
-    t->epochs = req->epochs ? req->epochs : st->job.search->train.epochs;
-    t->initial_epoch = req->initial_epoch;
-    t->parent_trial_id = req->parent_trial_id;
-    t->bracket = req->bracket;
-    t->round = req->round;
-}
-
 /* One trial of the loop; *stopped when a stop request interrupted it (nothing is recorded, and
  * the saved oracle still has it pending). */
 static clcnn_status step(tune_state *st, const clcnn_trial_request *req, int *stopped) {
-    clcnn_tune_trial preview;
-    request_preview(st, req, &preview);
-    emit_event(st, CLCNN_TUNE_TRIAL_START, &preview);
     tune_record rec;
     memset(&rec, 0, sizeof rec);
+    tune_trial_init(&rec.t, req, st->job.space->n_hparams, st->job.search->train.epochs);
+    emit_event(st, CLCNN_TUNE_TRIAL_START, &rec.t);
     clcnn_status s = tune_trial_run(&st->job, req, &rec);
     *stopped = s == CLCNN_STATUS_INTERRUPTED;
     if (s == CLCNN_STATUS_OK) s = record_trial(st, &rec);
@@ -264,9 +250,7 @@ static clcnn_status retrain_best(tune_state *st) {
     clcnn_fit_result *res = malloc(sizeof *res);
     clcnn_status s = spec && res ? CLCNN_STATUS_OK
                                  : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
-    clcnn_trial_request req = {.trial_id = best->id, .epochs = best->epochs, .parent_trial_id = -1};
-    memcpy(req.values, best->values, sizeof req.values);
-    if (s == CLCNN_STATUS_OK) s = tune_trial_spec(st->job.search, &req, spec);
+    if (s == CLCNN_STATUS_OK) s = tune_trial_spec(&st->job, best->values, best->epochs, spec);
     if (s == CLCNN_STATUS_OK) {
         spec->data.validation_split = 0;
         spec->data.train_limit = -1;
@@ -299,23 +283,23 @@ static void result_init(clcnn_tune_result *r, int maximize) {
     r->retrain_test_accuracy = r->retrain_test_loss = NAN;
 }
 
-clcnn_status clcnn_tune_run(clcnn_context *ctx, const clcnn_spec *search_spec,
-                            const clcnn_tune_options *opt, clcnn_tune_result *result) {
-    if (!search_spec || !opt || !opt->out_dir || !result)
+clcnn_status clcnn_tune_run(clcnn_context *ctx, const clcnn_spec *spec,
+                            const clcnn_search_space *space, const clcnn_tune_options *opt,
+                            clcnn_tune_result *result) {
+    if (!spec || !space || !opt || !opt->out_dir || !result)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
                           "tune: NULL argument (out_dir is required)");
-    int maximize = clcnn_tune_maximize(&search_spec->tune);
+    int maximize = clcnn_tune_maximize(&spec->tune);
     result_init(result, maximize);
     double t0 = clcnn_now();
-    tune_state st = {{ctx, search_spec, opt, maximize}, NULL, result, 0, 0};
+    tune_state st = {{ctx, spec, space, opt, maximize}, NULL, result, 0, 0};
     clcnn_trial_request req;
     int have = 0;
-    clcnn_status s = check_search(search_spec);
+    clcnn_status s = check_search(spec, space);
     if (s == CLCNN_STATUS_OK) s = open_search(&st, &req, &have);
     if (s == CLCNN_STATUS_OK) emit_event(&st, CLCNN_TUNE_SEARCH_START, NULL);
     if (s == CLCNN_STATUS_OK) s = search_loop(&st, &req, have);
-    if (s == CLCNN_STATUS_OK && !result->stopped && search_spec->tune.retrain_best)
-        s = retrain_best(&st);
+    if (s == CLCNN_STATUS_OK && !result->stopped && spec->tune.retrain_best) s = retrain_best(&st);
     clcnn_oracle_destroy(st.oracle);
     result->seconds = clcnn_now() - t0;
     return s;

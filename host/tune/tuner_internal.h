@@ -1,9 +1,10 @@
-/* tune/tuner_internal.h: what the search driver (tuner.c), one trial's training (trial_run.c) and
- * the tuning folder (trial_store.c) share. */
+/* tune/tuner_internal.h: what the search driver (tuner.c), a trial's record and concrete spec
+ * (trial.c), one trial's training (trial_run.c) and the tuning folder (trial_store.c) share. */
 #ifndef CLCNN_TUNE_TUNER_INTERNAL_H
 #define CLCNN_TUNE_TUNER_INTERNAL_H
 
 #include "clcnn/config.h"
+#include "clcnn/oracle.h"
 #include "clcnn/tune.h"
 #include "core/core.h"
 
@@ -25,29 +26,39 @@ typedef struct tune_record {
 
 void tune_record_free(tune_record *r);
 
-/* The search settings every part reads. */
+/* The search settings every part reads: the search config (spec and space, the caller's) and
+ * the run's options. */
 typedef struct tune_job {
     clcnn_context *ctx;
     const clcnn_spec *search;
+    const clcnn_search_space *space;
     const clcnn_tune_options *opt;
     int maximize;
 } tune_job;
 
-/* ---- one trial (trial_run.c) ----------------------------------------------------------------- */
+/* ---- a trial (trial.c) ----------------------------------------------------------------------- */
 
-/* The concrete spec of a trial: the search spec with the request's values applied and, for
- * Hyperband, its epochs. */
-clcnn_status tune_trial_spec(const clcnn_spec *search, const clcnn_trial_request *req,
+/* The trial a request starts: running, no score yet, the request's values and Hyperband fields,
+ * and the epochs it trains up to (the request's under Hyperband, else default_epochs). */
+void tune_trial_init(clcnn_tune_trial *t, const clcnn_trial_request *req, int n_values,
+                     int default_epochs);
+
+/* The concrete spec of a trial: the search spec with values applied and, when epochs > 0 (as
+ * Hyperband decides), that many epochs; validated. */
+clcnn_status tune_trial_spec(const tune_job *job, const double *values, int epochs,
                              clcnn_spec *out);
 
-/* Trains every execution of a trial into its folder and fills *rec. Returns OK for a completed or
- * a failed trial (rec->t.status says which), INTERRUPTED when stopped (nothing to record), or the
- * status of an error that is not the trial's own. */
+/* ---- one trial's training (trial_run.c) ------------------------------------------------------ */
+
+/* Trains every execution of the trial rec->t (tune_trial_init'ed from req) into its folder and
+ * fills the rest of *rec. Returns OK for a completed or a failed trial (rec->t.status says which),
+ * INTERRUPTED when stopped (nothing to record), or the status of an error that is not the
+ * trial's own. */
 clcnn_status tune_trial_run(const tune_job *job, const clcnn_trial_request *req, tune_record *rec);
 
 /* The best epoch's value of objective in a history: max or min over the epochs, NaNs skipped;
  * NAN when no epoch has it. */
-double tune_best_epoch_value(const clcnn_epoch_metrics *h, int n, const char *objective,
+double tune_best_epoch_value(const clcnn_epoch_metrics *h, int n, clcnn_metric objective,
                              int maximize);
 
 /* ---- the tuning folder (trial_store.c) ------------------------------------------------------- */
@@ -76,16 +87,18 @@ clcnn_status tune_store_reset_trial_dir(const char *dir, int id);
 /* Drops a file of the trial folder that the search does not keep (e.g. optimizer state). */
 void tune_store_remove_trial_file(const char *dir, int id, const char *name);
 
-clcnn_status tune_store_write_trial(const char *dir, const clcnn_spec *search,
-                                    const tune_record *rec, int maximize);
+/* trial_<id>/trial.json: the trial, its values named as in space, the objective of tune. */
+clcnn_status tune_store_write_trial(const char *dir, const clcnn_tune_spec *tune,
+                                    const clcnn_search_space *space, const tune_record *rec,
+                                    int maximize);
 /* Reads trial_<id>/trial.json back; *found = 0 when it does not exist. */
-clcnn_status tune_store_read_trial(const char *dir, const clcnn_spec *search, int id,
+clcnn_status tune_store_read_trial(const char *dir, const clcnn_search_space *space, int id,
                                    clcnn_tune_trial *t, int *found);
 
-clcnn_status tune_store_write_summary(const char *dir, const clcnn_spec *search,
+clcnn_status tune_store_write_summary(const char *dir, const clcnn_search_space *space,
                                       const clcnn_tune_trial *trials, int n);
-/* best.yaml: the concrete config of trial t. */
-clcnn_status tune_store_write_best(const char *dir, const clcnn_spec *search,
+/* best.yaml: best_spec, the concrete config of trial t (tune_trial_spec). */
+clcnn_status tune_store_write_best(const char *dir, const clcnn_spec *best_spec,
                                    const clcnn_tune_trial *t);
 
 #endif

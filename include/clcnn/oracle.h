@@ -1,72 +1,20 @@
 /* clcnn/oracle.h: hyperparameter search spaces and oracles behind one ask/tell interface.
  *
  * Usable with any objective, not only CNN training: describe the space as an array of
- * clcnn_hparam, create an oracle, then loop ask -> evaluate -> tell until ask returns
- * CLCNN_STATUS_EXHAUSTED. The oracle never returns a configuration twice (Hyperband's promoted
- * rounds re-use a configuration on purpose and say so through parent_trial). Oracles know
+ * clcnn_hparam (clcnn/hparam.h), create an oracle, then loop ask -> evaluate -> tell until ask
+ * returns CLCNN_STATUS_EXHAUSTED. The oracle never returns a configuration twice (Hyperband's
+ * promoted rounds re-use a configuration on purpose and say so through parent_trial). Oracles know
  * hyperparameters and scores only; scores are maximized or minimized as the options say. */
 #ifndef CLCNN_ORACLE_H
 #define CLCNN_ORACLE_H
 
 #include <stdint.h>
 
-#include "clcnn/status.h"
+#include "clcnn/hparam.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-#define CLCNN_HP_NAME_MAX 64
-#define CLCNN_HP_MAX_CHOICES 32
-#define CLCNN_HP_CHOICE_STR_MAX 32
-#define CLCNN_MAX_HPARAMS 32
-
-/* The value grid of INT and of FLOAT with step > 0 is min, min + step, min + 2 step, ... <= max
- * (additive steps also with log = 1; log then only makes sampling log-uniform and the Bayesian
- * model see the grid on a log scale). */
-typedef enum clcnn_hp_type {
-    CLCNN_HP_INT,     /* min..max by step (step >= 1), optionally log-sampled */
-    CLCNN_HP_FLOAT,   /* min..max; step > 0 makes it discrete; log samples on a log scale */
-    CLCNN_HP_CHOICE,  /* one of n_choices values (numbers or strings); unordered */
-    CLCNN_HP_BOOLEAN, /* 0 or 1 */
-} clcnn_hp_type;
-
-typedef struct clcnn_hparam {
-    char name[CLCNN_HP_NAME_MAX];
-    clcnn_hp_type type;
-    double min, max, step; /* INT and FLOAT */
-    int log;               /* INT and FLOAT: sample log-uniformly (min > 0) */
-    int n_choices;         /* CHOICE */
-    double choices[CLCNN_HP_MAX_CHOICES];                             /* numeric choices */
-    char choice_strings[CLCNN_HP_MAX_CHOICES][CLCNN_HP_CHOICE_STR_MAX]; /* string choices */
-    int choices_are_strings;
-    /* Conditional: active only when the hyperparameter named `parent` (declared earlier) takes
-     * one of parent_values (its value as a double; for a CHOICE parent, the choice index). An
-     * empty parent means always active. */
-    char parent[CLCNN_HP_NAME_MAX];
-    int n_parent_values;
-    double parent_values[8];
-} clcnn_hparam;
-
-/* Fills a hyperparameter with neutral defaults (type INT, step 1, no parent). */
-void clcnn_hparam_default(clcnn_hparam *hp);
-
-/* Checks one definition: min <= max, step > 0 where needed, choices not empty, log only with
- * min > 0. On failure the message names the hyperparameter. */
-clcnn_status clcnn_hparam_validate(const clcnn_hparam *hp);
-
-/* A value is a double: INT the integer, FLOAT the number, BOOLEAN 0/1, CHOICE the index into
- * choices. An inactive conditional hyperparameter has the value NAN. Formats a value for
- * people and YAML ("64", "0.001", "relu", "true"); writes into buf of size n. */
-void clcnn_hparam_format(const clcnn_hparam *hp, double value, char *buf, int n);
-
-/* Whether value is legal for hp (in range, on the step grid, a valid choice index). NAN is not
- * legal: whether a NAN is expected is clcnn_hparam_is_active's question. */
-int clcnn_hparam_is_legal(const clcnn_hparam *hp, double value);
-
-/* Whether space[index] is active given the values of the hyperparameters before it (its parent
- * chain): 1 for unconditional ones, 0 when the parent is inactive or takes another value. */
-int clcnn_hparam_is_active(const clcnn_hparam *space, int n, int index, const double *values);
 
 typedef struct clcnn_oracle clcnn_oracle;
 

@@ -1,15 +1,19 @@
-/* clcnn/spec.h: the plain-C description of a job: data, model, training and tuning settings.
+/* clcnn/spec.h: the plain-C description of a job: data, model, training and tuning settings, and
+ * the search space a config declares.
  *
  * A spec is what a YAML config becomes (clcnn/config.h), and what the model, the training loop
- * and the tuner read. It owns no resources: copy it with `=`. Every field has a documented
- * default, set by clcnn_spec_default(); the defaults are the schema's defaults, documented in
- * configs/README.md. */
+ * and the tuner read; a model keeps its own copy. The search space (the hyperparameters and the
+ * keys they set) is a struct of its own, clcnn_search_space: it is three times the size of the
+ * spec and only the config loader and the tuner need it, so the spec that models, training and
+ * trials carry stays small. Neither owns any resource: copy them with `=`, and whoever declares
+ * one owns it. Every spec field has a documented default, set by clcnn_spec_default(); the
+ * defaults are the schema's defaults, documented in configs/README.md. */
 #ifndef CLCNN_SPEC_H
 #define CLCNN_SPEC_H
 
 #include <stdint.h>
 
-#include "clcnn/oracle.h"
+#include "clcnn/hparam.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -19,7 +23,8 @@ extern "C" {
 #define CLCNN_MAX_CLASSES 64
 #define CLCNN_CLASS_NAME_MAX 32
 #define CLCNN_PATH_MAX 1024
-#define CLCNN_MAX_HP_TARGETS 4
+#define CLCNN_MAX_HP_TARGETS 4  /* keys one hyperparameter sets */
+#define CLCNN_HP_TARGET_MAX 128 /* bytes of a target's key path, NUL included */
 
 typedef enum clcnn_padding { CLCNN_PADDING_VALID = 0, CLCNN_PADDING_SAME = 1 } clcnn_padding;
 
@@ -146,11 +151,6 @@ typedef struct clcnn_tune_spec {
     int hyperband_iterations; /* default 1 */
     int initial_points;   /* bayesian: random trials before the GP model; 0 (default) = max(5, 2d+1) */
     int retrain_best;     /* retrain the best config on the full training set after the search */
-    int n_hparams;
-    clcnn_hparam hparams[CLCNN_MAX_HPARAMS];
-    /* Where each hyperparameter's value goes, as --set key paths ("model.layers.0.filters"). */
-    int n_targets[CLCNN_MAX_HPARAMS];
-    char targets[CLCNN_MAX_HPARAMS][CLCNN_MAX_HP_TARGETS][128];
 } clcnn_tune_spec;
 
 typedef struct clcnn_spec {
@@ -164,6 +164,39 @@ typedef struct clcnn_spec {
 void clcnn_spec_default(clcnn_spec *spec);
 /* A layer of the given type with every field at its default. */
 void clcnn_layer_spec_default(clcnn_layer_spec *layer, const char *type);
+
+/* What a config searches over: its hyperparameters in declaration order, and where each one's
+ * value goes, as key paths of the spec ("model.layers.0.filters"; clcnn/config.h). A value
+ * vector (clcnn_spec_apply_hparams, the oracle's trials) has one entry per hyperparameter, in
+ * this order. All zero (memset) is the empty space. */
+typedef struct clcnn_search_space {
+    int n_hparams;
+    clcnn_hparam hparams[CLCNN_MAX_HPARAMS];
+    int n_targets[CLCNN_MAX_HPARAMS];
+    char targets[CLCNN_MAX_HPARAMS][CLCNN_MAX_HP_TARGETS][CLCNN_HP_TARGET_MAX];
+} clcnn_search_space;
+
+/* The index of the hyperparameter called name in space, or -1. */
+int clcnn_search_space_find(const clcnn_search_space *space, const char *name);
+
+/* The metrics of an epoch that a spec can name: train.early_stopping.monitor,
+ * train.checkpoint_monitor and tune.objective (clcnn/train.h reads their values). */
+typedef enum clcnn_metric {
+    CLCNN_METRIC_VAL_ACCURACY,
+    CLCNN_METRIC_VAL_LOSS,
+    CLCNN_METRIC_ACCURACY,
+    CLCNN_METRIC_LOSS,
+    CLCNN_METRIC_COUNT
+} clcnn_metric;
+
+/* "val_accuracy", "val_loss", "accuracy", "loss"; NULL outside the enum. */
+const char *clcnn_metric_name(clcnn_metric metric);
+/* The metric of a name; CLCNN_METRIC_COUNT when name is none of them (or NULL). */
+clcnn_metric clcnn_metric_parse(const char *name);
+/* Whether a higher value is better (the accuracies), as Keras infers it from the name. */
+int clcnn_metric_maximize(clcnn_metric metric);
+/* Whether the metric is measured on the validation split (needs data.validation_split > 0). */
+int clcnn_metric_needs_validation(clcnn_metric metric);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,10 @@ typedef struct clcnn_epoch_metrics {
     double images_per_second;
 } clcnn_epoch_metrics;
 
+/* An epoch's value of metric (clcnn/spec.h): NAN for a validation metric without a validation
+ * split, and for a value outside the enum. */
+double clcnn_epoch_metric(const clcnn_epoch_metrics *metrics, clcnn_metric metric);
+
 /* What a progress callback sees, during an epoch (final = 0) and at its end (final = 1). */
 typedef struct clcnn_progress {
     int epoch, epochs;    /* epoch counted from 1 */

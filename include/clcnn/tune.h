@@ -1,10 +1,11 @@
 /* clcnn/tune.h: the hyperparameter search driver behind `clcnn tune`.
  *
- * clcnn_tune_run takes a search spec (a config with hyperparameters, clcnn/config.h), asks the
- * oracle of spec->tune (clcnn/oracle.h) for trials, trains each with clcnn_fit and tells the
- * oracle its score, until the budget is spent. Everything lives in one folder
- * (docs/architecture.md, "The tuning folder"), rewritten atomically after every trial so that a
- * search killed at any point resumes without repeating a finished trial:
+ * clcnn_tune_run takes a search config, a spec and its search space (clcnn/config.h loads both),
+ * asks the oracle of spec->tune (clcnn/oracle.h) for trials over the space, trains each trial's
+ * concrete spec with clcnn_fit and tells the oracle its score, until the budget is spent.
+ * Everything lives in one folder (docs/architecture.md, "The tuning folder"), rewritten
+ * atomically after every trial so that a search killed at any point resumes without repeating a
+ * finished trial:
  *
  *   DIR/tune.json     the search config (emitted YAML) and its hash: a resume must match it
  *   DIR/oracle.json   clcnn_oracle_save's state
@@ -38,7 +39,7 @@ typedef struct clcnn_tune_trial {
     int id;
     clcnn_trial_status status;
     double score;                     /* NAN unless completed */
-    double values[CLCNN_MAX_HPARAMS]; /* in spec->tune.hparams order; NAN = inactive */
+    double values[CLCNN_MAX_HPARAMS]; /* in the space's order; NAN = inactive */
     double seconds;                   /* wall time of all its executions */
     int epochs;                       /* epochs trained up to (initial_epoch included) */
     int initial_epoch;                /* hyperband: epochs its parent had done; else 0 */
@@ -94,14 +95,16 @@ typedef struct clcnn_tune_result {
     double seconds; /* this run's wall time */
 } clcnn_tune_result;
 
-/* Runs (or resumes) the search of search_spec in opt->out_dir. On success *result lists every
+/* Runs (or resumes) the search of spec over space in opt->out_dir; both are read during the call
+ * only. On success *result lists every
  * finished trial; the caller frees it with clcnn_tune_result_free, also after a failure (then it
  * holds the trials finished before it). Returns CLCNN_STATUS_INVALID_ARGUMENT when out_dir holds
  * a search of a different config (the message says to use overwrite), the failing status of the
  * last trial when tune.max_consecutive_failures trials failed in a row, and the status of any
  * error that is not a trial's own (I/O, the device). A stop request returns OK with stopped = 1. */
-clcnn_status clcnn_tune_run(clcnn_context *ctx, const clcnn_spec *search_spec,
-                            const clcnn_tune_options *opt, clcnn_tune_result *result);
+clcnn_status clcnn_tune_run(clcnn_context *ctx, const clcnn_spec *spec,
+                            const clcnn_search_space *space, const clcnn_tune_options *opt,
+                            clcnn_tune_result *result);
 
 void clcnn_tune_result_free(clcnn_tune_result *result); /* accepts NULL */
 

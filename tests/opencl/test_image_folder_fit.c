@@ -22,7 +22,7 @@ static void test_example_config_trains(void **state) {
     test_set_write(root, "test", 4, 3, 40, 36);
     snprintf(cfg, sizeof cfg, "%s/configs/image_folder.yaml", CLCNN_SOURCE_DIR);
     clcnn_spec *spec = malloc(sizeof *spec);
-    expect_ok(clcnn_config_load_file(cfg, spec));
+    expect_ok(clcnn_config_load_file(cfg, spec, NULL));
     snprintf(spec->data.dir, sizeof spec->data.dir, "%s", root);
     snprintf(spec->train.conv_route, sizeof spec->train.conv_route, "own"); /* no route timing */
     spec->train.epochs = 6;

@@ -27,7 +27,7 @@ static clcnn_dataset dataset(void) {
 
 static clcnn_spec *spec_from(const char *yaml) {
     clcnn_spec *s = malloc(sizeof *s);
-    clcnn_status st = clcnn_config_load_string(yaml, "test", s);
+    clcnn_status st = clcnn_config_load_string(yaml, "test", s, NULL);
     if (st) fail_msg("%s", clcnn_last_error());
     return s;
 }

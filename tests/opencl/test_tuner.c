@@ -25,14 +25,15 @@
 #define TINY CLCNN_SOURCE_DIR "/tests/e2e/data/tune_tiny.yaml"
 
 static clcnn_spec search, trial_spec;
+static clcnn_search_space space;
 static clcnn_fit_result fit_res;
 
 static void load_tiny(void) {
-    if (clcnn_config_load_file(TINY, &search)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_config_load_file(TINY, &search, &space)) fail_msg("%s", clcnn_last_error());
 }
 
 static void set(const char *assignment) {
-    if (clcnn_config_set(&search, assignment))
+    if (clcnn_config_set(&search, &space, assignment))
         fail_msg("--set %s: %s", assignment, clcnn_last_error());
 }
 
@@ -63,7 +64,8 @@ static double max_weight_difference(const char *a, const char *b) {
 static void refit(clcnn_context *ctx, const clcnn_tune_trial *child, const char *init,
                   const char *dir) {
     trial_spec = search;
-    if (clcnn_spec_apply_hparams(&trial_spec, child->values)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_spec_apply_hparams(&trial_spec, &space, child->values))
+        fail_msg("%s", clcnn_last_error());
     trial_spec.train.epochs = child->epochs;
     clcnn_fit_options fo = clcnn_fit_options_default();
     fo.out_dir = dir;
@@ -115,7 +117,7 @@ static void test_hyperband_promotion_starts_from_parent(void **state) {
     clcnn_tune_options o = clcnn_tune_options_default();
     o.out_dir = dir;
     clcnn_tune_result r;
-    if (clcnn_tune_run(ctx, &search, &o, &r)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_tune_run(ctx, &search, &space, &o, &r)) fail_msg("%s", clcnn_last_error());
     /* max_epochs 3, factor 3: 3 trials of 1 epoch, the best continued to 3, then 2 of 3 epochs. */
     assert_int_equal(r.n_trials, 6);
     const clcnn_tune_trial *child = find_promoted(&r);
@@ -169,7 +171,7 @@ static void test_stop_then_resume(void **state) {
     o.on_event = stop_on_start;
     o.user = &st;
     clcnn_tune_result r;
-    if (clcnn_tune_run(ctx, &search, &o, &r)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_tune_run(ctx, &search, &space, &o, &r)) fail_msg("%s", clcnn_last_error());
     assert_true(r.stopped);
     assert_int_equal(r.n_trials, 2);
     snprintf(path, sizeof path, "%s/trial_0002/trial.json", dir);
@@ -177,7 +179,7 @@ static void test_stop_then_resume(void **state) {
     clcnn_tune_result_free(&r);
     st.flag = 0;
     st.stop_at = -1;
-    if (clcnn_tune_run(ctx, &search, &o, &r)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_tune_run(ctx, &search, &space, &o, &r)) fail_msg("%s", clcnn_last_error());
     assert_false(r.stopped);
     assert_int_equal(r.n_resumed, 2);
     assert_int_equal(r.n_trials, 4);
@@ -207,7 +209,7 @@ static void test_executions_are_averaged(void **state) {
     clcnn_tune_options o = clcnn_tune_options_default();
     o.out_dir = dir;
     clcnn_tune_result r;
-    if (clcnn_tune_run(ctx, &search, &o, &r)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_tune_run(ctx, &search, &space, &o, &r)) fail_msg("%s", clcnn_last_error());
     snprintf(path, sizeof path, "%s/trial_0000/trial.json", dir);
     if (clcnn_read_file(path, &text, &len)) fail_msg("%s", clcnn_last_error());
     cJSON *root = cJSON_Parse(text);

@@ -6,14 +6,16 @@
 #include <string.h>
 
 #include "clcnn/config.h"
+#include "clcnn/oracle.h"
 #include "config/schema.h"
 #include "core/core.h"
 #include "test_util.h"
 
-static clcnn_spec spec; /* 83 KB: static rather than on the stack */
+static clcnn_spec spec;
+static clcnn_search_space space; /* 65 KB: static rather than on the stack */
 
 static void load_ok(const char *yaml) {
-    clcnn_status st = clcnn_config_load_string(yaml, "t.yaml", &spec);
+    clcnn_status st = clcnn_config_load_string(yaml, "t.yaml", &spec, &space);
     if (st != CLCNN_STATUS_OK) fail_msg("unexpected error: %s", clcnn_last_error());
 }
 
@@ -21,19 +23,22 @@ static void load_ok(const char *yaml) {
  * contains what. */
 static void load_fails(const char *yaml, clcnn_status st, const char *where, const char *what) {
     clcnn_spec before = spec;
-    clcnn_status got = clcnn_config_load_string(yaml, "t.yaml", &spec);
+    static clcnn_search_space space_before;
+    space_before = space;
+    clcnn_status got = clcnn_config_load_string(yaml, "t.yaml", &spec, &space);
     const char *msg = clcnn_last_error();
     if (got != st || strncmp(msg, where, strlen(where)) || !strstr(msg, what))
         fail_msg("for:\n%s\nwant %s '%s...%s', got %s '%s'", yaml, clcnn_status_name(st), where,
                  what, clcnn_status_name(got), msg);
     assert_memory_equal(&before, &spec, sizeof spec); /* a failed load leaves the spec alone */
+    assert_memory_equal(&space_before, &space, sizeof space); /* and the space */
 }
 
 static void test_shipped_fashion_mnist(void **state) {
     (void)state;
     char path[1024];
     snprintf(path, sizeof path, "%s/configs/fashion_mnist.yaml", CLCNN_SOURCE_DIR);
-    assert_int_equal(clcnn_config_load_file(path, &spec), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_config_load_file(path, &spec, &space), CLCNN_STATUS_OK);
     assert_int_equal(spec.model.n_layers, 5);
     const clcnn_layer_spec *l = spec.model.layers;
     assert_string_equal(l[0].type, "conv2d");
@@ -53,7 +58,7 @@ static void test_shipped_fashion_mnist(void **state) {
     assert_int_equal(spec.train.epochs, 1);
     assert_string_equal(spec.train.optimizer.name, "adam");
     assert_true(spec.train.optimizer.learning_rate == 0.001f);
-    assert_int_equal(spec.tune.n_hparams, 0);
+    assert_int_equal(space.n_hparams, 0);
     assert_int_equal(clcnn_spec_validate(&spec), CLCNN_STATUS_OK);
 }
 
@@ -61,9 +66,10 @@ static void test_shipped_tune(void **state) {
     (void)state;
     char path[1024];
     snprintf(path, sizeof path, "%s/configs/fashion_mnist_tune.yaml", CLCNN_SOURCE_DIR);
-    if (clcnn_config_load_file(path, &spec)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_config_load_file(path, &spec, &space)) fail_msg("%s", clcnn_last_error());
     assert_int_equal(clcnn_spec_validate(&spec), CLCNN_STATUS_OK);
-    const clcnn_tune_spec *u = &spec.tune;
+    assert_int_equal(clcnn_search_space_validate(&space, &spec), CLCNN_STATUS_OK);
+    const clcnn_search_space *u = &space;
     static const char *const names[] = {"conv_1_filter", "conv_1_kernel", "conv_2_filter",
                                         "conv_2_kernel", "dense_1_units", "learning_rate"};
     static const char *const targets[] = {
@@ -309,6 +315,61 @@ static void test_hparam_errors(void **state) {
                "model.layers.3: no such layer (the model has 0 layers)");
 }
 
+/* Every rule the oracle holds a search space to is checked when the file is read, at the key at
+ * fault: a definition `clcnn tune` would refuse never passes `clcnn summary`. */
+static void test_hparam_oracle_rules_at_load(void **state) {
+    (void)state;
+    clcnn_spec_default(&spec);
+    load_fails("train:\n  optimizer:\n"
+               "    learning_rate: {hp: float, name: lr, min: 1.0e-5, max: 1.0e+20}\n",
+               CLCNN_STATUS_INVALID_ARGUMENT, "t.yaml:3:60: ",
+               "hyperparameter 'lr': min and max must lie within +-2^52");
+    load_fails("tune:\n  hyperparameters:\n"
+               "    - {hp: float, name: lr, min: -1.0e+20, max: 1, targets: []}\n",
+               CLCNN_STATUS_INVALID_ARGUMENT, "t.yaml:3:34: ", "+-2^52");
+    hp_fails("{hp: int, name: f, min: 0, max: 1e16}", CLCNN_STATUS_INVALID_ARGUMENT,
+             "t.yaml:4:50: ", "hyperparameter 'f': min and max must lie within +-2^52");
+    hp_fails("{hp: float, name: f, min: 0, max: 1, step: 1e-300}", CLCNN_STATUS_INVALID_ARGUMENT,
+             "t.yaml:4:61: ", "step 1e-300 makes more than 2^52 values");
+    hp_fails("{hp: choice, name: f, values: [\"\", 8]}", CLCNN_STATUS_INVALID_ARGUMENT,
+             "t.yaml:4:48: ", "hyperparameter 'f': choice 0 is empty");
+    hp_fails("{hp: int, name: f, min: 8, max: 32.5}", CLCNN_STATUS_INVALID_ARGUMENT,
+             "t.yaml:4:50: ", "max of an int must be an integer");
+    /* The same definitions are what the oracle refuses. */
+    clcnn_hparam hp;
+    clcnn_hparam_default(&hp);
+    strcpy(hp.name, "lr");
+    hp.type = CLCNN_HP_FLOAT;
+    hp.min = 1e-5;
+    hp.max = 1e20;
+    hp.step = 0;
+    clcnn_oracle *oracle = NULL;
+    assert_int_equal(clcnn_oracle_create(&hp, 1, NULL, &oracle), CLCNN_STATUS_INVALID_ARGUMENT);
+    assert_null(oracle);
+    assert_non_null(strstr(clcnn_last_error(), "min and max must lie within +-2^52"));
+}
+
+static void test_metric_names(void **state) {
+    (void)state;
+    for (int m = 0; m < CLCNN_METRIC_COUNT; m++) {
+        const char *name = clcnn_metric_name((clcnn_metric)m);
+        assert_non_null(name);
+        assert_int_equal(clcnn_metric_parse(name), m);
+        assert_ptr_equal(cfg_metric_names[m], name); /* the schema's list is the same table */
+        assert_int_equal(clcnn_metric_maximize((clcnn_metric)m), strstr(name, "acc") != NULL);
+        assert_int_equal(clcnn_metric_needs_validation((clcnn_metric)m),
+                         strncmp(name, "val_", 4) == 0);
+    }
+    assert_null(cfg_metric_names[CLCNN_METRIC_COUNT]);
+    assert_null(clcnn_metric_name(CLCNN_METRIC_COUNT));
+    assert_int_equal(clcnn_metric_parse("val_acc"), CLCNN_METRIC_COUNT);
+    assert_int_equal(clcnn_metric_parse(NULL), CLCNN_METRIC_COUNT);
+    assert_string_equal(clcnn_metric_name(CLCNN_METRIC_VAL_LOSS), "val_loss");
+    load_ok("tune: {objective: loss}\ntrain: {checkpoint_monitor: val_loss}\n");
+    assert_int_equal(clcnn_metric_parse(spec.tune.objective), CLCNN_METRIC_LOSS);
+    assert_int_equal(clcnn_metric_parse(spec.train.checkpoint_monitor), CLCNN_METRIC_VAL_LOSS);
+}
+
 static void test_hparam_declarations(void **state) {
     (void)state;
     load_ok("model:\n  layers:\n"
@@ -326,7 +387,7 @@ static void test_hparam_declarations(void **state) {
             "sampling: log}\n"
             "    name: {hp: choice, name: opt, values: [adam, sgd, rmsprop]}\n"
             "  batch_size: {hp: choice, name: bs, values: [16, 64], default: 64}\n");
-    const clcnn_tune_spec *u = &spec.tune;
+    const clcnn_search_space *u = &space;
     /* Declaration order, except that a map's leading key (the optimizer's name) goes first. */
     assert_int_equal(u->n_hparams, 6);
     const clcnn_hparam *act = &u->hparams[0], *bias = &u->hparams[1], *f = &u->hparams[2];
@@ -351,6 +412,7 @@ static void test_hparam_declarations(void **state) {
     assert_string_equal(u->hparams[5].name, "bs");
     assert_int_equal(spec.train.batch_size, 64);
     if (clcnn_spec_validate(&spec)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_search_space_validate(&space, &spec)) fail_msg("%s", clcnn_last_error());
 }
 
 /* Loads yaml (which must load) and wants clcnn_spec_validate to refuse it with a message that
@@ -436,6 +498,8 @@ int main(void) {
         cmocka_unit_test(test_layer_forms),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_hparam_errors),
+        cmocka_unit_test(test_hparam_oracle_rules_at_load),
+        cmocka_unit_test(test_metric_names),
         cmocka_unit_test(test_hparam_declarations),
         cmocka_unit_test(test_empty_file_needs_layers),
         cmocka_unit_test(test_erasing_areas),

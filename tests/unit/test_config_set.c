@@ -8,26 +8,30 @@
 #include "clcnn/config.h"
 #include "test_util.h"
 
-static clcnn_spec spec, other; /* 83 KB each: static rather than on the stack */
+static clcnn_spec spec, other;
+static clcnn_search_space space, other_space; /* 65 KB each: static rather than on the stack */
 
 static void load_embedded(const char *name, clcnn_spec *s) {
     const char *text = clcnn_config_embedded(name);
     assert_non_null(text);
-    if (clcnn_config_load_string(text, name, s)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_config_load_string(text, name, s, &space)) fail_msg("%s", clcnn_last_error());
 }
 
 static void set_ok(const char *assignment) {
-    if (clcnn_config_set(&spec, assignment))
+    if (clcnn_config_set(&spec, &space, assignment))
         fail_msg("--set %s: %s", assignment, clcnn_last_error());
 }
 
 static void set_fails(const char *assignment, clcnn_status st, const char *message) {
     clcnn_spec before = spec;
-    clcnn_status got = clcnn_config_set(&spec, assignment);
+    static clcnn_search_space space_before;
+    space_before = space;
+    clcnn_status got = clcnn_config_set(&spec, &space, assignment);
     if (got != st || !strstr(clcnn_last_error(), message))
         fail_msg("--set %s: want %s '%s', got %s '%s'", assignment, clcnn_status_name(st), message,
                  clcnn_status_name(got), clcnn_last_error());
     assert_memory_equal(&before, &spec, sizeof spec); /* a failed set changes nothing */
+    assert_memory_equal(&space_before, &space, sizeof space);
 }
 
 /* Layer positions differ between a file and its emitted copy; nothing else may. */
@@ -37,33 +41,30 @@ static void assert_specs_equal(clcnn_spec *a, clcnn_spec *b) {
         b->model.layers[i].line = b->model.layers[i].column = 0;
     }
     assert_int_equal(a->model.n_layers, b->model.n_layers);
-    assert_int_equal(a->tune.n_hparams, b->tune.n_hparams);
     assert_memory_equal(&a->data, &b->data, sizeof a->data);
     assert_memory_equal(&a->model, &b->model, sizeof a->model);
     assert_memory_equal(&a->train, &b->train, sizeof a->train);
     assert_memory_equal(&a->tune, &b->tune, sizeof a->tune);
 }
 
-/* Emits spec, loads it back into other, checks equality, and that emitting again gives the same
- * text. */
+/* Emits spec (with space when include_tune), loads it back into other, checks equality, and that
+ * emitting again gives the same text. */
 static void round_trip(int include_tune) {
     char *yaml, *again;
-    assert_int_equal(clcnn_config_emit(&spec, include_tune, &yaml), CLCNN_STATUS_OK);
-    if (clcnn_config_load_string(yaml, "emitted", &other))
+    const clcnn_search_space *with = include_tune ? &space : NULL;
+    assert_int_equal(clcnn_config_emit(&spec, with, &yaml), CLCNN_STATUS_OK);
+    if (clcnn_config_load_string(yaml, "emitted", &other, &other_space))
         fail_msg("%s\nin:\n%s", clcnn_last_error(), yaml);
-    assert_int_equal(clcnn_config_emit(&other, include_tune, &again), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_config_emit(&other, include_tune ? &other_space : NULL, &again),
+                     CLCNN_STATUS_OK);
     assert_string_equal(yaml, again);
+    clcnn_spec copy = spec;
+    assert_specs_equal(&copy, &other);
     if (!include_tune) {
-        assert_int_equal(other.tune.n_hparams, 0);
-        clcnn_spec concrete = spec;
-        memset(&concrete.tune.hparams, 0, sizeof concrete.tune.hparams);
-        memset(&concrete.tune.n_targets, 0, sizeof concrete.tune.n_targets);
-        memset(&concrete.tune.targets, 0, sizeof concrete.tune.targets);
-        concrete.tune.n_hparams = 0;
-        assert_specs_equal(&concrete, &other);
+        assert_int_equal(other_space.n_hparams, 0);
     } else {
-        clcnn_spec copy = spec;
-        assert_specs_equal(&copy, &other);
+        assert_int_equal(space.n_hparams, other_space.n_hparams);
+        assert_memory_equal(&space, &other_space, sizeof space);
     }
     free(yaml);
     free(again);
@@ -167,20 +168,20 @@ static void test_set_errors(void **state) {
 static void test_set_and_hparams(void **state) {
     (void)state;
     load_embedded("fashion_mnist_tune", &spec);
-    assert_int_equal(spec.tune.n_hparams, 6);
+    assert_int_equal(space.n_hparams, 6);
     /* Fixing a targeted key takes the hyperparameter out of the search. */
     set_ok("model.layers.0.filters=48");
     assert_int_equal(spec.model.layers[0].filters, 48);
-    assert_int_equal(spec.tune.n_hparams, 5);
-    assert_string_equal(spec.tune.hparams[0].name, "conv_1_kernel");
+    assert_int_equal(space.n_hparams, 5);
+    assert_string_equal(space.hparams[0].name, "conv_1_kernel");
     /* A whole layer replaced: its targets go too. */
     set_ok("model.layers.1={conv2d: {filters: 16, activation: relu}}");
-    assert_int_equal(spec.tune.n_hparams, 3);
+    assert_int_equal(space.n_hparams, 3);
     /* A declaration through --set. */
     set_ok("train.batch_size={hp: choice, name: bs, values: [16, 64]}");
-    assert_int_equal(spec.tune.n_hparams, 4);
-    assert_string_equal(spec.tune.hparams[3].name, "bs");
-    assert_string_equal(spec.tune.targets[3][0], "train.batch_size");
+    assert_int_equal(space.n_hparams, 4);
+    assert_string_equal(space.hparams[3].name, "bs");
+    assert_string_equal(space.targets[3][0], "train.batch_size");
     assert_int_equal(spec.train.batch_size, 16);
     assert_int_equal(clcnn_spec_validate(&spec), CLCNN_STATUS_OK);
     round_trip(1);
@@ -191,7 +192,7 @@ static void test_apply_hparams(void **state) {
     load_embedded("fashion_mnist_tune", &spec);
     /* conv_1_filter, conv_1_kernel (index), conv_2_filter, conv_2_kernel, dense_1_units, lr */
     const double values[] = {64, 1, 48, 0, 96, 1};
-    assert_int_equal(clcnn_spec_apply_hparams(&spec, values), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_spec_apply_hparams(&spec, &space, values), CLCNN_STATUS_OK);
     const clcnn_layer_spec *l = spec.model.layers;
     assert_int_equal(l[0].filters, 64);
     assert_int_equal(l[0].kernel_size[0], 5);
@@ -200,23 +201,25 @@ static void test_apply_hparams(void **state) {
     assert_int_equal(l[1].kernel_size[0], 3);
     assert_int_equal(l[3].units, 96);
     assert_true(spec.train.optimizer.learning_rate == 0.001f);
-    assert_int_equal(spec.tune.n_hparams, 6); /* the space stays */
+    assert_int_equal(space.n_hparams, 6); /* the space stays */
     round_trip(1);
     round_trip(0);
 
     /* NAN: inactive, left alone. */
     const double some[] = {NAN, NAN, NAN, NAN, 128, NAN};
-    assert_int_equal(clcnn_spec_apply_hparams(&spec, some), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_spec_apply_hparams(&spec, &space, some), CLCNN_STATUS_OK);
     assert_int_equal(l[0].filters, 64);
     assert_int_equal(l[3].units, 128);
 
     /* Illegal values change nothing. */
     clcnn_spec before = spec;
     const double bad_index[] = {64, 7, 48, 0, 96, 1};
-    assert_int_equal(clcnn_spec_apply_hparams(&spec, bad_index), CLCNN_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(clcnn_spec_apply_hparams(&spec, &space, bad_index),
+                     CLCNN_STATUS_INVALID_ARGUMENT);
     assert_non_null(strstr(clcnn_last_error(), "conv_1_kernel"));
     const double off_grid[] = {40, 0, 48, 0, 96, 1};
-    assert_int_equal(clcnn_spec_apply_hparams(&spec, off_grid), CLCNN_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(clcnn_spec_apply_hparams(&spec, &space, off_grid),
+                     CLCNN_STATUS_INVALID_ARGUMENT);
     assert_memory_equal(&before, &spec, sizeof spec);
 }
 
@@ -238,13 +241,13 @@ static void test_apply_kinds(void **state) {
         "  epochs: {hp: int, name: e, min: 1, max: 3}\n"
         "data:\n"
         "  validation_split: {hp: float, name: split, min: 0.1, max: 0.3, step: 0.1}\n";
-    if (clcnn_config_load_string(yaml, "k.yaml", &spec)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_config_load_string(yaml, "k.yaml", &spec, &space)) fail_msg("%s", clcnn_last_error());
     /* act, bias, u, opt (the name leads in its map), lr, e, split */
-    assert_int_equal(spec.tune.n_hparams, 7);
-    assert_string_equal(spec.tune.hparams[3].name, "opt");
-    assert_true(spec.tune.hparams[2].parent_values[1] == 2);
+    assert_int_equal(space.n_hparams, 7);
+    assert_string_equal(space.hparams[3].name, "opt");
+    assert_true(space.hparams[2].parent_values[1] == 2);
     const double values[] = {1, 1, 16, 1, 0.005, 3, 0.2};
-    assert_int_equal(clcnn_spec_apply_hparams(&spec, values), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_spec_apply_hparams(&spec, &space, values), CLCNN_STATUS_OK);
     const clcnn_layer_spec *l = &spec.model.layers[0];
     assert_string_equal(l->activation, "tanh");
     assert_int_equal(l->use_bias, 1);
@@ -259,10 +262,11 @@ static void test_apply_kinds(void **state) {
     /* With no learning rate given, sgd trains at its own default. */
     const char *opt_only =
         "train: {optimizer: {name: {hp: choice, name: opt, values: [adam, sgd]}}}";
-    if (clcnn_config_load_string(opt_only, "o.yaml", &spec)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_config_load_string(opt_only, "o.yaml", &spec, &space))
+        fail_msg("%s", clcnn_last_error());
     assert_true(spec.train.optimizer.learning_rate == 0.001f);
     const double sgd[] = {1};
-    assert_int_equal(clcnn_spec_apply_hparams(&spec, sgd), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_spec_apply_hparams(&spec, &space, sgd), CLCNN_STATUS_OK);
     assert_true(spec.train.optimizer.learning_rate == 0.01f);
 }
 
@@ -295,13 +299,14 @@ static void test_round_trips(void **state) {
         "    - {hp: choice, name: depth, values: [1, 2]}\n"
         "    - {hp: float, name: \"d: r\", min: 0.0, max: 0.5, targets: [model.layers.11.rate],\n"
         "       parent: depth, parent_values: [2]}\n";
-    if (clcnn_config_load_string(yaml, "all.yaml", &spec)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_config_load_string(yaml, "all.yaml", &spec, &space))
+        fail_msg("%s", clcnn_last_error());
     assert_int_equal(spec.model.n_layers, 14);
     assert_string_equal(spec.data.classes[0], "a: b");
     assert_string_equal(spec.data.classes[2], "\"q\"");
-    assert_int_equal(spec.tune.n_hparams, 2);
-    assert_int_equal(spec.tune.n_targets[0], 0);
-    assert_true(spec.tune.hparams[1].parent_values[0] == 1);
+    assert_int_equal(space.n_hparams, 2);
+    assert_int_equal(space.n_targets[0], 0);
+    assert_true(space.hparams[1].parent_values[0] == 1);
     assert_int_equal(clcnn_spec_validate(&spec), CLCNN_STATUS_OK);
     round_trip(1);
     round_trip(0);
@@ -342,20 +347,38 @@ static void test_validate(void **state) {
     other.data.n_classes = 0;
     assert_int_equal(clcnn_spec_validate(&other), CLCNN_STATUS_INVALID_ARGUMENT);
 
+    /* The search space, against the spec its targets address. */
     load_embedded("fashion_mnist_tune", &spec);
-    other = spec;
-    other.tune.hparams[0].min = 256;
-    assert_int_equal(clcnn_spec_validate(&other), CLCNN_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(clcnn_search_space_validate(&space, &spec), CLCNN_STATUS_OK);
+    other_space = space;
+    other_space.hparams[0].min = 256;
+    assert_int_equal(clcnn_search_space_validate(&other_space, &spec),
+                     CLCNN_STATUS_INVALID_ARGUMENT);
     assert_non_null(strstr(clcnn_last_error(), "min (256) is greater than max (128)"));
-    other = spec;
-    strcpy(other.tune.targets[0][0], "model.layers.0.unitz");
-    assert_int_equal(clcnn_spec_validate(&other), CLCNN_STATUS_NOT_FOUND);
-    other = spec;
-    other.tune.hparams[1].n_choices = 0;
-    assert_int_equal(clcnn_spec_validate(&other), CLCNN_STATUS_INVALID_ARGUMENT);
-    other = spec;
-    other.tune.hparams[0].step = 0;
-    assert_int_equal(clcnn_spec_validate(&other), CLCNN_STATUS_INVALID_ARGUMENT);
+    other_space = space;
+    strcpy(other_space.targets[0][0], "model.layers.0.unitz");
+    assert_int_equal(clcnn_search_space_validate(&other_space, &spec), CLCNN_STATUS_NOT_FOUND);
+    other_space = space;
+    other_space.hparams[1].n_choices = 0;
+    assert_int_equal(clcnn_search_space_validate(&other_space, &spec),
+                     CLCNN_STATUS_INVALID_ARGUMENT);
+    other_space = space;
+    other_space.hparams[0].step = 0;
+    assert_int_equal(clcnn_search_space_validate(&other_space, &spec),
+                     CLCNN_STATUS_INVALID_ARGUMENT);
+    other_space = space; /* a range the oracle refuses is refused here too */
+    other_space.hparams[5].type = CLCNN_HP_FLOAT;
+    other_space.hparams[5].min = 1e-5;
+    other_space.hparams[5].max = 1e20;
+    other_space.hparams[5].step = 0;
+    assert_int_equal(clcnn_search_space_validate(&other_space, &spec),
+                     CLCNN_STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(clcnn_last_error(), "+-2^52"));
+    other_space = space;
+    strcpy(other_space.hparams[1].name, other_space.hparams[0].name);
+    assert_int_equal(clcnn_search_space_validate(&other_space, &spec),
+                     CLCNN_STATUS_INVALID_ARGUMENT);
+    assert_non_null(strstr(clcnn_last_error(), "unique"));
 }
 
 int main(void) {

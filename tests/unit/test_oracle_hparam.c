@@ -1,5 +1,6 @@
 /* tests/unit/test_oracle_hparam.c: one hyperparameter: defaults, validation messages that name
- * it, formatting for people and YAML, legality on grids and choices, conditional activity. */
+ * it and the field at fault, the type names, formatting for people and YAML, legality on grids
+ * and choices, conditional activity. */
 #include <string.h>
 
 #include "test_oracle_common.h"
@@ -16,42 +17,74 @@ static void test_default(void **state) {
     assert_int_equal(hp.log, 0);
 }
 
-/* Fails validation and names the hyperparameter and the problem. */
-static void expect_invalid(const clcnn_hparam *hp, const char *words) {
+/* Fails validation, names the hyperparameter and the problem, and clcnn_hparam_check says which
+ * field is at fault (so a config loader can point at its key). */
+static void expect_invalid(const clcnn_hparam *hp, const char *words, const char *field) {
     assert_int_equal(clcnn_hparam_validate(hp), CLCNN_STATUS_INVALID_ARGUMENT);
     const char *msg = clcnn_last_error();
     if (!strstr(msg, hp->name) || !strstr(msg, words))
         fail_msg("message '%s' should name '%s' and say '%s'", msg, hp->name, words);
+    const char *got = NULL;
+    assert_int_equal(clcnn_hparam_check(hp, &got), CLCNN_STATUS_INVALID_ARGUMENT);
+    assert_non_null(got);
+    assert_string_equal(got, field);
 }
 
 static void test_validate(void **state) {
     (void)state;
+    const char *field = NULL;
     clcnn_hparam hp = test_hp("units", CLCNN_HP_INT, 16, 256, 16);
     assert_int_equal(clcnn_hparam_validate(&hp), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_hparam_check(&hp, &field), CLCNN_STATUS_OK);
+    assert_string_equal(field, "");
     hp = test_hp("units", CLCNN_HP_INT, 300, 256, 16);
-    expect_invalid(&hp, "greater than max");
+    expect_invalid(&hp, "greater than max", "min");
+    hp = test_hp("units", CLCNN_HP_INT, 16, 256.5, 16);
+    expect_invalid(&hp, "max of an int must be an integer", "max");
     hp = test_hp("units", CLCNN_HP_INT, 16, 256, 0);
-    expect_invalid(&hp, "step");
+    expect_invalid(&hp, "step", "step");
     hp = test_hp("units", CLCNN_HP_INT, 16, 256, 2.5);
-    expect_invalid(&hp, "step");
+    expect_invalid(&hp, "step", "step");
     hp = test_hp("lr", CLCNN_HP_FLOAT, 0, 0.1, 0);
     hp.log = 1;
-    expect_invalid(&hp, "min > 0");
+    expect_invalid(&hp, "min > 0", "min");
     hp = test_hp("lr", CLCNN_HP_FLOAT, 1e-4, 0.1, -1);
-    expect_invalid(&hp, "step");
+    expect_invalid(&hp, "step", "step");
     hp = test_hp("lr", CLCNN_HP_FLOAT, 1e-4, NAN, 0);
-    expect_invalid(&hp, "finite");
+    expect_invalid(&hp, "finite", "max");
+    hp = test_hp("lr", CLCNN_HP_FLOAT, 1e-5, 1e20, 0); /* beyond +-2^52 the grid is not exact */
+    expect_invalid(&hp, "+-2^52", "max");
+    hp = test_hp("lr", CLCNN_HP_FLOAT, -1e20, 1, 0);
+    expect_invalid(&hp, "+-2^52", "min");
+    hp = test_hp("lr", CLCNN_HP_FLOAT, 0, 1, 1e-300);
+    expect_invalid(&hp, "more than 2^52 values", "step");
     hp = test_hp("act", CLCNN_HP_CHOICE, 0, 0, 0);
-    expect_invalid(&hp, "choices");
+    expect_invalid(&hp, "choices", "choices");
     hp.n_choices = 1;
     hp.choices_are_strings = 1;
-    expect_invalid(&hp, "empty");
+    expect_invalid(&hp, "empty", "choices");
     strcpy(hp.choice_strings[0], "relu");
     assert_int_equal(clcnn_hparam_validate(&hp), CLCNN_STATUS_OK);
     strcpy(hp.parent, "other");
-    expect_invalid(&hp, "parent values");
+    expect_invalid(&hp, "parent values", "parent_values");
     hp = test_hp("", CLCNN_HP_BOOLEAN, 0, 0, 0);
     assert_int_equal(clcnn_hparam_validate(&hp), CLCNN_STATUS_INVALID_ARGUMENT);
+    assert_int_equal(clcnn_hparam_check(&hp, &field), CLCNN_STATUS_INVALID_ARGUMENT);
+    assert_string_equal(field, "name");
+    hp = test_hp("b", CLCNN_HP_TYPE_COUNT, 0, 0, 0);
+    expect_invalid(&hp, "unknown type", "type");
+}
+
+static void test_type_names(void **state) {
+    (void)state;
+    static const char *const want[] = {"int", "float", "choice", "boolean"};
+    for (int t = 0; t < CLCNN_HP_TYPE_COUNT; t++) {
+        assert_string_equal(clcnn_hp_type_name((clcnn_hp_type)t), want[t]);
+        assert_int_equal(clcnn_hp_type_parse(want[t]), t);
+    }
+    assert_null(clcnn_hp_type_name(CLCNN_HP_TYPE_COUNT));
+    assert_int_equal(clcnn_hp_type_parse("integer"), CLCNN_HP_TYPE_COUNT);
+    assert_int_equal(clcnn_hp_type_parse(NULL), CLCNN_HP_TYPE_COUNT);
 }
 
 static void test_format(void **state) {
@@ -165,9 +198,10 @@ static void test_space_checks(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default),   cmocka_unit_test(test_validate),
-        cmocka_unit_test(test_format),    cmocka_unit_test(test_is_legal),
-        cmocka_unit_test(test_is_active), cmocka_unit_test(test_space_checks),
+        cmocka_unit_test(test_default),      cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_type_names),   cmocka_unit_test(test_format),
+        cmocka_unit_test(test_is_legal),     cmocka_unit_test(test_is_active),
+        cmocka_unit_test(test_space_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

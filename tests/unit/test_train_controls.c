@@ -114,7 +114,7 @@ static void test_config_keys(void **state) {
     assert_string_equal(d.data.augment.fill_mode, "reflect");
     assert_true(d.data.augment.erasing_max_area == 0.33f && d.train.lr_schedule.every == 10);
     assert_true(d.train.early_stopping.monitor[0] == 0 && d.train.optimizer.weight_decay == 0);
-    if (clcnn_config_load_string(CONFIG, "c.yaml", &s)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_config_load_string(CONFIG, "c.yaml", &s, NULL)) fail_msg("%s", clcnn_last_error());
     assert_string_equal(s.data.format, "image_folder");
     assert_string_equal(s.data.train_dir, "tr");
     assert_true(s.data.augment.horizontal_flip && s.data.augment.zoom == 0.2f);
@@ -123,12 +123,14 @@ static void test_config_keys(void **state) {
     assert_string_equal(s.train.early_stopping.monitor, "val_accuracy");
     assert_true(s.train.optimizer.weight_decay == 0.0001f);
     assert_true(s.model.layers[1].momentum == 0.9f && s.model.layers[2].rate == 0.3f);
-    assert_int_equal(clcnn_config_set(&s, "train.lr_schedule={name: step, drop: 0.1, every: 3}"), 0);
-    assert_int_equal(clcnn_config_set(&s, "data.augment.erasing=0.25"), 0);
+    assert_int_equal(
+        clcnn_config_set(&s, NULL, "train.lr_schedule={name: step, drop: 0.1, every: 3}"), 0);
+    assert_int_equal(clcnn_config_set(&s, NULL, "data.augment.erasing=0.25"), 0);
     assert_true(s.train.lr_schedule.drop == 0.1f && s.data.augment.erasing == 0.25f);
     char *yaml;
-    assert_int_equal(clcnn_config_emit(&s, 0, &yaml), 0);
-    if (clcnn_config_load_string(yaml, "emitted", &back)) fail_msg("%s\n%s", clcnn_last_error(), yaml);
+    assert_int_equal(clcnn_config_emit(&s, NULL, &yaml), 0);
+    if (clcnn_config_load_string(yaml, "emitted", &back, NULL))
+        fail_msg("%s\n%s", clcnn_last_error(), yaml);
     assert_memory_equal(&back.data, &s.data, sizeof s.data);
     assert_memory_equal(&back.train, &s.train, sizeof s.train);
     free(yaml);
@@ -143,7 +145,7 @@ static void test_config_keys(void **state) {
         {"train: {optimizer: {weight_decay: -1}}", "weight_decay"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_not_equal(clcnn_config_load_string(bad[i][0], "bad.yaml", &s), 0);
+        assert_int_not_equal(clcnn_config_load_string(bad[i][0], "bad.yaml", &s, NULL), 0);
         if (!strstr(clcnn_last_error(), bad[i][1]))
             fail_msg("'%s': message '%s' lacks '%s'", bad[i][0], clcnn_last_error(), bad[i][1]);
     }

@@ -15,10 +15,11 @@
 
 #define TINY CLCNN_SOURCE_DIR "/tests/e2e/data/tune_tiny.yaml"
 
-static clcnn_spec search, other; /* large: static rather than on the stack */
+static clcnn_spec search, other;
+static clcnn_search_space space, other_space; /* large: static rather than on the stack */
 
 static void load_tiny(clcnn_spec *s) {
-    if (clcnn_config_load_file(TINY, s)) fail_msg("%s", clcnn_last_error());
+    if (clcnn_config_load_file(TINY, s, &space)) fail_msg("%s", clcnn_last_error());
 }
 
 static void touch(const char *dir, const char *name) {
@@ -49,9 +50,16 @@ static void test_direction_and_best_epoch(void **state) {
     clcnn_epoch_metrics h[3] = {{.epoch = 1, .val_accuracy = 0.5, .val_loss = 1.0},
                                 {.epoch = 2, .val_accuracy = NAN, .val_loss = 0.4},
                                 {.epoch = 3, .val_accuracy = 0.7, .val_loss = 0.6}};
-    assert_true(tune_best_epoch_value(h, 3, "val_accuracy", 1) == 0.7);
-    assert_true(tune_best_epoch_value(h, 3, "val_loss", 0) == 0.4);
-    assert_true(isnan(tune_best_epoch_value(h, 0, "val_accuracy", 1)));
+    assert_true(tune_best_epoch_value(h, 3, CLCNN_METRIC_VAL_ACCURACY, 1) == 0.7);
+    assert_true(tune_best_epoch_value(h, 3, CLCNN_METRIC_VAL_LOSS, 0) == 0.4);
+    assert_true(isnan(tune_best_epoch_value(h, 0, CLCNN_METRIC_VAL_ACCURACY, 1)));
+    /* The one lookup fit and the tuner share: each metric its field, NAN outside the enum. */
+    clcnn_epoch_metrics e = {.loss = 1, .accuracy = 2, .val_loss = 3, .val_accuracy = 4};
+    assert_true(clcnn_epoch_metric(&e, CLCNN_METRIC_LOSS) == 1);
+    assert_true(clcnn_epoch_metric(&e, CLCNN_METRIC_ACCURACY) == 2);
+    assert_true(clcnn_epoch_metric(&e, CLCNN_METRIC_VAL_LOSS) == 3);
+    assert_true(clcnn_epoch_metric(&e, CLCNN_METRIC_VAL_ACCURACY) == 4);
+    assert_true(isnan(clcnn_epoch_metric(&e, CLCNN_METRIC_COUNT)));
 }
 
 static void test_prepare_refuses_other_config(void **state) {
@@ -122,23 +130,23 @@ static void test_trial_round_trip(void **state) {
     clcnn_epoch_metrics h[2];
     make_record(&rec, &ex, h);
     assert_int_equal(tune_store_reset_trial_dir(dir, 3), CLCNN_STATUS_OK);
-    assert_int_equal(tune_store_write_trial(dir, &search, &rec, 1), CLCNN_STATUS_OK);
+    assert_int_equal(tune_store_write_trial(dir, &search.tune, &space, &rec, 1), CLCNN_STATUS_OK);
     clcnn_tune_trial t;
     int found;
-    assert_int_equal(tune_store_read_trial(dir, &search, 3, &t, &found), CLCNN_STATUS_OK);
+    assert_int_equal(tune_store_read_trial(dir, &space, 3, &t, &found), CLCNN_STATUS_OK);
     assert_true(found);
     assert_int_equal(t.status, CLCNN_TRIAL_COMPLETED);
     assert_true(t.score == 0.625);
     assert_true(t.values[0] == 4 && t.values[1] == 1 && isnan(t.values[2]) && t.values[3] == 0);
     assert_int_equal(t.epochs, 2);
     assert_true(t.resumed);
-    assert_int_equal(tune_store_read_trial(dir, &search, 4, &t, &found), CLCNN_STATUS_OK);
+    assert_int_equal(tune_store_read_trial(dir, &space, 4, &t, &found), CLCNN_STATUS_OK);
     assert_false(found);
     /* A failed trial reads back as failed, with no score, whatever the file says. */
     rec.t.status = CLCNN_TRIAL_FAILED;
     strcpy(rec.t.error, "CLCNN_STATUS_NUMERIC_ERROR: the training loss became nan");
-    assert_int_equal(tune_store_write_trial(dir, &search, &rec, 1), CLCNN_STATUS_OK);
-    assert_int_equal(tune_store_read_trial(dir, &search, 3, &t, &found), CLCNN_STATUS_OK);
+    assert_int_equal(tune_store_write_trial(dir, &search.tune, &space, &rec, 1), CLCNN_STATUS_OK);
+    assert_int_equal(tune_store_read_trial(dir, &space, 3, &t, &found), CLCNN_STATUS_OK);
     assert_int_equal(t.status, CLCNN_TRIAL_FAILED);
     assert_true(isnan(t.score));
     assert_non_null(strstr(t.error, "became nan"));
@@ -164,7 +172,7 @@ static void test_summary_and_best_yaml(void **state) {
                                    .values = {6, 1, 24, 1},
                                    .seconds = 0.75,
                                    .epochs = 1};
-    assert_int_equal(tune_store_write_summary(dir, &search, trials, 2), CLCNN_STATUS_OK);
+    assert_int_equal(tune_store_write_summary(dir, &space, trials, 2), CLCNN_STATUS_OK);
     char path[256], *text;
     size_t len;
     snprintf(path, sizeof path, "%s/summary.csv", dir);
@@ -173,10 +181,14 @@ static void test_summary_and_best_yaml(void **state) {
                               "0,failed,,2,3,8,0.01,0.500\n"
                               "1,completed,0.5,6,5,24,0.001,0.750\n");
     free(text);
-    assert_int_equal(tune_store_write_best(dir, &search, &trials[1]), CLCNN_STATUS_OK);
+    tune_job job = {.search = &search, .space = &space, .maximize = 1};
+    clcnn_spec best;
+    assert_int_equal(tune_trial_spec(&job, trials[1].values, trials[1].epochs, &best),
+                     CLCNN_STATUS_OK);
+    assert_int_equal(tune_store_write_best(dir, &best, &trials[1]), CLCNN_STATUS_OK);
     snprintf(path, sizeof path, "%s/best.yaml", dir);
-    if (clcnn_config_load_file(path, &other)) fail_msg("%s", clcnn_last_error());
-    assert_int_equal(other.tune.n_hparams, 0); /* a concrete config */
+    if (clcnn_config_load_file(path, &other, &other_space)) fail_msg("%s", clcnn_last_error());
+    assert_int_equal(other_space.n_hparams, 0); /* a concrete config */
     assert_int_equal(other.model.layers[0].filters, 6);
     assert_int_equal(other.model.layers[0].kernel_size[0], 5);
     assert_int_equal(other.model.layers[3].units, 24);
