@@ -46,4 +46,8 @@ head -c 3000 tiny/model.safetensors > cut.safetensors
 expect_error "cut-short model file" "cut.safetensors.*truncated" "$CLCNN" eval cut.safetensors
 expect_error "missing model file" "missing.safetensors" "$CLCNN" eval missing.safetensors
 expect_error "unknown option" "unknown option '--frobnicate'" "$CLCNN" train --frobnicate
+
+# A hyperparameter range the tuner would refuse fails when the config is read, even by summary.
+printf 'model:\n  layers:\n    - flatten\n    - dense: {units: 10, activation: softmax}\ntrain:\n  optimizer:\n    learning_rate: {hp: float, name: lr, min: 1.0e-5, max: 1.0e+20}\n' > bad_range.yaml
+expect_error "hyperparameter range beyond 2^52" "bad_range.yaml:7:[0-9]+: hyperparameter 'lr': min and max must lie within" "$CLCNN" summary bad_range.yaml
 finish

@@ -52,6 +52,7 @@ bad() { # name, replacement of the filters declaration, expected message
 bad min_gt_max "filters: {hp: int, name: filters, min: 6, max: 2}" "min"
 bad step_zero "filters: {hp: int, name: filters, min: 2, max: 6, step: 0}" "step"
 bad empty_choices "filters: {hp: choice, name: filters, values: []}" "values"
+bad huge_range "filters: {hp: int, name: filters, min: 2, max: 1e16}" "2^52"
 
 # 4. A config with nothing to search.
 if "$CLCNN" tune "$CLCNN_SOURCE_DIR/configs/fashion_mnist.yaml" --out "$W/none" >"$W/none.log" 2>&1; then
