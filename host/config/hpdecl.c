@@ -284,15 +284,30 @@ static clcnn_status check_decl(cfg_ctx *c, const clcnn_hparam *hp, yaml_node_t *
     return clcnn_fail_prefix(st, "%s: ", where);
 }
 
+/* The type names joined for messages: "int|float|choice|boolean", "int, float, choice or ...". */
+static void type_list(char *buf, size_t n, const char *sep, const char *last_sep) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int t = 0; t < CLCNN_HP_TYPE_COUNT && used < n; t++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s",
+                                 t == 0 ? "" : (t == CLCNN_HP_TYPE_COUNT - 1 ? last_sep : sep),
+                                 clcnn_hp_type_name((clcnn_hp_type)t));
+}
+
 static clcnn_status parse_type(cfg_ctx *c, clcnn_hparam *hp, yaml_node_t *decl) {
     yaml_node_t *type = cfg_map_get(c, decl, "hp"), *name = cfg_map_get(c, decl, "name");
-    if (!type)
-        return cfg_fail(c, decl, CLCNN_STATUS_INVALID_ARGUMENT,
-                        "a hyperparameter needs 'hp: int|float|choice|boolean'");
+    char types[128];
+    if (!type) {
+        type_list(types, sizeof types, "|", "|");
+        return cfg_fail(c, decl, CLCNN_STATUS_INVALID_ARGUMENT, "a hyperparameter needs 'hp: %s'",
+                        types);
+    }
     hp->type = clcnn_hp_type_parse(cfg_text(type));
-    if (hp->type == CLCNN_HP_TYPE_COUNT)
-        return cfg_fail(c, type, CLCNN_STATUS_INVALID_ARGUMENT,
-                        "hp must be int, float, choice or boolean, got '%s'", cfg_text(type));
+    if (hp->type == CLCNN_HP_TYPE_COUNT) {
+        type_list(types, sizeof types, ", ", " or ");
+        return cfg_fail(c, type, CLCNN_STATUS_INVALID_ARGUMENT, "hp must be %s, got '%s'", types,
+                        cfg_text(type));
+    }
     if (!name || name->type != YAML_SCALAR_NODE || cfg_is_null(name) ||
         strlen(cfg_text(name)) >= CLCNN_HP_NAME_MAX)
         return cfg_fail(c, name ? name : decl, CLCNN_STATUS_INVALID_ARGUMENT,

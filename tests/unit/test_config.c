@@ -291,6 +291,9 @@ static void test_hparam_errors(void **state) {
              "t.yaml:4:56: ", "value '8' is listed twice");
     hp_fails("{hp: integer, name: f}", CLCNN_STATUS_INVALID_ARGUMENT,
              "t.yaml:4:23: ", "hp must be int, float, choice or boolean, got 'integer'");
+    load_fails("tune:\n  hyperparameters:\n    - {name: f, min: 1, max: 2}\n",
+               CLCNN_STATUS_INVALID_ARGUMENT, "t.yaml:3:7: ",
+               "a hyperparameter needs 'hp: int|float|choice|boolean'");
     hp_fails("{hp: int, min: 1, max: 2}", CLCNN_STATUS_INVALID_ARGUMENT,
              "t.yaml:4:18: ", "a hyperparameter needs a name");
     hp_fails("{hp: int, name: f, min: 1, max: 2, values: [1]}", CLCNN_STATUS_NOT_FOUND,
