@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "clcnn/version.h"
 #include "core/core.h"
 
 static const char *const width_names[] = {"float", "float4", "float8", "float16"};

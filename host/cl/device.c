@@ -7,6 +7,7 @@
 #include <clblast_c.h>
 
 #include "cl.h"
+#include "clcnn/version.h"
 #include "route.h"
 
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;

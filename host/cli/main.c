@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clcnn/version.h"
 
 typedef struct command {
     const char *name;

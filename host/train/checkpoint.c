@@ -7,6 +7,7 @@
 
 #include "checkpoint.h"
 #include "clcnn/config.h"
+#include "clcnn/version.h"
 #include "safetensors.h"
 
 /* clcnn.classes: the class names as a JSON array of strings. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tune/tuner_internal.h"
+#include "clcnn/version.h"
 
 void clcnn_tune_trial_dir_name(int id, char *buf, int n) {
     snprintf(buf, (size_t)n, "trial_%04d", id);

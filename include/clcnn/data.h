@@ -21,25 +21,25 @@ typedef struct clcnn_dataset {
 } clcnn_dataset;
 
 /* Frees what the dataset owns and zeroes it; accepts a zeroed dataset. */
-void clcnn_dataset_free(clcnn_dataset *ds);
+CLCNN_API void clcnn_dataset_free(clcnn_dataset *ds);
 
 /* Reads an IDX images file: idx3 (n, h, w) gives c = 1; idx4 (n, h, w, c) is transposed to NCHW.
  * Only unsigned-byte IDX data is accepted. Gzip is detected from the content, not the name.
  * *out is overwritten (free an older dataset first); it owns the images, labels is NULL. On
  * failure *out is zeroed; a short file or bytes after the data are errors saying which. */
-clcnn_status clcnn_idx_read_images(const char *path, clcnn_dataset *out);
+CLCNN_API clcnn_status clcnn_idx_read_images(const char *path, clcnn_dataset *out);
 
 /* Reads an IDX1 labels file into ds->labels; its count must equal ds->n and every label must be
  * below n_classes (1 to 256). On success an older ds->labels is freed and replaced; on failure ds
  * is unchanged. */
-clcnn_status clcnn_idx_read_labels(const char *path, int n_classes, clcnn_dataset *ds);
+CLCNN_API clcnn_status clcnn_idx_read_labels(const char *path, int n_classes, clcnn_dataset *ds);
 
 /* Loads the training and test sets a data spec names, applying train_limit and test_limit
  * (the first N examples). Either output may be NULL to skip that set.
  * Relative file names are resolved against spec->dir. A limit of -1, or one above the set's
  * size, keeps everything; 0 or below -1 is INVALID_ARGUMENT. Outputs are overwritten; on failure
  * both are zeroed (nothing is left allocated). */
-clcnn_status clcnn_data_load(const clcnn_data_spec *spec, clcnn_dataset *train, clcnn_dataset *test);
+CLCNN_API clcnn_status clcnn_data_load(const clcnn_data_spec *spec, clcnn_dataset *train, clcnn_dataset *test);
 
 /* Loads the training and test sets of a whole spec, by data.format: "idx" as clcnn_data_load;
  * "image_folder" reads <train_dir>/<class>/<image> and <test_dir>/<class>/<image> (relative to
@@ -49,14 +49,14 @@ clcnn_status clcnn_data_load(const clcnn_data_spec *spec, clcnn_dataset *train, 
  * in a fixed pseudo-random order, then cut to the limits. When resolved is non-NULL it receives
  * spec->data with the class names the data has (the folder names). Either dataset may be NULL;
  * on failure both are zeroed. */
-clcnn_status clcnn_data_load_for(const clcnn_spec *spec, clcnn_dataset *train, clcnn_dataset *test,
-                                 clcnn_data_spec *resolved);
+CLCNN_API clcnn_status clcnn_data_load_for(const clcnn_spec *spec, clcnn_dataset *train, clcnn_dataset *test,
+                                           clcnn_data_spec *resolved);
 
 /* Loads an image file (PNG, JPEG, PGM/PPM, BMP: whatever stb_image reads), converts it to c
  * channels (1 = luminance, 3 = RGB) and resizes it to h x w; writes c*h*w bytes, CHW, to out.
  * Luminance uses ITU-R BT.601 weights; an alpha channel is ignored. Shrinking averages areas,
  * enlarging is bilinear. out is the caller's and is written only on success. */
-clcnn_status clcnn_image_load(const char *path, int c, int h, int w, uint8_t *out);
+CLCNN_API clcnn_status clcnn_image_load(const char *path, int c, int h, int w, uint8_t *out);
 
 #ifdef __cplusplus
 }

@@ -32,12 +32,12 @@ typedef struct clcnn_device_info {
 /* Lists every device of every platform. *devices is malloc'ed (the caller frees it); *n may be 0
  * only on success with platforms but no devices. No platform at all: CLCNN_STATUS_NO_DEVICE with
  * a message saying how to install PoCL. */
-clcnn_status clcnn_devices_list(clcnn_device_info **devices, int *n);
+CLCNN_API clcnn_status clcnn_devices_list(clcnn_device_info **devices, int *n);
 
 /* Resolves a selector to a global index: selector if non-NULL and non-empty, else the
  * CLCNN_DEVICE environment variable, else the default (the first GPU, else the first device).
  * An unknown selector is CLCNN_STATUS_NO_DEVICE with a message listing the devices. */
-clcnn_status clcnn_device_resolve(const char *selector, int *index);
+CLCNN_API clcnn_status clcnn_device_resolve(const char *selector, int *index);
 
 typedef struct clcnn_context clcnn_context;
 
@@ -47,14 +47,14 @@ typedef struct clcnn_context_options {
     int profiling;        /* enable OpenCL event profiling on the queue (bench) */
 } clcnn_context_options;
 
-clcnn_context_options clcnn_context_options_default(void);
+CLCNN_API clcnn_context_options clcnn_context_options_default(void);
 
 /* Opens the chosen device: context, in-order queue, kernel cache. */
-clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_context **out);
-void clcnn_context_destroy(clcnn_context *ctx); /* accepts NULL */
+CLCNN_API clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_context **out);
+CLCNN_API void clcnn_context_destroy(clcnn_context *ctx); /* accepts NULL */
 
 /* The device the context drives; valid as long as the context. */
-const clcnn_device_info *clcnn_context_device(const clcnn_context *ctx);
+CLCNN_API const clcnn_device_info *clcnn_context_device(const clcnn_context *ctx);
 
 /* What clcnn_context_warm_up measured, in seconds from its call. */
 typedef struct clcnn_warmup_times {
@@ -67,10 +67,10 @@ typedef struct clcnn_warmup_times {
 /* Builds every engine kernel for the device (filling the disk cache) and, when clblast is set,
  * runs a first CLBlast GEMM so that its compiled kernels land in the cache too. The first run
  * on a device pays the compile cost; later runs load binaries. */
-clcnn_status clcnn_context_warm_up(clcnn_context *ctx, int clblast, clcnn_warmup_times *times);
+CLCNN_API clcnn_status clcnn_context_warm_up(clcnn_context *ctx, int clblast, clcnn_warmup_times *times);
 
 /* Waits for all work enqueued on the context's queue. */
-clcnn_status clcnn_context_finish(clcnn_context *ctx);
+CLCNN_API clcnn_status clcnn_context_finish(clcnn_context *ctx);
 
 #ifdef __cplusplus
 }

@@ -12,10 +12,10 @@ extern "C" {
 
 /* Writes data to path atomically (a temp file beside it, fsync, rename): readers and a killed
  * process never see a partial file. */
-clcnn_status clcnn_file_write_atomic(const char *path, const void *data, size_t len);
+CLCNN_API clcnn_status clcnn_file_write_atomic(const char *path, const void *data, size_t len);
 
 /* mkdir -p. */
-clcnn_status clcnn_file_mkdir_p(const char *path);
+CLCNN_API clcnn_status clcnn_file_mkdir_p(const char *path);
 
 #ifdef __cplusplus
 }

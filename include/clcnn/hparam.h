@@ -32,9 +32,9 @@ typedef enum clcnn_hp_type {
 
 /* The type's name as configs and oracle.json write it ("int", "float", "choice", "boolean");
  * NULL for a value outside the enum. */
-const char *clcnn_hp_type_name(clcnn_hp_type type);
+CLCNN_API const char *clcnn_hp_type_name(clcnn_hp_type type);
 /* The type of a name; CLCNN_HP_TYPE_COUNT when name is none of them (or NULL). */
-clcnn_hp_type clcnn_hp_type_parse(const char *name);
+CLCNN_API clcnn_hp_type clcnn_hp_type_parse(const char *name);
 
 typedef struct clcnn_hparam {
     char name[CLCNN_HP_NAME_MAX];
@@ -54,31 +54,31 @@ typedef struct clcnn_hparam {
 } clcnn_hparam;
 
 /* Fills a hyperparameter with neutral defaults (type INT, step 1, no parent). */
-void clcnn_hparam_default(clcnn_hparam *hp);
+CLCNN_API void clcnn_hparam_default(clcnn_hparam *hp);
 
 /* Checks one definition: a name, finite min <= max within +-2^52, an int's integral ends and
  * step >= 1, a float's step >= 0 (0 = continuous) and at most 2^52 grid values, log only with
  * min > 0, 1 to 32 non-empty finite choices, 1 to 8 parent values for a conditional. On failure
  * the message names the hyperparameter. */
-clcnn_status clcnn_hparam_validate(const clcnn_hparam *hp);
+CLCNN_API clcnn_status clcnn_hparam_validate(const clcnn_hparam *hp);
 
 /* clcnn_hparam_validate that also says which field is wrong, so a config loader can point at its
  * key: *field (when not NULL) becomes "name", "min", "max", "step", "choices", "parent" or
  * "parent_values" on failure, "" on success. */
-clcnn_status clcnn_hparam_check(const clcnn_hparam *hp, const char **field);
+CLCNN_API clcnn_status clcnn_hparam_check(const clcnn_hparam *hp, const char **field);
 
 /* A value is a double: INT the integer, FLOAT the number, BOOLEAN 0/1, CHOICE the index into
  * choices. An inactive conditional hyperparameter has the value NAN. Formats a value for
  * people and YAML ("64", "0.001", "relu", "true"); writes into buf of size n. */
-void clcnn_hparam_format(const clcnn_hparam *hp, double value, char *buf, int n);
+CLCNN_API void clcnn_hparam_format(const clcnn_hparam *hp, double value, char *buf, int n);
 
 /* Whether value is legal for hp (in range, on the step grid, a valid choice index). NAN is not
  * legal: whether a NAN is expected is clcnn_hparam_is_active's question. */
-int clcnn_hparam_is_legal(const clcnn_hparam *hp, double value);
+CLCNN_API int clcnn_hparam_is_legal(const clcnn_hparam *hp, double value);
 
 /* Whether space[index] is active given the values of the hyperparameters before it (its parent
  * chain): 1 for unconditional ones, 0 when the parent is inactive or takes another value. */
-int clcnn_hparam_is_active(const clcnn_hparam *space, int n, int index, const double *values);
+CLCNN_API int clcnn_hparam_is_active(const clcnn_hparam *space, int n, int index, const double *values);
 
 #ifdef __cplusplus
 }

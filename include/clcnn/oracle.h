@@ -19,7 +19,7 @@ extern "C" {
 typedef struct clcnn_oracle clcnn_oracle;
 
 /* The search algorithms' names, NULL-terminated: "bayesian", "random", "hyperband". */
-extern const char *const clcnn_oracle_algorithms[];
+CLCNN_API extern const char *const clcnn_oracle_algorithms[];
 
 typedef struct clcnn_oracle_options {
     const char *algorithm;   /* one of clcnn_oracle_algorithms; "bayesian" by default */
@@ -35,7 +35,7 @@ typedef struct clcnn_oracle_options {
     int hyperband_iterations; /* hyperband (default 1) */
 } clcnn_oracle_options;
 
-clcnn_oracle_options clcnn_oracle_options_default(void);
+CLCNN_API clcnn_oracle_options clcnn_oracle_options_default(void);
 
 /* A trial the oracle wants evaluated. */
 typedef struct clcnn_trial_request {
@@ -49,32 +49,32 @@ typedef struct clcnn_trial_request {
 
 /* Creates an oracle over n hyperparameters (copied). Validates every definition, that names are
  * unique and that a parent is declared before its children. opt NULL means the defaults. */
-clcnn_status clcnn_oracle_create(const clcnn_hparam *space, int n, const clcnn_oracle_options *opt,
-                                 clcnn_oracle **out);
-void clcnn_oracle_destroy(clcnn_oracle *oracle); /* accepts NULL */
+CLCNN_API clcnn_status clcnn_oracle_create(const clcnn_hparam *space, int n, const clcnn_oracle_options *opt,
+                                           clcnn_oracle **out);
+CLCNN_API void clcnn_oracle_destroy(clcnn_oracle *oracle); /* accepts NULL */
 
 /* The next trial to run, or CLCNN_STATUS_EXHAUSTED when the budget or the space is used up (a
  * discrete space once every configuration was asked; Hyperband when its schedule is done).
  * Trials are asked and told one at a time (ask, tell, ask...): asking again before telling
  * returns the same pending trial. The request is copied into *out. */
-clcnn_status clcnn_oracle_ask(clcnn_oracle *oracle, clcnn_trial_request *out);
+CLCNN_API clcnn_status clcnn_oracle_ask(clcnn_oracle *oracle, clcnn_trial_request *out);
 
 /* The result of an asked trial. failed = 1 marks it failed (NaN loss, error): it is never the
  * best and the score is ignored; a NaN or infinite score counts as failed too. The Bayesian
  * oracle models a failed trial as the worst score seen so far, so it steers away from regions
  * that fail. Hyperband never promotes a failed trial. INVALID_ARGUMENT unless trial_id is the
  * pending trial. */
-clcnn_status clcnn_oracle_tell(clcnn_oracle *oracle, int trial_id, double score, int failed);
+CLCNN_API clcnn_status clcnn_oracle_tell(clcnn_oracle *oracle, int trial_id, double score, int failed);
 
 /* The best finished trial so far: its id and score; NOT_FOUND if none succeeded yet. */
-clcnn_status clcnn_oracle_best(const clcnn_oracle *oracle, int *trial_id, double *score);
+CLCNN_API clcnn_status clcnn_oracle_best(const clcnn_oracle *oracle, int *trial_id, double *score);
 
 /* Serializes the whole oracle state (space, options, every trial, RNG) as a JSON document,
  * malloc'ed, NUL-terminated; the caller frees it. clcnn_oracle_restore rebuilds an oracle from
  * it so that a search resumes where it stopped: a trial that was asked but never told is asked
  * again (same id, same values). */
-clcnn_status clcnn_oracle_save(const clcnn_oracle *oracle, char **json);
-clcnn_status clcnn_oracle_restore(const char *json, clcnn_oracle **out);
+CLCNN_API clcnn_status clcnn_oracle_save(const clcnn_oracle *oracle, char **json);
+CLCNN_API clcnn_status clcnn_oracle_restore(const char *json, clcnn_oracle **out);
 
 #ifdef __cplusplus
 }

@@ -36,7 +36,7 @@ typedef struct clcnn_report_options {
     int max_misclassified; /* images in the grid; 0 = the default, 24 */
 } clcnn_report_options;
 
-clcnn_report_options clcnn_report_options_default(void);
+CLCNN_API clcnn_report_options clcnn_report_options_default(void);
 
 typedef struct clcnn_report_result {
     clcnn_report_kind kind;
@@ -47,8 +47,8 @@ typedef struct clcnn_report_result {
 
 /* Writes the report of `path` (a training or tuning folder, or a bench CSV/JSON file; which one is
  * told by what it holds). Missing or malformed input is an error naming the file. */
-clcnn_status clcnn_report_write(const char *path, const clcnn_report_options *opt,
-                                clcnn_report_result *result);
+CLCNN_API clcnn_status clcnn_report_write(const char *path, const clcnn_report_options *opt,
+                                          clcnn_report_result *result);
 
 #ifdef __cplusplus
 }

@@ -161,9 +161,9 @@ typedef struct clcnn_spec {
 } clcnn_spec;
 
 /* Fills every field with its default; the model gets no layers. */
-void clcnn_spec_default(clcnn_spec *spec);
+CLCNN_API void clcnn_spec_default(clcnn_spec *spec);
 /* A layer of the given type with every field at its default. */
-void clcnn_layer_spec_default(clcnn_layer_spec *layer, const char *type);
+CLCNN_API void clcnn_layer_spec_default(clcnn_layer_spec *layer, const char *type);
 
 /* What a config searches over: its hyperparameters in declaration order, and where each one's
  * value goes, as key paths of the spec ("model.layers.0.filters"; clcnn/config.h). A value
@@ -177,7 +177,7 @@ typedef struct clcnn_search_space {
 } clcnn_search_space;
 
 /* The index of the hyperparameter called name in space, or -1. */
-int clcnn_search_space_find(const clcnn_search_space *space, const char *name);
+CLCNN_API int clcnn_search_space_find(const clcnn_search_space *space, const char *name);
 
 /* The metrics of an epoch that a spec can name: train.early_stopping.monitor,
  * train.checkpoint_monitor and tune.objective (clcnn/train.h reads their values). */
@@ -190,13 +190,13 @@ typedef enum clcnn_metric {
 } clcnn_metric;
 
 /* "val_accuracy", "val_loss", "accuracy", "loss"; NULL outside the enum. */
-const char *clcnn_metric_name(clcnn_metric metric);
+CLCNN_API const char *clcnn_metric_name(clcnn_metric metric);
 /* The metric of a name; CLCNN_METRIC_COUNT when name is none of them (or NULL). */
-clcnn_metric clcnn_metric_parse(const char *name);
+CLCNN_API clcnn_metric clcnn_metric_parse(const char *name);
 /* Whether a higher value is better (the accuracies), as Keras infers it from the name. */
-int clcnn_metric_maximize(clcnn_metric metric);
+CLCNN_API int clcnn_metric_maximize(clcnn_metric metric);
 /* Whether the metric is measured on the validation split (needs data.validation_split > 0). */
-int clcnn_metric_needs_validation(clcnn_metric metric);
+CLCNN_API int clcnn_metric_needs_validation(clcnn_metric metric);
 
 #ifdef __cplusplus
 }

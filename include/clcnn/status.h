@@ -7,6 +7,8 @@
 #ifndef CLCNN_STATUS_H
 #define CLCNN_STATUS_H
 
+#include "clcnn/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -29,11 +31,11 @@ typedef enum clcnn_status {
 } clcnn_status;
 
 /* A short constant name for a status ("CLCNN_STATUS_IO_ERROR"). Static storage. */
-const char *clcnn_status_name(clcnn_status status);
+CLCNN_API const char *clcnn_status_name(clcnn_status status);
 
 /* The message of the last failure on this thread ("" if none). The pointer stays valid until the
  * next failing libclcnn call on the same thread. */
-const char *clcnn_last_error(void);
+CLCNN_API const char *clcnn_last_error(void);
 
 #if defined(__GNUC__)
 #define CLCNN_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -44,7 +46,7 @@ const char *clcnn_last_error(void);
 /* Records a formatted message as this thread's last error and returns status, so a failure is
  * one line: `return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", p, strerror(e));`
  * Tools built on the library report their own errors through it too. */
-clcnn_status clcnn_fail(clcnn_status status, const char *fmt, ...) CLCNN_PRINTF(2, 3);
+CLCNN_API clcnn_status clcnn_fail(clcnn_status status, const char *fmt, ...) CLCNN_PRINTF(2, 3);
 
 /* Propagates a failing status. */
 #define CLCNN_TRY(expr)                                                                            \
@@ -59,7 +61,7 @@ enum { CLCNN_LOG_DEBUG = 0, CLCNN_LOG_INFO = 1, CLCNN_LOG_WARN = 2 };
 typedef void (*clcnn_log_fn)(int level, const char *msg, void *user);
 
 /* Sets the process-wide log callback; NULL silences the library. */
-void clcnn_set_log_callback(clcnn_log_fn fn, void *user);
+CLCNN_API void clcnn_set_log_callback(clcnn_log_fn fn, void *user);
 
 #ifdef __cplusplus
 }

@@ -24,7 +24,7 @@ typedef struct clcnn_epoch_metrics {
 
 /* An epoch's value of metric (clcnn/spec.h): NAN for a validation metric without a validation
  * split, and for a value outside the enum. */
-double clcnn_epoch_metric(const clcnn_epoch_metrics *metrics, clcnn_metric metric);
+CLCNN_API double clcnn_epoch_metric(const clcnn_epoch_metrics *metrics, clcnn_metric metric);
 
 /* What a progress callback sees, during an epoch (final = 0) and at its end (final = 1). */
 typedef struct clcnn_progress {
@@ -52,7 +52,7 @@ typedef struct clcnn_fit_options {
     double progress_interval;  /* seconds between progress calls during an epoch (default 0.5) */
 } clcnn_fit_options;
 
-clcnn_fit_options clcnn_fit_options_default(void);
+CLCNN_API clcnn_fit_options clcnn_fit_options_default(void);
 
 typedef struct clcnn_fit_result {
     int epochs_done;                 /* epochs in history (including resumed ones) */
@@ -66,8 +66,8 @@ typedef struct clcnn_fit_result {
 
 /* Trains spec's model on spec's data. A loss that becomes NaN or infinite ends the run with
  * CLCNN_STATUS_NUMERIC_ERROR (the history so far is kept in *result). */
-clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_fit_options *opt,
-                       clcnn_fit_result *result);
+CLCNN_API clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_fit_options *opt,
+                                 clcnn_fit_result *result);
 
 typedef struct clcnn_eval_result {
     int n, classes;
@@ -77,21 +77,21 @@ typedef struct clcnn_eval_result {
 } clcnn_eval_result;
 
 /* Evaluates a model on a dataset (inference mode). */
-clcnn_status clcnn_evaluate(clcnn_model *model, const clcnn_dataset *ds, clcnn_eval_result *out);
+CLCNN_API clcnn_status clcnn_evaluate(clcnn_model *model, const clcnn_dataset *ds, clcnn_eval_result *out);
 
 /* ---- model files --------------------------------------------------------------------------- */
 /* Writes the model (weights and self-describing metadata) to path atomically. */
-clcnn_status clcnn_model_save(clcnn_model *model, const char *path);
+CLCNN_API clcnn_status clcnn_model_save(clcnn_model *model, const char *path);
 /* Reads a model file's config (metadata clcnn.config) into *spec. */
-clcnn_status clcnn_model_file_spec(const char *path, clcnn_spec *spec);
+CLCNN_API clcnn_status clcnn_model_file_spec(const char *path, clcnn_spec *spec);
 /* Loads weights from a model file into a model of the same architecture; a missing tensor or a
  * shape mismatch is an error naming the tensor. */
-clcnn_status clcnn_model_load_weights(clcnn_model *model, const char *path);
+CLCNN_API clcnn_status clcnn_model_load_weights(clcnn_model *model, const char *path);
 /* The spec a model was built from: the model's own copy, made by clcnn_model_create. It belongs
  * to the model: do not free it; it stays valid, and unchanged, until clcnn_model_destroy
  * (clcnn_model_set_learning_rate changes the rate of the next steps, not this spec's
  * train.optimizer.learning_rate). Copy it (`clcnn_spec s = *p;`) to keep it longer. */
-const clcnn_spec *clcnn_model_get_spec(const clcnn_model *model);
+CLCNN_API const clcnn_spec *clcnn_model_get_spec(const clcnn_model *model);
 
 #ifdef __cplusplus
 }

@@ -78,7 +78,7 @@ typedef struct clcnn_tune_options {
     void *user;                 /* passed to both callbacks */
 } clcnn_tune_options;
 
-clcnn_tune_options clcnn_tune_options_default(void);
+CLCNN_API clcnn_tune_options clcnn_tune_options_default(void);
 
 typedef struct clcnn_tune_result {
     int n_trials;             /* finished trials, resumed ones included, in id order */
@@ -102,18 +102,18 @@ typedef struct clcnn_tune_result {
  * a search of a different config (the message says to use overwrite), the failing status of the
  * last trial when tune.max_consecutive_failures trials failed in a row, and the status of any
  * error that is not a trial's own (I/O, the device). A stop request returns OK with stopped = 1. */
-clcnn_status clcnn_tune_run(clcnn_context *ctx, const clcnn_spec *spec,
-                            const clcnn_search_space *space, const clcnn_tune_options *opt,
-                            clcnn_tune_result *result);
+CLCNN_API clcnn_status clcnn_tune_run(clcnn_context *ctx, const clcnn_spec *spec,
+                                      const clcnn_search_space *space, const clcnn_tune_options *opt,
+                                      clcnn_tune_result *result);
 
-void clcnn_tune_result_free(clcnn_tune_result *result); /* accepts NULL */
+CLCNN_API void clcnn_tune_result_free(clcnn_tune_result *result); /* accepts NULL */
 
 /* Whether a higher objective is better: tune.direction when set, else inferred from the name
  * as KerasTuner does (a name with "acc" is maximized, anything else minimized). */
-int clcnn_tune_maximize(const clcnn_tune_spec *tune);
+CLCNN_API int clcnn_tune_maximize(const clcnn_tune_spec *tune);
 
 /* The trial folder name of an id ("trial_0007"), into buf of size n. */
-void clcnn_tune_trial_dir_name(int id, char *buf, int n);
+CLCNN_API void clcnn_tune_trial_dir_name(int id, char *buf, int n);
 
 #ifdef __cplusplus
 }
