@@ -1,5 +1,6 @@
 /* config/spec.c: the schema's defaults, and the names of the metrics a spec can name. Keep
  * configs/README.md in step with this file. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "clcnn/spec.h"
@@ -108,3 +109,17 @@ void clcnn_spec_default(clcnn_spec *s) {
     u->factor = 3;
     u->hyperband_iterations = 1;
 }
+
+clcnn_spec *clcnn_spec_create(void) {
+    clcnn_spec *spec = malloc(sizeof *spec);
+    if (spec) clcnn_spec_default(spec);
+    return spec;
+}
+
+void clcnn_spec_destroy(clcnn_spec *spec) { free(spec); }
+
+clcnn_search_space *clcnn_search_space_create(void) {
+    return calloc(1, sizeof(clcnn_search_space)); /* all zero: the empty space */
+}
+
+void clcnn_search_space_destroy(clcnn_search_space *space) { free(space); }

@@ -232,6 +232,13 @@ void clcnn_model_destroy(clcnn_model *m) {
     free(m);
 }
 
+void clcnn_model_io(const clcnn_model *m, int *c, int *h, int *w, int *classes) {
+    *c = m->input.c;
+    *h = m->input.h;
+    *w = m->input.w;
+    *classes = m->classes;
+}
+
 size_t clcnn_model_param_count(const clcnn_model *m) {
     size_t n = 0;
     for (int i = 0; i < m->n_tensors; i++) n += m->tensors[i].count;

@@ -250,12 +250,8 @@ clcnn_status clcnn_model_train_step(clcnn_model *m, int start, int count) {
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_model_eval_step(clcnn_model *m, int slot, int start, int count, float *probs) {
-    CLCNN_TRY(check_range(m, slot, start, count));
-    CLCNN_TRY(gather(m, slot, 0, start, count));
-    CLCNN_TRY(forward(m, count, 0));
-    CLCNN_TRY(loss(m, slot, start, count, 0));
-    if (!probs) return CLCNN_STATUS_OK;
+/* Softmax of the last forward pass's logits, count rows, copied to the host (waits). */
+static clcnn_status read_probs(clcnn_model *m, int count, float *probs) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(m->ctx, "loss.cl", "softmax_rows", &k));
     cl_mem logits = m->act[m->n_layers - 1];
@@ -263,6 +259,14 @@ clcnn_status clcnn_model_eval_step(clcnn_model *m, int slot, int start, int coun
     size_t global[1] = {(size_t)count};
     CLCNN_TRY(clcnn_launch(m->ctx, k, 1, global, NULL, args, 3));
     return clcnn_buffer_read(m->ctx, m->probs, 0, (size_t)count * m->classes * sizeof(float), probs);
+}
+
+clcnn_status clcnn_model_eval_step(clcnn_model *m, int slot, int start, int count, float *probs) {
+    CLCNN_TRY(check_range(m, slot, start, count));
+    CLCNN_TRY(gather(m, slot, 0, start, count));
+    CLCNN_TRY(forward(m, count, 0));
+    CLCNN_TRY(loss(m, slot, start, count, 0));
+    return probs ? read_probs(m, count, probs) : CLCNN_STATUS_OK;
 }
 
 clcnn_status clcnn_model_read_metrics(clcnn_model *m, int slot, int start, int end,
@@ -297,6 +301,21 @@ clcnn_status clcnn_model_predict(clcnn_model *m, const uint8_t *images, int n, f
     for (int start = 0; start < n; start += m->max_batch) {
         int count = n - start < m->max_batch ? n - start : m->max_batch;
         CLCNN_TRY(clcnn_model_eval_step(m, 2, start, count, probs + (size_t)start * m->classes));
+    }
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_model_predict_float(clcnn_model *m, const float *inputs, int n, float *probs) {
+    if (n < 0 || (n > 0 && (!inputs || !probs)))
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "predict: %d inputs, or a NULL buffer", n);
+    size_t ex = clcnn_shape_size(m->input);
+    for (int start = 0; start < n; start += m->max_batch) {
+        int count = n - start < m->max_batch ? n - start : m->max_batch;
+        /* The batch goes where gather would put it: the forward pass reads x0. */
+        CLCNN_TRY(clcnn_buffer_write(m->ctx, m->x0, 0, (size_t)count * ex * sizeof(float),
+                                     inputs + (size_t)start * ex));
+        CLCNN_TRY(forward(m, count, 0));
+        CLCNN_TRY(read_probs(m, count, probs + (size_t)start * m->classes));
     }
     return CLCNN_STATUS_OK;
 }

@@ -76,6 +76,23 @@ clcnn_status clcnn_model_file_spec(const char *path, clcnn_spec *spec) {
     return s;
 }
 
+clcnn_status clcnn_model_open(clcnn_context *ctx, const char *path, int max_batch,
+                              clcnn_model **out) {
+    *out = NULL;
+    clcnn_spec *spec = clcnn_spec_create();
+    if (!spec) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    clcnn_status s = clcnn_model_file_spec(path, spec);
+    if (s == CLCNN_STATUS_OK)
+        s = clcnn_model_create(ctx, spec, max_batch > 0 ? max_batch : spec->train.batch_size, out);
+    if (s == CLCNN_STATUS_OK) s = clcnn_model_load_weights(*out, path);
+    if (s != CLCNN_STATUS_OK) {
+        clcnn_model_destroy(*out);
+        *out = NULL;
+    }
+    clcnn_spec_destroy(spec);
+    return s;
+}
+
 clcnn_status clcnn_model_load_weights(clcnn_model *m, const char *path) {
     clcnn_safetensors st;
     CLCNN_TRY(clcnn_safetensors_read(path, &st));

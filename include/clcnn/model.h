@@ -35,6 +35,8 @@ CLCNN_API clcnn_status clcnn_model_summary(const clcnn_model *model, char **text
 CLCNN_API clcnn_status clcnn_spec_summary(const clcnn_spec *spec, char **text);
 
 CLCNN_API size_t clcnn_model_param_count(const clcnn_model *model);
+/* The input one example has (c x h x w, what predict takes) and the number of classes. */
+CLCNN_API void clcnn_model_io(const clcnn_model *model, int *c, int *h, int *w, int *classes);
 
 /* ---- parameters as named tensors (safetensors names: layers.<i>.weight, layers.<i>.bias) ---- */
 typedef struct clcnn_tensor_info {
@@ -90,6 +92,10 @@ CLCNN_API clcnn_status clcnn_model_read_metrics(clcnn_model *model, int slot, in
 /* Class probabilities for n raw uint8 images (n x c x h x w, scaled by the spec's data.scale as
  * in training); writes n x classes floats to probs. Uses slot 2. Waits. */
 CLCNN_API clcnn_status clcnn_model_predict(clcnn_model *model, const uint8_t *images, int n, float *probs);
+/* The same for inputs already scaled as the network sees them (raw pixel / data.scale): n x c x h x
+ * w floats, NCHW. Uses no slot; the values are copied to the device batch by batch. Waits. */
+CLCNN_API clcnn_status clcnn_model_predict_float(clcnn_model *model, const float *inputs, int n,
+                                                 float *probs);
 
 /* Sets the learning rate of the next training steps (a schedule calls it; the spec's
  * train.optimizer.learning_rate is the starting value). Adam's bias correction still counts

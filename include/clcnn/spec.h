@@ -162,6 +162,10 @@ typedef struct clcnn_spec {
 
 /* Fills every field with its default; the model gets no layers. */
 CLCNN_API void clcnn_spec_default(clcnn_spec *spec);
+/* A spec on the heap, at its defaults, for callers that cannot hold the struct (bindings from
+ * other languages); NULL when out of memory. Free it with clcnn_spec_destroy (accepts NULL). */
+CLCNN_API clcnn_spec *clcnn_spec_create(void);
+CLCNN_API void clcnn_spec_destroy(clcnn_spec *spec);
 /* A layer of the given type with every field at its default. */
 CLCNN_API void clcnn_layer_spec_default(clcnn_layer_spec *layer, const char *type);
 
@@ -175,6 +179,11 @@ typedef struct clcnn_search_space {
     int n_targets[CLCNN_MAX_HPARAMS];
     char targets[CLCNN_MAX_HPARAMS][CLCNN_MAX_HP_TARGETS][CLCNN_HP_TARGET_MAX];
 } clcnn_search_space;
+
+/* An empty space on the heap, for bindings (as clcnn_spec_create); NULL when out of memory. Free
+ * it with clcnn_search_space_destroy (accepts NULL). */
+CLCNN_API clcnn_search_space *clcnn_search_space_create(void);
+CLCNN_API void clcnn_search_space_destroy(clcnn_search_space *space);
 
 /* The index of the hyperparameter called name in space, or -1. */
 CLCNN_API int clcnn_search_space_find(const clcnn_search_space *space, const char *name);

@@ -87,6 +87,11 @@ CLCNN_API clcnn_status clcnn_model_file_spec(const char *path, clcnn_spec *spec)
 /* Loads weights from a model file into a model of the same architecture; a missing tensor or a
  * shape mismatch is an error naming the tensor. */
 CLCNN_API clcnn_status clcnn_model_load_weights(clcnn_model *model, const char *path);
+/* Rebuilds the model a file describes (its clcnn.config) on ctx and loads its weights: what
+ * `clcnn eval` and `clcnn predict` do. max_batch <= 0 takes the file's train.batch_size. On
+ * failure *out is NULL. The context must outlive the model. */
+CLCNN_API clcnn_status clcnn_model_open(clcnn_context *ctx, const char *path, int max_batch,
+                                        clcnn_model **out);
 /* The spec a model was built from: the model's own copy, made by clcnn_model_create. It belongs
  * to the model: do not free it; it stays valid, and unchanged, until clcnn_model_destroy
  * (clcnn_model_set_learning_rate changes the rate of the next steps, not this spec's
