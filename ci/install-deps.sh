@@ -15,9 +15,10 @@ packages=(
     libcmocka-dev                       # unit tests
     oclgrind                            # kernel checks on a simulated device (tests)
     dataset-fashion-mnist               # the default data set
-    python3-numpy                       # the test that reads model files without clcnn
+    python3-numpy                       # the tests that read model files without clcnn, the Python module
     libjs-chart.js                      # Chart.js, inlined into the HTML reports at build time
     chromium                            # the report tests open the reports headless
+    strace                              # the install test: the installed clcnn reads nothing of the sources
 )
 
 missing=()

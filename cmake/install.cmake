@@ -27,6 +27,9 @@ if(BUILD_SHARED_LIBS)
 else()
     set(CLCNN_STATIC_LIB ON)
 endif()
+# The prefix is found from the .pc file's own place, so a prefix copied elsewhere still works.
+file(RELATIVE_PATH CLCNN_PC_PREFIX /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)
+string(REGEX REPLACE "/$" "" CLCNN_PC_PREFIX "${CLCNN_PC_PREFIX}")
 configure_file(cmake/clcnn.pc.in ${CMAKE_BINARY_DIR}/clcnn.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/clcnn.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
