@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # libclcnn.so exports exactly the public API: every defined dynamic symbol is a clcnn_ function
-# declared with CLCNN_API in include/clcnn/, and every such declaration is exported.
+# (or table) declared with CLCNN_API in include/clcnn/, and every such declaration is exported.
 # Usage: test_exports.sh LIBCLCNN_SO SOURCE_DIR BUILD_DIR
 set -euo pipefail
 lib="$1" src="$2" bin="$3"
@@ -14,7 +14,7 @@ if grep -v '^clcnn_' "$tmp/exported"; then
     exit 1
 fi
 cat "$src"/include/clcnn/*.h "$bin"/include/clcnn/version.h |
-    sed -n 's/^CLCNN_API [^(]*\b\(clcnn_[a-z0-9_]*\)(.*/\1/p' | sort -u > "$tmp/declared"
+    sed -n 's/^CLCNN_API [^([]*\b\(clcnn_[a-z0-9_]*\)[([].*/\1/p' | sort -u > "$tmp/declared"
 if ! diff -u "$tmp/declared" "$tmp/exported"; then
     echo "FAIL: exported symbols (+) differ from the CLCNN_API declarations (-)"
     exit 1
