@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, runs every test on PoCL, then the
-# unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# unit tests (and the install test) again under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/install-deps.sh
@@ -10,5 +10,6 @@ ci/build.sh build
 clinfo -l || true
 (cd build && ctest --output-on-failure -j1 --timeout 1800)
 ci/build.sh build-asan -DCLCNN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# install: the example built with the sanitizers against the installed sanitized library.
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --output-on-failure -L unit -j1)
+    ctest --output-on-failure -L 'unit|install' -j1)
