@@ -51,8 +51,8 @@ static clcnn_status run(const char *out_dir, int n_sets, char **sets) {
 
     clcnn_status s = spec && fit && eval ? CLCNN_STATUS_OK
                                          : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
-    if (s == CLCNN_STATUS_OK) s = clcnn_config_load_string(config_yaml, "train_predict.yaml", spec);
-    for (int i = 0; s == CLCNN_STATUS_OK && i < n_sets; i++) s = clcnn_config_set(spec, sets[i]);
+    if (s == CLCNN_STATUS_OK) s = clcnn_config_load_string(config_yaml, "train_predict.yaml", spec, NULL);
+    for (int i = 0; s == CLCNN_STATUS_OK && i < n_sets; i++) s = clcnn_config_set(spec, NULL, sets[i]);
     if (s == CLCNN_STATUS_OK) s = clcnn_context_create(NULL, &ctx);
     if (s == CLCNN_STATUS_OK) {
         printf("clcnn %s on %s\n", clcnn_version(), clcnn_context_device(ctx)->name);

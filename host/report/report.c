@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/embedded.h"
+#include "clcnn/version.h"
 #include "report_internal.h"
 
 clcnn_report_options clcnn_report_options_default(void) {

@@ -104,34 +104,39 @@ def _format_value(v):
 
 
 class _Spec:
-    """A clcnn_spec on the heap, loaded from a config and the overrides."""
+    """A clcnn_spec and its search space on the heap, loaded from a config and the overrides."""
 
     def __init__(self, config, overrides, default_name):
         lib = _c()
         self._ptr = lib.clcnn_spec_create()
-        if not self._ptr:
+        self._space = lib.clcnn_search_space_create()
+        if not self._ptr or not self._space:
             raise MemoryError("clcnn_spec_create")
         if config is None:
             config = default_name
         config = os.fspath(config)
         if os.path.isfile(config):
-            _check(lib.clcnn_config_load_file(config.encode(), self._ptr))
+            _check(lib.clcnn_config_load_file(config.encode(), self._ptr, self._space))
         elif "\n" in config or ":" in config:
-            _check(lib.clcnn_config_load_string(config.encode(), b"<config>", self._ptr))
+            _check(lib.clcnn_config_load_string(config.encode(), b"<config>", self._ptr,
+                                                self._space))
         else:
             text = lib.clcnn_config_embedded(config.encode())
             if text is None:
                 raise Error("CLCNN_STATUS_NOT_FOUND",
                             f"config '{config}' is neither a file, YAML text, nor an embedded "
                             "config (fashion_mnist, fashion_mnist_tune, ...)")
-            _check(lib.clcnn_config_load_string(text, (config + ".yaml").encode(), self._ptr))
+            _check(lib.clcnn_config_load_string(text, (config + ".yaml").encode(), self._ptr,
+                                                self._space))
         for key, value in (overrides or {}).items():
-            _check(lib.clcnn_config_set(self._ptr, f"{key}={_format_value(value)}".encode()))
+            _check(lib.clcnn_config_set(self._ptr, self._space,
+                                        f"{key}={_format_value(value)}".encode()))
 
     def __del__(self):
-        if getattr(self, "_ptr", None) and _handle is not None:
-            _handle.clcnn_spec_destroy(self._ptr)
-            self._ptr = None
+        if _handle is not None:
+            _handle.clcnn_spec_destroy(getattr(self, "_ptr", None))
+            _handle.clcnn_search_space_destroy(getattr(self, "_space", None))
+            self._ptr = self._space = None
 
 
 class _Callback:
@@ -364,7 +369,7 @@ def tune(config=None, out="tune_out", overrides=None, overwrite=False, progress=
     opt.progress = cb.c_fn
     buf = ctypes.create_string_buffer(_lib.TUNE_RESULT_BYTES)
     try:
-        status = lib.clcnn_tune_run(ctx._ptr, spec._ptr, ctypes.byref(opt), buf)
+        status = lib.clcnn_tune_run(ctx._ptr, spec._ptr, spec._space, ctypes.byref(opt), buf)
         best_id = _lib.TuneResultHead.from_buffer(buf).best_trial_id
     finally:
         lib.clcnn_tune_result_free(buf)

@@ -101,9 +101,11 @@ _SIGNATURES = {
     "clcnn_context_destroy": (None, [_P]),
     "clcnn_spec_create": (_P, []),
     "clcnn_spec_destroy": (None, [_P]),
-    "clcnn_config_load_file": (_I, [_S, _P]),
-    "clcnn_config_load_string": (_I, [_S, _S, _P]),
-    "clcnn_config_set": (_I, [_P, _S]),
+    "clcnn_search_space_create": (_P, []),
+    "clcnn_search_space_destroy": (None, [_P]),
+    "clcnn_config_load_file": (_I, [_S, _P, _P]),
+    "clcnn_config_load_string": (_I, [_S, _S, _P, _P]),
+    "clcnn_config_set": (_I, [_P, _P, _S]),
     "clcnn_config_embedded": (_S, [_S]),
     "clcnn_fit_options_default": (FitOptions, []),
     "clcnn_fit": (_I, [_P, _P, ctypes.POINTER(FitOptions), ctypes.POINTER(FitResult)]),
@@ -114,7 +116,7 @@ _SIGNATURES = {
     "clcnn_model_predict_float": (_I, [_P, _P, _I, _P]),
     "clcnn_evaluate": (_I, [_P, ctypes.POINTER(Dataset), ctypes.POINTER(EvalResult)]),
     "clcnn_tune_options_default": (TuneOptions, []),
-    "clcnn_tune_run": (_I, [_P, _P, ctypes.POINTER(TuneOptions), _P]),
+    "clcnn_tune_run": (_I, [_P, _P, _P, ctypes.POINTER(TuneOptions), _P]),
     "clcnn_tune_result_free": (None, [_P]),
 }
 
