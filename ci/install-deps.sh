@@ -12,12 +12,14 @@ packages=(
     libcjson-dev                        # JSON: safetensors headers, trial records, tuning files
     libxxhash-dev                       # cache keys
     libstb-dev                          # PNG/JPEG decoding for predict and image folders
+    protobuf-c-compiler libprotobuf-c-dev   # ONNX export: protoc-c compiles onnx.proto at build time
     libcmocka-dev                       # unit tests
     oclgrind                            # kernel checks on a simulated device (tests)
     dataset-fashion-mnist               # the default data set
     python3-numpy                       # the test that reads model files without clcnn
     libjs-chart.js                      # Chart.js, inlined into the HTML reports at build time
     chromium                            # the report tests open the reports headless
+    python3-venv                        # the ONNX test's own environment (onnx, onnxruntime from PyPI)
 )
 
 missing=()
