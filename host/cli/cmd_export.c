@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "cli.h"
 #include "clcnn/export.h"
+#include "cli.h"
 
 static int parse_opset(const char *text, int *opset) {
     char *end;
@@ -23,7 +23,8 @@ int cmd_export(int argc, char **argv) {
     cli_args a;
     if (cli_parse(argc, argv, 2, &a)) return 2;
     if (a.n_positional != 1 || !a.onnx) {
-        fprintf(stderr, "usage: clcnn export MODEL --onnx FILE.onnx [--opset N (%d..%d, default %d)]\n",
+        fprintf(stderr,
+                "usage: clcnn export MODEL --onnx FILE.onnx [--opset N (%d..%d, default %d)]\n",
                 CLCNN_ONNX_OPSET_MIN, CLCNN_ONNX_OPSET_MAX, CLCNN_ONNX_OPSET_DEFAULT);
         return 2;
     }
@@ -34,6 +35,7 @@ int cmd_export(int argc, char **argv) {
     if (s != CLCNN_STATUS_OK) return cli_fail(s, "export");
     if (!a.quiet)
         printf("wrote %s (ONNX opset %d, %zu bytes): input 'input' float32 NCHW raw pixels, "
-               "output 'probabilities'\n", a.onnx, o.opset, bytes);
+               "output 'probabilities'\n",
+               a.onnx, o.opset, bytes);
     return 0;
 }

@@ -38,9 +38,10 @@ typedef struct emit {
 static void step(emit *e, const clcnn_layer *l, const char *op, const char *what,
                  const char *const *extra, int n_extra, Onnx__NodeProto **node) {
     char out[64];
-    snprintf(out, sizeof out, "layers.%d.%s", l ? l->index : -1, what);
+    snprintf(out, sizeof out, "layers.%d.%s", l->index, what);
     const char *in[5] = {e->cur};
-    for (int i = 0; i < n_extra && i < 4; i++) in[1 + i] = extra[i];
+    for (int i = 0; i < n_extra && i < 4; i++)
+        in[1 + i] = extra[i];
     Onnx__NodeProto *n = onnx_node(e->b, op, in, 1 + n_extra, out);
     if (node) *node = n;
     snprintf(e->cur, sizeof e->cur, "%s", out);
@@ -51,7 +52,8 @@ static clcnn_status param(emit *e, const clcnn_layer *l, int p, char *name, size
     snprintf(name, name_size, "layers.%d.%s", l->index, l->param_name[p]);
     const clcnn_st_tensor *t = clcnn_safetensors_find(e->st, name);
     int same = t && t->ndim == l->param_ndim[p];
-    for (int d = 0; same && d < t->ndim; d++) same = t->shape[d] == l->param_shape[p][d];
+    for (int d = 0; same && d < t->ndim; d++)
+        same = t->shape[d] == l->param_shape[p][d];
     if (!t)
         return clcnn_fail(CLCNN_STATUS_NOT_FOUND, "'%s' has no tensor '%s' that the model needs",
                           e->model_path, name);
@@ -88,10 +90,12 @@ static clcnn_status activation(emit *e, const clcnn_layer *l, int code, float al
     static const char *const ops[] = {NULL, "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu"};
     if (code == CLCNN_ACT_LINEAR) return CLCNN_STATUS_OK;
     if (code < 0 || code > CLCNN_ACT_ELU)
-        return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "activation code %d has no ONNX form", code);
+        return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "activation code %d has no ONNX form",
+                                code);
     Onnx__NodeProto *n;
     step(e, l, ops[code], "act", NULL, 0, &n);
-    if (code == CLCNN_ACT_LEAKY_RELU || code == CLCNN_ACT_ELU) onnx_attr_float(e->b, n, "alpha", alpha);
+    if (code == CLCNN_ACT_LEAKY_RELU || code == CLCNN_ACT_ELU)
+        onnx_attr_float(e->b, n, "alpha", alpha);
     return CLCNN_STATUS_OK;
 }
 
@@ -112,7 +116,7 @@ static void window_attrs(emit *e, Onnx__NodeProto *n, const clcnn_layer *l, int 
 
 /* conv2d and dense: the product, the bias, then the fused ReLU or the other activation. */
 static clcnn_status product(emit *e, const clcnn_layer *l, int conv) {
-    char w[64], bias[64];
+    char w[64], bias[64] = "";
     CLCNN_TRY(param(e, l, 0, w, sizeof w));
     if (l->n_params > 1) CLCNN_TRY(param(e, l, 1, bias, sizeof bias));
     const char *extra[2] = {w, bias};
@@ -120,7 +124,8 @@ static clcnn_status product(emit *e, const clcnn_layer *l, int conv) {
     if (conv) {
         reshape_to_4d(e, l);
         step(e, l, "Conv", "conv", extra, l->n_params, &n);
-        int sh = l->spec.strides[0] ? l->spec.strides[0] : 1, sw = l->spec.strides[1] ? l->spec.strides[1] : 1;
+        int sh = l->spec.strides[0] ? l->spec.strides[0] : 1,
+            sw = l->spec.strides[1] ? l->spec.strides[1] : 1;
         window_attrs(e, n, l, l->spec.kernel_size[0], l->spec.kernel_size[1], sh, sw);
     } else {
         flatten_to_2d(e, l);
@@ -133,7 +138,8 @@ static clcnn_status product(emit *e, const clcnn_layer *l, int conv) {
 static void pool(emit *e, const clcnn_layer *l, const char *op) {
     reshape_to_4d(e, l);
     int kh = l->spec.pool_size[0], kw = l->spec.pool_size[1];
-    int sh = l->spec.strides[0] ? l->spec.strides[0] : kh, sw = l->spec.strides[1] ? l->spec.strides[1] : kw;
+    int sh = l->spec.strides[0] ? l->spec.strides[0] : kh,
+        sw = l->spec.strides[1] ? l->spec.strides[1] : kw;
     Onnx__NodeProto *n;
     step(e, l, op, "pool", NULL, 0, &n);
     window_attrs(e, n, l, kh, kw, sh, sw);
@@ -143,7 +149,8 @@ static void pool(emit *e, const clcnn_layer *l, const char *op) {
 
 static clcnn_status batch_norm(emit *e, const clcnn_layer *l) {
     char names[4][64];
-    for (int p = 0; p < 4; p++) CLCNN_TRY(param(e, l, p, names[p], sizeof names[p]));
+    for (int p = 0; p < 4; p++)
+        CLCNN_TRY(param(e, l, p, names[p], sizeof names[p]));
     const char *extra[4] = {names[0], names[1], names[2], names[3]};
     Onnx__NodeProto *n;
     step(e, l, "BatchNormalization", "bn", extra, 4, &n);
@@ -155,18 +162,26 @@ static clcnn_status layer(emit *e, const clcnn_layer *l) {
     const char *t = l->spec.type;
     if (strcmp(t, "conv2d") == 0) return product(e, l, 1);
     if (strcmp(t, "dense") == 0) return product(e, l, 0);
-    if (strcmp(t, "max_pooling2d") == 0) pool(e, l, "MaxPool");
-    else if (strcmp(t, "average_pooling2d") == 0) pool(e, l, "AveragePool");
+    if (strcmp(t, "max_pooling2d") == 0)
+        pool(e, l, "MaxPool");
+    else if (strcmp(t, "average_pooling2d") == 0)
+        pool(e, l, "AveragePool");
     else if (strcmp(t, "global_average_pooling2d") == 0) {
         if (e->rank == 4) step(e, l, "GlobalAveragePool", "gap", NULL, 0, NULL);
-    } else if (strcmp(t, "flatten") == 0) flatten_to_2d(e, l);
-    else if (strcmp(t, "batch_normalization") == 0) return batch_norm(e, l);
-    else if (strcmp(t, "dropout") == 0) return CLCNN_STATUS_OK; /* inference: the identity */
-    else if (strcmp(t, "relu") == 0) return activation(e, l, CLCNN_ACT_RELU, 0.0f);
+    } else if (strcmp(t, "flatten") == 0)
+        flatten_to_2d(e, l);
+    else if (strcmp(t, "batch_normalization") == 0)
+        return batch_norm(e, l);
+    else if (strcmp(t, "dropout") == 0)
+        return CLCNN_STATUS_OK; /* inference: the identity */
+    else if (strcmp(t, "relu") == 0)
+        return activation(e, l, CLCNN_ACT_RELU, 0.0f);
     else if (strcmp(t, "activation") == 0 || clcnn_act_code(t) >= 0)
-        return activation(e, l, clcnn_act_code(strcmp(t, "activation") == 0 ? l->spec.activation : t),
+        return activation(e, l,
+                          clcnn_act_code(strcmp(t, "activation") == 0 ? l->spec.activation : t),
                           l->spec.alpha);
-    else return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "this layer type has no ONNX export");
+    else
+        return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "this layer type has no ONNX export");
     return CLCNN_STATUS_OK;
 }
 
@@ -181,7 +196,8 @@ static clcnn_status build_graph(emit *e, const clcnn_model *m) {
     const char *mul_in[2] = {"input", "input_scale"};
     onnx_node(e->b, "Mul", mul_in, 2, "scaled_input");
     snprintf(e->cur, sizeof e->cur, "scaled_input");
-    for (int i = 0; i < m->n_layers; i++) CLCNN_TRY(layer(e, &m->layers[i]));
+    for (int i = 0; i < m->n_layers; i++)
+        CLCNN_TRY(layer(e, &m->layers[i]));
     flatten_to_2d(e, &m->layers[m->n_layers - 1]);
     const char *logits[1] = {e->cur};
     Onnx__NodeProto *n = onnx_node(e->b, "Softmax", logits, 1, "probabilities");
@@ -200,13 +216,14 @@ static void metadata(emit *e, const clcnn_model *m) {
     char input[256];
     snprintf(input, sizeof input,
              "float32 NCHW [batch, %d, %d, %d] of raw pixel values (0..255 for 8-bit images); "
-             "the graph multiplies by 1/%g (data.scale)", m->input.c, m->input.h, m->input.w,
-             (double)m->spec.data.scale);
+             "the graph multiplies by 1/%g (data.scale)",
+             m->input.c, m->input.h, m->input.w, (double)m->spec.data.scale);
     onnx_meta(e->b, "clcnn.input", input);
 }
 
-static clcnn_status export_model(const clcnn_model *m, const clcnn_safetensors *st, const char *model_path,
-                                 const char *onnx_path, int opset, size_t *bytes) {
+static clcnn_status export_model(const clcnn_model *m, const clcnn_safetensors *st,
+                                 const char *model_path, const char *onnx_path, int opset,
+                                 size_t *bytes) {
     onnx_build b;
     onnx_build_init(&b);
     emit e = {.b = &b, .st = st, .model_path = model_path};

@@ -7,10 +7,13 @@
 
 #define MAX_ATTRS 8
 
-void onnx_build_init(onnx_build *b) { memset(b, 0, sizeof *b); }
+void onnx_build_init(onnx_build *b) {
+    memset(b, 0, sizeof *b);
+}
 
 void onnx_build_free(onnx_build *b) {
-    for (size_t i = 0; i < b->n_blocks; i++) free(b->blocks[i]);
+    for (size_t i = 0; i < b->n_blocks; i++)
+        free(b->blocks[i]);
     free(b->blocks);
     memset(b, 0, sizeof *b);
 }
@@ -61,7 +64,8 @@ Onnx__NodeProto *onnx_node(onnx_build *b, const char *op, const char *const *inp
         return NULL;
     }
     onnx__node_proto__init(node);
-    for (int i = 0; i < n_inputs; i++) in[i] = dup_str(b, inputs[i]);
+    for (int i = 0; i < n_inputs; i++)
+        in[i] = dup_str(b, inputs[i]);
     out[0] = dup_str(b, output);
     node->input = in;
     node->n_input = (size_t)n_inputs;
@@ -104,7 +108,8 @@ void onnx_attr_float(onnx_build *b, Onnx__NodeProto *node, const char *name, flo
     a->f = v;
 }
 
-void onnx_attr_ints(onnx_build *b, Onnx__NodeProto *node, const char *name, const int64_t *v, int n) {
+void onnx_attr_ints(onnx_build *b, Onnx__NodeProto *node, const char *name, const int64_t *v,
+                    int n) {
     Onnx__AttributeProto *a = add_attr(b, node, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
     if (!a) return;
     a->ints = dup_mem(b, v, (size_t)n * sizeof *v);
@@ -130,7 +135,8 @@ static Onnx__TensorProto *add_init(onnx_build *b, const char *name, const int64_
 
 static size_t count_of(const int64_t *dims, int ndim) {
     size_t n = 1;
-    for (int d = 0; d < ndim; d++) n *= (size_t)dims[d];
+    for (int d = 0; d < ndim; d++)
+        n *= (size_t)dims[d];
     return n;
 }
 
@@ -183,8 +189,10 @@ void onnx_graph_io(onnx_build *b, int output, const char *name, const int64_t *d
     onnx__value_info_proto__init(v);
     v->name = dup_str(b, name);
     v->type = type;
-    if (output) b->output = v;
-    else b->input = v;
+    if (output)
+        b->output = v;
+    else
+        b->input = v;
 }
 
 void onnx_meta(onnx_build *b, const char *key, const char *value) {
@@ -199,7 +207,8 @@ void onnx_meta(onnx_build *b, const char *key, const char *value) {
     b->meta[b->n_meta++] = e;
 }
 
-clcnn_status onnx_build_pack(onnx_build *b, const onnx_model_info *info, uint8_t **out, size_t *len) {
+clcnn_status onnx_build_pack(onnx_build *b, const onnx_model_info *info, uint8_t **out,
+                             size_t *len) {
     *out = NULL;
     *len = 0;
     Onnx__GraphProto *graph = alloc(b, sizeof *graph);
@@ -234,10 +243,12 @@ clcnn_status onnx_build_pack(onnx_build *b, const onnx_model_info *info, uint8_t
     model->graph = graph;
     model->metadata_props = b->meta;
     model->n_metadata_props = (size_t)b->n_meta;
-    if (b->oom) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory building the ONNX graph");
+    if (b->oom)
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory building the ONNX graph");
     size_t size = onnx__model_proto__get_packed_size(model);
     uint8_t *buf = malloc(size ? size : 1);
-    if (!buf) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory (%zu bytes of ONNX)", size);
+    if (!buf)
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory (%zu bytes of ONNX)", size);
     *len = onnx__model_proto__pack(model, buf);
     *out = buf;
     return CLCNN_STATUS_OK;

@@ -39,7 +39,8 @@ Onnx__NodeProto *onnx_node(onnx_build *b, const char *op, const char *const *inp
                            const char *output);
 void onnx_attr_int(onnx_build *b, Onnx__NodeProto *node, const char *name, int64_t v);
 void onnx_attr_float(onnx_build *b, Onnx__NodeProto *node, const char *name, float v);
-void onnx_attr_ints(onnx_build *b, Onnx__NodeProto *node, const char *name, const int64_t *v, int n);
+void onnx_attr_ints(onnx_build *b, Onnx__NodeProto *node, const char *name, const int64_t *v,
+                    int n);
 
 /* Initializers (constant tensors), copied: float32 and int64. */
 void onnx_init_floats(onnx_build *b, const char *name, const int64_t *dims, int ndim,
@@ -58,6 +59,7 @@ typedef struct onnx_model_info {
 } onnx_model_info;
 
 /* The serialized model, malloc'ed (the caller frees *out). */
-clcnn_status onnx_build_pack(onnx_build *b, const onnx_model_info *info, uint8_t **out, size_t *len);
+clcnn_status onnx_build_pack(onnx_build *b, const onnx_model_info *info, uint8_t **out,
+                             size_t *len);
 
 #endif

@@ -27,7 +27,8 @@ if ! "$VENV/bin/python" -c "import onnx, onnxruntime, numpy" 2> /dev/null; then
     fi
 fi
 PY="$VENV/bin/python"
-pass "virtual environment: $("$PY" -c 'import onnx, onnxruntime; print("onnx", onnx.__version__, "onnxruntime", onnxruntime.__version__)')"
+versions="$("$PY" -c 'import onnx, onnxruntime as o; print("onnx", onnx.__version__, "onnxruntime", o.__version__)')"
+pass "virtual environment: $versions"
 "$PY" "$HERE/check_onnx.py" subset "$T10K" "$N" "$WORK/images.idx"
 
 # export_and_check NAME MODEL [--opset N]: export, predict with clcnn, compare with onnxruntime.

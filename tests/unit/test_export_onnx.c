@@ -43,7 +43,8 @@ static const char *write_model(const char *name, const char *skip) {
     int n = 0;
     for (int i = 0; i < m->n_tensors; i++) {
         if (skip && strcmp(m->tensors[i].name, skip) == 0) continue;
-        t[n] = (clcnn_st_tensor){.ndim = m->tensors[i].ndim, .data = weights + m->tensors[i].offset};
+        t[n] =
+            (clcnn_st_tensor){.ndim = m->tensors[i].ndim, .data = weights + m->tensors[i].offset};
         snprintf(t[n].name, sizeof t[n].name, "%s", m->tensors[i].name);
         memcpy(t[n].shape, m->tensors[i].shape, sizeof t[n].shape);
         n++;
@@ -51,7 +52,8 @@ static const char *write_model(const char *name, const char *skip) {
     char *config;
     expect_ok(clcnn_config_emit(&spec, 0, &config));
     const char *keys[] = {"clcnn.version", "clcnn.config", "clcnn.classes"};
-    const char *values[] = {"0.1.0", config, "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\"]"};
+    const char *values[] = {"0.1.0", config,
+                            "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\"]"};
     const char *path = test_path(name);
     expect_ok(clcnn_safetensors_write(path, t, n, keys, values, 3));
     free(config);
@@ -77,7 +79,8 @@ static const Onnx__AttributeProto *attr(const Onnx__NodeProto *n, const char *na
 
 static void expect_int64s(const int64_t *got, size_t n_got, const int64_t *want, size_t n) {
     assert_int_equal(n_got, n);
-    for (size_t i = 0; i < n; i++) assert_int_equal(got[i], want[i]);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(got[i], want[i]);
 }
 
 static void expect_ints(const Onnx__AttributeProto *a, const int64_t *want, size_t n) {
@@ -98,14 +101,16 @@ static const char *meta(const Onnx__ModelProto *m, const char *key) {
     return NULL;
 }
 
-static void expect_io(const Onnx__ValueInfoProto *v, const char *name, const int64_t *dims, size_t n) {
+static void expect_io(const Onnx__ValueInfoProto *v, const char *name, const int64_t *dims,
+                      size_t n) {
     assert_string_equal(v->name, name);
     const Onnx__TensorShapeProto *s = v->type->tensor_type->shape;
     assert_int_equal(v->type->tensor_type->elem_type, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
     assert_int_equal(s->n_dim, n);
     assert_int_equal(s->dim[0]->value_case, ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM);
     assert_string_equal(s->dim[0]->dim_param, "batch");
-    for (size_t d = 1; d < n; d++) assert_int_equal(s->dim[d]->dim_value, dims[d]);
+    for (size_t d = 1; d < n; d++)
+        assert_int_equal(s->dim[d]->dim_value, dims[d]);
 }
 
 static void test_graph(void **state) {
@@ -120,10 +125,11 @@ static void test_graph(void **state) {
     assert_int_equal(m->opset_import[0]->version, CLCNN_ONNX_OPSET_DEFAULT);
     assert_string_equal(m->producer_name, "clcnn");
     const Onnx__GraphProto *g = m->graph;
-    const char *ops[] = {"Mul", "Conv", "LeakyRelu", "BatchNormalization", "MaxPool", "Flatten",
-                         "Gemm", "Softmax"};
+    const char *ops[] = {"Mul",     "Conv",    "LeakyRelu", "BatchNormalization",
+                         "MaxPool", "Flatten", "Gemm",      "Softmax"};
     assert_int_equal(g->n_node, 8);
-    for (size_t i = 0; i < 8; i++) assert_string_equal(g->node[i]->op_type, ops[i]);
+    for (size_t i = 0; i < 8; i++)
+        assert_string_equal(g->node[i]->op_type, ops[i]);
     expect_io(g->input[0], "input", (const int64_t[]){0, 1, 28, 28}, 4);
     expect_io(g->output[0], "probabilities", (const int64_t[]){0, 10}, 2);
     assert_string_equal(g->node[7]->output[0], "probabilities");
@@ -174,12 +180,15 @@ static void test_errors(void **state) {
     const char *model = write_model("e.safetensors", NULL);
     const char *out = test_write("e.onnx", "old", 3, 0);
     clcnn_onnx_options o = {.opset = 10};
-    expect_error(clcnn_export_onnx(model, out, &o, NULL), CLCNN_STATUS_INVALID_ARGUMENT, "opset 10", "11..21");
+    expect_error(clcnn_export_onnx(model, out, &o, NULL), CLCNN_STATUS_INVALID_ARGUMENT, "opset 10",
+                 "11..21");
     o.opset = 22;
-    expect_error(clcnn_export_onnx(model, out, &o, NULL), CLCNN_STATUS_INVALID_ARGUMENT, "opset 22");
+    expect_error(clcnn_export_onnx(model, out, &o, NULL), CLCNN_STATUS_INVALID_ARGUMENT,
+                 "opset 22");
     expect_nothing_written(out);
     const char *missing = test_path("missing.safetensors");
-    expect_error(clcnn_export_onnx(missing, out, NULL, NULL), CLCNN_STATUS_IO_ERROR, "missing.safetensors");
+    expect_error(clcnn_export_onnx(missing, out, NULL, NULL), CLCNN_STATUS_IO_ERROR,
+                 "missing.safetensors");
     expect_nothing_written(out);
     const char *lacking = write_model("lacking.safetensors", "layers.1.running_mean");
     expect_error(clcnn_export_onnx(lacking, out, NULL, NULL), CLCNN_STATUS_NOT_FOUND,
