@@ -18,16 +18,11 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 build="$root/build" batch=32 steps=60 threads="$(nproc)" device="" python="" model=""
-while [ $# -gt 0 ]; do
+while [ $# -gt 0 ]; do # --name value sets $name
     case "$1" in
-        --build) build="$2" ;;
-        --batch) batch="$2" ;;
-        --steps) steps="$2" ;;
-        --threads) threads="$2" ;;
-        --device) device="$2" ;;
-        --python) python="$2" ;;
-        --model) model="$2" ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        --build | --batch | --steps | --threads | --device | --python | --model)
+            printf -v "${1#--}" '%s' "${2:?onnx_bench.sh: $1 needs a value}" ;;
+        -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "onnx_bench.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
     shift 2
