@@ -65,12 +65,14 @@ static clcnn_status param(emit *e, const clcnn_layer *l, int p, char *name, size
     return CLCNN_STATUS_OK;
 }
 
-static void flatten_to_2d(emit *e, const clcnn_layer *l) {
-    if (e->rank == 2) return;
+/* N,C,H,W to N,(C*H*W): clcnn's flatten order. */
+static clcnn_status flatten_to_2d(emit *e, const clcnn_layer *l) {
+    if (e->rank == 2) return CLCNN_STATUS_OK;
     Onnx__NodeProto *n;
     step(e, l, "Flatten", "flatten", NULL, 0, &n);
     onnx_attr_int(e->b, n, "axis", 1);
     e->rank = 2;
+    return CLCNN_STATUS_OK;
 }
 
 /* A layer that needs N,C,H,W after a flat one (its input is then C x 1 x 1). */
@@ -128,14 +130,14 @@ static clcnn_status product(emit *e, const clcnn_layer *l, int conv) {
             sw = l->spec.strides[1] ? l->spec.strides[1] : 1;
         window_attrs(e, n, l, l->spec.kernel_size[0], l->spec.kernel_size[1], sh, sw);
     } else {
-        flatten_to_2d(e, l);
+        CLCNN_TRY(flatten_to_2d(e, l));
         step(e, l, "Gemm", "gemm", extra, l->n_params, &n); /* C is optional from opset 11 */
         onnx_attr_int(e->b, n, "transB", 1);
     }
     return activation(e, l, l->relu ? CLCNN_ACT_RELU : l->act, l->act_alpha);
 }
 
-static void pool(emit *e, const clcnn_layer *l, const char *op) {
+static clcnn_status pool(emit *e, const clcnn_layer *l, const char *op) {
     reshape_to_4d(e, l);
     int kh = l->spec.pool_size[0], kw = l->spec.pool_size[1];
     int sh = l->spec.strides[0] ? l->spec.strides[0] : kh,
@@ -145,6 +147,13 @@ static void pool(emit *e, const clcnn_layer *l, const char *op) {
     window_attrs(e, n, l, kh, kw, sh, sw);
     /* "same" windows average only the positions inside the input, as TensorFlow's */
     if (strcmp(op, "AveragePool") == 0) onnx_attr_int(e->b, n, "count_include_pad", 0);
+    return CLCNN_STATUS_OK;
+}
+
+/* After a flat layer the input is already C x 1 x 1: nothing to average. */
+static clcnn_status global_pool(emit *e, const clcnn_layer *l) {
+    if (e->rank == 4) step(e, l, "GlobalAveragePool", "gap", NULL, 0, NULL);
+    return CLCNN_STATUS_OK;
 }
 
 static clcnn_status batch_norm(emit *e, const clcnn_layer *l) {
@@ -162,27 +171,17 @@ static clcnn_status layer(emit *e, const clcnn_layer *l) {
     const char *t = l->spec.type;
     if (strcmp(t, "conv2d") == 0) return product(e, l, 1);
     if (strcmp(t, "dense") == 0) return product(e, l, 0);
-    if (strcmp(t, "max_pooling2d") == 0)
-        pool(e, l, "MaxPool");
-    else if (strcmp(t, "average_pooling2d") == 0)
-        pool(e, l, "AveragePool");
-    else if (strcmp(t, "global_average_pooling2d") == 0) {
-        if (e->rank == 4) step(e, l, "GlobalAveragePool", "gap", NULL, 0, NULL);
-    } else if (strcmp(t, "flatten") == 0)
-        flatten_to_2d(e, l);
-    else if (strcmp(t, "batch_normalization") == 0)
-        return batch_norm(e, l);
-    else if (strcmp(t, "dropout") == 0)
-        return CLCNN_STATUS_OK; /* inference: the identity */
-    else if (strcmp(t, "relu") == 0)
-        return activation(e, l, CLCNN_ACT_RELU, 0.0f);
-    else if (strcmp(t, "activation") == 0 || clcnn_act_code(t) >= 0)
-        return activation(e, l,
-                          clcnn_act_code(strcmp(t, "activation") == 0 ? l->spec.activation : t),
-                          l->spec.alpha);
-    else
-        return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "this layer type has no ONNX export");
-    return CLCNN_STATUS_OK;
+    if (strcmp(t, "max_pooling2d") == 0) return pool(e, l, "MaxPool");
+    if (strcmp(t, "average_pooling2d") == 0) return pool(e, l, "AveragePool");
+    if (strcmp(t, "global_average_pooling2d") == 0) return global_pool(e, l);
+    if (strcmp(t, "flatten") == 0) return flatten_to_2d(e, l);
+    if (strcmp(t, "batch_normalization") == 0) return batch_norm(e, l);
+    if (strcmp(t, "dropout") == 0) return CLCNN_STATUS_OK; /* inference: the identity */
+    if (strcmp(t, "relu") == 0) return activation(e, l, CLCNN_ACT_RELU, 0.0f);
+    if (strcmp(t, "activation") == 0)
+        return activation(e, l, clcnn_act_code(l->spec.activation), l->spec.alpha);
+    if (clcnn_act_code(t) >= 0) return activation(e, l, clcnn_act_code(t), l->spec.alpha);
+    return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "this layer type has no ONNX export");
 }
 
 /* input -> Mul(1/scale) -> layers -> Softmax -> probabilities. */
@@ -198,7 +197,7 @@ static clcnn_status build_graph(emit *e, const clcnn_model *m) {
     snprintf(e->cur, sizeof e->cur, "scaled_input");
     for (int i = 0; i < m->n_layers; i++)
         CLCNN_TRY(layer(e, &m->layers[i]));
-    flatten_to_2d(e, &m->layers[m->n_layers - 1]);
+    CLCNN_TRY(flatten_to_2d(e, &m->layers[m->n_layers - 1]));
     const char *logits[1] = {e->cur};
     Onnx__NodeProto *n = onnx_node(e->b, "Softmax", logits, 1, "probabilities");
     onnx_attr_int(e->b, n, "axis", 1);
