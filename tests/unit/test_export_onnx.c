@@ -32,7 +32,7 @@ static float *weights; /* every tensor, in arena order */
 /* Writes a model file of config_yaml with random weights, leaving out tensor `skip` (or none). */
 static const char *write_model(const char *name, const char *skip) {
     clcnn_spec spec;
-    expect_ok(clcnn_config_load_string(config_yaml, "test", &spec));
+    expect_ok(clcnn_config_load_string(config_yaml, "test", &spec, NULL));
     clcnn_model *m;
     expect_ok(clcnn_model_infer_only(&spec, &m));
     free(weights);
@@ -50,7 +50,7 @@ static const char *write_model(const char *name, const char *skip) {
         n++;
     }
     char *config;
-    expect_ok(clcnn_config_emit(&spec, 0, &config));
+    expect_ok(clcnn_config_emit(&spec, NULL, &config));
     const char *keys[] = {"clcnn.version", "clcnn.config", "clcnn.classes"};
     const char *values[] = {"0.1.0", config,
                             "[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\"]"};
