@@ -12,6 +12,7 @@ packages=(
     libcjson-dev                        # JSON: safetensors headers, trial records, tuning files
     libxxhash-dev                       # cache keys
     libstb-dev                          # PNG/JPEG decoding for predict and image folders
+    protobuf-c-compiler libprotobuf-c-dev   # ONNX export: protoc-c compiles onnx.proto at build time
     libcmocka-dev                       # unit tests
     oclgrind                            # kernel checks on a simulated device (tests)
     dataset-fashion-mnist               # the default data set
@@ -19,6 +20,7 @@ packages=(
     libjs-chart.js                      # Chart.js, inlined into the HTML reports at build time
     chromium                            # the report tests open the reports headless
     strace                              # the install test: the installed clcnn reads nothing of the sources
+    python3-venv                        # the ONNX test's own environment (onnx, onnxruntime from PyPI)
 )
 
 missing=()

@@ -21,6 +21,8 @@ typedef struct cli_args {
     const char *init;
     const char *resume;
     const char *probs;
+    const char *onnx;  /* export */
+    const char *opset; /* export */
     int json, overwrite, quiet, verbose;
     int n_sets;
     const char *sets[CLI_MAX_SETS];
@@ -61,6 +63,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* Writes PATH's HTML report (a training or tuning folder), evaluating on ctx when it needs to, and
  * says where; on failure prints the error. Returns the exit code. */

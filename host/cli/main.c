@@ -22,6 +22,7 @@ static const command commands[] = {
     {"summary", cmd_summary, "print a config's or a model file's layer table"},
     {"tune", cmd_tune, "hyperparameter search from a YAML config (default: the seed's search)"},
     {"report", cmd_report, "an HTML report of a training folder, a tuning folder or a bench CSV/JSON"},
+    {"export", cmd_export, "write a model file as ONNX (--onnx FILE.onnx [--opset N])"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -67,7 +68,8 @@ int main(int argc, char **argv) {
 
 /* ---- shared helpers ------------------------------------------------------------------------ */
 
-static const char *const value_options[] = {"--device", "--out", "--init", "--resume", "--probs", "--set"};
+static const char *const value_options[] = {"--device", "--out", "--init", "--resume", "--probs", "--set",
+                                             "--onnx", "--opset"};
 
 int cli_parse(int argc, char **argv, int first, cli_args *a) {
     memset(a, 0, sizeof *a);
@@ -88,6 +90,8 @@ int cli_parse(int argc, char **argv, int first, cli_args *a) {
         else if (strcmp(arg, "--init") == 0) a->init = value;
         else if (strcmp(arg, "--resume") == 0) a->resume = value;
         else if (strcmp(arg, "--probs") == 0) a->probs = value;
+        else if (strcmp(arg, "--onnx") == 0) a->onnx = value;
+        else if (strcmp(arg, "--opset") == 0) a->opset = value;
         else if (strcmp(arg, "--set") == 0) {
             if (a->n_sets == CLI_MAX_SETS) {
                 fprintf(stderr, "clcnn: error: too many --set options\n");

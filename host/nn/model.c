@@ -348,15 +348,25 @@ static clcnn_status summary_text(const clcnn_model *m, char **text) {
 
 clcnn_status clcnn_model_summary(const clcnn_model *m, char **text) { return summary_text(m, text); }
 
-clcnn_status clcnn_spec_summary(const clcnn_spec *spec, char **text) {
+clcnn_status clcnn_model_infer_only(const clcnn_spec *spec, clcnn_model **out) {
+    *out = NULL;
     clcnn_model *m = calloc(1, sizeof *m);
     if (!m) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     m->spec = *spec;
     clcnn_status s = infer_layers(m, CLCNN_ROUTE_AUTO);
-    if (s == CLCNN_STATUS_OK) {
-        assign_arena(m);
-        s = summary_text(m, text);
+    if (s != CLCNN_STATUS_OK) {
+        free(m);
+        return s;
     }
+    assign_arena(m);
+    *out = m;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_spec_summary(const clcnn_spec *spec, char **text) {
+    clcnn_model *m;
+    CLCNN_TRY(clcnn_model_infer_only(spec, &m));
+    clcnn_status s = summary_text(m, text);
     free(m);
     return s;
 }

@@ -47,4 +47,9 @@ struct clcnn_model {
     cl_mem aug_params;             /* float max_batch x 12: each example's transform */
 };
 
+/* A model's layers (shapes, activations, parameter tensors and their arena offsets) inferred
+ * from a spec without a device: nothing is allocated but the struct, which the caller free()s
+ * (not clcnn_model_destroy). For summaries and export. */
+clcnn_status clcnn_model_infer_only(const clcnn_spec *spec, clcnn_model **out);
+
 #endif
