@@ -13,6 +13,7 @@ __kernel void bn_stats(__global const float *x, int n, int C, int spatial, float
                        float momentum, __global float *ws, __global float *params, ulong mean_off,
                        ulong var_off) {
     int c = get_global_id(0);
+    if (c >= C) return;
     float sum = 0.0f;
     for (int b = 0; b < n; b++) {
         __global const float *row = x + ((size_t)b * C + c) * spatial;
@@ -44,6 +45,7 @@ __kernel void bn_apply(__global const float *x, __global float *y, int C, int sp
                        __global const float *stats, ulong mean_off, ulong scale_off, int from_var,
                        float eps, __global const float *params, ulong gamma_off, ulong beta_off) {
     int p = get_global_id(0), c = get_global_id(1);
+    if (p >= spatial || c >= C) return;
     size_t i = (get_global_id(2) * C + c) * (size_t)spatial + p;
     float s = stats[scale_off + c];
     if (from_var) s = rsqrt(s + eps);
@@ -56,6 +58,7 @@ __kernel void bn_backward_reduce(__global const float *x, __global const float *
                                  int spatial, __global const float *ws, __global float *grads,
                                  ulong gamma_off, ulong beta_off) {
     int c = get_global_id(0);
+    if (c >= C) return;
     float mean = ws[c], scale = ws[C + c], sum = 0.0f, sum_xhat = 0.0f;
     for (int b = 0; b < n; b++) {
         size_t row = ((size_t)b * C + c) * spatial;
@@ -80,6 +83,7 @@ __kernel void bn_backward_dx(__global const float *x, __global const float *dy, 
                              __global const float *params, __global const float *grads,
                              ulong gamma_off, ulong beta_off) {
     int p = get_global_id(0), c = get_global_id(1);
+    if (p >= spatial || c >= C) return;
     size_t i = (get_global_id(2) * C + c) * (size_t)spatial + p;
     float scale = ws[C + c], xhat = (x[i] - ws[c]) * scale;
     float corr = (grads[beta_off + c] + xhat * grads[gamma_off + c]) * inv_m;

@@ -5,7 +5,7 @@
 // are plain copies and adds that a CPU compiler vectorizes; launched with local size 1.
 
 // The output columns ow whose input column ow*SW + j - PL lies inside [0, W).
-inline void valid_cols(int j, int SW, int PL, int W, int OW, int *lo, int *hi) {
+void valid_cols(int j, int SW, int PL, int W, int OW, int *lo, int *hi) {
     int first = PL - j; // ow*SW >= first
     *lo = first <= 0 ? 0 : (first + SW - 1) / SW;
     int last = W - 1 + PL - j; // ow*SW <= last
@@ -17,6 +17,7 @@ inline void valid_cols(int j, int SW, int PL, int W, int OW, int *lo, int *hi) {
 __kernel void im2col(__global const float *x, __global float *col, int C, int H, int W, int KH,
                      int KW, int SH, int SW, int PT, int PL, int OH, int OW, int ldp) {
     int c = get_global_id(0), n = get_global_id(1);
+    if (c >= C) return;
     __global const float *plane = x + ((size_t)n * C + c) * H * W;
     for (int i = 0; i < KH; i++)
         for (int j = 0; j < KW; j++) {
@@ -47,6 +48,7 @@ __kernel void im2col(__global const float *x, __global float *col, int C, int H,
 __kernel void col2im(__global const float *col, __global float *dx, int C, int H, int W, int KH,
                      int KW, int SH, int SW, int PT, int PL, int OH, int OW, int ldp) {
     int c = get_global_id(0), n = get_global_id(1);
+    if (c >= C) return;
     __global float *plane = dx + ((size_t)n * C + c) * H * W;
     for (int e = 0; e < H * W; e++) plane[e] = 0.0f;
     for (int i = 0; i < KH; i++)

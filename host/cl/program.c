@@ -257,38 +257,6 @@ clcnn_status clcnn_buffer_fill_zero(clcnn_context *ctx, cl_mem buf, size_t offse
                           "clEnqueueFillBuffer");
 }
 
-clcnn_status clcnn_launch(clcnn_context *ctx, cl_kernel kernel, int dims, const size_t *global,
-                          const size_t *local, const clcnn_arg *args, int n_args) {
-    for (int i = 0; i < n_args; i++) {
-        cl_int err = clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value);
-        if (err != CL_SUCCESS) {
-            char name[128] = "?";
-            clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
-            return clcnn_fail(CLCNN_STATUS_OPENCL_ERROR, "argument %d of kernel '%s': %s", i, name,
-                              clcnn_cl_error_name(err));
-        }
-    }
-    for (int d = 0; d < dims; d++)
-        if (global[d] == 0) return CLCNN_STATUS_OK; /* nothing to do */
-    cl_event *event = NULL;
-    if (ctx->profiling) {
-        char name[64] = "?";
-        clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
-        event = clcnn_profile_event(ctx, name);
-    }
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, (cl_uint)dims, NULL, global, local, 0,
-                                        NULL, event);
-    if (err != CL_SUCCESS) {
-        char name[128] = "?";
-        clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
-        return clcnn_fail(err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES
-                              ? CLCNN_STATUS_OUT_OF_MEMORY
-                              : CLCNN_STATUS_OPENCL_ERROR,
-                          "launching kernel '%s': %s", name, clcnn_cl_error_name(err));
-    }
-    return CLCNN_STATUS_OK;
-}
-
 struct clcnn_profile_event {
     char tag[64];
     char kernel[64];

@@ -92,6 +92,7 @@ clcnn_status clcnn_nn_bias_grad(clcnn_context *ctx, cl_mem dy, int n, int channe
 clcnn_status clcnn_nn_relu_mask(clcnn_context *ctx, cl_mem y, cl_mem dy, size_t count) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(ctx, "elementwise.cl", "relu_mask", &k));
-    clcnn_arg args[] = {CLCNN_ARG(y), CLCNN_ARG(dy)};
-    return clcnn_launch(ctx, k, 1, &count, NULL, args, 2);
+    cl_ulong n = count;
+    clcnn_arg args[] = {CLCNN_ARG(y), CLCNN_ARG(dy), CLCNN_ARG(n)};
+    return clcnn_launch(ctx, k, 1, &count, NULL, args, 3);
 }
