@@ -14,6 +14,7 @@ packages=(
     libstb-dev                          # PNG/JPEG decoding for predict and image folders
     libcmocka-dev                       # unit tests
     oclgrind                            # kernel checks on a simulated device (tests)
+    clang-15 llvm-15 libclc-15          # kernel source checks: OpenCL C 1.2 at -O0, nvptx64, amdgcn (tests)
     dataset-fashion-mnist               # the default data set
     python3-numpy                       # the test that reads model files without clcnn
     libjs-chart.js                      # Chart.js, inlined into the HTML reports at build time
