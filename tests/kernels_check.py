@@ -65,7 +65,7 @@ def check_portable(src, opts, tmp):
 
 
 def ptx_usage(src, opts, tmp):
-    """{kernel: (registers, spill bytes)} for sm_80, or a reason string."""
+    """{kernel: (registers, spill bytes, stack frame bytes)} for sm_80, or a reason string."""
     clc = os.path.join(LIBCLC, "nvptx64--nvidiacl.bc")
     if not os.path.exists(PTXAS):
         return "ptxas not found (install the CUDA toolkit or set PTXAS): sm_80 figures skipped"
@@ -80,18 +80,19 @@ def ptx_usage(src, opts, tmp):
         rc, out = run(cmd)
         if rc != 0:
             raise RuntimeError("%s failed:\n%s" % (os.path.basename(cmd[0]), out))
-    usage, current, spill = {}, None, 0
+    usage, current, spill, stack = {}, None, 0, 0
     for line in out.splitlines():
         m = re.search(r"Compiling entry function '(\w+)'", line)
         if m:
-            current, spill = m.group(1), 0
+            current, spill, stack = m.group(1), 0, 0
             continue
-        m = re.search(r"(\d+) bytes spill stores, (\d+) bytes spill loads", line)
+        m = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads",
+                      line)
         if m and current:
-            spill = int(m.group(1)) + int(m.group(2))
+            stack, spill = int(m.group(1)), int(m.group(2)) + int(m.group(3))
         m = re.search(r"Used (\d+) registers", line)
         if m and current:
-            usage[current] = (int(m.group(1)), spill)
+            usage[current] = (int(m.group(1)), spill, stack)
             current = None
     return usage
 
@@ -160,15 +161,16 @@ def main():
                 notes.add(ptx)
                 ptx = {}
             for k in sorted(set(ptx) | set(amd)):
-                regs, spill = ptx.get(k, (None, None))
+                regs, spill, stack = ptx.get(k, (None, None, None))
                 vgpr, vspill = amd.get(k, (None, None))
-                table.append((where, k, regs, spill, vgpr, vspill))
+                table.append((where, k, regs, spill, stack, vgpr, vspill))
                 if spill and k not in CPU_ONLY:
                     failures.append("%s: kernel %s spills %d bytes on sm_80 (%d registers)"
                                     % (where, k, spill, regs))
-    fmt = "| %s | %s | %s | %s | %s | %s |"
+    fmt = "| %s | %s | %s | %s | %s | %s | %s |"
     lines = [fmt % ("file and options", "kernel", "sm_80 registers", "sm_80 spill bytes",
-                    "gfx90a VGPRs", "gfx90a VGPR spills"), "|---|---|---:|---:|---:|---:|"]
+                    "sm_80 stack bytes", "gfx90a VGPRs", "gfx90a VGPR spills"),
+             "|---|---|---:|---:|---:|---:|---:|"]
     show = lambda v: "-" if v is None else str(v)
     for row in table:
         lines.append(fmt % tuple(show(v) for v in row))
@@ -180,7 +182,7 @@ def main():
         print("kernels_check: note: " + n)
     for f in failures:
         print("kernels_check: FAIL " + f)
-    print("kernels_check: %d variant builds checked, %d failures" % (len(set(r[0] for r in table)) or 0, len(failures)))
+    print("kernels_check: %d kernel builds checked, %d failures" % (len(set(r[0] for r in table)), len(failures)))
     return 1 if failures else 0
 
 

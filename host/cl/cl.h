@@ -11,7 +11,7 @@
 #include "clcnn/device.h"
 #include "core/core.h"
 
-#define CLCNN_MAX_PROGRAMS 64
+#define CLCNN_MAX_PROGRAMS 128
 
 typedef struct clcnn_program_entry {
     char key[256]; /* file + options */
@@ -31,7 +31,7 @@ struct clcnn_context {
     int n_programs;
     clcnn_program_entry programs[CLCNN_MAX_PROGRAMS];
     struct {
-        char name[64];
+        char key[256]; /* name|options */
         cl_kernel kernel;
     } kernels[CLCNN_MAX_PROGRAMS]; /* kernels made by clcnn_kernel_get, reused */
     int n_kernels;
@@ -68,6 +68,10 @@ clcnn_status clcnn_kernel_create(clcnn_context *ctx, const char *file, const cha
 /* The kernel `name` from kernels/<file> (no build options), created once per context and owned
  * by it: callers set arguments and launch, never release it. */
 clcnn_status clcnn_kernel_get(clcnn_context *ctx, const char *file, const char *name, cl_kernel *out);
+
+/* The same for a variant built with options ("-DTS_M=64 ..."), kept per name and options. */
+clcnn_status clcnn_kernel_get_variant(clcnn_context *ctx, const char *file, const char *name,
+                                      const char *options, cl_kernel *out);
 
 /* The text of kernels/<file>: from $CLCNN_KERNEL_DIR when set, else embedded. Malloc'ed. */
 clcnn_status clcnn_kernel_source(const char *file, char **text);

@@ -202,18 +202,25 @@ clcnn_status clcnn_kernel_create(clcnn_context *ctx, const char *file, const cha
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_kernel_get(clcnn_context *ctx, const char *file, const char *name, cl_kernel *out) {
+clcnn_status clcnn_kernel_get_variant(clcnn_context *ctx, const char *file, const char *name,
+                                      const char *options, cl_kernel *out) {
+    char key[256];
+    CLCNN_TRY(clcnn_strfmt(key, sizeof key, "%s|%s", name, options));
     for (int i = 0; i < ctx->n_kernels; i++)
-        if (strcmp(ctx->kernels[i].name, name) == 0) {
+        if (strcmp(ctx->kernels[i].key, key) == 0) {
             *out = ctx->kernels[i].kernel;
             return CLCNN_STATUS_OK;
         }
     if (ctx->n_kernels == CLCNN_MAX_PROGRAMS)
         return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "too many kernels (%d)", ctx->n_kernels);
-    CLCNN_TRY(clcnn_kernel_create(ctx, file, name, "", out));
-    snprintf(ctx->kernels[ctx->n_kernels].name, sizeof ctx->kernels[0].name, "%s", name);
+    CLCNN_TRY(clcnn_kernel_create(ctx, file, name, options, out));
+    memcpy(ctx->kernels[ctx->n_kernels].key, key, sizeof key);
     ctx->kernels[ctx->n_kernels++].kernel = *out;
     return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_kernel_get(clcnn_context *ctx, const char *file, const char *name, cl_kernel *out) {
+    return clcnn_kernel_get_variant(ctx, file, name, "", out);
 }
 
 clcnn_status clcnn_buffer_create(clcnn_context *ctx, size_t bytes, cl_mem *out) {
