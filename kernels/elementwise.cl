@@ -37,7 +37,8 @@ __kernel void relu_backward(__global const float *x, __global const float *dy, _
     dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
 }
 
-// db[k] = sum over examples and positions of dy[n][k][p]. Launch: global (channels).
+// db[k] = sum over examples and positions of dy[n][k][p], one work-item per channel walking
+// contiguous rows (the CPU shape). Launch: global (channels).
 __kernel void bias_grad(__global const float *dy, int n, int channels, int spatial,
                         __global float *grads, ulong offset) {
     int k = get_global_id(0);
@@ -50,4 +51,20 @@ __kernel void bias_grad(__global const float *dy, int n, int channels, int spati
         sum += part;
     }
     grads[offset + k] = sum;
+}
+
+// bias_grad's GPU shape: a work-group of RED_WG per channel; neighbouring work-items read
+// neighbouring positions. Launch: global (channels * RED_WG), local (RED_WG).
+__kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1))) void
+bias_grad_wg(__global const float *dy, int n, int channels, int spatial, __global float *grads,
+             ulong offset) {
+    __local float buf[RED_WG];
+    int k = get_group_id(0), m = n * spatial;
+    float part = 0.0f;
+    for (int e = get_local_id(0); e < m; e += RED_WG) {
+        int b = e / spatial, p = e - b * spatial;
+        part += dy[((size_t)b * channels + k) * spatial + p];
+    }
+    float sum = group_sum(part, buf);
+    if (get_local_id(0) == 0) grads[offset + k] = sum;
 }

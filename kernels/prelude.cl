@@ -26,4 +26,25 @@ float rand_uniform(ulong key, ulong counter) {
     return (float)(rand_u32(key, counter) >> 8) * (1.0f / 16777216.0f);
 }
 
+// ---- work-group reductions (the GPU shape of per-channel sums) --------------------------------
+// RED_WG work-items (a power of two, the launch's local size) share one sum; the tree below adds
+// in a fixed order, so a given RED_WG always gives the same bits.
+#ifndef RED_WG
+#define RED_WG 256
+#endif
+
+// The sum of v over the work-group, returned to every work-item. buf holds RED_WG floats.
+float group_sum(float v, __local float *buf) {
+    int l = get_local_id(0);
+    buf[l] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = RED_WG / 2; s > 0; s >>= 1) {
+        if (l < s) buf[l] += buf[l + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float total = buf[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
+}
+
 #endif

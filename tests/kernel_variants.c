@@ -1,5 +1,5 @@
 /* tests/kernel_variants.c: prints "file|build options" for every kernel variant the host builds
- * (each device class's tile, each product kind), for tests/kernels_check.py: the options come
+ * (each device class's tile for each product kind, its reduction work-group), for tests/kernels_check.py: the options come
  * from the host's own builder, so the check compiles exactly what a device would. */
 #include <stdio.h>
 
@@ -13,6 +13,11 @@ int main(void) {
             char options[160];
             clcnn_gemm_tiled_options(&t, kinds[k], options, sizeof options);
             printf("gemm_tiled.cl|%s\n", options);
+        }
+        int wg = clcnn_reduce_wg_default((clcnn_device_class)c);
+        if (wg) {
+            printf("batchnorm.cl|-DRED_WG=%d\n", wg);
+            printf("elementwise.cl|-DRED_WG=%d\n", wg);
         }
     }
     return 0;

@@ -75,6 +75,27 @@ clcnn_status clcnn_gemm_tile_for(const clcnn_context *ctx, clcnn_gemm_tile *out)
     return s == CLCNN_STATUS_OK ? s : clcnn_fail_prefix(s, "device '%s': ", ctx->info.name);
 }
 
+int clcnn_conv_items(const clcnn_context *ctx) {
+    const char *env = getenv("CLCNN_CONV_LAYOUT");
+    if (env && strcmp(env, "items") == 0) return 1;
+    if (env && strcmp(env, "planes") == 0) return 0;
+    return clcnn_device_class_of(&ctx->info) != CLCNN_CLASS_CPU;
+}
+
+int clcnn_reduce_wg_default(clcnn_device_class c) {
+    static const int by_class[CLCNN_N_CLASSES] = {0, 256, 256, 256, 64};
+    return by_class[c];
+}
+
+int clcnn_reduce_wg(const clcnn_context *ctx) {
+    const char *env = getenv("CLCNN_REDUCE_WG");
+    int wg = env && *env ? atoi(env) : clcnn_reduce_wg_default(clcnn_device_class_of(&ctx->info));
+    if (wg <= 0) return 0;
+    int p = 1;
+    while (p * 2 <= wg && (!ctx->max_group || (size_t)p * 2 <= ctx->max_group)) p *= 2;
+    return p;
+}
+
 void clcnn_gemm_tiled_options(const clcnn_gemm_tile *t, clcnn_gemm_kind kind, char *buf, size_t n) {
     int a_t = kind == CLCNN_GEMM_TN, b_t = kind == CLCNN_GEMM_NT_SUM, ksum = b_t;
     snprintf(buf, n, "-DA_T=%d -DB_T=%d -DKSUM=%d -DTS_M=%d -DTS_N=%d -DTS_K=%d -DWPT_M=%d -DWPT_N=%d",

@@ -33,6 +33,17 @@ clcnn_status clcnn_gemm_tile_for(const clcnn_context *ctx, clcnn_gemm_tile *out)
 /* Whether the tile is well formed and fits the device's work-group size and local memory. */
 clcnn_status clcnn_gemm_tile_check(const clcnn_gemm_tile *t, size_t max_group, cl_ulong local_mem);
 
+/* Whether convolution's layout transforms run one work-item per element (kernels/conv.cl's
+ * _items kernels, for GPUs) rather than one per (image, channel) plane (for CPUs): by device
+ * class, or CLCNN_CONV_LAYOUT=items|planes. */
+int clcnn_conv_items(const clcnn_context *ctx);
+
+/* The work-group size of the per-channel reductions (batch-norm statistics, bias gradients):
+ * 0 = one work-item per channel (CPUs), else a power of two (GPUs: the _wg kernels, built with
+ * -DRED_WG=n). By device class within the device's work-group limit, or CLCNN_REDUCE_WG=n. */
+int clcnn_reduce_wg(const clcnn_context *ctx);
+int clcnn_reduce_wg_default(clcnn_device_class c); /* the database's row */
+
 /* The build options of gemm_tiled for a product kind and tile ("-DA_T=1 -DTS_M=64 ..."). */
 void clcnn_gemm_tiled_options(const clcnn_gemm_tile *t, clcnn_gemm_kind kind, char *buf, size_t n);
 

@@ -280,6 +280,17 @@ static void test_conv2d_clblast(void **state) {
     conv_all(CLCNN_ROUTE_CLBLAST);
 }
 
+/* The GPU shape: tiled products, one work-item per element in im2col/col2im, bias gradients
+ * by work-group reductions. */
+static void test_conv2d_gpu_shaped(void **state) {
+    (void)state;
+    setenv("CLCNN_CONV_LAYOUT", "items", 1);
+    setenv("CLCNN_REDUCE_WG", "64", 1);
+    conv_all(CLCNN_ROUTE_TILED);
+    unsetenv("CLCNN_CONV_LAYOUT");
+    unsetenv("CLCNN_REDUCE_WG");
+}
+
 /* ---- dense ------------------------------------------------------------------------------------ */
 
 static void dense_check(int bias, int relu, int want_dx, clcnn_route route) {
@@ -368,6 +379,13 @@ static void test_dense_own(void **state) {
 static void test_dense_clblast(void **state) {
     (void)state;
     dense_all(CLCNN_ROUTE_CLBLAST);
+}
+
+static void test_dense_tiled(void **state) {
+    (void)state;
+    setenv("CLCNN_REDUCE_WG", "32", 1);
+    dense_all(CLCNN_ROUTE_TILED);
+    unsetenv("CLCNN_REDUCE_WG");
 }
 
 /* ---- max_pooling2d ---------------------------------------------------------------------------- */
@@ -761,6 +779,7 @@ int main(void) {
         cmocka_unit_test(test_max_pooling2d), cmocka_unit_test(test_relu),
         cmocka_unit_test(test_flatten),       cmocka_unit_test(test_softmax_xent),
         cmocka_unit_test(test_optimizers),    cmocka_unit_test(test_gather),
+        cmocka_unit_test(test_conv2d_gpu_shaped), cmocka_unit_test(test_dense_tiled),
         cmocka_unit_test(test_conv2d_clblast), cmocka_unit_test(test_dense_clblast),
     };
     /* Under Oclgrind (CLCNN_TEST_SMALL) the CLBlast route is left out: simulating its kernels
