@@ -42,17 +42,29 @@
 #define RM (TS_M / WPT_M) // work-items along m (local dimension 1)
 #define THREADS (RN * RM)
 
-// Element (m, k) of A and (k, n) of B for the product's k index, with the batch offset applied.
-#if A_T
-#define A_AT(m, k) A[(size_t)(k) * lda + (m)]
+// One TS_K-deep slice of an operand into local memory: tile[kk][i] = X(i, k0 + kk) for i in
+// [base, base + width), 0 outside the matrix. X(i, k) is X[i * ldx + k] when k_fast (k is
+// contiguous in memory), else X[k * ldx + i]; the contiguous index varies fastest across
+// work-items, so a work-group's loads coalesce. With KSUM, k runs over the batch items.
+void stage(__local float *tile, int width, int k_fast, __global const float *X, ulong x_off,
+           int ldx, ulong x_batch, int base, int limit, int k0, int K, int k_total, int tid) {
+    for (int e = tid; e < width * TS_K; e += THREADS) {
+        int kk = k_fast ? e % TS_K : e / width, ii = k_fast ? e / TS_K : e % width;
+        int i = base + ii, kg = k0 + kk;
+        float v = 0.0f;
+        if (i < limit && kg < k_total) {
+#if KSUM
+            int z = kg / K, k = kg - z * K;
+            __global const float *x = X + x_off + (size_t)z * x_batch;
 #else
-#define A_AT(m, k) A[(size_t)(m) * lda + (k)]
+            int k = kg;
+            __global const float *x = X + x_off;
 #endif
-#if B_T
-#define B_AT(k, n) B[(size_t)(n) * ldb + (k)]
-#else
-#define B_AT(k, n) B[(size_t)(k) * ldb + (n)]
-#endif
+            v = k_fast ? x[(size_t)i * ldx + k] : x[(size_t)k * ldx + i];
+        }
+        tile[kk * (width + 1) + ii] = v;
+    }
+}
 
 __kernel __attribute__((reqd_work_group_size(RN, RM, 1))) void
 gemm_tiled(int M, int N, int K, int batch,
@@ -80,47 +92,8 @@ gemm_tiled(int M, int N, int K, int batch,
         for (int j = 0; j < WPT_N; j++) acc[i][j] = 0.0f;
 
     for (int k0 = 0; k0 < k_total; k0 += TS_K) {
-        // Stage A's TS_M x TS_K slice: the index that is contiguous in memory varies fastest.
-        for (int e = tid; e < TS_M * TS_K; e += THREADS) {
-#if A_T
-            int mm = e % TS_M, kk = e / TS_M;
-#else
-            int kk = e % TS_K, mm = e / TS_K;
-#endif
-            int m = m_base + mm, kg = k0 + kk;
-            float v = 0.0f;
-            if (m < M && kg < k_total) {
-#if KSUM
-                int z = kg / K, k = kg - z * K;
-                __global const float *A = A0 + a_off + (size_t)z * a_batch;
-#else
-                int k = kg;
-                __global const float *A = A0 + a_off;
-#endif
-                v = A_AT(m, k);
-            }
-            As[kk][mm] = v;
-        }
-        for (int e = tid; e < TS_N * TS_K; e += THREADS) {
-#if B_T
-            int kk = e % TS_K, nn = e / TS_K;
-#else
-            int nn = e % TS_N, kk = e / TS_N;
-#endif
-            int n = n_base + nn, kg = k0 + kk;
-            float v = 0.0f;
-            if (n < N && kg < k_total) {
-#if KSUM
-                int z = kg / K, k = kg - z * K;
-                __global const float *B = B0 + b_off + (size_t)z * b_batch;
-#else
-                int k = kg;
-                __global const float *B = B0 + b_off;
-#endif
-                v = B_AT(k, n);
-            }
-            Bs[kk][nn] = v;
-        }
+        stage(&As[0][0], TS_M, !A_T, A0, a_off, lda, a_batch, m_base, M, k0, K, k_total, tid);
+        stage(&Bs[0][0], TS_N, B_T, B0, b_off, ldb, b_batch, n_base, N, k0, K, k_total, tid);
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < TS_K; kk++) {
             float a[WPT_M], b[WPT_N];
