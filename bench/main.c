@@ -17,7 +17,7 @@ static void usage(FILE *fp) {
             "  --batch B         images per batch for the model's shapes (default 32)\n"
             "  --shapes S        seed (the seed model's products, default) or tiny\n"
             "  --gemm K:MxNxK[xZ] a product from the command line (K nn, tn or nt); repeatable\n"
-            "  --route R         own, clblast or both (default)\n"
+            "  --route R         own, clblast, tiled, both (own and clblast) or all (default)\n"
             "  --target-ms MS    timing budget per kernel (default 200)\n"
             "  --check           check that both routes give the same results first\n"
             "  --no-peak         skip the peak probe (%% of peak is then 0)\n"
@@ -39,7 +39,7 @@ void bench_options_default(bench_options *o) {
     o->target_ms = 200;
     o->batch = 32;
     o->shapes = "seed";
-    o->routes = (1 << CLCNN_ROUTE_OWN) | (1 << CLCNN_ROUTE_CLBLAST);
+    o->routes = (1 << CLCNN_ROUTE_OWN) | (1 << CLCNN_ROUTE_CLBLAST) | (1 << CLCNN_ROUTE_TILED);
     o->steps = 20;
 }
 
@@ -56,9 +56,12 @@ static int parse_value(bench_options *o, const char *flag, const char *v) {
         else if (strcmp(v, "table") == 0) o->format = BENCH_TABLE;
         else return 0;
     } else if (strcmp(flag, "--route") == 0) {
-        if (strcmp(v, "own") == 0) o->routes = 1 << CLCNN_ROUTE_OWN;
-        else if (strcmp(v, "clblast") == 0) o->routes = 1 << CLCNN_ROUTE_CLBLAST;
-        else if (strcmp(v, "both") != 0) return 0;
+        clcnn_route r;
+        if (strcmp(v, "both") == 0) o->routes = (1 << CLCNN_ROUTE_OWN) | (1 << CLCNN_ROUTE_CLBLAST);
+        else if (strcmp(v, "all") == 0) return 1;
+        else if (strcmp(v, "auto") != 0 && clcnn_route_parse(v, &r) == CLCNN_STATUS_OK)
+            o->routes = 1 << r;
+        else return 0;
     } else if (strcmp(flag, "--gemm") == 0) {
         if (o->n_gemms == BENCH_MAX_GEMMS) return 0;
         if (bench_parse_gemm(v, &o->gemms[o->n_gemms++]) != CLCNN_STATUS_OK) {

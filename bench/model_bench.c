@@ -172,6 +172,7 @@ static clcnn_status profile_steps(model_run *r, int steps, step_profile *p) {
 /* ---- rows ------------------------------------------------------------------------------------- */
 static const char *route_of(const char *kernel) {
     if (strncmp(kernel, "clblast", 7) == 0) return "clblast";
+    if (strcmp(kernel, "gemm_tiled") == 0) return "tiled";
     if (strncmp(kernel, "gemm_", 5) == 0) return "own";
     return "-";
 }

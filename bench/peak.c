@@ -20,7 +20,7 @@ typedef struct launch {
 
 static clcnn_status run_launch(clcnn_context *ctx, void *arg) {
     launch *l = arg;
-    return clcnn_launch(ctx, l->kernel, 1, &l->global, NULL, l->args, l->n_args);
+    return clcnn_launch_exact(ctx, l->kernel, 1, &l->global, l->args, l->n_args);
 }
 
 /* Enough work-items to fill every compute unit several times over on GPUs and CPUs alike. */

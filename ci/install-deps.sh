@@ -15,6 +15,7 @@ packages=(
     protobuf-c-compiler libprotobuf-c-dev   # ONNX export: protoc-c compiles onnx.proto at build time
     libcmocka-dev                       # unit tests
     oclgrind                            # kernel checks on a simulated device (tests)
+    clang-15 llvm-15 libclc-15          # kernel source checks: OpenCL C 1.2 at -O0, nvptx64, amdgcn (tests)
     dataset-fashion-mnist               # the default data set
     python3-numpy                       # the tests that read model files without clcnn, the Python module
     libjs-chart.js                      # Chart.js, inlined into the HTML reports at build time

@@ -10,7 +10,7 @@
 #define ACT_LEAKY_RELU 4
 #define ACT_ELU 5
 
-inline float act_f(float x, int code, float alpha) {
+float act_f(float x, int code, float alpha) {
     switch (code) {
     case ACT_RELU: return fmax(x, 0.0f);
     case ACT_SIGMOID: return 1.0f / (1.0f + exp(-x)); // exp overflows to inf: 1/inf = 0, fine
@@ -23,7 +23,7 @@ inline float act_f(float x, int code, float alpha) {
 
 // f'(x) from y = f(x). Leaky ReLU and ELU (alpha >= 0): y > 0 exactly when x > 0; at x <= 0
 // ELU's derivative alpha e^x is y + alpha.
-inline float act_df(float y, int code, float alpha) {
+float act_df(float y, int code, float alpha) {
     switch (code) {
     case ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
     case ACT_SIGMOID: return y * (1.0f - y);
@@ -34,28 +34,33 @@ inline float act_df(float y, int code, float alpha) {
     }
 }
 
-// y = f(x). Launch: global (count).
-__kernel void act_forward(__global const float *x, __global float *y, int code, float alpha) {
+// y = f(x). Launch: global (count), rounded up.
+__kernel void act_forward(__global const float *x, __global float *y, int code, float alpha,
+                          ulong count) {
     size_t i = get_global_id(0);
+    if (i >= count) return;
     y[i] = act_f(x[i], code, alpha);
 }
 
-// y = f(y), after a matrix product (conv2d, dense). Launch: global (count).
-__kernel void act_forward_inplace(__global float *y, int code, float alpha) {
+// y = f(y), after a matrix product (conv2d, dense). Launch: global (count), rounded up.
+__kernel void act_forward_inplace(__global float *y, int code, float alpha, ulong count) {
     size_t i = get_global_id(0);
+    if (i >= count) return;
     y[i] = act_f(y[i], code, alpha);
 }
 
-// dx = dy * f'(x), from y. Launch: global (count).
+// dx = dy * f'(x), from y. Launch: global (count), rounded up.
 __kernel void act_backward(__global const float *y, __global const float *dy, __global float *dx,
-                           int code, float alpha) {
+                           int code, float alpha, ulong count) {
     size_t i = get_global_id(0);
+    if (i >= count) return;
     dx[i] = dy[i] * act_df(y[i], code, alpha);
 }
 
-// dy *= f'(x), from y, before a product's own backward. Launch: global (count).
+// dy *= f'(x), from y, before a product's own backward. Launch: global (count), rounded up.
 __kernel void act_backward_inplace(__global const float *y, __global float *dy, int code,
-                                   float alpha) {
+                                   float alpha, ulong count) {
     size_t i = get_global_id(0);
+    if (i >= count) return;
     dy[i] *= act_df(y[i], code, alpha);
 }

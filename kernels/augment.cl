@@ -21,8 +21,9 @@
 __kernel void augment_params(ulong key, int H, int W, int hflip, int vflip, float width_shift,
                              float height_shift, float zoom, float rotation, float erasing,
                              float area_min, float area_max, float ratio,
-                             __global float *params) {
+                             __global float *params, int n) {
     int b = get_global_id(0);
+    if (b >= n) return;
     ulong base = (ulong)b * 16;
     float u[11];
     for (int k = 0; k < 11; k++) u[k] = rand_uniform(key, base + k);
@@ -47,7 +48,7 @@ __kernel void augment_params(ulong key, int H, int W, int hflip, int vflip, floa
 
 // An index outside [0, n) brought inside by the fill mode (Keras': reflect is d c b a | a b c d
 // | d c b a); -1 means "the constant".
-inline int fill_index(int i, int n, int mode) {
+int fill_index(int i, int n, int mode) {
     if (i >= 0 && i < n) return i;
     if (mode == FILL_CONSTANT) return -1;
     if (mode == FILL_NEAREST) return clamp(i, 0, n - 1);
@@ -56,13 +57,13 @@ inline int fill_index(int i, int n, int mode) {
     return m < n ? m : 2 * n - 1 - m;
 }
 
-inline float pixel(__global const uchar *plane, int H, int W, int y, int x, int mode, float fill) {
+float pixel(__global const uchar *plane, int H, int W, int y, int x, int mode, float fill) {
     int yy = fill_index(y, H, mode), xx = fill_index(x, W, mode);
     return yy < 0 || xx < 0 ? fill : (float)plane[yy * W + xx];
 }
 
 // Bilinear between the four neighbours (each brought inside by the fill mode), or the nearest.
-inline float sample(__global const uchar *plane, int H, int W, float y, float x, int mode,
+float sample(__global const uchar *plane, int H, int W, float y, float x, int mode,
                     float fill, int nearest) {
     if (nearest) return pixel(plane, H, W, (int)floor(y + 0.5f), (int)floor(x + 0.5f), mode, fill);
     float fy = floor(y), fx = floor(x);
@@ -82,6 +83,7 @@ __kernel void gather_augment(__global const uchar *images, __global const uchar 
                              float inv_scale, __global const float *params, int mode, float fill,
                              int nearest, __global float *x, __global uchar *batch_labels) {
     int px = get_global_id(0), py = get_global_id(1), b = get_global_id(2);
+    if (px >= W || py >= H) return;
     uint idx = order[start + b];
     __global const float *a = params + (size_t)b * AUG_PARAMS;
     float xin = a[0] * px + a[1] * py + a[2], yin = a[3] * px + a[4] * py + a[5];

@@ -3,7 +3,7 @@
 // only the positions inside the input: padding neither adds zeros nor counts.
 
 // Positions of window (oh, ow) inside the input.
-inline int window_count(int H, int W, int KH, int KW, int SH, int SW, int PT, int PL, int oh,
+int window_count(int H, int W, int KH, int KW, int SH, int SW, int PT, int PL, int oh,
                         int ow) {
     int h0 = max(oh * SH - PT, 0), h1 = min(oh * SH - PT + KH, H);
     int w0 = max(ow * SW - PL, 0), w1 = min(ow * SW - PL + KW, W);
@@ -14,6 +14,7 @@ inline int window_count(int H, int W, int KH, int KW, int SH, int SW, int PT, in
 __kernel void avgpool_forward(__global const float *x, __global float *y, int C, int H, int W,
                               int KH, int KW, int SH, int SW, int PT, int PL, int OH, int OW) {
     int ow = get_global_id(0), oh = get_global_id(1), nc = get_global_id(2);
+    if (ow >= OW || oh >= OH) return;
     __global const float *plane = x + (size_t)nc * H * W;
     int h0 = max(oh * SH - PT, 0), h1 = min(oh * SH - PT + KH, H);
     int w0 = max(ow * SW - PL, 0), w1 = min(ow * SW - PL + KW, W);
@@ -32,6 +33,7 @@ __kernel void avgpool_forward(__global const float *x, __global float *y, int C,
 __kernel void avgpool_backward(__global const float *dy, __global float *dx, int C, int H, int W,
                                int KH, int KW, int SH, int SW, int PT, int PL, int OH, int OW) {
     int w = get_global_id(0), h = get_global_id(1), nc = get_global_id(2);
+    if (w >= W || h >= H) return;
     int oh_lo = max(0, (h + PT - KH + SH) / SH), oh_hi = min(OH - 1, (h + PT) / SH);
     int ow_lo = max(0, (w + PL - KW + SW) / SW), ow_hi = min(OW - 1, (w + PL) / SW);
     float sum = 0.0f;

@@ -13,6 +13,7 @@ __kernel void bn_stats(__global const float *x, int n, int C, int spatial, float
                        float momentum, __global float *ws, __global float *params, ulong mean_off,
                        ulong var_off) {
     int c = get_global_id(0);
+    if (c >= C) return;
     float sum = 0.0f;
     for (int b = 0; b < n; b++) {
         __global const float *row = x + ((size_t)b * C + c) * spatial;
@@ -44,6 +45,7 @@ __kernel void bn_apply(__global const float *x, __global float *y, int C, int sp
                        __global const float *stats, ulong mean_off, ulong scale_off, int from_var,
                        float eps, __global const float *params, ulong gamma_off, ulong beta_off) {
     int p = get_global_id(0), c = get_global_id(1);
+    if (p >= spatial || c >= C) return;
     size_t i = (get_global_id(2) * C + c) * (size_t)spatial + p;
     float s = stats[scale_off + c];
     if (from_var) s = rsqrt(s + eps);
@@ -56,6 +58,7 @@ __kernel void bn_backward_reduce(__global const float *x, __global const float *
                                  int spatial, __global const float *ws, __global float *grads,
                                  ulong gamma_off, ulong beta_off) {
     int c = get_global_id(0);
+    if (c >= C) return;
     float mean = ws[c], scale = ws[C + c], sum = 0.0f, sum_xhat = 0.0f;
     for (int b = 0; b < n; b++) {
         size_t row = ((size_t)b * C + c) * spatial;
@@ -80,8 +83,59 @@ __kernel void bn_backward_dx(__global const float *x, __global const float *dy, 
                              __global const float *params, __global const float *grads,
                              ulong gamma_off, ulong beta_off) {
     int p = get_global_id(0), c = get_global_id(1);
+    if (p >= spatial || c >= C) return;
     size_t i = (get_global_id(2) * C + c) * (size_t)spatial + p;
     float scale = ws[C + c], xhat = (x[i] - ws[c]) * scale;
     float corr = (grads[beta_off + c] + xhat * grads[gamma_off + c]) * inv_m;
     dx[i] = params[gamma_off + c] * scale * (dy[i] - corr);
+}
+
+// ---- GPU shape: a work-group of RED_WG per channel --------------------------------------------
+// The same results as bn_stats and bn_backward_reduce, summed by work-group trees (fixed order);
+// neighbouring work-items read neighbouring positions. Launch: global (C * RED_WG), local (RED_WG).
+
+#define BN_AT(b, p) (((size_t)(b) * C + c) * spatial + (p))
+
+__kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1))) void
+bn_stats_wg(__global const float *x, int n, int C, int spatial, float eps, float momentum,
+            __global float *ws, __global float *params, ulong mean_off, ulong var_off) {
+    __local float buf[RED_WG];
+    int c = get_group_id(0), m = n * spatial;
+    float part = 0.0f;
+    for (int e = get_local_id(0); e < m; e += RED_WG) {
+        int b = e / spatial, p = e - b * spatial;
+        part += x[BN_AT(b, p)];
+    }
+    float count = (float)m, mean = group_sum(part, buf) / count;
+    part = 0.0f;
+    for (int e = get_local_id(0); e < m; e += RED_WG) {
+        int b = e / spatial, p = e - b * spatial;
+        float d = x[BN_AT(b, p)] - mean;
+        part += d * d;
+    }
+    float var = group_sum(part, buf) / count;
+    if (get_local_id(0) != 0) return;
+    ws[c] = mean;
+    ws[C + c] = rsqrt(var + eps);
+    params[mean_off + c] = momentum * params[mean_off + c] + (1.0f - momentum) * mean;
+    params[var_off + c] = momentum * params[var_off + c] + (1.0f - momentum) * var;
+}
+
+__kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1))) void
+bn_backward_reduce_wg(__global const float *x, __global const float *dy, int n, int C,
+                      int spatial, __global const float *ws, __global float *grads,
+                      ulong gamma_off, ulong beta_off) {
+    __local float buf[RED_WG];
+    int c = get_group_id(0), m = n * spatial;
+    float mean = ws[c], scale = ws[C + c], part = 0.0f, part_xhat = 0.0f;
+    for (int e = get_local_id(0); e < m; e += RED_WG) {
+        int b = e / spatial, p = e - b * spatial;
+        float g = dy[BN_AT(b, p)];
+        part += g;
+        part_xhat += g * (x[BN_AT(b, p)] - mean) * scale;
+    }
+    float sum = group_sum(part, buf), sum_xhat = group_sum(part_xhat, buf);
+    if (get_local_id(0) != 0) return;
+    grads[beta_off + c] = sum;
+    grads[gamma_off + c] = sum_xhat;
 }

@@ -2,10 +2,11 @@
 // gradient) and col2im (input gradient). col[n][r][p] with r = (c, i, j), p = (oh, ow), rows of
 // length ldp >= OH*OW (the tail is zero so products may read whole 32-wide tiles).
 // One work-item owns one (image, channel) plane and walks contiguous rows, so the inner loops
-// are plain copies and adds that a CPU compiler vectorizes; launched with local size 1.
+// are plain copies and adds that a CPU compiler vectorizes; launched with local size 1. GPUs use
+// the _items kernels at the end (host/cl/kparams.c chooses per device class).
 
 // The output columns ow whose input column ow*SW + j - PL lies inside [0, W).
-inline void valid_cols(int j, int SW, int PL, int W, int OW, int *lo, int *hi) {
+void valid_cols(int j, int SW, int PL, int W, int OW, int *lo, int *hi) {
     int first = PL - j; // ow*SW >= first
     *lo = first <= 0 ? 0 : (first + SW - 1) / SW;
     int last = W - 1 + PL - j; // ow*SW <= last
@@ -17,6 +18,7 @@ inline void valid_cols(int j, int SW, int PL, int W, int OW, int *lo, int *hi) {
 __kernel void im2col(__global const float *x, __global float *col, int C, int H, int W, int KH,
                      int KW, int SH, int SW, int PT, int PL, int OH, int OW, int ldp) {
     int c = get_global_id(0), n = get_global_id(1);
+    if (c >= C) return;
     __global const float *plane = x + ((size_t)n * C + c) * H * W;
     for (int i = 0; i < KH; i++)
         for (int j = 0; j < KW; j++) {
@@ -47,6 +49,7 @@ __kernel void im2col(__global const float *x, __global float *col, int C, int H,
 __kernel void col2im(__global const float *col, __global float *dx, int C, int H, int W, int KH,
                      int KW, int SH, int SW, int PT, int PL, int OH, int OW, int ldp) {
     int c = get_global_id(0), n = get_global_id(1);
+    if (c >= C) return;
     __global float *plane = dx + ((size_t)n * C + c) * H * W;
     for (int e = 0; e < H * W; e++) plane[e] = 0.0f;
     for (int i = 0; i < KH; i++)
@@ -65,4 +68,52 @@ __kernel void col2im(__global const float *col, __global float *dx, int C, int H
                     for (int ow = lo; ow < hi; ow++) out[ow * SW] += in[ow];
             }
         }
+}
+
+// ---- GPU shape: one work-item per output element ---------------------------------------------
+// Neighbouring work-items take neighbouring positions p, so col is written in whole coalesced
+// rows and x read at stride SW; no work-item loops over a plane.
+
+// col[n][r][p] for r = (c, i, j). Launch: global (ldp, C*KH*KW, n), rounded up.
+__kernel void im2col_items(__global const float *x, __global float *col, int C, int H, int W,
+                           int KH, int KW, int SH, int SW, int PT, int PL, int OH, int OW,
+                           int ldp) {
+    int p = get_global_id(0), r = get_global_id(1), n = get_global_id(2);
+    int R = C * KH * KW;
+    if (p >= ldp || r >= R) return;
+    float v = 0.0f;
+    if (p < OH * OW) {
+        int oh = p / OW, ow = p - oh * OW;
+        int j = r % KW, i = (r / KW) % KH, c = r / (KH * KW);
+        int h = oh * SH + i - PT, w = ow * SW + j - PL;
+        if (h >= 0 && h < H && w >= 0 && w < W) v = x[(((size_t)n * C + c) * H + h) * W + w];
+    }
+    col[((size_t)n * R + r) * ldp + p] = v;
+}
+
+// dx[n][c][h][w] = the sum of the col entries copied from (h, w), gathered in (i, j) order (the
+// order col2im adds them in, so both give the same bits). Race-free: each work-item owns its
+// element. Launch: global (W, H, n*C), rounded up.
+__kernel void col2im_items(__global const float *col, __global float *dx, int C, int H, int W,
+                           int KH, int KW, int SH, int SW, int PT, int PL, int OH, int OW,
+                           int ldp) {
+    int w = get_global_id(0), h = get_global_id(1), nc = get_global_id(2);
+    if (w >= W || h >= H) return;
+    int n = nc / C, c = nc - n * C;
+    __global const float *rows = col + ((size_t)n * C + c) * KH * KW * ldp;
+    float sum = 0.0f;
+    for (int i = 0; i < KH; i++) {
+        int t = h + PT - i;
+        if (t < 0 || t % SH) continue;
+        int oh = t / SH;
+        if (oh >= OH) continue;
+        for (int j = 0; j < KW; j++) {
+            int u = w + PL - j;
+            if (u < 0 || u % SW) continue;
+            int ow = u / SW;
+            if (ow >= OW) continue;
+            sum += rows[(size_t)(i * KW + j) * ldp + oh * OW + ow];
+        }
+    }
+    dx[((size_t)nc * H + h) * W + w] = sum;
 }

@@ -4,8 +4,10 @@
 // (use_order 0): examples start.. in storage order. Launch: global (example_size, n).
 __kernel void gather_batch(__global const uchar *images, __global const uchar *labels,
                            __global const uint *order, int use_order, int start, int example_size,
-                           float inv_scale, __global float *x, __global uchar *batch_labels) {
+                           float inv_scale, __global float *x, __global uchar *batch_labels,
+                           int n) {
     int e = get_global_id(0), b = get_global_id(1);
+    if (e >= example_size || b >= n) return;
     uint idx = use_order ? order[start + b] : (uint)(start + b);
     x[(size_t)b * example_size + e] = images[(size_t)idx * example_size + e] * inv_scale;
     if (e == 0) batch_labels[b] = labels[idx];

@@ -5,6 +5,7 @@
 __kernel void bias_act_rows(int M, int N, __global float *C, ulong c_off, int ldc, ulong c_batch,
                             __global const float *bias, ulong bias_off, int bias_mode, int relu) {
     int n = get_global_id(0), m = get_global_id(1);
+    if (n >= N || m >= M) return;
     bias += bias_off;
     __global float *c = C + c_off + get_global_id(2) * c_batch + (size_t)m * ldc + n;
     float v = *c;
@@ -15,27 +16,33 @@ __kernel void bias_act_rows(int M, int N, __global float *C, ulong c_off, int ld
 }
 
 // dy *= (y > 0): the gradient through a ReLU, from its output. Launch: global (count).
-__kernel void relu_mask(__global const float *y, __global float *dy) {
+__kernel void relu_mask(__global const float *y, __global float *dy, ulong count) {
     size_t i = get_global_id(0);
+    if (i >= count) return;
     if (y[i] <= 0.0f) dy[i] = 0.0f;
 }
 
 // y = max(x, 0). Launch: global (count).
-__kernel void relu_forward(__global const float *x, __global float *y) {
+__kernel void relu_forward(__global const float *x, __global float *y, ulong count) {
     size_t i = get_global_id(0);
+    if (i >= count) return;
     y[i] = fmax(x[i], 0.0f);
 }
 
 // dx = dy where x > 0. Launch: global (count).
-__kernel void relu_backward(__global const float *x, __global const float *dy, __global float *dx) {
+__kernel void relu_backward(__global const float *x, __global const float *dy, __global float *dx,
+                            ulong count) {
     size_t i = get_global_id(0);
+    if (i >= count) return;
     dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
 }
 
-// db[k] = sum over examples and positions of dy[n][k][p]. Launch: global (channels).
+// db[k] = sum over examples and positions of dy[n][k][p], one work-item per channel walking
+// contiguous rows (the CPU shape). Launch: global (channels).
 __kernel void bias_grad(__global const float *dy, int n, int channels, int spatial,
                         __global float *grads, ulong offset) {
     int k = get_global_id(0);
+    if (k >= channels) return;
     float sum = 0.0f;
     for (int b = 0; b < n; b++) {
         __global const float *row = dy + ((size_t)b * channels + k) * spatial;
@@ -44,4 +51,20 @@ __kernel void bias_grad(__global const float *dy, int n, int channels, int spati
         sum += part;
     }
     grads[offset + k] = sum;
+}
+
+// bias_grad's GPU shape: a work-group of RED_WG per channel; neighbouring work-items read
+// neighbouring positions. Launch: global (channels * RED_WG), local (RED_WG).
+__kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1))) void
+bias_grad_wg(__global const float *dy, int n, int channels, int spatial, __global float *grads,
+             ulong offset) {
+    __local float buf[RED_WG];
+    int k = get_group_id(0), m = n * spatial;
+    float part = 0.0f;
+    for (int e = get_local_id(0); e < m; e += RED_WG) {
+        int b = e / spatial, p = e - b * spatial;
+        part += dy[((size_t)b * channels + k) * spatial + p];
+    }
+    float sum = group_sum(part, buf);
+    if (get_local_id(0) == 0) grads[offset + k] = sum;
 }

@@ -15,7 +15,7 @@
     if (m0 + i < M) store_row(C + (size_t)(m0 + i) * ldc, n0, N, c##i##0, c##i##1,              \
                               bias_mode == 1 ? bias[m0 + i] : 0.0f, bias, bias_mode, relu);
 
-inline void store_row(__global float *row, int n0, int N, float16 v0, float16 v1, float row_bias,
+void store_row(__global float *row, int n0, int N, float16 v0, float16 v1, float row_bias,
                       __global const float *bias, int bias_mode, int relu) {
     float16 add0 = (float16)(row_bias), add1 = (float16)(row_bias);
     if (bias_mode == 2) {
@@ -52,6 +52,7 @@ __kernel void gemm_tile8x32(int M, int N, int K, int a_trans,
                             __global float *C, ulong c_off, int ldc, ulong c_batch,
                             __global const float *bias, ulong bias_off, int bias_mode, int relu) {
     int m0 = get_global_id(0) * 8, n0 = get_global_id(1) * 32;
+    if (m0 >= M || n0 >= N) return;
     bias += bias_off;
     size_t z = get_global_id(2);
     A += a_off + z * a_batch;
@@ -95,6 +96,7 @@ __kernel void gemm_nt4x4(int M, int N, int K, int batch, int per_group, ulong c_
                          __global float *C, ulong c_off, int ldc,
                          __global const float *bias, ulong bias_off, int bias_mode, int relu) {
     int m0 = get_global_id(0) * 4, n0 = get_global_id(1) * 4;
+    if (m0 >= M || n0 >= N) return;
     bias += bias_off;
     float16 acc[16];
     for (int i = 0; i < 16; i++) acc[i] = 0.0f;
@@ -143,6 +145,7 @@ __kernel void gemm_sum_groups(int M, int N, int groups, __global const float *P,
                               __global float *C, ulong c_off, int ldc,
                               __global const float *bias, ulong bias_off, int bias_mode, int relu) {
     int n = get_global_id(0), m = get_global_id(1);
+    if (n >= N || m >= M) return;
     float v = 0.0f;
     for (int g = 0; g < groups; g++) v += P[((size_t)g * M + m) * N + n];
     bias += bias_off;

@@ -9,6 +9,7 @@ __kernel void softmax_xent(__global const float *logits, __global const uchar *l
                            __global float *loss_out, __global uchar *correct_out,
                            __global uchar *pred_out, int slot, int want_grad) {
     int i = get_global_id(0);
+    if (i >= n) return;
     __global const float *z = logits + (size_t)i * k;
     float m = z[0];
     int arg = 0;
@@ -32,8 +33,9 @@ __kernel void softmax_xent(__global const float *logits, __global const uchar *l
 }
 
 // Row-wise softmax for predictions. Launch: global (n).
-__kernel void softmax_rows(__global const float *logits, __global float *probs, int k) {
+__kernel void softmax_rows(__global const float *logits, __global float *probs, int k, int n) {
     int i = get_global_id(0);
+    if (i >= n) return;
     __global const float *z = logits + (size_t)i * k;
     float m = z[0];
     for (int j = 1; j < k; j++) m = fmax(m, z[j]);

@@ -4,6 +4,7 @@
 __kernel void maxpool_forward(__global const float *x, __global float *y, int C, int H, int W,
                               int KH, int KW, int SH, int SW, int PT, int PL, int OH, int OW) {
     int ow = get_global_id(0), oh = get_global_id(1), nc = get_global_id(2);
+    if (ow >= OW || oh >= OH) return;
     __global const float *plane = x + (size_t)nc * H * W;
     float best = -INFINITY;
     for (int i = 0; i < KH; i++) {
@@ -19,7 +20,7 @@ __kernel void maxpool_forward(__global const float *x, __global float *y, int C,
 }
 
 // The first maximum of a window in row-major order (ties go to the first).
-inline int window_argmax(__global const float *plane, int H, int W, int KH, int KW, int SH,
+int window_argmax(__global const float *plane, int H, int W, int KH, int KW, int SH,
                          int SW, int PT, int PL, int oh, int ow) {
     float best = -INFINITY;
     int arg = -1;
@@ -45,6 +46,7 @@ __kernel void maxpool_backward(__global const float *x, __global const float *dy
                                __global float *dx, int C, int H, int W, int KH, int KW, int SH,
                                int SW, int PT, int PL, int OH, int OW) {
     int w = get_global_id(0), h = get_global_id(1), nc = get_global_id(2);
+    if (w >= W || h >= H) return;
     __global const float *plane = x + (size_t)nc * H * W;
     float sum = 0.0f;
     int oh_lo = max(0, (h + PT - KH + SH) / SH), oh_hi = min(OH - 1, (h + PT) / SH);

@@ -4,7 +4,7 @@
 #define CLCNN_PRELUDE
 
 // Sum of the 16 lanes of a vector.
-inline float hsum16(float16 v) {
+float hsum16(float16 v) {
     float8 a = v.lo + v.hi;
     float4 b = a.lo + a.hi;
     float2 c = b.lo + b.hi;
@@ -14,7 +14,7 @@ inline float hsum16(float16 v) {
 // A random 32-bit value from a key and a counter, with no state: splitmix64's output for the
 // state key + (counter + 1) * golden ratio. Any work-item draws its own numbers (dropout masks,
 // augmentation), and a backward pass redraws exactly the forward pass's.
-inline uint rand_u32(ulong key, ulong counter) {
+uint rand_u32(ulong key, ulong counter) {
     ulong z = key + (counter + 1) * 0x9e3779b97f4a7c15UL;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9UL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebUL;
@@ -22,8 +22,29 @@ inline uint rand_u32(ulong key, ulong counter) {
 }
 
 // Uniform in [0, 1) with 24 bits (every value exact in float).
-inline float rand_uniform(ulong key, ulong counter) {
+float rand_uniform(ulong key, ulong counter) {
     return (float)(rand_u32(key, counter) >> 8) * (1.0f / 16777216.0f);
+}
+
+// ---- work-group reductions (the GPU shape of per-channel sums) --------------------------------
+// RED_WG work-items (a power of two, the launch's local size) share one sum; the tree below adds
+// in a fixed order, so a given RED_WG always gives the same bits.
+#ifndef RED_WG
+#define RED_WG 256
+#endif
+
+// The sum of v over the work-group, returned to every work-item. buf holds RED_WG floats.
+float group_sum(float v, __local float *buf) {
+    int l = get_local_id(0);
+    buf[l] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = RED_WG / 2; s > 0; s >>= 1) {
+        if (l < s) buf[l] += buf[l + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float total = buf[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return total;
 }
 
 #endif

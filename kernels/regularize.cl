@@ -5,20 +5,23 @@
 // element's index, so backward recomputes the same mask and nothing is stored.
 // Launch: global (count).
 __kernel void dropout_forward(__global const float *x, __global float *y, ulong key, float rate,
-                              float scale) {
+                              float scale, ulong count) {
     size_t i = get_global_id(0);
+    if (i >= count) return;
     y[i] = rand_uniform(key, i) >= rate ? x[i] * scale : 0.0f;
 }
 
 __kernel void dropout_backward(__global const float *dy, __global float *dx, ulong key,
-                               float rate, float scale) {
+                               float rate, float scale, ulong count) {
     size_t i = get_global_id(0);
+    if (i >= count) return;
     dx[i] = rand_uniform(key, i) >= rate ? dy[i] * scale : 0.0f;
 }
 
 // Keras' decoupled weight decay, before the optimizer's update: p -= lr * wd * p, with
 // factor = 1 - lr * wd from the host. Launch: global (trainable count).
-__kernel void weight_decay(__global float *p, float factor) {
+__kernel void weight_decay(__global float *p, float factor, ulong count) {
     size_t i = get_global_id(0);
+    if (i >= count) return;
     p[i] *= factor;
 }

@@ -11,7 +11,7 @@
 #include "clcnn/device.h"
 #include "core/core.h"
 
-#define CLCNN_MAX_PROGRAMS 64
+#define CLCNN_MAX_PROGRAMS 128
 
 typedef struct clcnn_program_entry {
     char key[256]; /* file + options */
@@ -31,7 +31,7 @@ struct clcnn_context {
     int n_programs;
     clcnn_program_entry programs[CLCNN_MAX_PROGRAMS];
     struct {
-        char name[64];
+        char key[256]; /* name|options */
         cl_kernel kernel;
     } kernels[CLCNN_MAX_PROGRAMS]; /* kernels made by clcnn_kernel_get, reused */
     int n_kernels;
@@ -42,6 +42,9 @@ struct clcnn_context {
     int clblast_ready;
     cl_mem scratch;       /* cl/gemm.c's grouped products; grown on first need */
     size_t scratch_floats;
+    size_t max_group;    /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    size_t max_items[3]; /* CL_DEVICE_MAX_WORK_ITEM_SIZES */
+    cl_ulong local_mem;  /* CL_DEVICE_LOCAL_MEM_SIZE */
 };
 
 /* The name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */
@@ -66,6 +69,10 @@ clcnn_status clcnn_kernel_create(clcnn_context *ctx, const char *file, const cha
  * by it: callers set arguments and launch, never release it. */
 clcnn_status clcnn_kernel_get(clcnn_context *ctx, const char *file, const char *name, cl_kernel *out);
 
+/* The same for a variant built with options ("-DTS_M=64 ..."), kept per name and options. */
+clcnn_status clcnn_kernel_get_variant(clcnn_context *ctx, const char *file, const char *name,
+                                      const char *options, cl_kernel *out);
+
 /* The text of kernels/<file>: from $CLCNN_KERNEL_DIR when set, else embedded. Malloc'ed. */
 clcnn_status clcnn_kernel_source(const char *file, char **text);
 
@@ -79,8 +86,11 @@ clcnn_status clcnn_buffer_read(clcnn_context *ctx, cl_mem buf, size_t offset, si
                                void *dst);
 clcnn_status clcnn_buffer_fill_zero(clcnn_context *ctx, cl_mem buf, size_t offset, size_t bytes);
 
-/* Sets kernel arguments from a list of (size, pointer) pairs and enqueues an NDRange; local may
- * be NULL. Never waits. */
+/* Sets kernel arguments from a list of (size, pointer) pairs and enqueues an NDRange. Never
+ * waits. With local NULL, the local size comes from clcnn_local_size and each global size is
+ * rounded up to a multiple of it: every kernel guards its indices against the true sizes, which
+ * it takes as arguments. A kernel that needs a given shape (local memory tiles, work-group
+ * reductions) passes local, and global must then be a multiple of it. */
 typedef struct clcnn_arg {
     size_t size;
     const void *value;
@@ -89,6 +99,17 @@ typedef struct clcnn_arg {
 #define CLCNN_ARG_LOCAL(bytes) ((clcnn_arg){(bytes), NULL})
 clcnn_status clcnn_launch(clcnn_context *ctx, cl_kernel kernel, int dims, const size_t *global,
                           const size_t *local, const clcnn_arg *args, int n_args);
+
+/* The local size clcnn_launch uses for a kernel and global size: within the kernel's
+ * CL_KERNEL_WORK_GROUP_SIZE and the device's limits, dimension 0 filled first, dimension 2
+ * always 1 (so a third dimension is never padded). */
+void clcnn_local_size(const clcnn_context *ctx, cl_kernel kernel, int dims, const size_t *global,
+                      size_t *local);
+
+/* A launch with exactly these global sizes and the driver's local size, for kernels that read
+ * get_global_size (the bench's peak probes). */
+clcnn_status clcnn_launch_exact(clcnn_context *ctx, cl_kernel kernel, int dims,
+                                const size_t *global, const clcnn_arg *args, int n_args);
 
 /* Profiling, for the bench tool: on a context created with profiling = 1, every launch (ours
  * and CLBlast's) records an event under the current tag ("conv2d_1/forward"). Collect waits for

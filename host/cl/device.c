@@ -35,25 +35,63 @@ typedef struct found_device {
     cl_device_id device;
 } found_device;
 
-static void device_info(cl_platform_id p, cl_device_id d, clcnn_device_info *info) {
+/* One clGetDeviceInfo/clGetPlatformInfo query, its failure named. */
+#define QUERY(call, what)                                                                          \
+    do {                                                                                           \
+        cl_int err_ = (call);                                                                      \
+        if (err_ != CL_SUCCESS)                                                                    \
+            return clcnn_fail(CLCNN_STATUS_OPENCL_ERROR, "querying %s of an OpenCL device: %s",    \
+                              (what), clcnn_cl_error_name(err_));                                  \
+    } while (0)
+
+static clcnn_status device_info(cl_platform_id p, cl_device_id d, clcnn_device_info *info) {
     cl_device_type type = 0;
     cl_uint units = 0;
     cl_ulong mem = 0, alloc = 0;
-    clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof info->platform, info->platform, NULL);
-    clGetPlatformInfo(p, CL_PLATFORM_VERSION, sizeof info->platform_version,
-                      info->platform_version, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_NAME, sizeof info->name, info->name, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_VENDOR, sizeof info->vendor, info->vendor, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_VERSION, sizeof info->version, info->version, NULL);
-    clGetDeviceInfo(d, CL_DRIVER_VERSION, sizeof info->driver, info->driver, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof mem, &mem, NULL);
-    clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof alloc, &alloc, NULL);
+    QUERY(clGetPlatformInfo(p, CL_PLATFORM_NAME, sizeof info->platform, info->platform, NULL),
+          "CL_PLATFORM_NAME");
+    QUERY(clGetPlatformInfo(p, CL_PLATFORM_VERSION, sizeof info->platform_version,
+                            info->platform_version, NULL),
+          "CL_PLATFORM_VERSION");
+    QUERY(clGetDeviceInfo(d, CL_DEVICE_NAME, sizeof info->name, info->name, NULL), "CL_DEVICE_NAME");
+    QUERY(clGetDeviceInfo(d, CL_DEVICE_VENDOR, sizeof info->vendor, info->vendor, NULL),
+          "CL_DEVICE_VENDOR");
+    QUERY(clGetDeviceInfo(d, CL_DEVICE_VERSION, sizeof info->version, info->version, NULL),
+          "CL_DEVICE_VERSION");
+    QUERY(clGetDeviceInfo(d, CL_DRIVER_VERSION, sizeof info->driver, info->driver, NULL),
+          "CL_DRIVER_VERSION");
+    QUERY(clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL), "CL_DEVICE_TYPE");
+    QUERY(clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof units, &units, NULL),
+          "CL_DEVICE_MAX_COMPUTE_UNITS");
+    QUERY(clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof mem, &mem, NULL),
+          "CL_DEVICE_GLOBAL_MEM_SIZE");
+    QUERY(clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof alloc, &alloc, NULL),
+          "CL_DEVICE_MAX_MEM_ALLOC_SIZE");
     snprintf(info->type, sizeof info->type, "%s", type_name(type));
     info->compute_units = units;
     info->global_memory = mem;
     info->max_alloc = alloc;
+    return CLCNN_STATUS_OK;
+}
+
+/* The launch limits clcnn_launch's local sizes respect (cl/launch.c). */
+static clcnn_status device_limits(clcnn_context *ctx) {
+    cl_uint dims = 0;
+    size_t items[16] = {0};
+    QUERY(clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof ctx->max_group,
+                          &ctx->max_group, NULL),
+          "CL_DEVICE_MAX_WORK_GROUP_SIZE");
+    QUERY(clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, sizeof dims, &dims, NULL),
+          "CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS");
+    if (dims > 16) dims = 16;
+    QUERY(clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_ITEM_SIZES, dims * sizeof(size_t), items,
+                          NULL),
+          "CL_DEVICE_MAX_WORK_ITEM_SIZES");
+    for (int i = 0; i < 3; i++) ctx->max_items[i] = i < (int)dims ? items[i] : 1;
+    QUERY(clGetDeviceInfo(ctx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof ctx->local_mem,
+                          &ctx->local_mem, NULL),
+          "CL_DEVICE_LOCAL_MEM_SIZE");
+    return CLCNN_STATUS_OK;
 }
 
 /* Every device of every platform, in platform order then device order. */
@@ -83,7 +121,12 @@ static clcnn_status enumerate(found_device **out, clcnn_device_info **infos, int
         if (clGetDeviceIDs(platforms[p], CL_DEVICE_TYPE_ALL, 64, devs, &nd) != CL_SUCCESS) continue;
         for (cl_uint i = 0; i < nd && i < 64 && count < 256; i++, count++) {
             found[count] = (found_device){platforms[p], devs[i]};
-            device_info(platforms[p], devs[i], &info[count]);
+            clcnn_status s = device_info(platforms[p], devs[i], &info[count]);
+            if (s != CLCNN_STATUS_OK) {
+                free(found);
+                free(info);
+                return s;
+            }
             info[count].index = count;
         }
     }
@@ -202,7 +245,7 @@ static clcnn_status open_device(clcnn_context *ctx, const found_device *fd) {
 #pragma GCC diagnostic pop
 #endif
     CLCNN_CL_TRY(err, "clCreateCommandQueue");
-    return CLCNN_STATUS_OK;
+    return device_limits(ctx);
 }
 
 clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_context **out) {

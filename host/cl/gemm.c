@@ -6,22 +6,23 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "kparams.h"
 #include "route.h"
 
 clcnn_status clcnn_clblast_apply_tuned(clcnn_context *ctx); /* cl/clblast_params.c */
 
-static const char *const route_names[] = {"auto", "own", "clblast"};
+static const char *const route_names[CLCNN_N_ROUTES] = {"auto", "own", "clblast", "tiled"};
 
 const char *clcnn_route_name(clcnn_route r) { return route_names[r]; }
 
 clcnn_status clcnn_route_parse(const char *text, clcnn_route *out) {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < CLCNN_N_ROUTES; i++)
         if (strcmp(text, route_names[i]) == 0) {
             *out = (clcnn_route)i;
             return CLCNN_STATUS_OK;
         }
-    return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "unknown route '%s' (expected auto, own or clblast)",
-                      text);
+    return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                      "unknown route '%s' (expected auto, own, clblast or tiled)", text);
 }
 
 double clcnn_gemm_flops(const clcnn_gemm_op *op) {
@@ -70,6 +71,20 @@ static int nt_per_group(const clcnn_gemm_op *op) {
     return per < 1 ? 1 : (per > op->batch ? op->batch : per);
 }
 
+/* C = the sum of `groups` M x N partial products in P (+ bias, ReLU). */
+static clcnn_status sum_groups(clcnn_context *ctx, const clcnn_gemm_op *op, int groups, cl_mem P) {
+    cl_kernel k;
+    CLCNN_TRY(clcnn_kernel_get(ctx, "gemm.cl", "gemm_sum_groups", &k));
+    cl_ulong c_off = op->c_off, bias_off = op->bias_off;
+    cl_mem bias = bias_or_dummy(op);
+    clcnn_arg args[] = {CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(groups), CLCNN_ARG(P),
+                        CLCNN_ARG(op->C), CLCNN_ARG(c_off), CLCNN_ARG(op->ldc),
+                        CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(op->bias_mode),
+                        CLCNN_ARG(op->relu)};
+    size_t global[2] = {(size_t)op->N, (size_t)op->M};
+    return clcnn_launch(ctx, k, 2, global, NULL, args, 11);
+}
+
 static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(ctx, "gemm.cl", "gemm_nt4x4", &k));
@@ -93,14 +108,40 @@ static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
     size_t global[3] = {(size_t)(op->M + 3) / 4, (size_t)(op->N + 3) / 4, (size_t)groups};
     CLCNN_TRY(clcnn_launch(ctx, k, 3, global, NULL, args, (int)(sizeof args / sizeof args[0])));
     if (groups == 1) return CLCNN_STATUS_OK;
-    CLCNN_TRY(clcnn_kernel_get(ctx, "gemm.cl", "gemm_sum_groups", &k));
-    c_off = op->c_off;
-    clcnn_arg sum_args[] = {CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(groups), CLCNN_ARG(out),
-                            CLCNN_ARG(op->C), CLCNN_ARG(c_off), CLCNN_ARG(op->ldc),
-                            CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(op->bias_mode),
-                            CLCNN_ARG(op->relu)};
-    size_t sum_global[2] = {(size_t)op->N, (size_t)op->M};
-    return clcnn_launch(ctx, k, 2, sum_global, NULL, sum_args, 11);
+    return sum_groups(ctx, op, groups, out);
+}
+
+clcnn_status clcnn_gemm_tiled(clcnn_context *ctx, const clcnn_gemm_op *op,
+                              const clcnn_gemm_tile *t) {
+    char options[160];
+    clcnn_gemm_tiled_options(t, op->kind, options, sizeof options);
+    cl_kernel k;
+    CLCNN_TRY(clcnn_kernel_get_variant(ctx, "gemm_tiled.cl", "gemm_tiled", options, &k));
+    cl_ulong a_off = op->a_off, a_b = op->a_batch, b_off = op->b_off, b_b = op->b_batch;
+    cl_ulong c_off = op->c_off, c_b = op->c_batch, bias_off = op->bias_off;
+    cl_mem bias = bias_or_dummy(op);
+    clcnn_arg args[] = {
+        CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(op->K), CLCNN_ARG(op->batch),
+        CLCNN_ARG(op->A), CLCNN_ARG(a_off), CLCNN_ARG(op->lda), CLCNN_ARG(a_b),
+        CLCNN_ARG(op->B), CLCNN_ARG(b_off), CLCNN_ARG(op->ldb), CLCNN_ARG(b_b),
+        CLCNN_ARG(op->C), CLCNN_ARG(c_off), CLCNN_ARG(op->ldc), CLCNN_ARG(c_b),
+        CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(op->bias_mode), CLCNN_ARG(op->relu),
+    };
+    size_t local[3] = {(size_t)(t->ts_n / t->wpt_n), (size_t)(t->ts_m / t->wpt_m), 1};
+    size_t global[3] = {(size_t)(op->N + t->ts_n - 1) / t->ts_n * local[0],
+                        (size_t)(op->M + t->ts_m - 1) / t->ts_m * local[1],
+                        op->kind == CLCNN_GEMM_NT_SUM ? 1 : (size_t)op->batch};
+    return clcnn_launch(ctx, k, 3, global, local, args, (int)(sizeof args / sizeof args[0]));
+}
+
+static clcnn_status tiled_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
+    clcnn_gemm_tile t;
+    CLCNN_TRY(clcnn_gemm_tile_for(ctx, &t));
+    return clcnn_gemm_tiled(ctx, op, &t);
+}
+
+static clcnn_status own_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
+    return op->kind == CLCNN_GEMM_NT_SUM ? own_nt(ctx, op) : own_tile(ctx, op);
 }
 
 static clcnn_status clblast_check(CLBlastStatusCode code, const char *what) {
@@ -134,16 +175,28 @@ static clcnn_status clblast_ready(clcnn_context *ctx) {
 static clcnn_status clblast_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
     CLCNN_TRY(clblast_ready(ctx));
     CLBlastStatusCode st;
-    if (op->kind == CLCNN_GEMM_NT_SUM) {
-        for (int z = 0; z < op->batch; z++) {
-            st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
-                              (size_t)op->M, (size_t)op->N, (size_t)op->K, 1.0f, op->A,
-                              op->a_off + z * op->a_batch, (size_t)op->lda, op->B,
-                              op->b_off + z * op->b_batch, (size_t)op->ldb, z ? 1.0f : 0.0f, op->C,
-                              op->c_off, (size_t)op->ldc, &ctx->queue,
-                              clcnn_profile_event(ctx, "clblast_sgemm"));
-            CLCNN_TRY(clblast_check(st, "SGEMM"));
-        }
+    if (op->kind == CLCNN_GEMM_NT_SUM && op->batch > 1) {
+        /* One batched product of the per-item terms, then one sum (with bias and ReLU), instead
+         * of a product per item. */
+        cl_mem partial;
+        size_t mn = (size_t)op->M * op->N;
+        CLCNN_TRY(scratch(ctx, (size_t)op->batch * mn, &partial));
+        st = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo,
+                                        CLBlastTransposeYes, (size_t)op->M, (size_t)op->N,
+                                        (size_t)op->K, 1.0f, op->A, op->a_off, (size_t)op->lda,
+                                        op->a_batch, op->B, op->b_off, (size_t)op->ldb,
+                                        op->b_batch, 0.0f, partial, 0, (size_t)op->N, mn,
+                                        (size_t)op->batch, &ctx->queue,
+                                        clcnn_profile_event(ctx, "clblast_sgemm_batched"));
+        CLCNN_TRY(clblast_check(st, "SGEMM (strided batched)"));
+        return sum_groups(ctx, op, op->batch, partial);
+    } else if (op->kind == CLCNN_GEMM_NT_SUM) {
+        st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
+                          (size_t)op->M, (size_t)op->N, (size_t)op->K, 1.0f, op->A, op->a_off,
+                          (size_t)op->lda, op->B, op->b_off, (size_t)op->ldb, 0.0f, op->C,
+                          op->c_off, (size_t)op->ldc, &ctx->queue,
+                          clcnn_profile_event(ctx, "clblast_sgemm"));
+        CLCNN_TRY(clblast_check(st, "SGEMM"));
     } else if (op->batch == 1) {
         CLBlastTranspose ta = op->kind == CLCNN_GEMM_TN ? CLBlastTransposeYes : CLBlastTransposeNo;
         st = CLBlastSgemm(CLBlastLayoutRowMajor, ta, CLBlastTransposeNo, (size_t)op->M,
@@ -164,9 +217,27 @@ static clcnn_status clblast_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
     return epilogue(ctx, op);
 }
 
+/* The routes, one row each: a new path is one more row. classes: the device classes whose AUTO
+ * choice races it (a bit per clcnn_device_class); a route outside them still runs when forced.
+ * CPUs keep their own kernels and CLBlast: the tiled kernels are shaped for GPUs. */
+#define CLASS_BIT(c) (1u << (c))
+#define ALL_CLASSES (CLASS_BIT(CLCNN_N_CLASSES) - 1)
+#define GPU_CLASSES (ALL_CLASSES & ~CLASS_BIT(CLCNN_CLASS_CPU))
+static const struct route_row {
+    clcnn_route route;
+    unsigned classes;
+    clcnn_status (*run)(clcnn_context *ctx, const clcnn_gemm_op *op);
+} route_rows[] = {
+    {CLCNN_ROUTE_OWN, ALL_CLASSES, own_run},
+    {CLCNN_ROUTE_CLBLAST, ALL_CLASSES, clblast_run},
+    {CLCNN_ROUTE_TILED, GPU_CLASSES, tiled_run},
+};
+#define N_ROWS ((int)(sizeof route_rows / sizeof route_rows[0]))
+
 static clcnn_status run_route(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_route r) {
-    if (r == CLCNN_ROUTE_CLBLAST) return clblast_run(ctx, op);
-    return op->kind == CLCNN_GEMM_NT_SUM ? own_nt(ctx, op) : own_tile(ctx, op);
+    for (int i = 0; i < N_ROWS; i++)
+        if (route_rows[i].route == r) return route_rows[i].run(ctx, op);
+    return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "no GEMM route %d", (int)r);
 }
 
 /* Median of three timed runs after a warm-up; the warm-up also pays any compile. */
@@ -206,17 +277,27 @@ static clcnn_status choose(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_ro
         *out = (clcnn_route)cached;
         return CLCNN_STATUS_OK;
     }
-    double t_own, t_blas;
-    CLCNN_TRY(time_route(ctx, op, CLCNN_ROUTE_OWN, &t_own));
-    clcnn_status s = time_route(ctx, op, CLCNN_ROUTE_CLBLAST, &t_blas);
-    if (s != CLCNN_STATUS_OK) {
-        clcnn_log(CLCNN_LOG_WARN, "CLBlast failed on %s (%s); using clcnn's kernels", key,
-                  clcnn_last_error());
-        t_blas = INFINITY;
+    /* Our own kernels are the fallback: their failure is an error, any other route's a warning. */
+    unsigned bit = CLASS_BIT(clcnn_device_class_of(&ctx->info));
+    double best = INFINITY;
+    char timings[256] = "";
+    for (int i = 0; i < N_ROWS; i++) {
+        const struct route_row *row = &route_rows[i];
+        if (!(row->classes & bit)) continue;
+        double t;
+        clcnn_status s = time_route(ctx, op, row->route, &t);
+        if (s != CLCNN_STATUS_OK && row->route == CLCNN_ROUTE_OWN) return s;
+        if (s != CLCNN_STATUS_OK) {
+            clcnn_log(CLCNN_LOG_WARN, "route %s failed on %s (%s); not used",
+                      clcnn_route_name(row->route), key, clcnn_last_error());
+            continue;
+        }
+        size_t len = strlen(timings);
+        snprintf(timings + len, sizeof timings - len, " %s %.3f ms", clcnn_route_name(row->route),
+                 t * 1e3);
+        if (t < best) best = t, *out = row->route;
     }
-    *out = t_blas < t_own ? CLCNN_ROUTE_CLBLAST : CLCNN_ROUTE_OWN;
-    clcnn_log(CLCNN_LOG_DEBUG, "route %s: own %.3f ms, clblast %.3f ms -> %s", key, t_own * 1e3,
-              t_blas * 1e3, clcnn_route_name(*out));
+    clcnn_log(CLCNN_LOG_DEBUG, "route %s:%s -> %s", key, timings, clcnn_route_name(*out));
     return clcnn_route_store(ctx, key, *out);
 }
 

@@ -1,8 +1,9 @@
-/* cl/gemm.h: the matrix products the layers are made of, each runnable by two routes: clcnn's
- * own kernels (kernels/gemm.cl, written for CPU-class devices) or CLBlast. With route AUTO the
- * faster one for this device and shape is measured once and the choice cached on disk
- * (cl/route.c), so runs with the same cache make the same choices. All matrices row-major;
- * offsets, leading dimensions and batch strides in floats. */
+/* cl/gemm.h: the matrix products the layers are made of, each runnable by several routes:
+ * clcnn's own kernels for CPU-class devices (kernels/gemm.cl), local-memory tiled kernels for
+ * GPUs (kernels/gemm_tiled.cl, tile sizes per device class from cl/kparams.c) and CLBlast.
+ * With route AUTO the fastest of the routes raced on this device class is measured once and
+ * the choice cached on disk (cl/route.c), so runs with the same cache make the same choices.
+ * All matrices row-major; offsets, leading dimensions and batch strides in floats. */
 #ifndef CLCNN_GEMM_H
 #define CLCNN_GEMM_H
 
@@ -18,6 +19,8 @@ typedef enum clcnn_route {
     CLCNN_ROUTE_AUTO = 0, /* measured per device and shape, cached */
     CLCNN_ROUTE_OWN,      /* clcnn's kernels */
     CLCNN_ROUTE_CLBLAST,  /* CLBlast */
+    CLCNN_ROUTE_TILED,    /* clcnn's GPU-shaped kernels (local-memory tiles) */
+    CLCNN_N_ROUTES
 } clcnn_route;
 
 typedef struct clcnn_gemm_op {
@@ -46,7 +49,14 @@ typedef struct clcnn_gemm_op {
 clcnn_status clcnn_gemm(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_route route,
                         clcnn_route *used);
 
-/* Parses "auto", "own" or "clblast" (also the CLCNN_ROUTE environment variable's values). */
+/* The product by the tiled kernels with a given tile (the tiled route uses clcnn_gemm_tile_for's;
+ * tests and tuning pass others). */
+struct clcnn_gemm_tile;
+clcnn_status clcnn_gemm_tiled(clcnn_context *ctx, const clcnn_gemm_op *op,
+                              const struct clcnn_gemm_tile *tile);
+
+/* Parses "auto", "own", "clblast" or "tiled" (also the CLCNN_ROUTE environment variable's
+ * values). */
 clcnn_status clcnn_route_parse(const char *text, clcnn_route *out);
 const char *clcnn_route_name(clcnn_route r);
 

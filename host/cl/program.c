@@ -202,18 +202,25 @@ clcnn_status clcnn_kernel_create(clcnn_context *ctx, const char *file, const cha
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_kernel_get(clcnn_context *ctx, const char *file, const char *name, cl_kernel *out) {
+clcnn_status clcnn_kernel_get_variant(clcnn_context *ctx, const char *file, const char *name,
+                                      const char *options, cl_kernel *out) {
+    char key[256];
+    CLCNN_TRY(clcnn_strfmt(key, sizeof key, "%s|%s", name, options));
     for (int i = 0; i < ctx->n_kernels; i++)
-        if (strcmp(ctx->kernels[i].name, name) == 0) {
+        if (strcmp(ctx->kernels[i].key, key) == 0) {
             *out = ctx->kernels[i].kernel;
             return CLCNN_STATUS_OK;
         }
     if (ctx->n_kernels == CLCNN_MAX_PROGRAMS)
         return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "too many kernels (%d)", ctx->n_kernels);
-    CLCNN_TRY(clcnn_kernel_create(ctx, file, name, "", out));
-    snprintf(ctx->kernels[ctx->n_kernels].name, sizeof ctx->kernels[0].name, "%s", name);
+    CLCNN_TRY(clcnn_kernel_create(ctx, file, name, options, out));
+    memcpy(ctx->kernels[ctx->n_kernels].key, key, sizeof key);
     ctx->kernels[ctx->n_kernels++].kernel = *out;
     return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_kernel_get(clcnn_context *ctx, const char *file, const char *name, cl_kernel *out) {
+    return clcnn_kernel_get_variant(ctx, file, name, "", out);
 }
 
 clcnn_status clcnn_buffer_create(clcnn_context *ctx, size_t bytes, cl_mem *out) {
@@ -255,38 +262,6 @@ clcnn_status clcnn_buffer_fill_zero(clcnn_context *ctx, cl_mem buf, size_t offse
     return clcnn_cl_check(clEnqueueFillBuffer(ctx->queue, buf, &zero, sizeof zero, offset, bytes,
                                               0, NULL, NULL),
                           "clEnqueueFillBuffer");
-}
-
-clcnn_status clcnn_launch(clcnn_context *ctx, cl_kernel kernel, int dims, const size_t *global,
-                          const size_t *local, const clcnn_arg *args, int n_args) {
-    for (int i = 0; i < n_args; i++) {
-        cl_int err = clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value);
-        if (err != CL_SUCCESS) {
-            char name[128] = "?";
-            clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
-            return clcnn_fail(CLCNN_STATUS_OPENCL_ERROR, "argument %d of kernel '%s': %s", i, name,
-                              clcnn_cl_error_name(err));
-        }
-    }
-    for (int d = 0; d < dims; d++)
-        if (global[d] == 0) return CLCNN_STATUS_OK; /* nothing to do */
-    cl_event *event = NULL;
-    if (ctx->profiling) {
-        char name[64] = "?";
-        clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
-        event = clcnn_profile_event(ctx, name);
-    }
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, (cl_uint)dims, NULL, global, local, 0,
-                                        NULL, event);
-    if (err != CL_SUCCESS) {
-        char name[128] = "?";
-        clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
-        return clcnn_fail(err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES
-                              ? CLCNN_STATUS_OUT_OF_MEMORY
-                              : CLCNN_STATUS_OPENCL_ERROR,
-                          "launching kernel '%s': %s", name, clcnn_cl_error_name(err));
-    }
-    return CLCNN_STATUS_OK;
 }
 
 struct clcnn_profile_event {

@@ -12,9 +12,10 @@ static clcnn_status first_launch(clcnn_context *ctx) {
     cl_mem buf;
     CLCNN_TRY(clcnn_buffer_create(ctx, 64, &buf));
     size_t one = 1;
-    clcnn_arg args[] = {CLCNN_ARG(buf), CLCNN_ARG(buf)};
+    cl_ulong count = 1;
+    clcnn_arg args[] = {CLCNN_ARG(buf), CLCNN_ARG(buf), CLCNN_ARG(count)};
     clcnn_status s = clcnn_buffer_fill_zero(ctx, buf, 0, 64);
-    if (s == CLCNN_STATUS_OK) s = clcnn_launch(ctx, k, 1, &one, NULL, args, 2);
+    if (s == CLCNN_STATUS_OK) s = clcnn_launch(ctx, k, 1, &one, NULL, args, 3);
     if (s == CLCNN_STATUS_OK) s = clcnn_context_finish(ctx);
     clReleaseMemObject(buf);
     return s;

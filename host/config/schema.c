@@ -22,7 +22,7 @@ static const int padding_codes[] = {CLCNN_PADDING_VALID, CLCNN_PADDING_SAME};
 static const char *const losses[] = {"sparse_categorical_crossentropy", "categorical_crossentropy",
                                      NULL};
 static const char *const optimizers[] = {"adam", "sgd", "rmsprop", NULL};
-static const char *const conv_routes[] = {"auto", "own", "clblast", NULL};
+static const char *const conv_routes[] = {"auto", "own", "clblast", "tiled", NULL};
 static const char *const directions[] = {"max", "min", NULL};
 static const char *const data_formats[] = {"idx", "image_folder", NULL};
 static const char *const fill_modes[] = {"reflect", "constant", "nearest", "wrap", NULL};

@@ -17,11 +17,13 @@ static clcnn_status launch_act(clcnn_context *ctx, const char *name, const clcnn
                                int n_bufs, int act, float alpha, size_t count) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(ctx, "activation.cl", name, &k));
-    clcnn_arg args[5];
+    clcnn_arg args[6];
+    cl_ulong n = count;
     for (int i = 0; i < n_bufs; i++) args[i] = bufs[i];
     args[n_bufs] = CLCNN_ARG(act);
     args[n_bufs + 1] = CLCNN_ARG(alpha);
-    return clcnn_launch(ctx, k, 1, &count, NULL, args, n_bufs + 2);
+    args[n_bufs + 2] = CLCNN_ARG(n);
+    return clcnn_launch(ctx, k, 1, &count, NULL, args, n_bufs + 3);
 }
 
 /* Separate in-place kernels: one buffer passed as two arguments, one of them written, is not

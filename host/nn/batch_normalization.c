@@ -5,6 +5,7 @@
  * the optimizer's launch (and weight decay) never reaches, so they are saved and loaded with the
  * weights but only this layer moves them. Training normalizes with the batch's mean and biased
  * variance and moves the running statistics (Keras 3); inference uses the running ones. */
+#include "cl/kparams.h"
 #include "nn.h"
 
 enum { GAMMA, BETA, RUNNING_MEAN, RUNNING_VAR };
@@ -24,19 +25,20 @@ static clcnn_status infer(clcnn_layer *l) {
     return CLCNN_STATUS_OK;
 }
 
-/* A per-channel reduction kernel (bn_stats, bn_backward_reduce). */
+/* A per-channel reduction kernel (bn_stats, bn_backward_reduce), or its work-group variant. */
 static clcnn_status reduce(const clcnn_layer *l, const clcnn_pass *p, const char *name,
                            const clcnn_arg *head, int n_head, const clcnn_arg *tail, int n_tail) {
     cl_kernel k;
-    CLCNN_TRY(clcnn_kernel_get(p->ctx, "batchnorm.cl", name, &k));
+    int wg = clcnn_reduce_wg(p->ctx);
+    CLCNN_TRY(clcnn_nn_reduce_kernel(p->ctx, "batchnorm.cl", name, wg, &k));
     int C = l->in.c, spatial = l->in.h * l->in.w;
     clcnn_arg args[12];
     int n = 0;
     for (int i = 0; i < n_head; i++) args[n++] = head[i];
     args[n++] = CLCNN_ARG(p->n), args[n++] = CLCNN_ARG(C), args[n++] = CLCNN_ARG(spatial);
     for (int i = 0; i < n_tail; i++) args[n++] = tail[i];
-    size_t global[1] = {(size_t)C};
-    return clcnn_launch(p->ctx, k, 1, global, NULL, args, n);
+    size_t global[1] = {(size_t)C * (wg ? wg : 1)}, local[1] = {(size_t)wg};
+    return clcnn_launch(p->ctx, k, 1, global, wg ? local : NULL, args, n);
 }
 
 /* An elementwise kernel over (spatial, C, n). */

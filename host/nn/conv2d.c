@@ -1,5 +1,6 @@
 /* nn/conv2d.c: Conv2D as im2col + a matrix product (cl/gemm.h picks our kernels or CLBlast).
  * Weights [filters][channels][kh][kw] (PyTorch's layout), bias [filters]; ReLU fused. */
+#include "cl/kparams.h"
 #include "nn.h"
 
 typedef struct conv_geom {
@@ -44,21 +45,30 @@ static clcnn_status infer(clcnn_layer *l) {
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status transform(const clcnn_layer *l, const clcnn_pass *p, const char *name,
-                              cl_mem a, cl_mem b) {
+/* im2col or col2im: per plane with local size 1 (CPUs), or per element (GPUs). */
+static clcnn_status transform(const clcnn_layer *l, const clcnn_pass *p, int to_col, cl_mem a,
+                              cl_mem b) {
     conv_geom g = geom(l);
     cl_kernel k;
+    int items = clcnn_conv_items(p->ctx);
+    const char *name = to_col ? (items ? "im2col_items" : "im2col")
+                              : (items ? "col2im_items" : "col2im");
     CLCNN_TRY(clcnn_kernel_get(p->ctx, "conv.cl", name, &k));
     clcnn_arg args[] = {CLCNN_ARG(a),    CLCNN_ARG(b),    CLCNN_ARG(g.C),  CLCNN_ARG(g.H),
                         CLCNN_ARG(g.W),  CLCNN_ARG(g.KH), CLCNN_ARG(g.KW), CLCNN_ARG(g.SH),
                         CLCNN_ARG(g.SW), CLCNN_ARG(g.PT), CLCNN_ARG(g.PL), CLCNN_ARG(g.OH),
                         CLCNN_ARG(g.OW), CLCNN_ARG(g.ldp)};
+    if (items) {
+        size_t global[3] = {to_col ? (size_t)g.ldp : (size_t)g.W, to_col ? (size_t)g.R : (size_t)g.H,
+                            to_col ? (size_t)p->n : (size_t)p->n * g.C};
+        return clcnn_launch(p->ctx, k, 3, global, NULL, args, 14);
+    }
     size_t global[2] = {(size_t)g.C, (size_t)p->n}, local[2] = {1, 1};
     return clcnn_launch(p->ctx, k, 2, global, local, args, 14);
 }
 
 static clcnn_status im2col(const clcnn_layer *l, const clcnn_pass *p) {
-    return transform(l, p, "im2col", p->x, p->workspace);
+    return transform(l, p, 1, p->x, p->workspace);
 }
 
 /* Route keys name the layer's geometry, not the batch size. */
@@ -112,7 +122,7 @@ static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
         .C = p->workspace, .c_batch = (size_t)g.R * g.ldp, .ldc = g.ldp, .route_key = key_x,
     };
     CLCNN_TRY(clcnn_gemm(p->ctx, &dcol, l->route, NULL));
-    return transform(l, p, "col2im", p->workspace, p->dx);
+    return transform(l, p, 0, p->workspace, p->dx);
 }
 
 static double flops(const clcnn_layer *l, int phase) {

@@ -24,9 +24,10 @@ static clcnn_status launch(const clcnn_layer *l, const clcnn_pass *p, const char
     cl_ulong key = layer_key(l, p);
     float rate = l->spec.rate, scale = 1.0f / (1.0f - rate);
     size_t count = (size_t)p->n * clcnn_shape_size(l->in);
+    cl_ulong n = count;
     clcnn_arg args[] = {CLCNN_ARG(in), CLCNN_ARG(out), CLCNN_ARG(key), CLCNN_ARG(rate),
-                        CLCNN_ARG(scale)};
-    return clcnn_launch(p->ctx, k, 1, &count, NULL, args, 5);
+                        CLCNN_ARG(scale), CLCNN_ARG(n)};
+    return clcnn_launch(p->ctx, k, 1, &count, NULL, args, 6);
 }
 
 static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {

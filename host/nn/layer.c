@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cl/kparams.h"
 #include "nn.h"
 
 extern const clcnn_layer_type clcnn_layer_conv2d, clcnn_layer_dense, clcnn_layer_max_pooling2d,
@@ -78,20 +79,31 @@ int clcnn_window(int in, int k, int s, clcnn_padding pad, int *out, int *pad_bef
     return *out > 0;
 }
 
+clcnn_status clcnn_nn_reduce_kernel(clcnn_context *ctx, const char *file, const char *name, int wg,
+                                    cl_kernel *out) {
+    if (!wg) return clcnn_kernel_get(ctx, file, name, out);
+    char wg_name[64], options[32];
+    snprintf(wg_name, sizeof wg_name, "%s_wg", name);
+    snprintf(options, sizeof options, "-DRED_WG=%d", wg);
+    return clcnn_kernel_get_variant(ctx, file, wg_name, options, out);
+}
+
 clcnn_status clcnn_nn_bias_grad(clcnn_context *ctx, cl_mem dy, int n, int channels, int spatial,
                                 cl_mem grads, size_t offset) {
     cl_kernel k;
-    CLCNN_TRY(clcnn_kernel_get(ctx, "elementwise.cl", "bias_grad", &k));
+    int wg = clcnn_reduce_wg(ctx);
+    CLCNN_TRY(clcnn_nn_reduce_kernel(ctx, "elementwise.cl", "bias_grad", wg, &k));
     cl_ulong off = offset;
     clcnn_arg args[] = {CLCNN_ARG(dy), CLCNN_ARG(n), CLCNN_ARG(channels), CLCNN_ARG(spatial),
                         CLCNN_ARG(grads), CLCNN_ARG(off)};
-    size_t global[1] = {(size_t)channels};
-    return clcnn_launch(ctx, k, 1, global, NULL, args, 6);
+    size_t global[1] = {(size_t)channels * (wg ? wg : 1)}, local[1] = {(size_t)wg};
+    return clcnn_launch(ctx, k, 1, global, wg ? local : NULL, args, 6);
 }
 
 clcnn_status clcnn_nn_relu_mask(clcnn_context *ctx, cl_mem y, cl_mem dy, size_t count) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(ctx, "elementwise.cl", "relu_mask", &k));
-    clcnn_arg args[] = {CLCNN_ARG(y), CLCNN_ARG(dy)};
-    return clcnn_launch(ctx, k, 1, &count, NULL, args, 2);
+    cl_ulong n = count;
+    clcnn_arg args[] = {CLCNN_ARG(y), CLCNN_ARG(dy), CLCNN_ARG(n)};
+    return clcnn_launch(ctx, k, 1, &count, NULL, args, 3);
 }

@@ -114,6 +114,12 @@ clcnn_status clcnn_nn_act_backward(clcnn_context *ctx, int act, float alpha, cl_
  * bottom/right. Returns 0 if the output would be empty. */
 int clcnn_window(int in, int k, int s, clcnn_padding pad, int *out, int *pad_before);
 
+/* A per-channel reduction kernel of a file: `name` itself when wg is 0 (one work-item per
+ * channel), else `name`_wg built with -DRED_WG=wg (a work-group per channel;
+ * cl/kparams.h's clcnn_reduce_wg chooses). */
+clcnn_status clcnn_nn_reduce_kernel(clcnn_context *ctx, const char *file, const char *name, int wg,
+                                    cl_kernel *out);
+
 /* Kernels launched by several layers. */
 clcnn_status clcnn_nn_bias_grad(clcnn_context *ctx, cl_mem dy, int n, int channels, int spatial,
                                 cl_mem grads, size_t offset);

@@ -10,8 +10,9 @@ static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(p->ctx, "elementwise.cl", "relu_forward", &k));
     size_t count = (size_t)p->n * clcnn_shape_size(l->in);
-    clcnn_arg args[] = {CLCNN_ARG(p->x), CLCNN_ARG(p->y)};
-    return clcnn_launch(p->ctx, k, 1, &count, NULL, args, 2);
+    cl_ulong n = count;
+    clcnn_arg args[] = {CLCNN_ARG(p->x), CLCNN_ARG(p->y), CLCNN_ARG(n)};
+    return clcnn_launch(p->ctx, k, 1, &count, NULL, args, 3);
 }
 
 static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
@@ -19,8 +20,9 @@ static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(p->ctx, "elementwise.cl", "relu_backward", &k));
     size_t count = (size_t)p->n * clcnn_shape_size(l->in);
-    clcnn_arg args[] = {CLCNN_ARG(p->x), CLCNN_ARG(p->dy), CLCNN_ARG(p->dx)};
-    return clcnn_launch(p->ctx, k, 1, &count, NULL, args, 3);
+    cl_ulong n = count;
+    clcnn_arg args[] = {CLCNN_ARG(p->x), CLCNN_ARG(p->dy), CLCNN_ARG(p->dx), CLCNN_ARG(n)};
+    return clcnn_launch(p->ctx, k, 1, &count, NULL, args, 4);
 }
 
 static double flops(const clcnn_layer *l, int phase) {

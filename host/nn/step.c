@@ -71,10 +71,11 @@ static clcnn_status gather(clcnn_model *m, int slot, int use_order, int start, i
     cl_mem order = m->order ? m->order : s->labels;
     clcnn_arg args[] = {CLCNN_ARG(s->images), CLCNN_ARG(s->labels), CLCNN_ARG(order),
                         CLCNN_ARG(use_order), CLCNN_ARG(start), CLCNN_ARG(ex),
-                        CLCNN_ARG(inv_scale), CLCNN_ARG(m->x0), CLCNN_ARG(m->batch_labels)};
+                        CLCNN_ARG(inv_scale), CLCNN_ARG(m->x0), CLCNN_ARG(m->batch_labels),
+                        CLCNN_ARG(count)};
     size_t global[2] = {(size_t)ex, (size_t)count};
     clcnn_profile_set_tag(m->ctx, "input/gather");
-    return clcnn_launch(m->ctx, k, 2, global, NULL, args, 9);
+    return clcnn_launch(m->ctx, k, 2, global, NULL, args, 10);
 }
 
 /* Streams of random keys, one per use, so dropout and augmentation never share draws. */
@@ -101,10 +102,10 @@ static clcnn_status gather_augmented(clcnn_model *m, int start, int count) {
                       CLCNN_ARG(a->height_shift), CLCNN_ARG(a->zoom), CLCNN_ARG(a->rotation),
                       CLCNN_ARG(a->erasing), CLCNN_ARG(a->erasing_min_area),
                       CLCNN_ARG(a->erasing_max_area), CLCNN_ARG(a->erasing_ratio),
-                      CLCNN_ARG(m->aug_params)};
+                      CLCNN_ARG(m->aug_params), CLCNN_ARG(count)};
     size_t n = (size_t)count;
     clcnn_profile_set_tag(m->ctx, "input/augment");
-    CLCNN_TRY(clcnn_launch(m->ctx, k, 1, &n, NULL, pa, 14));
+    CLCNN_TRY(clcnn_launch(m->ctx, k, 1, &n, NULL, pa, 15));
     CLCNN_TRY(clcnn_kernel_get(m->ctx, "augment.cl", "gather_augment", &k));
     static const char *const modes[] = {"reflect", "constant", "nearest", "wrap"};
     int mode = 0, nearest = strcmp(a->interpolation, "nearest") == 0;
@@ -188,14 +189,16 @@ static clcnn_status weight_decay(clcnn_model *m) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(m->ctx, "regularize.cl", "weight_decay", &k));
     size_t count = m->n_trainable;
-    clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(factor)};
-    return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 2);
+    cl_ulong n = count;
+    clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(factor), CLCNN_ARG(n)};
+    return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 3);
 }
 
 static clcnn_status optimizer_step(clcnn_model *m) {
     const clcnn_optimizer_spec *o = &m->spec.train.optimizer;
     cl_kernel k;
     size_t count = m->n_trainable;
+    cl_ulong n = count;
     float lr = m->learning_rate;
     m->step++;
     clcnn_profile_set_tag(m->ctx, "optimizer/step");
@@ -204,15 +207,16 @@ static clcnn_status optimizer_step(clcnn_model *m) {
     if (strcmp(o->name, "sgd") == 0) {
         CLCNN_TRY(clcnn_kernel_get(m->ctx, "optim.cl", "sgd_step", &k));
         clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(m->grads), CLCNN_ARG(m->opt1),
-                            CLCNN_ARG(lr), CLCNN_ARG(o->momentum), CLCNN_ARG(o->nesterov)};
-        return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 6);
+                            CLCNN_ARG(lr), CLCNN_ARG(o->momentum), CLCNN_ARG(o->nesterov),
+                            CLCNN_ARG(n)};
+        return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 7);
     }
     if (strcmp(o->name, "rmsprop") == 0) {
         CLCNN_TRY(clcnn_kernel_get(m->ctx, "optim.cl", "rmsprop_step", &k));
         clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(m->grads), CLCNN_ARG(m->opt1),
                             CLCNN_ARG(m->opt2), CLCNN_ARG(lr), CLCNN_ARG(o->rho),
-                            CLCNN_ARG(o->momentum), CLCNN_ARG(o->epsilon)};
-        return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 8);
+                            CLCNN_ARG(o->momentum), CLCNN_ARG(o->epsilon), CLCNN_ARG(n)};
+        return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 9);
     }
     if (strcmp(o->name, "adam") != 0)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "unknown optimizer '%s' (adam, sgd, rmsprop)", o->name);
@@ -221,8 +225,8 @@ static clcnn_status optimizer_step(clcnn_model *m) {
     float lr_t = (float)(lr * sqrt(1.0 - pow(o->beta_2, t)) / (1.0 - pow(o->beta_1, t)));
     clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(m->grads), CLCNN_ARG(m->opt1),
                         CLCNN_ARG(m->opt2), CLCNN_ARG(lr_t), CLCNN_ARG(o->beta_1),
-                        CLCNN_ARG(o->beta_2), CLCNN_ARG(o->epsilon)};
-    return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 8);
+                        CLCNN_ARG(o->beta_2), CLCNN_ARG(o->epsilon), CLCNN_ARG(n)};
+    return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 9);
 }
 
 static clcnn_status check_range(const clcnn_model *m, int slot, int start, int count) {
@@ -255,9 +259,10 @@ static clcnn_status read_probs(clcnn_model *m, int count, float *probs) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(m->ctx, "loss.cl", "softmax_rows", &k));
     cl_mem logits = m->act[m->n_layers - 1];
-    clcnn_arg args[] = {CLCNN_ARG(logits), CLCNN_ARG(m->probs), CLCNN_ARG(m->classes)};
+    clcnn_arg args[] = {CLCNN_ARG(logits), CLCNN_ARG(m->probs), CLCNN_ARG(m->classes),
+                        CLCNN_ARG(count)};
     size_t global[1] = {(size_t)count};
-    CLCNN_TRY(clcnn_launch(m->ctx, k, 1, global, NULL, args, 3));
+    CLCNN_TRY(clcnn_launch(m->ctx, k, 1, global, NULL, args, 4));
     return clcnn_buffer_read(m->ctx, m->probs, 0, (size_t)count * m->classes * sizeof(float), probs);
 }
 

@@ -133,7 +133,7 @@ typedef struct clcnn_train_spec {
     char loss[48];        /* "sparse_categorical_crossentropy" (default), "categorical_crossentropy" */
     clcnn_optimizer_spec optimizer;
     char checkpoint_monitor[32]; /* save the best epoch's model by this metric; "" = off (default) */
-    char conv_route[16];  /* GEMM route: "auto" (default: measured), "own", "clblast" */
+    char conv_route[16];  /* GEMM route: "auto" (default: measured), "own", "clblast", "tiled" */
     clcnn_lr_schedule_spec lr_schedule;
     clcnn_early_stopping_spec early_stopping;
 } clcnn_train_spec;

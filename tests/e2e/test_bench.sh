@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # clcnn-bench end to end, on small shapes: the CSV document alone on stdout with the header
-# docs/architecture.md gives and positive numbers, both GEMM routes agreeing (--check), the peak
+# docs/architecture.md gives and positive numbers, the three GEMM routes agreeing (--check), the peak
 # probe, JSON output, usage errors, and (when the model API is built) --model's per-layer rows
 # and images/s.
 source "$(dirname "$0")/lib.sh"
@@ -21,9 +21,10 @@ header=$(head -1 "$WORK/kernels.csv")
 [ "$header" = "device,kernel,route,shape,batch,ms,gflops,gbps,pct_peak" ] \
     && pass "CSV header" || fail "CSV header is '$header'"
 rows=$(($(wc -l < "$WORK/kernels.csv") - 1))
-[ "$rows" -eq 6 ] && pass "one row per kernel and route (6)" || fail "$rows rows, want 6"
+[ "$rows" -eq 9 ] && pass "one row per kernel and route (9)" || fail "$rows rows, want 9"
 grep -q ',own,' "$WORK/kernels.csv" && grep -q ',clblast,' "$WORK/kernels.csv" \
-    && pass "both routes present" || fail "a route is missing"
+    && grep -q ',tiled,' "$WORK/kernels.csv" \
+    && pass "all three routes present" || fail "a route is missing"
 positive_fields "$WORK/kernels.csv" 4 0 && pass "batch, ms, GFLOP/s, GB/s, % of peak all positive" \
     || fail "non-positive or unparsable numbers"
 

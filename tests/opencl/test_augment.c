@@ -179,12 +179,13 @@ static float *draw(const ref_augment_cfg *a, cl_ulong key, int n, int h, int w) 
     assert_int_equal(clcnn_kernel_get(test_ctx, "augment.cl", "augment_params", &k), CLCNN_STATUS_OK);
     float f[8] = {(float)a->width_shift, (float)a->height_shift, (float)a->zoom, (float)a->rotation,
                   (float)a->erasing, (float)a->area_min, (float)a->area_max, (float)a->ratio};
-    clcnn_arg args[14] = {CLCNN_ARG(key), CLCNN_ARG(h), CLCNN_ARG(w), CLCNN_ARG(a->hflip),
+    clcnn_arg args[15] = {CLCNN_ARG(key), CLCNN_ARG(h), CLCNN_ARG(w), CLCNN_ARG(a->hflip),
                           CLCNN_ARG(a->vflip)};
     for (int i = 0; i < 8; i++) args[5 + i] = CLCNN_ARG(f[i]);
     args[13] = CLCNN_ARG(par);
+    args[14] = CLCNN_ARG(n);
     size_t global = (size_t)n;
-    assert_int_equal(clcnn_launch(test_ctx, k, 1, &global, NULL, args, 14), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_launch(test_ctx, k, 1, &global, NULL, args, 15), CLCNN_STATUS_OK);
     float *p = malloc((size_t)n * 48);
     assert_int_equal(clcnn_buffer_read(test_ctx, par, 0, (size_t)n * 48, p), CLCNN_STATUS_OK);
     clReleaseMemObject(par);

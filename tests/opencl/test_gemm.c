@@ -1,10 +1,14 @@
-/* test_gemm.c: every product of cl/gemm.h, by both routes, against a double-precision loop on
- * odd shapes (not multiples of any tile), with batches, offsets, bias and ReLU. */
+/* test_gemm.c: every product of cl/gemm.h, by every route (the tiled one with every class's
+ * default tile and other tunable settings), against a double-precision loop on odd shapes (not
+ * multiples of any tile), with batches, offsets, bias and ReLU. CLCNN_TEST_SMALL=1 (for
+ * Oclgrind) runs only the tiled kernels on small shapes, with the tiles the device admits. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cl/gemm.h"
+#include "cl/kparams.h"
 #include "test_util.h"
 
 typedef struct shape {
@@ -36,7 +40,9 @@ static void reference(const shape *s, const float *A, const float *B, const floa
             }
 }
 
-static void check_shape(clcnn_context *ctx, const shape *s, clcnn_route route) {
+/* The product by `route`, or by the tiled kernels with `tile` when it is not NULL. */
+static void check_shape(clcnn_context *ctx, const shape *s, clcnn_route route,
+                        const clcnn_gemm_tile *tile) {
     size_t na = (size_t)s->batch * s->M * s->K, nb = (size_t)s->batch * s->K * s->N;
     size_t nc = (size_t)(s->kind == CLCNN_GEMM_NT_SUM ? 1 : s->batch) * s->M * s->N;
     float *A = malloc(na * 4), *B = malloc(nb * 4), *bias = malloc(4 * (size_t)(s->M + s->N));
@@ -63,14 +69,16 @@ static void check_shape(clcnn_context *ctx, const shape *s, clcnn_route route) {
         .C = dC, .c_batch = (size_t)s->M * s->N, .ldc = s->N,
         .bias = s->bias_mode ? dbias : NULL, .bias_mode = s->bias_mode, .relu = s->relu,
     };
-    clcnn_route used;
-    clcnn_status st = clcnn_gemm(ctx, &op, route, &used);
+    clcnn_route used = CLCNN_ROUTE_TILED;
+    clcnn_status st = tile ? clcnn_gemm_tiled(ctx, &op, tile) : clcnn_gemm(ctx, &op, route, &used);
     if (st != CLCNN_STATUS_OK) printf("gemm failed: %s\n", clcnn_last_error());
     assert_int_equal(st, CLCNN_STATUS_OK);
     assert_int_equal(clcnn_buffer_read(ctx, dC, 0, nc * 4, C), CLCNN_STATUS_OK);
-    char what[128];
-    snprintf(what, sizeof what, "gemm kind %d %dx%dx%d batch %d bias %d relu %d route %s", s->kind,
-             s->M, s->N, s->K, s->batch, s->bias_mode, s->relu, clcnn_route_name(used));
+    char what[160];
+    snprintf(what, sizeof what, "gemm kind %d %dx%dx%d batch %d bias %d relu %d tile %d,%d,%d,%d,%d route %s",
+             s->kind, s->M, s->N, s->K, s->batch, s->bias_mode, s->relu, tile ? tile->ts_m : 0,
+             tile ? tile->ts_n : 0, tile ? tile->ts_k : 0, tile ? tile->wpt_m : 0,
+             tile ? tile->wpt_n : 0, clcnn_route_name(used));
     assert_true(test_allclose(what, C, want, nc, 1e-4, 1e-4 * sqrt((double)s->K * s->batch)));
     clReleaseMemObject(dA);
     clReleaseMemObject(dB);
@@ -92,27 +100,79 @@ static const shape shapes[] = {
     {CLCNN_GEMM_NT_SUM, 13, 50, 20011, 5, 1, 1},
 };
 
+/* Few and small, for Oclgrind: every kind, edges on every side of a tile. */
+static const shape small_shapes[] = {
+    {CLCNN_GEMM_TN, 13, 45, 17, 2, 1, 1},
+    {CLCNN_GEMM_NN, 11, 37, 23, 2, 2, 0},
+    {CLCNN_GEMM_NT_SUM, 9, 13, 19, 3, 1, 1},
+};
+
+/* Tiles beyond the classes' defaults: uneven work-item tiles, shallow and deep k steps, and a
+ * work-group of one. */
+static const clcnn_gemm_tile extra_tiles[] = {
+    {16, 32, 8, 2, 4}, {32, 16, 32, 8, 2}, {128, 64, 8, 8, 4}, {4, 4, 4, 4, 4}, {8, 8, 1, 1, 1},
+};
+
+static int small(void) {
+    const char *e = getenv("CLCNN_TEST_SMALL");
+    return e && *e && strcmp(e, "0") != 0;
+}
+
 static void test_own(void **state) {
     (void)state;
+    if (small()) skip();
     clcnn_context *ctx = test_context();
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        check_shape(ctx, &shapes[i], CLCNN_ROUTE_OWN);
+        check_shape(ctx, &shapes[i], CLCNN_ROUTE_OWN, NULL);
     clcnn_context_destroy(ctx);
 }
 
 static void test_clblast(void **state) {
     (void)state;
+    if (small()) skip();
     clcnn_context *ctx = test_context();
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        check_shape(ctx, &shapes[i], CLCNN_ROUTE_CLBLAST);
+        check_shape(ctx, &shapes[i], CLCNN_ROUTE_CLBLAST, NULL);
+    clcnn_context_destroy(ctx);
+}
+
+/* Every class's default tile and the extra ones, each on every shape: the ones the device
+ * cannot run (work-group or local memory too large, as under Oclgrind's GPU-like limits) are
+ * refused by clcnn_gemm_tile_check, and at least two must run. */
+static void test_tiled(void **state) {
+    (void)state;
+    clcnn_context *ctx = test_context();
+    clcnn_gemm_tile tiles[CLCNN_N_CLASSES + sizeof extra_tiles / sizeof extra_tiles[0]];
+    int n_tiles = 0, ran = 0;
+    for (int c = 0; c < CLCNN_N_CLASSES; c++) tiles[n_tiles++] = clcnn_gemm_tile_default(c);
+    for (size_t i = 0; i < sizeof extra_tiles / sizeof extra_tiles[0]; i++)
+        tiles[n_tiles++] = extra_tiles[i];
+    for (int t = 0; t < n_tiles; t++) {
+        int dup = 0;
+        for (int u = 0; u < t; u++) dup |= memcmp(&tiles[u], &tiles[t], sizeof tiles[t]) == 0;
+        if (dup || clcnn_gemm_tile_check(&tiles[t], ctx->max_group, ctx->local_mem) != CLCNN_STATUS_OK)
+            continue;
+        /* The defaults see every shape; the extra settings the small set (each is a compile). */
+        int full = t < CLCNN_N_CLASSES && !small();
+        const shape *set = full ? shapes : small_shapes;
+        size_t n_set = full ? sizeof shapes / sizeof shapes[0]
+                            : sizeof small_shapes / sizeof small_shapes[0];
+        for (size_t i = 0; i < n_set; i++) check_shape(ctx, &set[i], CLCNN_ROUTE_AUTO, &tiles[t]);
+        ran++;
+    }
+    printf("tiled GEMM: %d tile settings run on '%s'\n", ran, ctx->info.name);
+    assert_true(ran >= 2);
+    /* The route runs the device class's tile. */
+    check_shape(ctx, &small_shapes[0], CLCNN_ROUTE_TILED, NULL);
     clcnn_context_destroy(ctx);
 }
 
 static void test_auto_is_cached(void **state) {
     (void)state;
+    if (small()) skip();
     clcnn_context *ctx = test_context();
-    check_shape(ctx, &shapes[0], CLCNN_ROUTE_AUTO);
-    check_shape(ctx, &shapes[0], CLCNN_ROUTE_AUTO);
+    check_shape(ctx, &shapes[0], CLCNN_ROUTE_AUTO, NULL);
+    check_shape(ctx, &shapes[0], CLCNN_ROUTE_AUTO, NULL);
     clcnn_context_destroy(ctx);
 }
 
@@ -120,6 +180,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_own),
         cmocka_unit_test(test_clblast),
+        cmocka_unit_test(test_tiled),
         cmocka_unit_test(test_auto_is_cached),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

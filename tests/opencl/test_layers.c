@@ -280,6 +280,17 @@ static void test_conv2d_clblast(void **state) {
     conv_all(CLCNN_ROUTE_CLBLAST);
 }
 
+/* The GPU shape: tiled products, one work-item per element in im2col/col2im, bias gradients
+ * by work-group reductions. */
+static void test_conv2d_gpu_shaped(void **state) {
+    (void)state;
+    setenv("CLCNN_CONV_LAYOUT", "items", 1);
+    setenv("CLCNN_REDUCE_WG", "64", 1);
+    conv_all(CLCNN_ROUTE_TILED);
+    unsetenv("CLCNN_CONV_LAYOUT");
+    unsetenv("CLCNN_REDUCE_WG");
+}
+
 /* ---- dense ------------------------------------------------------------------------------------ */
 
 static void dense_check(int bias, int relu, int want_dx, clcnn_route route) {
@@ -368,6 +379,13 @@ static void test_dense_own(void **state) {
 static void test_dense_clblast(void **state) {
     (void)state;
     dense_all(CLCNN_ROUTE_CLBLAST);
+}
+
+static void test_dense_tiled(void **state) {
+    (void)state;
+    setenv("CLCNN_REDUCE_WG", "32", 1);
+    dense_all(CLCNN_ROUTE_TILED);
+    unsetenv("CLCNN_REDUCE_WG");
 }
 
 /* ---- max_pooling2d ---------------------------------------------------------------------------- */
@@ -584,9 +602,9 @@ static void test_softmax_xent(void **state) {
     cl_kernel kern;
     assert_int_equal(clcnn_kernel_get(test_ctx, "loss.cl", "softmax_rows", &kern), CLCNN_STATUS_OK);
     cl_mem dp = test_dev_buffer(nz);
-    clcnn_arg args[] = {CLCNN_ARG(dz), CLCNN_ARG(dp), CLCNN_ARG(k)};
+    clcnn_arg args[] = {CLCNN_ARG(dz), CLCNN_ARG(dp), CLCNN_ARG(k), CLCNN_ARG(n)};
     size_t global[1] = {(size_t)n};
-    assert_int_equal(clcnn_launch(test_ctx, kern, 1, global, NULL, args, 3), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_launch(test_ctx, kern, 1, global, NULL, args, 4), CLCNN_STATUS_OK);
     float *p = test_dev_read("softmax_rows", dp, nz);
     double *pmag = dalloc(nz);
     for (int i = 0; i < n; i++)
@@ -616,6 +634,7 @@ static void optim_check(const optim_case *oc) {
     snprintf(what, sizeof what, "%s lr %g momentum %g%s", oc->name, (double)oc->lr,
              (double)oc->momentum, oc->nesterov ? " nesterov" : "");
     size_t n = 1001;
+    cl_ulong count = n;
     double *pd;
     float *p = test_random_f(n, -1, 1, 600, &pd);
     double *s1 = dalloc(n), *s2 = dalloc(n);
@@ -638,19 +657,20 @@ static void optim_check(const optim_case *oc) {
             /* The step size with both bias corrections, computed on the host as nn/step.c does. */
             float lr_t = (float)(oc->lr * sqrt(1.0 - pow(B2, t)) / (1.0 - pow(B1, t)));
             clcnn_arg args[] = {CLCNN_ARG(dp),   CLCNN_ARG(dg), CLCNN_ARG(d1), CLCNN_ARG(d2),
-                                CLCNN_ARG(lr_t), CLCNN_ARG(B1), CLCNN_ARG(B2), CLCNN_ARG(ADAM_EPS)};
-            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 8);
+                                CLCNN_ARG(lr_t), CLCNN_ARG(B1), CLCNN_ARG(B2), CLCNN_ARG(ADAM_EPS),
+                                CLCNN_ARG(count)};
+            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 9);
             ref_adam_step(pd, gd, s1, s2, n, oc->lr, B1, B2, ADAM_EPS, t);
         } else if (strcmp(oc->name, "sgd") == 0) {
             clcnn_arg args[] = {CLCNN_ARG(dp), CLCNN_ARG(dg), CLCNN_ARG(d1), CLCNN_ARG(oc->lr),
-                                CLCNN_ARG(oc->momentum), CLCNN_ARG(oc->nesterov)};
-            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 6);
+                                CLCNN_ARG(oc->momentum), CLCNN_ARG(oc->nesterov), CLCNN_ARG(count)};
+            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 7);
             ref_sgd_step(pd, gd, s1, n, oc->lr, oc->momentum, oc->nesterov);
         } else {
             clcnn_arg args[] = {CLCNN_ARG(dp),  CLCNN_ARG(dg),           CLCNN_ARG(d1),
                                 CLCNN_ARG(d2),  CLCNN_ARG(oc->lr),       CLCNN_ARG(RHO),
-                                CLCNN_ARG(oc->momentum), CLCNN_ARG(RMS_EPS)};
-            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 8);
+                                CLCNN_ARG(oc->momentum), CLCNN_ARG(RMS_EPS), CLCNN_ARG(count)};
+            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 9);
             ref_rmsprop_step(pd, gd, s1, s2, n, oc->lr, RHO, oc->momentum, RMS_EPS);
         }
         assert_int_equal(s, CLCNN_STATUS_OK);
@@ -718,9 +738,9 @@ static void gather_check(int use_order, int start, int count) {
     float inv_scale = 1.0f / 255.0f;
     clcnn_arg args[] = {CLCNN_ARG(dimg),  CLCNN_ARG(dlab),      CLCNN_ARG(dord),
                         CLCNN_ARG(use_order), CLCNN_ARG(start), CLCNN_ARG(ex),
-                        CLCNN_ARG(inv_scale), CLCNN_ARG(dx),    CLCNN_ARG(dblab)};
+                        CLCNN_ARG(inv_scale), CLCNN_ARG(dx),    CLCNN_ARG(dblab), CLCNN_ARG(count)};
     size_t global[2] = {(size_t)ex, (size_t)count};
-    assert_int_equal(clcnn_launch(test_ctx, k, 2, global, NULL, args, 9), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_launch(test_ctx, k, 2, global, NULL, args, 10), CLCNN_STATUS_OK);
     float *x = test_dev_read("gather_batch", dx, (size_t)count * ex);
     uint8_t blab[9];
     assert_int_equal(clcnn_buffer_read(test_ctx, dblab, 0, (size_t)count, blab), CLCNN_STATUS_OK);
@@ -759,6 +779,7 @@ int main(void) {
         cmocka_unit_test(test_max_pooling2d), cmocka_unit_test(test_relu),
         cmocka_unit_test(test_flatten),       cmocka_unit_test(test_softmax_xent),
         cmocka_unit_test(test_optimizers),    cmocka_unit_test(test_gather),
+        cmocka_unit_test(test_conv2d_gpu_shaped), cmocka_unit_test(test_dense_tiled),
         cmocka_unit_test(test_conv2d_clblast), cmocka_unit_test(test_dense_clblast),
     };
     /* Under Oclgrind (CLCNN_TEST_SMALL) the CLBlast route is left out: simulating its kernels

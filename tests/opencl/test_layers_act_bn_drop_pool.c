@@ -140,9 +140,16 @@ static void check_batchnorm(int n, int c, int h, int w) {
 
 static void test_batchnorm(void **state) {
     (void)state;
-    check_batchnorm(3, 5, 7, 3);  /* after a convolution */
-    check_batchnorm(5, 7, 1, 1);  /* after dense */
-    check_batchnorm(2, 3, 29, 27); /* long rows: the statistics' sums over 1566 values */
+    /* One work-item per channel (CPUs), then work-groups of several sizes per channel (GPUs),
+     * including groups larger than a channel's values. */
+    static const char *const wgs[] = {"0", "64", "256", "8"};
+    for (int i = 0; i < 4; i++) {
+        setenv("CLCNN_REDUCE_WG", wgs[i], 1);
+        check_batchnorm(3, 5, 7, 3);  /* after a convolution */
+        check_batchnorm(5, 7, 1, 1);  /* after dense */
+        check_batchnorm(2, 3, 29, 27); /* long rows: the statistics' sums over 1566 values */
+    }
+    unsetenv("CLCNN_REDUCE_WG");
 }
 
 /* ---- dropout ------------------------------------------------------------------------------ */

@@ -1,0 +1,103 @@
+/* cl/kparams.c: the small database of kernel parameters per device class, and the build options
+ * of each variant. The defaults follow CLBlast's for its Xgemm on each class (64 x 64 tiles of
+ * 4 x 4 per work-item on NVIDIA and AMD, smaller groups on Intel and unknown GPUs): 44 registers
+ * on sm_80, no spills (tests/kernels_check.py checks every variant). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kparams.h"
+
+static const char *const class_names[CLCNN_N_CLASSES] = {"cpu", "nvidia", "amd", "intel", "gpu"};
+
+static const clcnn_gemm_tile tile_defaults[CLCNN_N_CLASSES] = {
+    [CLCNN_CLASS_CPU] = {32, 32, 16, 4, 4},
+    [CLCNN_CLASS_NVIDIA] = {64, 64, 16, 4, 4},
+    [CLCNN_CLASS_AMD] = {64, 64, 16, 4, 4},
+    [CLCNN_CLASS_INTEL] = {32, 32, 16, 4, 4},
+    [CLCNN_CLASS_GPU] = {32, 32, 16, 4, 4},
+};
+
+static int has_word(const char *text, const char *word) {
+    char low[256];
+    size_t i = 0;
+    for (; text[i] && i + 1 < sizeof low; i++) low[i] = (char)(text[i] | 0x20);
+    low[i] = '\0';
+    return strstr(low, word) != NULL;
+}
+
+clcnn_device_class clcnn_device_class_of(const clcnn_device_info *info) {
+    if (strcmp(info->type, "CPU") == 0) return CLCNN_CLASS_CPU;
+    if (has_word(info->vendor, "nvidia")) return CLCNN_CLASS_NVIDIA;
+    if (has_word(info->vendor, "advanced micro devices") || has_word(info->vendor, "amd"))
+        return CLCNN_CLASS_AMD;
+    if (has_word(info->vendor, "intel")) return CLCNN_CLASS_INTEL;
+    return CLCNN_CLASS_GPU;
+}
+
+const char *clcnn_device_class_name(clcnn_device_class c) { return class_names[c]; }
+
+clcnn_gemm_tile clcnn_gemm_tile_default(clcnn_device_class c) { return tile_defaults[c]; }
+
+clcnn_status clcnn_gemm_tile_check(const clcnn_gemm_tile *t, size_t max_group, cl_ulong local_mem) {
+    if (t->ts_m <= 0 || t->ts_n <= 0 || t->ts_k <= 0 || t->wpt_m <= 0 || t->wpt_n <= 0 ||
+        t->ts_m % t->wpt_m || t->ts_n % t->wpt_n)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "GEMM tile %d,%d,%d,%d,%d: sizes must be positive and ts_m, ts_n "
+                          "multiples of wpt_m, wpt_n",
+                          t->ts_m, t->ts_n, t->ts_k, t->wpt_m, t->wpt_n);
+    size_t group = (size_t)(t->ts_m / t->wpt_m) * (size_t)(t->ts_n / t->wpt_n);
+    size_t local = (size_t)t->ts_k * (size_t)(t->ts_m + t->ts_n + 2) * sizeof(float);
+    if (max_group && group > max_group)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "GEMM tile %d,%d,%d,%d,%d needs work-groups of %zu; the device allows %zu",
+                          t->ts_m, t->ts_n, t->ts_k, t->wpt_m, t->wpt_n, group, max_group);
+    if (local_mem && local > local_mem)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "GEMM tile %d,%d,%d,%d,%d needs %zu bytes of local memory; the device has %lu",
+                          t->ts_m, t->ts_n, t->ts_k, t->wpt_m, t->wpt_n, local,
+                          (unsigned long)local_mem);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_gemm_tile_for(const clcnn_context *ctx, clcnn_gemm_tile *out) {
+    *out = tile_defaults[clcnn_device_class_of(&ctx->info)];
+    const char *env = getenv("CLCNN_GEMM_TILE");
+    if (env && *env) {
+        clcnn_gemm_tile t;
+        char tail;
+        if (sscanf(env, "%d,%d,%d,%d,%d%c", &t.ts_m, &t.ts_n, &t.ts_k, &t.wpt_m, &t.wpt_n, &tail) != 5)
+            return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                              "CLCNN_GEMM_TILE='%s': expected ts_m,ts_n,ts_k,wpt_m,wpt_n", env);
+        *out = t;
+    }
+    clcnn_status s = clcnn_gemm_tile_check(out, ctx->max_group, ctx->local_mem);
+    return s == CLCNN_STATUS_OK ? s : clcnn_fail_prefix(s, "device '%s': ", ctx->info.name);
+}
+
+int clcnn_conv_items(const clcnn_context *ctx) {
+    const char *env = getenv("CLCNN_CONV_LAYOUT");
+    if (env && strcmp(env, "items") == 0) return 1;
+    if (env && strcmp(env, "planes") == 0) return 0;
+    return clcnn_device_class_of(&ctx->info) != CLCNN_CLASS_CPU;
+}
+
+int clcnn_reduce_wg_default(clcnn_device_class c) {
+    static const int by_class[CLCNN_N_CLASSES] = {0, 256, 256, 256, 64};
+    return by_class[c];
+}
+
+int clcnn_reduce_wg(const clcnn_context *ctx) {
+    const char *env = getenv("CLCNN_REDUCE_WG");
+    int wg = env && *env ? atoi(env) : clcnn_reduce_wg_default(clcnn_device_class_of(&ctx->info));
+    if (wg <= 0) return 0;
+    int p = 1;
+    while (p * 2 <= wg && (!ctx->max_group || (size_t)p * 2 <= ctx->max_group)) p *= 2;
+    return p;
+}
+
+void clcnn_gemm_tiled_options(const clcnn_gemm_tile *t, clcnn_gemm_kind kind, char *buf, size_t n) {
+    int a_t = kind == CLCNN_GEMM_TN, b_t = kind == CLCNN_GEMM_NT_SUM, ksum = b_t;
+    snprintf(buf, n, "-DA_T=%d -DB_T=%d -DKSUM=%d -DTS_M=%d -DTS_N=%d -DTS_K=%d -DWPT_M=%d -DWPT_N=%d",
+             a_t, b_t, ksum, t->ts_m, t->ts_n, t->ts_k, t->wpt_m, t->wpt_n);
+}

@@ -1,0 +1,50 @@
+/* cl/kparams.h: the tunable parameters of the GPU-shaped kernels (kernels/gemm_tiled.cl), per
+ * device class, and the -D options that build a variant from them. */
+#ifndef CLCNN_KPARAMS_H
+#define CLCNN_KPARAMS_H
+
+#include "gemm.h"
+
+typedef enum clcnn_device_class {
+    CLCNN_CLASS_CPU,
+    CLCNN_CLASS_NVIDIA,
+    CLCNN_CLASS_AMD,
+    CLCNN_CLASS_INTEL,
+    CLCNN_CLASS_GPU, /* any other GPU or accelerator */
+    CLCNN_N_CLASSES
+} clcnn_device_class;
+
+clcnn_device_class clcnn_device_class_of(const clcnn_device_info *info);
+const char *clcnn_device_class_name(clcnn_device_class c);
+
+/* A work-group computes a ts_m x ts_n tile of C in ts_k-deep steps; a work-item a wpt_m x
+ * wpt_n register tile. */
+typedef struct clcnn_gemm_tile {
+    int ts_m, ts_n, ts_k, wpt_m, wpt_n;
+} clcnn_gemm_tile;
+
+/* The class's default (the database's row). */
+clcnn_gemm_tile clcnn_gemm_tile_default(clcnn_device_class c);
+
+/* The tile for this context: CLCNN_GEMM_TILE="ts_m,ts_n,ts_k,wpt_m,wpt_n" when set (tests and
+ * tuning), else the class default; either must fit the device (clcnn_gemm_tile_check). */
+clcnn_status clcnn_gemm_tile_for(const clcnn_context *ctx, clcnn_gemm_tile *out);
+
+/* Whether the tile is well formed and fits the device's work-group size and local memory. */
+clcnn_status clcnn_gemm_tile_check(const clcnn_gemm_tile *t, size_t max_group, cl_ulong local_mem);
+
+/* Whether convolution's layout transforms run one work-item per element (kernels/conv.cl's
+ * _items kernels, for GPUs) rather than one per (image, channel) plane (for CPUs): by device
+ * class, or CLCNN_CONV_LAYOUT=items|planes. */
+int clcnn_conv_items(const clcnn_context *ctx);
+
+/* The work-group size of the per-channel reductions (batch-norm statistics, bias gradients):
+ * 0 = one work-item per channel (CPUs), else a power of two (GPUs: the _wg kernels, built with
+ * -DRED_WG=n). By device class within the device's work-group limit, or CLCNN_REDUCE_WG=n. */
+int clcnn_reduce_wg(const clcnn_context *ctx);
+int clcnn_reduce_wg_default(clcnn_device_class c); /* the database's row */
+
+/* The build options of gemm_tiled for a product kind and tile ("-DA_T=1 -DTS_M=64 ..."). */
+void clcnn_gemm_tiled_options(const clcnn_gemm_tile *t, clcnn_gemm_kind kind, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,89 @@
+/* cl/launch.c: kernel launches. Every kernel guards its indices, so a launch rounds each global
+ * size up to a local size chosen here per kernel (CL_KERNEL_WORK_GROUP_SIZE) and device (its
+ * work-group and work-item limits), instead of leaving the driver to find a divisor (871,082
+ * optimizer parameters only divide into work-groups of 1 or 2). */
+#include <string.h>
+
+#include "cl.h"
+
+/* A work-group of 256 fills a GPU's SIMD units several times over and gives PoCL enough
+ * work-items to vectorize across. */
+#define TARGET_GROUP 256
+
+/* The local size of one dimension: the whole global size when it fits, else the largest power of
+ * two within cap that pads the global size by at most an eighth. */
+static size_t pick(size_t global, size_t cap) {
+    if (global <= cap) return global ? global : 1;
+    size_t l = 1;
+    while (l * 2 <= cap) l *= 2;
+    for (; l > 1; l /= 2)
+        if ((clcnn_round_up(global, l) - global) * 8 <= global) break;
+    return l;
+}
+
+void clcnn_local_size(const clcnn_context *ctx, cl_kernel kernel, int dims, const size_t *global,
+                      size_t *local) {
+    size_t cap = TARGET_GROUP, kernel_max = 0;
+    if (clGetKernelWorkGroupInfo(kernel, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_max,
+                                 &kernel_max, NULL) == CL_SUCCESS &&
+        kernel_max && kernel_max < cap)
+        cap = kernel_max;
+    if (ctx->max_group && ctx->max_group < cap) cap = ctx->max_group;
+    for (int d = 0; d < dims; d++) local[d] = 1;
+    /* Dimension 0 first (neighbouring work-items on neighbouring addresses), then 1; a third
+     * dimension (images, groups) stays 1. */
+    for (int d = 0; d < dims && d < 2; d++) {
+        size_t room = cap, limit = ctx->max_items[d] ? ctx->max_items[d] : 1;
+        for (int e = 0; e < d; e++) room /= local[e];
+        local[d] = pick(global[d], room < limit ? room : limit);
+    }
+}
+
+static clcnn_status enqueue(clcnn_context *ctx, cl_kernel kernel, int dims, const size_t *global,
+                            const size_t *local, const clcnn_arg *args, int n_args) {
+    for (int i = 0; i < n_args; i++) {
+        cl_int err = clSetKernelArg(kernel, (cl_uint)i, args[i].size, args[i].value);
+        if (err != CL_SUCCESS) {
+            char name[128] = "?";
+            clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+            return clcnn_fail(CLCNN_STATUS_OPENCL_ERROR, "argument %d of kernel '%s': %s", i, name,
+                              clcnn_cl_error_name(err));
+        }
+    }
+    for (int d = 0; d < dims; d++)
+        if (global[d] == 0) return CLCNN_STATUS_OK; /* nothing to do */
+    cl_event *event = NULL;
+    if (ctx->profiling) {
+        char name[64] = "?";
+        clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+        event = clcnn_profile_event(ctx, name);
+    }
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, (cl_uint)dims, NULL, global, local, 0,
+                                        NULL, event);
+    if (err != CL_SUCCESS) {
+        char name[128] = "?";
+        clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+        return clcnn_fail(err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES
+                              ? CLCNN_STATUS_OUT_OF_MEMORY
+                              : CLCNN_STATUS_OPENCL_ERROR,
+                          "launching kernel '%s' (global %zu x %zu x %zu, local %zu x %zu x %zu): %s",
+                          name, global[0], dims > 1 ? global[1] : 1, dims > 2 ? global[2] : 1,
+                          local ? local[0] : 0, local && dims > 1 ? local[1] : 0,
+                          local && dims > 2 ? local[2] : 0, clcnn_cl_error_name(err));
+    }
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_launch(clcnn_context *ctx, cl_kernel kernel, int dims, const size_t *global,
+                          const size_t *local, const clcnn_arg *args, int n_args) {
+    if (local) return enqueue(ctx, kernel, dims, global, local, args, n_args);
+    size_t chosen[3], rounded[3];
+    clcnn_local_size(ctx, kernel, dims, global, chosen);
+    for (int d = 0; d < dims; d++) rounded[d] = clcnn_round_up(global[d], chosen[d]);
+    return enqueue(ctx, kernel, dims, rounded, chosen, args, n_args);
+}
+
+clcnn_status clcnn_launch_exact(clcnn_context *ctx, cl_kernel kernel, int dims,
+                                const size_t *global, const clcnn_arg *args, int n_args) {
+    return enqueue(ctx, kernel, dims, global, NULL, args, n_args);
+}

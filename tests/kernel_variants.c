@@ -1,0 +1,24 @@
+/* tests/kernel_variants.c: prints "file|build options" for every kernel variant the host builds
+ * (each device class's tile for each product kind, its reduction work-group), for tests/kernels_check.py: the options come
+ * from the host's own builder, so the check compiles exactly what a device would. */
+#include <stdio.h>
+
+#include "cl/kparams.h"
+
+int main(void) {
+    static const clcnn_gemm_kind kinds[] = {CLCNN_GEMM_TN, CLCNN_GEMM_NN, CLCNN_GEMM_NT_SUM};
+    for (int c = 0; c < CLCNN_N_CLASSES; c++) {
+        clcnn_gemm_tile t = clcnn_gemm_tile_default((clcnn_device_class)c);
+        for (int k = 0; k < 3; k++) {
+            char options[160];
+            clcnn_gemm_tiled_options(&t, kinds[k], options, sizeof options);
+            printf("gemm_tiled.cl|%s\n", options);
+        }
+        int wg = clcnn_reduce_wg_default((clcnn_device_class)c);
+        if (wg) {
+            printf("batchnorm.cl|-DRED_WG=%d\n", wg);
+            printf("elementwise.cl|-DRED_WG=%d\n", wg);
+        }
+    }
+    return 0;
+}
