@@ -169,20 +169,20 @@ static clcnn_status run_route(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn
     return op->kind == CLCNN_GEMM_NT_SUM ? own_nt(ctx, op) : own_tile(ctx, op);
 }
 
-/* Median of three timed runs after a warm-up; the warm-up also pays any compile. */
+/* Median of five timed runs after a warm-up; the warm-up also pays any compile. */
+#define ROUTE_TIMED_RUNS 5
 static clcnn_status time_route(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_route r,
                                double *seconds) {
     CLCNN_TRY(run_route(ctx, op, r));
     CLCNN_TRY(clcnn_context_finish(ctx));
-    double t[3];
-    for (int i = 0; i < 3; i++) {
+    double t[ROUTE_TIMED_RUNS];
+    for (int i = 0; i < ROUTE_TIMED_RUNS; i++) {
         double t0 = clcnn_now();
         CLCNN_TRY(run_route(ctx, op, r));
         CLCNN_TRY(clcnn_context_finish(ctx));
         t[i] = clcnn_now() - t0;
     }
-    double lo = fmin(t[0], fmin(t[1], t[2])), hi = fmax(t[0], fmax(t[1], t[2]));
-    *seconds = t[0] + t[1] + t[2] - lo - hi;
+    *seconds = clcnn_route_median(t, ROUTE_TIMED_RUNS);
     return CLCNN_STATUS_OK;
 }
 
@@ -206,17 +206,19 @@ static clcnn_status choose(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_ro
         *out = (clcnn_route)cached;
         return CLCNN_STATUS_OK;
     }
-    double t_own, t_blas;
-    CLCNN_TRY(time_route(ctx, op, CLCNN_ROUTE_OWN, &t_own));
-    clcnn_status s = time_route(ctx, op, CLCNN_ROUTE_CLBLAST, &t_blas);
+    /* Our own kernels are the default; CLBlast replaces them only when clearly faster. */
+    static const clcnn_route routes[] = {CLCNN_ROUTE_OWN, CLCNN_ROUTE_CLBLAST};
+    double t[2];
+    CLCNN_TRY(time_route(ctx, op, routes[0], &t[0]));
+    clcnn_status s = time_route(ctx, op, routes[1], &t[1]);
     if (s != CLCNN_STATUS_OK) {
         clcnn_log(CLCNN_LOG_WARN, "CLBlast failed on %s (%s); using clcnn's kernels", key,
                   clcnn_last_error());
-        t_blas = INFINITY;
+        t[1] = INFINITY;
     }
-    *out = t_blas < t_own ? CLCNN_ROUTE_CLBLAST : CLCNN_ROUTE_OWN;
-    clcnn_log(CLCNN_LOG_DEBUG, "route %s: own %.3f ms, clblast %.3f ms -> %s", key, t_own * 1e3,
-              t_blas * 1e3, clcnn_route_name(*out));
+    *out = routes[clcnn_route_pick(t, 2, 0)];
+    clcnn_log(CLCNN_LOG_DEBUG, "route %s: own %.3f ms, clblast %.3f ms -> %s", key, t[0] * 1e3,
+              t[1] * 1e3, clcnn_route_name(*out));
     return clcnn_route_store(ctx, key, *out);
 }
 
