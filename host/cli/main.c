@@ -14,6 +14,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"devices", cmd_devices, "list OpenCL devices"},
+    {"selftest", cmd_selftest, "check every kernel against the C reference on a device (--device all: each)"},
     {"warmup", cmd_warmup, "compile every kernel and CLBlast for a device now (cached for later runs)"},
     {"train", cmd_train, "train a model from a YAML config (default: the embedded Fashion-MNIST model)"},
     {"eval", cmd_eval, "evaluate a model file on its test set"},
