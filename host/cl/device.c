@@ -53,6 +53,10 @@ static void device_info(cl_platform_id p, cl_device_id d, clcnn_device_info *inf
     info->compute_units = units;
     info->global_memory = mem;
     info->max_alloc = alloc;
+    /* Tests force a small limit to exercise chunking (a GPU's limit on a CPU machine). */
+    const char *forced = getenv("CLCNN_MAX_ALLOC");
+    unsigned long long f = forced && *forced ? strtoull(forced, NULL, 10) : 0;
+    if (f > 0 && f < info->max_alloc) info->max_alloc = f;
 }
 
 /* Every device of every platform, in platform order then device order. */
