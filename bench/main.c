@@ -112,7 +112,10 @@ clcnn_status bench_context(const char *selector, clcnn_context **ctx) {
     clcnn_context_options co = clcnn_context_options_default();
     co.device = selector;
     co.profiling = 1;
-    return clcnn_context_create(&co, ctx);
+    CLCNN_TRY(clcnn_context_create(&co, ctx));
+    const clcnn_device_info *d = &(*ctx)->info;
+    clcnn_log(CLCNN_LOG_INFO, "device %d: %s: %s (%s)", d->index, d->platform, d->name, d->type);
+    return CLCNN_STATUS_OK;
 }
 
 clcnn_status bench_device_indices(const char *selector, int *indices, int max, int *n) {
@@ -139,7 +142,6 @@ static clcnn_status bench_one_device(int index, const bench_options *o, int gemm
     CLCNN_TRY(bench_context(sel, &ctx));
     bench_device_result *d = &report->devices[report->n_devices++];
     d->info = ctx->info;
-    clcnn_log(CLCNN_LOG_INFO, "device %d: %s", index, ctx->info.name);
     clcnn_status s = CLCNN_STATUS_OK;
     if (!o->no_peak) {
         s = bench_peak_measure(ctx, o->target_ms < 200 ? o->target_ms : 200, &d->peak);

@@ -77,14 +77,17 @@ float sample(__global const uchar *plane, int H, int W, float y, float x, int mo
 }
 
 // x[b][c][py][px] = images[order[start + b]] sampled at A (px, py) + b, times inv_scale; 0 in
-// the erased box. fill is in raw pixel units. Launch: global (W, H, n).
+// the erased box. fill is in raw pixel units. images holds examples [chunk_first, chunk_first +
+// chunk_n) of a chunked data set, as in data.cl's gather_batch. Launch: global (W, H, n).
 __kernel void gather_augment(__global const uchar *images, __global const uchar *labels,
                              __global const uint *order, int start, int C, int H, int W,
                              float inv_scale, __global const float *params, int mode, float fill,
-                             int nearest, __global float *x, __global uchar *batch_labels) {
+                             int nearest, __global float *x, __global uchar *batch_labels,
+                             uint chunk_first, uint chunk_n) {
     int px = get_global_id(0), py = get_global_id(1), b = get_global_id(2);
     if (px >= W || py >= H) return;
-    uint idx = order[start + b];
+    uint idx = order[start + b] - chunk_first;
+    if (idx >= chunk_n) return;
     __global const float *a = params + (size_t)b * AUG_PARAMS;
     float xin = a[0] * px + a[1] * py + a[2], yin = a[3] * px + a[4] * py + a[5];
     int erased = px >= a[6] && px < a[8] && py >= a[7] && py < a[9];
@@ -93,5 +96,5 @@ __kernel void gather_augment(__global const uchar *images, __global const uchar 
         float v = erased ? 0.0f : sample(plane, H, W, yin, xin, mode, fill, nearest);
         x[(((size_t)b * C + c) * H + py) * W + px] = v * inv_scale;
     }
-    if (px == 0 && py == 0) batch_labels[b] = labels[idx];
+    if (px == 0 && py == 0) batch_labels[b] = labels[idx + chunk_first];
 }

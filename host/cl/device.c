@@ -71,6 +71,10 @@ static clcnn_status device_info(cl_platform_id p, cl_device_id d, clcnn_device_i
     info->compute_units = units;
     info->global_memory = mem;
     info->max_alloc = alloc;
+    /* Tests force a small limit to exercise chunking (a GPU's limit on a CPU machine). */
+    const char *forced = getenv("CLCNN_MAX_ALLOC");
+    unsigned long long f = forced && *forced ? strtoull(forced, NULL, 10) : 0;
+    if (f > 0 && f < info->max_alloc) info->max_alloc = f;
     return CLCNN_STATUS_OK;
 }
 
@@ -147,19 +151,41 @@ clcnn_status clcnn_devices_list(clcnn_device_info **devices, int *n) {
     return CLCNN_STATUS_OK;
 }
 
-static int contains_nocase(const char *hay, const char *needle) {
+/* Where needle occurs in hay, case-insensitively: 0 nowhere, 1 as a substring, 2 as whole words
+ * (no letter or digit on either side), the best occurrence counting. */
+static int match_nocase(const char *hay, const char *needle) {
     size_t nl = strlen(needle);
-    for (; *hay; hay++) {
+    int best = 0;
+    if (nl == 0) return 0;
+    for (const char *h = hay; *h; h++) {
         size_t i = 0;
-        while (i < nl && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+        while (i < nl && h[i] && tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i]))
             i++;
-        if (i == nl) return 1;
+        if (i < nl) continue;
+        int left = h == hay || !isalnum((unsigned char)h[-1]);
+        int right = !isalnum((unsigned char)h[nl]);
+        best = left && right ? 2 : best > 1 ? best : 1;
     }
-    return 0;
+    return best;
 }
 
-static clcnn_status select_index(const clcnn_device_info *info, int n, const char *selector,
-                                 int *index) {
+/* A whole-word match in the device or platform name beats a substring of "platform: device";
+ * among equal matches the default rule decides: the first GPU, else the first device. */
+static int match_rank(const clcnn_device_info *d, const char *selector) {
+    char full[400];
+    if (match_nocase(d->name, selector) == 2 || match_nocase(d->platform, selector) == 2) return 2;
+    snprintf(full, sizeof full, "%s: %s", d->platform, d->name);
+    return match_nocase(full, selector) ? 1 : 0;
+}
+
+static int better_match(const clcnn_device_info *d, int rank, const clcnn_device_info *best,
+                        int best_rank) {
+    if (rank != best_rank) return rank > best_rank;
+    return strcmp(d->type, "GPU") == 0 && strcmp(best->type, "GPU") != 0;
+}
+
+clcnn_status clcnn_device_match(const clcnn_device_info *info, int n, const char *selector,
+                                int *index) {
     if (n == 0) return clcnn_fail(CLCNN_STATUS_NO_DEVICE, "the OpenCL platforms have no devices");
     if (!selector || !*selector) {
         for (int i = 0; i < n; i++)
@@ -174,13 +200,17 @@ static clcnn_status select_index(const clcnn_device_info *info, int n, const cha
             return CLCNN_STATUS_OK;
         }
     } else {
+        int best = -1, best_rank = 0;
         for (int i = 0; i < n; i++) {
-            char full[400];
-            snprintf(full, sizeof full, "%s: %s", info[i].platform, info[i].name);
-            if (contains_nocase(full, selector)) {
-                *index = i;
-                return CLCNN_STATUS_OK;
+            int rank = match_rank(&info[i], selector);
+            if (rank && (best < 0 || better_match(&info[i], rank, &info[best], best_rank))) {
+                best = i;
+                best_rank = rank;
             }
+        }
+        if (best >= 0) {
+            *index = best;
+            return CLCNN_STATUS_OK;
         }
     }
     char list[4096] = "";
@@ -203,7 +233,7 @@ clcnn_status clcnn_device_resolve(const char *selector, int *index) {
     clcnn_device_info *info;
     int n;
     CLCNN_TRY(enumerate(&found, &info, &n));
-    clcnn_status s = select_index(info, n, effective_selector(selector), index);
+    clcnn_status s = clcnn_device_match(info, n, effective_selector(selector), index);
     free(found);
     free(info);
     return s;
@@ -257,7 +287,7 @@ clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_co
     clcnn_device_info *info;
     int n, index = 0;
     CLCNN_TRY(enumerate(&found, &info, &n));
-    clcnn_status s = select_index(info, n, effective_selector(o.device), &index);
+    clcnn_status s = clcnn_device_match(info, n, effective_selector(o.device), &index);
     clcnn_context *ctx = s == CLCNN_STATUS_OK ? calloc(1, sizeof *ctx) : NULL;
     if (s == CLCNN_STATUS_OK && !ctx) s = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     if (ctx) {

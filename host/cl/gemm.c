@@ -240,20 +240,20 @@ static clcnn_status run_route(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn
     return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "no GEMM route %d", (int)r);
 }
 
-/* Median of three timed runs after a warm-up; the warm-up also pays any compile. */
+/* Median of five timed runs after a warm-up; the warm-up also pays any compile. */
+#define ROUTE_TIMED_RUNS 5
 static clcnn_status time_route(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_route r,
                                double *seconds) {
     CLCNN_TRY(run_route(ctx, op, r));
     CLCNN_TRY(clcnn_context_finish(ctx));
-    double t[3];
-    for (int i = 0; i < 3; i++) {
+    double t[ROUTE_TIMED_RUNS];
+    for (int i = 0; i < ROUTE_TIMED_RUNS; i++) {
         double t0 = clcnn_now();
         CLCNN_TRY(run_route(ctx, op, r));
         CLCNN_TRY(clcnn_context_finish(ctx));
         t[i] = clcnn_now() - t0;
     }
-    double lo = fmin(t[0], fmin(t[1], t[2])), hi = fmax(t[0], fmax(t[1], t[2]));
-    *seconds = t[0] + t[1] + t[2] - lo - hi;
+    *seconds = clcnn_route_median(t, ROUTE_TIMED_RUNS);
     return CLCNN_STATUS_OK;
 }
 
@@ -277,26 +277,30 @@ static clcnn_status choose(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_ro
         *out = (clcnn_route)cached;
         return CLCNN_STATUS_OK;
     }
-    /* Our own kernels are the fallback: their failure is an error, any other route's a warning. */
+    /* Our own kernels are the default and the fallback: their failure is an error, any other
+     * route's a warning. Another route replaces them only when clearly faster (route.h). */
     unsigned bit = CLASS_BIT(clcnn_device_class_of(&ctx->info));
-    double best = INFINITY;
+    double t[N_ROWS];
+    int def = 0;
     char timings[256] = "";
     for (int i = 0; i < N_ROWS; i++) {
         const struct route_row *row = &route_rows[i];
+        t[i] = INFINITY;
+        if (row->route == CLCNN_ROUTE_OWN) def = i;
         if (!(row->classes & bit)) continue;
-        double t;
-        clcnn_status s = time_route(ctx, op, row->route, &t);
+        clcnn_status s = time_route(ctx, op, row->route, &t[i]);
         if (s != CLCNN_STATUS_OK && row->route == CLCNN_ROUTE_OWN) return s;
         if (s != CLCNN_STATUS_OK) {
             clcnn_log(CLCNN_LOG_WARN, "route %s failed on %s (%s); not used",
                       clcnn_route_name(row->route), key, clcnn_last_error());
+            t[i] = INFINITY;
             continue;
         }
         size_t len = strlen(timings);
         snprintf(timings + len, sizeof timings - len, " %s %.3f ms", clcnn_route_name(row->route),
-                 t * 1e3);
-        if (t < best) best = t, *out = row->route;
+                 t[i] * 1e3);
     }
+    *out = route_rows[clcnn_route_pick(t, N_ROWS, def)].route;
     clcnn_log(CLCNN_LOG_DEBUG, "route %s:%s -> %s", key, timings, clcnn_route_name(*out));
     return clcnn_route_store(ctx, key, *out);
 }

@@ -226,12 +226,15 @@ clcnn_status clcnn_kernel_get(clcnn_context *ctx, const char *file, const char *
 clcnn_status clcnn_buffer_create(clcnn_context *ctx, size_t bytes, cl_mem *out) {
     cl_int err;
     *out = NULL;
-    if (bytes > ctx->info.max_alloc)
+    /* Check what is allocated: the slack counts against the device's limit too. */
+    size_t alloc = bytes + CLCNN_BUFFER_SLACK;
+    if (alloc > ctx->info.max_alloc)
         return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY,
-                          "a buffer of %.1f MiB exceeds the largest allocation device '%s' allows "
-                          "(%.1f MiB); use a smaller batch or model",
-                          bytes / 1048576.0, ctx->info.name, ctx->info.max_alloc / 1048576.0);
-    *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes + CLCNN_BUFFER_SLACK, NULL, &err);
+                          "a buffer of %zu bytes (%.1f MiB) exceeds the largest allocation device "
+                          "'%s' allows (%llu bytes); use a smaller batch or model",
+                          alloc, alloc / 1048576.0, ctx->info.name,
+                          (unsigned long long)ctx->info.max_alloc);
+    *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, alloc, NULL, &err);
     if (err != CL_SUCCESS)
         return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY,
                           "cannot allocate %.1f MiB on device '%s' (%.0f MiB of memory): %s",

@@ -1,5 +1,6 @@
 /* cl/route.c: measured route choices per device and shape, cached on disk so that runs sharing
  * a cache make the same choices (and so produce the same bits). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +75,28 @@ static clcnn_status save(clcnn_context *ctx) {
     if (s == CLCNN_STATUS_OK) s = clcnn_write_file_atomic(t->path, text, len);
     free(text);
     return s;
+}
+
+int clcnn_route_pick(const double *seconds, int n, int def) {
+    int best = def;
+    for (int i = 0; i < n; i++)
+        if (i != def && seconds[i] <= CLCNN_ROUTE_WIN * seconds[def] && seconds[i] < seconds[best])
+            best = i;
+    return best;
+}
+
+double clcnn_route_median(const double *seconds, int n) {
+    double t[16];
+    if (n > 16) n = 16;
+    if (n <= 0) return INFINITY;
+    memcpy(t, seconds, (size_t)n * sizeof *t);
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
+            double x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
+        }
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
 
 clcnn_status clcnn_route_store(clcnn_context *ctx, const char *key, int route) {

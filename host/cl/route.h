@@ -9,6 +9,14 @@ clcnn_status clcnn_route_table_create(clcnn_context *ctx);
 void clcnn_route_table_destroy(clcnn_context *ctx);
 /* The cached route for a shape key, or 0 (AUTO) if none. */
 int clcnn_route_lookup(clcnn_context *ctx, const char *key);
+/* A challenger must take at most this share of the default route's time to replace it. */
+#define CLCNN_ROUTE_WIN 0.95
+/* The route to keep among n timed ones (seconds; INFINITY for one that failed): the default
+ * (index def) unless another is faster by at least 5% (t <= CLCNN_ROUTE_WIN * t[def]), then the
+ * fastest such. Timings a few percent apart flip with noise, so they never move the choice. */
+int clcnn_route_pick(const double *seconds, int n, int def);
+/* The median of n timings (n <= 16), sorting a copy. */
+double clcnn_route_median(const double *seconds, int n);
 /* Records a choice and rewrites the file atomically (when the disk cache is on). */
 clcnn_status clcnn_route_store(clcnn_context *ctx, const char *key, int route);
 

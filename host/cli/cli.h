@@ -56,6 +56,7 @@ extern volatile int cli_stop_requested;
 void cli_install_sigint(void);
 
 int cmd_devices(int argc, char **argv);
+int cmd_selftest(int argc, char **argv);
 int cmd_warmup(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

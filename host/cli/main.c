@@ -15,6 +15,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"devices", cmd_devices, "list OpenCL devices"},
+    {"selftest", cmd_selftest, "check every kernel against the C reference on a device (--device all: each)"},
     {"warmup", cmd_warmup, "compile every kernel and CLBlast for a device now (cached for later runs)"},
     {"train", cmd_train, "train a model from a YAML config (default: the embedded Fashion-MNIST model)"},
     {"eval", cmd_eval, "evaluate a model file on its test set"},
@@ -179,7 +180,11 @@ clcnn_status cli_load_spec(const char *path, const char *fallback, const cli_arg
 clcnn_status cli_open_device(const cli_args *a, clcnn_context **ctx) {
     clcnn_context_options o = clcnn_context_options_default();
     o.device = a->device;
-    return clcnn_context_create(&o, ctx);
+    CLCNN_TRY(clcnn_context_create(&o, ctx));
+    /* Say which device a name picked: "amd" or "intel" can match more than one. */
+    const clcnn_device_info *d = clcnn_context_device(*ctx);
+    fprintf(stderr, "clcnn: device %d: %s: %s (%s)\n", d->index, d->platform, d->name, d->type);
+    return CLCNN_STATUS_OK;
 }
 
 int cli_stdout_is_tty(void) { return isatty(STDOUT_FILENO); }

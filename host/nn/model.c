@@ -111,38 +111,51 @@ static void assign_arena(clcnn_model *m) {
     m->n_params = offset;
 }
 
-static clcnn_status alloc_floats(clcnn_model *m, size_t count, cl_mem *out) {
-    return clcnn_buffer_create(m->ctx, count * sizeof(float), out);
+/* A float buffer whose allocation error names the tensor it is for ("conv2d_0's activations"). */
+static clcnn_status alloc_floats(clcnn_model *m, const char *what, size_t count, cl_mem *out) {
+    clcnn_status s = clcnn_buffer_create(m->ctx, count * sizeof(float), out);
+    if (s == CLCNN_STATUS_OK) return s;
+    char why[512];
+    snprintf(why, sizeof why, "%s", clcnn_last_error());
+    return clcnn_fail(s, "%s: %s", what, why);
+}
+
+static clcnn_status alloc_layer(clcnn_model *m, const clcnn_layer *l, const char *what,
+                                size_t count, cl_mem *out) {
+    char name[160];
+    snprintf(name, sizeof name, "layer %s's %s", l->spec.name, what);
+    return alloc_floats(m, name, count, out);
 }
 
 static clcnn_status alloc_buffers(clcnn_model *m) {
     size_t b = (size_t)m->max_batch;
-    CLCNN_TRY(alloc_floats(m, b * clcnn_shape_size(m->input), &m->x0));
+    CLCNN_TRY(alloc_floats(m, "the input batch", b * clcnn_shape_size(m->input), &m->x0));
     for (int i = 0; i < m->n_layers; i++) {
         clcnn_layer *l = &m->layers[i];
-        if (l->workspace) CLCNN_TRY(alloc_floats(m, b * l->workspace, &m->workspace[i]));
+        if (l->workspace)
+            CLCNN_TRY(alloc_layer(m, l, "workspace (im2col)", b * l->workspace, &m->workspace[i]));
         if (l->type->aliases_input) {
             m->act[i] = i ? m->act[i - 1] : m->x0;
             m->grad[i] = i ? m->grad[i - 1] : NULL;
             continue;
         }
         m->owns[i] = 1;
-        CLCNN_TRY(alloc_floats(m, b * clcnn_shape_size(l->out), &m->act[i]));
-        CLCNN_TRY(alloc_floats(m, b * clcnn_shape_size(l->out), &m->grad[i]));
+        CLCNN_TRY(alloc_layer(m, l, "activations", b * clcnn_shape_size(l->out), &m->act[i]));
+        CLCNN_TRY(alloc_layer(m, l, "gradients", b * clcnn_shape_size(l->out), &m->grad[i]));
     }
-    CLCNN_TRY(alloc_floats(m, m->n_params, &m->params));
-    CLCNN_TRY(alloc_floats(m, m->n_params, &m->grads));
+    CLCNN_TRY(alloc_floats(m, "the parameters", m->n_params, &m->params));
+    CLCNN_TRY(alloc_floats(m, "the parameter gradients", m->n_params, &m->grads));
     const char *opt = m->spec.train.optimizer.name;
     m->n_opt_buffers = strcmp(opt, "sgd") == 0 ? (m->spec.train.optimizer.momentum != 0) : 2;
     if (strcmp(opt, "rmsprop") == 0 && m->spec.train.optimizer.momentum == 0) m->n_opt_buffers = 1;
-    CLCNN_TRY(alloc_floats(m, m->n_params, &m->opt1));
-    CLCNN_TRY(alloc_floats(m, m->n_params, &m->opt2));
+    CLCNN_TRY(alloc_floats(m, "the optimizer state", m->n_params, &m->opt1));
+    CLCNN_TRY(alloc_floats(m, "the optimizer state", m->n_params, &m->opt2));
     CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->opt1, 0, m->n_params * sizeof(float)));
     CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->opt2, 0, m->n_params * sizeof(float)));
     CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->grads, 0, m->n_params * sizeof(float)));
     CLCNN_TRY(clcnn_buffer_create(m->ctx, b, &m->batch_labels));
-    if (m->augment) CLCNN_TRY(alloc_floats(m, b * 12, &m->aug_params));
-    return alloc_floats(m, b * (size_t)m->classes, &m->probs);
+    if (m->augment) CLCNN_TRY(alloc_floats(m, "the augmentation parameters", b * 12, &m->aug_params));
+    return alloc_floats(m, "the class probabilities", b * (size_t)m->classes, &m->probs);
 }
 
 static int wants_augment(const clcnn_augment_spec *a) {
@@ -220,7 +233,7 @@ void clcnn_model_destroy(clcnn_model *m) {
     for (int i = 0; i < m->n_layers; i++) release(&m->workspace[i]);
     for (int s = 0; s < CLCNN_SLOTS; s++) {
         model_slot *sl = &m->slots[s];
-        release(&sl->images);
+        for (int c = 0; c < sl->n_chunks; c++) release(&sl->images[c]);
         release(&sl->labels);
         release(&sl->loss);
         release(&sl->correct);

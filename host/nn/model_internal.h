@@ -7,9 +7,13 @@
 
 #define CLCNN_SLOTS 3
 
+#define CLCNN_MAX_CHUNKS 256
+
 typedef struct model_slot {
     int n;             /* examples uploaded */
-    cl_mem images;     /* uint8, n x example */
+    int n_chunks;      /* the images, split so no buffer exceeds the device's largest allocation */
+    int chunk_examples; /* examples per chunk (the last may hold fewer) */
+    cl_mem images[CLCNN_MAX_CHUNKS]; /* uint8, chunk_examples x example each */
     cl_mem labels;     /* uint8, n */
     cl_mem loss;       /* float per example: the last pass's loss */
     cl_mem correct;    /* uint8 per example */

@@ -12,6 +12,48 @@ static void release(cl_mem *b) {
     *b = NULL;
 }
 
+/* A buffer whose allocation error names the tensor it is for. */
+static clcnn_status named_buffer(clcnn_model *m, const char *what, size_t bytes, cl_mem *out) {
+    clcnn_status s = clcnn_buffer_create(m->ctx, bytes, out);
+    if (s == CLCNN_STATUS_OK) return s;
+    char why[512];
+    snprintf(why, sizeof why, "%s", clcnn_last_error());
+    return clcnn_fail(s, "%s: %s", what, why);
+}
+
+/* The images in chunks of as many whole examples as the device's largest allocation holds
+ * (slack included), so a data set of any size uploads. One chunk when it all fits. */
+static clcnn_status upload_images(clcnn_model *m, model_slot *s, const uint8_t *images, size_t n,
+                                  size_t ex) {
+    size_t limit = m->ctx->info.max_alloc;
+    size_t per = limit > CLCNN_BUFFER_SLACK ? (limit - CLCNN_BUFFER_SLACK) / ex : 0;
+    if (per == 0)
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY,
+                          "the data set: one example of %zu bytes (plus %d of slack) exceeds the "
+                          "largest allocation device '%s' allows (%zu bytes)",
+                          ex, CLCNN_BUFFER_SLACK, m->ctx->info.name, limit);
+    if (per > n) per = n ? n : 1;
+    size_t chunks = (n + per - 1) / per;
+    if (chunks > CLCNN_MAX_CHUNKS)
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY,
+                          "the data set: %zu examples of %zu bytes need %zu chunks of at most %zu "
+                          "bytes (device '%s'), more than %d",
+                          n, ex, chunks, limit, m->ctx->info.name, CLCNN_MAX_CHUNKS);
+    s->chunk_examples = (int)per;
+    for (size_t c = 0; c < chunks || c == 0; c++) {
+        size_t first = c * per, count = n - first < per ? n - first : per;
+        char what[64];
+        snprintf(what, sizeof what, "the data set (chunk %zu of %zu)", c + 1, chunks);
+        CLCNN_TRY(named_buffer(m, what, (count ? count : 1) * ex, &s->images[c]));
+        s->n_chunks = (int)c + 1;
+        CLCNN_TRY(clcnn_buffer_write(m->ctx, s->images[c], 0, count * ex, images + first * ex));
+    }
+    if (chunks > 1)
+        clcnn_log(CLCNN_LOG_DEBUG, "data set of %zu examples in %zu chunks (largest allocation %zu bytes)",
+                  n, chunks, limit);
+    return CLCNN_STATUS_OK;
+}
+
 clcnn_status clcnn_model_upload(clcnn_model *m, int slot, const clcnn_dataset *ds) {
     if (slot < 0 || slot >= CLCNN_SLOTS) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "bad slot %d", slot);
     if (ds->c != m->input.c || ds->h != m->input.h || ds->w != m->input.w)
@@ -19,19 +61,19 @@ clcnn_status clcnn_model_upload(clcnn_model *m, int slot, const clcnn_dataset *d
                           "the data has examples of %dx%dx%d (HxWxC) but the model's input_shape is "
                           "[%d, %d, %d]", ds->h, ds->w, ds->c, m->input.h, m->input.w, m->input.c);
     model_slot *s = &m->slots[slot];
-    release(&s->images);
+    for (int c = 0; c < s->n_chunks; c++) release(&s->images[c]);
+    s->n_chunks = 0;
     release(&s->labels);
     release(&s->loss);
     release(&s->correct);
     release(&s->pred);
     s->n = 0;
     size_t ex = clcnn_shape_size(m->input), n = (size_t)ds->n;
-    CLCNN_TRY(clcnn_buffer_create(m->ctx, n * ex, &s->images));
-    CLCNN_TRY(clcnn_buffer_create(m->ctx, n, &s->labels));
-    CLCNN_TRY(clcnn_buffer_create(m->ctx, n * sizeof(float), &s->loss));
-    CLCNN_TRY(clcnn_buffer_create(m->ctx, n, &s->correct));
-    CLCNN_TRY(clcnn_buffer_create(m->ctx, n, &s->pred));
-    CLCNN_TRY(clcnn_buffer_write(m->ctx, s->images, 0, n * ex, ds->images));
+    CLCNN_TRY(upload_images(m, s, ds->images, n, ex));
+    CLCNN_TRY(named_buffer(m, "the labels", n, &s->labels));
+    CLCNN_TRY(named_buffer(m, "the per-example losses", n * sizeof(float), &s->loss));
+    CLCNN_TRY(named_buffer(m, "the per-example results", n, &s->correct));
+    CLCNN_TRY(named_buffer(m, "the predictions", n, &s->pred));
     if (ds->labels) {
         for (size_t i = 0; i < n; i++)
             if (ds->labels[i] >= m->classes)
@@ -69,13 +111,18 @@ static clcnn_status gather(clcnn_model *m, int slot, int use_order, int start, i
     int ex = (int)clcnn_shape_size(m->input);
     float inv_scale = 1.0f / m->spec.data.scale;
     cl_mem order = m->order ? m->order : s->labels;
-    clcnn_arg args[] = {CLCNN_ARG(s->images), CLCNN_ARG(s->labels), CLCNN_ARG(order),
-                        CLCNN_ARG(use_order), CLCNN_ARG(start), CLCNN_ARG(ex),
-                        CLCNN_ARG(inv_scale), CLCNN_ARG(m->x0), CLCNN_ARG(m->batch_labels),
-                        CLCNN_ARG(count)};
     size_t global[2] = {(size_t)ex, (size_t)count};
     clcnn_profile_set_tag(m->ctx, "input/gather");
-    return clcnn_launch(m->ctx, k, 2, global, NULL, args, 10);
+    /* A launch per chunk; each writes the batch's examples that lie in its chunk. */
+    for (int c = 0; c < s->n_chunks; c++) {
+        cl_uint first = (cl_uint)c * (cl_uint)s->chunk_examples, per = (cl_uint)s->chunk_examples;
+        clcnn_arg args[] = {CLCNN_ARG(s->images[c]), CLCNN_ARG(s->labels), CLCNN_ARG(order),
+                            CLCNN_ARG(use_order), CLCNN_ARG(start), CLCNN_ARG(ex),
+                            CLCNN_ARG(inv_scale), CLCNN_ARG(m->x0), CLCNN_ARG(m->batch_labels),
+                            CLCNN_ARG(count), CLCNN_ARG(first), CLCNN_ARG(per)};
+        CLCNN_TRY(clcnn_launch(m->ctx, k, 2, global, NULL, args, 12));
+    }
+    return CLCNN_STATUS_OK;
 }
 
 /* Streams of random keys, one per use, so dropout and augmentation never share draws. */
@@ -113,13 +160,17 @@ static clcnn_status gather_augmented(clcnn_model *m, int start, int count) {
         if (strcmp(a->fill_mode, modes[i]) == 0) mode = i;
     float inv_scale = 1.0f / m->spec.data.scale;
     model_slot *s = &m->slots[0];
-    clcnn_arg ga[] = {CLCNN_ARG(s->images), CLCNN_ARG(s->labels), CLCNN_ARG(m->order),
-                      CLCNN_ARG(start), CLCNN_ARG(C), CLCNN_ARG(H), CLCNN_ARG(W),
-                      CLCNN_ARG(inv_scale), CLCNN_ARG(m->aug_params), CLCNN_ARG(mode),
-                      CLCNN_ARG(a->fill_value), CLCNN_ARG(nearest), CLCNN_ARG(m->x0),
-                      CLCNN_ARG(m->batch_labels)};
     size_t global[3] = {(size_t)W, (size_t)H, n};
-    return clcnn_launch(m->ctx, k, 3, global, NULL, ga, 14);
+    for (int c = 0; c < s->n_chunks; c++) {
+        cl_uint first = (cl_uint)c * (cl_uint)s->chunk_examples, per = (cl_uint)s->chunk_examples;
+        clcnn_arg ga[] = {CLCNN_ARG(s->images[c]), CLCNN_ARG(s->labels), CLCNN_ARG(m->order),
+                          CLCNN_ARG(start), CLCNN_ARG(C), CLCNN_ARG(H), CLCNN_ARG(W),
+                          CLCNN_ARG(inv_scale), CLCNN_ARG(m->aug_params), CLCNN_ARG(mode),
+                          CLCNN_ARG(a->fill_value), CLCNN_ARG(nearest), CLCNN_ARG(m->x0),
+                          CLCNN_ARG(m->batch_labels), CLCNN_ARG(first), CLCNN_ARG(per)};
+        CLCNN_TRY(clcnn_launch(m->ctx, k, 3, global, NULL, ga, 16));
+    }
+    return CLCNN_STATUS_OK;
 }
 
 static clcnn_pass pass_for(clcnn_model *m, int i, int n, int training) {
@@ -230,7 +281,7 @@ static clcnn_status optimizer_step(clcnn_model *m) {
 }
 
 static clcnn_status check_range(const clcnn_model *m, int slot, int start, int count) {
-    if (slot < 0 || slot >= CLCNN_SLOTS || !m->slots[slot].images)
+    if (slot < 0 || slot >= CLCNN_SLOTS || !m->slots[slot].n_chunks)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "no data uploaded to slot %d", slot);
     if (count <= 0 || count > m->max_batch || start < 0 || start + count > m->slots[slot].n)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "batch [%d, %d) is out of range (data %d, max batch %d)",

@@ -1,8 +1,12 @@
 /* clcnn/device.h: OpenCL devices and the clcnn context that owns one of them.
  *
  * Devices are numbered globally across platforms, in the order clcnn_devices_list returns them
- * (the order `clcnn devices` prints). A selector is an index ("1") or a case-insensitive
- * substring of "platform name: device name" ("nvidia", "pthread"). */
+ * (the order `clcnn devices` prints). A selector is an index ("1") or a case-insensitive name
+ * ("nvidia", "pthread"): a match of whole words in the device name or the platform name beats a
+ * substring of "platform name: device name" ("amd" matches the platform "AMD Accelerated
+ * Parallel Processing" as a word, "Radeon" only as a substring), and among equally good matches
+ * the default rule decides: the first GPU, else the first device (so "amd" picks an AMD GPU over
+ * PoCL's "cpu-... AMD EPYC" CPU, both whole-word matches). */
 #ifndef CLCNN_DEVICE_H
 #define CLCNN_DEVICE_H
 
@@ -38,6 +42,12 @@ CLCNN_API clcnn_status clcnn_devices_list(clcnn_device_info **devices, int *n);
  * CLCNN_DEVICE environment variable, else the default (the first GPU, else the first device).
  * An unknown selector is CLCNN_STATUS_NO_DEVICE with a message listing the devices. */
 CLCNN_API clcnn_status clcnn_device_resolve(const char *selector, int *index);
+
+/* The matching behind clcnn_device_resolve, on a given list (n entries, in global order):
+ * *index is the device the selector picks. An unknown selector is CLCNN_STATUS_NO_DEVICE with a
+ * message listing the devices. */
+clcnn_status clcnn_device_match(const clcnn_device_info *devices, int n, const char *selector,
+                                int *index);
 
 typedef struct clcnn_context clcnn_context;
 

@@ -42,12 +42,13 @@ static float *gather(const unsigned char *images, int n, int c, int h, int w,
     assert_int_equal(clcnn_kernel_get(test_ctx, "augment.cl", "gather_augment", &k), CLCNN_STATUS_OK);
     int start = 0;
     float inv = 1.0f;
+    cl_uint chunk_first = 0, chunk_n = (cl_uint)n; /* the whole set as one chunk */
     clcnn_arg args[] = {CLCNN_ARG(img),  CLCNN_ARG(lab), CLCNN_ARG(ord), CLCNN_ARG(start),
                         CLCNN_ARG(c),    CLCNN_ARG(h),   CLCNN_ARG(w),   CLCNN_ARG(inv),
                         CLCNN_ARG(par),  CLCNN_ARG(g.mode), CLCNN_ARG(g.fill), CLCNN_ARG(g.nearest),
-                        CLCNN_ARG(x),    CLCNN_ARG(bl)};
+                        CLCNN_ARG(x),    CLCNN_ARG(bl), CLCNN_ARG(chunk_first), CLCNN_ARG(chunk_n)};
     size_t global[3] = {(size_t)w, (size_t)h, (size_t)n};
-    assert_int_equal(clcnn_launch(test_ctx, k, 3, global, NULL, args, 14), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_launch(test_ctx, k, 3, global, NULL, args, 16), CLCNN_STATUS_OK);
     float *out = malloc(n * ex * 4);
     assert_int_equal(clcnn_buffer_read(test_ctx, x, 0, n * ex * 4, out), CLCNN_STATUS_OK);
     cl_mem all[] = {img, lab, ord, par, x, bl};

@@ -736,11 +736,13 @@ static void gather_check(int use_order, int start, int count) {
     cl_kernel k;
     assert_int_equal(clcnn_kernel_get(test_ctx, "data.cl", "gather_batch", &k), CLCNN_STATUS_OK);
     float inv_scale = 1.0f / 255.0f;
+    cl_uint chunk_first = 0, chunk_n = (cl_uint)n; /* the whole set as one chunk */
     clcnn_arg args[] = {CLCNN_ARG(dimg),  CLCNN_ARG(dlab),      CLCNN_ARG(dord),
                         CLCNN_ARG(use_order), CLCNN_ARG(start), CLCNN_ARG(ex),
-                        CLCNN_ARG(inv_scale), CLCNN_ARG(dx),    CLCNN_ARG(dblab), CLCNN_ARG(count)};
+                        CLCNN_ARG(inv_scale), CLCNN_ARG(dx),    CLCNN_ARG(dblab),
+                        CLCNN_ARG(count), CLCNN_ARG(chunk_first), CLCNN_ARG(chunk_n)};
     size_t global[2] = {(size_t)ex, (size_t)count};
-    assert_int_equal(clcnn_launch(test_ctx, k, 2, global, NULL, args, 10), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_launch(test_ctx, k, 2, global, NULL, args, 12), CLCNN_STATUS_OK);
     float *x = test_dev_read("gather_batch", dx, (size_t)count * ex);
     uint8_t blab[9];
     assert_int_equal(clcnn_buffer_read(test_ctx, dblab, 0, (size_t)count, blab), CLCNN_STATUS_OK);

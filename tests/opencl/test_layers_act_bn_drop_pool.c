@@ -1,7 +1,7 @@
 /* tests/opencl/test_layers_act_bn_drop_pool.c: the activation layers and fused activations,
  * BatchNormalization, Dropout, AveragePooling2D and GlobalAveragePooling2D, driven through the
  * nn.h layer interface (the harness in tests/test_layer.h) on odd shapes, against the plain-C
- * reference (tests/ref/), forward and backward. Buffers start as NaN so a value a kernel forgets
+ * reference (host/ref/), forward and backward. Buffers start as NaN so a value a kernel forgets
  * to write shows up, and reading one back checks that nothing was written past its end.
  * BatchNorm and Dropout are checked in both modes: training (batch statistics and their running
  * average; a random inverted-dropout mask that backward repeats) and inference (running

@@ -1,8 +1,9 @@
-/* tests/ref/ref.h: the plain-C reference implementation of every operation clcnn runs, forward
+/* ref/ref.h: the plain-C reference implementation of every operation clcnn runs, forward
  * and backward. Written for clarity, not speed: double in, double out, double accumulation.
  * Layouts follow the engine: activations NCHW, conv weight [out][in][kh][kw], dense weight
- * [out][in]. The OpenCL kernels are tested against these; these are tested by central
- * differences (tests/unit/test_ref_gradients.c). */
+ * [out][in]. The OpenCL kernels are tested against these (by the tests and by `clcnn
+ * selftest`, which is why they live in the library); these are tested by central differences
+ * (tests/unit/test_ref_gradients.c). */
 #ifndef CLCNN_REF_H
 #define CLCNN_REF_H
 
@@ -95,7 +96,7 @@ typedef struct ref_seed_grads {
 double ref_seed_model_step(const ref_seed_model *m, const double *x, const int *labels, int n,
                            ref_seed_grads *g);
 
-/* ---- layers added with batch norm, dropout and augmentation (tests/ref/ref_*.c) ------------ */
+/* ---- layers added with batch norm, dropout and augmentation (ref/ref_*.c) ------------ */
 
 /* Activations by code (as CLCNN_ACT_*: 0 linear, 1 relu, 2 sigmoid, 3 tanh, 4 leaky_relu,
  * 5 elu); alpha is leaky_relu's slope or elu's alpha. Backward uses the derivative at x. */

@@ -1,4 +1,4 @@
-/* tests/ref/ref_optim.c: optimizer steps over a flat parameter vector, with Keras 3's update
+/* ref/ref_optim.c: optimizer steps over a flat parameter vector, with Keras 3's update
  * formulas (keras/src/optimizers/{adam,sgd,rmsprop}.py) so a model trained by clcnn and by
  * Keras from the same start follows the same path. */
 #include <math.h>

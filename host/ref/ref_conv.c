@@ -1,4 +1,4 @@
-/* tests/ref/ref_conv.c: Conv2D forward and both backward passes, as direct loops over every
+/* ref/ref_conv.c: Conv2D forward and both backward passes, as direct loops over every
  * (image, filter, output pixel, input channel, kernel tap). Padding taps read zero, so they are
  * simply skipped. */
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tests/ref/ref_avgpool.c: AveragePooling2D forward and backward. A window averages only the
+/* ref/ref_avgpool.c: AveragePooling2D forward and backward. A window averages only the
  * positions inside the input (TensorFlow's "same" pooling: padding neither adds nor counts). */
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* tests/ref/ref_activation.c: sigmoid, tanh, leaky ReLU and ELU (and ReLU, linear) by code,
+/* ref/ref_activation.c: sigmoid, tanh, leaky ReLU and ELU (and ReLU, linear) by code,
  * forward and backward, in double. The backward uses the derivative at x, written out
  * independently of the kernels' form (which reads it off the output). */
 #include <math.h>

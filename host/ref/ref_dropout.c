@@ -1,4 +1,4 @@
-/* tests/ref/ref_dropout.c: inverted dropout with an explicit mask, forward and backward. */
+/* ref/ref_dropout.c: inverted dropout with an explicit mask, forward and backward. */
 #include "ref.h"
 
 void ref_dropout_forward(const double *x, const unsigned char *keep, double rate, double *y,

@@ -1,4 +1,4 @@
-/* tests/ref/ref_index.h: index helpers private to the reference implementation. */
+/* ref/ref_index.h: index helpers private to the reference implementation. */
 #ifndef CLCNN_REF_INDEX_H
 #define CLCNN_REF_INDEX_H
 

@@ -1,4 +1,4 @@
-/* tests/ref/ref_model.c: the seed model's forward and backward pass, composed from the single
+/* ref/ref_model.c: the seed model's forward and backward pass, composed from the single
  * operations of this folder with no shortcuts, so it is correct when they are. The OpenCL
  * model's loss, logits and gradients are checked against it. */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* tests/ref/ref_relu.c: ReLU forward and backward, elementwise. */
+/* ref/ref_relu.c: ReLU forward and backward, elementwise. */
 #include "ref.h"
 
 void ref_relu_forward(const double *x, double *y, size_t n) {

@@ -1,4 +1,4 @@
-/* tests/ref/ref_window.c: output size and padding of a 2-D window operation, Keras' rules. */
+/* ref/ref_window.c: output size and padding of a 2-D window operation, Keras' rules. */
 #include "ref.h"
 
 /* One axis. Keras "same": out = ceil(in / stride) and the padding that makes the last window

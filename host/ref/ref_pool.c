@@ -1,4 +1,4 @@
-/* tests/ref/ref_pool.c: MaxPool2D forward and backward. Padding positions are skipped rather
+/* ref/ref_pool.c: MaxPool2D forward and backward. Padding positions are skipped rather
  * than read as zero, so an all-negative window still yields its own maximum (Keras' "same"
  * pooling pads with -inf in effect). */
 #include <string.h>

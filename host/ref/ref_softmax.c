@@ -1,4 +1,4 @@
-/* tests/ref/ref_softmax.c: softmax fused with categorical cross-entropy, mean over the batch.
+/* ref/ref_softmax.c: softmax fused with categorical cross-entropy, mean over the batch.
  * Every exp is of (logit - row max) <= 0, so large logits cannot overflow. */
 #include <math.h>
 

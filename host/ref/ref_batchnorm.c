@@ -1,4 +1,4 @@
-/* tests/ref/ref_batchnorm.c: BatchNormalization per channel over (examples, positions),
+/* ref/ref_batchnorm.c: BatchNormalization per channel over (examples, positions),
  * training and inference forms, the training backward pass and the running-statistics update
  * (Keras 3: biased batch variance for both normalizing and the running average). */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* tests/ref/ref_augment.c: the augmentation of kernels/augment.cl in double, written from its
+/* ref/ref_augment.c: the augmentation of kernels/augment.cl in double, written from its
  * definition: each example's draws from the counter-based generator, the composed affine map
  * (flip, rotation, zoom and translation about the centre, Keras' conventions) and the sampling
  * with Keras' fill modes. */

@@ -1,4 +1,4 @@
-/* tests/ref/ref_dense.c: fully connected layer, y = x W^T + b with W stored [out][in] as PyTorch
+/* ref/ref_dense.c: fully connected layer, y = x W^T + b with W stored [out][in] as PyTorch
  * does. */
 #include <string.h>
 

@@ -1,0 +1,361 @@
+/* selftest/selftest.c: `clcnn selftest`'s cases. Each sets one layer up as nn/model.c does, runs
+ * its forward (training) and backward passes on the device through the nn.h interface, and
+ * compares every output with the double reference of host/ref/. Shapes are small and odd (no
+ * multiple of any tile or vector width) so the check takes seconds even on PoCL. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clcnn/selftest.h"
+#include "nn/nn.h"
+#include "ref/ref.h"
+
+typedef struct selftest {
+    clcnn_context *ctx;
+    clcnn_selftest_report report;
+    void *user;
+    int failures;
+} selftest;
+
+/* One layer run: host inputs (float, as sent, and the same values in double), device buffers,
+ * and the outputs read back. */
+typedef struct layer_run {
+    clcnn_layer l;
+    int n;
+    size_t nx, ny, n_arena;
+    float *x, *params, *dy, *y, *dx, *grads;
+    double *xd, *pd, *dyd;
+    cl_mem bx, by, bdx, bdy, bparams, bgrads, bwork;
+    double seconds;
+} layer_run;
+
+/* Values in [-1, 1] from a fixed LCG: the same on every machine. */
+static void fill(float *f, double *d, size_t n, unsigned seed) {
+    unsigned s = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        f[i] = (float)((s >> 8) / 8388608.0 - 1.0);
+        d[i] = f[i];
+    }
+}
+
+static size_t param_count(const clcnn_layer *l, int p) {
+    size_t c = 1;
+    for (int d = 0; d < l->param_ndim[p]; d++) c *= (size_t)l->param_shape[p][d];
+    return c;
+}
+
+static void run_free(layer_run *r) {
+    cl_mem all[] = {r->bx, r->by, r->bdx, r->bdy, r->bparams, r->bgrads, r->bwork};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i]) clReleaseMemObject(all[i]);
+    void *host[] = {r->x, r->params, r->dy, r->y, r->dx, r->grads, r->xd, r->pd, r->dyd};
+    for (size_t i = 0; i < sizeof host / sizeof host[0]; i++) free(host[i]);
+    memset(r, 0, sizeof *r);
+}
+
+static clcnn_status make_layer(clcnn_layer *l, const clcnn_layer_spec *spec, clcnn_shape in,
+                               clcnn_route route) {
+    memset(l, 0, sizeof *l);
+    l->spec = *spec;
+    snprintf(l->spec.name, sizeof l->spec.name, "%s_selftest", spec->type);
+    l->type = clcnn_layer_type_find(spec->type);
+    if (!l->type) return clcnn_fail(CLCNN_STATUS_NOT_FOUND, "selftest: no layer type '%s'", spec->type);
+    l->in = in;
+    l->route = route;
+    CLCNN_TRY(l->type->infer(l));
+    /* Tensors at odd offsets with gaps, as other layers' tensors would surround them. */
+    size_t offset = 3;
+    for (int p = 0; p < l->n_params; p++) {
+        l->param_offset[p] = offset;
+        offset += param_count(l, p) + 5;
+    }
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status alloc_all(clcnn_context *ctx, layer_run *r) {
+    size_t nf[] = {r->nx, r->ny, r->nx, r->ny, r->n_arena, r->n_arena, r->n * r->l.workspace};
+    cl_mem *b[] = {&r->bx, &r->by, &r->bdx, &r->bdy, &r->bparams, &r->bgrads, &r->bwork};
+    for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++) {
+        size_t bytes = (nf[i] ? nf[i] : 1) * sizeof(float);
+        CLCNN_TRY(clcnn_buffer_create(ctx, bytes, b[i]));
+        CLCNN_TRY(clcnn_buffer_fill_zero(ctx, *b[i], 0, bytes));
+    }
+    r->x = malloc(r->nx * sizeof(float)), r->xd = malloc(r->nx * sizeof(double));
+    r->dy = malloc(r->ny * sizeof(float)), r->dyd = malloc(r->ny * sizeof(double));
+    r->params = malloc((r->n_arena + 1) * sizeof(float));
+    r->pd = malloc((r->n_arena + 1) * sizeof(double));
+    r->y = malloc(r->ny * sizeof(float)), r->dx = malloc(r->nx * sizeof(float));
+    r->grads = malloc((r->n_arena + 1) * sizeof(float));
+    if (!r->x || !r->xd || !r->dy || !r->dyd || !r->params || !r->pd || !r->y || !r->dx || !r->grads)
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "selftest: out of memory");
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status passes(clcnn_context *ctx, layer_run *r) {
+    clcnn_pass p = {.ctx = ctx, .n = r->n, .x = r->bx, .y = r->by, .dx = r->bdx, .dy = r->bdy,
+                    .params = r->bparams, .grads = r->bgrads, .workspace = r->bwork,
+                    .training = 1, .seed = 7};
+    CLCNN_TRY(clcnn_buffer_write(ctx, r->bparams, 0, r->n_arena * sizeof(float), r->params));
+    CLCNN_TRY(r->l.type->forward(&r->l, &p));
+    CLCNN_TRY(clcnn_buffer_write(ctx, r->bdy, 0, r->ny * sizeof(float), r->dy));
+    CLCNN_TRY(r->l.type->backward(&r->l, &p));
+    return clcnn_context_finish(ctx);
+}
+
+/* Sets the layer up, fills its input, parameters and dy, and runs forward and backward twice
+ * (the first pays the kernel builds and route choices; the second is timed); then reads y, dx
+ * and the gradients back. */
+static clcnn_status layer_run_make(clcnn_context *ctx, const clcnn_layer_spec *spec,
+                                   clcnn_shape in, clcnn_route route, int n, layer_run *r) {
+    memset(r, 0, sizeof *r);
+    CLCNN_TRY(make_layer(&r->l, spec, in, route));
+    r->n = n;
+    r->nx = (size_t)n * clcnn_shape_size(r->l.in);
+    r->ny = (size_t)n * clcnn_shape_size(r->l.out);
+    r->n_arena = r->l.n_params ? r->l.param_offset[r->l.n_params - 1] +
+                                     param_count(&r->l, r->l.n_params - 1) + 5
+                               : 1;
+    CLCNN_TRY(alloc_all(ctx, r));
+    fill(r->x, r->xd, r->nx, 1);
+    fill(r->dy, r->dyd, r->ny, 2);
+    fill(r->params, r->pd, r->n_arena, 3);
+    CLCNN_TRY(clcnn_buffer_write(ctx, r->bx, 0, r->nx * sizeof(float), r->x));
+    CLCNN_TRY(passes(ctx, r));
+    double t0 = clcnn_now();
+    CLCNN_TRY(passes(ctx, r));
+    r->seconds = clcnn_now() - t0;
+    CLCNN_TRY(clcnn_buffer_read(ctx, r->by, 0, r->ny * sizeof(float), r->y));
+    CLCNN_TRY(clcnn_buffer_read(ctx, r->bdx, 0, r->nx * sizeof(float), r->dx));
+    return clcnn_buffer_read(ctx, r->bgrads, 0, r->n_arena * sizeof(float), r->grads);
+}
+
+static void check(selftest *st, const char *kernel, const char *variant, const float *got,
+                  const double *want, size_t n, double rtol, double atol, double seconds) {
+    clcnn_selftest_row row = {.rtol = rtol, .atol = atol, .pass = 1, .seconds = seconds};
+    snprintf(row.kernel, sizeof row.kernel, "%s", kernel);
+    snprintf(row.variant, sizeof row.variant, "%s", variant);
+    for (size_t i = 0; i < n; i++) {
+        double err = fabs((double)got[i] - want[i]);
+        double share = err / (atol + rtol * fabs(want[i]));
+        /* Written so a NaN fails: comparisons with NaN are false. */
+        if (!(err <= atol + rtol * fabs(want[i]))) row.pass = 0;
+        if (err > row.max_error || isnan(err)) row.max_error = err;
+        if (share > row.worst || isnan(share)) row.worst = share;
+    }
+    if (!row.pass) st->failures++;
+    st->report(&row, st->user);
+}
+
+/* A row for each of y, dx and the parameter gradients, against the reference's values. */
+typedef struct expected {
+    double *y, *dx, *dw, *db;
+    double tol_y[2], tol_dx[2], tol_dw[2];
+} expected;
+
+static void check_all(selftest *st, const char *layer, const char *variant, const layer_run *r,
+                      const expected *e) {
+    char k[40];
+    snprintf(k, sizeof k, "%s forward y", layer);
+    check(st, k, variant, r->y, e->y, r->ny, e->tol_y[0], e->tol_y[1], r->seconds);
+    snprintf(k, sizeof k, "%s backward dx", layer);
+    check(st, k, variant, r->dx, e->dx, r->nx, e->tol_dx[0], e->tol_dx[1], r->seconds);
+    const double *g[2] = {e->dw, e->db};
+    const char *names[2] = {"dw", "db"};
+    for (int p = 0; p < 2 && p < r->l.n_params; p++) {
+        if (!g[p]) continue;
+        snprintf(k, sizeof k, "%s backward %s", layer, names[p]);
+        check(st, k, variant, r->grads + r->l.param_offset[p], g[p], param_count(&r->l, p),
+              e->tol_dw[0], e->tol_dw[1], r->seconds);
+    }
+}
+
+static void expected_free(expected *e) {
+    free(e->y), free(e->dx), free(e->dw), free(e->db);
+}
+
+static clcnn_status expected_alloc(const layer_run *r, int params, expected *e) {
+    e->y = malloc(r->ny * sizeof(double));
+    e->dx = malloc(r->nx * sizeof(double));
+    e->dw = params > 0 ? malloc(param_count(&r->l, 0) * sizeof(double)) : NULL;
+    e->db = params > 1 ? malloc(param_count(&r->l, 1) * sizeof(double)) : NULL;
+    if (!e->y || !e->dx || (params > 0 && !e->dw) || (params > 1 && !e->db))
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "selftest: out of memory");
+    return CLCNN_STATUS_OK;
+}
+
+/* ---- the cases ------------------------------------------------------------------------------ */
+
+typedef struct conv_case {
+    int n, c, h, w, filters, kh, kw, s, same;
+} conv_case;
+
+static clcnn_status conv_case_run(selftest *st, const conv_case *cc, clcnn_route route) {
+    clcnn_layer_spec spec;
+    clcnn_layer_spec_default(&spec, "conv2d");
+    spec.filters = cc->filters;
+    spec.kernel_size[0] = cc->kh, spec.kernel_size[1] = cc->kw;
+    spec.strides[0] = spec.strides[1] = cc->s;
+    spec.padding = cc->same ? CLCNN_PADDING_SAME : CLCNN_PADDING_VALID;
+    layer_run r;
+    expected e = {0};
+    clcnn_status s = layer_run_make(st->ctx, &spec, (clcnn_shape){cc->c, cc->h, cc->w}, route,
+                                    cc->n, &r);
+    if (s == CLCNN_STATUS_OK) s = expected_alloc(&r, 2, &e);
+    if (s == CLCNN_STATUS_OK) {
+        ref_window g = {cc->n, cc->c, cc->h, cc->w, cc->filters, cc->kh, cc->kw, cc->s, cc->s, 0, 0, 0, 0};
+        ref_window_resolve(&g, cc->same);
+        const double *wt = r.pd + r.l.param_offset[0], *bias = r.pd + r.l.param_offset[1];
+        ref_conv2d_forward(&g, r.xd, wt, bias, e.y);
+        ref_conv2d_backward_data(&g, r.dyd, wt, e.dx);
+        ref_conv2d_backward_filter(&g, r.xd, r.dyd, e.dw, e.db);
+        /* Each value is a sum of K products of values in [-1, 1]. */
+        double k_fwd = cc->c * cc->kh * cc->kw, k_dx = cc->filters * cc->kh * cc->kw,
+               k_dw = (double)cc->n * g.oh * g.ow;
+        e.tol_y[0] = 1e-4, e.tol_y[1] = 1e-4 * sqrt(k_fwd);
+        e.tol_dx[0] = 1e-4, e.tol_dx[1] = 1e-4 * sqrt(k_dx);
+        e.tol_dw[0] = 1e-4, e.tol_dw[1] = 1e-4 * sqrt(k_dw);
+        char v[64];
+        snprintf(v, sizeof v, "%s %dx%dx%dx%d k%d %dx%d s%d %s", clcnn_route_name(route), cc->n,
+                 cc->c, cc->h, cc->w, cc->filters, cc->kh, cc->kw, cc->s,
+                 cc->same ? "same" : "valid");
+        check_all(st, "conv2d", v, &r, &e);
+    }
+    expected_free(&e);
+    run_free(&r);
+    return s;
+}
+
+static clcnn_status dense_case_run(selftest *st, int n, int in, int units, clcnn_route route) {
+    clcnn_layer_spec spec;
+    clcnn_layer_spec_default(&spec, "dense");
+    spec.units = units;
+    layer_run r;
+    expected e = {0};
+    clcnn_status s = layer_run_make(st->ctx, &spec, (clcnn_shape){in, 1, 1}, route, n, &r);
+    if (s == CLCNN_STATUS_OK) s = expected_alloc(&r, 2, &e);
+    if (s == CLCNN_STATUS_OK) {
+        const double *wt = r.pd + r.l.param_offset[0], *bias = r.pd + r.l.param_offset[1];
+        ref_dense_forward(r.xd, wt, bias, e.y, n, in, units);
+        ref_dense_backward(r.xd, wt, r.dyd, e.dx, e.dw, e.db, n, in, units);
+        e.tol_y[0] = 1e-4, e.tol_y[1] = 1e-4 * sqrt((double)in);
+        e.tol_dx[0] = 1e-4, e.tol_dx[1] = 1e-4 * sqrt((double)units);
+        e.tol_dw[0] = 1e-4, e.tol_dw[1] = 1e-4 * sqrt((double)n);
+        char v[64];
+        snprintf(v, sizeof v, "%s %dx%d -> %d", clcnn_route_name(route), n, in, units);
+        check_all(st, "dense", v, &r, &e);
+    }
+    expected_free(&e);
+    run_free(&r);
+    return s;
+}
+
+static clcnn_status pool_case_run(selftest *st, const char *type, int k, int stride, int same) {
+    clcnn_layer_spec spec;
+    clcnn_layer_spec_default(&spec, type);
+    spec.pool_size[0] = spec.pool_size[1] = k;
+    spec.strides[0] = spec.strides[1] = stride;
+    spec.padding = same ? CLCNN_PADDING_SAME : CLCNN_PADDING_VALID;
+    const int n = 3, c = 5, h = 11, w = 9;
+    layer_run r;
+    expected e = {0};
+    clcnn_status s = layer_run_make(st->ctx, &spec, (clcnn_shape){c, h, w}, CLCNN_ROUTE_AUTO, n, &r);
+    if (s == CLCNN_STATUS_OK) s = expected_alloc(&r, 0, &e);
+    if (s == CLCNN_STATUS_OK) {
+        ref_window g = {n, c, h, w, c, k, k, stride, stride, 0, 0, 0, 0};
+        ref_window_resolve(&g, same);
+        if (strcmp(type, "max_pooling2d") == 0) {
+            ref_maxpool_forward(&g, r.xd, e.y);
+            ref_maxpool_backward(&g, r.xd, r.dyd, e.dx);
+        } else {
+            ref_avgpool_forward(&g, r.xd, e.y);
+            ref_avgpool_backward(&g, r.dyd, e.dx);
+        }
+        e.tol_y[0] = e.tol_dx[0] = 1e-5, e.tol_y[1] = e.tol_dx[1] = 1e-6;
+        char v[64];
+        snprintf(v, sizeof v, "%dx%dx%dx%d pool %d s%d %s", n, c, h, w, k, stride,
+                 same ? "same" : "valid");
+        check_all(st, type, v, &r, &e);
+    }
+    expected_free(&e);
+    run_free(&r);
+    return s;
+}
+
+static clcnn_status act_case_run(selftest *st, const char *type, int code, double alpha) {
+    clcnn_layer_spec spec;
+    clcnn_layer_spec_default(&spec, type);
+    if (alpha >= 0) spec.alpha = (float)alpha;
+    const int n = 3;
+    layer_run r;
+    expected e = {0};
+    clcnn_status s = layer_run_make(st->ctx, &spec, (clcnn_shape){3, 5, 7}, CLCNN_ROUTE_AUTO, n, &r);
+    if (s == CLCNN_STATUS_OK) s = expected_alloc(&r, 0, &e);
+    if (s == CLCNN_STATUS_OK) {
+        ref_act_forward(code, spec.alpha, r.xd, e.y, r.nx);
+        ref_act_backward(code, spec.alpha, r.xd, r.dyd, e.dx, r.nx);
+        e.tol_y[0] = e.tol_dx[0] = 1e-5, e.tol_y[1] = e.tol_dx[1] = 1e-6;
+        check_all(st, type, "3x3x5x7", &r, &e);
+    }
+    expected_free(&e);
+    run_free(&r);
+    return s;
+}
+
+static clcnn_status batchnorm_case_run(selftest *st, int n, int c, int h, int w) {
+    clcnn_layer_spec spec;
+    clcnn_layer_spec_default(&spec, "batch_normalization");
+    layer_run r;
+    expected e = {0};
+    clcnn_status s = layer_run_make(st->ctx, &spec, (clcnn_shape){c, h, w}, CLCNN_ROUTE_AUTO, n, &r);
+    if (s == CLCNN_STATUS_OK) s = expected_alloc(&r, 2, &e);
+    if (s == CLCNN_STATUS_OK) {
+        const double *gamma = r.pd + r.l.param_offset[0], *beta = r.pd + r.l.param_offset[1];
+        ref_batchnorm_forward_train(r.xd, gamma, beta, n, c, h * w, spec.epsilon, e.y, NULL, NULL);
+        ref_batchnorm_backward(r.xd, gamma, r.dyd, n, c, h * w, spec.epsilon, e.dx, e.dw, e.db);
+        /* The tolerances of the layer tests: the batch statistics amplify rounding. */
+        e.tol_y[0] = 1e-4, e.tol_y[1] = 1e-4;
+        e.tol_dx[0] = 1e-3, e.tol_dx[1] = 1e-4;
+        e.tol_dw[0] = 1e-4, e.tol_dw[1] = 1e-4;
+        char v[64];
+        snprintf(v, sizeof v, "training %dx%dx%dx%d", n, c, h, w);
+        check_all(st, "batch_normalization", v, &r, &e);
+    }
+    expected_free(&e);
+    run_free(&r);
+    return s;
+}
+
+/* The products of conv2d and dense run by the route the layer is given; both are checked. */
+static const clcnn_route routes[] = {CLCNN_ROUTE_OWN, CLCNN_ROUTE_CLBLAST};
+
+static const conv_case conv_cases[] = {
+    {3, 3, 9, 11, 5, 3, 3, 1, 0},
+    {2, 4, 10, 7, 6, 3, 2, 2, 1},
+    {2, 1, 8, 8, 3, 5, 5, 1, 1},
+};
+
+clcnn_status clcnn_selftest_run(clcnn_context *ctx, clcnn_selftest_report report, void *user,
+                                int *failures) {
+    selftest st = {ctx, report, user, 0};
+    *failures = 0;
+    for (size_t ri = 0; ri < sizeof routes / sizeof routes[0]; ri++) {
+        for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++)
+            CLCNN_TRY(conv_case_run(&st, &conv_cases[i], routes[ri]));
+        CLCNN_TRY(dense_case_run(&st, 5, 37, 11, routes[ri]));
+        CLCNN_TRY(dense_case_run(&st, 1, 13, 3, routes[ri]));
+    }
+    CLCNN_TRY(pool_case_run(&st, "max_pooling2d", 2, 2, 0));
+    CLCNN_TRY(pool_case_run(&st, "max_pooling2d", 3, 2, 1));
+    CLCNN_TRY(pool_case_run(&st, "average_pooling2d", 2, 2, 0));
+    CLCNN_TRY(pool_case_run(&st, "average_pooling2d", 3, 2, 1));
+    CLCNN_TRY(act_case_run(&st, "relu", CLCNN_ACT_RELU, -1));
+    CLCNN_TRY(act_case_run(&st, "sigmoid", CLCNN_ACT_SIGMOID, -1));
+    CLCNN_TRY(act_case_run(&st, "tanh", CLCNN_ACT_TANH, -1));
+    CLCNN_TRY(act_case_run(&st, "leaky_relu", CLCNN_ACT_LEAKY_RELU, 0.3));
+    CLCNN_TRY(act_case_run(&st, "elu", CLCNN_ACT_ELU, 1.0));
+    CLCNN_TRY(batchnorm_case_run(&st, 4, 3, 5, 7));
+    *failures = st.failures;
+    return CLCNN_STATUS_OK;
+}
