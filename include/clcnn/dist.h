@@ -1,0 +1,39 @@
+/* clcnn/dist.h: the process's place in an MPI job: whether a launcher (mpirun, srun) started it,
+ * MPI's start and end, the rank and size in the job and on this host. Built without MPI, or run
+ * without a launcher, every process is rank 0 of 1 and MPI is never touched, so a plain run can
+ * neither call MPI_Init nor hang in it. */
+#ifndef CLCNN_DIST_H
+#define CLCNN_DIST_H
+
+#include "clcnn/status.h"
+
+/* Whether the environment names an MPI launcher: Open MPI's OMPI_COMM_WORLD_SIZE, PMI/PMIx
+ * (MPICH's Hydra, Slurm's srun) PMI_SIZE, PMIX_RANK, or SLURM_PROCID with SLURM_NTASKS. */
+int clcnn_dist_launched(void);
+
+/* Starts MPI when built with it and launched (else does nothing) and learns the ranks. A second
+ * call does nothing. */
+clcnn_status clcnn_dist_init(int *argc, char ***argv);
+void clcnn_dist_finalize(void);
+
+/* Whether MPI is running (built in, launched, initialized). */
+int clcnn_dist_active(void);
+int clcnn_dist_rank(void);
+int clcnn_dist_size(void);
+/* This process's rank among those on its host, and how many share the host. */
+int clcnn_dist_local_rank(void);
+int clcnn_dist_local_size(void);
+
+/* The host's name as MPI knows it (the hostname without MPI); buf of n bytes. */
+void clcnn_dist_host_name(char *buf, int n);
+
+/* Rank 0 receives every rank's `bytes` bytes at mine, in rank order, into all (size x bytes);
+ * the other ranks' all is untouched. Without MPI it copies mine. */
+clcnn_status clcnn_dist_gather(const void *mine, int bytes, void *all);
+
+/* Gives each rank of a shared CPU its share of the cores: when several ranks run on this host
+ * and the user did not set POCL_MAX_PTHREAD_COUNT, sets it to cores / local ranks (at least 1).
+ * Must run before the first OpenCL call (PoCL reads it when its pthread device starts). */
+void clcnn_dist_share_cpu(void);
+
+#endif
