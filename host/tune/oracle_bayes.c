@@ -5,7 +5,8 @@
  * Scores become losses (lower is better), warped and standardized before the fit (warp.c). A
  * failed trial is modelled as the worst successful loss so far, so the search steers away from
  * regions that fail (a learning rate that diverges) without a failed trial ever being the
- * incumbent. When the model expects no gain anywhere, humbler copies of it are asked before
+ * incumbent. A pending trial (a parallel search) is modelled the same way, a constant liar, so
+ * concurrent asks are pushed away from each other. When the model expects no gain anywhere, humbler copies of it are asked before
  * giving in to polishing the incumbent (see propose). */
 #include <math.h>
 #include <stdlib.h>
@@ -89,13 +90,12 @@ static int by_loss(const void *a, const void *b) {
     return x->trial - y->trial;
 }
 
-/* Every finished trial as a GP row; failed ones take the worst successful loss. */
+/* Every asked trial as a GP row; failed and pending ones take the worst successful loss. */
 static clcnn_status collect(const clcnn_oracle *o, dataset *ds, ranked_row *ok) {
     int d = o->space.n, n = 0, n_ok = 0;
     double worst = -INFINITY;
     for (int i = 0; i < o->n_trials; i++) {
         const tune_trial *t = &o->trials[i];
-        if (t->state == TUNE_PENDING) continue;
         tune_space_encode(&o->space, t->req.values, ds->X + (size_t)n * d);
         ds->y[n] = t->state == TUNE_OK ? tune_loss(o, t->score) : NAN;
         if (t->state == TUNE_OK) {
