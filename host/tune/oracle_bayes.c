@@ -171,16 +171,23 @@ static clcnn_status fit_and_propose(clcnn_oracle *o, dataset *ds, double *values
         cat[j] = tune_hp_is_categorical(&o->space.hp[j]);
     tune_gp gp;
     CLCNN_TRY(tune_gp_init(&gp, ds->n, d, cat, ds->X, ds->y));
-    double starts[4 * TUNE_GP_NTHETA];
-    int n_starts = fit_starts(o, starts);
-    clcnn_status st = tune_gp_fit(&gp, starts, n_starts, FIT_ITERS);
-    if (st == CLCNN_STATUS_OK) {
-        bayes_state *b = o->state;
-        memcpy(b->theta, gp.theta, (size_t)(d + 2) * sizeof *gp.theta);
-        b->has_theta = 1;
-        b->n_fits++;
-        st = propose(o, &gp, ds, values);
+    bayes_state *b = o->state;
+    clcnn_status st;
+    if (o->n_pending > 0 && b->has_theta) {
+        /* Lies fitted as data would read as a rough function (a worst loss beside the best) and
+         * shrink the length scales until they push nothing away: keep the fit of real results. */
+        st = tune_gp_set_theta(&gp, b->theta);
+    } else {
+        double starts[4 * TUNE_GP_NTHETA];
+        int n_starts = fit_starts(o, starts);
+        st = tune_gp_fit(&gp, starts, n_starts, FIT_ITERS);
+        if (st == CLCNN_STATUS_OK) {
+            memcpy(b->theta, gp.theta, (size_t)(d + 2) * sizeof *gp.theta);
+            b->has_theta = 1;
+            b->n_fits++;
+        }
     }
+    if (st == CLCNN_STATUS_OK) st = propose(o, &gp, ds, values);
     tune_gp_free(&gp);
     return st;
 }
