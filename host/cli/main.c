@@ -53,6 +53,8 @@ static int run_command(const command *c, int argc, char **argv) {
     if (s != CLCNN_STATUS_OK) return cli_fail(s, "starting MPI");
     clcnn_dist_share_cpu();
     int rc = c->run(argc, argv);
+    /* A rank that failed takes the job down with it: the others would wait for it forever. */
+    if (rc != 0 && rc != 130) clcnn_dist_abort(rc);
     clcnn_dist_finalize();
     return rc;
 }

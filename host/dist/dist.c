@@ -1,5 +1,6 @@
 /* dist/dist.c: MPI's start and end and the process's ranks (clcnn/dist.h). Everything MPI is behind
  * CLCNN_HAVE_MPI; the launcher test comes first so a plain run never enters MPI_Init. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,6 +89,58 @@ clcnn_status clcnn_dist_gather(const void *mine, int bytes, void *all) {
 #endif
     memcpy(all, mine, (size_t)bytes);
     return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_dist_send(int to, int tag, const void *data, size_t n) {
+#ifdef CLCNN_HAVE_MPI
+    if (g.active) {
+        if (n > INT_MAX)
+            return clcnn_fail(CLCNN_STATUS_UNSUPPORTED, "MPI message of %zu bytes is too large", n);
+        if (MPI_Send(data, (int)n, MPI_BYTE, to, tag, MPI_COMM_WORLD) != MPI_SUCCESS)
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "MPI_Send to rank %d failed", to);
+        return CLCNN_STATUS_OK;
+    }
+#endif
+    (void)to, (void)tag, (void)data, (void)n;
+    return clcnn_fail(CLCNN_STATUS_UNSUPPORTED, "not running under MPI");
+}
+
+clcnn_status clcnn_dist_recv(int from, int *tag, int *sender, void **data, size_t *n) {
+    *data = NULL;
+    *n = 0;
+#ifdef CLCNN_HAVE_MPI
+    if (g.active) {
+        MPI_Status st;
+        int count = 0;
+        if (MPI_Probe(from < 0 ? MPI_ANY_SOURCE : from, *tag < 0 ? MPI_ANY_TAG : *tag,
+                      MPI_COMM_WORLD, &st) != MPI_SUCCESS ||
+            MPI_Get_count(&st, MPI_BYTE, &count) != MPI_SUCCESS)
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "MPI_Probe failed");
+        void *buf = count ? malloc((size_t)count) : NULL;
+        if (count && !buf)
+            return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "MPI: no memory for %d bytes", count);
+        if (MPI_Recv(buf, count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD,
+                     MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+            free(buf);
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "MPI_Recv from rank %d failed",
+                              st.MPI_SOURCE);
+        }
+        *tag = st.MPI_TAG;
+        *sender = st.MPI_SOURCE;
+        *data = buf;
+        *n = (size_t)count;
+        return CLCNN_STATUS_OK;
+    }
+#endif
+    (void)from, (void)tag, (void)sender;
+    return clcnn_fail(CLCNN_STATUS_UNSUPPORTED, "not running under MPI");
+}
+
+void clcnn_dist_abort(int code) {
+#ifdef CLCNN_HAVE_MPI
+    if (g.active) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+    (void)code;
 }
 
 void clcnn_dist_share_cpu(void) {

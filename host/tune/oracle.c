@@ -207,6 +207,15 @@ int clcnn_oracle_pending(const clcnn_oracle *o, int *ids, int max) {
     return n;
 }
 
+clcnn_status clcnn_oracle_request(const clcnn_oracle *o, int trial_id,
+                                  clcnn_trial_request *out) {
+    if (!o || !out) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle_request: NULL argument");
+    if (trial_id < 0 || trial_id >= o->n_trials)
+        return clcnn_fail(CLCNN_STATUS_NOT_FOUND, "oracle: trial %d was never asked", trial_id);
+    *out = o->trials[trial_id].req;
+    return CLCNN_STATUS_OK;
+}
+
 clcnn_status clcnn_oracle_tell(clcnn_oracle *o, int trial_id, double score, int failed) {
     if (!o) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle_tell: oracle is NULL");
     /* Ids are indices: trial i is o->trials[i]. */

@@ -5,6 +5,8 @@
 #ifndef CLCNN_DIST_H
 #define CLCNN_DIST_H
 
+#include <stddef.h>
+
 #include "clcnn/status.h"
 
 /* Whether the environment names an MPI launcher: Open MPI's OMPI_COMM_WORLD_SIZE, PMI/PMIx
@@ -30,6 +32,16 @@ void clcnn_dist_host_name(char *buf, int n);
 /* Rank 0 receives every rank's `bytes` bytes at mine, in rank order, into all (size x bytes);
  * the other ranks' all is untouched. Without MPI it copies mine. */
 clcnn_status clcnn_dist_gather(const void *mine, int bytes, void *all);
+
+/* Point-to-point messages of bytes between ranks (MPI only; UNSUPPORTED without it). recv waits
+ * for a message from `from` (-1: any rank) with `tag` (-1: any tag) and returns its tag, its
+ * sender and its bytes, malloc'ed into *data (the caller frees it; NULL when empty). */
+clcnn_status clcnn_dist_send(int to, int tag, const void *data, size_t n);
+clcnn_status clcnn_dist_recv(int from, int *tag, int *sender, void **data, size_t *n);
+
+/* Ends every rank of the job with code (after a rank's error, so none waits forever). Returns
+ * only without MPI. */
+void clcnn_dist_abort(int code);
 
 /* Gives each rank of a shared CPU its share of the cores: when several ranks run on this host
  * and the user did not set POCL_MAX_PTHREAD_COUNT, sets it to cores / local ranks (at least 1).

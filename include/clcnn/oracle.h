@@ -70,6 +70,10 @@ clcnn_status clcnn_oracle_ask_more(clcnn_oracle *oracle, clcnn_trial_request *ou
  * how many there are. A restored parallel search hands these out again first. */
 int clcnn_oracle_pending(const clcnn_oracle *oracle, int *ids, int max);
 
+/* The request of an asked trial (pending or told); NOT_FOUND for an id never asked. */
+clcnn_status clcnn_oracle_request(const clcnn_oracle *oracle, int trial_id,
+                                  clcnn_trial_request *out);
+
 /* The result of an asked trial. failed = 1 marks it failed (NaN loss, error): it is never the
  * best and the score is ignored; a NaN or infinite score counts as failed too. The Bayesian
  * oracle models a failed trial as the worst score seen so far, so it steers away from regions
