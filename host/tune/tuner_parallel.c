@@ -22,37 +22,22 @@ enum { TAG_READY = 1, TAG_RESULT, TAG_TRIAL, TAG_STOP };
 /* ---- a growable message and its reader ------------------------------------------------------- */
 
 typedef struct msg {
-    unsigned char *p;
-    size_t n, cap, at; /* at: the reading position */
-    int bad;           /* a read past the end or a failed allocation */
+    clcnn_bytes b;
+    size_t at; /* the reading position */
+    int bad;   /* a read past the end */
 } msg;
 
-static void put(msg *m, const void *data, size_t n) {
-    if (m->bad) return;
-    if (m->n + n > m->cap) {
-        size_t cap = m->cap ? m->cap : 4096;
-        while (cap < m->n + n) cap *= 2;
-        unsigned char *p = realloc(m->p, cap);
-        if (!p) {
-            m->bad = 1;
-            return;
-        }
-        m->p = p;
-        m->cap = cap;
-    }
-    if (n) memcpy(m->p + m->n, data, n);
-    m->n += n;
-}
+static void put(msg *m, const void *data, size_t n) { clcnn_bytes_append(&m->b, data, n); }
 
 static void put_u64(msg *m, uint64_t v) { put(m, &v, sizeof v); }
 
 static void get(msg *m, void *out, size_t n) {
-    if (m->bad || n > m->n - m->at) {
+    if (m->bad || n > m->b.len - m->at) {
         m->bad = 1;
         memset(out, 0, n);
         return;
     }
-    memcpy(out, m->p + m->at, n);
+    memcpy(out, m->b.data + m->at, n);
     m->at += n;
 }
 
@@ -64,12 +49,12 @@ static uint64_t get_u64(msg *m) {
 
 /* A pointer to the next n bytes, or NULL past the end. */
 static const unsigned char *get_span(msg *m, size_t n) {
-    if (m->bad || n > m->n - m->at) {
+    if (m->bad || n > m->b.len - m->at) {
         m->bad = 1;
         return NULL;
     }
     m->at += n;
-    return m->p + m->at - n;
+    return m->b.data + m->at - n;
 }
 
 static clcnn_status put_file(msg *m, const char *path) {
@@ -83,8 +68,9 @@ static clcnn_status put_file(msg *m, const char *path) {
 }
 
 static clcnn_status send_msg(int to, int tag, msg *m) {
-    if (m->bad) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory for a message");
-    return clcnn_dist_send(to, tag, m->p, m->n);
+    if (m->b.failed)
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory for a message");
+    return clcnn_dist_send(to, tag, m->b.data, m->b.len);
 }
 
 /* ---- a trial's result ------------------------------------------------------------------------ */
@@ -185,7 +171,7 @@ static clcnn_status send_trial(server *sv, int worker, const clcnn_trial_request
         s = put_file(&m, path);
     }
     if (s == CLCNN_STATUS_OK) s = send_msg(worker, TAG_TRIAL, &m);
-    free(m.p);
+    free(m.b.data);
     if (s == CLCNN_STATUS_OK) {
         clcnn_tune_trial t;
         tune_trial_init(&t, req, st->job.space->n_hparams, st->job.search->train.epochs);
@@ -247,19 +233,18 @@ static clcnn_status serve_loop(server *sv, int workers) {
         void *data;
         size_t n;
         CLCNN_TRY(clcnn_dist_recv(-1, &tag, &from, &data, &n));
-        msg m = {data, n, n, 0, 0};
+        msg m = {{data, n, n, 0}, 0, 0};
         clcnn_status s = tag == TAG_RESULT ? take_result(sv, from, &m) : CLCNN_STATUS_OK;
         free(data);
         CLCNN_TRY(s);
         if (sv->st->job.opt->stop && *sv->st->job.opt->stop) sv->stopping = 1;
         CLCNN_TRY(hand_out(sv, from));
-        /* A result may end a Hyperband round: the parked workers ask again. */
-        int parked = tag == TAG_RESULT ? sv->n_idle : 0;
-        int *was = parked ? sv->idle + sv->n_idle - parked : NULL;
-        int again[parked > 0 ? parked : 1];
-        if (parked) memcpy(again, was, (size_t)parked * sizeof *again);
-        sv->n_idle -= parked;
-        for (int k = 0; k < parked; k++) CLCNN_TRY(hand_out(sv, again[k]));
+        /* A result may end a Hyperband round: the parked workers ask again. One parked anew
+         * lands at an index below the next one read, so the list is reused in place. */
+        if (tag != TAG_RESULT) continue;
+        int parked = sv->n_idle;
+        sv->n_idle = 0;
+        for (int k = 0; k < parked; k++) CLCNN_TRY(hand_out(sv, sv->idle[k]));
     }
     return CLCNN_STATUS_OK;
 }
@@ -331,7 +316,7 @@ static clcnn_status work_loop(tune_state *st, const char *scratch) {
     clcnn_status s = CLCNN_STATUS_OK;
     for (;;) {
         s = send_msg(0, tag, &out);
-        free(out.p);
+        free(out.b.data);
         memset(&out, 0, sizeof out);
         if (s != CLCNN_STATUS_OK) break;
         int got = -1, from;
@@ -342,13 +327,13 @@ static clcnn_status work_loop(tune_state *st, const char *scratch) {
             free(data);
             break;
         }
-        msg in = {data, n, n, 0, 0};
+        msg in = {{data, n, n, 0}, 0, 0};
         s = work_one(st, scratch, &in, &out);
         free(data);
         if (s != CLCNN_STATUS_OK) break;
         tag = TAG_RESULT;
     }
-    free(out.p);
+    free(out.b.data);
     return s;
 }
 
