@@ -26,8 +26,8 @@ static int print_ranks(const clcnn_device_info *d, int n, int chosen) {
     if (s == CLCNN_STATUS_OK && clcnn_dist_rank() == 0) {
         printf("\n%-5s %-24s %-10s %s\n", "rank", "host", "local rank", "device");
         for (int r = 0; r < clcnn_dist_size(); r++)
-            printf("%-5d %-24.24s %-10d #%d %s\n", r, all[r].host, all[r].local_rank,
-                   all[r].device, all[r].name);
+            printf("%-5d %-24.24s %-10d #%d %s\n", r, all[r].host, all[r].local_rank, all[r].device,
+                   all[r].name);
     }
     free(all);
     return s == CLCNN_STATUS_OK ? 0 : cli_fail(s, "gathering the ranks' devices");

@@ -9,8 +9,8 @@
 #include <mpi.h>
 #endif
 
-#include "core/core.h"
 #include "clcnn/dist.h"
+#include "core/core.h"
 
 static struct {
     int initialized, active;
@@ -59,11 +59,21 @@ void clcnn_dist_finalize(void) {
     g.active = 0;
 }
 
-int clcnn_dist_active(void) { return g.active; }
-int clcnn_dist_rank(void) { return g.rank; }
-int clcnn_dist_size(void) { return g.size; }
-int clcnn_dist_local_rank(void) { return g.local_rank; }
-int clcnn_dist_local_size(void) { return g.local_size; }
+int clcnn_dist_active(void) {
+    return g.active;
+}
+int clcnn_dist_rank(void) {
+    return g.rank;
+}
+int clcnn_dist_size(void) {
+    return g.size;
+}
+int clcnn_dist_local_rank(void) {
+    return g.local_rank;
+}
+int clcnn_dist_local_size(void) {
+    return g.local_size;
+}
 
 void clcnn_dist_host_name(char *buf, int n) {
     if (n <= 0) return;
@@ -122,8 +132,7 @@ clcnn_status clcnn_dist_recv(int from, int *tag, int *sender, void **data, size_
         if (MPI_Recv(buf, count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD,
                      MPI_STATUS_IGNORE) != MPI_SUCCESS) {
             free(buf);
-            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "MPI_Recv from rank %d failed",
-                              st.MPI_SOURCE);
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "MPI_Recv from rank %d failed", st.MPI_SOURCE);
         }
         *tag = st.MPI_TAG;
         *sender = st.MPI_SOURCE;

@@ -1,7 +1,7 @@
 /* tune/oracle.c: the ask/tell interface every algorithm shares: the table of algorithms, options,
- * the trial list, the pending trials (one in a serial search, several in parallel), the best trial, and the random configuration (with
- * exhaustion) that random search, the Bayesian initial design and Hyperband's new brackets all
- * draw from. */
+ * the trial list, the pending trials (one in a serial search, several in parallel), the best trial,
+ * and the random configuration (with exhaustion) that random search, the Bayesian initial design
+ * and Hyperband's new brackets all draw from. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,9 +207,9 @@ int clcnn_oracle_pending(const clcnn_oracle *o, int *ids, int max) {
     return n;
 }
 
-clcnn_status clcnn_oracle_request(const clcnn_oracle *o, int trial_id,
-                                  clcnn_trial_request *out) {
-    if (!o || !out) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle_request: NULL argument");
+clcnn_status clcnn_oracle_request(const clcnn_oracle *o, int trial_id, clcnn_trial_request *out) {
+    if (!o || !out)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle_request: NULL argument");
     if (trial_id < 0 || trial_id >= o->n_trials)
         return clcnn_fail(CLCNN_STATUS_NOT_FOUND, "oracle: trial %d was never asked", trial_id);
     *out = o->trials[trial_id].req;

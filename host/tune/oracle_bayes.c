@@ -6,8 +6,8 @@
  * failed trial is modelled as the worst successful loss so far, so the search steers away from
  * regions that fail (a learning rate that diverges) without a failed trial ever being the
  * incumbent. A pending trial (a parallel search) is modelled the same way, a constant liar, so
- * concurrent asks are pushed away from each other. When the model expects no gain anywhere, humbler copies of it are asked before
- * giving in to polishing the incumbent (see propose). */
+ * concurrent asks are pushed away from each other. When the model expects no gain anywhere, humbler
+ * copies of it are asked before giving in to polishing the incumbent (see propose). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

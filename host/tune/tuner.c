@@ -87,7 +87,8 @@ static clcnn_status push_trial(tune_state *st, const clcnn_tune_trial *t) {
     }
     /* In id order: a parallel search finishes trials out of order. */
     int at = r->n_trials;
-    while (at > 0 && r->trials[at - 1].id > t->id) at--;
+    while (at > 0 && r->trials[at - 1].id > t->id)
+        at--;
     memmove(r->trials + at + 1, r->trials + at, (size_t)(r->n_trials - at) * sizeof *r->trials);
     r->trials[at] = *t;
     r->n_trials++;
@@ -122,8 +123,7 @@ clcnn_status tune_write_summaries(tune_state *st) {
     return CLCNN_STATUS_OK;
 }
 
-void tune_emit_event(const tune_state *st, clcnn_tune_event_kind kind,
-                       const clcnn_tune_trial *t) {
+void tune_emit_event(const tune_state *st, clcnn_tune_event_kind kind, const clcnn_tune_trial *t) {
     if (!st->job.opt->on_event) return;
     clcnn_tune_event ev = {kind,
                            t,
@@ -177,7 +177,7 @@ static clcnn_status load_finished(tune_state *st, int next_id) {
     free(pending);
     return s;
 }
-        int found;
+int found;
 
 /* Opens the oracle (restored or new) and asks for the first trial of this run. *have says
  * whether *req holds one (0: the search is already complete). */

@@ -27,9 +27,13 @@ typedef struct msg {
     int bad;   /* a read past the end */
 } msg;
 
-static void put(msg *m, const void *data, size_t n) { clcnn_bytes_append(&m->b, data, n); }
+static void put(msg *m, const void *data, size_t n) {
+    clcnn_bytes_append(&m->b, data, n);
+}
 
-static void put_u64(msg *m, uint64_t v) { put(m, &v, sizeof v); }
+static void put_u64(msg *m, uint64_t v) {
+    put(m, &v, sizeof v);
+}
 
 static void get(msg *m, void *out, size_t n) {
     if (m->bad || n > m->b.len - m->at) {
@@ -97,7 +101,8 @@ static clcnn_status pack_result(msg *m, clcnn_status s, const tune_record *rec, 
         char path[CLCNN_PATH_MAX + 300];
         struct stat sb;
         snprintf(path, sizeof path, "%.1023s/%.255s", dir, e->d_name);
-        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) snprintf(names[n++], 256, "%.255s", e->d_name);
+        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+            snprintf(names[n++], 256, "%.255s", e->d_name);
     }
     closedir(d);
     put_u64(m, (uint64_t)n);
@@ -189,8 +194,8 @@ static clcnn_status hand_out(server *sv, int worker) {
         return send_trial(sv, worker, &req);
     }
     int wait = 0;
-    clcnn_status s = sv->stopping ? CLCNN_STATUS_EXHAUSTED
-                                  : clcnn_oracle_ask_more(st->oracle, &req, &wait);
+    clcnn_status s =
+        sv->stopping ? CLCNN_STATUS_EXHAUSTED : clcnn_oracle_ask_more(st->oracle, &req, &wait);
     if (s == CLCNN_STATUS_OK && wait) {
         sv->idle[sv->n_idle++] = worker;
         return CLCNN_STATUS_OK;
@@ -244,7 +249,8 @@ static clcnn_status serve_loop(server *sv, int workers) {
         if (tag != TAG_RESULT) continue;
         int parked = sv->n_idle;
         sv->n_idle = 0;
-        for (int k = 0; k < parked; k++) CLCNN_TRY(hand_out(sv, sv->idle[k]));
+        for (int k = 0; k < parked; k++)
+            CLCNN_TRY(hand_out(sv, sv->idle[k]));
     }
     return CLCNN_STATUS_OK;
 }
@@ -342,8 +348,8 @@ static clcnn_status work(tune_state *st) {
     char scratch[CLCNN_PATH_MAX];
     snprintf(scratch, sizeof scratch, "%s/clcnn-tune-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(scratch))
-        return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot create a scratch folder '%s': %s",
-                          scratch, strerror(errno));
+        return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot create a scratch folder '%s': %s", scratch,
+                          strerror(errno));
     clcnn_tune_options opt = *st->job.opt; /* no events or progress lines from the workers */
     opt.out_dir = scratch;
     opt.on_event = NULL;

@@ -6,12 +6,14 @@
 #include "clcnn/dist.h"
 #include "test_util.h"
 
-static const char *const launcher_vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMI_RANK",
-                                            "PMIX_RANK", "MPI_LOCALNRANKS", "SLURM_STEP_ID"};
+static const char *const launcher_vars[] = {
+    "OMPI_COMM_WORLD_SIZE", "PMI_SIZE",     "PMI_RANK", "PMIX_RANK",
+    "MPI_LOCALNRANKS",      "SLURM_STEP_ID"};
 #define N_VARS (sizeof launcher_vars / sizeof launcher_vars[0])
 
 static void unset_all(void) {
-    for (size_t i = 0; i < N_VARS; i++) unsetenv(launcher_vars[i]);
+    for (size_t i = 0; i < N_VARS; i++)
+        unsetenv(launcher_vars[i]);
 }
 
 static void test_plain_run(void **state) {

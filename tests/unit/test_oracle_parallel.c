@@ -5,7 +5,7 @@
  * pending trial and accepts their tells in any order. */
 #include "test_oracle_common.h"
 
-#define WARM 12  /* trials told before the concurrent asks */
+#define WARM 12 /* trials told before the concurrent asks */
 #define ASKS 4
 #define SPREAD_SEEDS 10
 
@@ -97,7 +97,8 @@ static void test_random_pending(void **state) {
         assert_int_equal(clcnn_oracle_ask_more(o, &req, &wait), CLCNN_STATUS_OK);
         assert_int_equal(wait, 0);
         memcpy(x + k * p.d, req.values, (size_t)p.d * sizeof(double));
-        for (int m = 0; m < k; m++) assert_false(test_same_config(x + m * p.d, req.values, p.d));
+        for (int m = 0; m < k; m++)
+            assert_false(test_same_config(x + m * p.d, req.values, p.d));
     }
     /* Tells in any order; a trial told twice, or never asked, is refused. */
     int order[ASKS] = {2, 0, 3, 1};
@@ -147,8 +148,8 @@ static void test_hyperband_rounds(void **state) {
     int ids[4];
     assert_int_equal(clcnn_oracle_pending(o, ids, 4), 1);
     assert_int_equal(ids[0], 8);
-    assert_int_equal(
-        clcnn_oracle_tell(o, 8, test_problem_eval(&p, round0[8].values), 0), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_oracle_tell(o, 8, test_problem_eval(&p, round0[8].values), 0),
+                     CLCNN_STATUS_OK);
     for (int k = 0; k < 3; k++) {
         assert_int_equal(clcnn_oracle_ask_more(o, &req, &wait), CLCNN_STATUS_OK);
         assert_int_equal(wait, 0);
