@@ -50,6 +50,15 @@ ls "$W"/par/trial_*/*.tmp* 2>/dev/null && fail "a temporary file was left behind
     { cat "$W/best.log"; fail "best.yaml does not train"; }
 [ -f "$W/best/model.safetensors" ] || fail "training best.yaml wrote no model"
 
+# Hyperband (max_epochs 3): bracket 1's round 0 (3 trials) runs in parallel, its best continues
+# from its parent's weights (sent by rank 0) once all three are told, then bracket 0.
+mpi 3 tune "$CFG" --out "$W/hb" --set tune.algorithm=hyperband --set tune.max_epochs=3 \
+    --set tune.max_trials=0 >"$W/hb.log" 2>&1 || { cat "$W/hb.log"; fail "parallel hyperband failed"; }
+[ "$(ids "$W/hb")" = "0 1 2 3 4 5 " ] || { cat "$W/hb.log"; fail "hyperband trial ids: '$(ids "$W/hb")'"; }
+grep -Eq '"parent_trial_id":[[:space:]]*[012],' "$W/hb/trial_0003/trial.json" ||
+    fail "trial 3 is not a promotion of round 0"
+[ -f "$W/hb/trial_0003/model.safetensors" ] || fail "the promoted trial has no model"
+
 # 4. The finished search rerun with 2 ranks: only reported.
 mpi 2 tune "$CFG" --out "$W/par" --set tune.max_trials=4 >"$W/again.log" 2>&1 ||
     { cat "$W/again.log"; fail "rerunning a finished parallel search failed"; }
