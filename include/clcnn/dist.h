@@ -7,45 +7,46 @@
 
 #include <stddef.h>
 
+#include "clcnn/export.h"
 #include "clcnn/status.h"
 
 /* Whether the environment names an MPI launcher: Open MPI's OMPI_COMM_WORLD_SIZE, PMI/PMIx
  * (MPICH's Hydra, Slurm's srun) PMI_SIZE, PMIX_RANK, or SLURM_PROCID with SLURM_NTASKS. */
-int clcnn_dist_launched(void);
+CLCNN_API int clcnn_dist_launched(void);
 
 /* Starts MPI when built with it and launched (else does nothing) and learns the ranks. A second
  * call does nothing. */
-clcnn_status clcnn_dist_init(int *argc, char ***argv);
-void clcnn_dist_finalize(void);
+CLCNN_API clcnn_status clcnn_dist_init(int *argc, char ***argv);
+CLCNN_API void clcnn_dist_finalize(void);
 
 /* Whether MPI is running (built in, launched, initialized). */
-int clcnn_dist_active(void);
-int clcnn_dist_rank(void);
-int clcnn_dist_size(void);
+CLCNN_API int clcnn_dist_active(void);
+CLCNN_API int clcnn_dist_rank(void);
+CLCNN_API int clcnn_dist_size(void);
 /* This process's rank among those on its host, and how many share the host. */
-int clcnn_dist_local_rank(void);
-int clcnn_dist_local_size(void);
+CLCNN_API int clcnn_dist_local_rank(void);
+CLCNN_API int clcnn_dist_local_size(void);
 
 /* The host's name as MPI knows it (the hostname without MPI); buf of n bytes. */
-void clcnn_dist_host_name(char *buf, int n);
+CLCNN_API void clcnn_dist_host_name(char *buf, int n);
 
 /* Rank 0 receives every rank's `bytes` bytes at mine, in rank order, into all (size x bytes);
  * the other ranks' all is untouched. Without MPI it copies mine. */
-clcnn_status clcnn_dist_gather(const void *mine, int bytes, void *all);
+CLCNN_API clcnn_status clcnn_dist_gather(const void *mine, int bytes, void *all);
 
 /* Point-to-point messages of bytes between ranks (MPI only; UNSUPPORTED without it). recv waits
  * for a message from `from` (-1: any rank) with `tag` (-1: any tag) and returns its tag, its
  * sender and its bytes, malloc'ed into *data (the caller frees it; NULL when empty). */
-clcnn_status clcnn_dist_send(int to, int tag, const void *data, size_t n);
-clcnn_status clcnn_dist_recv(int from, int *tag, int *sender, void **data, size_t *n);
+CLCNN_API clcnn_status clcnn_dist_send(int to, int tag, const void *data, size_t n);
+CLCNN_API clcnn_status clcnn_dist_recv(int from, int *tag, int *sender, void **data, size_t *n);
 
 /* Ends every rank of the job with code (after a rank's error, so none waits forever). Returns
  * only without MPI. */
-void clcnn_dist_abort(int code);
+CLCNN_API void clcnn_dist_abort(int code);
 
 /* Gives each rank of a shared CPU its share of the cores: when several ranks run on this host
  * and the user did not set POCL_MAX_PTHREAD_COUNT, sets it to cores / local ranks (at least 1).
  * Must run before the first OpenCL call (PoCL reads it when its pthread device starts). */
-void clcnn_dist_share_cpu(void);
+CLCNN_API void clcnn_dist_share_cpu(void);
 
 #endif

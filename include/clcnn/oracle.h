@@ -64,14 +64,14 @@ CLCNN_API clcnn_status clcnn_oracle_ask(clcnn_oracle *oracle, clcnn_trial_reques
  * asks spread out instead of crowding one optimum). *wait = 1 (and OK, *out unset) when the next
  * trial depends on pending ones (Hyperband's next round needs its parents told);
  * CLCNN_STATUS_EXHAUSTED when the search is over. */
-clcnn_status clcnn_oracle_ask_more(clcnn_oracle *oracle, clcnn_trial_request *out, int *wait);
+CLCNN_API clcnn_status clcnn_oracle_ask_more(clcnn_oracle *oracle, clcnn_trial_request *out, int *wait);
 
 /* The ids of the pending trials, in ask order, into ids (at most max; ids may be NULL); returns
  * how many there are. A restored parallel search hands these out again first. */
-int clcnn_oracle_pending(const clcnn_oracle *oracle, int *ids, int max);
+CLCNN_API int clcnn_oracle_pending(const clcnn_oracle *oracle, int *ids, int max);
 
 /* The request of an asked trial (pending or told); NOT_FOUND for an id never asked. */
-clcnn_status clcnn_oracle_request(const clcnn_oracle *oracle, int trial_id,
+CLCNN_API clcnn_status clcnn_oracle_request(const clcnn_oracle *oracle, int trial_id,
                                   clcnn_trial_request *out);
 
 /* The result of an asked trial. failed = 1 marks it failed (NaN loss, error): it is never the
