@@ -22,6 +22,7 @@ packages=(
     chromium                            # the report tests open the reports headless
     strace                              # the install test: the installed clcnn reads nothing of the sources
     python3-venv                        # the ONNX test's own environment (onnx, onnxruntime from PyPI)
+    openmpi-bin libopenmpi-dev          # parallel trials over MPI (optional at build time)
 )
 
 missing=()

@@ -45,7 +45,12 @@ clcnn_status cli_load_spec(const char *path, const char *fallback, const cli_arg
 /* Applies --set assignments to spec and space (which may be NULL) and validates both. */
 clcnn_status cli_apply_sets(const cli_args *a, clcnn_spec *spec, clcnn_search_space *space);
 
-/* Opens the device named by --device (or CLCNN_DEVICE, or the default). */
+/* The device selector of this process: --device, else (CLCNN_DEVICE unset) under MPI the rank on
+ * this host modulo the number of GPUs (of devices when there is no GPU), written into buf; NULL
+ * for the default. */
+const char *cli_device_selector(const cli_args *a, char *buf, size_t n);
+
+/* Opens the device named by --device (or CLCNN_DEVICE, or the default; under MPI the rank's). */
 clcnn_status cli_open_device(const cli_args *a, clcnn_context **ctx);
 
 /* Whether stdout is a terminal (progress bars redraw only then). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clcnn/dist.h"
 #include "clcnn/tune.h"
 #include "cli.h"
 
@@ -242,6 +243,11 @@ static int run_search(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_se
     cli_install_sigint();
     clcnn_status s = clcnn_tune_run(ctx, spec, space, &o, &r);
     int code = 0;
+    if (clcnn_dist_rank() != 0) { /* a worker of a parallel search: rank 0 reports */
+        if (s != CLCNN_STATUS_OK) code = cli_fail(s, "tune (worker)");
+        clcnn_tune_result_free(&r);
+        return code;
+    }
     if (s == CLCNN_STATUS_OK && r.stopped) {
         printf("\nStopped: the interrupted trial is not recorded; rerun the same command to resume "
                "the search in %s\n",
@@ -265,6 +271,7 @@ static int run_search(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_se
 int cmd_tune(int argc, char **argv) {
     cli_args a;
     if (cli_parse(argc, argv, 2, &a)) return 2;
+    if (clcnn_dist_rank() != 0) a.quiet = 1; /* under mpirun, rank 0 alone prints */
     if (a.n_positional > 1) {
         fprintf(stderr, "clcnn: error: tune takes one config file (got %d arguments)\n",
                 a.n_positional);
@@ -294,7 +301,7 @@ int cmd_tune(int argc, char **argv) {
     if (!config && !a.quiet)
         printf("No config given: the seed notebook's search on a quick subset (embedded %s)\n",
                DEFAULT_CONFIG);
-    print_space(spec, space, clcnn_tune_maximize(&spec->tune));
+    if (clcnn_dist_rank() == 0) print_space(spec, space, clcnn_tune_maximize(&spec->tune));
     clcnn_context *ctx;
     s = cli_open_device(&a, &ctx);
     if (s != CLCNN_STATUS_OK) {

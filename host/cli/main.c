@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clcnn/dist.h"
 #include "cli.h"
 #include "clcnn/version.h"
 
@@ -46,6 +47,19 @@ static void log_to_stderr(int level, const char *msg, void *user) {
 
 static int verbose_flag;
 
+/* Under mpirun/srun MPI starts first, and each rank's share of the CPU is set before any OpenCL
+ * call; a plain run touches neither. */
+static int run_command(const command *c, int argc, char **argv) {
+    clcnn_status s = clcnn_dist_init(&argc, &argv);
+    if (s != CLCNN_STATUS_OK) return cli_fail(s, "starting MPI");
+    clcnn_dist_share_cpu();
+    int rc = c->run(argc, argv);
+    /* A rank that failed takes the job down with it: the others would wait for it forever. */
+    if (rc != 0 && rc != 130) clcnn_dist_abort(rc);
+    clcnn_dist_finalize();
+    return rc;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines appear as they happen, also in a pipe */
     for (int i = 1; i < argc; i++)
@@ -61,7 +75,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc, argv);
+        if (strcmp(argv[1], commands[i].name) == 0) return run_command(&commands[i], argc, argv);
     fprintf(stderr, "clcnn: error: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
@@ -177,9 +191,27 @@ clcnn_status cli_load_spec(const char *path, const char *fallback, const cli_arg
     return s;
 }
 
+const char *cli_device_selector(const cli_args *a, char *buf, size_t n) {
+    if ((a->device && *a->device) || getenv("CLCNN_DEVICE") || !clcnn_dist_active())
+        return a->device;
+    clcnn_device_info *d;
+    int count;
+    if (clcnn_devices_list(&d, &count) != CLCNN_STATUS_OK || count == 0) return a->device;
+    /* GPUs when there are any (the default's kind), else every device. */
+    int gpus = 0;
+    for (int i = 0; i < count; i++) gpus += strstr(d[i].type, "GPU") != NULL;
+    int k = clcnn_dist_local_rank() % (gpus ? gpus : count), pick = -1;
+    for (int i = 0; i < count && pick < 0; i++)
+        if ((!gpus || strstr(d[i].type, "GPU")) && k-- == 0) pick = d[i].index;
+    free(d);
+    snprintf(buf, n, "%d", pick);
+    return buf;
+}
+
 clcnn_status cli_open_device(const cli_args *a, clcnn_context **ctx) {
     clcnn_context_options o = clcnn_context_options_default();
-    o.device = a->device;
+    char buf[16];
+    o.device = cli_device_selector(a, buf, sizeof buf);
     CLCNN_TRY(clcnn_context_create(&o, ctx));
     /* Say which device a name picked: "amd" or "intel" can match more than one. */
     const clcnn_device_info *d = clcnn_context_device(*ctx);

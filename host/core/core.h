@@ -61,6 +61,15 @@ int clcnn_file_exists(const char *path);
  * Writes into buf (size n); created on demand by callers. */
 clcnn_status clcnn_cache_dir(char *buf, size_t n);
 
+/* A growable byte buffer: append copies n bytes at the end; when an allocation fails, failed is
+ * set and later appends do nothing (check it once at the end). free(data) when done. */
+typedef struct clcnn_bytes {
+    unsigned char *data;
+    size_t len, cap;
+    int failed;
+} clcnn_bytes;
+void clcnn_bytes_append(clcnn_bytes *b, const void *data, size_t n);
+
 /* Writes s as one CSV field (RFC 4180): as it is, or in double quotes with each quote doubled
  * when it holds a comma, a quote, a CR or an LF. */
 void clcnn_csv_field(FILE *fp, const char *s);

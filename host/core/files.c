@@ -1,5 +1,5 @@
 /* core/files.c: whole-file reads, atomic writes (temp file + fsync + rename), mkdir -p, the
- * cache folder, hashing and the clock. */
+ * cache folder, a growable byte buffer, hashing and the clock. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -176,3 +176,19 @@ clcnn_status clcnn_file_write_atomic(const char *path, const void *data, size_t 
 }
 
 clcnn_status clcnn_file_mkdir_p(const char *path) { return clcnn_mkdir_p(path); }
+
+void clcnn_bytes_append(clcnn_bytes *b, const void *data, size_t n) {
+    if (b->failed || n == 0) return;
+    if (b->len + n > b->cap) {
+        size_t cap = (b->len + n) * 2;
+        unsigned char *d = realloc(b->data, cap);
+        if (!d) {
+            b->failed = 1;
+            return;
+        }
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+}

@@ -127,27 +127,8 @@ clcnn_status report_csv_read(const char *path, cJSON **rows) {
 
 /* ---- PNG thumbnails ------------------------------------------------------------------------- */
 
-typedef struct byte_buf {
-    unsigned char *data;
-    size_t len, cap;
-    int failed;
-} byte_buf;
-
 static void buf_write(void *ctx, void *data, int size) {
-    byte_buf *b = ctx;
-    if (b->failed || size <= 0) return;
-    if (b->len + (size_t)size > b->cap) {
-        size_t cap = (b->len + (size_t)size) * 2;
-        unsigned char *d = realloc(b->data, cap);
-        if (!d) {
-            b->failed = 1;
-            return;
-        }
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, data, (size_t)size);
-    b->len += (size_t)size;
+    if (size > 0) clcnn_bytes_append(ctx, data, (size_t)size);
 }
 
 static char *base64_uri(const unsigned char *d, size_t n) {
@@ -175,7 +156,7 @@ char *report_png_data_uri(const uint8_t *chw, int c, int h, int w) {
     if (!hwc) return NULL;
     for (size_t i = 0; i < plane; i++) /* stb wants interleaved channels */
         for (int k = 0; k < c; k++) hwc[i * (size_t)c + (size_t)k] = chw[(size_t)k * plane + i];
-    byte_buf b = {0};
+    clcnn_bytes b = {0};
     int ok = stbi_write_png_to_func(buf_write, &b, w, h, c, hwc, w * c);
     free(hwc);
     char *uri = ok && !b.failed ? base64_uri(b.data, b.len) : NULL;

@@ -1,7 +1,7 @@
 /* tune/oracle.c: the ask/tell interface every algorithm shares: the table of algorithms, options,
- * the trial list, the one pending trial, the best trial, and the random configuration (with
- * exhaustion) that random search, the Bayesian initial design and Hyperband's new brackets all
- * draw from. */
+ * the trial list, the pending trials (one in a serial search, several in parallel), the best trial,
+ * and the random configuration (with exhaustion) that random search, the Bayesian initial design
+ * and Hyperband's new brackets all draw from. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +75,6 @@ clcnn_status clcnn_oracle_create(const clcnn_hparam *space, int n, const clcnn_o
     clcnn_oracle *o = calloc(1, sizeof *o);
     if (!o) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "oracle: out of memory");
     o->opt = opt ? *opt : clcnn_oracle_options_default();
-    o->pending = -1;
     clcnn_status st = check_options(&o->opt, &o->type);
     if (st == CLCNN_STATUS_OK) st = tune_space_init(&o->space, space, n);
     if (st == CLCNN_STATUS_OK) {
@@ -154,40 +153,81 @@ static clcnn_status append_trial(clcnn_oracle *o, const tune_trial *new_trial) {
     }
     if (new_trial->req.parent_trial_id < 0)
         CLCNN_TRY(tune_set_add(&o->seen, new_trial->req.values));
-    o->trials[o->n_trials] = *new_trial;
-    o->pending = o->n_trials++;
+    o->trials[o->n_trials++] = *new_trial;
+    o->n_pending++;
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_oracle_ask(clcnn_oracle *o, clcnn_trial_request *out) {
-    if (!o || !out) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle_ask: NULL argument");
-    if (o->pending >= 0) {
-        *out = o->trials[o->pending].req;
-        return CLCNN_STATUS_OK;
-    }
+static int first_pending(const clcnn_oracle *o) {
+    for (int i = 0; o->n_pending > 0 && i < o->n_trials; i++)
+        if (o->trials[i].state == TUNE_PENDING) return i;
+    return -1;
+}
+
+/* A trial the algorithm picks, appended as pending. */
+static clcnn_status ask_new(clcnn_oracle *o, clcnn_trial_request *out) {
     tune_trial t;
     memset(&t, 0, sizeof t);
     t.req.trial_id = o->n_trials;
     t.req.parent_trial_id = -1;
     t.state = TUNE_PENDING;
     t.score = NAN;
+    o->wait = 0;
     CLCNN_TRY(o->type->next(o, &t));
     CLCNN_TRY(append_trial(o, &t));
     *out = t.req;
     return CLCNN_STATUS_OK;
 }
 
+clcnn_status clcnn_oracle_ask(clcnn_oracle *o, clcnn_trial_request *out) {
+    if (!o || !out) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle_ask: NULL argument");
+    int p = first_pending(o);
+    if (p >= 0) {
+        *out = o->trials[p].req;
+        return CLCNN_STATUS_OK;
+    }
+    return ask_new(o, out);
+}
+
+clcnn_status clcnn_oracle_ask_more(clcnn_oracle *o, clcnn_trial_request *out, int *wait) {
+    if (!o || !out || !wait)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle_ask_more: NULL argument");
+    clcnn_status s = ask_new(o, out);
+    *wait = s == CLCNN_STATUS_EXHAUSTED && o->wait && o->n_pending > 0;
+    return *wait ? CLCNN_STATUS_OK : s;
+}
+
+int clcnn_oracle_pending(const clcnn_oracle *o, int *ids, int max) {
+    int n = 0;
+    for (int i = 0; o && i < o->n_trials; i++)
+        if (o->trials[i].state == TUNE_PENDING) {
+            if (ids && n < max) ids[n] = o->trials[i].req.trial_id;
+            n++;
+        }
+    return n;
+}
+
+clcnn_status clcnn_oracle_request(const clcnn_oracle *o, int trial_id, clcnn_trial_request *out) {
+    if (!o || !out)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle_request: NULL argument");
+    if (trial_id < 0 || trial_id >= o->n_trials)
+        return clcnn_fail(CLCNN_STATUS_NOT_FOUND, "oracle: trial %d was never asked", trial_id);
+    *out = o->trials[trial_id].req;
+    return CLCNN_STATUS_OK;
+}
+
 clcnn_status clcnn_oracle_tell(clcnn_oracle *o, int trial_id, double score, int failed) {
     if (!o) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "oracle_tell: oracle is NULL");
-    if (o->pending < 0 || o->trials[o->pending].req.trial_id != trial_id)
+    /* Ids are indices: trial i is o->trials[i]. */
+    if (trial_id < 0 || trial_id >= o->n_trials || o->trials[trial_id].state != TUNE_PENDING)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                          "oracle_tell: trial %d is not the "
+                          "oracle_tell: trial %d is not a "
                           "pending trial",
                           trial_id);
-    tune_trial *t = &o->trials[o->pending];
+    tune_trial *t = &o->trials[trial_id];
     t->state = (failed || !isfinite(score)) ? TUNE_FAILED : TUNE_OK;
     t->score = t->state == TUNE_OK ? score : NAN;
-    o->pending = -1;
+    o->n_pending--;
     return CLCNN_STATUS_OK;
 }
 

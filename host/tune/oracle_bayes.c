@@ -5,8 +5,9 @@
  * Scores become losses (lower is better), warped and standardized before the fit (warp.c). A
  * failed trial is modelled as the worst successful loss so far, so the search steers away from
  * regions that fail (a learning rate that diverges) without a failed trial ever being the
- * incumbent. When the model expects no gain anywhere, humbler copies of it are asked before
- * giving in to polishing the incumbent (see propose). */
+ * incumbent. A pending trial (a parallel search) is modelled the same way, a constant liar, so
+ * concurrent asks are pushed away from each other. When the model expects no gain anywhere, humbler
+ * copies of it are asked before giving in to polishing the incumbent (see propose). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,13 +90,12 @@ static int by_loss(const void *a, const void *b) {
     return x->trial - y->trial;
 }
 
-/* Every finished trial as a GP row; failed ones take the worst successful loss. */
+/* Every asked trial as a GP row; failed and pending ones take the worst successful loss. */
 static clcnn_status collect(const clcnn_oracle *o, dataset *ds, ranked_row *ok) {
     int d = o->space.n, n = 0, n_ok = 0;
     double worst = -INFINITY;
     for (int i = 0; i < o->n_trials; i++) {
         const tune_trial *t = &o->trials[i];
-        if (t->state == TUNE_PENDING) continue;
         tune_space_encode(&o->space, t->req.values, ds->X + (size_t)n * d);
         ds->y[n] = t->state == TUNE_OK ? tune_loss(o, t->score) : NAN;
         if (t->state == TUNE_OK) {
@@ -171,16 +171,23 @@ static clcnn_status fit_and_propose(clcnn_oracle *o, dataset *ds, double *values
         cat[j] = tune_hp_is_categorical(&o->space.hp[j]);
     tune_gp gp;
     CLCNN_TRY(tune_gp_init(&gp, ds->n, d, cat, ds->X, ds->y));
-    double starts[4 * TUNE_GP_NTHETA];
-    int n_starts = fit_starts(o, starts);
-    clcnn_status st = tune_gp_fit(&gp, starts, n_starts, FIT_ITERS);
-    if (st == CLCNN_STATUS_OK) {
-        bayes_state *b = o->state;
-        memcpy(b->theta, gp.theta, (size_t)(d + 2) * sizeof *gp.theta);
-        b->has_theta = 1;
-        b->n_fits++;
-        st = propose(o, &gp, ds, values);
+    bayes_state *b = o->state;
+    clcnn_status st;
+    if (o->n_pending > 0 && b->has_theta) {
+        /* Lies fitted as data would read as a rough function (a worst loss beside the best) and
+         * shrink the length scales until they push nothing away: keep the fit of real results. */
+        st = tune_gp_set_theta(&gp, b->theta);
+    } else {
+        double starts[4 * TUNE_GP_NTHETA];
+        int n_starts = fit_starts(o, starts);
+        st = tune_gp_fit(&gp, starts, n_starts, FIT_ITERS);
+        if (st == CLCNN_STATUS_OK) {
+            memcpy(b->theta, gp.theta, (size_t)(d + 2) * sizeof *gp.theta);
+            b->has_theta = 1;
+            b->n_fits++;
+        }
     }
+    if (st == CLCNN_STATUS_OK) st = propose(o, &gp, ds, values);
     tune_gp_free(&gp);
     return st;
 }

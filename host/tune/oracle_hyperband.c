@@ -2,11 +2,14 @@
  * brackets from the most aggressive (many trials, few epochs) down to plain random search, each
  * a run of successive halving where the best of a round continue training in the next.
  *
- * KerasTuner computes log(max_epochs, factor) in floating point, so for 81 and 3 it gets
- * 4.000000000000001 and its ceil turns the textbook 5 into 6; here the logarithm is exact integer
- * arithmetic, which gives the published schedule (81/27/9/3/1 trials at 1/3/9/27/81 epochs...).
+ * KerasTuner computes log(max_epochs, factor) in floating point; for 81 and 3 Python's
+ * math.log gives exactly 4.0, so both get the published 211-trial schedule (81/27/9/3/1 trials at
+ * 1/3/9/27/81 epochs...). Here the logarithm is exact integer arithmetic, which keeps that
+ * schedule where the float one lands just above an integer (5^6 = 15625 with factor 5, 6^6 and
+ * 7^5 with theirs: KerasTuner's ceil then adds one to bracket 0's size).
  *
- * Asks are sequential, so a round starts once the previous one is told in full: round r promotes
+ * A round starts once the previous one is told in full (a parallel search hands out a round's
+ * trials at once and waits for them at its end, as KerasTuner's Hyperband does): round r promotes
  * the best size(r) successful trials of round r-1, best first. A failed trial is never promoted;
  * when fewer than size(r) succeeded, fewer are promoted, and a round with none ends the bracket.
  * When the space has no new configuration left, round 0 closes with what it has. */
@@ -195,7 +198,12 @@ static clcnn_status hyperband_next(clcnn_oracle *o, tune_trial *t) {
             hb->count++;
             return CLCNN_STATUS_OK;
         }
-        /* The round is full: the next round of this bracket, or the next bracket. */
+        /* The round is full: the next round of this bracket, or the next bracket, once every
+         * trial of this one is told. */
+        if (o->n_pending > 0) {
+            o->wait = 1;
+            return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "hyperband: the round's trials are running");
+        }
         if (hb->round < hb->bracket && hb->count > 0) {
             hb->round++;
             hb->count = 0;

@@ -94,7 +94,8 @@ struct clcnn_oracle {
     clcnn_rng rng;
     tune_trial *trials;
     int n_trials, cap_trials;
-    int pending;   /* index of the trial asked but not told, -1 when none */
+    int n_pending; /* trials asked but not told: one in a serial search, several in parallel */
+    int wait;      /* set by next: nothing to hand out until pending trials are told */
     tune_set seen; /* every new configuration asked (promotions re-use theirs) */
 };
 
@@ -116,8 +117,9 @@ struct tune_oracle_type {
     /* Sets o->state once the space, options and RNG are set up; on failure free still runs. */
     clcnn_status (*init)(clcnn_oracle *o);
     /* Fills the next new trial: t->req.values, the Hyperband fields of t->req and t->seq; the
-     * trial id is set and parent_trial_id is -1. EXHAUSTED when the search is over. Finished
-     * and failed trials are in o->trials, the pending one is not yet. */
+     * trial id is set and parent_trial_id is -1. EXHAUSTED when the search is over, or (with
+     * o->wait set) when the next trial depends on pending ones. Finished, failed and pending
+     * trials are in o->trials, the one being asked is not yet. */
     clcnn_status (*next)(clcnn_oracle *o, tune_trial *t);
     void (*free)(clcnn_oracle *o);
     /* The state saved with the oracle (oracle_json.c) and read back into a fresh one

@@ -146,7 +146,7 @@ static int read_trial(const cJSON *j, int n, tune_trial *t) {
     return t->state != TUNE_OK || isfinite(t->score);
 }
 
-/* Only the last trial may be pending (ask and tell alternate); ids run 0, 1, 2... */
+/* Ids run 0, 1, 2...; any trial may be pending (a parallel search has several). */
 static clcnn_status read_trials(const cJSON *arr, clcnn_oracle *o) {
     int count = cJSON_GetArraySize(arr);
     if (!cJSON_IsArray(arr)) return bad("trials");
@@ -157,9 +157,9 @@ static clcnn_status read_trials(const cJSON *arr, clcnn_oracle *o) {
     cJSON_ArrayForEach(it, arr) {
         tune_trial *t = &o->trials[o->n_trials];
         if (!read_trial(it, o->space.n, t) || t->req.trial_id != o->n_trials ||
-            t->req.parent_trial_id >= o->n_trials || o->pending >= 0)
+            t->req.parent_trial_id >= o->n_trials)
             return bad("trials");
-        if (t->state == TUNE_PENDING) o->pending = o->n_trials;
+        if (t->state == TUNE_PENDING) o->n_pending++;
         if (t->req.parent_trial_id < 0) CLCNN_TRY(tune_set_add(&o->seen, t->req.values));
         o->n_trials++;
     }

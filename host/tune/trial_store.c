@@ -35,7 +35,7 @@ void tune_trial_path(const char *dir, int id, const char *name, char *buf, size_
 
 /* rm -r of a folder the search made (trial folders hold plain files only, but a nested folder
  * is removed too rather than refused). Links are removed, never followed. */
-static clcnn_status remove_tree(const char *path) {
+clcnn_status tune_store_remove_tree(const char *path) {
     struct stat st;
     if (lstat(path, &st) != 0) return CLCNN_STATUS_OK;
     if (S_ISDIR(st.st_mode)) {
@@ -47,7 +47,7 @@ static clcnn_status remove_tree(const char *path) {
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
             char child[CLCNN_PATH_MAX + 300];
             snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            s = remove_tree(child);
+            s = tune_store_remove_tree(child);
         }
         closedir(d);
         CLCNN_TRY(s);
@@ -89,7 +89,7 @@ static clcnn_status remove_search(const char *dir) {
         if (!is_search_entry(e->d_name)) continue;
         char path[CLCNN_PATH_MAX + 300];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        s = remove_tree(path);
+        s = tune_store_remove_tree(path);
     }
     closedir(d);
     return s;
@@ -98,7 +98,7 @@ static clcnn_status remove_search(const char *dir) {
 clcnn_status tune_store_reset_trial_dir(const char *dir, int id) {
     char path[CLCNN_PATH_MAX + 32];
     tune_trial_path(dir, id, NULL, path, sizeof path);
-    CLCNN_TRY(remove_tree(path));
+    CLCNN_TRY(tune_store_remove_tree(path));
     return clcnn_mkdir_p(path);
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clcnn/dist.h"
 #include "tune/tuner_internal.h"
 
 clcnn_tune_options clcnn_tune_options_default(void) {
@@ -29,14 +30,6 @@ void clcnn_tune_result_free(clcnn_tune_result *result) {
     result->trials = NULL;
     result->n_trials = 0;
 }
-
-typedef struct tune_state {
-    tune_job job;
-    clcnn_oracle *oracle;
-    clcnn_tune_result *res;
-    int cap;
-    int consecutive_failures;
-} tune_state;
 
 /* Whole-config problems are reported once, before any trial, rather than as failed trials. */
 static clcnn_status check_search(const clcnn_spec *s, const clcnn_search_space *space) {
@@ -92,7 +85,13 @@ static clcnn_status push_trial(tune_state *st, const clcnn_tune_trial *t) {
         r->trials = p;
         st->cap = cap;
     }
-    r->trials[r->n_trials++] = *t;
+    /* In id order: a parallel search finishes trials out of order. */
+    int at = r->n_trials;
+    while (at > 0 && r->trials[at - 1].id > t->id)
+        at--;
+    memmove(r->trials + at + 1, r->trials + at, (size_t)(r->n_trials - at) * sizeof *r->trials);
+    r->trials[at] = *t;
+    r->n_trials++;
     if (t->status != CLCNN_TRIAL_COMPLETED) {
         r->n_failed++;
         return CLCNN_STATUS_OK;
@@ -112,7 +111,7 @@ static const clcnn_tune_trial *best_trial(const tune_state *st) {
 }
 
 /* summary.csv and best.yaml, from the trials finished so far. */
-static clcnn_status write_summaries(tune_state *st) {
+clcnn_status tune_write_summaries(tune_state *st) {
     const char *dir = st->job.opt->out_dir;
     CLCNN_TRY(tune_store_write_summary(dir, st->job.space, st->res->trials, st->res->n_trials));
     const clcnn_tune_trial *best = best_trial(st);
@@ -124,8 +123,7 @@ static clcnn_status write_summaries(tune_state *st) {
     return CLCNN_STATUS_OK;
 }
 
-static void emit_event(const tune_state *st, clcnn_tune_event_kind kind,
-                       const clcnn_tune_trial *t) {
+void tune_emit_event(const tune_state *st, clcnn_tune_event_kind kind, const clcnn_tune_trial *t) {
     if (!st->job.opt->on_event) return;
     clcnn_tune_event ev = {kind,
                            t,
@@ -137,49 +135,83 @@ static void emit_event(const tune_state *st, clcnn_tune_event_kind kind,
     st->job.opt->on_event(&ev, st->job.opt->user);
 }
 
-/* Reads back the trials a resumed oracle has been told: ids below next_id, or every recorded one
- * when the search had finished (next_id < 0). */
-static clcnn_status load_finished(tune_state *st, int next_id) {
-    const char *dir = st->job.opt->out_dir;
-    for (int id = 0; next_id < 0 || id < next_id; id++) {
-        clcnn_tune_trial t;
-        int found;
-        CLCNN_TRY(tune_store_read_trial(dir, st->job.space, id, &t, &found));
-        if (!found && next_id < 0) break;
-        if (!found)
-            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
-                              "'%s': trial %d finished but its trial.json is "
-                              "missing; use --overwrite to start the search again",
-                              dir, id);
-        CLCNN_TRY(push_trial(st, &t));
-        st->res->n_resumed++;
+/* Trial id's trial.json into the result; *more = 0 at the end of the recorded trials. */
+static clcnn_status load_one(tune_state *st, const char *dir, int id, int next_id, int *more) {
+    clcnn_tune_trial t;
+    int found;
+    *more = 1;
+    CLCNN_TRY(tune_store_read_trial(dir, st->job.space, id, &t, &found));
+    if (!found && next_id < 0) {
+        *more = 0;
+        return CLCNN_STATUS_OK;
     }
+    if (!found)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s': trial %d finished but its trial.json is "
+                          "missing; use --overwrite to start the search again",
+                          dir, id);
+    CLCNN_TRY(push_trial(st, &t));
+    st->res->n_resumed++;
     return CLCNN_STATUS_OK;
 }
 
+/* Reads back the trials a resumed oracle has been told: ids below next_id, or every recorded one
+ * when the search had finished (next_id < 0); with next_id < 0, the oracle's pending trials (a
+ * parallel search's) are skipped, not taken for the end. */
+static clcnn_status load_finished(tune_state *st, int next_id) {
+    const char *dir = st->job.opt->out_dir;
+    int n_pending = clcnn_oracle_pending(st->oracle, NULL, 0);
+    int *pending = malloc((size_t)(n_pending + 1) * sizeof *pending), k = 0;
+    if (!pending) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
+    clcnn_oracle_pending(st->oracle, pending, n_pending);
+    clcnn_status s = CLCNN_STATUS_OK;
+    for (int id = 0; s == CLCNN_STATUS_OK && (next_id < 0 || id < next_id); id++) {
+        if (next_id < 0 && k < n_pending && pending[k] == id) {
+            k++;
+            continue;
+        }
+        int more;
+        s = load_one(st, dir, id, next_id, &more);
+        if (!more) break;
+    }
+    free(pending);
+    return s;
+}
+int found;
+
 /* Opens the oracle (restored or new) and asks for the first trial of this run. *have says
  * whether *req holds one (0: the search is already complete). */
-static clcnn_status open_search(tune_state *st, clcnn_trial_request *req, int *have) {
+clcnn_status tune_open_folder(tune_state *st, int *resuming) {
     const tune_job *job = &st->job;
     char *identity;
-    int resuming;
     CLCNN_TRY(search_identity(job, &identity));
-    clcnn_status s =
-        tune_store_prepare(job->opt->out_dir, identity, job->opt->overwrite, &resuming);
+    clcnn_status s = tune_store_prepare(job->opt->out_dir, identity, job->opt->overwrite, resuming);
     free(identity);
     CLCNN_TRY(s);
-    if (resuming) CLCNN_TRY(tune_store_load_oracle(job->opt->out_dir, &st->oracle));
+    if (*resuming) CLCNN_TRY(tune_store_load_oracle(job->opt->out_dir, &st->oracle));
     if (!st->oracle) CLCNN_TRY(create_oracle(job, &st->oracle));
-    s = clcnn_oracle_ask(st->oracle, req);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status tune_load_finished_all(tune_state *st) {
+    CLCNN_TRY(load_finished(st, -1));
+    return tune_write_summaries(st);
+}
+
+static clcnn_status open_search(tune_state *st, clcnn_trial_request *req, int *have) {
+    const tune_job *job = &st->job;
+    int resuming;
+    CLCNN_TRY(tune_open_folder(st, &resuming));
+    clcnn_status s = clcnn_oracle_ask(st->oracle, req);
     *have = s == CLCNN_STATUS_OK;
     if (s != CLCNN_STATUS_OK && s != CLCNN_STATUS_EXHAUSTED) return s;
     if (resuming) CLCNN_TRY(load_finished(st, *have ? req->trial_id : -1));
     if (*have) CLCNN_TRY(tune_store_save_oracle(job->opt->out_dir, st->oracle));
-    return write_summaries(st);
+    return tune_write_summaries(st);
 }
 
 /* Records a finished trial: trial.json, then the oracle told and saved, then the summaries. */
-static clcnn_status record_trial(tune_state *st, const tune_record *rec) {
+clcnn_status tune_record_trial(tune_state *st, const tune_record *rec) {
     const char *dir = st->job.opt->out_dir;
     CLCNN_TRY(
         tune_store_write_trial(dir, &st->job.search->tune, st->job.space, rec, st->job.maximize));
@@ -187,12 +219,12 @@ static clcnn_status record_trial(tune_state *st, const tune_record *rec) {
     CLCNN_TRY(clcnn_oracle_tell(st->oracle, rec->t.id, rec->t.score, failed));
     CLCNN_TRY(tune_store_save_oracle(dir, st->oracle));
     CLCNN_TRY(push_trial(st, &rec->t));
-    CLCNN_TRY(write_summaries(st));
-    emit_event(st, CLCNN_TUNE_TRIAL_END, &rec->t);
+    CLCNN_TRY(tune_write_summaries(st));
+    tune_emit_event(st, CLCNN_TUNE_TRIAL_END, &rec->t);
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status check_failures(tune_state *st, const clcnn_tune_trial *t) {
+clcnn_status tune_check_failures(tune_state *st, const clcnn_tune_trial *t) {
     st->consecutive_failures = t->status == CLCNN_TRIAL_FAILED ? st->consecutive_failures + 1 : 0;
     int limit = st->job.search->tune.max_consecutive_failures;
     if (limit <= 0 || st->consecutive_failures < limit) return CLCNN_STATUS_OK;
@@ -208,11 +240,11 @@ static clcnn_status step(tune_state *st, const clcnn_trial_request *req, int *st
     tune_record rec;
     memset(&rec, 0, sizeof rec);
     tune_trial_init(&rec.t, req, st->job.space->n_hparams, st->job.search->train.epochs);
-    emit_event(st, CLCNN_TUNE_TRIAL_START, &rec.t);
+    tune_emit_event(st, CLCNN_TUNE_TRIAL_START, &rec.t);
     clcnn_status s = tune_trial_run(&st->job, req, &rec);
     *stopped = s == CLCNN_STATUS_INTERRUPTED;
-    if (s == CLCNN_STATUS_OK) s = record_trial(st, &rec);
-    if (s == CLCNN_STATUS_OK) s = check_failures(st, &rec.t);
+    if (s == CLCNN_STATUS_OK) s = tune_record_trial(st, &rec);
+    if (s == CLCNN_STATUS_OK) s = tune_check_failures(st, &rec.t);
     tune_record_free(&rec);
     return *stopped ? CLCNN_STATUS_OK : s;
 }
@@ -256,7 +288,7 @@ static clcnn_status retrain_best(tune_state *st) {
         spec->data.train_limit = -1;
         tune_path(st->job.opt->out_dir, "best_model", st->res->retrain_dir,
                   sizeof st->res->retrain_dir);
-        emit_event(st, CLCNN_TUNE_RETRAIN_START, best);
+        tune_emit_event(st, CLCNN_TUNE_RETRAIN_START, best);
         clcnn_fit_options fo = clcnn_fit_options_default();
         fo.out_dir = st->res->retrain_dir;
         fo.stop = st->job.opt->stop;
@@ -296,10 +328,16 @@ clcnn_status clcnn_tune_run(clcnn_context *ctx, const clcnn_spec *spec,
     clcnn_trial_request req;
     int have = 0;
     clcnn_status s = check_search(spec, space);
-    if (s == CLCNN_STATUS_OK) s = open_search(&st, &req, &have);
-    if (s == CLCNN_STATUS_OK) emit_event(&st, CLCNN_TUNE_SEARCH_START, NULL);
-    if (s == CLCNN_STATUS_OK) s = search_loop(&st, &req, have);
-    if (s == CLCNN_STATUS_OK && !result->stopped && spec->tune.retrain_best) s = retrain_best(&st);
+    if (s == CLCNN_STATUS_OK && clcnn_dist_size() > 1) {
+        s = tune_run_parallel(&st); /* the search's rank serves, the others train */
+    } else {
+        if (s == CLCNN_STATUS_OK) s = open_search(&st, &req, &have);
+        if (s == CLCNN_STATUS_OK) tune_emit_event(&st, CLCNN_TUNE_SEARCH_START, NULL);
+        if (s == CLCNN_STATUS_OK) s = search_loop(&st, &req, have);
+    }
+    if (s == CLCNN_STATUS_OK && !result->stopped && spec->tune.retrain_best &&
+        clcnn_dist_rank() == 0)
+        s = retrain_best(&st);
     clcnn_oracle_destroy(st.oracle);
     result->seconds = clcnn_now() - t0;
     return s;

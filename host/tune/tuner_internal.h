@@ -36,6 +36,33 @@ typedef struct tune_job {
     int maximize;
 } tune_job;
 
+/* ---- the search (tuner.c) ------------------------------------------------------------------- */
+
+typedef struct tune_state {
+    tune_job job;
+    clcnn_oracle *oracle;
+    clcnn_tune_result *res;
+    int cap;
+    int consecutive_failures;
+} tune_state;
+
+/* Sets up the folder (tune_store_prepare) and the oracle, restored or new. */
+clcnn_status tune_open_folder(tune_state *st, int *resuming);
+/* Reads back every recorded trial of a restored search, then writes the summaries. */
+clcnn_status tune_load_finished_all(tune_state *st);
+/* Records a finished trial: trial.json, then the oracle told and saved, then the summaries. */
+clcnn_status tune_record_trial(tune_state *st, const tune_record *rec);
+/* tune.max_consecutive_failures: the error that ends the search, after a trial. */
+clcnn_status tune_check_failures(tune_state *st, const clcnn_tune_trial *t);
+clcnn_status tune_write_summaries(tune_state *st);
+void tune_emit_event(const tune_state *st, clcnn_tune_event_kind kind, const clcnn_tune_trial *t);
+
+/* ---- a parallel search over MPI (tuner_parallel.c) -------------------------------------------- */
+
+/* The search with every rank of the job: rank 0 owns the oracle and the folder and serves
+ * trials, the others train them in a scratch folder and send back the results. */
+clcnn_status tune_run_parallel(tune_state *st);
+
 /* ---- a trial (trial.c) ----------------------------------------------------------------------- */
 
 /* The trial a request starts: running, no score yet, the request's values and Hyperband fields,
@@ -81,6 +108,9 @@ clcnn_status tune_store_read_json(const char *path, struct cJSON **root);
 /* oracle.json: restore it when present (*oracle stays NULL when absent); save it atomically. */
 clcnn_status tune_store_load_oracle(const char *dir, clcnn_oracle **oracle);
 clcnn_status tune_store_save_oracle(const char *dir, const clcnn_oracle *oracle);
+
+/* Deletes a folder and everything in it (absent is fine). */
+clcnn_status tune_store_remove_tree(const char *path);
 
 /* A trial's folder emptied of an interrupted run's files, ready for a fresh one. */
 clcnn_status tune_store_reset_trial_dir(const char *dir, int id);

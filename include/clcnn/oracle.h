@@ -59,10 +59,25 @@ CLCNN_API void clcnn_oracle_destroy(clcnn_oracle *oracle); /* accepts NULL */
  * returns the same pending trial. The request is copied into *out. */
 CLCNN_API clcnn_status clcnn_oracle_ask(clcnn_oracle *oracle, clcnn_trial_request *out);
 
+/* Parallel search: a new trial even while others are pending, each pending one counted as a
+ * lie (the Bayesian oracle models it as the worst score so far, a constant liar, so concurrent
+ * asks spread out instead of crowding one optimum). *wait = 1 (and OK, *out unset) when the next
+ * trial depends on pending ones (Hyperband's next round needs its parents told);
+ * CLCNN_STATUS_EXHAUSTED when the search is over. */
+CLCNN_API clcnn_status clcnn_oracle_ask_more(clcnn_oracle *oracle, clcnn_trial_request *out, int *wait);
+
+/* The ids of the pending trials, in ask order, into ids (at most max; ids may be NULL); returns
+ * how many there are. A restored parallel search hands these out again first. */
+CLCNN_API int clcnn_oracle_pending(const clcnn_oracle *oracle, int *ids, int max);
+
+/* The request of an asked trial (pending or told); NOT_FOUND for an id never asked. */
+CLCNN_API clcnn_status clcnn_oracle_request(const clcnn_oracle *oracle, int trial_id,
+                                  clcnn_trial_request *out);
+
 /* The result of an asked trial. failed = 1 marks it failed (NaN loss, error): it is never the
  * best and the score is ignored; a NaN or infinite score counts as failed too. The Bayesian
  * oracle models a failed trial as the worst score seen so far, so it steers away from regions
- * that fail. Hyperband never promotes a failed trial. INVALID_ARGUMENT unless trial_id is the
+ * that fail. Hyperband never promotes a failed trial. INVALID_ARGUMENT unless trial_id is a
  * pending trial. */
 CLCNN_API clcnn_status clcnn_oracle_tell(clcnn_oracle *oracle, int trial_id, double score, int failed);
 

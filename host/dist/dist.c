@@ -1,0 +1,162 @@
+/* dist/dist.c: MPI's start and end and the process's ranks (clcnn/dist.h). Everything MPI is behind
+ * CLCNN_HAVE_MPI; the launcher test comes first so a plain run never enters MPI_Init. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef CLCNN_HAVE_MPI
+#include <mpi.h>
+#endif
+
+#include "clcnn/dist.h"
+#include "core/core.h"
+
+static struct {
+    int initialized, active;
+    int rank, size, local_rank, local_size;
+} g = {0, 0, 0, 1, 0, 1};
+
+int clcnn_dist_launched(void) {
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMI_RANK", "PMIX_RANK",
+                                       "MPI_LOCALNRANKS"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (getenv(vars[i])) return 1;
+    return getenv("SLURM_PROCID") && getenv("SLURM_NTASKS") && getenv("SLURM_STEP_ID");
+}
+
+clcnn_status clcnn_dist_init(int *argc, char ***argv) {
+    (void)argc;
+    (void)argv;
+    if (g.initialized) return CLCNN_STATUS_OK;
+    g.initialized = 1;
+#ifdef CLCNN_HAVE_MPI
+    if (!clcnn_dist_launched()) return CLCNN_STATUS_OK;
+    int flag = 0;
+    MPI_Initialized(&flag);
+    if (!flag && MPI_Init(argc, argv) != MPI_SUCCESS)
+        return clcnn_fail(CLCNN_STATUS_IO_ERROR, "MPI_Init failed");
+    g.active = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &g.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g.size);
+    MPI_Comm local;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g.rank, MPI_INFO_NULL, &local);
+    MPI_Comm_rank(local, &g.local_rank);
+    MPI_Comm_size(local, &g.local_size);
+    MPI_Comm_free(&local);
+#endif
+    return CLCNN_STATUS_OK;
+}
+
+void clcnn_dist_finalize(void) {
+#ifdef CLCNN_HAVE_MPI
+    if (g.active) {
+        int done = 0;
+        MPI_Finalized(&done);
+        if (!done) MPI_Finalize();
+    }
+#endif
+    g.active = 0;
+}
+
+int clcnn_dist_active(void) {
+    return g.active;
+}
+int clcnn_dist_rank(void) {
+    return g.rank;
+}
+int clcnn_dist_size(void) {
+    return g.size;
+}
+int clcnn_dist_local_rank(void) {
+    return g.local_rank;
+}
+int clcnn_dist_local_size(void) {
+    return g.local_size;
+}
+
+void clcnn_dist_host_name(char *buf, int n) {
+    if (n <= 0) return;
+    buf[0] = '\0';
+#ifdef CLCNN_HAVE_MPI
+    if (g.active && n >= MPI_MAX_PROCESSOR_NAME) {
+        int len = 0;
+        if (MPI_Get_processor_name(buf, &len) == MPI_SUCCESS) return;
+    }
+#endif
+    if (gethostname(buf, (size_t)n) != 0) snprintf(buf, (size_t)n, "?");
+    buf[n - 1] = '\0';
+}
+
+clcnn_status clcnn_dist_gather(const void *mine, int bytes, void *all) {
+#ifdef CLCNN_HAVE_MPI
+    if (g.active) {
+        if (MPI_Gather(mine, bytes, MPI_BYTE, all, bytes, MPI_BYTE, 0, MPI_COMM_WORLD) !=
+            MPI_SUCCESS)
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "MPI_Gather failed");
+        return CLCNN_STATUS_OK;
+    }
+#endif
+    memcpy(all, mine, (size_t)bytes);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_dist_send(int to, int tag, const void *data, size_t n) {
+#ifdef CLCNN_HAVE_MPI
+    if (g.active) {
+        if (n > INT_MAX)
+            return clcnn_fail(CLCNN_STATUS_UNSUPPORTED, "MPI message of %zu bytes is too large", n);
+        if (MPI_Send(data, (int)n, MPI_BYTE, to, tag, MPI_COMM_WORLD) != MPI_SUCCESS)
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "MPI_Send to rank %d failed", to);
+        return CLCNN_STATUS_OK;
+    }
+#endif
+    (void)to, (void)tag, (void)data, (void)n;
+    return clcnn_fail(CLCNN_STATUS_UNSUPPORTED, "not running under MPI");
+}
+
+clcnn_status clcnn_dist_recv(int from, int *tag, int *sender, void **data, size_t *n) {
+    *data = NULL;
+    *n = 0;
+#ifdef CLCNN_HAVE_MPI
+    if (g.active) {
+        MPI_Status st;
+        int count = 0;
+        if (MPI_Probe(from < 0 ? MPI_ANY_SOURCE : from, *tag < 0 ? MPI_ANY_TAG : *tag,
+                      MPI_COMM_WORLD, &st) != MPI_SUCCESS ||
+            MPI_Get_count(&st, MPI_BYTE, &count) != MPI_SUCCESS)
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "MPI_Probe failed");
+        void *buf = count ? malloc((size_t)count) : NULL;
+        if (count && !buf)
+            return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "MPI: no memory for %d bytes", count);
+        if (MPI_Recv(buf, count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD,
+                     MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+            free(buf);
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "MPI_Recv from rank %d failed", st.MPI_SOURCE);
+        }
+        *tag = st.MPI_TAG;
+        *sender = st.MPI_SOURCE;
+        *data = buf;
+        *n = (size_t)count;
+        return CLCNN_STATUS_OK;
+    }
+#endif
+    (void)from, (void)tag, (void)sender;
+    return clcnn_fail(CLCNN_STATUS_UNSUPPORTED, "not running under MPI");
+}
+
+void clcnn_dist_abort(int code) {
+#ifdef CLCNN_HAVE_MPI
+    if (g.active) MPI_Abort(MPI_COMM_WORLD, code);
+#endif
+    (void)code;
+}
+
+void clcnn_dist_share_cpu(void) {
+    if (g.local_size <= 1 || getenv("POCL_MAX_PTHREAD_COUNT")) return;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long share = cores / g.local_size;
+    char v[32];
+    snprintf(v, sizeof v, "%ld", share > 0 ? share : 1);
+    setenv("POCL_MAX_PTHREAD_COUNT", v, 0);
+}
