@@ -122,19 +122,33 @@ clcnn_status clcnn_opt_state_save(clcnn_model *m, const char *path, int epoch) {
     return s;
 }
 
+clcnn_status clcnn_opt_state_check(const char *path, const clcnn_safetensors *st, size_t count,
+                                   int *epoch, int64_t *step) {
+    const clcnn_st_tensor *t = clcnn_safetensors_find(st, "optimizer.state");
+    const char *step_s = clcnn_safetensors_meta(st, "clcnn.step");
+    const char *epoch_s = clcnn_safetensors_meta(st, "clcnn.epoch");
+    if (!t || !step_s || !epoch_s)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s' is not optimizer state: it lacks the tensor optimizer.state or the "
+                          "metadata clcnn.step or clcnn.epoch", path);
+    if (t->ndim != 1 || (size_t)t->shape[0] != count)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s': optimizer.state does not fit this model (%zu values expected)",
+                          path, count);
+    int64_t e;
+    CLCNN_TRY(clcnn_parse_int(epoch_s, 0, CLCNN_MAX_EPOCHS, path, "metadata clcnn.epoch", &e));
+    CLCNN_TRY(clcnn_parse_int(step_s, 0, INT64_MAX, path, "metadata clcnn.step", step));
+    *epoch = (int)e;
+    return CLCNN_STATUS_OK;
+}
+
 clcnn_status clcnn_opt_state_load(clcnn_model *m, const char *path, int *epoch) {
     clcnn_safetensors st;
     CLCNN_TRY(clcnn_safetensors_read(path, &st));
-    const clcnn_st_tensor *t = clcnn_safetensors_find(&st, "optimizer.state");
-    const char *step = clcnn_safetensors_meta(&st, "clcnn.step");
-    const char *ep = clcnn_safetensors_meta(&st, "clcnn.epoch");
-    clcnn_status s = CLCNN_STATUS_OK;
-    if (!t || !step || !ep || t->ndim != 1 || (size_t)t->shape[0] != clcnn_model_opt_state_count(m))
-        s = clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s' is not optimizer state for this model", path);
-    if (s == CLCNN_STATUS_OK) {
-        *epoch = atoi(ep);
-        s = clcnn_model_write_opt_state(m, t->data, strtoll(step, NULL, 10));
-    }
+    int64_t step;
+    clcnn_status s = clcnn_opt_state_check(path, &st, clcnn_model_opt_state_count(m), epoch, &step);
+    if (s == CLCNN_STATUS_OK)
+        s = clcnn_model_write_opt_state(m, clcnn_safetensors_find(&st, "optimizer.state")->data, step);
     clcnn_safetensors_free(&st);
     return s;
 }
@@ -163,34 +177,66 @@ clcnn_status clcnn_history_write(const char *path, const clcnn_epoch_metrics *h,
     return clcnn_atomic_commit(&af);
 }
 
-/* The next comma-separated field as a number; an empty field is NAN. Returns 0 when the field
- * is not a number or is missing. */
-static int field(char **p, double *v) {
-    if (!*p) return 0;
-    char *start = *p, *comma = strchr(start, ',');
-    if (comma) {
-        *comma = '\0';
-        *p = comma + 1;
-    } else {
-        *p = NULL;
-    }
-    if (!*start) {
-        *v = NAN;
-        return 1;
-    }
-    char *end;
-    *v = strtod(start, &end);
-    return *end == '\0' || *end == '\r';
+/* The next comma-separated field, NUL-terminated in place; NULL past the last one. */
+static char *next_field(char **p) {
+    char *start = *p;
+    if (!start) return NULL;
+    char *comma = strchr(start, ',');
+    if (comma) *comma = '\0';
+    *p = comma ? comma + 1 : NULL;
+    return start;
 }
 
-static int parse_line(char *line, clcnn_epoch_metrics *e) {
-    double epoch;
-    char *p = line;
+static const char *const history_columns[] = {"accuracy", "loss", "val_accuracy", "val_loss"};
+
+/* One data line: the epoch (after the previous line's: a run resumed after a kill between the
+ * optimizer state and the history may skip one) and four metrics, each empty (not measured:
+ * NAN) or a finite number. */
+static clcnn_status history_line(const char *path, char *line, int lineno, int previous,
+                                 clcnn_epoch_metrics *e) {
+    char field[64];
+    char *p = line, *text = next_field(&p);
+    int64_t epoch;
+    snprintf(field, sizeof field, "line %d: epoch", lineno);
+    CLCNN_TRY(clcnn_parse_int(text, 1, CLCNN_MAX_EPOCHS, path, field, &epoch));
+    if (epoch <= previous)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s': line %d: epoch is %lld, not after the previous line's %d", path,
+                          lineno, (long long)epoch, previous);
     memset(e, 0, sizeof *e);
-    int ok = field(&p, &epoch) && field(&p, &e->accuracy) && field(&p, &e->loss) &&
-             field(&p, &e->val_accuracy) && field(&p, &e->val_loss) && !p;
     e->epoch = (int)epoch;
-    return ok && epoch >= 1 && epoch == e->epoch;
+    double *values[] = {&e->accuracy, &e->loss, &e->val_accuracy, &e->val_loss};
+    for (int i = 0; i < 4; i++) {
+        snprintf(field, sizeof field, "line %d: %s", lineno, history_columns[i]);
+        if (!(text = next_field(&p)))
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': line %d has no %s field", path,
+                              lineno, history_columns[i]);
+        CLCNN_TRY(clcnn_parse_real(text, 1, path, field, values[i]));
+    }
+    if (p)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': line %d has more than 5 fields", path,
+                          lineno);
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status history_parse(const char *path, char *text, size_t len,
+                                  clcnn_epoch_metrics *h, int max, int *n) {
+    if (memchr(text, '\0', len))
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': holds a NUL byte: not a CSV file", path);
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    size_t k = line ? strcspn(line, "\r") : 0;
+    if (!line || strncmp(line, "epoch,accuracy,loss,val_accuracy,val_loss", k) != 0 || k != 41)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s': line 1 is not the header 'epoch,accuracy,loss,val_accuracy,val_loss'",
+                          path);
+    int lineno = 1;
+    for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (++lineno - 1 > max)
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': more than %d epochs", path, max);
+        CLCNN_TRY(history_line(path, line, lineno, *n ? h[*n - 1].epoch : 0, &h[*n]));
+        (*n)++;
+    }
+    return CLCNN_STATUS_OK;
 }
 
 clcnn_status clcnn_history_read(const char *path, clcnn_epoch_metrics *h, int max, int *n) {
@@ -198,23 +244,8 @@ clcnn_status clcnn_history_read(const char *path, clcnn_epoch_metrics *h, int ma
     size_t len;
     *n = 0;
     CLCNN_TRY(clcnn_read_file(path, &text, &len));
-    if (strncmp(text, "epoch,", 6) != 0) {
-        free(text);
-        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
-                          "'%s' is not a history.csv (line 1 must be its epoch,... header)", path);
-    }
-    char *save = NULL, *line = strtok_r(text, "\n", &save);
-    int lineno = 1;
-    for (line = strtok_r(NULL, "\n", &save); line && *n < max; line = strtok_r(NULL, "\n", &save)) {
-        lineno++;
-        if (!parse_line(line, &h[*n])) {
-            free(text);
-            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
-                              "%s:%d: not an epoch,accuracy,loss,val_accuracy,val_loss row", path,
-                              lineno);
-        }
-        (*n)++;
-    }
+    clcnn_status s = history_parse(path, text, len, h, max, n);
     free(text);
-    return CLCNN_STATUS_OK;
+    if (s != CLCNN_STATUS_OK) *n = 0;
+    return s;
 }

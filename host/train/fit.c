@@ -237,6 +237,10 @@ static clcnn_status resume_run_info(fit_run *r) {
 static clcnn_status prepare(fit_run *r, int *first_epoch) {
     const clcnn_fit_options *o = r->opt;
     *first_epoch = o->initial_epoch;
+    /* Epoch numbers index the history: one out of range is refused here, whatever set it. */
+    if (*first_epoch < 0 || *first_epoch > CLCNN_MAX_EPOCHS)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "the first epoch is %d; 0 to %d",
+                          *first_epoch, CLCNN_MAX_EPOCHS);
     CLCNN_TRY(prepare_early_stopping(r));
     if (o->out_dir) {
         CLCNN_TRY(clcnn_mkdir_p(o->out_dir));
