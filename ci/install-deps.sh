@@ -13,6 +13,7 @@ packages=(
     libxxhash-dev                       # cache keys
     libstb-dev                          # PNG/JPEG decoding for predict and image folders
     libcmocka-dev                       # unit tests
+    clang-15 libfuzzer-15-dev           # fuzz harnesses (ci/fuzz.sh: libFuzzer, ASan + UBSan)
     oclgrind                            # kernel checks on a simulated device (tests)
     dataset-fashion-mnist               # the default data set
     python3-numpy                       # the test that reads model files without clcnn

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, runs every test on PoCL, then the
-# unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# unit tests and the fuzz corpora again under AddressSanitizer + UndefinedBehaviorSanitizer, and
+# the fuzz corpora and past crashes once more through libFuzzer (clang-15, ci/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/install-deps.sh
@@ -11,4 +12,5 @@ clinfo -l || true
 (cd build && ctest --output-on-failure -j1 --timeout 1800)
 ci/build.sh build-asan -DCLCNN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --output-on-failure -L unit -j1)
+    ctest --output-on-failure -L 'unit|fuzz' -j1)
+ci/fuzz.sh
