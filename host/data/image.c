@@ -185,6 +185,45 @@ static const char *image_format(const uint8_t *b, size_t n) {
     return NULL;
 }
 
+static uint8_t byte_at(const uint8_t *b, size_t n, size_t i) { return i < n ? b[i] : 0; }
+
+/* One DHT segment's tables (from the byte after its length): no table may hold more than 256
+ * codes. Bytes past the end read as 0, as stb reads them. */
+static int jpeg_dht_ok(const uint8_t *b, size_t n, size_t at, long len) {
+    for (long left = len - 2; left > 0;) {
+        int codes = 0;
+        for (int i = 0; i < 16; i++)
+            codes += byte_at(b, n, at + 1 + (size_t)i);
+        if (codes > 256) return 0;
+        at += 17 + (size_t)codes;
+        left -= 17 + codes;
+    }
+    return 1;
+}
+
+/* stb_image 2.27 (Debian 12's) builds a JPEG Huffman table from counts it does not check: more
+ * than 256 codes overrun its arrays (stb 2.28 checks). So every DHT segment is checked here,
+ * found as stb finds them: segments skipped by their length, entropy-coded data scanned for the
+ * next marker. */
+static int jpeg_tables_ok(const uint8_t *b, size_t n) {
+    size_t i = 2;
+    while (i + 1 < n) {
+        uint8_t m = b[i + 1];
+        if (b[i] != 0xff || m == 0xff) {
+            i++; /* entropy-coded data or a fill byte */
+        } else if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8)) {
+            i += 2; /* stuffed 0xff, TEM, RSTn, SOI: no length */
+        } else if (m == 0xd9) {
+            return 1; /* EOI */
+        } else {
+            long len = (long)byte_at(b, n, i + 2) << 8 | byte_at(b, n, i + 3);
+            if (m == 0xc4 && !jpeg_dht_ok(b, n, i + 4, len)) return 0;
+            i += 2 + (size_t)(len < 2 ? 2 : len);
+        }
+    }
+    return 1;
+}
+
 /* Everything our limits forbid is refused here, before a decoder sees the bytes. */
 static clcnn_status image_check(const char *path, const uint8_t *data, size_t len) {
     const char *format = image_format(data, len);
@@ -192,6 +231,10 @@ static clcnn_status image_check(const char *path, const uint8_t *data, size_t le
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
                           "cannot decode image '%s': unknown image type: by its first bytes not a "
                           "PNG, JPEG, binary PGM/PPM or BMP file, the formats clcnn reads", path);
+    if (strcmp(format, "JPEG") == 0 && !jpeg_tables_ok(data, len))
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "image '%s': a damaged JPEG: a Huffman table (DHT) with over 256 codes",
+                          path);
     int w = 0, h = 0, n = 0;
     if (!stbi_info_from_memory(data, (int)len, &w, &h, &n))
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "image '%s': a damaged %s header: %s", path,
