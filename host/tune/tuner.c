@@ -157,6 +157,18 @@ static clcnn_status load_finished(tune_state *st, int next_id) {
     return CLCNN_STATUS_OK;
 }
 
+/* A tuning folder that cannot be resumed is the user's to fix: say so, and touch nothing. */
+static clcnn_status resume_refused(const char *dir, clcnn_status s) {
+    if (s == CLCNN_STATUS_OK || s == CLCNN_STATUS_OUT_OF_MEMORY || strstr(clcnn_last_error(), "--overwrite"))
+        return s;
+    char why[4096];
+    snprintf(why, sizeof why, "%s", clcnn_last_error());
+    return clcnn_fail(s,
+                      "cannot resume the search in '%s': %s\n(nothing was changed there; use "
+                      "--overwrite to start the search again, or another --out)",
+                      dir, why);
+}
+
 /* Opens the oracle (restored or new) and asks for the first trial of this run. *have says
  * whether *req holds one (0: the search is already complete). */
 static clcnn_status open_search(tune_state *st, clcnn_trial_request *req, int *have) {
@@ -167,13 +179,15 @@ static clcnn_status open_search(tune_state *st, clcnn_trial_request *req, int *h
     clcnn_status s =
         tune_store_prepare(job->opt->out_dir, identity, job->opt->overwrite, &resuming);
     free(identity);
-    CLCNN_TRY(s);
-    if (resuming) CLCNN_TRY(tune_store_load_oracle(job->opt->out_dir, &st->oracle));
+    CLCNN_TRY(resume_refused(job->opt->out_dir, s));
+    if (resuming)
+        CLCNN_TRY(resume_refused(job->opt->out_dir, tune_store_load_oracle(job->opt->out_dir, &st->oracle)));
     if (!st->oracle) CLCNN_TRY(create_oracle(job, &st->oracle));
     s = clcnn_oracle_ask(st->oracle, req);
     *have = s == CLCNN_STATUS_OK;
     if (s != CLCNN_STATUS_OK && s != CLCNN_STATUS_EXHAUSTED) return s;
-    if (resuming) CLCNN_TRY(load_finished(st, *have ? req->trial_id : -1));
+    if (resuming)
+        CLCNN_TRY(resume_refused(job->opt->out_dir, load_finished(st, *have ? req->trial_id : -1)));
     if (*have) CLCNN_TRY(tune_store_save_oracle(job->opt->out_dir, st->oracle));
     return write_summaries(st);
 }
