@@ -173,7 +173,8 @@ static void expect_bad_trial(const char *dir, const char *json, const char *frag
 static void test_trial_hostile(void **state) {
     (void)state;
     load_tiny(&search);
-    char *dir = temp_dir();
+    char dir[256];
+    test_temp_dir("tuner-store", dir, sizeof dir);
     assert_int_equal(tune_store_reset_trial_dir(dir, 3), CLCNN_STATUS_OK);
 #define TRIAL(id, values, rest)                                                                    \
     "{\"id\":" id ",\"status\":\"completed\",\"values\":" values ",\"score\":0.5" rest "}"
@@ -192,7 +193,7 @@ static void test_trial_hostile(void **state) {
     expect_bad_trial(dir, "{\"id\":3,\"status\":\"completed\",\"values\":[4,1,null,0]}",
                      "without a finite score");
 #undef TRIAL
-    remove_dir(dir);
+    test_remove_tree(dir);
 }
 
 static void test_summary_and_best_yaml(void **state) {
