@@ -20,6 +20,7 @@
 
 #include "clcnn/data.h"
 #include "core/core.h"
+#include "data/image.h"
 
 enum {
     IMAGE_MAX_SIDE = 1 << 15,
@@ -224,8 +225,26 @@ static int jpeg_tables_ok(const uint8_t *b, size_t n) {
     return 1;
 }
 
-/* Everything our limits forbid is refused here, before a decoder sees the bytes. */
-static clcnn_status image_check(const char *path, const uint8_t *data, size_t len) {
+/* stb 2.27 reads a PGM/PPM header's numbers into an int without an overflow check (stb 2.28
+ * checks): the width, height and maximum value must each have at most 9 digits. Whitespace and
+ * '#' comments are skipped as stb skips them. */
+static int pnm_numbers_ok(const uint8_t *b, size_t n) {
+    size_t i = 2;
+    for (int k = 0; k < 3; k++) {
+        for (;;) {
+            while (i < n && strchr(" \t\n\v\f\r", b[i]) && b[i]) i++;
+            if (i >= n || b[i] != '#') break;
+            while (i < n && b[i] != '\n' && b[i] != '\r') i++;
+        }
+        size_t digits = 0;
+        while (i < n && b[i] >= '0' && b[i] <= '9') i++, digits++;
+        if (digits > 9) return 0;
+    }
+    return 1;
+}
+
+clcnn_status clcnn_image_check(const char *path, const uint8_t *data, size_t len, int *width,
+                               int *height) {
     const char *format = image_format(data, len);
     if (!format)
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
@@ -235,6 +254,10 @@ static clcnn_status image_check(const char *path, const uint8_t *data, size_t le
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
                           "image '%s': a damaged JPEG: a Huffman table (DHT) with over 256 codes",
                           path);
+    if ((strcmp(format, "PGM") == 0 || strcmp(format, "PPM") == 0) && !pnm_numbers_ok(data, len))
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "image '%s': a damaged %s header: a number of over 9 digits", path,
+                          format);
     int w = 0, h = 0, n = 0;
     if (!stbi_info_from_memory(data, (int)len, &w, &h, &n))
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "image '%s': a damaged %s header: %s", path,
@@ -245,6 +268,8 @@ static clcnn_status image_check(const char *path, const uint8_t *data, size_t le
                           "image '%s': its %s header says %d x %d pixels; clcnn reads 1 to %d per "
                           "side and at most %d pixels", path, format, w, h, IMAGE_MAX_SIDE,
                           IMAGE_MAX_PIXELS);
+    *width = w;
+    *height = h;
     return CLCNN_STATUS_OK;
 }
 
@@ -274,7 +299,7 @@ clcnn_status clcnn_image_load(const char *path, int c, int h, int w, uint8_t *ou
     CLCNN_TRY(clcnn_read_file_max(path, IMAGE_MAX_BYTES, &data, &len));
     uint8_t *px = NULL;
     int sw = 0, sh = 0, sn = 0;
-    clcnn_status st = image_check(path, (const uint8_t *)data, len);
+    clcnn_status st = clcnn_image_check(path, (const uint8_t *)data, len, &sw, &sh);
     if (st == CLCNN_STATUS_OK) st = image_decode(path, (const uint8_t *)data, len, &px, &sw, &sh, &sn);
     free(data);
     if (st != CLCNN_STATUS_OK) return st;

@@ -3,12 +3,12 @@
  * megapixel are left to the unit tests of the size limits: decoding them under the sanitizers
  * takes a second each, which would leave the campaign a few hundred inputs. */
 #include "clcnn/data.h"
-#include "data/stb_image_impl.h"
+#include "data/image.h"
 #include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    int w, h, n;
-    if (size < (1u << 30) && stbi_info_from_memory(data, (int)size, &w, &h, &n) &&
+    int w, h;
+    if (clcnn_image_check("input", data, size, &w, &h) == CLCNN_STATUS_OK &&
         (int64_t)w * h > (1 << 20))
         return 0;
     const char *path = fuzz_file(data, size, ".img");
