@@ -101,9 +101,11 @@ clcnn_status clcnn_checked_int32(double v, int lo, int hi, const char *file, con
  * error. */
 clcnn_status clcnn_parse_int(const char *text, int64_t lo, int64_t hi, const char *file,
                              const char *field, int64_t *out);
-/* text must be a finite decimal number; an empty field is NAN when allow_empty, else an error. */
-clcnn_status clcnn_parse_real(const char *text, int allow_empty, const char *file,
-                              const char *field, double *out);
+/* text must be a decimal number, finite unless CLCNN_REAL_NONFINITE ("nan", "inf": a metric
+ * may be one); an empty field is NAN with CLCNN_REAL_EMPTY_IS_NAN, else an error. */
+enum { CLCNN_REAL_EMPTY_IS_NAN = 1, CLCNN_REAL_NONFINITE = 2 };
+clcnn_status clcnn_parse_real(const char *text, int flags, const char *file, const char *field,
+                              double *out);
 
 /* ---- small string helpers --------------------------------------------------------------------- */
 /* snprintf into a fixed buffer; returns INVALID_ARGUMENT (with a message) if it would truncate. */

@@ -76,14 +76,14 @@ clcnn_status clcnn_parse_int(const char *text, int64_t lo, int64_t hi, const cha
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_parse_real(const char *text, int allow_empty, const char *file,
-                              const char *field, double *out) {
+clcnn_status clcnn_parse_real(const char *text, int flags, const char *file, const char *field,
+                              double *out) {
     char shown[48];
     const char *p = text ? text : "";
     while (is_space(*p))
         p++;
     if (!*p) {
-        if (allow_empty) {
+        if (flags & CLCNN_REAL_EMPTY_IS_NAN) {
             *out = NAN;
             return CLCNN_STATUS_OK;
         }
@@ -95,9 +95,10 @@ clcnn_status clcnn_parse_real(const char *text, int allow_empty, const char *fil
     double v = strtod(p, &end);
     while (is_space(*end))
         end++;
-    if (end == p || *end || !isfinite(v))
-        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': %s is %s; expected a finite number",
-                          file, field, shown);
+    int finite_needed = !(flags & CLCNN_REAL_NONFINITE);
+    if (end == p || *end || (finite_needed && !isfinite(v)))
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': %s is %s; expected a %snumber", file,
+                          field, shown, finite_needed ? "finite " : "");
     *out = v;
     return CLCNN_STATUS_OK;
 }

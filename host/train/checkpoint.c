@@ -191,7 +191,7 @@ static const char *const history_columns[] = {"accuracy", "loss", "val_accuracy"
 
 /* One data line: the epoch (after the previous line's: a run resumed after a kill between the
  * optimizer state and the history may skip one) and four metrics, each empty (not measured:
- * NAN) or a finite number. */
+ * NAN) or a number (inf or nan too: a diverged epoch's loss is recorded as it was). */
 static clcnn_status history_line(const char *path, char *line, int lineno, int previous,
                                  clcnn_epoch_metrics *e) {
     char field[64];
@@ -211,7 +211,8 @@ static clcnn_status history_line(const char *path, char *line, int lineno, int p
         if (!(text = next_field(&p)))
             return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': line %d has no %s field", path,
                               lineno, history_columns[i]);
-        CLCNN_TRY(clcnn_parse_real(text, 1, path, field, values[i]));
+        CLCNN_TRY(clcnn_parse_real(text, CLCNN_REAL_EMPTY_IS_NAN | CLCNN_REAL_NONFINITE, path,
+                                   field, values[i]));
     }
     if (p)
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': line %d has more than 5 fields", path,

@@ -41,11 +41,17 @@ static void test_checked_numbers(void **state) {
                  CLCNN_STATUS_PARSE_ERROR, "'h': e is");
     expect_error(clcnn_parse_int("nan", 0, 20, "h.csv", "epoch", &v), CLCNN_STATUS_PARSE_ERROR, "'nan'");
     double d;
-    expect_ok(clcnn_parse_real("", 1, "h.csv", "loss", &d));
+    expect_ok(clcnn_parse_real("", CLCNN_REAL_EMPTY_IS_NAN, "h.csv", "loss", &d));
     assert_true(isnan(d));
-    expect_error(clcnn_parse_real("nan", 1, "h.csv", "loss", &d), CLCNN_STATUS_PARSE_ERROR,
+    expect_error(clcnn_parse_real("", 0, "h.csv", "loss", &d), CLCNN_STATUS_PARSE_ERROR,
+                 "loss is empty");
+    expect_error(clcnn_parse_real("nan", 0, "h.csv", "loss", &d), CLCNN_STATUS_PARSE_ERROR,
                  "loss", "finite");
-    expect_error(clcnn_parse_real("1e999", 1, "h.csv", "loss", &d), CLCNN_STATUS_PARSE_ERROR, "1e999");
+    expect_error(clcnn_parse_real("1e999", 0, "h.csv", "loss", &d), CLCNN_STATUS_PARSE_ERROR, "1e999");
+    expect_ok(clcnn_parse_real("inf", CLCNN_REAL_NONFINITE, "h.csv", "loss", &d));
+    assert_true(isinf(d));
+    expect_error(clcnn_parse_real("1.5x", CLCNN_REAL_NONFINITE, "h.csv", "loss", &d),
+                 CLCNN_STATUS_PARSE_ERROR, "'1.5x'");
 }
 
 static clcnn_epoch_metrics hist[CLCNN_MAX_EPOCHS];
@@ -73,13 +79,17 @@ static void test_history(void **state) {
     assert_int_equal(hist[2].epoch, 4); /* a skipped epoch (kill -9 between files) is fine */
     assert_true(isnan(hist[0].val_loss));
     assert_true(hist[1].val_accuracy == 0.7);
+    const char *diverged = HEADER "1,0.1,inf,,\n2,0.1,nan,,\n"; /* a diverged run's last epochs */
+    expect_ok(clcnn_history_read(test_write("history.csv", diverged, strlen(diverged), 0), hist, 10, &n));
+    assert_int_equal(n, 2);
+    assert_true(isinf(hist[0].loss) && isnan(hist[1].loss));
     expect_bad_history(HEADER ",0.5,1,,\n", "line 2: epoch is empty");
     expect_bad_history(HEADER "nan,0.5,1,,\n", "line 2: epoch");
     expect_bad_history(HEADER "1e300,0.5,1,,\n", "line 2: epoch");
     expect_bad_history(HEADER "99999999999,0.5,1,,\n", "line 2: epoch");
     expect_bad_history(HEADER "-4,0.5,1,,\n", "line 2: epoch");
     expect_bad_history(HEADER "2,0.5,1,,\n1,0.5,1,,\n", "line 3: epoch is 1, not after");
-    expect_bad_history(HEADER "1,0.5,nan,,\n", "line 2: loss");
+    expect_bad_history(HEADER "1,0.5,1.2.3,,\n", "line 2: loss");
     expect_bad_history(HEADER "1,0.5,x,,\n", "line 2: loss");
     expect_bad_history(HEADER "1,0.5,1\n", "line 2 has no val_accuracy field");
     expect_bad_history(HEADER "1,0.5,1,,,7\n", "more than 5 fields");
