@@ -192,32 +192,40 @@ static const char *const history_columns[] = {"accuracy", "loss", "val_accuracy"
 /* One data line: the epoch (after the previous line's: a run resumed after a kill between the
  * optimizer state and the history may skip one) and four metrics, each empty (not measured:
  * NAN) or a number (inf or nan too: a diverged epoch's loss is recorded as it was). */
-static clcnn_status history_line(const char *path, char *line, int lineno, int previous,
+static clcnn_status history_line(const char *path, char *line, int previous,
                                  clcnn_epoch_metrics *e) {
-    char field[64];
     char *p = line, *text = next_field(&p);
     int64_t epoch;
-    snprintf(field, sizeof field, "line %d: epoch", lineno);
-    CLCNN_TRY(clcnn_parse_int(text, 1, CLCNN_MAX_EPOCHS, path, field, &epoch));
+    CLCNN_TRY(clcnn_parse_int(text, 1, CLCNN_MAX_EPOCHS, path, "epoch", &epoch));
     if (epoch <= previous)
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
-                          "'%s': line %d: epoch is %lld, not after the previous line's %d", path,
-                          lineno, (long long)epoch, previous);
+                          "'%s': epoch is %lld, not after the previous line's %d", path,
+                          (long long)epoch, previous);
     memset(e, 0, sizeof *e);
     e->epoch = (int)epoch;
     double *values[] = {&e->accuracy, &e->loss, &e->val_accuracy, &e->val_loss};
     for (int i = 0; i < 4; i++) {
-        snprintf(field, sizeof field, "line %d: %s", lineno, history_columns[i]);
         if (!(text = next_field(&p)))
-            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': line %d has no %s field", path,
-                              lineno, history_columns[i]);
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': no %s field", path,
+                              history_columns[i]);
         CLCNN_TRY(clcnn_parse_real(text, CLCNN_REAL_EMPTY_IS_NAN | CLCNN_REAL_NONFINITE, path,
-                                   field, values[i]));
+                                   history_columns[i], values[i]));
     }
-    if (p)
-        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': line %d has more than 5 fields", path,
-                          lineno);
+    if (p) return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': more than 5 fields", path);
     return CLCNN_STATUS_OK;
+}
+
+/* "<path>:<line>: not an epoch,accuracy,loss,val_accuracy,val_loss row: <what is wrong>". */
+static clcnn_status row_error(const char *path, int lineno) {
+    char why[1024];
+    const char *msg = clcnn_last_error();
+    size_t k = strlen(path);
+    if (msg[0] == '\'' && strncmp(msg + 1, path, k) == 0 && strncmp(msg + 1 + k, "': ", 3) == 0)
+        msg += k + 4; /* the path is said once, with the line */
+    snprintf(why, sizeof why, "%s", msg);
+    return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                      "%s:%d: not an epoch,accuracy,loss,val_accuracy,val_loss row: %s", path,
+                      lineno, why);
 }
 
 static clcnn_status history_parse(const char *path, char *text, size_t len,
@@ -228,13 +236,14 @@ static clcnn_status history_parse(const char *path, char *text, size_t len,
     size_t k = line ? strcspn(line, "\r") : 0;
     if (!line || strncmp(line, "epoch,accuracy,loss,val_accuracy,val_loss", k) != 0 || k != 41)
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
-                          "'%s': line 1 is not the header 'epoch,accuracy,loss,val_accuracy,val_loss'",
-                          path);
+                          "'%s' is not a history.csv (line 1 must be its "
+                          "epoch,accuracy,loss,val_accuracy,val_loss header)", path);
     int lineno = 1;
     for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (++lineno - 1 > max)
             return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': more than %d epochs", path, max);
-        CLCNN_TRY(history_line(path, line, lineno, *n ? h[*n - 1].epoch : 0, &h[*n]));
+        if (history_line(path, line, *n ? h[*n - 1].epoch : 0, &h[*n]) != CLCNN_STATUS_OK)
+            return row_error(path, lineno);
         (*n)++;
     }
     return CLCNN_STATUS_OK;

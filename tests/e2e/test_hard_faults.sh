@@ -36,10 +36,10 @@ damaged neg_epoch optimizer.safetensors "optimizer.safetensors.*clcnn.epoch" \
     "${SET_META/KEY/\"-4\"}"
 damaged huge_epoch optimizer.safetensors "optimizer.safetensors.*clcnn.epoch" \
     "${SET_META/KEY/\"99999999999\"}"
-damaged empty_epoch history.csv "history.csv.*line 2: epoch is empty" '
+damaged empty_epoch history.csv "history.csv:2: .*epoch is empty" '
 import sys; p = sys.argv[1]; t = open(p).read().split("\n"); t[1] = "," + t[1].split(",", 1)[1]
 open(p, "w").write("\n".join(t))'
-damaged nan_epoch history.csv "history.csv.*line 2: epoch" '
+damaged nan_epoch history.csv "history.csv:2: .*epoch is" '
 import sys; p = sys.argv[1]; t = open(p).read().split("\n"); t[1] = "nan," + t[1].split(",", 1)[1]
 open(p, "w").write("\n".join(t))'
 damaged torn_model model.safetensors "model.safetensors.*truncated" '

@@ -69,6 +69,8 @@ static void expect_bad_history(const char *text, const char *fragment) {
 }
 
 #define HEADER "epoch,accuracy,loss,val_accuracy,val_loss\n"
+/* How a bad row is reported: file, line, the row's columns, then what is wrong. */
+#define ROW(n) "history.csv:" #n ": not an epoch,accuracy,loss,val_accuracy,val_loss row: "
 
 static void test_history(void **state) {
     (void)state;
@@ -83,15 +85,15 @@ static void test_history(void **state) {
     expect_ok(clcnn_history_read(test_write("history.csv", diverged, strlen(diverged), 0), hist, 10, &n));
     assert_int_equal(n, 2);
     assert_true(isinf(hist[0].loss) && isnan(hist[1].loss));
-    expect_bad_history(HEADER ",0.5,1,,\n", "line 2: epoch is empty");
-    expect_bad_history(HEADER "nan,0.5,1,,\n", "line 2: epoch");
-    expect_bad_history(HEADER "1e300,0.5,1,,\n", "line 2: epoch");
-    expect_bad_history(HEADER "99999999999,0.5,1,,\n", "line 2: epoch");
-    expect_bad_history(HEADER "-4,0.5,1,,\n", "line 2: epoch");
-    expect_bad_history(HEADER "2,0.5,1,,\n1,0.5,1,,\n", "line 3: epoch is 1, not after");
-    expect_bad_history(HEADER "1,0.5,1.2.3,,\n", "line 2: loss");
-    expect_bad_history(HEADER "1,0.5,x,,\n", "line 2: loss");
-    expect_bad_history(HEADER "1,0.5,1\n", "line 2 has no val_accuracy field");
+    expect_bad_history(HEADER ",0.5,1,,\n", ROW(2) "epoch is empty");
+    expect_bad_history(HEADER "nan,0.5,1,,\n", ROW(2) "epoch");
+    expect_bad_history(HEADER "1e300,0.5,1,,\n", ROW(2) "epoch");
+    expect_bad_history(HEADER "99999999999,0.5,1,,\n", ROW(2) "epoch");
+    expect_bad_history(HEADER "-4,0.5,1,,\n", ROW(2) "epoch");
+    expect_bad_history(HEADER "2,0.5,1,,\n1,0.5,1,,\n", ROW(3) "epoch is 1, not after");
+    expect_bad_history(HEADER "1,0.5,1.2.3,,\n", ROW(2) "loss");
+    expect_bad_history(HEADER "1,0.5,x,,\n", ROW(2) "loss");
+    expect_bad_history(HEADER "1,0.5,1\n", ROW(2) "no val_accuracy field");
     expect_bad_history(HEADER "1,0.5,1,,,7\n", "more than 5 fields");
     expect_bad_history("epoch,acc\n1,0.5\n", "header");
     static const char nul[] = HEADER "1,0.5,1,,\n\0002,1,1,,\n";
