@@ -5,13 +5,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char *text = fuzz_text(data, size);
-    clcnn_spec spec;
-    if (clcnn_config_load_string(text, "fuzz.yaml", &spec) == CLCNN_STATUS_OK) {
+    static clcnn_spec spec, again;
+    static clcnn_search_space space, space_again;
+    if (clcnn_config_load_string(text, "fuzz.yaml", &spec, &space) == CLCNN_STATUS_OK) {
         char *yaml = NULL;
-        if (clcnn_config_emit(&spec, 1, &yaml) == CLCNN_STATUS_OK) {
-            clcnn_spec again;
-            if (clcnn_config_load_string(yaml, "emitted.yaml", &again) != CLCNN_STATUS_OK) abort();
-        }
+        if (clcnn_config_emit(&spec, &space, &yaml) == CLCNN_STATUS_OK &&
+            clcnn_config_load_string(yaml, "emitted.yaml", &again, &space_again) != CLCNN_STATUS_OK)
+            abort();
         free(yaml);
     }
     free(text);

@@ -9,14 +9,15 @@
 
 static char dir[256];
 static clcnn_spec search;
+static clcnn_search_space space;
 static char *yaml;
 
 static void setup(void) {
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof dir, "%s/clcnn_fuzz_trial_%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
     if (clcnn_config_load_string(clcnn_config_embedded("fashion_mnist_tune_quick.yaml"), "quick",
-                                 &search) != CLCNN_STATUS_OK ||
-        clcnn_config_emit(&search, 1, &yaml) != CLCNN_STATUS_OK)
+                                 &search, &space) != CLCNN_STATUS_OK ||
+        clcnn_config_emit(&search, &space, &yaml) != CLCNN_STATUS_OK)
         abort();
     char path[512];
     tune_trial_path(dir, 3, "trial.json", path, sizeof path);
@@ -38,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         write_to(path, data + 1, size - 1);
         clcnn_tune_trial t;
         int found;
-        tune_store_read_trial(dir, &search, 3, &t, &found);
+        tune_store_read_trial(dir, &space, 3, &t, &found);
     } else {
         snprintf(path, sizeof path, "%s/tune.json", dir);
         write_to(path, data + 1, size - 1);

@@ -163,7 +163,7 @@ static void expect_bad_trial(const char *dir, const char *json, const char *frag
     fclose(fp);
     clcnn_tune_trial t;
     int found;
-    clcnn_status s = tune_store_read_trial(dir, &search, 3, &t, &found);
+    clcnn_status s = tune_store_read_trial(dir, &space, 3, &t, &found);
     if (s != CLCNN_STATUS_PARSE_ERROR || !strstr(clcnn_last_error(), path) ||
         !strstr(clcnn_last_error(), fragment))
         fail_msg("%s: got %s: %s (want '%s')", json, clcnn_status_name(s), clcnn_last_error(),
