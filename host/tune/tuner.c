@@ -247,8 +247,11 @@ static clcnn_status open_search(tune_state *st, clcnn_trial_request *req, int *h
     s = clcnn_oracle_ask(st->oracle, req);
     *have = s == CLCNN_STATUS_OK;
     if (s != CLCNN_STATUS_OK && s != CLCNN_STATUS_EXHAUSTED) return s;
-    if (resuming)
-        CLCNN_TRY(resume_refused(job->opt->out_dir, load_finished(st, *have ? req->trial_id : -1)));
+    if (resuming && (s = load_finished(st, *have ? req->trial_id : -1)) != CLCNN_STATUS_OK) {
+        /* None of a refused folder's trials counts as read: nothing (a report) is written. */
+        st->res->n_trials = st->res->n_failed = st->res->n_resumed = 0;
+        return resume_refused(job->opt->out_dir, s);
+    }
     if (*have) CLCNN_TRY(tune_store_save_oracle(job->opt->out_dir, st->oracle));
     return write_summaries(st);
 }
