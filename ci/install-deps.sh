@@ -14,6 +14,7 @@ packages=(
     libstb-dev                          # PNG/JPEG decoding for predict and image folders
     protobuf-c-compiler libprotobuf-c-dev   # ONNX export: protoc-c compiles onnx.proto at build time
     libcmocka-dev                       # unit tests
+    clang-15 libfuzzer-15-dev           # fuzz harnesses (ci/fuzz.sh: libFuzzer, ASan + UBSan)
     oclgrind                            # kernel checks on a simulated device (tests)
     clang-15 llvm-15 libclc-15          # kernel source checks: OpenCL C 1.2 at -O0, nvptx64, amdgcn (tests)
     dataset-fashion-mnist               # the default data set

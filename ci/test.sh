@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, runs every test on PoCL, then the
-# unit tests (and the install test) again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# unit tests, the install test and the fuzz corpora again under AddressSanitizer +
+# UndefinedBehaviorSanitizer, and the fuzz corpora and past crashes once more through libFuzzer
+# (clang-15, ci/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/install-deps.sh
@@ -12,4 +14,5 @@ clinfo -l || true
 ci/build.sh build-asan -DCLCNN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 # install: the example built with the sanitizers against the installed sanitized library.
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --output-on-failure -L 'unit|install' -j1)
+    ctest --output-on-failure -L 'unit|install|fuzz' -j1)
+ci/fuzz.sh

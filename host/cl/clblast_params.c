@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl.h"
+#include "cl/clblast_params.h"
 
 #define MAX_TUNED 32
 
@@ -46,70 +46,79 @@ const char *clcnn_clblast_kernel_for_family(const char *family, const char *best
     return family;
 }
 
-/* "KWG=32 KWI=2 MDIMA=8 PRECISION=32" -> names and values, without PRECISION. */
-static int parse_parameters(char *text, const char **names, size_t *values, int max) {
-    int n = 0;
+/* "KWG=32 KWI=2 MDIMA=8 PRECISION=32" -> names and values, without PRECISION. Each value must be
+ * a whole number CLBlast can use; a file that says otherwise is refused, not half applied. */
+static clcnn_status parse_parameters(const char *path, const char *best, clcnn_clblast_tuned *t) {
+    snprintf(t->text, sizeof t->text, "%s", best);
+    if (strlen(best) >= sizeof t->text)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': best_parameters is over %zu bytes", path,
+                          sizeof t->text - 1);
     char *save = NULL;
-    for (char *tok = strtok_r(text, " ,", &save); tok && n < max; tok = strtok_r(NULL, " ,", &save)) {
+    for (char *tok = strtok_r(t->text, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
         char *eq = strchr(tok, '=');
-        if (!eq) continue;
+        if (!eq || eq == tok)
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                              "'%s': best_parameters holds '%.40s', not NAME=VALUE", path, tok);
         *eq = '\0';
         if (strcmp(tok, "PRECISION") == 0) continue;
-        names[n] = tok;
-        values[n++] = (size_t)strtoul(eq + 1, NULL, 10);
+        if (t->n == CLCNN_CLBLAST_MAX_PARAMS)
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': best_parameters holds over %d values",
+                              path, CLCNN_CLBLAST_MAX_PARAMS);
+        char field[80];
+        snprintf(field, sizeof field, "best_parameters %.40s", tok);
+        int64_t v;
+        CLCNN_TRY(clcnn_parse_int(eq + 1, 0, 1 << 20, path, field, &v));
+        t->names[t->n] = tok;
+        t->values[t->n++] = (size_t)v;
     }
-    return n;
+    return CLCNN_STATUS_OK;
 }
 
-typedef struct tuned {
-    char path[1500];
-    char family[64];
-    const char *kernel; /* static storage (families[]) or inside the strdup'ed best_kernel */
-    char *best_kernel;
-    char *parameters;
-    double best_time;
-} tuned;
+static const char *json_string(const cJSON *doc, const char *key) {
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, key));
+}
 
-static clcnn_status read_tuned(const char *path, tuned *out) {
+/* Every string this keeps is copied out of the JSON document before it is freed: a family
+ * clcnn does not know falls back to a name from the document (best_kernel, else the family). */
+static clcnn_status tuned_from_json(const char *path, const cJSON *doc, clcnn_clblast_tuned *out) {
+    const char *family = json_string(doc, "kernel_family");
+    const char *precision = json_string(doc, "precision");
+    const char *best = json_string(doc, "best_parameters");
+    const char *time = json_string(doc, "best_time");
+    if (!family || !best)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': no kernel_family or best_parameters", path);
+    if (precision && strcmp(precision, "32") != 0)
+        return CLCNN_STATUS_NOT_FOUND; /* another precision: not ours to apply, not an error */
+    const char *kernel = clcnn_clblast_kernel_for_family(family, json_string(doc, "best_kernel"));
+    if (!*kernel || strlen(kernel) >= sizeof out->kernel)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': kernel name '%.40s' is empty or too long",
+                          path, kernel);
+    snprintf(out->path, sizeof out->path, "%s", path);
+    snprintf(out->kernel, sizeof out->kernel, "%s", kernel);
+    out->best_time = 1e300;
+    if (time) CLCNN_TRY(clcnn_parse_real(time, 0, path, "best_time", &out->best_time));
+    return parse_parameters(path, best, out);
+}
+
+clcnn_status clcnn_clblast_read_tuned(const char *path, clcnn_clblast_tuned *out) {
+    memset(out, 0, sizeof *out);
     char *text;
     size_t len;
     CLCNN_TRY(clcnn_read_file(path, &text, &len));
-    cJSON *doc = cJSON_Parse(text);
+    cJSON *doc = cJSON_ParseWithLength(text, len);
     free(text);
-    if (!doc) return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': not valid JSON", path);
-    const char *family = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "kernel_family"));
-    const char *precision = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "precision"));
-    const char *best_kernel = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "best_kernel"));
-    const char *best = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "best_parameters"));
-    const char *time = cJSON_GetStringValue(cJSON_GetObjectItem(doc, "best_time"));
-    clcnn_status s = CLCNN_STATUS_OK;
-    memset(out, 0, sizeof *out);
-    if (!family || !best) {
-        s = clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': no kernel_family or best_parameters", path);
-    } else if (precision && strcmp(precision, "32") != 0) {
-        s = CLCNN_STATUS_NOT_FOUND; /* another precision: not ours to apply, not an error */
-    } else {
-        snprintf(out->path, sizeof out->path, "%s", path);
-        snprintf(out->family, sizeof out->family, "%s", family);
-        out->best_kernel = strdup(best_kernel ? best_kernel : "");
-        out->parameters = strdup(best);
-        out->kernel = clcnn_clblast_kernel_for_family(family, out->best_kernel);
-        out->best_time = time ? strtod(time, NULL) : 1e300;
-        if (!out->parameters || !out->best_kernel) s = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    if (!cJSON_IsObject(doc)) {
+        cJSON_Delete(doc);
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': not a JSON object", path);
     }
+    clcnn_status s = tuned_from_json(path, doc, out);
     cJSON_Delete(doc);
     return s;
 }
 
-static clcnn_status apply(clcnn_context *ctx, const tuned *t) {
-    const char *names[64];
-    size_t values[64];
-    char *copy = strdup(t->parameters);
-    if (!copy) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
-    int n = parse_parameters(copy, names, values, 64);
+static clcnn_status apply(clcnn_context *ctx, const clcnn_clblast_tuned *t) {
     CLBlastStatusCode st = CLBlastOverrideParameters(ctx->device, t->kernel, CLBlastPrecisionSingle,
-                                                     (size_t)n, names, values);
-    free(copy);
+                                                     (size_t)t->n, (const char **)t->names, t->values);
     if (st != CLBlastSuccess)
         return clcnn_fail(CLCNN_STATUS_OPENCL_ERROR,
                           "'%s': CLBlastOverrideParameters(%s) failed with status %d (parameters "
@@ -120,7 +129,7 @@ static clcnn_status apply(clcnn_context *ctx, const tuned *t) {
 }
 
 /* The lowest best_time per kernel; ties go to the later file name (read in sorted order). */
-static int keeps(const tuned *all, int n, int i) {
+static int keeps(const clcnn_clblast_tuned *all, int n, int i) {
     for (int j = 0; j < n; j++)
         if (j != i && strcmp(all[j].kernel, all[i].kernel) == 0 &&
             (all[j].best_time < all[i].best_time || (all[j].best_time == all[i].best_time && j > i)))
@@ -153,13 +162,13 @@ clcnn_status clcnn_clblast_apply_tuned(clcnn_context *ctx) {
     char dir[1200], *names[MAX_TUNED];
     snprintf(dir, sizeof dir, "%s/clblast/%s", ctx->cache_dir, ctx->device_key);
     int n_names = list_json(dir, names, MAX_TUNED), n = 0;
-    tuned *all = n_names ? calloc((size_t)n_names, sizeof *all) : NULL;
+    clcnn_clblast_tuned *all = n_names ? calloc((size_t)n_names, sizeof *all) : NULL;
     for (int i = 0; i < n_names; i++) {
         char path[1500];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         free(names[i]);
         if (!all) continue; /* out of memory: CLBlast's defaults */
-        clcnn_status s = read_tuned(path, &all[n]);
+        clcnn_status s = clcnn_clblast_read_tuned(path, &all[n]);
         if (s == CLCNN_STATUS_OK) n++;
         else if (s != CLCNN_STATUS_NOT_FOUND)
             clcnn_log(CLCNN_LOG_WARN, "ignoring CLBlast tuning file: %s", clcnn_last_error());
@@ -169,10 +178,6 @@ clcnn_status clcnn_clblast_apply_tuned(clcnn_context *ctx) {
             clcnn_log(CLCNN_LOG_DEBUG, "CLBlast: %s is superseded by a faster %s file", all[i].path, all[i].kernel);
         else if (apply(ctx, &all[i]) != CLCNN_STATUS_OK)
             clcnn_log(CLCNN_LOG_WARN, "ignoring CLBlast tuning file: %s", clcnn_last_error());
-    }
-    for (int i = 0; i < n; i++) {
-        free(all[i].best_kernel);
-        free(all[i].parameters);
     }
     free(all);
     return CLCNN_STATUS_OK;

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl/clblast_params.h"
 #include "gemm.h"
 #include "kparams.h"
 #include "route.h"
 
-clcnn_status clcnn_clblast_apply_tuned(clcnn_context *ctx); /* cl/clblast_params.c */
 
 static const char *const route_names[CLCNN_N_ROUTES] = {"auto", "own", "clblast", "tiled"};
 

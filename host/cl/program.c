@@ -80,16 +80,16 @@ static clcnn_status full_source(const char *file, char **text) {
     return *text ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
 }
 
+/* The cache key of a program (the hash of its source, options and device) and its file. */
 static void binary_path(const clcnn_context *ctx, const char *source, const char *options,
-                        char *path, size_t n) {
-    char hex[33];
+                        char *path, size_t n, char key[33]) {
     clcnn_hasher *h = clcnn_hasher_create();
     clcnn_hasher_update_str(h, source);
     clcnn_hasher_update_str(h, options);
     clcnn_hasher_update_str(h, ctx->device_key);
-    clcnn_hasher_hex(h, hex);
+    clcnn_hasher_hex(h, key);
     clcnn_hasher_destroy(h);
-    snprintf(path, n, "%s/programs/%s.bin", ctx->cache_dir, hex);
+    snprintf(path, n, "%s/programs/%s.bin", ctx->cache_dir, key);
 }
 
 static clcnn_status build_failed(clcnn_context *ctx, cl_program p, const char *file,
@@ -111,11 +111,16 @@ static clcnn_status build_failed(clcnn_context *ctx, cl_program p, const char *f
     return s;
 }
 
-/* Loads a cached binary; any problem just means a fresh build. */
-static cl_program load_binary(clcnn_context *ctx, const char *path, const char *options) {
+/* Loads a cached binary; any problem (missing, torn, foreign, rejected by the driver) just means
+ * a fresh build. */
+static cl_program load_binary(clcnn_context *ctx, const char *path, const char *key,
+                              const char *options) {
     char *bin;
     size_t len;
-    if (clcnn_read_file(path, &bin, &len) != CLCNN_STATUS_OK) return NULL;
+    if (!clcnn_cache_entry_read(path, key, &bin, &len) || !len) {
+        free(bin);
+        return NULL;
+    }
     cl_int err, bin_status;
     const unsigned char *ptr = (const unsigned char *)bin;
     cl_program p = clCreateProgramWithBinary(ctx->context, 1, &ctx->device, &len, &ptr,
@@ -129,7 +134,7 @@ static cl_program load_binary(clcnn_context *ctx, const char *path, const char *
     return p;
 }
 
-static void save_binary(clcnn_context *ctx, cl_program p, const char *path) {
+static void save_binary(clcnn_context *ctx, cl_program p, const char *path, const char *key) {
     size_t len = 0;
     if (clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof len, &len, NULL) != CL_SUCCESS || !len)
         return;
@@ -139,7 +144,7 @@ static void save_binary(clcnn_context *ctx, cl_program p, const char *path) {
         char dir[1100];
         snprintf(dir, sizeof dir, "%s/programs", ctx->cache_dir);
         /* A cache that cannot be written is not an error: the next run builds again. */
-        if (clcnn_mkdir_p(dir) == CLCNN_STATUS_OK) clcnn_write_file_atomic(path, bin, len);
+        if (clcnn_mkdir_p(dir) == CLCNN_STATUS_OK) clcnn_cache_entry_write(path, key, bin, len);
     }
     free(bin);
 }
@@ -148,9 +153,9 @@ static clcnn_status build_program(clcnn_context *ctx, const char *file, const ch
                                   cl_program *out) {
     char *source;
     CLCNN_TRY(full_source(file, &source));
-    char path[1400];
-    binary_path(ctx, source, options, path, sizeof path);
-    cl_program p = ctx->disk_cache ? load_binary(ctx, path, options) : NULL;
+    char path[1400], key[33];
+    binary_path(ctx, source, options, path, sizeof path, key);
+    cl_program p = ctx->disk_cache ? load_binary(ctx, path, key, options) : NULL;
     if (p) {
         free(source);
         *out = p;
@@ -167,7 +172,7 @@ static clcnn_status build_program(clcnn_context *ctx, const char *file, const ch
         clReleaseProgram(p);
         return s;
     }
-    if (ctx->disk_cache) save_binary(ctx, p, path);
+    if (ctx->disk_cache) save_binary(ctx, p, path, key);
     *out = p;
     return CLCNN_STATUS_OK;
 }

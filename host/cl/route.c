@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "route.h"
 
 typedef struct route_entry {
@@ -17,50 +18,94 @@ struct clcnn_route_table {
     char path[1200];
 };
 
-static void load(struct clcnn_route_table *t) {
-    char *text;
-    size_t len;
-    if (clcnn_read_file(t->path, &text, &len) != CLCNN_STATUS_OK) return;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *space = strrchr(line, ' ');
-        if (!space || space == line) continue;
-        *space = '\0';
-        if (t->n == t->cap) {
-            int cap = t->cap ? t->cap * 2 : 32;
-            route_entry *e = realloc(t->entries, (size_t)cap * sizeof *e);
-            if (!e) break;
-            t->entries = e;
-            t->cap = cap;
-        }
-        snprintf(t->entries[t->n].key, sizeof t->entries[0].key, "%s", line);
-        t->entries[t->n++].route = atoi(space + 1);
-    }
-    free(text);
+static int grow(struct clcnn_route_table *t) {
+    if (t->n < t->cap) return 1;
+    int cap = t->cap ? t->cap * 2 : 32;
+    route_entry *e = realloc(t->entries, (size_t)cap * sizeof *e);
+    if (!e) return 0;
+    t->entries = e;
+    t->cap = cap;
+    return 1;
 }
 
-clcnn_status clcnn_route_table_create(clcnn_context *ctx) {
-    struct clcnn_route_table *t = calloc(1, sizeof *t);
-    if (!t) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
-    snprintf(t->path, sizeof t->path, "%s/routes/%s.txt", ctx->cache_dir, ctx->device_key);
-    if (ctx->disk_cache) load(t);
-    ctx->routes = t;
+/* "<key> <route>": a key of printable characters without spaces that fits, and a route this
+ * version knows. Anything else (a torn line, another version's route, garbage) is dropped: the
+ * shape is measured again, never run on a route read from a damaged file. */
+static int parse_line(const char *path, char *line, route_entry *e) {
+    char *space = strrchr(line, ' ');
+    if (!space || space == line || (size_t)(space - line) >= sizeof e->key) return 0;
+    *space = '\0';
+    for (const char *c = line; *c; c++)
+        if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 127) return 0;
+    int64_t route;
+    if (clcnn_parse_int(space + 1, CLCNN_ROUTE_OWN, CLCNN_ROUTE_CLBLAST, path, "a route", &route) !=
+        CLCNN_STATUS_OK)
+        return 0;
+    snprintf(e->key, sizeof e->key, "%s", line);
+    e->route = (int)route;
+    return 1;
+}
+
+static clcnn_status table_read(struct clcnn_route_table *t, const char *path) {
+    char *text;
+    size_t len;
+    if (!clcnn_file_exists(path)) return CLCNN_STATUS_OK;
+    CLCNN_TRY(clcnn_read_file_max(path, 16 << 20, &text, &len));
+    int dropped = memchr(text, '\0', len) != NULL;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        route_entry e;
+        if (!parse_line(path, line, &e)) {
+            dropped++;
+            continue;
+        }
+        if (clcnn_route_find(t, e.key)) continue; /* the first one counts, as before */
+        if (!grow(t)) break;
+        t->entries[t->n++] = e;
+    }
+    free(text);
+    if (dropped)
+        clcnn_log(CLCNN_LOG_WARN, "route cache '%s': %d damaged line(s) dropped; those shapes are "
+                                  "measured again", path, dropped);
     return CLCNN_STATUS_OK;
 }
 
-void clcnn_route_table_destroy(clcnn_context *ctx) {
-    if (!ctx || !ctx->routes) return;
-    free(ctx->routes->entries);
-    free(ctx->routes);
-    ctx->routes = NULL;
-}
-
-int clcnn_route_lookup(clcnn_context *ctx, const char *key) {
-    struct clcnn_route_table *t = ctx->routes;
+int clcnn_route_find(const struct clcnn_route_table *t, const char *key) {
     for (int i = 0; i < t->n; i++)
         if (strcmp(t->entries[i].key, key) == 0) return t->entries[i].route;
     return 0;
 }
+
+clcnn_status clcnn_route_table_load(const char *path, int read, struct clcnn_route_table **out) {
+    struct clcnn_route_table *t = *out = calloc(1, sizeof *t);
+    if (!t) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    CLCNN_TRY(clcnn_strfmt(t->path, sizeof t->path, "%s", path));
+    return read ? table_read(t, path) : CLCNN_STATUS_OK;
+}
+
+void clcnn_route_table_free(struct clcnn_route_table *t) {
+    if (!t) return;
+    free(t->entries);
+    free(t);
+}
+
+clcnn_status clcnn_route_table_create(clcnn_context *ctx) {
+    char path[1200];
+    CLCNN_TRY(clcnn_strfmt(path, sizeof path, "%s/routes/%s.txt", ctx->cache_dir, ctx->device_key));
+    /* A cache that cannot be read is not an error: the shapes are measured again. */
+    clcnn_status s = clcnn_route_table_load(path, ctx->disk_cache, &ctx->routes);
+    if (s == CLCNN_STATUS_OUT_OF_MEMORY) return s;
+    if (s != CLCNN_STATUS_OK) clcnn_log(CLCNN_LOG_WARN, "route cache: %s", clcnn_last_error());
+    return CLCNN_STATUS_OK;
+}
+
+void clcnn_route_table_destroy(clcnn_context *ctx) {
+    if (!ctx) return;
+    clcnn_route_table_free(ctx->routes);
+    ctx->routes = NULL;
+}
+
+int clcnn_route_lookup(clcnn_context *ctx, const char *key) { return clcnn_route_find(ctx->routes, key); }
 
 static clcnn_status save(clcnn_context *ctx) {
     struct clcnn_route_table *t = ctx->routes;
@@ -101,13 +146,7 @@ double clcnn_route_median(const double *seconds, int n) {
 
 clcnn_status clcnn_route_store(clcnn_context *ctx, const char *key, int route) {
     struct clcnn_route_table *t = ctx->routes;
-    if (t->n == t->cap) {
-        int cap = t->cap ? t->cap * 2 : 32;
-        route_entry *e = realloc(t->entries, (size_t)cap * sizeof *e);
-        if (!e) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
-        t->entries = e;
-        t->cap = cap;
-    }
+    if (!grow(t)) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     snprintf(t->entries[t->n].key, sizeof t->entries[0].key, "%s", key);
     t->entries[t->n++].route = route;
     /* Parallel processes may race here; the last rename wins and both files are whole. */

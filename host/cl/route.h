@@ -7,6 +7,12 @@
 
 clcnn_status clcnn_route_table_create(clcnn_context *ctx);
 void clcnn_route_table_destroy(clcnn_context *ctx);
+/* A new table for path, read from it when read is set: a missing file is an empty table,
+ * damaged lines are dropped (logged). *out is set even on failure (free it). */
+struct clcnn_route_table;
+clcnn_status clcnn_route_table_load(const char *path, int read, struct clcnn_route_table **out);
+void clcnn_route_table_free(struct clcnn_route_table *t);
+int clcnn_route_find(const struct clcnn_route_table *t, const char *key);
 /* The cached route for a shape key, or 0 (AUTO) if none. */
 int clcnn_route_lookup(clcnn_context *ctx, const char *key);
 /* A challenger must take at most this share of the default route's time to replace it. */

@@ -45,7 +45,12 @@ static clcnn_status resolve_spec(const cli_args *a, clcnn_spec *spec) {
         char path[4200];
         snprintf(path, sizeof path, "%s/model.safetensors", a->resume);
         clcnn_status s = clcnn_model_file_spec(path, spec);
-        return s == CLCNN_STATUS_OK ? cli_apply_sets(a, spec, NULL) : s;
+        if (s == CLCNN_STATUS_OK) return cli_apply_sets(a, spec, NULL);
+        char why[4096];
+        snprintf(why, sizeof why, "%s", clcnn_last_error());
+        return clcnn_fail(s, "%s\n(the run in '%s' cannot be resumed: nothing was changed there; "
+                             "fix or move that file, or start again with a fresh --out)",
+                          why, a->resume);
     }
     return cli_load_spec(a->n_positional ? a->positional[0] : NULL, "fashion_mnist.yaml", a, spec,
                          NULL);

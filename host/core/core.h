@@ -37,6 +37,8 @@ uint64_t clcnn_splitmix64(uint64_t *state);
 /* Reads a whole file into a malloc'ed buffer (NUL-terminated for convenience; *len excludes it).
  * The caller frees *data. */
 clcnn_status clcnn_read_file(const char *path, char **data, size_t *len);
+/* The same, refusing a file over max bytes (checked while reading, so a huge file costs max). */
+clcnn_status clcnn_read_file_max(const char *path, size_t max, char **data, size_t *len);
 
 /* Writes data to path atomically: a temp file in the same folder, fsync, rename. A reader sees
  * the old file or the new one, never a part. */
@@ -81,6 +83,38 @@ void clcnn_hasher_update(clcnn_hasher *h, const void *data, size_t len);
 void clcnn_hasher_update_str(clcnn_hasher *h, const char *s); /* includes a terminator byte */
 void clcnn_hasher_hex(clcnn_hasher *h, char out[33]);
 void clcnn_hasher_destroy(clcnn_hasher *h);
+
+/* ---- cache entries (cache_entry.c) ------------------------------------------------------------
+ * A cache file with a header line naming its key, length and checksum, written atomically. */
+clcnn_status clcnn_cache_entry_write(const char *path, const char *key, const void *data,
+                                     size_t len);
+/* 1 if text (n bytes) is a whole entry for key, with the payload at *offset, *len bytes long;
+ * 0 for anything else (torn, foreign, damaged). key has no spaces or newlines. */
+int clcnn_cache_entry_parse(const char *text, size_t n, const char *key, size_t *offset,
+                            size_t *len);
+/* 1 with the payload (malloc'ed, NUL-terminated) if path holds a whole entry for key; 0 if it is
+ * missing, torn, foreign or damaged: the caller rebuilds. */
+int clcnn_cache_entry_read(const char *path, const char *key, char **data, size_t *len);
+
+/* ---- checked numbers from files (number.c) ---------------------------------------------------
+ * Every number a reader takes from a file into an integer, an index or a count goes through one
+ * of these. On failure the last error names the file and the field ("'oracle.json': trials[3].id
+ * is nan; expected a whole number from 0 to 9999") and *out is left alone. */
+
+/* v must be finite, whole and in [lo, hi]. */
+clcnn_status clcnn_checked_int(double v, int64_t lo, int64_t hi, const char *file,
+                               const char *field, int64_t *out);
+clcnn_status clcnn_checked_int32(double v, int lo, int hi, const char *file, const char *field,
+                                 int *out);
+/* text must be a decimal integer in [lo, hi], nothing else but surrounding spaces; empty is an
+ * error. */
+clcnn_status clcnn_parse_int(const char *text, int64_t lo, int64_t hi, const char *file,
+                             const char *field, int64_t *out);
+/* text must be a decimal number, finite unless CLCNN_REAL_NONFINITE ("nan", "inf": a metric
+ * may be one); an empty field is NAN with CLCNN_REAL_EMPTY_IS_NAN, else an error. */
+enum { CLCNN_REAL_EMPTY_IS_NAN = 1, CLCNN_REAL_NONFINITE = 2 };
+clcnn_status clcnn_parse_real(const char *text, int flags, const char *file, const char *field,
+                              double *out);
 
 /* ---- small string helpers --------------------------------------------------------------------- */
 /* snprintf into a fixed buffer; returns INVALID_ARGUMENT (with a message) if it would truncate. */

@@ -14,6 +14,10 @@
 #include "core.h"
 
 clcnn_status clcnn_read_file(const char *path, char **data, size_t *len) {
+    return clcnn_read_file_max(path, SIZE_MAX / 4, data, len);
+}
+
+clcnn_status clcnn_read_file_max(const char *path, size_t max, char **data, size_t *len) {
     *data = NULL;
     *len = 0;
     FILE *fp = fopen(path, "rb");
@@ -26,6 +30,11 @@ clcnn_status clcnn_read_file(const char *path, char **data, size_t *len) {
             return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory reading '%s'", path);
         }
         n += fread(buf + n, 1, cap - n, fp);
+        if (n > max) {
+            fclose(fp);
+            free(buf);
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "'%s' is over %zu bytes: refused", path, max);
+        }
         if (n < cap) break;
         cap *= 2;
         char *bigger = realloc(buf, cap + 1);

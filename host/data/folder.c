@@ -43,7 +43,7 @@ static int by_name(const void *a, const void *b) {
 
 /* Keras' image extensions and the netpbm ones stb_image reads. */
 static int is_image_name(const char *name) {
-    static const char *const exts[] = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".pgm", ".ppm"};
+    static const char *const exts[] = {".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm"};
     const char *dot = strrchr(name, '.');
     for (size_t i = 0; dot && i < sizeof exts / sizeof exts[0]; i++)
         if (strcasecmp(dot, exts[i]) == 0) return 1;

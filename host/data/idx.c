@@ -15,7 +15,8 @@
 #include "clcnn/data.h"
 #include "core/core.h"
 
-enum { IDX_TYPE_UBYTE = 0x08, IDX_MAX_DIMS = 4, IDX_CHUNK = 1 << 20 };
+enum { IDX_TYPE_UBYTE = 0x08, IDX_MAX_DIMS = 4, IDX_CHUNK = 1 << 20, IDX_MAX_SIDE = 1 << 15,
+       IDX_MAX_CHANNELS = 4 };
 
 typedef struct idx_reader {
     const char *path;
@@ -149,6 +150,18 @@ static clcnn_status idx_check_dims(idx_reader *r) {
     if (per_item > INT_MAX)
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': one example has %llu bytes, too many",
                           r->path, (unsigned long long)per_item);
+    /* Images: sides as clcnn_image_load allows, and grey to RGBA; checked before a byte of data
+     * is read, so a small gzip file cannot make us inflate gigabytes of a shape we refuse. (A
+     * count that lies is harmless: the buffer grows with the data that actually arrives.) */
+    for (int i = 1; i < r->ndim && i < 3; i++)
+        if (r->dims[i] > IDX_MAX_SIDE)
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                              "'%s': image %s is %u pixels; clcnn reads at most %d", r->path,
+                              i == 1 ? "height" : "width", r->dims[i], IDX_MAX_SIDE);
+    if (r->ndim == 4 && r->dims[3] > IDX_MAX_CHANNELS)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s': images have %u channels; clcnn reads 1 to %d", r->path, r->dims[3],
+                          IDX_MAX_CHANNELS);
     r->data_bytes = total;
     return CLCNN_STATUS_OK;
 }

@@ -1,21 +1,34 @@
 /* data/image.c: one image file to a c x h x w uint8 tensor (CHW) for prediction or image
- * folders: decoded by stb_image, converted to luminance or RGB, resized.
+ * folders: checked, decoded by stb_image, converted to luminance or RGB, resized.
  *
- * Debian's libstb holds stb_image's implementation, so it is only declared here. It has no
- * stb_image_resize symbols, hence the small separable resampler below: box (area) filtering
- * when shrinking, which keeps thin strokes that point sampling would drop, and bilinear with
- * pixel-centre alignment when enlarging. */
+ * Image files come from anywhere, so nothing reaches a decoder before it passes our own checks:
+ * the file size is bounded, the format is recognised from its magic bytes (PNG, JPEG, binary
+ * PGM/PPM and BMP only: what image data sets use), and the dimensions and pixel count read from
+ * the header (stbi_info_from_memory) are bounded, zero included. stb_image's implementation (the
+ * Debian libstb-dev header) is compiled in stb_image_impl.c with only those four decoders: the others
+ * (TGA, whose header test accepts nearly anything and decodes a 27-byte file to 117 megapixels;
+ * HDR, which loops forever on a 169-byte file in this stb version; PSD, PIC, GIF) do not exist
+ * in clcnn, so no file can reach them by any path.
+ *
+ * There are no stb_image_resize symbols here, hence the small separable resampler below: box
+ * (area) filtering when shrinking, which keeps thin strokes that point sampling would drop, and
+ * bilinear with pixel-centre alignment when enlarging. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <stb/stb_image.h>
-
 #include "clcnn/data.h"
 #include "core/core.h"
+#include "data/image.h"
 
-enum { IMAGE_MAX_SIDE = 1 << 15 };
+enum {
+    IMAGE_MAX_SIDE = 1 << 15,
+    IMAGE_MAX_PIXELS = 1 << 26,  /* 67 megapixels: 256 MB decoded as RGBA */
+    IMAGE_MAX_BYTES = 256 << 20, /* the file itself */
+};
+
+#include "data/stb_image_impl.h"
 
 /* ---- resampling ------------------------------------------------------------------------------ */
 
@@ -162,20 +175,134 @@ static clcnn_status check_args(const char *path, int c, int h, int w, const uint
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_image_load(const char *path, int c, int h, int w, uint8_t *out) {
-    CLCNN_TRY(check_args(path, c, h, w, out));
-    /* Opening the file ourselves gives the system's reason ("No such file...") rather than
-     * stb's "can't fopen". */
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open image '%s': %s", path,
-                          strerror(errno));
-    int sw, sh, sn;
-    uint8_t *px = stbi_load_from_file(fp, &sw, &sh, &sn, 0);
-    fclose(fp);
-    if (!px)
+/* The format from the first bytes, or NULL for anything clcnn does not read. */
+static const char *image_format(const uint8_t *b, size_t n) {
+    static const uint8_t png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    if (n >= 8 && memcmp(b, png, 8) == 0) return "PNG";
+    if (n >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff) return "JPEG";
+    if (n >= 3 && b[0] == 'P' && (b[1] == '5' || b[1] == '6') && strchr(" \t\r\n", b[2]) && b[2])
+        return b[1] == '5' ? "PGM" : "PPM";
+    if (n >= 2 && b[0] == 'B' && b[1] == 'M') return "BMP";
+    return NULL;
+}
+
+static uint8_t byte_at(const uint8_t *b, size_t n, size_t i) { return i < n ? b[i] : 0; }
+
+/* One DHT segment's tables (from the byte after its length): no table may hold more than 256
+ * codes. Bytes past the end read as 0, as stb reads them. */
+static int jpeg_dht_ok(const uint8_t *b, size_t n, size_t at, long len) {
+    for (long left = len - 2; left > 0;) {
+        int codes = 0;
+        for (int i = 0; i < 16; i++)
+            codes += byte_at(b, n, at + 1 + (size_t)i);
+        if (codes > 256) return 0;
+        at += 17 + (size_t)codes;
+        left -= 17 + codes;
+    }
+    return 1;
+}
+
+/* stb_image 2.27 (Debian 12's) builds a JPEG Huffman table from counts it does not check: more
+ * than 256 codes overrun its arrays (stb 2.28 checks). So every DHT segment is checked here,
+ * found as stb finds them: segments skipped by their length, entropy-coded data scanned for the
+ * next marker. */
+static int jpeg_tables_ok(const uint8_t *b, size_t n) {
+    size_t i = 2;
+    while (i + 1 < n) {
+        uint8_t m = b[i + 1];
+        if (b[i] != 0xff || m == 0xff) {
+            i++; /* entropy-coded data or a fill byte */
+        } else if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8)) {
+            i += 2; /* stuffed 0xff, TEM, RSTn, SOI: no length */
+        } else if (m == 0xd9) {
+            return 1; /* EOI */
+        } else {
+            long len = (long)byte_at(b, n, i + 2) << 8 | byte_at(b, n, i + 3);
+            if (m == 0xc4 && !jpeg_dht_ok(b, n, i + 4, len)) return 0;
+            i += 2 + (size_t)(len < 2 ? 2 : len);
+        }
+    }
+    return 1;
+}
+
+/* stb 2.27 reads a PGM/PPM header's numbers into an int without an overflow check (stb 2.28
+ * checks): the width, height and maximum value must each have at most 9 digits. Whitespace and
+ * '#' comments are skipped as stb skips them. */
+static int pnm_numbers_ok(const uint8_t *b, size_t n) {
+    size_t i = 2;
+    for (int k = 0; k < 3; k++) {
+        for (;;) {
+            while (i < n && strchr(" \t\n\v\f\r", b[i]) && b[i]) i++;
+            if (i >= n || b[i] != '#') break;
+            while (i < n && b[i] != '\n' && b[i] != '\r') i++;
+        }
+        size_t digits = 0;
+        while (i < n && b[i] >= '0' && b[i] <= '9') i++, digits++;
+        if (digits > 9) return 0;
+    }
+    return 1;
+}
+
+clcnn_status clcnn_image_check(const char *path, const uint8_t *data, size_t len, int *width,
+                               int *height) {
+    const char *format = image_format(data, len);
+    if (!format)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "cannot decode image '%s': unknown image type: by its first bytes not a "
+                          "PNG, JPEG, binary PGM/PPM or BMP file, the formats clcnn reads", path);
+    if (strcmp(format, "JPEG") == 0 && !jpeg_tables_ok(data, len))
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "image '%s': a damaged JPEG: a Huffman table (DHT) with over 256 codes",
+                          path);
+    if ((strcmp(format, "PGM") == 0 || strcmp(format, "PPM") == 0) && !pnm_numbers_ok(data, len))
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "image '%s': a damaged %s header: a number of over 9 digits", path,
+                          format);
+    int w = 0, h = 0, n = 0;
+    if (!stbi_info_from_memory(data, (int)len, &w, &h, &n))
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "image '%s': a damaged %s header: %s", path,
+                          format, stbi_failure_reason() ? stbi_failure_reason() : "unknown reason");
+    if (w < 1 || h < 1 || w > IMAGE_MAX_SIDE || h > IMAGE_MAX_SIDE ||
+        (int64_t)w * h > IMAGE_MAX_PIXELS)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "image '%s': its %s header says %d x %d pixels; clcnn reads 1 to %d per "
+                          "side and at most %d pixels", path, format, w, h, IMAGE_MAX_SIDE,
+                          IMAGE_MAX_PIXELS);
+    *width = w;
+    *height = h;
+    return CLCNN_STATUS_OK;
+}
+
+/* Decodes a checked file; the decoded size must be the one its header promised. */
+static clcnn_status image_decode(const char *path, const uint8_t *data, size_t len, uint8_t **px,
+                                 int *w, int *h, int *n) {
+    int iw, ih, in;
+    stbi_info_from_memory(data, (int)len, &iw, &ih, &in);
+    *px = stbi_load_from_memory(data, (int)len, w, h, n, 0);
+    if (!*px)
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "cannot decode image '%s': %s", path,
                           stbi_failure_reason() ? stbi_failure_reason() : "unknown reason");
+    if (*w != iw || *h != ih || *n < 1 || *n > 4) {
+        stbi_image_free(*px);
+        *px = NULL;
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "cannot decode image '%s': it decodes to %d x %d x %d, not the header's "
+                          "%d x %d", path, *w, *h, *n, iw, ih);
+    }
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_image_load(const char *path, int c, int h, int w, uint8_t *out) {
+    CLCNN_TRY(check_args(path, c, h, w, out));
+    char *data;
+    size_t len;
+    CLCNN_TRY(clcnn_read_file_max(path, IMAGE_MAX_BYTES, &data, &len));
+    uint8_t *px = NULL;
+    int sw = 0, sh = 0, sn = 0;
+    clcnn_status st = clcnn_image_check(path, (const uint8_t *)data, len, &sw, &sh);
+    if (st == CLCNN_STATUS_OK) st = image_decode(path, (const uint8_t *)data, len, &px, &sw, &sh, &sn);
+    free(data);
+    if (st != CLCNN_STATUS_OK) return st;
     size_t npix = (size_t)sw * sh;
     uint8_t *planes = malloc(npix * c);
     if (!planes) {
@@ -184,7 +311,7 @@ clcnn_status clcnn_image_load(const char *path, int c, int h, int w, uint8_t *ou
     }
     to_planes(px, sn, npix, c, planes);
     stbi_image_free(px);
-    clcnn_status st = resize_planes(planes, c, sw, sh, out, w, h);
+    st = resize_planes(planes, c, sw, sh, out, w, h);
     free(planes);
     if (st != CLCNN_STATUS_OK) return clcnn_fail_prefix(st, "loading image '%s': ", path);
     return CLCNN_STATUS_OK;

@@ -140,19 +140,33 @@ clcnn_status clcnn_opt_state_save(clcnn_model *m, const char *path, int epoch) {
     return s;
 }
 
+clcnn_status clcnn_opt_state_check(const char *path, const clcnn_safetensors *st, size_t count,
+                                   int *epoch, int64_t *step) {
+    const clcnn_st_tensor *t = clcnn_safetensors_find(st, "optimizer.state");
+    const char *step_s = clcnn_safetensors_meta(st, "clcnn.step");
+    const char *epoch_s = clcnn_safetensors_meta(st, "clcnn.epoch");
+    if (!t || !step_s || !epoch_s)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s' is not optimizer state: it lacks the tensor optimizer.state or the "
+                          "metadata clcnn.step or clcnn.epoch", path);
+    if (t->ndim != 1 || (size_t)t->shape[0] != count)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s': optimizer.state does not fit this model (%zu values expected)",
+                          path, count);
+    int64_t e;
+    CLCNN_TRY(clcnn_parse_int(epoch_s, 0, CLCNN_MAX_EPOCHS, path, "metadata clcnn.epoch", &e));
+    CLCNN_TRY(clcnn_parse_int(step_s, 0, INT64_MAX, path, "metadata clcnn.step", step));
+    *epoch = (int)e;
+    return CLCNN_STATUS_OK;
+}
+
 clcnn_status clcnn_opt_state_load(clcnn_model *m, const char *path, int *epoch) {
     clcnn_safetensors st;
     CLCNN_TRY(clcnn_safetensors_read(path, &st));
-    const clcnn_st_tensor *t = clcnn_safetensors_find(&st, "optimizer.state");
-    const char *step = clcnn_safetensors_meta(&st, "clcnn.step");
-    const char *ep = clcnn_safetensors_meta(&st, "clcnn.epoch");
-    clcnn_status s = CLCNN_STATUS_OK;
-    if (!t || !step || !ep || t->ndim != 1 || (size_t)t->shape[0] != clcnn_model_opt_state_count(m))
-        s = clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s' is not optimizer state for this model", path);
-    if (s == CLCNN_STATUS_OK) {
-        *epoch = atoi(ep);
-        s = clcnn_model_write_opt_state(m, t->data, strtoll(step, NULL, 10));
-    }
+    int64_t step;
+    clcnn_status s = clcnn_opt_state_check(path, &st, clcnn_model_opt_state_count(m), epoch, &step);
+    if (s == CLCNN_STATUS_OK)
+        s = clcnn_model_write_opt_state(m, clcnn_safetensors_find(&st, "optimizer.state")->data, step);
     clcnn_safetensors_free(&st);
     return s;
 }
@@ -181,34 +195,76 @@ clcnn_status clcnn_history_write(const char *path, const clcnn_epoch_metrics *h,
     return clcnn_atomic_commit(&af);
 }
 
-/* The next comma-separated field as a number; an empty field is NAN. Returns 0 when the field
- * is not a number or is missing. */
-static int field(char **p, double *v) {
-    if (!*p) return 0;
-    char *start = *p, *comma = strchr(start, ',');
-    if (comma) {
-        *comma = '\0';
-        *p = comma + 1;
-    } else {
-        *p = NULL;
-    }
-    if (!*start) {
-        *v = NAN;
-        return 1;
-    }
-    char *end;
-    *v = strtod(start, &end);
-    return *end == '\0' || *end == '\r';
+/* The next comma-separated field, NUL-terminated in place; NULL past the last one. */
+static char *next_field(char **p) {
+    char *start = *p;
+    if (!start) return NULL;
+    char *comma = strchr(start, ',');
+    if (comma) *comma = '\0';
+    *p = comma ? comma + 1 : NULL;
+    return start;
 }
 
-static int parse_line(char *line, clcnn_epoch_metrics *e) {
-    double epoch;
-    char *p = line;
+static const char *const history_columns[] = {"accuracy", "loss", "val_accuracy", "val_loss"};
+
+/* One data line: the epoch (after the previous line's: a run resumed after a kill between the
+ * optimizer state and the history may skip one) and four metrics, each empty (not measured:
+ * NAN) or a number (inf or nan too: a diverged epoch's loss is recorded as it was). */
+static clcnn_status history_line(const char *path, char *line, int previous,
+                                 clcnn_epoch_metrics *e) {
+    char *p = line, *text = next_field(&p);
+    int64_t epoch;
+    CLCNN_TRY(clcnn_parse_int(text, 1, CLCNN_MAX_EPOCHS, path, "epoch", &epoch));
+    if (epoch <= previous)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s': epoch is %lld, not after the previous line's %d", path,
+                          (long long)epoch, previous);
     memset(e, 0, sizeof *e);
-    int ok = field(&p, &epoch) && field(&p, &e->accuracy) && field(&p, &e->loss) &&
-             field(&p, &e->val_accuracy) && field(&p, &e->val_loss) && !p;
     e->epoch = (int)epoch;
-    return ok && epoch >= 1 && epoch == e->epoch;
+    double *values[] = {&e->accuracy, &e->loss, &e->val_accuracy, &e->val_loss};
+    for (int i = 0; i < 4; i++) {
+        if (!(text = next_field(&p)))
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': no %s field", path,
+                              history_columns[i]);
+        CLCNN_TRY(clcnn_parse_real(text, CLCNN_REAL_EMPTY_IS_NAN | CLCNN_REAL_NONFINITE, path,
+                                   history_columns[i], values[i]));
+    }
+    if (p) return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': more than 5 fields", path);
+    return CLCNN_STATUS_OK;
+}
+
+/* "<path>:<line>: not an epoch,accuracy,loss,val_accuracy,val_loss row: <what is wrong>". */
+static clcnn_status row_error(const char *path, int lineno) {
+    char why[1024];
+    const char *msg = clcnn_last_error();
+    size_t k = strlen(path);
+    if (msg[0] == '\'' && strncmp(msg + 1, path, k) == 0 && strncmp(msg + 1 + k, "': ", 3) == 0)
+        msg += k + 4; /* the path is said once, with the line */
+    snprintf(why, sizeof why, "%s", msg);
+    return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                      "%s:%d: not an epoch,accuracy,loss,val_accuracy,val_loss row: %s", path,
+                      lineno, why);
+}
+
+static clcnn_status history_parse(const char *path, char *text, size_t len,
+                                  clcnn_epoch_metrics *h, int max, int *n) {
+    if (memchr(text, '\0', len))
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': holds a NUL byte: not a CSV file", path);
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    size_t k = line ? strcspn(line, "\r") : 0;
+    if (!line || strncmp(line, "epoch,accuracy,loss,val_accuracy,val_loss", k) != 0 || k != 41)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "'%s' is not a history.csv (line 1 must be its "
+                          "epoch,accuracy,loss,val_accuracy,val_loss header)", path);
+    int lineno = 1;
+    for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (++lineno - 1 > max)
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': more than %d epochs", path, max);
+        if (history_line(path, line, *n ? h[*n - 1].epoch : 0, &h[*n]) != CLCNN_STATUS_OK)
+            return row_error(path, lineno);
+        (*n)++;
+    }
+    return CLCNN_STATUS_OK;
 }
 
 clcnn_status clcnn_history_read(const char *path, clcnn_epoch_metrics *h, int max, int *n) {
@@ -216,23 +272,8 @@ clcnn_status clcnn_history_read(const char *path, clcnn_epoch_metrics *h, int ma
     size_t len;
     *n = 0;
     CLCNN_TRY(clcnn_read_file(path, &text, &len));
-    if (strncmp(text, "epoch,", 6) != 0) {
-        free(text);
-        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
-                          "'%s' is not a history.csv (line 1 must be its epoch,... header)", path);
-    }
-    char *save = NULL, *line = strtok_r(text, "\n", &save);
-    int lineno = 1;
-    for (line = strtok_r(NULL, "\n", &save); line && *n < max; line = strtok_r(NULL, "\n", &save)) {
-        lineno++;
-        if (!parse_line(line, &h[*n])) {
-            free(text);
-            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
-                              "%s:%d: not an epoch,accuracy,loss,val_accuracy,val_loss row", path,
-                              lineno);
-        }
-        (*n)++;
-    }
+    clcnn_status s = history_parse(path, text, len, h, max, n);
     free(text);
-    return CLCNN_STATUS_OK;
+    if (s != CLCNN_STATUS_OK) *n = 0;
+    return s;
 }

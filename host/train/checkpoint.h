@@ -5,8 +5,13 @@
 
 #include "clcnn/train.h"
 #include "core/core.h"
+#include "train/safetensors.h"
 
 clcnn_status clcnn_opt_state_save(clcnn_model *m, const char *path, int epoch);
+/* The epoch and step of a read optimizer-state file, checked: the tensor holds count values,
+ * the epoch is 0 to CLCNN_MAX_EPOCHS, the step >= 0. */
+clcnn_status clcnn_opt_state_check(const char *path, const clcnn_safetensors *st, size_t count,
+                                   int *epoch, int64_t *step);
 clcnn_status clcnn_opt_state_load(clcnn_model *m, const char *path, int *epoch);
 clcnn_status clcnn_history_write(const char *path, const clcnn_epoch_metrics *h, int n);
 /* Reads history.csv back; a line that is not epoch,accuracy,loss,val_accuracy,val_loss numbers

@@ -234,9 +234,39 @@ static clcnn_status resume_run_info(fit_run *r) {
     return s;
 }
 
+/* The model, optimizer state and history of an interrupted run, each checked whole before any
+ * is used. */
+static clcnn_status load_resume_state(fit_run *r, int *first_epoch) {
+    if (!r->opt->out_dir)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "resume needs an output folder");
+    CLCNN_TRY(clcnn_model_load_weights(r->model, r->path_model));
+    CLCNN_TRY(clcnn_opt_state_load(r->model, r->path_opt, first_epoch));
+    int n = 0;
+    if (clcnn_file_exists(r->path_history))
+        CLCNN_TRY(clcnn_history_read(r->path_history, r->res->history, CLCNN_MAX_EPOCHS, &n));
+    r->res->epochs_done = n < *first_epoch ? n : *first_epoch;
+    return resume_run_info(r);
+}
+
+/* A folder that cannot be resumed is the user's to fix: say so, and touch nothing in it. */
+static clcnn_status resume_refused(fit_run *r, clcnn_status s) {
+    if (s == CLCNN_STATUS_OK || s == CLCNN_STATUS_OUT_OF_MEMORY) return s;
+    r->res->epochs_done = 0;
+    char why[4096];
+    snprintf(why, sizeof why, "%s", clcnn_last_error());
+    return clcnn_fail(s,
+                      "cannot resume the run in '%s': %s\n(nothing was changed there; fix or move "
+                      "that file, or start again with a fresh --out)",
+                      r->opt->out_dir ? r->opt->out_dir : "", why);
+}
+
 static clcnn_status prepare(fit_run *r, int *first_epoch) {
     const clcnn_fit_options *o = r->opt;
     *first_epoch = o->initial_epoch;
+    /* Epoch numbers index the history: one out of range is refused here, whatever set it. */
+    if (*first_epoch < 0 || *first_epoch > CLCNN_MAX_EPOCHS)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "the first epoch is %d; 0 to %d",
+                          *first_epoch, CLCNN_MAX_EPOCHS);
     CLCNN_TRY(prepare_early_stopping(r));
     if (o->out_dir) {
         CLCNN_TRY(clcnn_mkdir_p(o->out_dir));
@@ -247,16 +277,7 @@ static clcnn_status prepare(fit_run *r, int *first_epoch) {
         snprintf(r->path_run, sizeof r->path_run, "%s/run.json", o->out_dir);
     }
     if (o->init_model) CLCNN_TRY(clcnn_model_load_weights(r->model, o->init_model));
-    if (o->resume) {
-        if (!o->out_dir) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "resume needs an output folder");
-        CLCNN_TRY(clcnn_model_load_weights(r->model, r->path_model));
-        CLCNN_TRY(clcnn_opt_state_load(r->model, r->path_opt, first_epoch));
-        int n = 0;
-        if (clcnn_file_exists(r->path_history))
-            CLCNN_TRY(clcnn_history_read(r->path_history, r->res->history, CLCNN_MAX_EPOCHS, &n));
-        r->res->epochs_done = n < *first_epoch ? n : *first_epoch;
-        CLCNN_TRY(resume_run_info(r));
-    }
+    if (o->resume) CLCNN_TRY(resume_refused(r, load_resume_state(r, first_epoch)));
     CLCNN_TRY(clcnn_model_upload(r->model, 0, &r->data.train));
     if (r->data.val.n) CLCNN_TRY(clcnn_model_upload(r->model, 1, &r->data.val));
     /* The device has its copies now; only the counts are needed on the host. */

@@ -363,12 +363,36 @@ static clcnn_status check_layout(const char *path, const clcnn_safetensors *st, 
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status check_unique(const char *path, const clcnn_safetensors *st) {
-    for (int i = 0; i < st->n_tensors; i++)
-        for (int j = 0; j < i; j++)
-            if (strcmp(st->tensors[i].name, st->tensors[j].name) == 0)
-                return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': tensor '%s' appears twice", path,
-                                  st->tensors[i].name);
+static int key_cmp(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* No object anywhere in the header may hold a key twice: cJSON would read the first value and
+ * Python's json the last, so two tools would see two different models. Sorted, so a header with
+ * a million tensors costs n log n, not n^2. */
+static clcnn_status check_unique_keys(const char *path, const cJSON *node) {
+    int n = 0;
+    for (const cJSON *c = node->child; c; c = c->next)
+        n++;
+    if (cJSON_IsObject(node) && n > 1) {
+        const char **keys = malloc((size_t)n * sizeof *keys);
+        if (!keys) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "reading '%s': out of memory", path);
+        int k = 0;
+        for (const cJSON *c = node->child; c; c = c->next)
+            keys[k++] = c->string;
+        qsort(keys, (size_t)n, sizeof *keys, key_cmp);
+        const char *dup = NULL;
+        for (int i = 1; i < n && !dup; i++)
+            if (strcmp(keys[i - 1], keys[i]) == 0) dup = keys[i];
+        clcnn_status s = dup ? clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                                          "'%s': key '%.128s' appears twice in one object of "
+                                          "the header", path, dup)
+                             : CLCNN_STATUS_OK;
+        free(keys);
+        CLCNN_TRY(s);
+    }
+    for (const cJSON *c = node->child; c; c = c->next)
+        CLCNN_TRY(check_unique_keys(path, c));
     return CLCNN_STATUS_OK;
 }
 
@@ -379,11 +403,9 @@ static clcnn_status parse_entries(const char *path, const cJSON *root, uint64_t 
     *ranges = calloc((size_t)n + 1, sizeof **ranges);
     if (!out->tensors || !*ranges)
         return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "reading '%s': out of memory", path);
-    int seen_meta = 0;
+    CLCNN_TRY(check_unique_keys(path, root));
     for (const cJSON *item = root->child; item; item = item->next) {
         if (strcmp(item->string, "__metadata__") == 0) {
-            if (seen_meta++)
-                return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': two __metadata__ entries", path);
             CLCNN_TRY(parse_metadata(path, item, out));
             continue;
         }
@@ -392,7 +414,6 @@ static clcnn_status parse_entries(const char *path, const cJSON *root, uint64_t 
         (*ranges)[i].index = i;
         out->n_tensors++;
     }
-    CLCNN_TRY(check_unique(path, out));
     return check_layout(path, out, *ranges, data_len);
 }
 

@@ -226,10 +226,31 @@ static clcnn_status bayes_next(clcnn_oracle *o, tune_trial *t) {
     return st;
 }
 
+/* The restored design must be positions in [0, 1] (they are decoded into values) and the warm
+ * start finite. */
+static clcnn_status bayes_check(const clcnn_oracle *o) {
+    const bayes_state *b = o->state;
+    for (int i = 0; i < b->n_design * o->space.n; i++)
+        if (!(b->design[i] >= 0 && b->design[i] <= 1))
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                              "oracle state: bayes.design[%d] is %g, not a position in [0, 1]", i,
+                              b->design[i]);
+    for (int i = 0; b->has_theta && i < o->space.n + 2; i++)
+        if (!isfinite(b->theta[i]))
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "oracle state: bayes.theta[%d] is %g", i,
+                              b->theta[i]);
+    if ((b->has_theta != 0 && b->has_theta != 1) || b->n_fits < 0)
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                          "oracle state: bayes.has_theta (%d) or n_fits (%d) is out of range",
+                          b->has_theta, b->n_fits);
+    return CLCNN_STATUS_OK;
+}
+
 const tune_oracle_type tune_oracle_bayesian = {
     .init = bayes_init,
     .next = bayes_next,
     .free = bayes_free,
     .state_key = "bayes",
     .state_fields = bayes_fields,
+    .check = bayes_check,
 };

@@ -90,6 +90,38 @@ static int hyperband_fields(const clcnn_oracle *o, tune_state_field *f) {
     return 7;
 }
 
+static clcnn_status bad(const char *what, long long v) {
+    return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "oracle state: %s (%lld)", what, v);
+}
+
+/* A restored position must be one the schedule reaches: a negative count indexed the ranking,
+ * a huge bracket overflowed the round sizes and kept the search going past its budget. */
+static clcnn_status hyperband_check(const clcnn_oracle *o) {
+    const hb_state *hb = o->state;
+    int brackets = num_brackets(o->opt.max_epochs, o->opt.factor);
+    if (hb->done != 0 && hb->done != 1) return bad("hyperband.done", hb->done);
+    if (hb->round0_closed != 0 && hb->round0_closed != 1)
+        return bad("hyperband.round0_closed", hb->round0_closed);
+    if (hb->iteration < 0 || hb->iteration > o->opt.hyperband_iterations)
+        return bad("hyperband.iteration is outside the iterations", hb->iteration);
+    if (hb->seq < 0 || (long long)hb->seq > (long long)brackets * o->opt.hyperband_iterations)
+        return bad("hyperband.seq is outside the schedule", hb->seq);
+    for (int i = 0; i < o->n_trials; i++)
+        if (o->trials[i].seq > hb->seq)
+            return bad("a trial's bracket run (seq) is after hyperband.seq", o->trials[i].seq);
+    if (hb->done) return CLCNN_STATUS_OK;
+    if (hb->iteration == o->opt.hyperband_iterations)
+        return bad("hyperband.iteration is past the last one of a search not done", hb->iteration);
+    if (hb->bracket < 0 || hb->bracket >= brackets)
+        return bad("hyperband.bracket is outside the schedule", hb->bracket);
+    if (hb->round < 0 || hb->round > hb->bracket)
+        return bad("hyperband.round is outside its bracket", hb->round);
+    int size = round_size(o->opt.max_epochs, o->opt.factor, hb->bracket, hb->round);
+    if (hb->count < 0 || hb->count > size)
+        return bad("hyperband.count is outside the round's size", hb->count);
+    return CLCNN_STATUS_OK;
+}
+
 typedef struct ranked {
     double loss;
     int index;
@@ -219,4 +251,5 @@ const tune_oracle_type tune_oracle_hyperband = {
     .free = hyperband_free,
     .state_key = "hyperband",
     .state_fields = hyperband_fields,
+    .check = hyperband_check,
 };

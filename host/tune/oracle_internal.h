@@ -127,6 +127,9 @@ struct tune_oracle_type {
      * TUNE_MAX_STATE_FIELDS, pointing into o->state, array lengths as init set them. */
     const char *state_key;
     int (*state_fields)(const clcnn_oracle *o, tune_state_field *f);
+    /* A restored state checked as a whole (oracle_check.c calls it once the fields are read):
+     * PARSE_ERROR naming what does not fit; NULL when any value of the fields is valid. */
+    clcnn_status (*check)(const clcnn_oracle *o);
 };
 
 /* The score turned into a loss (lower is better) under opt.maximize. */
@@ -135,5 +138,8 @@ double tune_loss(const clcnn_oracle *o, double score);
 clcnn_status tune_random_config(clcnn_oracle *o, double *values);
 /* Whether max_trials stops the search now. */
 int tune_budget_spent(const clcnn_oracle *o);
+/* A restored oracle checked as a whole before anything uses it (oracle_check.c): its trials,
+ * then its algorithm's state through type->check. */
+clcnn_status tune_oracle_check(const clcnn_oracle *o);
 
 #endif

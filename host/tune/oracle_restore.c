@@ -203,6 +203,7 @@ static clcnn_status restore_root(const cJSON *root, clcnn_oracle **out) {
     CLCNN_TRY(read_space(item(root, "space"), hp, &n));
     CLCNN_TRY(clcnn_oracle_create(hp, n, &opt, out));
     clcnn_status st = read_state(root, *out);
+    if (st == CLCNN_STATUS_OK) st = tune_oracle_check(*out);
     if (st != CLCNN_STATUS_OK) {
         clcnn_oracle_destroy(*out);
         *out = NULL;

@@ -360,32 +360,69 @@ clcnn_status tune_store_write_trial(const char *dir, const clcnn_tune_spec *tune
     return write_json(path, root);
 }
 
-static double json_number(const cJSON *root, const char *key, double fallback) {
+/* A number field: absent or null gives fallback; anything but a number is an error. */
+static clcnn_status json_number(const cJSON *root, const char *path, const char *key,
+                                double fallback, double *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : fallback;
+    *out = fallback;
+    if (!v || cJSON_IsNull(v)) return CLCNN_STATUS_OK;
+    if (!cJSON_IsNumber(v))
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': %s is not a number", path, key);
+    *out = v->valuedouble;
+    return CLCNN_STATUS_OK;
 }
 
-static clcnn_status parse_trial(const cJSON *root, const char *path, int n_hparams,
+/* A whole-number field in [lo, hi] (absent or null: fallback). */
+static clcnn_status json_int(const cJSON *root, const char *path, const char *key, int fallback,
+                             int lo, int hi, int *out) {
+    double v;
+    CLCNN_TRY(json_number(root, path, key, fallback, &v));
+    return clcnn_checked_int32(v, lo, hi, path, key, out);
+}
+
+/* The raw encodings, one per hyperparameter: null (inactive) or a value the space allows (a
+ * choice index in range, an int on its grid...), since they index and format later. */
+static clcnn_status parse_values(const cJSON *values, const char *path,
+                                 const clcnn_search_space *tune, double *out) {
+    for (int i = 0; i < tune->n_hparams; i++) {
+        const cJSON *v = cJSON_GetArrayItem(values, i);
+        if (cJSON_IsNull(v)) {
+            out[i] = NAN;
+        } else if (cJSON_IsNumber(v) && clcnn_hparam_is_legal(&tune->hparams[i], v->valuedouble)) {
+            out[i] = v->valuedouble;
+        } else {
+            char shown[64] = "not a number";
+            if (cJSON_IsNumber(v)) snprintf(shown, sizeof shown, "%.17g", v->valuedouble);
+            return clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                              "'%s': values[%d] (%s) is %s, not a value of that hyperparameter",
+                              path, i, tune->hparams[i].name, shown);
+        }
+    }
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status parse_trial(const cJSON *root, const char *path, const clcnn_search_space *tune,
                                 clcnn_tune_trial *t) {
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(root, "status");
     const cJSON *values = cJSON_GetObjectItemCaseSensitive(root, "values");
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
     if (!cJSON_IsString(status) || !cJSON_IsArray(values) ||
-        cJSON_GetArraySize(values) != n_hparams)
+        cJSON_GetArraySize(values) != tune->n_hparams)
         return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s' is not a trial of this search", path);
     t->status =
         strcmp(status->valuestring, "completed") == 0 ? CLCNN_TRIAL_COMPLETED : CLCNN_TRIAL_FAILED;
-    for (int i = 0; i < n_hparams; i++) {
-        const cJSON *v = cJSON_GetArrayItem(values, i);
-        t->values[i] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-    }
-    t->score = t->status == CLCNN_TRIAL_COMPLETED ? json_number(root, "score", NAN) : NAN;
-    t->seconds = json_number(root, "seconds", NAN);
-    t->epochs = (int)json_number(root, "epochs", 0);
-    t->initial_epoch = (int)json_number(root, "initial_epoch", 0);
-    t->parent_trial_id = (int)json_number(root, "parent_trial_id", -1);
-    t->bracket = (int)json_number(root, "bracket", 0);
-    t->round = (int)json_number(root, "round", 0);
+    CLCNN_TRY(parse_values(values, path, tune, t->values));
+    CLCNN_TRY(json_number(root, path, "score", NAN, &t->score));
+    if (t->status == CLCNN_TRIAL_COMPLETED && !isfinite(t->score))
+        return clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s': a completed trial without a finite score",
+                          path);
+    if (t->status != CLCNN_TRIAL_COMPLETED) t->score = NAN;
+    CLCNN_TRY(json_number(root, path, "seconds", NAN, &t->seconds));
+    CLCNN_TRY(json_int(root, path, "epochs", 0, 0, CLCNN_MAX_EPOCHS, &t->epochs));
+    CLCNN_TRY(json_int(root, path, "initial_epoch", 0, 0, CLCNN_MAX_EPOCHS, &t->initial_epoch));
+    CLCNN_TRY(json_int(root, path, "parent_trial_id", -1, -1, t->id - 1, &t->parent_trial_id));
+    CLCNN_TRY(json_int(root, path, "bracket", 0, 0, 1000, &t->bracket));
+    CLCNN_TRY(json_int(root, path, "round", 0, 0, 1000, &t->round));
     if (cJSON_IsString(error)) snprintf(t->error, sizeof t->error, "%s", error->valuestring);
     t->resumed = 1;
     return CLCNN_STATUS_OK;
@@ -401,9 +438,12 @@ clcnn_status tune_store_read_trial(const char *dir, const clcnn_search_space *sp
     if (!*found) return CLCNN_STATUS_OK;
     cJSON *root;
     CLCNN_TRY(tune_store_read_json(path, &root));
-    clcnn_status s = parse_trial(root, path, space->n_hparams, t);
-    if (s == CLCNN_STATUS_OK && (int)json_number(root, "id", -1) != id)
-        s = clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s' is the record of another trial", path);
+    int file_id = -1;
+    clcnn_status s = json_int(root, path, "id", -1, 0, INT32_MAX, &file_id);
+    if (s == CLCNN_STATUS_OK && file_id != id)
+        s = clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s' is the record of another trial (id %d)", path,
+                       file_id);
+    if (s == CLCNN_STATUS_OK) s = parse_trial(root, path, space, t);
     cJSON_Delete(root);
     return s;
 }

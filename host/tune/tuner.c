@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "clcnn/dist.h"
 #include "tune/tuner_internal.h"
 
@@ -177,7 +179,77 @@ static clcnn_status load_finished(tune_state *st, int next_id) {
     free(pending);
     return s;
 }
-int found;
+
+/* The first member of `section` where the restored document differs from the fresh one, as
+ * "options.max_trials is 11 but the config gives 6"; 0 when they agree. */
+static int json_difference(const cJSON *fresh, const cJSON *restored, const char *section,
+                            char *buf, size_t n) {
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(fresh, section);
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(restored, section);
+    if (cJSON_Compare(a, b, 1)) return 0;
+    const cJSON *child = a ? a->child : NULL;
+    for (int i = 0; child; child = child->next, i++) {
+        const cJSON *other = cJSON_IsArray(a) ? cJSON_GetArrayItem(b, i)
+                                              : cJSON_GetObjectItemCaseSensitive(b, child->string);
+        if (cJSON_Compare(child, other, 1)) continue;
+        char *want = cJSON_PrintUnformatted(child), *got = other ? cJSON_PrintUnformatted(other) : NULL;
+        if (cJSON_IsArray(a))
+            snprintf(buf, n, "%s[%d] differs from the config's", section, i);
+        else
+            snprintf(buf, n, "%s.%s is %.60s but the config gives %.60s", section, child->string,
+                     got ? got : "(missing)", want ? want : "?");
+        cJSON_free(want);
+        cJSON_free(got);
+        return 1;
+    }
+    snprintf(buf, n, "%s differs from the config's", section);
+    return 1;
+}
+
+/* A restored oracle must be the search the config describes: its options (max_trials above all:
+ * an edited oracle.json once ran trials past the config's budget) and its space. */
+static clcnn_status check_restored(const tune_job *job, const clcnn_oracle *restored) {
+    clcnn_oracle *fresh;
+    CLCNN_TRY(create_oracle(job, &fresh));
+    char *a = NULL, *b = NULL;
+    clcnn_status s = clcnn_oracle_save(fresh, &a);
+    if (s == CLCNN_STATUS_OK) s = clcnn_oracle_save(restored, &b);
+    clcnn_oracle_destroy(fresh);
+    cJSON *ja = a ? cJSON_Parse(a) : NULL, *jb = b ? cJSON_Parse(b) : NULL;
+    free(a);
+    free(b);
+    char what[256];
+    if (s == CLCNN_STATUS_OK && (!ja || !jb))
+        s = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "tune: out of memory");
+    if (s == CLCNN_STATUS_OK && (json_difference(ja, jb, "options", what, sizeof what) ||
+                                 json_difference(ja, jb, "space", what, sizeof what)))
+        s = clcnn_fail(CLCNN_STATUS_PARSE_ERROR, "'%s/oracle.json': %s", job->opt->out_dir, what);
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
+    return s;
+}
+
+static clcnn_status load_oracle(const tune_job *job, clcnn_oracle **oracle) {
+    CLCNN_TRY(tune_store_load_oracle(job->opt->out_dir, oracle));
+    clcnn_status s = *oracle ? check_restored(job, *oracle) : CLCNN_STATUS_OK;
+    if (s != CLCNN_STATUS_OK) {
+        clcnn_oracle_destroy(*oracle);
+        *oracle = NULL;
+    }
+    return s;
+}
+
+/* A tuning folder that cannot be resumed is the user's to fix: say so, and touch nothing. */
+static clcnn_status resume_refused(const char *dir, clcnn_status s) {
+    if (s == CLCNN_STATUS_OK || s == CLCNN_STATUS_OUT_OF_MEMORY || strstr(clcnn_last_error(), "--overwrite"))
+        return s;
+    char why[4096];
+    snprintf(why, sizeof why, "%s", clcnn_last_error());
+    return clcnn_fail(s,
+                      "cannot resume the search in '%s': %s\n(nothing was changed there; use "
+                      "--overwrite to start the search again, or another --out)",
+                      dir, why);
+}
 
 /* Opens the oracle (restored or new) and asks for the first trial of this run. *have says
  * whether *req holds one (0: the search is already complete). */
@@ -187,8 +259,9 @@ clcnn_status tune_open_folder(tune_state *st, int *resuming) {
     CLCNN_TRY(search_identity(job, &identity));
     clcnn_status s = tune_store_prepare(job->opt->out_dir, identity, job->opt->overwrite, resuming);
     free(identity);
-    CLCNN_TRY(s);
-    if (*resuming) CLCNN_TRY(tune_store_load_oracle(job->opt->out_dir, &st->oracle));
+    CLCNN_TRY(resume_refused(job->opt->out_dir, s));
+    if (*resuming)
+        CLCNN_TRY(resume_refused(job->opt->out_dir, load_oracle(job, &st->oracle)));
     if (!st->oracle) CLCNN_TRY(create_oracle(job, &st->oracle));
     return CLCNN_STATUS_OK;
 }
@@ -205,7 +278,11 @@ static clcnn_status open_search(tune_state *st, clcnn_trial_request *req, int *h
     clcnn_status s = clcnn_oracle_ask(st->oracle, req);
     *have = s == CLCNN_STATUS_OK;
     if (s != CLCNN_STATUS_OK && s != CLCNN_STATUS_EXHAUSTED) return s;
-    if (resuming) CLCNN_TRY(load_finished(st, *have ? req->trial_id : -1));
+    if (resuming && (s = load_finished(st, *have ? req->trial_id : -1)) != CLCNN_STATUS_OK) {
+        /* None of a refused folder's trials counts as read: nothing (a report) is written. */
+        st->res->n_trials = st->res->n_failed = st->res->n_resumed = 0;
+        return resume_refused(job->opt->out_dir, s);
+    }
     if (*have) CLCNN_TRY(tune_store_save_oracle(job->opt->out_dir, st->oracle));
     return tune_write_summaries(st);
 }

@@ -245,6 +245,12 @@ static void test_huge_dims(void **state) {
                  "holds 10 after the 16-byte header");
     expect_error(clcnn_idx_read_images(write_idx("zero", 0, 3, zero, 0, 1, 0), &ds),
                  CLCNN_STATUS_PARSE_ERROR, "dimension 1 is 0");
+    /* Shapes clcnn refuses, refused from the header alone (issue 15), gzip'ed or not. */
+    const uint32_t wide[3] = {1, 2, 40000}, deep[4] = {1, 2, 2, 5};
+    expect_error(clcnn_idx_read_images(write_idx("wide", 1, 3, wide, 0, 1, 0), &ds),
+                 CLCNN_STATUS_PARSE_ERROR, "width is 40000 pixels");
+    expect_error(clcnn_idx_read_images(write_idx("deep", 0, 4, deep, 0, 1, 0), &ds),
+                 CLCNN_STATUS_PARSE_ERROR, "5 channels");
 }
 
 static void test_missing_file(void **state) {

@@ -178,6 +178,54 @@ static void test_errors(void **state) {
                  CLCNN_STATUS_INVALID_ARGUMENT, "size 0x4");
 }
 
+/* Hand-made hostile files (issue 15): each is refused before a decoder runs, naming the file. */
+static void test_hostile(void **state) {
+    (void)state;
+    uint8_t out[16];
+    /* A 27-byte TGA header that stb's TGA decoder takes for 10800 x 10800 pixels. */
+    static const uint8_t tga[27] = {0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x30, 0x2a, 0x30, 0x2a, 24};
+    const char *path = test_write("bomb.tga", tga, sizeof tga, 0);
+    expect_error(clcnn_image_load(path, 1, 4, 4, out), CLCNN_STATUS_PARSE_ERROR, path,
+                 "unknown image type");
+    /* Radiance HDR: the format whose decoder loops forever in Debian's stb (CVE-2021-42715). */
+    static const char hdr[] = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 1 +X 1\n\x02\x02\x80";
+    path = test_write("loop.hdr", hdr, sizeof hdr - 1, 0);
+    expect_error(clcnn_image_load(path, 1, 4, 4, out), CLCNN_STATUS_PARSE_ERROR, path,
+                 "unknown image type");
+    /* PGM with a zero side: used to reach the resampler with a negative offset. */
+    path = test_write("zero.pgm", "P5\n0 4\n255\n", 11, 0);
+    expect_error(clcnn_image_load(path, 1, 4, 4, out), CLCNN_STATUS_PARSE_ERROR, path, "PGM");
+    path = test_write("zero_h.pgm", "P5\n4 0\n255\n", 11, 0);
+    expect_error(clcnn_image_load(path, 1, 4, 4, out), CLCNN_STATUS_PARSE_ERROR, path, "PGM");
+    /* A header promising 900 megapixels in a 19-byte file: refused before any allocation. */
+    path = test_write("huge.pgm", "P5\n30000 30000\n255\n", 20, 0);
+    expect_error(clcnn_image_load(path, 1, 4, 4, out), CLCNN_STATUS_PARSE_ERROR, path, "PGM");
+    /* A BMP header claiming 30000 x 30000 (over the pixel limit, under the side limit). */
+    uint8_t bmp[54] = {'B', 'M', 0};
+    bmp[10] = 54, bmp[14] = 40;
+    bmp[18] = 0x30, bmp[19] = 0x75; /* width 30000 */
+    bmp[22] = 0x30, bmp[23] = 0x75; /* height 30000 */
+    bmp[26] = 1, bmp[28] = 24;
+    path = test_write("huge.bmp", bmp, sizeof bmp, 0);
+    expect_error(clcnn_image_load(path, 1, 4, 4, out), CLCNN_STATUS_PARSE_ERROR, path, "BMP",
+                 "30000 x 30000");
+    /* The fuzzer's JPEG whose Huffman table has over 256 codes: stb 2.27 writes past its table. */
+    path = CLCNN_SOURCE_DIR "/tests/fuzz/crashes/image/jpeg-dht-over-256-codes";
+    expect_error(clcnn_image_load(path, 1, 4, 4, out), CLCNN_STATUS_PARSE_ERROR, path,
+                 "Huffman table (DHT) with over 256 codes");
+    /* The fuzzer's PPM whose height has 10 digits: stb 2.27 overflows an int reading it. */
+    path = CLCNN_SOURCE_DIR "/tests/fuzz/crashes/image/ppm-header-int-overflow";
+    expect_error(clcnn_image_load(path, 1, 4, 4, out), CLCNN_STATUS_PARSE_ERROR, path,
+                 "a number of over 9 digits");
+    path = test_write("comment.pgm", "P5\n# 99999999999\n1 1\n255\n\x07", 26, 0);
+    expect_ok(clcnn_image_load(path, 1, 1, 1, out)); /* digits in a comment are not a number */
+    assert_int_equal(out[0], 7);
+    /* ASCII PGM (P2) is not read: stb has no decoder for it; the message says what is. */
+    path = test_write("ascii.pgm", "P2\n1 1\n255\n7\n", 14, 0);
+    expect_error(clcnn_image_load(path, 1, 4, 4, out), CLCNN_STATUS_PARSE_ERROR, path,
+                 "binary PGM/PPM");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grey_same_size),
@@ -188,6 +236,7 @@ int main(void) {
         cmocka_unit_test(test_enlarge),
         cmocka_unit_test(test_jpeg),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_hostile),
     };
     return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

@@ -207,6 +207,13 @@ static void test_bad_files(void **state) {
                "metadata 'k' is not a string");
     expect_bad("{\"__metadata__\":[]}", 0, CLCNN_STATUS_PARSE_ERROR,
                "__metadata__ is not an object");
+    /* Duplicate keys anywhere: readers disagree on which value counts (issue 15). */
+    expect_bad("{\"__metadata__\":{\"k\":\"1\"},\"__metadata__\":{\"k\":\"2\"}}", 0,
+               CLCNN_STATUS_PARSE_ERROR, "'__metadata__' appears twice");
+    expect_bad("{\"__metadata__\":{\"clcnn.config\":\"a\",\"clcnn.config\":\"b\"}}", 0,
+               CLCNN_STATUS_PARSE_ERROR, "'clcnn.config' appears twice");
+    expect_bad("{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+               4, CLCNN_STATUS_PARSE_ERROR, "'dtype' appears twice");
     expect_bad("{\"a\":[1]}", 0, CLCNN_STATUS_PARSE_ERROR, "entry 'a' is not an object");
     expect_bad("{\"a\":", 0, CLCNN_STATUS_PARSE_ERROR, "not a well-formed JSON object");
     expect_bad("[1, 2]  ", 0, CLCNN_STATUS_PARSE_ERROR, "does not start with '{'");

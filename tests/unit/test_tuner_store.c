@@ -153,6 +153,49 @@ static void test_trial_round_trip(void **state) {
     test_remove_tree(dir);
 }
 
+/* Hand-made hostile trial.json files (issue 15): each is an error naming the file and field. */
+static void expect_bad_trial(const char *dir, const char *json, const char *fragment) {
+    char path[512];
+    tune_trial_path(dir, 3, "trial.json", path, sizeof path);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs(json, fp);
+    fclose(fp);
+    clcnn_tune_trial t;
+    int found;
+    clcnn_status s = tune_store_read_trial(dir, &space, 3, &t, &found);
+    if (s != CLCNN_STATUS_PARSE_ERROR || !strstr(clcnn_last_error(), path) ||
+        !strstr(clcnn_last_error(), fragment))
+        fail_msg("%s: got %s: %s (want '%s')", json, clcnn_status_name(s), clcnn_last_error(),
+                 fragment);
+}
+
+static void test_trial_hostile(void **state) {
+    (void)state;
+    load_tiny(&search);
+    char dir[256];
+    test_temp_dir("tuner-store", dir, sizeof dir);
+    assert_int_equal(tune_store_reset_trial_dir(dir, 3), CLCNN_STATUS_OK);
+#define TRIAL(id, values, rest)                                                                    \
+    "{\"id\":" id ",\"status\":\"completed\",\"values\":" values ",\"score\":0.5" rest "}"
+    expect_bad_trial(dir, TRIAL("1e300", "[4,1,null,0]", ""), "id is 1.0000000000000001e+300");
+    expect_bad_trial(dir, TRIAL("3.5", "[4,1,null,0]", ""), "id is 3.5");
+    expect_bad_trial(dir, TRIAL("2", "[4,1,null,0]", ""), "another trial (id 2)");
+    expect_bad_trial(dir, TRIAL("3", "[4,99,null,0]", ""), "values[1] (kernel) is 99");
+    expect_bad_trial(dir, TRIAL("3", "[4,-1,null,0]", ""), "values[1]");
+    expect_bad_trial(dir, TRIAL("3", "[4,0.5,null,0]", ""), "values[1]");
+    expect_bad_trial(dir, TRIAL("3", "[4,\"x\",null,0]", ""), "values[1] (kernel) is not a number");
+    expect_bad_trial(dir, TRIAL("3", "[4,1,null,0]", ",\"epochs\":-4"), "epochs is -4");
+    expect_bad_trial(dir, TRIAL("3", "[4,1,null,0]", ",\"epochs\":1e30"), "epochs");
+    expect_bad_trial(dir, TRIAL("3", "[4,1,null,0]", ",\"epochs\":\"2\""), "epochs is not a number");
+    expect_bad_trial(dir, TRIAL("3", "[4,1,null,0]", ",\"parent_trial_id\":3"), "parent_trial_id");
+    expect_bad_trial(dir, TRIAL("3", "[4,1,null,0]", ",\"bracket\":-1"), "bracket");
+    expect_bad_trial(dir, "{\"id\":3,\"status\":\"completed\",\"values\":[4,1,null,0]}",
+                     "without a finite score");
+#undef TRIAL
+    test_remove_tree(dir);
+}
+
 static void test_summary_and_best_yaml(void **state) {
     (void)state;
     load_tiny(&search);
@@ -202,6 +245,7 @@ int main(void) {
         cmocka_unit_test(test_direction_and_best_epoch),
         cmocka_unit_test(test_prepare_refuses_other_config),
         cmocka_unit_test(test_trial_round_trip),
+        cmocka_unit_test(test_trial_hostile),
         cmocka_unit_test(test_summary_and_best_yaml),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
