@@ -219,7 +219,9 @@ static clcnn_status clblast_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
 
 /* The routes, one row each: a new path is one more row. classes: the device classes whose AUTO
  * choice races it (a bit per clcnn_device_class); a route outside them still runs when forced.
- * CPUs keep their own kernels and CLBlast: the tiled kernels are shaped for GPUs. */
+ * CPUs race only their own kernels: on PoCL CLBlast ran 3-10x slower on every product of the seed
+ * model (bench/RESULTS.md) and its first use compiles for 12-34 s, so racing it there only delays
+ * the first step; the tiled kernels are shaped for GPUs. */
 #define CLASS_BIT(c) (1u << (c))
 #define ALL_CLASSES (CLASS_BIT(CLCNN_N_CLASSES) - 1)
 #define GPU_CLASSES (ALL_CLASSES & ~CLASS_BIT(CLCNN_CLASS_CPU))
@@ -229,7 +231,7 @@ static const struct route_row {
     clcnn_status (*run)(clcnn_context *ctx, const clcnn_gemm_op *op);
 } route_rows[] = {
     {CLCNN_ROUTE_OWN, ALL_CLASSES, own_run},
-    {CLCNN_ROUTE_CLBLAST, ALL_CLASSES, clblast_run},
+    {CLCNN_ROUTE_CLBLAST, GPU_CLASSES, clblast_run},
     {CLCNN_ROUTE_TILED, GPU_CLASSES, tiled_run},
 };
 #define N_ROWS ((int)(sizeof route_rows / sizeof route_rows[0]))
@@ -281,12 +283,16 @@ static clcnn_status choose(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_ro
      * route's a warning. Another route replaces them only when clearly faster (route.h). */
     unsigned bit = CLASS_BIT(clcnn_device_class_of(&ctx->info));
     double t[N_ROWS];
-    int def = 0;
+    int def = 0, racing = 0;
     char timings[256] = "";
     for (int i = 0; i < N_ROWS; i++) {
-        const struct route_row *row = &route_rows[i];
         t[i] = INFINITY;
-        if (row->route == CLCNN_ROUTE_OWN) def = i;
+        if (route_rows[i].route == CLCNN_ROUTE_OWN) def = i;
+        racing += (route_rows[i].classes & bit) != 0;
+    }
+    /* A class that races one route has nothing to measure: the first step starts at once. */
+    for (int i = 0; racing > 1 && i < N_ROWS; i++) {
+        const struct route_row *row = &route_rows[i];
         if (!(row->classes & bit)) continue;
         clcnn_status s = time_route(ctx, op, row->route, &t[i]);
         if (s != CLCNN_STATUS_OK && row->route == CLCNN_ROUTE_OWN) return s;
