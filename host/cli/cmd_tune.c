@@ -3,11 +3,13 @@
  * line per trial, and a table of the best trials; the files are clcnn_tune_run's (clcnn/tune.h),
  * and at the end the HTML report of the search (clcnn/report.h).
  * Without CONFIG it runs the seed notebook's search on the embedded quick default. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clcnn/dist.h"
+#include "clcnn/oracle.h"
 #include "clcnn/tune.h"
 #include "cli.h"
 
@@ -72,11 +74,20 @@ static void print_condition(const clcnn_search_space *t, const clcnn_hparam *hp)
 static void print_space(const clcnn_spec *spec, const clcnn_search_space *space, int maximize) {
     const clcnn_tune_spec *t = &spec->tune;
     printf("Search space summary: %d hyperparameters; %s search, ", space->n_hparams, t->algorithm);
-    if (strcmp(t->algorithm, "hyperband") == 0) /* max_trials can cut its schedule short */
-        printf("max_epochs %d, factor %d, at most %d trials", t->max_epochs, t->factor,
-               t->max_trials);
-    else
-        printf("%d trials", t->max_trials);
+    int budget = clcnn_tune_max_trials(t);
+    if (strcmp(t->algorithm, "hyperband") == 0) { /* max_trials can cut its schedule short */
+        int64_t whole = clcnn_hyperband_schedule_size(t->max_epochs, t->factor,
+                                                      t->hyperband_iterations);
+        printf("max_epochs %d, factor %d, ", t->max_epochs, t->factor);
+        if (budget == 0 || budget >= whole)
+            printf("at most %" PRId64 " trials (the whole schedule)", whole);
+        else
+            printf("at most %d of the schedule's %" PRId64 " trials", budget, whole);
+    } else if (budget == 0) {
+        printf("no trial limit");
+    } else {
+        printf("%d trials", budget);
+    }
     printf(", objective %s (%s)\n", t->objective, maximize ? "max" : "min");
     for (int i = 0; i < space->n_hparams; i++) {
         const clcnn_hparam *hp = &space->hparams[i];
@@ -96,7 +107,7 @@ static void print_space(const clcnn_spec *spec, const clcnn_search_space *space,
 
 /* "Trial 3/12"; Hyperband's schedule, not max_trials, decides its count, so just "Trial 3". */
 static void print_trial_name(const tune_view *v, const clcnn_tune_event *ev) {
-    if (strcmp(v->spec->tune.algorithm, "hyperband") == 0)
+    if (strcmp(v->spec->tune.algorithm, "hyperband") == 0 || ev->max_trials <= 0)
         printf("Trial %d", ev->trial->id + 1);
     else
         printf("Trial %d/%d", ev->trial->id + 1, ev->max_trials);

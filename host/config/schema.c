@@ -153,8 +153,8 @@ static const cfg_key train_keys[] = {
 typedef clcnn_tune_spec U;
 static const cfg_key tune_keys[] = {
     ROW(U, algorithm, CFG_ENUM, CFG_NO_HP, 0, 0, clcnn_oracle_algorithms, "search algorithm"),
-    ROW(U, max_trials, CFG_INT, CFG_NO_HP, 0, INT32_MAX, NULL,
-        "trials to run at most; 0 = no limit (random: until the space is exhausted; hyperband: the whole schedule)"),
+    ROW(U, max_trials, CFG_LIMIT, CFG_NO_HP | CFG_NULLABLE, 0, INT32_MAX, NULL,
+        "trials to run at most; null = hyperband's whole schedule, else 10; 0 = no limit"),
     ROW(U, executions_per_trial, CFG_INT, CFG_NO_HP, 1, INT32_MAX, NULL, "trainings per trial"),
     ROW(U, objective, CFG_ENUM, CFG_NO_HP, 0, 0, cfg_metric_names, "metric to optimize"),
     {"direction", CFG_CODE, FIELD(U, direction), CFG_NO_HP | CFG_NULLABLE, 0, 0, directions,

@@ -100,7 +100,7 @@ void clcnn_spec_default(clcnn_spec *s) {
 
     clcnn_tune_spec *u = &s->tune;
     COPY(u->algorithm, "bayesian");
-    u->max_trials = 10;
+    u->max_trials = -1; /* null: the algorithm decides (clcnn_tune_max_trials) */
     u->executions_per_trial = 1;
     COPY(u->objective, clcnn_metric_name(CLCNN_METRIC_VAL_ACCURACY));
     u->seed = 1;

@@ -64,6 +64,15 @@ static int round_epochs(int max_epochs, int factor, int bracket, int round) {
     return (int)((max_epochs + d - 1) / d);
 }
 
+int64_t clcnn_hyperband_schedule_size(int max_epochs, int factor, int iterations) {
+    if (max_epochs < 1 || factor < 2 || iterations < 1) return 0;
+    int64_t n = 0;
+    for (int b = num_brackets(max_epochs, factor) - 1; b >= 0; b--)
+        for (int r = 0; r <= b; r++)
+            n += round_size(max_epochs, factor, b, r);
+    return n * iterations;
+}
+
 static clcnn_status hyperband_init(clcnn_oracle *o) {
     hb_state *hb = calloc(1, sizeof *hb);
     if (!hb) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "hyperband: out of memory");

@@ -26,6 +26,11 @@ int clcnn_tune_maximize(const clcnn_tune_spec *tune) {
     return clcnn_metric_maximize(clcnn_metric_parse(tune->objective));
 }
 
+int clcnn_tune_max_trials(const clcnn_tune_spec *tune) {
+    if (tune->max_trials >= 0) return (int)tune->max_trials;
+    return strcmp(tune->algorithm, "hyperband") == 0 ? 0 : 10;
+}
+
 void clcnn_tune_result_free(clcnn_tune_result *result) {
     if (!result) return;
     free(result->trials);
@@ -64,7 +69,7 @@ static clcnn_status create_oracle(const tune_job *job, clcnn_oracle **oracle) {
     clcnn_oracle_options o = clcnn_oracle_options_default();
     o.algorithm = t->algorithm;
     o.maximize = job->maximize;
-    o.max_trials = t->max_trials;
+    o.max_trials = clcnn_tune_max_trials(t);
     o.seed = t->seed;
     o.max_epochs = t->max_epochs;
     o.factor = t->factor;
@@ -130,7 +135,7 @@ void tune_emit_event(const tune_state *st, clcnn_tune_event_kind kind, const clc
     clcnn_tune_event ev = {kind,
                            t,
                            st->res->n_trials,
-                           st->job.search->tune.max_trials,
+                           clcnn_tune_max_trials(&st->job.search->tune),
                            st->res->best_trial_id,
                            st->res->best_score,
                            st->res->n_resumed};

@@ -24,7 +24,8 @@ CLCNN_API extern const char *const clcnn_oracle_algorithms[];
 typedef struct clcnn_oracle_options {
     const char *algorithm;   /* one of clcnn_oracle_algorithms; "bayesian" by default */
     int maximize;            /* 1: higher score is better (default); 0: lower */
-    int max_trials;          /* trials to ask at most (default 10); 0 = no limit. Hyperband runs
+    int max_trials;          /* trials to ask at most (default 10; a config's tune.max_trials
+                                null resolves with clcnn_tune_max_trials); 0 = no limit. Hyperband runs
                                 its whole schedule when this is 0 or larger, and stops after
                                 max_trials trial-rounds when it is smaller */
     uint64_t seed;           /* default 1 */
@@ -83,6 +84,11 @@ CLCNN_API clcnn_status clcnn_oracle_tell(clcnn_oracle *oracle, int trial_id, dou
 
 /* The best finished trial so far: its id and score; NOT_FOUND if none succeeded yet. */
 CLCNN_API clcnn_status clcnn_oracle_best(const clcnn_oracle *oracle, int *trial_id, double *score);
+
+/* Hyperband's whole schedule in trial-rounds (211 for max_epochs 81, factor 3, one iteration):
+ * its budget when max_trials is 0, less when the space runs out of new configurations; 0 for
+ * arguments out of range (max_epochs < 1, factor < 2, iterations < 1). */
+CLCNN_API int64_t clcnn_hyperband_schedule_size(int max_epochs, int factor, int iterations);
 
 /* Serializes the whole oracle state (space, options, every trial, RNG) as a JSON document,
  * malloc'ed, NUL-terminated; the caller frees it. clcnn_oracle_restore rebuilds an oracle from

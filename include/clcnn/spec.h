@@ -140,7 +140,9 @@ typedef struct clcnn_train_spec {
 
 typedef struct clcnn_tune_spec {
     char algorithm[16];   /* "bayesian" (default), "random", "hyperband" */
-    int max_trials;       /* default 10 */
+    long max_trials;      /* null (stored -1, the default) = the algorithm's budget,
+                             clcnn_tune_max_trials(): Hyperband's whole schedule, 10 trials for
+                             random and bayesian; 0 = no limit */
     int executions_per_trial;  /* default 1 */
     char objective[32];   /* default "val_accuracy" */
     int direction;        /* 0 = inferred from the objective's name; 1 = max; -1 = min */

@@ -61,7 +61,7 @@ typedef struct clcnn_tune_event {
     clcnn_tune_event_kind kind;
     const clcnn_tune_trial *trial; /* TRIAL_START/END: the trial; RETRAIN_START: the best one */
     int finished;                  /* trials finished so far, resumed ones included */
-    int max_trials;                /* spec->tune.max_trials */
+    int max_trials;                /* clcnn_tune_max_trials(): 0 = no limit */
     int best_trial_id;             /* -1 while no trial completed */
     double best_score;
     int resumed; /* SEARCH_START: finished trials read back from DIR */
@@ -111,6 +111,10 @@ CLCNN_API void clcnn_tune_result_free(clcnn_tune_result *result); /* accepts NUL
 /* Whether a higher objective is better: tune.direction when set, else inferred from the name
  * as KerasTuner does (a name with "acc" is maximized, anything else minimized). */
 CLCNN_API int clcnn_tune_maximize(const clcnn_tune_spec *tune);
+
+/* The trial budget, resolved: tune.max_trials when set (0 = no limit), else the algorithm's
+ * default, as in KerasTuner: 0 for Hyperband (its whole schedule), 10 for random and bayesian. */
+CLCNN_API int clcnn_tune_max_trials(const clcnn_tune_spec *tune);
 
 /* The trial folder name of an id ("trial_0007"), into buf of size n. */
 CLCNN_API void clcnn_tune_trial_dir_name(int id, char *buf, int n);

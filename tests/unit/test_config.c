@@ -7,6 +7,7 @@
 
 #include "clcnn/config.h"
 #include "clcnn/oracle.h"
+#include "clcnn/tune.h"
 #include "config/schema.h"
 #include "core/core.h"
 #include "test_util.h"
@@ -457,6 +458,52 @@ static void test_erasing_areas(void **state) {
     assert_int_equal(clcnn_spec_validate(&spec), CLCNN_STATUS_INVALID_ARGUMENT);
 }
 
+/* The budget of tune.max_trials resolved for the algorithm */
+static int budget(const char *yaml) {
+    load_ok(yaml);
+    return clcnn_tune_max_trials(&spec.tune);
+}
+
+/* Emits the loaded spec, wants `line` in the YAML and the same spec back from it. */
+static void emit_round_trips(const char *line) {
+    static clcnn_spec before;
+    char *yaml = NULL;
+    before = spec;
+    assert_int_equal(clcnn_config_emit(&spec, &space, &yaml), CLCNN_STATUS_OK);
+    if (!strstr(yaml, line)) fail_msg("no '%s' in:\n%s", line, yaml);
+    load_ok(yaml);
+    free(yaml);
+    assert_memory_equal(&before, &spec, sizeof spec);
+}
+
+/* tune.max_trials left out is the algorithm's budget, as in KerasTuner: Hyperband's whole
+ * schedule (0 = no limit), 10 trials otherwise; given, it is the budget for every algorithm. */
+static void test_tune_budget(void **state) {
+    (void)state;
+    assert_int_equal(budget(""), 10); /* bayesian */
+    assert_int_equal(spec.tune.max_trials, -1);
+    emit_round_trips("max_trials: null");
+    assert_int_equal(budget("tune: {algorithm: random}"), 10);
+    assert_int_equal(budget("tune: {algorithm: bayesian, max_trials: null}"), 10);
+    assert_int_equal(budget("tune: {algorithm: hyperband}"), 0);
+    assert_int_equal(spec.tune.max_trials, -1);
+    emit_round_trips("max_trials: null");
+    assert_int_equal(budget("tune: {algorithm: hyperband, max_trials: 12}"), 12);
+    emit_round_trips("max_trials: 12"); /* a search saved with a number resumes */
+    assert_int_equal(budget("tune: {algorithm: hyperband, max_trials: 0}"), 0);
+    emit_round_trips("max_trials: 0");
+    assert_int_equal(budget("tune: {algorithm: random, max_trials: 0}"), 0);
+    assert_int_equal(budget("tune: {algorithm: bayesian, max_trials: 7}"), 7);
+    load_fails("tune:\n  max_trials: -1\n", CLCNN_STATUS_INVALID_ARGUMENT, "t.yaml:2:15: ",
+               "tune.max_trials: expected null or an integer >= 0, got '-1'");
+
+    /* What the summary prints as Hyperband's whole budget: KerasTuner's 211 trial-rounds. */
+    assert_int_equal(clcnn_hyperband_schedule_size(81, 3, 1), 211);
+    assert_int_equal(clcnn_hyperband_schedule_size(81, 3, 2), 422);
+    assert_int_equal(clcnn_hyperband_schedule_size(1, 3, 1), 1);
+    assert_int_equal(clcnn_hyperband_schedule_size(81, 1, 1), 0);
+}
+
 static void test_readme_documents_every_key(void **state) {
     (void)state;
     char path[1024], *readme;
@@ -506,6 +553,7 @@ int main(void) {
         cmocka_unit_test(test_hparam_declarations),
         cmocka_unit_test(test_empty_file_needs_layers),
         cmocka_unit_test(test_erasing_areas),
+        cmocka_unit_test(test_tune_budget),
         cmocka_unit_test(test_readme_documents_every_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
