@@ -1,7 +1,8 @@
 /* report/training.c: a training folder's data: history.csv and run.json (train/checkpoint.h),
- * the model file's config and layer table, and an evaluation of the model on its config's test
- * set, done here (the predictions are not stored by training): accuracy, per-class accuracy,
- * the confusion matrix and the most confidently misclassified images as PNGs. */
+ * the model file's config and layer table, and the model's predictions on its config's test set
+ * (the run's own, test_predictions.bin, when they are there for this model file; else evaluated
+ * here): accuracy, per-class accuracy, the confusion matrix and the most confidently
+ * misclassified images as PNGs. */
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -81,8 +82,8 @@ typedef struct evaluation {
     int classes;
 } evaluation;
 
-static clcnn_status predict_test(const char *model_path, const clcnn_spec *spec, clcnn_context *ctx,
-                                 evaluation *ev) {
+static clcnn_status predict_test(const char *dir, const char *model_path, const clcnn_spec *spec,
+                                 clcnn_context *ctx, evaluation *ev) {
     clcnn_model *model = NULL;
     CLCNN_TRY(clcnn_data_load_for(spec, NULL, &ev->test, NULL));
     if (!ev->test.labels || ev->test.n == 0)
@@ -91,6 +92,13 @@ static clcnn_status predict_test(const char *model_path, const clcnn_spec *spec,
     ev->classes = spec->data.n_classes;
     ev->probs = malloc((size_t)ev->test.n * (size_t)ev->classes * sizeof *ev->probs);
     if (!ev->probs) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    char path[CLCNN_PATH_MAX + 64];
+    path_in(dir, "test_predictions.bin", path, sizeof path);
+    if (clcnn_test_predictions_read(path, model_path, &ev->test, ev->classes, ev->probs)) {
+        clcnn_log(CLCNN_LOG_DEBUG, "report: the test predictions are the run's own, from '%s'", path);
+        return CLCNN_STATUS_OK;
+    }
+    clcnn_log(CLCNN_LOG_DEBUG, "report: evaluating '%s' on its test set", model_path);
     clcnn_status s = clcnn_model_create(ctx, spec, spec->train.batch_size, &model);
     if (s == CLCNN_STATUS_OK) s = clcnn_model_load_weights(model, model_path);
     if (s == CLCNN_STATUS_OK) s = clcnn_model_predict(model, ev->test.images, ev->test.n, ev->probs);
@@ -184,7 +192,7 @@ static clcnn_status add_misclassified(const evaluation *ev, int max, cJSON *test
     return s;
 }
 
-static clcnn_status add_test(const char *model_path, const clcnn_spec *spec,
+static clcnn_status add_test(const char *dir, const char *model_path, const clcnn_spec *spec,
                              const clcnn_report_options *o, cJSON *data) {
     clcnn_context *own = NULL, *ctx = o->ctx;
     if (!ctx) {
@@ -194,7 +202,7 @@ static clcnn_status add_test(const char *model_path, const clcnn_spec *spec,
         ctx = own;
     }
     evaluation ev = {0};
-    clcnn_status s = predict_test(model_path, spec, ctx, &ev);
+    clcnn_status s = predict_test(dir, model_path, spec, ctx, &ev);
     if (s == CLCNN_STATUS_OK) {
         cJSON *test = cJSON_AddObjectToObject(data, "test");
         const clcnn_device_info *dev = clcnn_context_device(ctx);
@@ -236,7 +244,7 @@ clcnn_status report_training_data(const char *dir, const clcnn_report_options *o
     if (!spec) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     clcnn_status s = clcnn_model_file_spec(model_path, spec);
     if (s == CLCNN_STATUS_OK) s = add_model(spec, data);
-    if (s == CLCNN_STATUS_OK) s = add_test(model_path, spec, o, data);
+    if (s == CLCNN_STATUS_OK) s = add_test(dir, model_path, spec, o, data);
     free(spec);
     return s;
 }

@@ -1,5 +1,5 @@
 /* train/checkpoint.c: model files (safetensors with self-describing metadata), optimizer state
- * for --resume, and history.csv; every file written atomically. */
+ * for --resume, history.csv and the test predictions; every file written atomically. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,4 +276,52 @@ clcnn_status clcnn_history_read(const char *path, clcnn_epoch_metrics *h, int ma
     free(text);
     if (s != CLCNN_STATUS_OK) *n = 0;
     return s;
+}
+
+/* ---- test_predictions.bin ---------------------------------------------------------------------- */
+
+/* The cache key: the model file's bytes, the test set (shape, pixels, labels) and the class
+ * count. An unreadable model file has no key. */
+static clcnn_status predictions_key(const char *model_path, const clcnn_dataset *test, int classes,
+                                    char key[64]) {
+    char *model;
+    size_t len;
+    CLCNN_TRY(clcnn_read_file(model_path, &model, &len));
+    clcnn_hasher *h = clcnn_hasher_create();
+    if (!h) {
+        free(model);
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    }
+    int dims[5] = {test->n, test->c, test->h, test->w, classes};
+    clcnn_hasher_update_str(h, "clcnn test predictions 1");
+    clcnn_hasher_update(h, model, len);
+    clcnn_hasher_update(h, dims, sizeof dims);
+    clcnn_hasher_update(h, test->images, (size_t)test->n * test->c * test->h * test->w);
+    clcnn_hasher_update(h, test->labels, (size_t)test->n);
+    char hex[33];
+    clcnn_hasher_hex(h, hex);
+    clcnn_hasher_destroy(h);
+    free(model);
+    snprintf(key, 64, "test-predictions-%s", hex);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_test_predictions_write(const char *path, const char *model_path,
+                                          const clcnn_dataset *test, int classes, const float *probs) {
+    char key[64];
+    CLCNN_TRY(predictions_key(model_path, test, classes, key));
+    return clcnn_cache_entry_write(path, key, probs, (size_t)test->n * classes * sizeof *probs);
+}
+
+int clcnn_test_predictions_read(const char *path, const char *model_path, const clcnn_dataset *test,
+                                int classes, float *probs) {
+    char key[64], *data;
+    size_t len, want = (size_t)test->n * classes * sizeof *probs;
+    if (!clcnn_file_exists(path) || predictions_key(model_path, test, classes, key) != CLCNN_STATUS_OK)
+        return 0;
+    if (!clcnn_cache_entry_read(path, key, &data, &len)) return 0;
+    int ok = len == want;
+    if (ok) memcpy(probs, data, want);
+    free(data);
+    return ok;
 }

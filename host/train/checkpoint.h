@@ -1,5 +1,5 @@
-/* train/checkpoint.h: optimizer-state files, history.csv and run.json (internal to train/;
- * report/ reads the last two). */
+/* train/checkpoint.h: optimizer-state files, history.csv, run.json and test_predictions.bin
+ * (internal to train/; report/ reads the last three). */
 #ifndef CLCNN_CHECKPOINT_H
 #define CLCNN_CHECKPOINT_H
 
@@ -29,5 +29,16 @@ typedef struct clcnn_run_info {
 clcnn_status clcnn_run_info_write(const char *path, const clcnn_device_info *dev,
                                   const clcnn_epoch_metrics *h, const double *lr, int n);
 clcnn_status clcnn_run_info_read(const char *path, clcnn_run_info *info);
+
+/* test_predictions.bin: the class probabilities (n x classes floats) of the run's final test
+ * evaluation, so that the report need not evaluate the model again. A cache entry (core.h) whose
+ * key hashes the model file's bytes and the test set, so a file left from another model (a
+ * resumed or stopped run rewrote model.safetensors) or another test set is never used. */
+clcnn_status clcnn_test_predictions_write(const char *path, const char *model_path,
+                                          const clcnn_dataset *test, int classes, const float *probs);
+/* 1 with the probabilities in probs (n x classes floats) if path holds them for exactly this model
+ * file, test set and class count; 0 if it is missing, stale or damaged (the caller evaluates). */
+int clcnn_test_predictions_read(const char *path, const char *model_path, const clcnn_dataset *test,
+                                int classes, float *probs);
 
 #endif

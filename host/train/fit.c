@@ -288,6 +288,34 @@ static clcnn_status prepare(fit_run *r, int *first_epoch) {
     return r->order ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
 }
 
+static clcnn_status evaluate(clcnn_model *m, const clcnn_dataset *ds, clcnn_eval_result *out,
+                             float *probs);
+
+/* The test set's metrics; with an output folder, its probabilities too, kept beside the model
+ * file they came from (test_predictions.bin) for the report. */
+static clcnn_status evaluate_test(fit_run *r) {
+    const clcnn_dataset *test = &r->data.test;
+    if (!r->opt->evaluate_test || !test->n) return CLCNN_STATUS_OK;
+    int k = r->spec->data.n_classes;
+    clcnn_eval_result *ev = malloc(sizeof *ev);
+    float *probs = r->opt->out_dir ? malloc((size_t)test->n * k * sizeof *probs) : NULL;
+    clcnn_status s = ev && (probs || !r->opt->out_dir)
+                         ? evaluate(r->model, test, ev, probs)
+                         : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    if (s == CLCNN_STATUS_OK) {
+        r->res->test_loss = ev->loss;
+        r->res->test_accuracy = ev->accuracy;
+    }
+    if (s == CLCNN_STATUS_OK && probs) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/test_predictions.bin", r->opt->out_dir);
+        s = clcnn_test_predictions_write(path, r->path_model, test, k, probs);
+    }
+    free(ev);
+    free(probs);
+    return s;
+}
+
 static clcnn_status fit_run_all(fit_run *r) {
     int first;
     CLCNN_TRY(prepare(r, &first));
@@ -318,16 +346,7 @@ static clcnn_status fit_run_all(fit_run *r) {
         }
     }
     CLCNN_TRY(restore_best(r));
-    if (!r->opt->evaluate_test || !r->data.test.n) return CLCNN_STATUS_OK;
-    clcnn_eval_result *ev = malloc(sizeof *ev);
-    if (!ev) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
-    clcnn_status s = clcnn_evaluate(r->model, &r->data.test, ev);
-    if (s == CLCNN_STATUS_OK) {
-        r->res->test_loss = ev->loss;
-        r->res->test_accuracy = ev->accuracy;
-    }
-    free(ev);
-    return s;
+    return evaluate_test(r);
 }
 
 clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_fit_options *opt,
@@ -355,13 +374,20 @@ clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_f
 }
 
 clcnn_status clcnn_evaluate(clcnn_model *m, const clcnn_dataset *ds, clcnn_eval_result *out) {
+    return evaluate(m, ds, out, NULL);
+}
+
+/* probs: NULL, or room for ds->n x classes probabilities (the pass then waits batch by batch). */
+static clcnn_status evaluate(clcnn_model *m, const clcnn_dataset *ds, clcnn_eval_result *out,
+                             float *probs) {
     memset(out, 0, sizeof *out);
     if (!ds->labels) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "evaluation needs labels");
     const clcnn_spec *spec = clcnn_model_get_spec(m);
     int k = spec->data.n_classes, batch = spec->train.batch_size;
     CLCNN_TRY(clcnn_model_upload(m, 2, ds));
     for (int start = 0; start < ds->n; start += batch)
-        CLCNN_TRY(clcnn_model_eval_step(m, 2, start, ds->n - start < batch ? ds->n - start : batch, NULL));
+        CLCNN_TRY(clcnn_model_eval_step(m, 2, start, ds->n - start < batch ? ds->n - start : batch,
+                                        probs ? probs + (size_t)start * k : NULL));
     uint8_t *pred = malloc(ds->n ? (size_t)ds->n : 1);
     if (!pred) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     double sum;

@@ -2,7 +2,9 @@
 # clcnn report end to end: the HTML reports that a small training run, a small search (random and
 # Hyperband) and bench results (CSV and JSON) write, opened by headless Chromium: no script error,
 # nothing loaded from the network, each chart drawn with one point per epoch or trial, the
-# confusion matrix summing to the test count. A resumed run rewrites its report. Bad input: clear
+# confusion matrix summing to the test count. A resumed run rewrites its report. Train's report
+# takes the run's own test predictions (no second evaluation; the --verbose log says which), and
+# a folder without them, or with stale ones, is evaluated to the same test section. Bad input: clear
 # errors naming the file, exit 1, and no output file. One screenshot per kind is kept under
 # build/report-screenshots/ (a CI artifact).
 source "$(dirname "$0")/lib.sh"
@@ -38,11 +40,19 @@ check() {
 }
 
 # ---- training: written by train, rewritten by --resume, and by clcnn report -------------------
-"$CLCNN" train "$DATA/train_tiny.yaml" --out "$WORK/run" > "$WORK/train.txt" 2>&1 \
+"$CLCNN" train "$DATA/train_tiny.yaml" --out "$WORK/run" --verbose > "$WORK/train.txt" 2>&1 \
     || { cat "$WORK/train.txt"; fail "train exits 0"; }
 grep -q "wrote the training report: $WORK/run/report.html" "$WORK/train.txt" \
     && pass "train says where its report is" || { fail "train does not name its report"; cat "$WORK/train.txt"; }
 [ -s "$WORK/run/run.json" ] && pass "train writes run.json" || fail "no run.json"
+# The report takes the run's own test predictions: no second evaluation of the test set.
+[ -s "$WORK/run/test_predictions.bin" ] && pass "train writes test_predictions.bin" \
+    || fail "no test_predictions.bin"
+grep -q "report: the test predictions are the run's own" "$WORK/train.txt" \
+    && ! grep -q "report: evaluating" "$WORK/train.txt" \
+    && pass "train's report does not evaluate the test set again" \
+    || fail "train's report evaluated the test set again: $(grep 'report:' "$WORK/train.txt")"
+cp "$WORK/run/test_predictions.bin" "$WORK/epoch2_predictions.bin"
 n_wrong=$(/usr/bin/python3 -c "
 import json, re, sys
 t = open(sys.argv[1]).read()
@@ -70,6 +80,31 @@ screenshot "$WORK/run/report.html" "$SHOTS/training.png" 2600
 "$CLCNN" report "$WORK/run" --out "$WORK/again.html" > "$WORK/report.txt" \
     && grep -q "wrote the training report: $WORK/again.html" "$WORK/report.txt" \
     && pass "clcnn report DIR --out FILE" || fail "clcnn report --out: $(cat "$WORK/report.txt")"
+
+# Without the run's predictions (a folder from an older clcnn), or with stale ones (another
+# model's: the 2-epoch run's beside the resumed model), the report evaluates, with the same result.
+mkdir -p "$WORK/old" "$WORK/stale"
+cp "$WORK/run/model.safetensors" "$WORK/run/history.csv" "$WORK/run/run.json" "$WORK/old/"
+cp "$WORK/old/"* "$WORK/stale/"
+cp "$WORK/epoch2_predictions.bin" "$WORK/stale/test_predictions.bin"
+for d in old stale; do
+    "$CLCNN" report "$WORK/$d" --verbose > "$WORK/$d.txt" 2>&1 \
+        && grep -q "report: evaluating" "$WORK/$d.txt" \
+        && ! grep -q "report: the test predictions are the run's own" "$WORK/$d.txt" \
+        && pass "report of a folder with $d test predictions evaluates the model" \
+        || fail "report ($d): $(cat "$WORK/$d.txt")"
+done
+/usr/bin/python3 - "$WORK/again.html" "$WORK/old/report.html" "$WORK/stale/report.html" <<'PY' \
+    && pass "the run's predictions give the same test section as an evaluation" \
+    || fail "the test sections differ"
+import json, re, sys
+def test(p):
+    t = open(p).read()
+    return json.loads(re.search(r'id="report-data">(.*?)</script>', t, re.S).group(1))['test']
+a, b, c = (test(p) for p in sys.argv[1:])
+assert a == b == c, (a['confusion'], b['confusion'])
+assert sum(map(sum, a['confusion'])) == a['n'] == 150
+PY
 
 # ---- tuning: random search and Hyperband --------------------------------------------------------
 "$CLCNN" tune "$DATA/tune_tiny.yaml" --set tune.max_trials=3 --out "$WORK/search" > "$WORK/tune.txt" 2>&1 \
