@@ -1,5 +1,5 @@
 // activation.cl: activations other than the fused ReLU (sigmoid, tanh, leaky ReLU, ELU; ReLU
-// too, for the activation layer), forward and backward. Codes as CLCNN_ACT_* in host/nn/nn.h.
+// too, for the activation layer), forward and backward. Codes as CLCNN_ACT_* in clcnn/enums.h.
 // Each backward takes the derivative from the output y = f(x): all of these functions have one
 // that y determines, so a layer with an activation keeps no copy of its pre-activation values.
 

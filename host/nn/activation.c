@@ -6,13 +6,6 @@
 
 #include "nn.h"
 
-int clcnn_act_code(const char *name) {
-    static const char *const names[] = {"linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu"};
-    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
-        if (strcmp(names[i], name) == 0) return i;
-    return -1;
-}
-
 static clcnn_status launch_act(clcnn_context *ctx, const char *name, const clcnn_arg *bufs,
                                int n_bufs, int act, float alpha, size_t count) {
     cl_kernel k;
@@ -51,11 +44,13 @@ clcnn_status clcnn_nn_act_backward(clcnn_context *ctx, int act, float alpha, cl_
 /* The layer's function: its type's, or for `activation` the one it names. */
 static int layer_code(const clcnn_layer *l) {
     const char *t = l->type->name;
-    return clcnn_act_code(strcmp(t, "activation") == 0 ? l->spec.activation : t);
+    return clcnn_name_find(&clcnn_activation_names,
+                           strcmp(t, "activation") == 0 ? l->spec.activation : t);
 }
 
 static clcnn_status infer(clcnn_layer *l) {
-    if (layer_code(l) < 0)
+    int code = layer_code(l);
+    if (code < 0 || code == CLCNN_ACT_SOFTMAX)
         return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED,
                                 "activation '%s' is not supported here (softmax: only as the "
                                 "last layer)", l->spec.activation);

@@ -22,21 +22,25 @@ static int is_softmax_layer(const clcnn_layer_spec *s) {
  * activation layer type reads `activation` itself. */
 static clcnn_status set_activation(clcnn_layer *l, int last) {
     const char *a = l->spec.activation;
-    if (!a[0] || strcmp(a, "linear") == 0 || strcmp(l->spec.type, "activation") == 0)
+    if (!a[0] || strcmp(l->spec.type, "activation") == 0) return CLCNN_STATUS_OK;
+    int act = clcnn_name_find(&clcnn_activation_names, a);
+    switch (act) {
+    case CLCNN_ACT_LINEAR:
         return CLCNN_STATUS_OK;
-    if (strcmp(a, "relu") == 0) {
+    case CLCNN_ACT_RELU:
         l->relu = 1;
         return CLCNN_STATUS_OK;
-    }
-    if (strcmp(a, "softmax") == 0) {
+    case CLCNN_ACT_SOFTMAX:
         if (last) return CLCNN_STATUS_OK;
         return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED,
                                 "activation softmax is supported on the last layer only");
+    case -1:
+        return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "unknown activation '%s'", a);
+    default:
+        l->act = act;
+        l->act_alpha = act == CLCNN_ACT_LEAKY_RELU ? 0.2f : 1.0f;
+        return CLCNN_STATUS_OK;
     }
-    l->act = clcnn_act_code(a);
-    if (l->act < 0) return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "unknown activation '%s'", a);
-    l->act_alpha = l->act == CLCNN_ACT_LEAKY_RELU ? 0.2f : 1.0f;
-    return CLCNN_STATUS_OK;
 }
 
 static clcnn_status infer_layers(clcnn_model *m, clcnn_route route) {
@@ -194,8 +198,7 @@ clcnn_status clcnn_model_create(clcnn_context *ctx, const clcnn_spec *spec, int 
     if (max_batch <= 0 || max_batch > 65536)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "batch size %d out of range (1..65536)", max_batch);
     clcnn_route route = CLCNN_ROUTE_AUTO;
-    const char *r = spec->train.conv_route;
-    if (r[0] && strcmp(r, "auto") != 0) CLCNN_TRY(clcnn_route_parse(r, &route));
+    if (spec->train.conv_route[0]) CLCNN_TRY(clcnn_route_parse(spec->train.conv_route, &route));
     clcnn_model *m = calloc(1, sizeof *m);
     if (!m) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     m->ctx = ctx;

@@ -90,20 +90,9 @@ void clcnn_layer_add_param(clcnn_layer *l, const char *name, int ndim, const int
 void clcnn_layer_add_state(clcnn_layer *l, const char *name, int ndim, const int64_t *shape,
                            float fill);
 
-/* Activation codes (kernels/activation.cl has the same numbers). */
-enum {
-    CLCNN_ACT_LINEAR = 0,
-    CLCNN_ACT_RELU = 1,
-    CLCNN_ACT_SIGMOID = 2,
-    CLCNN_ACT_TANH = 3,
-    CLCNN_ACT_LEAKY_RELU = 4,
-    CLCNN_ACT_ELU = 5,
-};
-/* The code of an activation name ("linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu");
- * -1 for others (softmax belongs to the loss). */
-int clcnn_act_code(const char *name);
-/* y = f(x) (x may equal y), and dx = dy * f'(x) computed from y = f(x) (dx may equal dy):
- * every supported f has a derivative that its output determines. count elements. */
+/* Activations by clcnn_activation code (kernels/activation.cl; not softmax, the loss's): y = f(x)
+ * (x may equal y), and dx = dy * f'(x) computed from y = f(x) (dx may equal dy): every supported
+ * f has a derivative that its output determines. count elements. */
 clcnn_status clcnn_nn_act_forward(clcnn_context *ctx, int act, float alpha, cl_mem x, cl_mem y,
                                   size_t count);
 clcnn_status clcnn_nn_act_backward(clcnn_context *ctx, int act, float alpha, cl_mem y, cl_mem dy,
