@@ -144,6 +144,9 @@ extern const clcnn_name_table clcnn_hp_type_names;           /* tune/hparam.c */
 extern const clcnn_name_table clcnn_oracle_algorithm_names;  /* tune/oracle.c */
 /* clcnn/enums.h's, NULL-terminated. */
 extern const clcnn_name_table *const clcnn_name_tables[];
+/* The values kernels read, as "#define ACT_RELU 1\n" lines (ACT_*, FILL_*, INTERPOLATION_*) for
+ * cl/program.c to put before every kernel source: the kernels never spell a value themselves. */
+clcnn_status clcnn_kernel_defines(char *buf, size_t n);
 
 /* The name of value; NULL if none. */
 const char *clcnn_name_of(const clcnn_name_table *table, int value);

@@ -1,7 +1,9 @@
-/* core/enums.c: the name tables of clcnn/enums.h, the lookups every table is read through, and
- * clcnn/enums.h's functions. Each row holds a name and its value; a table's length is checked
- * against its enum's COUNT when compiled, and tests/unit/test_tables.c checks when run that every
- * value has exactly one name and that every name reads back. */
+/* core/enums.c: the name tables of clcnn/enums.h, the lookups every table is read through,
+ * clcnn/enums.h's functions, and the #defines through which kernels see the values they read.
+ * Each row holds a name and its value; a table's length is checked against its enum's COUNT when
+ * compiled, and tests/unit/test_tables.c checks when run that every value has exactly one name
+ * and that every name reads back. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -145,3 +147,34 @@ NAME_FUNCTIONS(clcnn_data_format, clcnn_data_format, clcnn_data_format_names)
 NAME_FUNCTIONS(clcnn_fill_mode, clcnn_fill_mode, clcnn_fill_mode_names)
 NAME_FUNCTIONS(clcnn_interpolation, clcnn_interpolation, clcnn_interpolation_names)
 NAME_FUNCTIONS(clcnn_lr_schedule, clcnn_lr_schedule, clcnn_lr_schedule_names)
+
+/* ---- the values kernels read ----------------------------------------------------------------- */
+
+/* The enums a kernel reads, with the prefix of their #defines: ACT_LEAKY_RELU, FILL_WRAP... */
+static const struct {
+    const clcnn_name_table *table;
+    const char *prefix;
+} kernel_enums[] = {
+    {&clcnn_activation_names, "ACT"},
+    {&clcnn_fill_mode_names, "FILL"},
+    {&clcnn_interpolation_names, "INTERPOLATION"},
+};
+
+clcnn_status clcnn_kernel_defines(char *buf, size_t n) {
+    size_t used = 0;
+    if (n) buf[0] = '\0';
+    for (size_t e = 0; e < LEN(kernel_enums); e++) {
+        const clcnn_name_table *t = kernel_enums[e].table;
+        for (int i = 0; i < t->count; i++) {
+            char upper[64];
+            size_t k = 0;
+            for (const char *c = t->rows[i].name; *c && k + 1 < sizeof upper; c++)
+                upper[k++] = (char)toupper((unsigned char)*c);
+            upper[k] = '\0';
+            CLCNN_TRY(clcnn_strfmt(buf + used, n - used, "#define %s_%s %d\n",
+                                   kernel_enums[e].prefix, upper, t->rows[i].value));
+            used += strlen(buf + used);
+        }
+    }
+    return CLCNN_STATUS_OK;
+}

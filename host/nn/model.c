@@ -167,6 +167,18 @@ static int wants_augment(const clcnn_augment_spec *a) {
            a->zoom > 0 || a->rotation > 0 || a->erasing > 0;
 }
 
+/* The kernel's codes for the augmentation's names. */
+static clcnn_status parse_augment(clcnn_model *m) {
+    const clcnn_augment_spec *a = &m->spec.data.augment;
+    clcnn_fill_mode fill;
+    clcnn_interpolation interpolation;
+    CLCNN_TRY(clcnn_fill_mode_parse(a->fill_mode, &fill));
+    CLCNN_TRY(clcnn_interpolation_parse(a->interpolation, &interpolation));
+    m->fill_mode = (int)fill;
+    m->interpolation = (int)interpolation;
+    return CLCNN_STATUS_OK;
+}
+
 /* Keras' defaults: Glorot uniform kernels (limit sqrt(6 / (fan_in + fan_out))), zero biases;
  * tensors without fans take their layer's constant (batch norm's gamma and variance: 1). */
 static clcnn_status init_weights(clcnn_model *m) {
@@ -206,7 +218,8 @@ clcnn_status clcnn_model_create(clcnn_context *ctx, const clcnn_spec *spec, int 
     m->max_batch = max_batch;
     m->learning_rate = spec->train.optimizer.learning_rate;
     m->augment = wants_augment(&spec->data.augment);
-    clcnn_status s = infer_layers(m, route);
+    clcnn_status s = m->augment ? parse_augment(m) : CLCNN_STATUS_OK;
+    if (s == CLCNN_STATUS_OK) s = infer_layers(m, route);
     if (s == CLCNN_STATUS_OK) {
         assign_arena(m);
         s = alloc_buffers(m);

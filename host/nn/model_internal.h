@@ -47,7 +47,8 @@ struct clcnn_model {
     int order_n;
     cl_mem batch_labels;           /* uint8 max_batch */
     cl_mem probs;                  /* float max_batch x classes */
-    int augment;                   /* data.augment asks for anything */
+    int augment;                   /* data.augment asks for anything; then: */
+    int fill_mode, interpolation;  /* its clcnn_fill_mode and clcnn_interpolation */
     cl_mem aug_params;             /* float max_batch x 12: each example's transform */
 };
 

@@ -154,10 +154,6 @@ static clcnn_status gather_augmented(clcnn_model *m, int start, int count) {
     clcnn_profile_set_tag(m->ctx, "input/augment");
     CLCNN_TRY(clcnn_launch(m->ctx, k, 1, &n, NULL, pa, 15));
     CLCNN_TRY(clcnn_kernel_get(m->ctx, "augment.cl", "gather_augment", &k));
-    static const char *const modes[] = {"reflect", "constant", "nearest", "wrap"};
-    int mode = 0, nearest = strcmp(a->interpolation, "nearest") == 0;
-    for (int i = 0; i < 4; i++)
-        if (strcmp(a->fill_mode, modes[i]) == 0) mode = i;
     float inv_scale = 1.0f / m->spec.data.scale;
     model_slot *s = &m->slots[0];
     size_t global[3] = {(size_t)W, (size_t)H, n};
@@ -165,8 +161,8 @@ static clcnn_status gather_augmented(clcnn_model *m, int start, int count) {
         cl_uint first = (cl_uint)c * (cl_uint)s->chunk_examples, per = (cl_uint)s->chunk_examples;
         clcnn_arg ga[] = {CLCNN_ARG(s->images[c]), CLCNN_ARG(s->labels), CLCNN_ARG(m->order),
                           CLCNN_ARG(start), CLCNN_ARG(C), CLCNN_ARG(H), CLCNN_ARG(W),
-                          CLCNN_ARG(inv_scale), CLCNN_ARG(m->aug_params), CLCNN_ARG(mode),
-                          CLCNN_ARG(a->fill_value), CLCNN_ARG(nearest), CLCNN_ARG(m->x0),
+                          CLCNN_ARG(inv_scale), CLCNN_ARG(m->aug_params), CLCNN_ARG(m->fill_mode),
+                          CLCNN_ARG(a->fill_value), CLCNN_ARG(m->interpolation), CLCNN_ARG(m->x0),
                           CLCNN_ARG(m->batch_labels), CLCNN_ARG(first), CLCNN_ARG(per)};
         CLCNN_TRY(clcnn_launch(m->ctx, k, 3, global, NULL, ga, 16));
     }
