@@ -149,13 +149,10 @@ static clcnn_status alloc_buffers(clcnn_model *m) {
     }
     CLCNN_TRY(alloc_floats(m, "the parameters", m->n_params, &m->params));
     CLCNN_TRY(alloc_floats(m, "the parameter gradients", m->n_params, &m->grads));
-    const char *opt = m->spec.train.optimizer.name;
-    m->n_opt_buffers = strcmp(opt, "sgd") == 0 ? (m->spec.train.optimizer.momentum != 0) : 2;
-    if (strcmp(opt, "rmsprop") == 0 && m->spec.train.optimizer.momentum == 0) m->n_opt_buffers = 1;
-    CLCNN_TRY(alloc_floats(m, "the optimizer state", m->n_params, &m->opt1));
-    CLCNN_TRY(alloc_floats(m, "the optimizer state", m->n_params, &m->opt2));
-    CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->opt1, 0, m->n_params * sizeof(float)));
-    CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->opt2, 0, m->n_params * sizeof(float)));
+    for (int i = 0; i < m->optimizer->state; i++) {
+        CLCNN_TRY(alloc_floats(m, "the optimizer state", m->n_params, &m->opt[i]));
+        CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->opt[i], 0, m->n_params * sizeof(float)));
+    }
     CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->grads, 0, m->n_params * sizeof(float)));
     CLCNN_TRY(clcnn_buffer_create(m->ctx, b, &m->batch_labels));
     if (m->augment) CLCNN_TRY(alloc_floats(m, "the augmentation parameters", b * 12, &m->aug_params));
@@ -211,11 +208,14 @@ clcnn_status clcnn_model_create(clcnn_context *ctx, const clcnn_spec *spec, int 
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "batch size %d out of range (1..65536)", max_batch);
     clcnn_route route = CLCNN_ROUTE_AUTO;
     if (spec->train.conv_route[0]) CLCNN_TRY(clcnn_route_parse(spec->train.conv_route, &route));
+    clcnn_optimizer optimizer;
+    CLCNN_TRY(clcnn_optimizer_parse(spec->train.optimizer.name, &optimizer));
     clcnn_model *m = calloc(1, sizeof *m);
     if (!m) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     m->ctx = ctx;
     m->spec = *spec;
     m->max_batch = max_batch;
+    m->optimizer = clcnn_optimizer_type_get(optimizer);
     m->learning_rate = spec->train.optimizer.learning_rate;
     m->augment = wants_augment(&spec->data.augment);
     clcnn_status s = m->augment ? parse_augment(m) : CLCNN_STATUS_OK;
@@ -255,9 +255,10 @@ void clcnn_model_destroy(clcnn_model *m) {
         release(&sl->correct);
         release(&sl->pred);
     }
-    cl_mem *bufs[] = {&m->x0, &m->params, &m->grads, &m->opt1, &m->opt2,
-                      &m->order, &m->batch_labels, &m->probs, &m->aug_params};
+    cl_mem *bufs[] = {&m->x0,           &m->params, &m->grads,     &m->order,
+                      &m->batch_labels, &m->probs,  &m->aug_params};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) release(bufs[i]);
+    for (int i = 0; i < CLCNN_OPTIMIZER_SLOTS; i++) release(&m->opt[i]);
     free(m);
 }
 
@@ -288,18 +289,28 @@ clcnn_status clcnn_model_write_params(clcnn_model *m, const float *host) {
     return clcnn_buffer_write(m->ctx, m->params, 0, m->n_params * sizeof(float), host);
 }
 
-size_t clcnn_model_opt_state_count(const clcnn_model *m) { return 2 * m->n_params; }
+/* Every slot, in order, whether the optimizer keeps it or not (then zeros): one layout for all
+ * optimizers. */
+size_t clcnn_model_opt_state_count(const clcnn_model *m) {
+    return CLCNN_OPTIMIZER_SLOTS * m->n_params;
+}
 
 clcnn_status clcnn_model_read_opt_state(clcnn_model *m, float *host, int64_t *step) {
     *step = m->step;
-    CLCNN_TRY(clcnn_buffer_read(m->ctx, m->opt1, 0, m->n_params * sizeof(float), host));
-    return clcnn_buffer_read(m->ctx, m->opt2, 0, m->n_params * sizeof(float), host + m->n_params);
+    for (int i = 0; i < CLCNN_OPTIMIZER_SLOTS; i++, host += m->n_params) {
+        if (m->opt[i])
+            CLCNN_TRY(clcnn_buffer_read(m->ctx, m->opt[i], 0, m->n_params * sizeof(float), host));
+        else
+            memset(host, 0, m->n_params * sizeof(float));
+    }
+    return CLCNN_STATUS_OK;
 }
 
 clcnn_status clcnn_model_write_opt_state(clcnn_model *m, const float *host, int64_t step) {
     m->step = step;
-    CLCNN_TRY(clcnn_buffer_write(m->ctx, m->opt1, 0, m->n_params * sizeof(float), host));
-    return clcnn_buffer_write(m->ctx, m->opt2, 0, m->n_params * sizeof(float), host + m->n_params);
+    for (int i = 0; i < CLCNN_OPTIMIZER_SLOTS && m->opt[i]; i++, host += m->n_params)
+        CLCNN_TRY(clcnn_buffer_write(m->ctx, m->opt[i], 0, m->n_params * sizeof(float), host));
+    return CLCNN_STATUS_OK;
 }
 
 clcnn_status clcnn_model_finish(clcnn_model *m) { return clcnn_context_finish(m->ctx); }

@@ -1,6 +1,8 @@
-/* nn/nn.h: the layer interface and the model's internals. One file per layer type fills a
- * clcnn_layer_type; the types are found by name in nn/layers.c's table, so adding a layer is one
- * new file and one table row. Layers know OpenCL (through cl/) and nothing of YAML. */
+/* nn/nn.h: the layer and optimizer interfaces and the model's internals. One file per layer type
+ * fills a clcnn_layer_type; the types are found by name in nn/layers.c's table, so adding a layer
+ * is one new file and one table row. One function per optimizer fills a clcnn_optimizer_type, in
+ * nn/optimizers.c, a row of CLCNN_OPTIMIZERS (clcnn/enums.h) each. Layers know OpenCL (through
+ * cl/) and nothing of YAML. */
 #ifndef CLCNN_NN_H
 #define CLCNN_NN_H
 
@@ -116,5 +118,31 @@ clcnn_status clcnn_nn_relu_mask(clcnn_context *ctx, cl_mem y, cl_mem dy, size_t 
 /* Average pooling over windows dims = C, H, W, KH, KW, SH, SW, PT, PL, OH, OW: forward x -> y,
  * or backward dy -> dx (nn/average_pooling2d.c). */
 clcnn_status clcnn_nn_avgpool(const clcnn_pass *p, const int dims[11], int forward);
+
+/* ---- optimizers: one per row of CLCNN_OPTIMIZERS (clcnn/enums.h), in nn/optimizers.c -------- */
+
+/* State buffers the arena has, each one float per parameter; optimizer.safetensors holds all of
+ * them, so this is part of its layout. */
+#define CLCNN_OPTIMIZER_SLOTS 2
+
+/* What an update sees: the trainable prefix of the parameter arena. */
+typedef struct clcnn_optimizer_pass {
+    clcnn_context *ctx;
+    size_t count; /* trainable floats */
+    cl_mem params, grads;
+    cl_mem state[CLCNN_OPTIMIZER_SLOTS]; /* the optimizer's `state` buffers, zero at the start */
+    float learning_rate;                 /* this step's */
+    int64_t step;                        /* updates so far, this one included */
+    const clcnn_optimizer_spec *spec;
+} clcnn_optimizer_pass;
+
+typedef struct clcnn_optimizer_type {
+    int state; /* state buffers it keeps (<= CLCNN_OPTIMIZER_SLOTS): Adam's m and v are 2 */
+    /* Enqueues one update of p->params from p->grads (Keras' formulas, kernels/optim.cl). */
+    clcnn_status (*step)(const clcnn_optimizer_pass *p);
+} clcnn_optimizer_type;
+
+/* The implementation of an optimizer; NULL if out of range. */
+const clcnn_optimizer_type *clcnn_optimizer_type_get(clcnn_optimizer optimizer);
 
 #endif

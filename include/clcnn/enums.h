@@ -55,7 +55,8 @@ CLCNN_API clcnn_status clcnn_loss_parse(const char *name, clcnn_loss *value);
 
 /* clcnn_optimizer_spec.name. One row per optimizer: X(ID, name, default learning rate), the rate
  * being Keras' default, which a config that changes the optimizer but not the rate gets. Its
- * settings are fields of clcnn_optimizer_spec. */
+ * update is clcnn_optimizer_<name> in host/nn/optimizers.c; its settings are fields of
+ * clcnn_optimizer_spec. */
 #define CLCNN_OPTIMIZERS(X)                                                                        \
     X(ADAM, adam, 0.001f)                                                                          \
     X(SGD, sgd, 0.01f)                                                                             \
