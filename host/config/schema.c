@@ -12,6 +12,7 @@
 
 #include "clcnn/oracle.h"
 #include "config/schema.h"
+#include "core/layers.h"
 
 /* ---- legal names: the enums' tables (clcnn/enums.h, the metrics, the oracles) and directions -- */
 
@@ -199,27 +200,8 @@ const cfg_key cfg_layer_keys[CFG_N_LAYER_KEYS] = {
     [CFG_LK_EPSILON] = ROW(L, epsilon, CFG_FLOAT, CFG_LO_OPEN, 0, INF, NULL, "variance epsilon"),
 };
 
-#define K(x) (1u << CFG_LK_##x)
-#define POOL (K(NAME) | K(POOL_SIZE) | K(STRIDES) | K(PADDING))
-/* One row per layer type: which keys it reads (besides type). */
-const cfg_layer_type cfg_layer_types[] = {
-    {"conv2d", "Conv2D",
-     K(NAME) | K(FILTERS) | K(KERNEL_SIZE) | K(STRIDES) | K(PADDING) | K(ACTIVATION) | K(USE_BIAS)},
-    {"dense", "Dense", K(NAME) | K(UNITS) | K(ACTIVATION) | K(USE_BIAS)},
-    {"max_pooling2d", "MaxPooling2D", POOL},
-    {"average_pooling2d", "AveragePooling2D", POOL},
-    {"global_average_pooling2d", "GlobalAveragePooling2D", K(NAME)},
-    {"flatten", "Flatten", K(NAME)},
-    {"dropout", "Dropout", K(NAME) | K(RATE)},
-    {"batch_normalization", "BatchNormalization", K(NAME) | K(MOMENTUM) | K(EPSILON)},
-    {"activation", "Activation", K(NAME) | K(ACTIVATION)},
-    {"relu", "ReLU", K(NAME)},
-    {"softmax", "Softmax", K(NAME)},
-    {"sigmoid", NULL, K(NAME)},
-    {"tanh", NULL, K(NAME)},
-    {"leaky_relu", "LeakyReLU", K(NAME) | K(ALPHA)},
-    {"elu", "ELU", K(NAME) | K(ALPHA)},
-};
+#define LAYER_TYPE(name, keras_name, keys) {#name, keras_name, keys},
+const cfg_layer_type cfg_layer_types[] = {CLCNN_LAYER_TYPES(LAYER_TYPE)};
 const int cfg_n_layer_types = sizeof cfg_layer_types / sizeof cfg_layer_types[0];
 
 const cfg_layer_type *cfg_find_layer_type(const char *name) {
@@ -353,7 +335,7 @@ void cfg_describe(const cfg_key *k, char *buf, size_t n) {
         snprintf(buf, n, "a list of hyperparameter declarations");
         break;
     case CFG_TYPE:
-        snprintf(buf, n, "a layer type");
+        snprintf(buf, n, "a layer type (%s)", CLCNN_LAYER_TYPE_NAMES);
         break;
     }
 }

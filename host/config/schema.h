@@ -2,9 +2,8 @@
  *
  * One table row per key says its name, where it lives in clcnn_spec, its type and its legal
  * values. The same rows drive the YAML loader, clcnn_config_set, clcnn_spec_apply_hparams,
- * clcnn_spec_validate and clcnn_config_emit, so a key is described once. Layer types are one row
- * each in cfg_layer_types (which keys a type reads), so adding a type is adding a row. Legal
- * names are clcnn/enums.h's tables. */
+ * clcnn_spec_validate and clcnn_config_emit, so a key is described once. Layer types and the keys
+ * each reads are rows of core/layers.h; legal names are clcnn/enums.h's tables. */
 #ifndef CLCNN_CONFIG_SCHEMA_H
 #define CLCNN_CONFIG_SCHEMA_H
 
@@ -64,7 +63,7 @@ struct cfg_section {
     const char *scalar_key; /* a scalar in place of the map sets this key ("optimizer: sgd") */
 };
 
-/* Rows of cfg_layer_keys, as bits of cfg_layer_type.keys. */
+/* Rows of cfg_layer_keys, as bits of cfg_layer_type.keys (CFG_LK(NAME) in core/layers.h). */
 enum {
     CFG_LK_TYPE,
     CFG_LK_NAME,
@@ -82,6 +81,8 @@ enum {
     CFG_LK_EPSILON,
     CFG_N_LAYER_KEYS
 };
+#define CFG_LK(key) (1u << CFG_LK_##key)
+#define CFG_LK_POOLING (CFG_LK(NAME) | CFG_LK(POOL_SIZE) | CFG_LK(STRIDES) | CFG_LK(PADDING))
 
 typedef struct cfg_layer_type {
     const char *name;       /* as written in YAML: "conv2d" */

@@ -184,10 +184,7 @@ static clcnn_status layer(emit *e, const clcnn_layer *l) {
     if (strcmp(t, "batch_normalization") == 0) return batch_norm(e, l);
     if (strcmp(t, "dropout") == 0) return CLCNN_STATUS_OK; /* inference: the identity */
     if (strcmp(t, "relu") == 0) return activation(e, l, CLCNN_ACT_RELU, 0.0f);
-    if (strcmp(t, "activation") == 0)
-        return activation(e, l, clcnn_name_find(&clcnn_activation_names, l->spec.activation),
-                          l->spec.alpha);
-    int code = clcnn_name_find(&clcnn_activation_names, t);
+    int code = clcnn_layer_function(t, l->spec.activation); /* the activation family */
     if (code >= 0) return activation(e, l, code, l->spec.alpha);
     return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "this layer type has no ONNX export");
 }

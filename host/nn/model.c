@@ -12,8 +12,7 @@
 
 /* A softmax layer, or an activation layer of softmax: the loss applies it. */
 static int is_softmax_layer(const clcnn_layer_spec *s) {
-    return strcmp(s->type, "softmax") == 0 ||
-           (strcmp(s->type, "activation") == 0 && strcmp(s->activation, "softmax") == 0);
+    return clcnn_layer_function(s->type, s->activation) == CLCNN_ACT_SOFTMAX;
 }
 
 /* Activation on conv2d/dense: relu is fused; the others are applied by nn/step.c after the
@@ -66,10 +65,8 @@ static clcnn_status infer_layers(clcnn_model *m, clcnn_route route) {
             snprintf(l->spec.name, sizeof l->spec.name, "%.31s_%d", type, i);
         }
         l->type = clcnn_layer_type_find(l->spec.type);
-        if (!l->type || is_softmax_layer(&l->spec))
-            return clcnn_layer_fail(l, CLCNN_STATUS_NOT_FOUND,
-                                    is_softmax_layer(&l->spec) ? "a softmax layer must be the last layer"
-                                                               : "unknown layer type; known: %s",
+        if (!l->type)
+            return clcnn_layer_fail(l, CLCNN_STATUS_NOT_FOUND, "unknown layer type; known: %s",
                                     clcnn_layer_type_names());
         CLCNN_TRY(set_activation(l, i == n - 1));
         CLCNN_TRY(l->type->infer(l));

@@ -1,8 +1,8 @@
 /* nn/nn.h: the layer and optimizer interfaces and the model's internals. One file per layer type
- * fills a clcnn_layer_type; the types are found by name in nn/layers.c's table, so adding a layer
- * is one new file and one table row. One function per optimizer fills a clcnn_optimizer_type, in
- * nn/optimizers.c, a row of CLCNN_OPTIMIZERS (clcnn/enums.h) each. Layers know OpenCL (through
- * cl/) and nothing of YAML. */
+ * fills a clcnn_layer_type, one function per optimizer a clcnn_optimizer_type; nn/layer.c and
+ * nn/optimizers.c find them through the lists in core/layers.h and clcnn/enums.h, so adding
+ * either is one new file (or function) and one row. Layers know OpenCL (through cl/) and nothing
+ * of YAML. */
 #ifndef CLCNN_NN_H
 #define CLCNN_NN_H
 
@@ -35,7 +35,7 @@ typedef struct clcnn_pass {
 } clcnn_pass;
 
 typedef struct clcnn_layer_type {
-    const char *name; /* YAML name, e.g. "conv2d" */
+    const char *name; /* YAML name, e.g. "conv2d": its row in core/layers.h */
     /* Checks the spec against the input shape and sets l->out, the parameter tensors
      * (l->n_params, l->param_shape...) and l->workspace. Errors name the layer. */
     clcnn_status (*infer)(clcnn_layer *l);
@@ -48,6 +48,10 @@ typedef struct clcnn_layer_type {
     /* Output aliases the input (flatten): no buffer, no copy. */
     int aliases_input;
 } clcnn_layer_type;
+
+/* Defines clcnn_layer_<name>, the implementation of row `name` of core/layers.h:
+ * CLCNN_LAYER_TYPE(conv2d, infer, forward, backward, flops, 0); */
+#define CLCNN_LAYER_TYPE(name, ...) const clcnn_layer_type clcnn_layer_##name = {#name, __VA_ARGS__}
 
 #define CLCNN_MAX_LAYER_PARAMS 4
 
@@ -78,6 +82,9 @@ struct clcnn_layer {
 const clcnn_layer_type *clcnn_layer_type_find(const char *name);
 /* Comma-separated list of the known names, for error messages. Static storage. */
 const char *clcnn_layer_type_names(void);
+/* The function of a layer of the activation family (activation, relu, softmax, sigmoid, tanh,
+ * leaky_relu, elu): its type's, or for `activation` the one it names; -1 for other types. */
+int clcnn_layer_function(const char *type, const char *activation);
 
 /* Error helper: "layer 3 (conv2d 'conv2d_3', line 12): ..." */
 clcnn_status clcnn_layer_fail(const clcnn_layer *l, clcnn_status s, const char *fmt, ...)
