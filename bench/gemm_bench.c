@@ -204,7 +204,7 @@ static clcnn_status check_routes(clcnn_context *ctx, gemm_case *c, const char *k
     if (s == CLCNN_STATUS_OK) s = clcnn_buffer_read(ctx, c->op.C, 0, n * sizeof *own, own);
     double scale = 1e-30;
     for (size_t i = 0; s == CLCNN_STATUS_OK && i < n; i++) scale = fmax(scale, fabs(own[i]));
-    for (int r = CLCNN_ROUTE_CLBLAST; r < CLCNN_N_ROUTES && s == CLCNN_STATUS_OK; r++) {
+    for (int r = CLCNN_ROUTE_CLBLAST; r < CLCNN_ROUTE_COUNT && s == CLCNN_STATUS_OK; r++) {
         s = clcnn_gemm(ctx, &c->op, (clcnn_route)r, NULL);
         if (s == CLCNN_STATUS_OK) s = clcnn_buffer_read(ctx, c->op.C, 0, n * sizeof *other, other);
         for (size_t i = 0; s == CLCNN_STATUS_OK && i < n; i++)
@@ -237,7 +237,7 @@ static clcnn_status bench_shape(clcnn_context *ctx, const bench_options *o, benc
     gemm_case c;
     CLCNN_TRY(setup_case(ctx, &s, &c));
     clcnn_status st = o->check ? check_routes(ctx, &c, s.kernel) : CLCNN_STATUS_OK;
-    for (int r = CLCNN_ROUTE_OWN; r < CLCNN_N_ROUTES && st == CLCNN_STATUS_OK; r++) {
+    for (int r = CLCNN_ROUTE_OWN; r < CLCNN_ROUTE_COUNT && st == CLCNN_STATUS_OK; r++) {
         if (!(o->routes & (1 << r))) continue;
         bench_row row;
         memset(&row, 0, sizeof row);

@@ -1,14 +1,8 @@
 // activation.cl: activations other than the fused ReLU (sigmoid, tanh, leaky ReLU, ELU; ReLU
-// too, for the activation layer), forward and backward. Codes as CLCNN_ACT_* in host/nn/nn.h.
+// too, for the activation layer), forward and backward. The codes ACT_* are clcnn_activation's
+// values (clcnn/enums.h), defined by host/cl/program.c before this file.
 // Each backward takes the derivative from the output y = f(x): all of these functions have one
 // that y determines, so a layer with an activation keeps no copy of its pre-activation values.
-
-#define ACT_LINEAR 0
-#define ACT_RELU 1
-#define ACT_SIGMOID 2
-#define ACT_TANH 3
-#define ACT_LEAKY_RELU 4
-#define ACT_ELU 5
 
 float act_f(float x, int code, float alpha) {
     switch (code) {

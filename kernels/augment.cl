@@ -8,11 +8,10 @@
 // device. gather_augment then maps every output pixel back into the source image through one
 // affine map (flip, rotation, zoom and translation composed: one resampling, not four).
 
+// The fill modes FILL_* and the interpolations INTERPOLATION_* are clcnn_fill_mode's and
+// clcnn_interpolation's values (clcnn/enums.h), defined by host/cl/program.c before this file.
+
 #define AUG_PARAMS 12 // floats per example: a00 a01 b0 a10 a11 b1 (x_in = A p + b), erase box x0 y0 x1 y1
-#define FILL_REFLECT 0
-#define FILL_CONSTANT 1
-#define FILL_NEAREST 2
-#define FILL_WRAP 3
 
 // The inverse of: flip, rotate by theta, zoom by z, translate by t, all about the centre c:
 // input = c + S R z (p - t - c), S = diag(+-1, +-1) the flips, R Keras' rotation matrix.
@@ -63,9 +62,10 @@ float pixel(__global const uchar *plane, int H, int W, int y, int x, int mode, f
 }
 
 // Bilinear between the four neighbours (each brought inside by the fill mode), or the nearest.
-float sample(__global const uchar *plane, int H, int W, float y, float x, int mode,
-                    float fill, int nearest) {
-    if (nearest) return pixel(plane, H, W, (int)floor(y + 0.5f), (int)floor(x + 0.5f), mode, fill);
+float sample(__global const uchar *plane, int H, int W, float y, float x, int mode, float fill,
+             int interpolation) {
+    if (interpolation == INTERPOLATION_NEAREST)
+        return pixel(plane, H, W, (int)floor(y + 0.5f), (int)floor(x + 0.5f), mode, fill);
     float fy = floor(y), fx = floor(x);
     int y0 = (int)fy, x0 = (int)fx;
     float wy = y - fy, wx = x - fx;
@@ -82,7 +82,7 @@ float sample(__global const uchar *plane, int H, int W, float y, float x, int mo
 __kernel void gather_augment(__global const uchar *images, __global const uchar *labels,
                              __global const uint *order, int start, int C, int H, int W,
                              float inv_scale, __global const float *params, int mode, float fill,
-                             int nearest, __global float *x, __global uchar *batch_labels,
+                             int interpolation, __global float *x, __global uchar *batch_labels,
                              uint chunk_first, uint chunk_n) {
     int px = get_global_id(0), py = get_global_id(1), b = get_global_id(2);
     if (px >= W || py >= H) return;
@@ -93,7 +93,7 @@ __kernel void gather_augment(__global const uchar *images, __global const uchar 
     int erased = px >= a[6] && px < a[8] && py >= a[7] && py < a[9];
     for (int c = 0; c < C; c++) {
         __global const uchar *plane = images + ((size_t)idx * C + c) * H * W;
-        float v = erased ? 0.0f : sample(plane, H, W, yin, xin, mode, fill, nearest);
+        float v = erased ? 0.0f : sample(plane, H, W, yin, xin, mode, fill, interpolation);
         x[(((size_t)b * C + c) * H + py) * W + px] = v * inv_scale;
     }
     if (px == 0 && py == 0) batch_labels[b] = labels[idx + chunk_first];

@@ -1,11 +1,19 @@
-/* tests/kernel_variants.c: prints "file|build options" for every kernel variant the host builds
+/* tests/kernel_variants.c: prints "define|#define NAME VALUE" for each value the host puts before
+ * every kernel source (core/enums.c), then "file|build options" for every kernel variant the host builds
  * (each device class's tile for each product kind, its reduction work-group), for tests/kernels_check.py: the options come
  * from the host's own builder, so the check compiles exactly what a device would. */
 #include <stdio.h>
 
+#include <string.h>
+
 #include "cl/kparams.h"
+#include "core/core.h"
 
 int main(void) {
+    char defines[2048];
+    if (clcnn_kernel_defines(defines, sizeof defines) != CLCNN_STATUS_OK) return 1;
+    for (char *line = strtok(defines, "\n"); line; line = strtok(NULL, "\n"))
+        printf("define|%s\n", line);
     static const clcnn_gemm_kind kinds[] = {CLCNN_GEMM_TN, CLCNN_GEMM_NN, CLCNN_GEMM_NT_SUM};
     for (int c = 0; c < CLCNN_N_CLASSES; c++) {
         clcnn_gemm_tile t = clcnn_gemm_tile_default((clcnn_device_class)c);

@@ -37,13 +37,18 @@ def run(cmd):
     return p.returncode, p.stdout + p.stderr
 
 
+# The values the host puts before every kernel source (ACT_*, FILL_*...), from --variants-cmd.
+DEFINES = []
+
+
 def full_source(kdir, name):
-    # Must match host/cl/program.c's full_source().
+    # Must match host/cl/program.c's full_source(): prelude, the host's defines, the file.
     with open(os.path.join(kdir, "prelude.cl")) as f:
         prelude = f.read()
     with open(os.path.join(kdir, name)) as f:
         body = f.read()
-    return '%s\n#line 1 "%s"\n%s' % (prelude, name, body)
+    defines = "".join(d + "\n" for d in DEFINES)
+    return '%s\n%s#line 1 "%s"\n%s' % (prelude, defines, name, body)
 
 
 def check_portable(src, opts, tmp):
@@ -125,7 +130,9 @@ def variants(kdir, cmd):
     if cmd:
         out = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, text=True).stdout
         for line in out.splitlines():
-            if "|" in line:
+            if line.startswith("define|"):
+                DEFINES.append(line.split("|", 1)[1])
+            elif "|" in line:
                 f, opts = line.split("|", 1)
                 if (f, opts.strip()) not in rows:
                     rows.append((f, opts.strip()))

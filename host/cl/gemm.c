@@ -10,21 +10,6 @@
 #include "kparams.h"
 #include "route.h"
 
-
-static const char *const route_names[CLCNN_N_ROUTES] = {"auto", "own", "clblast", "tiled"};
-
-const char *clcnn_route_name(clcnn_route r) { return route_names[r]; }
-
-clcnn_status clcnn_route_parse(const char *text, clcnn_route *out) {
-    for (int i = 0; i < CLCNN_N_ROUTES; i++)
-        if (strcmp(text, route_names[i]) == 0) {
-            *out = (clcnn_route)i;
-            return CLCNN_STATUS_OK;
-        }
-    return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                      "unknown route '%s' (expected auto, own, clblast or tiled)", text);
-}
-
 double clcnn_gemm_flops(const clcnn_gemm_op *op) {
     return 2.0 * op->M * op->N * (double)op->K * op->batch;
 }

@@ -15,13 +15,7 @@ typedef enum clcnn_gemm_kind {
     CLCNN_GEMM_NT_SUM, /* C = sum_z A_z B_z^T; A_z is M x K, B_z is N x K */
 } clcnn_gemm_kind;
 
-typedef enum clcnn_route {
-    CLCNN_ROUTE_AUTO = 0, /* measured per device and shape, cached */
-    CLCNN_ROUTE_OWN,      /* clcnn's kernels */
-    CLCNN_ROUTE_CLBLAST,  /* CLBlast */
-    CLCNN_ROUTE_TILED,    /* clcnn's GPU-shaped kernels (local-memory tiles) */
-    CLCNN_N_ROUTES
-} clcnn_route;
+/* The routes are clcnn_route (clcnn/enums.h, with clcnn_route_name and clcnn_route_parse). */
 
 typedef struct clcnn_gemm_op {
     clcnn_gemm_kind kind;
@@ -54,11 +48,6 @@ clcnn_status clcnn_gemm(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_route
 struct clcnn_gemm_tile;
 clcnn_status clcnn_gemm_tiled(clcnn_context *ctx, const clcnn_gemm_op *op,
                               const struct clcnn_gemm_tile *tile);
-
-/* Parses "auto", "own", "clblast" or "tiled" (also the CLCNN_ROUTE environment variable's
- * values). */
-clcnn_status clcnn_route_parse(const char *text, clcnn_route *out);
-const char *clcnn_route_name(clcnn_route r);
 
 /* FLOPs of a product (2 M N K batch). */
 double clcnn_gemm_flops(const clcnn_gemm_op *op);

@@ -62,9 +62,11 @@ clcnn_status clcnn_kernel_source(const char *file, char **text) {
     return CLCNN_STATUS_OK;
 }
 
-/* prelude.cl + file: every kernel file sees the shared definitions. */
+/* prelude.cl + the enums' values (core/enums.c) + file: every kernel file sees the shared
+ * definitions, and reads an activation code or a fill mode by the host's own numbers. */
 static clcnn_status full_source(const char *file, char **text) {
-    char *prelude, *body;
+    char defines[2048], *prelude, *body;
+    CLCNN_TRY(clcnn_kernel_defines(defines, sizeof defines));
     CLCNN_TRY(clcnn_kernel_source("prelude.cl", &prelude));
     clcnn_status s = clcnn_kernel_source(file, &body);
     if (s != CLCNN_STATUS_OK) {
@@ -72,9 +74,9 @@ static clcnn_status full_source(const char *file, char **text) {
         return s;
     }
     /* #line gives compiler messages the kernel file's own name and line numbers. */
-    size_t a = strlen(prelude), b = strlen(body), n = a + b + strlen(file) + 32;
+    size_t n = strlen(prelude) + strlen(defines) + strlen(body) + strlen(file) + 32;
     *text = malloc(n);
-    if (*text) snprintf(*text, n, "%s\n#line 1 \"%s\"\n%s", prelude, file, body);
+    if (*text) snprintf(*text, n, "%s\n%s#line 1 \"%s\"\n%s", prelude, defines, file, body);
     free(prelude);
     free(body);
     return *text ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");

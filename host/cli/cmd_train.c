@@ -64,7 +64,9 @@ int cmd_train(int argc, char **argv) {
     if (!spec || !res) return cli_fail(CLCNN_STATUS_OUT_OF_MEMORY, "train");
     clcnn_status s = resolve_spec(&a, spec);
     if (s != CLCNN_STATUS_OK) return cli_fail(s, a.resume ? a.resume : NULL);
-    if (strcmp(spec->train.loss, "categorical_crossentropy") == 0)
+    clcnn_loss loss = CLCNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    if (clcnn_loss_parse(spec->train.loss, &loss) == CLCNN_STATUS_OK &&
+        loss == CLCNN_LOSS_CATEGORICAL_CROSSENTROPY)
         printf("note: categorical_crossentropy with integer labels: labels are one-hot encoded "
                "(the same loss as sparse_categorical_crossentropy)\n");
     clcnn_context *ctx;

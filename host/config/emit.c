@@ -181,12 +181,6 @@ static void emit_hparams(emitter *em, const clcnn_search_space *u) {
 static void emit_section(emitter *em, const cfg_section *sec, const void *base,
                          const emit_src *src);
 
-static const char *code_name(const cfg_key *k, int code) {
-    for (int i = 0; k->names[i]; i++)
-        if (k->codes[i] == code) return k->names[i];
-    return NULL;
-}
-
 static void emit_value(emitter *em, const cfg_key *k, const void *base, const emit_src *src) {
     const char *field = (const char *)base + k->offset;
     char text[64];
@@ -218,7 +212,7 @@ static void emit_value(emitter *em, const cfg_key *k, const void *base, const em
             scalar(em, field, k->kind == CFG_STR);
         return;
     case CFG_CODE: {
-        const char *name = code_name(k, *(const int *)field);
+        const char *name = clcnn_name_of(k->names, *(const int *)field);
         scalar(em, name ? name : "null", 0);
         return;
     }

@@ -9,6 +9,7 @@
 
 #include "clcnn/config.h"
 #include "config/load.h"
+#include "core/layers.h"
 
 /* ---- nodes and messages --------------------------------------------------------------------- */
 
@@ -204,14 +205,9 @@ static clcnn_status set_section(cfg_ctx *c, const cfg_section *sec, void *base, 
 /* ---- layers ---------------------------------------------------------------------------------- */
 
 static clcnn_status unknown_type(cfg_ctx *c, const yaml_node_t *n, int index) {
-    char known[1024];
-    size_t used = 0;
-    for (int i = 0; i < cfg_n_layer_types; i++)
-        used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "",
-                                 cfg_layer_types[i].name);
     return cfg_fail(c, n, CLCNN_STATUS_NOT_FOUND,
                     "unknown layer type '%s' in layer %d; known types: %s", cfg_text(n), index,
-                    known);
+                    CLCNN_LAYER_TYPE_NAMES);
 }
 
 /* Layer `index` of the model from one list item, in any of its three forms:

@@ -12,34 +12,24 @@
 
 #include "clcnn/oracle.h"
 #include "config/schema.h"
+#include "core/layers.h"
 
-/* ---- legal names ----------------------------------------------------------------------------- */
+/* ---- legal names: the enums' tables (clcnn/enums.h, the metrics, the oracles) and directions -- */
 
-static const char *const activations[] = {"linear", "relu",    "softmax", "leaky_relu",
-                                          "elu",    "sigmoid", "tanh",    NULL};
-static const char *const paddings[] = {"valid", "same", NULL};
-static const int padding_codes[] = {CLCNN_PADDING_VALID, CLCNN_PADDING_SAME};
-static const char *const losses[] = {"sparse_categorical_crossentropy", "categorical_crossentropy",
-                                     NULL};
-static const char *const optimizers[] = {"adam", "sgd", "rmsprop", NULL};
-static const char *const conv_routes[] = {"auto", "own", "clblast", "tiled", NULL};
-static const char *const directions[] = {"max", "min", NULL};
-static const char *const data_formats[] = {"idx", "image_folder", NULL};
-static const char *const fill_modes[] = {"reflect", "constant", "nearest", "wrap", NULL};
-static const char *const interpolations[] = {"bilinear", "nearest", NULL};
-static const char *const schedules[] = {"constant", "step", "cosine", NULL};
-static const int direction_codes[] = {1, -1};
+static const clcnn_name direction_rows[] = {{"max", 1}, {"min", -1}};
+static const clcnn_name_table directions = {
+    "direction", direction_rows, (int)(sizeof direction_rows / sizeof direction_rows[0])};
 
 #define INF INFINITY
 #define FIELD(st, f) offsetof(st, f), sizeof(((st *)0)->f)
 /* A row: struct, field, kind, flags, lo, hi, names, doc. */
 #define ROW(st, f, kind, flags, lo, hi, names, doc)                                                \
-    { #f, kind, FIELD(st, f), flags, lo, hi, names, NULL, NULL, NULL, doc }
+    { #f, kind, FIELD(st, f), flags, lo, hi, names, NULL, NULL, doc }
 
 /* ---- optimizer name changes move a learning rate left at the old default to the new one ---- */
 
-static float default_learning_rate(const char *optimizer) {
-    return strcmp(optimizer, "sgd") == 0 ? 0.01f : 0.001f; /* Keras' defaults */
+static float default_learning_rate(const char *name) {
+    return clcnn_optimizer_default_learning_rate(clcnn_name_find(&clcnn_optimizer_names, name));
 }
 
 static void optimizer_renamed(void *base, const void *old_name) {
@@ -58,9 +48,9 @@ static const cfg_key augment_keys[] = {
     ROW(A, height_shift, CFG_FLOAT, 0, 0, 1, NULL, "shift by U(-f, f) x height"),
     ROW(A, zoom, CFG_FLOAT, CFG_HI_OPEN, 0, 1, NULL, "scale by 1 + U(-f, f)"),
     ROW(A, rotation, CFG_FLOAT, 0, 0, 1, NULL, "rotate by U(-f, f) turns"),
-    ROW(A, fill_mode, CFG_ENUM, 0, 0, 0, fill_modes, "outside the image"),
+    ROW(A, fill_mode, CFG_ENUM, 0, 0, 0, &clcnn_fill_mode_names, "outside the image"),
     ROW(A, fill_value, CFG_FLOAT, 0, -INF, INF, NULL, "constant fill, raw pixel units"),
-    ROW(A, interpolation, CFG_ENUM, 0, 0, 0, interpolations, "sampling"),
+    ROW(A, interpolation, CFG_ENUM, 0, 0, 0, &clcnn_interpolation_names, "sampling"),
     ROW(A, erasing, CFG_FLOAT, 0, 0, 1, NULL, "random erasing probability"),
     ROW(A, erasing_min_area, CFG_FLOAT, CFG_LO_OPEN, 0, 1, NULL, "erased area fraction, min"),
     ROW(A, erasing_max_area, CFG_FLOAT, CFG_LO_OPEN, 0, 1, NULL, "erased area fraction, max"),
@@ -81,25 +71,25 @@ static const cfg_key data_keys[] = {
     ROW(D, train_limit, CFG_LIMIT, CFG_NULLABLE, 1, INF, NULL, "first N training examples"),
     ROW(D, test_limit, CFG_LIMIT, CFG_NULLABLE, 1, INF, NULL, "first N test examples"),
     ROW(D, shuffle, CFG_BOOL, 0, 0, 1, NULL, "reshuffle every epoch"),
-    {"classes", CFG_CLASSES, 0, 0, CFG_NO_HP, 1, CLCNN_MAX_CLASSES, NULL, NULL, NULL, NULL,
+    {"classes", CFG_CLASSES, 0, 0, CFG_NO_HP, 1, CLCNN_MAX_CLASSES, NULL, NULL, NULL,
      "class names (or a count)"},
-    ROW(D, format, CFG_ENUM, 0, 0, 0, data_formats, "IDX files or a folder of images"),
+    ROW(D, format, CFG_ENUM, 0, 0, 0, &clcnn_data_format_names, "IDX files or a folder of images"),
     ROW(D, train_dir, CFG_STR, CFG_NONEMPTY, 0, 0, NULL, "image_folder: <class>/<image>"),
     ROW(D, test_dir, CFG_STR, CFG_NONEMPTY, 0, 0, NULL, "image_folder: <class>/<image>"),
-    {"augment", CFG_SECTION, FIELD(D, augment), 0, 0, 0, NULL, NULL, &augment_section, NULL,
+    {"augment", CFG_SECTION, FIELD(D, augment), 0, 0, 0, NULL, &augment_section, NULL,
      "random augmentation of training batches"},
 };
 
 typedef clcnn_model_spec M;
 static const cfg_key model_keys[] = {
     ROW(M, input_shape, CFG_TRIPLE, CFG_NO_HP, 1, INF, NULL, "[height, width, channels]"),
-    {"layers", CFG_LAYERS, 0, 0, CFG_NO_HP, 0, 0, NULL, NULL, NULL, NULL, "the layer list"},
+    {"layers", CFG_LAYERS, 0, 0, CFG_NO_HP, 0, 0, NULL, NULL, NULL, "the layer list"},
 };
 
 typedef clcnn_optimizer_spec O;
 static const cfg_key optimizer_keys[] = {
-    {"name", CFG_ENUM, FIELD(O, name), CFG_LEADS, 0, 0, optimizers, NULL, NULL, optimizer_renamed,
-     "optimizer"},
+    {"name", CFG_ENUM, FIELD(O, name), CFG_LEADS, 0, 0, &clcnn_optimizer_names, NULL,
+     optimizer_renamed, "optimizer"},
     ROW(O, learning_rate, CFG_FLOAT, CFG_LO_OPEN, 0, INF, NULL, "step size"),
     ROW(O, beta_1, CFG_FLOAT, CFG_HI_OPEN, 0, 1, NULL, "adam"),
     ROW(O, beta_2, CFG_FLOAT, CFG_HI_OPEN, 0, 1, NULL, "adam"),
@@ -114,7 +104,8 @@ static const cfg_section optimizer_section = {
 
 typedef clcnn_lr_schedule_spec S;
 static const cfg_key schedule_keys[] = {
-    {"name", CFG_ENUM, FIELD(S, name), CFG_LEADS, 0, 0, schedules, NULL, NULL, NULL, "schedule"},
+    {"name", CFG_ENUM, FIELD(S, name), CFG_LEADS, 0, 0, &clcnn_lr_schedule_names, NULL, NULL,
+     "schedule"},
     ROW(S, drop, CFG_FLOAT, CFG_LO_OPEN, 0, 1, NULL, "step: factor per drop"),
     ROW(S, every, CFG_INT, 0, 1, INT32_MAX, NULL, "step: epochs between drops"),
     ROW(S, alpha, CFG_FLOAT, 0, 0, 1, NULL, "cosine: final fraction"),
@@ -125,7 +116,7 @@ static const cfg_section schedule_section = {
 
 typedef clcnn_early_stopping_spec E;
 static const cfg_key early_keys[] = {
-    ROW(E, monitor, CFG_ENUM, CFG_NULLABLE, 0, 0, cfg_metric_names, "null = off"),
+    ROW(E, monitor, CFG_ENUM, CFG_NULLABLE, 0, 0, &clcnn_metric_names, "null = off"),
     ROW(E, patience, CFG_INT, 0, 0, INT32_MAX, NULL, "epochs without improvement"),
     ROW(E, min_delta, CFG_FLOAT, 0, 0, INF, NULL, "smaller changes do not count"),
     ROW(E, restore_best_weights, CFG_BOOL, 0, 0, 1, NULL, "end with the best epoch's weights"),
@@ -138,27 +129,27 @@ static const cfg_key train_keys[] = {
     ROW(T, epochs, CFG_INT, 0, 1, INT32_MAX, NULL, "passes over the training set"),
     ROW(T, batch_size, CFG_INT, 0, 1, INT32_MAX, NULL, "examples per step"),
     ROW(T, seed, CFG_U64, 0, 0, 0, NULL, "initial weights, shuffling"),
-    ROW(T, loss, CFG_ENUM, 0, 0, 0, losses, "loss function"),
-    {"optimizer", CFG_SECTION, FIELD(T, optimizer), 0, 0, 0, NULL, NULL, &optimizer_section, NULL,
+    ROW(T, loss, CFG_ENUM, 0, 0, 0, &clcnn_loss_names, "loss function"),
+    {"optimizer", CFG_SECTION, FIELD(T, optimizer), 0, 0, 0, NULL, &optimizer_section, NULL,
      "optimizer settings"},
-    ROW(T, checkpoint_monitor, CFG_ENUM, CFG_NULLABLE, 0, 0, cfg_metric_names,
+    ROW(T, checkpoint_monitor, CFG_ENUM, CFG_NULLABLE, 0, 0, &clcnn_metric_names,
         "keep the best epoch by"),
-    ROW(T, conv_route, CFG_ENUM, 0, 0, 0, conv_routes, "convolution implementation"),
-    {"lr_schedule", CFG_SECTION, FIELD(T, lr_schedule), 0, 0, 0, NULL, NULL, &schedule_section,
-     NULL, "learning rate over training"},
-    {"early_stopping", CFG_SECTION, FIELD(T, early_stopping), 0, 0, 0, NULL, NULL, &early_section,
-     NULL, "Keras' EarlyStopping"},
+    ROW(T, conv_route, CFG_ENUM, 0, 0, 0, &clcnn_route_names, "convolution implementation"),
+    {"lr_schedule", CFG_SECTION, FIELD(T, lr_schedule), 0, 0, 0, NULL, &schedule_section, NULL,
+     "learning rate over training"},
+    {"early_stopping", CFG_SECTION, FIELD(T, early_stopping), 0, 0, 0, NULL, &early_section, NULL,
+     "Keras' EarlyStopping"},
 };
 
 typedef clcnn_tune_spec U;
 static const cfg_key tune_keys[] = {
-    ROW(U, algorithm, CFG_ENUM, CFG_NO_HP, 0, 0, clcnn_oracle_algorithms, "search algorithm"),
+    ROW(U, algorithm, CFG_ENUM, CFG_NO_HP, 0, 0, &clcnn_oracle_algorithm_names, "search algorithm"),
     ROW(U, max_trials, CFG_LIMIT, CFG_NO_HP | CFG_NULLABLE, 0, INT32_MAX, NULL,
         "trials to run at most; null = hyperband's whole schedule, else 10; 0 = no limit"),
     ROW(U, executions_per_trial, CFG_INT, CFG_NO_HP, 1, INT32_MAX, NULL, "trainings per trial"),
-    ROW(U, objective, CFG_ENUM, CFG_NO_HP, 0, 0, cfg_metric_names, "metric to optimize"),
-    {"direction", CFG_CODE, FIELD(U, direction), CFG_NO_HP | CFG_NULLABLE, 0, 0, directions,
-     direction_codes, NULL, NULL, "max or min; null = from the objective"},
+    ROW(U, objective, CFG_ENUM, CFG_NO_HP, 0, 0, &clcnn_metric_names, "metric to optimize"),
+    {"direction", CFG_CODE, FIELD(U, direction), CFG_NO_HP | CFG_NULLABLE, 0, 0, &directions, NULL,
+     NULL, "max or min; null = from the objective"},
     ROW(U, seed, CFG_U64, CFG_NO_HP, 0, 0, NULL, "oracle seed"),
     ROW(U, max_consecutive_failures, CFG_INT, CFG_NO_HP, 0, INT32_MAX, NULL, "0 = never stop"),
     ROW(U, max_epochs, CFG_INT, CFG_NO_HP, 1, INT32_MAX, NULL, "hyperband"),
@@ -166,7 +157,7 @@ static const cfg_key tune_keys[] = {
     ROW(U, hyperband_iterations, CFG_INT, CFG_NO_HP, 1, INT32_MAX, NULL, "hyperband"),
     ROW(U, initial_points, CFG_INT, CFG_NO_HP, 0, INT32_MAX, NULL, "bayesian: random design; 0 = default"),
     ROW(U, retrain_best, CFG_BOOL, CFG_NO_HP, 0, 1, NULL, "retrain the best on all data"),
-    {"hyperparameters", CFG_HPARAMS, 0, 0, CFG_NO_HP, 0, 0, NULL, NULL, NULL, NULL,
+    {"hyperparameters", CFG_HPARAMS, 0, 0, CFG_NO_HP, 0, 0, NULL, NULL, NULL,
      "declarations with their targets"},
 };
 
@@ -179,11 +170,10 @@ static const cfg_section tune_section = SECTION("tune", tune_keys);
 
 /* tune leads so that tune.hyperparameters are declared before the inline declarations. */
 static const cfg_key root_keys[] = {
-    {"data", CFG_SECTION, FIELD(clcnn_spec, data), 0, 0, 0, NULL, NULL, &data_section, NULL, ""},
-    {"model", CFG_SECTION, FIELD(clcnn_spec, model), 0, 0, 0, NULL, NULL, &model_section, NULL, ""},
-    {"train", CFG_SECTION, FIELD(clcnn_spec, train), 0, 0, 0, NULL, NULL, &train_section, NULL, ""},
-    {"tune", CFG_SECTION, FIELD(clcnn_spec, tune), CFG_LEADS, 0, 0, NULL, NULL, &tune_section, NULL,
-     ""},
+    {"data", CFG_SECTION, FIELD(clcnn_spec, data), 0, 0, 0, NULL, &data_section, NULL, ""},
+    {"model", CFG_SECTION, FIELD(clcnn_spec, model), 0, 0, 0, NULL, &model_section, NULL, ""},
+    {"train", CFG_SECTION, FIELD(clcnn_spec, train), 0, 0, 0, NULL, &train_section, NULL, ""},
+    {"tune", CFG_SECTION, FIELD(clcnn_spec, tune), CFG_LEADS, 0, 0, NULL, &tune_section, NULL, ""},
 };
 const cfg_section cfg_root = SECTION("", root_keys);
 
@@ -199,9 +189,10 @@ const cfg_key cfg_layer_keys[CFG_N_LAYER_KEYS] = {
     [CFG_LK_STRIDES] = ROW(L, strides, CFG_PAIR, CFG_NULLABLE, 1, INT32_MAX, NULL,
                            "n or [h, w]; null = 1 (conv), pool_size (pooling)"),
     [CFG_LK_POOL_SIZE] = ROW(L, pool_size, CFG_PAIR, 0, 1, INT32_MAX, NULL, "n or [h, w]"),
-    [CFG_LK_PADDING] = {"padding", CFG_CODE, FIELD(L, padding), 0, 0, 0, paddings, padding_codes,
-                        NULL, NULL, "valid or same"},
-    [CFG_LK_ACTIVATION] = ROW(L, activation, CFG_ENUM, 0, 0, 0, activations, "activation"),
+    [CFG_LK_PADDING] = {"padding", CFG_CODE, FIELD(L, padding), 0, 0, 0, &clcnn_padding_names, NULL,
+                        NULL, "valid or same"},
+    [CFG_LK_ACTIVATION] =
+        ROW(L, activation, CFG_ENUM, 0, 0, 0, &clcnn_activation_names, "activation"),
     [CFG_LK_USE_BIAS] = ROW(L, use_bias, CFG_BOOL, 0, 0, 1, NULL, "add a bias"),
     [CFG_LK_RATE] = ROW(L, rate, CFG_FLOAT, CFG_HI_OPEN, 0, 1, NULL, "fraction dropped"),
     [CFG_LK_ALPHA] = ROW(L, alpha, CFG_FLOAT, 0, 0, INF, NULL, "negative slope / ELU alpha"),
@@ -209,27 +200,8 @@ const cfg_key cfg_layer_keys[CFG_N_LAYER_KEYS] = {
     [CFG_LK_EPSILON] = ROW(L, epsilon, CFG_FLOAT, CFG_LO_OPEN, 0, INF, NULL, "variance epsilon"),
 };
 
-#define K(x) (1u << CFG_LK_##x)
-#define POOL (K(NAME) | K(POOL_SIZE) | K(STRIDES) | K(PADDING))
-/* One row per layer type: which keys it reads (besides type). */
-const cfg_layer_type cfg_layer_types[] = {
-    {"conv2d", "Conv2D",
-     K(NAME) | K(FILTERS) | K(KERNEL_SIZE) | K(STRIDES) | K(PADDING) | K(ACTIVATION) | K(USE_BIAS)},
-    {"dense", "Dense", K(NAME) | K(UNITS) | K(ACTIVATION) | K(USE_BIAS)},
-    {"max_pooling2d", "MaxPooling2D", POOL},
-    {"average_pooling2d", "AveragePooling2D", POOL},
-    {"global_average_pooling2d", "GlobalAveragePooling2D", K(NAME)},
-    {"flatten", "Flatten", K(NAME)},
-    {"dropout", "Dropout", K(NAME) | K(RATE)},
-    {"batch_normalization", "BatchNormalization", K(NAME) | K(MOMENTUM) | K(EPSILON)},
-    {"activation", "Activation", K(NAME) | K(ACTIVATION)},
-    {"relu", "ReLU", K(NAME)},
-    {"softmax", "Softmax", K(NAME)},
-    {"sigmoid", NULL, K(NAME)},
-    {"tanh", NULL, K(NAME)},
-    {"leaky_relu", "LeakyReLU", K(NAME) | K(ALPHA)},
-    {"elu", "ELU", K(NAME) | K(ALPHA)},
-};
+#define LAYER_TYPE(name, keras_name, keys) {#name, keras_name, keys},
+const cfg_layer_type cfg_layer_types[] = {CLCNN_LAYER_TYPES(LAYER_TYPE)};
 const int cfg_n_layer_types = sizeof cfg_layer_types / sizeof cfg_layer_types[0];
 
 const cfg_layer_type *cfg_find_layer_type(const char *name) {
@@ -302,13 +274,6 @@ int cfg_in_range(const cfg_key *k, double v) {
     return 1;
 }
 
-static void join_names(const char *const *names, char *buf, size_t n) {
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; names[i] && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", names[i]);
-}
-
 static void describe_range(const cfg_key *k, const char *what, char *buf, size_t n) {
     char lo[32], hi[32];
     snprintf(lo, sizeof lo, "%.9g", k->lo);
@@ -347,7 +312,7 @@ void cfg_describe(const cfg_key *k, char *buf, size_t n) {
         break;
     case CFG_ENUM:
     case CFG_CODE:
-        join_names(k->names, names, sizeof names);
+        clcnn_name_list(k->names, names, sizeof names);
         snprintf(buf, n, "%sone of %s", k->flags & CFG_NULLABLE ? "null or " : "", names);
         break;
     case CFG_PAIR:
@@ -370,7 +335,7 @@ void cfg_describe(const cfg_key *k, char *buf, size_t n) {
         snprintf(buf, n, "a list of hyperparameter declarations");
         break;
     case CFG_TYPE:
-        snprintf(buf, n, "a layer type");
+        snprintf(buf, n, "a layer type (%s)", CLCNN_LAYER_TYPE_NAMES);
         break;
     }
 }
@@ -380,12 +345,6 @@ static int fail_expected(const cfg_key *k, const char *text, char *err, size_t n
     cfg_describe(k, want, sizeof want);
     snprintf(err, n, "expected %s, got '%s'", want, text);
     return 0;
-}
-
-static int find_name(const char *const *names, const char *s) {
-    for (int i = 0; names[i]; i++)
-        if (!strcmp(names[i], s)) return i;
-    return -1;
 }
 
 int cfg_parse_scalar(const cfg_key *k, void *base, const char *text, int is_null, char *err,
@@ -441,7 +400,7 @@ int cfg_parse_scalar(const cfg_key *k, void *base, const char *text, int is_null
     case CFG_ENUM:
     case CFG_TYPE:
         if (is_null || strlen(text) >= k->size ||
-            (k->kind == CFG_ENUM && find_name(k->names, text) < 0) ||
+            (k->kind == CFG_ENUM && clcnn_name_find(k->names, text) < 0) ||
             (k->kind == CFG_TYPE && !cfg_find_layer_type(text)) ||
             ((k->flags & CFG_NONEMPTY) && !*text))
             return fail_expected(k, text, err, n);
@@ -449,12 +408,10 @@ int cfg_parse_scalar(const cfg_key *k, void *base, const char *text, int is_null
         memset(field, 0, k->size); /* no stale bytes: equal specs compare equal with memcmp */
         memcpy(field, text, strlen(text));
         return 1;
-    case CFG_CODE: {
-        int at = is_null ? -1 : find_name(k->names, text);
-        if (at < 0) return fail_expected(k, text, err, n);
-        *(int *)field = k->codes[at];
+    case CFG_CODE:
+        if (is_null || !clcnn_name_lookup(k->names, text, (int *)field))
+            return fail_expected(k, text, err, n);
         return 1;
-    }
     default:
         return fail_expected(k, text, err, n);
     }
@@ -509,15 +466,14 @@ int cfg_check_field(const cfg_key *k, const void *base, char *err, size_t n) {
         if (!memchr(field, '\0', k->size)) return fail_expected(k, "(unterminated)", err, n);
         if (!*field && (k->flags & CFG_NULLABLE)) return 1;
         int ok = (k->kind == CFG_STR && (*field || !(k->flags & CFG_NONEMPTY))) ||
-                 (k->kind == CFG_ENUM && find_name(k->names, field) >= 0) ||
+                 (k->kind == CFG_ENUM && clcnn_name_find(k->names, field) >= 0) ||
                  (k->kind == CFG_TYPE && cfg_find_layer_type(field));
         return ok ? 1 : fail_expected(k, field, err, n);
     }
     case CFG_CODE: {
         int v = *(const int *)field;
         if (v == 0 && (k->flags & CFG_NULLABLE)) return 1;
-        for (int j = 0; k->names[j]; j++)
-            if (k->codes[j] == v) return 1;
+        if (clcnn_name_of(k->names, v)) return 1;
         snprintf(got, sizeof got, "%d", v);
         return fail_expected(k, got, err, n);
     }

@@ -2,8 +2,8 @@
  *
  * One table row per key says its name, where it lives in clcnn_spec, its type and its legal
  * values. The same rows drive the YAML loader, clcnn_config_set, clcnn_spec_apply_hparams,
- * clcnn_spec_validate and clcnn_config_emit, so a key is described once. Layer types are one row
- * each in cfg_layer_types (which keys a type reads), so adding a type is adding a row. */
+ * clcnn_spec_validate and clcnn_config_emit, so a key is described once. Layer types and the keys
+ * each reads are rows of core/layers.h; legal names are clcnn/enums.h's tables. */
 #ifndef CLCNN_CONFIG_SCHEMA_H
 #define CLCNN_CONFIG_SCHEMA_H
 
@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "clcnn/spec.h"
+#include "core/core.h"
 
 typedef enum cfg_kind {
     CFG_INT,     /* int within [lo, hi] */
@@ -20,7 +21,7 @@ typedef enum cfg_kind {
     CFG_BOOL,    /* int 0/1 */
     CFG_STR,     /* char[size], any text */
     CFG_ENUM,    /* char[size], one of names */
-    CFG_CODE,    /* int, names[i] stored as codes[i] (padding, direction) */
+    CFG_CODE,    /* int, the value of a name in names (padding, direction) */
     CFG_PAIR,    /* int[2]: a scalar sets both, or [h, w]; each within [lo, hi] */
     CFG_TRIPLE,  /* int[3]: [h, w, c] */
     CFG_CLASSES, /* clcnn_data_spec's class list (a list of names, or a count) */
@@ -48,8 +49,7 @@ typedef struct cfg_key {
     size_t size;   /* bytes of the field (string capacity) */
     unsigned flags;
     double lo, hi;
-    const char *const *names; /* CFG_ENUM, CFG_CODE: legal values, NULL-terminated */
-    const int *codes;         /* CFG_CODE */
+    const clcnn_name_table *names; /* CFG_ENUM: the legal names; CFG_CODE: and their codes */
     const cfg_section *sub;   /* CFG_SECTION */
     /* Called after the value changed, with the section's struct and the old value. */
     void (*changed)(void *base, const void *old);
@@ -63,7 +63,7 @@ struct cfg_section {
     const char *scalar_key; /* a scalar in place of the map sets this key ("optimizer: sgd") */
 };
 
-/* Rows of cfg_layer_keys, as bits of cfg_layer_type.keys. */
+/* Rows of cfg_layer_keys, as bits of cfg_layer_type.keys (CFG_LK(NAME) in core/layers.h). */
 enum {
     CFG_LK_TYPE,
     CFG_LK_NAME,
@@ -81,6 +81,8 @@ enum {
     CFG_LK_EPSILON,
     CFG_N_LAYER_KEYS
 };
+#define CFG_LK(key) (1u << CFG_LK_##key)
+#define CFG_LK_POOLING (CFG_LK(NAME) | CFG_LK(POOL_SIZE) | CFG_LK(STRIDES) | CFG_LK(PADDING))
 
 typedef struct cfg_layer_type {
     const char *name;       /* as written in YAML: "conv2d" */
@@ -138,10 +140,6 @@ int cfg_edit_distance(const char *a, const char *b);
 
 /* Integral numbers without a point ("3", for choices [3, 5]), others as cfg_format_double. */
 void cfg_format_number(double d, char *buf, size_t n);
-
-/* The metric names (clcnn_metric's, NULL-terminated): the legal values of the keys that name a
- * metric. In spec.c with clcnn_metric_name and clcnn_metric_parse. */
-extern const char *const cfg_metric_names[CLCNN_METRIC_COUNT + 1];
 
 /* ---- hyperparameters (hpdecl.c; their rules are clcnn_hparam_check's) ---------------------- */
 

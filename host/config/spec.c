@@ -7,17 +7,21 @@
 #include "config/schema.h"
 #include "core/core.h"
 
-/* One name per clcnn_metric, in its order; the NULL ends the list for the schema's keys. */
-const char *const cfg_metric_names[] = {"val_accuracy", "val_loss", "accuracy", "loss", NULL};
-_Static_assert(sizeof cfg_metric_names / sizeof cfg_metric_names[0] == CLCNN_METRIC_COUNT + 1,
-               "one name per clcnn_metric");
+static const clcnn_name metric_rows[] = {
+    {"val_accuracy", CLCNN_METRIC_VAL_ACCURACY},
+    {"val_loss", CLCNN_METRIC_VAL_LOSS},
+    {"accuracy", CLCNN_METRIC_ACCURACY},
+    {"loss", CLCNN_METRIC_LOSS},
+};
+CLCNN_NAME_TABLE(clcnn_metric_names, "metric", CLCNN_METRIC_COUNT, metric_rows);
 
 const char *clcnn_metric_name(clcnn_metric metric) {
-    return (unsigned)metric < CLCNN_METRIC_COUNT ? cfg_metric_names[metric] : NULL;
+    return clcnn_name_of(&clcnn_metric_names, (int)metric);
 }
 
 clcnn_metric clcnn_metric_parse(const char *name) {
-    return (clcnn_metric)clcnn_name_index(cfg_metric_names, CLCNN_METRIC_COUNT, name);
+    int metric = clcnn_name_find(&clcnn_metric_names, name);
+    return metric < 0 ? CLCNN_METRIC_COUNT : (clcnn_metric)metric;
 }
 
 int clcnn_metric_maximize(clcnn_metric metric) {
@@ -44,7 +48,7 @@ void clcnn_layer_spec_default(clcnn_layer_spec *l, const char *type) {
     l->strides[0] = l->strides[1] = 0; /* 0 = the layer's default: 1 for conv, pool_size for pooling */
     l->pool_size[0] = l->pool_size[1] = 2;
     l->padding = CLCNN_PADDING_VALID;
-    COPY(l->activation, "linear");
+    COPY(l->activation, clcnn_activation_name(CLCNN_ACT_LINEAR));
     l->use_bias = 1;
     l->rate = 0.5f;
     l->alpha = strcmp(type, "elu") == 0 ? 1.0f : 0.3f; /* Keras' ELU and LeakyReLU defaults */
@@ -67,11 +71,11 @@ void clcnn_spec_default(clcnn_spec *s) {
     d->shuffle = 1;
     d->n_classes = 10;
     for (int i = 0; i < 10; i++) COPY(d->classes[i], fashion_mnist_classes[i]);
-    COPY(d->format, "idx");
+    COPY(d->format, clcnn_data_format_name(CLCNN_DATA_FORMAT_IDX));
     COPY(d->train_dir, "train");
     COPY(d->test_dir, "test");
-    COPY(d->augment.fill_mode, "reflect"); /* Keras' default for its geometric layers */
-    COPY(d->augment.interpolation, "bilinear");
+    COPY(d->augment.fill_mode, clcnn_fill_mode_name(CLCNN_FILL_REFLECT)); /* Keras' default */
+    COPY(d->augment.interpolation, clcnn_interpolation_name(CLCNN_INTERPOLATION_BILINEAR));
     d->augment.erasing_min_area = 0.02f; /* Zhong et al.'s defaults, also torchvision's */
     d->augment.erasing_max_area = 0.33f;
     d->augment.erasing_ratio = 0.3f;
@@ -84,17 +88,17 @@ void clcnn_spec_default(clcnn_spec *s) {
     t->epochs = 1;
     t->batch_size = 32;
     t->seed = 42;
-    COPY(t->loss, "sparse_categorical_crossentropy");
-    COPY(t->optimizer.name, "adam");
-    t->optimizer.learning_rate = 0.001f;
+    COPY(t->loss, clcnn_loss_name(CLCNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY));
+    COPY(t->optimizer.name, clcnn_optimizer_name(CLCNN_OPTIMIZER_ADAM));
+    t->optimizer.learning_rate = clcnn_optimizer_default_learning_rate(CLCNN_OPTIMIZER_ADAM);
     t->optimizer.beta_1 = 0.9f;
     t->optimizer.beta_2 = 0.999f;
     t->optimizer.epsilon = 1e-7f;
     t->optimizer.momentum = 0.0f;
     t->optimizer.nesterov = 0;
     t->optimizer.rho = 0.9f;
-    COPY(t->conv_route, "auto");
-    COPY(t->lr_schedule.name, "constant");
+    COPY(t->conv_route, clcnn_route_name(CLCNN_ROUTE_AUTO));
+    COPY(t->lr_schedule.name, clcnn_lr_schedule_name(CLCNN_LR_SCHEDULE_CONSTANT));
     t->lr_schedule.drop = 0.5f;
     t->lr_schedule.every = 10;
 

@@ -1,5 +1,6 @@
 /* core/core.h: internal helpers every part may use: errors, logging, seeded RNG, files written
- * atomically, CSV fields, hashing, paths. Knows libc only (and xxHash for hashing). */
+ * atomically, CSV fields, hashing, paths, the enums' name tables (clcnn/enums.h). Knows libc only
+ * (and xxHash for hashing). */
 #ifndef CLCNN_CORE_H
 #define CLCNN_CORE_H
 
@@ -7,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "clcnn/enums.h"
 #include "clcnn/status.h"
 
 /* Prepends context to the current last error ("loading model 'x': " + old message); returns
@@ -14,10 +16,6 @@
 clcnn_status clcnn_fail_prefix(clcnn_status status, const char *fmt, ...) CLCNN_PRINTF(2, 3);
 
 void clcnn_log(int level, const char *fmt, ...) CLCNN_PRINTF(2, 3);
-
-/* The index of name in an enumeration's name table names[0..count), or count when it is not
- * there (or NULL): what its *_parse() returns. */
-int clcnn_name_index(const char *const *names, int count, const char *name);
 
 /* ---- seeded RNG: xoshiro256** seeded through splitmix64; same seed, same stream everywhere --- */
 typedef struct clcnn_rng {
@@ -115,6 +113,52 @@ clcnn_status clcnn_parse_int(const char *text, int64_t lo, int64_t hi, const cha
 enum { CLCNN_REAL_EMPTY_IS_NAN = 1, CLCNN_REAL_NONFINITE = 2 };
 clcnn_status clcnn_parse_real(const char *text, int flags, const char *file, const char *field,
                               double *out);
+
+/* ---- name tables: one per enumeration (core/enums.c) ----------------------------------------- */
+
+/* A name and the value it stands for. */
+typedef struct clcnn_name {
+    const char *name;
+    int value;
+} clcnn_name;
+
+/* The names of one enum's values, a row each, in the order messages list them. */
+typedef struct clcnn_name_table {
+    const char *what; /* what a name names, for messages: "optimizer" */
+    const clcnn_name *rows;
+    int count;
+} clcnn_name_table;
+
+/* Defines the table `var` over `rows` (an array of clcnn_name), which must name each of the
+ * enum's count values; its length is checked when compiled. */
+#define CLCNN_NAME_TABLE(var, what, count, rows)                                                   \
+    _Static_assert(sizeof(rows) / sizeof((rows)[0]) == (count), "one name per value of " what);   \
+    const clcnn_name_table var = {what, rows, (int)(count)}
+
+/* The tables: clcnn/enums.h's (core/enums.c), and those kept beside their enums. */
+extern const clcnn_name_table clcnn_activation_names, clcnn_padding_names, clcnn_loss_names,
+    clcnn_optimizer_names, clcnn_route_names, clcnn_data_format_names, clcnn_fill_mode_names,
+    clcnn_interpolation_names, clcnn_lr_schedule_names;
+extern const clcnn_name_table clcnn_metric_names;            /* config/spec.c */
+extern const clcnn_name_table clcnn_hp_type_names;           /* tune/hparam.c */
+extern const clcnn_name_table clcnn_oracle_algorithm_names;  /* tune/oracle.c */
+/* clcnn/enums.h's, NULL-terminated. */
+extern const clcnn_name_table *const clcnn_name_tables[];
+/* The values kernels read, as "#define ACT_RELU 1\n" lines (ACT_*, FILL_*, INTERPOLATION_*) for
+ * cl/program.c to put before every kernel source: the kernels never spell a value themselves. */
+clcnn_status clcnn_kernel_defines(char *buf, size_t n);
+
+/* The name of value; NULL if none. */
+const char *clcnn_name_of(const clcnn_name_table *table, int value);
+/* Whether name is in the table; if so *value is its value. */
+int clcnn_name_lookup(const clcnn_name_table *table, const char *name, int *value);
+/* The value that name names; -1 if none (or name is NULL). For an enum's table (values >= 0). */
+int clcnn_name_find(const clcnn_name_table *table, const char *name);
+/* As clcnn_name_lookup, but an unknown name fails with CLCNN_STATUS_INVALID_ARGUMENT and
+ * "unknown optimizer 'adamw' (expected one of adam, sgd, rmsprop)"; *value is then unchanged. */
+clcnn_status clcnn_name_parse(const clcnn_name_table *table, const char *name, int *value);
+/* The names joined by ", " into buf (size n; cut short if it must be). */
+void clcnn_name_list(const clcnn_name_table *table, char *buf, size_t n);
 
 /* ---- small string helpers --------------------------------------------------------------------- */
 /* snprintf into a fixed buffer; returns INVALID_ARGUMENT (with a message) if it would truncate. */

@@ -55,7 +55,7 @@ clcnn_status clcnn_data_load(const clcnn_data_spec *spec, clcnn_dataset *train,
     if (!spec) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "clcnn_data_load: spec is NULL");
     if (train) memset(train, 0, sizeof *train);
     if (test) memset(test, 0, sizeof *test);
-    if (strcmp(spec->format, "image_folder") == 0)
+    if (clcnn_name_find(&clcnn_data_format_names, spec->format) == CLCNN_DATA_FORMAT_IMAGE_FOLDER)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
                           "data.format image_folder needs the model's input shape: use "
                           "clcnn_data_load_for");

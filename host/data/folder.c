@@ -211,7 +211,9 @@ clcnn_status clcnn_data_load_for(const clcnn_spec *spec, clcnn_dataset *train, c
                                  clcnn_data_spec *resolved) {
     if (!spec) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "clcnn_data_load_for: spec is NULL");
     if (resolved) *resolved = spec->data;
-    if (strcmp(spec->data.format, "image_folder") != 0) return clcnn_data_load(&spec->data, train, test);
+    if (clcnn_name_find(&clcnn_data_format_names, spec->data.format) !=
+        CLCNN_DATA_FORMAT_IMAGE_FOLDER)
+        return clcnn_data_load(&spec->data, train, test);
     if (train) memset(train, 0, sizeof *train);
     if (test) memset(test, 0, sizeof *test);
     clcnn_status s = load_image_folders(spec, train, test, resolved);

@@ -89,9 +89,15 @@ static void reshape_to_4d(emit *e, const clcnn_layer *l) {
 
 /* An activation by clcnn's code (CLCNN_ACT_*); linear adds nothing. */
 static clcnn_status activation(emit *e, const clcnn_layer *l, int code, float alpha) {
-    static const char *const ops[] = {NULL, "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu"};
+    static const char *const ops[CLCNN_ACT_COUNT] = {
+        [CLCNN_ACT_RELU] = "Relu",
+        [CLCNN_ACT_SIGMOID] = "Sigmoid",
+        [CLCNN_ACT_TANH] = "Tanh",
+        [CLCNN_ACT_LEAKY_RELU] = "LeakyRelu",
+        [CLCNN_ACT_ELU] = "Elu",
+    };
     if (code == CLCNN_ACT_LINEAR) return CLCNN_STATUS_OK;
-    if (code < 0 || code > CLCNN_ACT_ELU)
+    if (code < 0 || code >= CLCNN_ACT_COUNT || !ops[code])
         return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "activation code %d has no ONNX form",
                                 code);
     Onnx__NodeProto *n;
@@ -178,9 +184,8 @@ static clcnn_status layer(emit *e, const clcnn_layer *l) {
     if (strcmp(t, "batch_normalization") == 0) return batch_norm(e, l);
     if (strcmp(t, "dropout") == 0) return CLCNN_STATUS_OK; /* inference: the identity */
     if (strcmp(t, "relu") == 0) return activation(e, l, CLCNN_ACT_RELU, 0.0f);
-    if (strcmp(t, "activation") == 0)
-        return activation(e, l, clcnn_act_code(l->spec.activation), l->spec.alpha);
-    if (clcnn_act_code(t) >= 0) return activation(e, l, clcnn_act_code(t), l->spec.alpha);
+    int code = clcnn_layer_function(t, l->spec.activation); /* the activation family */
+    if (code >= 0) return activation(e, l, code, l->spec.alpha);
     return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "this layer type has no ONNX export");
 }
 

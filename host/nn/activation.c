@@ -1,16 +1,15 @@
 /* nn/activation.c: activation layers: Keras' Activation (any function by name) and the layers
- * Sigmoid, Tanh, LeakyReLU and ELU. One file for the family, since they differ only in the
- * function code: each row at the end is a layer type of its own. conv2d and dense take the
- * same functions as `activation:` (nn/step.c applies them after the product). */
+ * Sigmoid, Tanh, LeakyReLU, ELU and Softmax. One file for the family, since they differ only in
+ * the function code: each row at the end is a layer type of its own. conv2d and dense take the
+ * same functions as `activation:` (nn/step.c applies them after the product). Softmax is the
+ * loss's: nn/model.c drops a softmax layer from the end, and anywhere else it is an error. */
 #include <string.h>
 
 #include "nn.h"
 
-int clcnn_act_code(const char *name) {
-    static const char *const names[] = {"linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu"};
-    for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
-        if (strcmp(names[i], name) == 0) return i;
-    return -1;
+int clcnn_layer_function(const char *type, const char *activation) {
+    return clcnn_name_find(&clcnn_activation_names,
+                           strcmp(type, "activation") == 0 ? activation : type);
 }
 
 static clcnn_status launch_act(clcnn_context *ctx, const char *name, const clcnn_arg *bufs,
@@ -48,17 +47,18 @@ clcnn_status clcnn_nn_act_backward(clcnn_context *ctx, int act, float alpha, cl_
     return launch_act(ctx, "act_backward", bufs, 3, act, alpha, count);
 }
 
-/* The layer's function: its type's, or for `activation` the one it names. */
 static int layer_code(const clcnn_layer *l) {
-    const char *t = l->type->name;
-    return clcnn_act_code(strcmp(t, "activation") == 0 ? l->spec.activation : t);
+    return clcnn_layer_function(l->type->name, l->spec.activation);
 }
 
 static clcnn_status infer(clcnn_layer *l) {
-    if (layer_code(l) < 0)
+    int code = layer_code(l);
+    if (code == CLCNN_ACT_SOFTMAX)
         return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED,
-                                "activation '%s' is not supported here (softmax: only as the "
-                                "last layer)", l->spec.activation);
+                                "a softmax layer must be the last layer (the loss applies it)");
+    if (code < 0)
+        return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "unknown activation '%s'",
+                                l->spec.activation);
     l->out = l->in;
     return CLCNN_STATUS_OK;
 }
@@ -79,8 +79,9 @@ static double flops(const clcnn_layer *l, int phase) {
     return (double)clcnn_shape_size(l->in);
 }
 
-const clcnn_layer_type clcnn_layer_activation = {"activation", infer, forward, backward, flops, 0};
-const clcnn_layer_type clcnn_layer_sigmoid = {"sigmoid", infer, forward, backward, flops, 0};
-const clcnn_layer_type clcnn_layer_tanh = {"tanh", infer, forward, backward, flops, 0};
-const clcnn_layer_type clcnn_layer_leaky_relu = {"leaky_relu", infer, forward, backward, flops, 0};
-const clcnn_layer_type clcnn_layer_elu = {"elu", infer, forward, backward, flops, 0};
+CLCNN_LAYER_TYPE(activation, infer, forward, backward, flops, 0);
+CLCNN_LAYER_TYPE(sigmoid, infer, forward, backward, flops, 0);
+CLCNN_LAYER_TYPE(tanh, infer, forward, backward, flops, 0);
+CLCNN_LAYER_TYPE(leaky_relu, infer, forward, backward, flops, 0);
+CLCNN_LAYER_TYPE(elu, infer, forward, backward, flops, 0);
+CLCNN_LAYER_TYPE(softmax, infer, forward, backward, flops, 0);

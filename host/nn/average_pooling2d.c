@@ -59,5 +59,4 @@ static double flops(const clcnn_layer *l, int phase) {
     return (double)clcnn_shape_size(l->out) * l->spec.pool_size[0] * l->spec.pool_size[1];
 }
 
-const clcnn_layer_type clcnn_layer_average_pooling2d = {"average_pooling2d", infer, forward,
-                                                        backward, flops, 0};
+CLCNN_LAYER_TYPE(average_pooling2d, infer, forward, backward, flops, 0);

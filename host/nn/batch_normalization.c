@@ -91,5 +91,4 @@ static double flops(const clcnn_layer *l, int phase) {
     return (phase == 0 ? 5.0 : 8.0) * (double)clcnn_shape_size(l->in);
 }
 
-const clcnn_layer_type clcnn_layer_batch_normalization = {"batch_normalization", infer, forward,
-                                                          backward, flops, 0};
+CLCNN_LAYER_TYPE(batch_normalization, infer, forward, backward, flops, 0);

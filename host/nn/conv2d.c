@@ -131,4 +131,4 @@ static double flops(const clcnn_layer *l, int phase) {
     return phase == 0 ? f : 2 * f;
 }
 
-const clcnn_layer_type clcnn_layer_conv2d = {"conv2d", infer, forward, backward, flops, 0};
+CLCNN_LAYER_TYPE(conv2d, infer, forward, backward, flops, 0);

@@ -46,4 +46,4 @@ static double flops(const clcnn_layer *l, int phase) {
     return (double)clcnn_shape_size(l->in);
 }
 
-const clcnn_layer_type clcnn_layer_dropout = {"dropout", infer, forward, backward, flops, 0};
+CLCNN_LAYER_TYPE(dropout, infer, forward, backward, flops, 0);

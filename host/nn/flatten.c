@@ -19,4 +19,4 @@ static double flops(const clcnn_layer *l, int phase) {
     return 0;
 }
 
-const clcnn_layer_type clcnn_layer_flatten = {"flatten", infer, pass, pass, flops, 1};
+CLCNN_LAYER_TYPE(flatten, infer, pass, pass, flops, 1);

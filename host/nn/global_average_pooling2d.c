@@ -32,5 +32,4 @@ static double flops(const clcnn_layer *l, int phase) {
     return (double)clcnn_shape_size(l->in);
 }
 
-const clcnn_layer_type clcnn_layer_global_average_pooling2d = {
-    "global_average_pooling2d", infer, forward, backward, flops, 0};
+CLCNN_LAYER_TYPE(global_average_pooling2d, infer, forward, backward, flops, 0);

@@ -1,25 +1,17 @@
-/* nn/layer.c: the layer type table and helpers every layer uses. */
+/* nn/layer.c: the layer types of core/layers.h's list, and helpers every layer uses. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cl/kparams.h"
+#include "core/layers.h"
 #include "nn.h"
 
-extern const clcnn_layer_type clcnn_layer_conv2d, clcnn_layer_dense, clcnn_layer_max_pooling2d,
-    clcnn_layer_flatten, clcnn_layer_relu, clcnn_layer_average_pooling2d,
-    clcnn_layer_global_average_pooling2d, clcnn_layer_batch_normalization, clcnn_layer_dropout,
-    clcnn_layer_activation, clcnn_layer_sigmoid, clcnn_layer_tanh, clcnn_layer_leaky_relu,
-    clcnn_layer_elu;
-
-/* Adding a layer type: one file in host/nn/ and one row here. */
-static const clcnn_layer_type *const layer_types[] = {
-    &clcnn_layer_conv2d, &clcnn_layer_dense, &clcnn_layer_max_pooling2d,
-    &clcnn_layer_flatten, &clcnn_layer_relu, &clcnn_layer_average_pooling2d,
-    &clcnn_layer_global_average_pooling2d, &clcnn_layer_batch_normalization, &clcnn_layer_dropout,
-    &clcnn_layer_activation, &clcnn_layer_sigmoid, &clcnn_layer_tanh, &clcnn_layer_leaky_relu,
-    &clcnn_layer_elu,
-};
+/* The implementations of core/layers.h's rows: a row without one does not link. */
+#define DECLARE(name, keras_name, keys) extern const clcnn_layer_type clcnn_layer_##name;
+CLCNN_LAYER_TYPES(DECLARE)
+#define ENTRY(name, keras_name, keys) &clcnn_layer_##name,
+static const clcnn_layer_type *const layer_types[] = {CLCNN_LAYER_TYPES(ENTRY)};
 #define N_TYPES (sizeof layer_types / sizeof layer_types[0])
 
 const clcnn_layer_type *clcnn_layer_type_find(const char *name) {
@@ -28,15 +20,7 @@ const clcnn_layer_type *clcnn_layer_type_find(const char *name) {
     return NULL;
 }
 
-const char *clcnn_layer_type_names(void) {
-    static char names[512];
-    if (!names[0])
-        for (size_t i = 0; i < N_TYPES; i++) {
-            size_t k = strlen(names);
-            snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "", layer_types[i]->name);
-        }
-    return names;
-}
+const char *clcnn_layer_type_names(void) { return CLCNN_LAYER_TYPE_NAMES; }
 
 clcnn_status clcnn_layer_fail(const clcnn_layer *l, clcnn_status s, const char *fmt, ...) {
     char msg[1024], where[64] = "";

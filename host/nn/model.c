@@ -12,8 +12,7 @@
 
 /* A softmax layer, or an activation layer of softmax: the loss applies it. */
 static int is_softmax_layer(const clcnn_layer_spec *s) {
-    return strcmp(s->type, "softmax") == 0 ||
-           (strcmp(s->type, "activation") == 0 && strcmp(s->activation, "softmax") == 0);
+    return clcnn_layer_function(s->type, s->activation) == CLCNN_ACT_SOFTMAX;
 }
 
 /* Activation on conv2d/dense: relu is fused; the others are applied by nn/step.c after the
@@ -22,21 +21,25 @@ static int is_softmax_layer(const clcnn_layer_spec *s) {
  * activation layer type reads `activation` itself. */
 static clcnn_status set_activation(clcnn_layer *l, int last) {
     const char *a = l->spec.activation;
-    if (!a[0] || strcmp(a, "linear") == 0 || strcmp(l->spec.type, "activation") == 0)
+    if (!a[0] || strcmp(l->spec.type, "activation") == 0) return CLCNN_STATUS_OK;
+    int act = clcnn_name_find(&clcnn_activation_names, a);
+    switch (act) {
+    case CLCNN_ACT_LINEAR:
         return CLCNN_STATUS_OK;
-    if (strcmp(a, "relu") == 0) {
+    case CLCNN_ACT_RELU:
         l->relu = 1;
         return CLCNN_STATUS_OK;
-    }
-    if (strcmp(a, "softmax") == 0) {
+    case CLCNN_ACT_SOFTMAX:
         if (last) return CLCNN_STATUS_OK;
         return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED,
                                 "activation softmax is supported on the last layer only");
+    case -1:
+        return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "unknown activation '%s'", a);
+    default:
+        l->act = act;
+        l->act_alpha = act == CLCNN_ACT_LEAKY_RELU ? 0.2f : 1.0f;
+        return CLCNN_STATUS_OK;
     }
-    l->act = clcnn_act_code(a);
-    if (l->act < 0) return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "unknown activation '%s'", a);
-    l->act_alpha = l->act == CLCNN_ACT_LEAKY_RELU ? 0.2f : 1.0f;
-    return CLCNN_STATUS_OK;
 }
 
 static clcnn_status infer_layers(clcnn_model *m, clcnn_route route) {
@@ -62,10 +65,8 @@ static clcnn_status infer_layers(clcnn_model *m, clcnn_route route) {
             snprintf(l->spec.name, sizeof l->spec.name, "%.31s_%d", type, i);
         }
         l->type = clcnn_layer_type_find(l->spec.type);
-        if (!l->type || is_softmax_layer(&l->spec))
-            return clcnn_layer_fail(l, CLCNN_STATUS_NOT_FOUND,
-                                    is_softmax_layer(&l->spec) ? "a softmax layer must be the last layer"
-                                                               : "unknown layer type; known: %s",
+        if (!l->type)
+            return clcnn_layer_fail(l, CLCNN_STATUS_NOT_FOUND, "unknown layer type; known: %s",
                                     clcnn_layer_type_names());
         CLCNN_TRY(set_activation(l, i == n - 1));
         CLCNN_TRY(l->type->infer(l));
@@ -145,13 +146,10 @@ static clcnn_status alloc_buffers(clcnn_model *m) {
     }
     CLCNN_TRY(alloc_floats(m, "the parameters", m->n_params, &m->params));
     CLCNN_TRY(alloc_floats(m, "the parameter gradients", m->n_params, &m->grads));
-    const char *opt = m->spec.train.optimizer.name;
-    m->n_opt_buffers = strcmp(opt, "sgd") == 0 ? (m->spec.train.optimizer.momentum != 0) : 2;
-    if (strcmp(opt, "rmsprop") == 0 && m->spec.train.optimizer.momentum == 0) m->n_opt_buffers = 1;
-    CLCNN_TRY(alloc_floats(m, "the optimizer state", m->n_params, &m->opt1));
-    CLCNN_TRY(alloc_floats(m, "the optimizer state", m->n_params, &m->opt2));
-    CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->opt1, 0, m->n_params * sizeof(float)));
-    CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->opt2, 0, m->n_params * sizeof(float)));
+    for (int i = 0; i < m->optimizer->state; i++) {
+        CLCNN_TRY(alloc_floats(m, "the optimizer state", m->n_params, &m->opt[i]));
+        CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->opt[i], 0, m->n_params * sizeof(float)));
+    }
     CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->grads, 0, m->n_params * sizeof(float)));
     CLCNN_TRY(clcnn_buffer_create(m->ctx, b, &m->batch_labels));
     if (m->augment) CLCNN_TRY(alloc_floats(m, "the augmentation parameters", b * 12, &m->aug_params));
@@ -161,6 +159,18 @@ static clcnn_status alloc_buffers(clcnn_model *m) {
 static int wants_augment(const clcnn_augment_spec *a) {
     return a->horizontal_flip || a->vertical_flip || a->width_shift > 0 || a->height_shift > 0 ||
            a->zoom > 0 || a->rotation > 0 || a->erasing > 0;
+}
+
+/* The kernel's codes for the augmentation's names. */
+static clcnn_status parse_augment(clcnn_model *m) {
+    const clcnn_augment_spec *a = &m->spec.data.augment;
+    clcnn_fill_mode fill;
+    clcnn_interpolation interpolation;
+    CLCNN_TRY(clcnn_fill_mode_parse(a->fill_mode, &fill));
+    CLCNN_TRY(clcnn_interpolation_parse(a->interpolation, &interpolation));
+    m->fill_mode = (int)fill;
+    m->interpolation = (int)interpolation;
+    return CLCNN_STATUS_OK;
 }
 
 /* Keras' defaults: Glorot uniform kernels (limit sqrt(6 / (fan_in + fan_out))), zero biases;
@@ -194,16 +204,19 @@ clcnn_status clcnn_model_create(clcnn_context *ctx, const clcnn_spec *spec, int 
     if (max_batch <= 0 || max_batch > 65536)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "batch size %d out of range (1..65536)", max_batch);
     clcnn_route route = CLCNN_ROUTE_AUTO;
-    const char *r = spec->train.conv_route;
-    if (r[0] && strcmp(r, "auto") != 0) CLCNN_TRY(clcnn_route_parse(r, &route));
+    if (spec->train.conv_route[0]) CLCNN_TRY(clcnn_route_parse(spec->train.conv_route, &route));
+    clcnn_optimizer optimizer;
+    CLCNN_TRY(clcnn_optimizer_parse(spec->train.optimizer.name, &optimizer));
     clcnn_model *m = calloc(1, sizeof *m);
     if (!m) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     m->ctx = ctx;
     m->spec = *spec;
     m->max_batch = max_batch;
+    m->optimizer = clcnn_optimizer_type_get(optimizer);
     m->learning_rate = spec->train.optimizer.learning_rate;
     m->augment = wants_augment(&spec->data.augment);
-    clcnn_status s = infer_layers(m, route);
+    clcnn_status s = m->augment ? parse_augment(m) : CLCNN_STATUS_OK;
+    if (s == CLCNN_STATUS_OK) s = infer_layers(m, route);
     if (s == CLCNN_STATUS_OK) {
         assign_arena(m);
         s = alloc_buffers(m);
@@ -239,9 +252,10 @@ void clcnn_model_destroy(clcnn_model *m) {
         release(&sl->correct);
         release(&sl->pred);
     }
-    cl_mem *bufs[] = {&m->x0, &m->params, &m->grads, &m->opt1, &m->opt2,
-                      &m->order, &m->batch_labels, &m->probs, &m->aug_params};
+    cl_mem *bufs[] = {&m->x0,           &m->params, &m->grads,     &m->order,
+                      &m->batch_labels, &m->probs,  &m->aug_params};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) release(bufs[i]);
+    for (int i = 0; i < CLCNN_OPTIMIZER_SLOTS; i++) release(&m->opt[i]);
     free(m);
 }
 
@@ -272,18 +286,28 @@ clcnn_status clcnn_model_write_params(clcnn_model *m, const float *host) {
     return clcnn_buffer_write(m->ctx, m->params, 0, m->n_params * sizeof(float), host);
 }
 
-size_t clcnn_model_opt_state_count(const clcnn_model *m) { return 2 * m->n_params; }
+/* Every slot, in order, whether the optimizer keeps it or not (then zeros): one layout for all
+ * optimizers. */
+size_t clcnn_model_opt_state_count(const clcnn_model *m) {
+    return CLCNN_OPTIMIZER_SLOTS * m->n_params;
+}
 
 clcnn_status clcnn_model_read_opt_state(clcnn_model *m, float *host, int64_t *step) {
     *step = m->step;
-    CLCNN_TRY(clcnn_buffer_read(m->ctx, m->opt1, 0, m->n_params * sizeof(float), host));
-    return clcnn_buffer_read(m->ctx, m->opt2, 0, m->n_params * sizeof(float), host + m->n_params);
+    for (int i = 0; i < CLCNN_OPTIMIZER_SLOTS; i++, host += m->n_params) {
+        if (m->opt[i])
+            CLCNN_TRY(clcnn_buffer_read(m->ctx, m->opt[i], 0, m->n_params * sizeof(float), host));
+        else
+            memset(host, 0, m->n_params * sizeof(float));
+    }
+    return CLCNN_STATUS_OK;
 }
 
 clcnn_status clcnn_model_write_opt_state(clcnn_model *m, const float *host, int64_t step) {
     m->step = step;
-    CLCNN_TRY(clcnn_buffer_write(m->ctx, m->opt1, 0, m->n_params * sizeof(float), host));
-    return clcnn_buffer_write(m->ctx, m->opt2, 0, m->n_params * sizeof(float), host + m->n_params);
+    for (int i = 0; i < CLCNN_OPTIMIZER_SLOTS && m->opt[i]; i++, host += m->n_params)
+        CLCNN_TRY(clcnn_buffer_write(m->ctx, m->opt[i], 0, m->n_params * sizeof(float), host));
+    return CLCNN_STATUS_OK;
 }
 
 clcnn_status clcnn_model_finish(clcnn_model *m) { return clcnn_context_finish(m->ctx); }

@@ -36,9 +36,11 @@ struct clcnn_model {
     size_t n_params;
     size_t n_trainable;            /* the arena's first n_trainable floats are trained; state
                                       (batch norm's running statistics) follows them */
-    cl_mem params, grads, opt1, opt2; /* the arena: weights, gradients, optimizer state */
+    cl_mem params, grads;          /* the arena: weights and gradients */
+    const clcnn_optimizer_type *optimizer;
+    /* Its state, in the arena's layout: the first optimizer->state slots, the others NULL. */
+    cl_mem opt[CLCNN_OPTIMIZER_SLOTS];
     float learning_rate;           /* this step's rate (train/ applies the schedule) */
-    int n_opt_buffers;
     int64_t step;                  /* optimizer steps taken */
     int n_tensors;
     clcnn_tensor_info tensors[CLCNN_MAX_LAYERS * CLCNN_MAX_LAYER_PARAMS];
@@ -47,7 +49,8 @@ struct clcnn_model {
     int order_n;
     cl_mem batch_labels;           /* uint8 max_batch */
     cl_mem probs;                  /* float max_batch x classes */
-    int augment;                   /* data.augment asks for anything */
+    int augment;                   /* data.augment asks for anything; then: */
+    int fill_mode, interpolation;  /* its clcnn_fill_mode and clcnn_interpolation */
     cl_mem aug_params;             /* float max_batch x 12: each example's transform */
 };
 

@@ -1,6 +1,8 @@
-/* nn/nn.h: the layer interface and the model's internals. One file per layer type fills a
- * clcnn_layer_type; the types are found by name in nn/layers.c's table, so adding a layer is one
- * new file and one table row. Layers know OpenCL (through cl/) and nothing of YAML. */
+/* nn/nn.h: the layer and optimizer interfaces and the model's internals. One file per layer type
+ * fills a clcnn_layer_type, one function per optimizer a clcnn_optimizer_type; nn/layer.c and
+ * nn/optimizers.c find them through the lists in core/layers.h and clcnn/enums.h, so adding
+ * either is one new file (or function) and one row. Layers know OpenCL (through cl/) and nothing
+ * of YAML. */
 #ifndef CLCNN_NN_H
 #define CLCNN_NN_H
 
@@ -33,7 +35,7 @@ typedef struct clcnn_pass {
 } clcnn_pass;
 
 typedef struct clcnn_layer_type {
-    const char *name; /* YAML name, e.g. "conv2d" */
+    const char *name; /* YAML name, e.g. "conv2d": its row in core/layers.h */
     /* Checks the spec against the input shape and sets l->out, the parameter tensors
      * (l->n_params, l->param_shape...) and l->workspace. Errors name the layer. */
     clcnn_status (*infer)(clcnn_layer *l);
@@ -46,6 +48,10 @@ typedef struct clcnn_layer_type {
     /* Output aliases the input (flatten): no buffer, no copy. */
     int aliases_input;
 } clcnn_layer_type;
+
+/* Defines clcnn_layer_<name>, the implementation of row `name` of core/layers.h:
+ * CLCNN_LAYER_TYPE(conv2d, infer, forward, backward, flops, 0); */
+#define CLCNN_LAYER_TYPE(name, ...) const clcnn_layer_type clcnn_layer_##name = {#name, __VA_ARGS__}
 
 #define CLCNN_MAX_LAYER_PARAMS 4
 
@@ -76,6 +82,9 @@ struct clcnn_layer {
 const clcnn_layer_type *clcnn_layer_type_find(const char *name);
 /* Comma-separated list of the known names, for error messages. Static storage. */
 const char *clcnn_layer_type_names(void);
+/* The function of a layer of the activation family (activation, relu, softmax, sigmoid, tanh,
+ * leaky_relu, elu): its type's, or for `activation` the one it names; -1 for other types. */
+int clcnn_layer_function(const char *type, const char *activation);
 
 /* Error helper: "layer 3 (conv2d 'conv2d_3', line 12): ..." */
 clcnn_status clcnn_layer_fail(const clcnn_layer *l, clcnn_status s, const char *fmt, ...)
@@ -90,20 +99,9 @@ void clcnn_layer_add_param(clcnn_layer *l, const char *name, int ndim, const int
 void clcnn_layer_add_state(clcnn_layer *l, const char *name, int ndim, const int64_t *shape,
                            float fill);
 
-/* Activation codes (kernels/activation.cl has the same numbers). */
-enum {
-    CLCNN_ACT_LINEAR = 0,
-    CLCNN_ACT_RELU = 1,
-    CLCNN_ACT_SIGMOID = 2,
-    CLCNN_ACT_TANH = 3,
-    CLCNN_ACT_LEAKY_RELU = 4,
-    CLCNN_ACT_ELU = 5,
-};
-/* The code of an activation name ("linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu");
- * -1 for others (softmax belongs to the loss). */
-int clcnn_act_code(const char *name);
-/* y = f(x) (x may equal y), and dx = dy * f'(x) computed from y = f(x) (dx may equal dy):
- * every supported f has a derivative that its output determines. count elements. */
+/* Activations by clcnn_activation code (kernels/activation.cl; not softmax, the loss's): y = f(x)
+ * (x may equal y), and dx = dy * f'(x) computed from y = f(x) (dx may equal dy): every supported
+ * f has a derivative that its output determines. count elements. */
 clcnn_status clcnn_nn_act_forward(clcnn_context *ctx, int act, float alpha, cl_mem x, cl_mem y,
                                   size_t count);
 clcnn_status clcnn_nn_act_backward(clcnn_context *ctx, int act, float alpha, cl_mem y, cl_mem dy,
@@ -127,5 +125,31 @@ clcnn_status clcnn_nn_relu_mask(clcnn_context *ctx, cl_mem y, cl_mem dy, size_t 
 /* Average pooling over windows dims = C, H, W, KH, KW, SH, SW, PT, PL, OH, OW: forward x -> y,
  * or backward dy -> dx (nn/average_pooling2d.c). */
 clcnn_status clcnn_nn_avgpool(const clcnn_pass *p, const int dims[11], int forward);
+
+/* ---- optimizers: one per row of CLCNN_OPTIMIZERS (clcnn/enums.h), in nn/optimizers.c -------- */
+
+/* State buffers the arena has, each one float per parameter; optimizer.safetensors holds all of
+ * them, so this is part of its layout. */
+#define CLCNN_OPTIMIZER_SLOTS 2
+
+/* What an update sees: the trainable prefix of the parameter arena. */
+typedef struct clcnn_optimizer_pass {
+    clcnn_context *ctx;
+    size_t count; /* trainable floats */
+    cl_mem params, grads;
+    cl_mem state[CLCNN_OPTIMIZER_SLOTS]; /* the optimizer's `state` buffers, zero at the start */
+    float learning_rate;                 /* this step's */
+    int64_t step;                        /* updates so far, this one included */
+    const clcnn_optimizer_spec *spec;
+} clcnn_optimizer_pass;
+
+typedef struct clcnn_optimizer_type {
+    int state; /* state buffers it keeps (<= CLCNN_OPTIMIZER_SLOTS): Adam's m and v are 2 */
+    /* Enqueues one update of p->params from p->grads (Keras' formulas, kernels/optim.cl). */
+    clcnn_status (*step)(const clcnn_optimizer_pass *p);
+} clcnn_optimizer_type;
+
+/* The implementation of an optimizer; NULL if out of range. */
+const clcnn_optimizer_type *clcnn_optimizer_type_get(clcnn_optimizer optimizer);
 
 #endif

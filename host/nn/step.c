@@ -1,7 +1,6 @@
 /* nn/step.c: the passes over a model: data uploads, batch gathering, forward, loss, backward and
  * the optimizer update, all enqueued in order with no wait; metrics stay on the device until
  * read. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,10 +153,6 @@ static clcnn_status gather_augmented(clcnn_model *m, int start, int count) {
     clcnn_profile_set_tag(m->ctx, "input/augment");
     CLCNN_TRY(clcnn_launch(m->ctx, k, 1, &n, NULL, pa, 15));
     CLCNN_TRY(clcnn_kernel_get(m->ctx, "augment.cl", "gather_augment", &k));
-    static const char *const modes[] = {"reflect", "constant", "nearest", "wrap"};
-    int mode = 0, nearest = strcmp(a->interpolation, "nearest") == 0;
-    for (int i = 0; i < 4; i++)
-        if (strcmp(a->fill_mode, modes[i]) == 0) mode = i;
     float inv_scale = 1.0f / m->spec.data.scale;
     model_slot *s = &m->slots[0];
     size_t global[3] = {(size_t)W, (size_t)H, n};
@@ -165,8 +160,8 @@ static clcnn_status gather_augmented(clcnn_model *m, int start, int count) {
         cl_uint first = (cl_uint)c * (cl_uint)s->chunk_examples, per = (cl_uint)s->chunk_examples;
         clcnn_arg ga[] = {CLCNN_ARG(s->images[c]), CLCNN_ARG(s->labels), CLCNN_ARG(m->order),
                           CLCNN_ARG(start), CLCNN_ARG(C), CLCNN_ARG(H), CLCNN_ARG(W),
-                          CLCNN_ARG(inv_scale), CLCNN_ARG(m->aug_params), CLCNN_ARG(mode),
-                          CLCNN_ARG(a->fill_value), CLCNN_ARG(nearest), CLCNN_ARG(m->x0),
+                          CLCNN_ARG(inv_scale), CLCNN_ARG(m->aug_params), CLCNN_ARG(m->fill_mode),
+                          CLCNN_ARG(a->fill_value), CLCNN_ARG(m->interpolation), CLCNN_ARG(m->x0),
                           CLCNN_ARG(m->batch_labels), CLCNN_ARG(first), CLCNN_ARG(per)};
         CLCNN_TRY(clcnn_launch(m->ctx, k, 3, global, NULL, ga, 16));
     }
@@ -247,37 +242,14 @@ static clcnn_status weight_decay(clcnn_model *m) {
 
 static clcnn_status optimizer_step(clcnn_model *m) {
     const clcnn_optimizer_spec *o = &m->spec.train.optimizer;
-    cl_kernel k;
     size_t count = m->n_trainable;
-    cl_ulong n = count;
-    float lr = m->learning_rate;
     m->step++;
     clcnn_profile_set_tag(m->ctx, "optimizer/step");
     if (count == 0) return CLCNN_STATUS_OK;
     if (o->weight_decay > 0) CLCNN_TRY(weight_decay(m));
-    if (strcmp(o->name, "sgd") == 0) {
-        CLCNN_TRY(clcnn_kernel_get(m->ctx, "optim.cl", "sgd_step", &k));
-        clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(m->grads), CLCNN_ARG(m->opt1),
-                            CLCNN_ARG(lr), CLCNN_ARG(o->momentum), CLCNN_ARG(o->nesterov),
-                            CLCNN_ARG(n)};
-        return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 7);
-    }
-    if (strcmp(o->name, "rmsprop") == 0) {
-        CLCNN_TRY(clcnn_kernel_get(m->ctx, "optim.cl", "rmsprop_step", &k));
-        clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(m->grads), CLCNN_ARG(m->opt1),
-                            CLCNN_ARG(m->opt2), CLCNN_ARG(lr), CLCNN_ARG(o->rho),
-                            CLCNN_ARG(o->momentum), CLCNN_ARG(o->epsilon), CLCNN_ARG(n)};
-        return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 9);
-    }
-    if (strcmp(o->name, "adam") != 0)
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "unknown optimizer '%s' (adam, sgd, rmsprop)", o->name);
-    CLCNN_TRY(clcnn_kernel_get(m->ctx, "optim.cl", "adam_step", &k));
-    double t = (double)m->step;
-    float lr_t = (float)(lr * sqrt(1.0 - pow(o->beta_2, t)) / (1.0 - pow(o->beta_1, t)));
-    clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(m->grads), CLCNN_ARG(m->opt1),
-                        CLCNN_ARG(m->opt2), CLCNN_ARG(lr_t), CLCNN_ARG(o->beta_1),
-                        CLCNN_ARG(o->beta_2), CLCNN_ARG(o->epsilon), CLCNN_ARG(n)};
-    return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 9);
+    clcnn_optimizer_pass p = {m->ctx, count, m->params, m->grads, {0}, m->learning_rate, m->step, o};
+    memcpy(p.state, m->opt, sizeof p.state);
+    return m->optimizer->step(&p);
 }
 
 static clcnn_status check_range(const clcnn_model *m, int slot, int start, int count) {

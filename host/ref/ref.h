@@ -98,8 +98,8 @@ double ref_seed_model_step(const ref_seed_model *m, const double *x, const int *
 
 /* ---- layers added with batch norm, dropout and augmentation (ref/ref_*.c) ------------ */
 
-/* Activations by code (as CLCNN_ACT_*: 0 linear, 1 relu, 2 sigmoid, 3 tanh, 4 leaky_relu,
- * 5 elu); alpha is leaky_relu's slope or elu's alpha. Backward uses the derivative at x. */
+/* Activations by clcnn_activation code (CLCNN_ACT_*, clcnn/enums.h; linear for any other);
+ * alpha is leaky_relu's slope or elu's alpha. Backward uses the derivative at x. */
 void ref_act_forward(int code, double alpha, const double *x, double *y, size_t n);
 void ref_act_backward(int code, double alpha, const double *x, const double *dy, double *dx,
                       size_t n);
@@ -142,7 +142,7 @@ typedef struct ref_augment_cfg {
     int hflip, vflip;
     double width_shift, height_shift, zoom, rotation; /* Keras' factors */
     double erasing, area_min, area_max, ratio;
-    int fill_mode; /* 0 reflect, 1 constant, 2 nearest, 3 wrap */
+    int fill_mode; /* a clcnn_fill_mode (clcnn/enums.h) */
     double fill;   /* raw pixel units */
     int nearest;   /* else bilinear */
 } ref_augment_cfg;

@@ -3,15 +3,16 @@
  * independently of the kernels' form (which reads it off the output). */
 #include <math.h>
 
+#include "clcnn/enums.h"
 #include "ref.h"
 
 static double f(int code, double alpha, double x) {
     switch (code) {
-    case 1: return x > 0 ? x : 0;
-    case 2: return 1.0 / (1.0 + exp(-x));
-    case 3: return tanh(x);
-    case 4: return x > 0 ? x : alpha * x;
-    case 5: return x > 0 ? x : alpha * (exp(x) - 1.0);
+    case CLCNN_ACT_RELU: return x > 0 ? x : 0;
+    case CLCNN_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case CLCNN_ACT_TANH: return tanh(x);
+    case CLCNN_ACT_LEAKY_RELU: return x > 0 ? x : alpha * x;
+    case CLCNN_ACT_ELU: return x > 0 ? x : alpha * (exp(x) - 1.0);
     default: return x;
     }
 }
@@ -19,11 +20,11 @@ static double f(int code, double alpha, double x) {
 static double df(int code, double alpha, double x) {
     double s;
     switch (code) {
-    case 1: return x > 0 ? 1 : 0;
-    case 2: s = 1.0 / (1.0 + exp(-x)); return s * (1.0 - s);
-    case 3: s = tanh(x); return 1.0 - s * s;
-    case 4: return x > 0 ? 1 : alpha;
-    case 5: return x > 0 ? 1 : alpha * exp(x);
+    case CLCNN_ACT_RELU: return x > 0 ? 1 : 0;
+    case CLCNN_ACT_SIGMOID: s = 1.0 / (1.0 + exp(-x)); return s * (1.0 - s);
+    case CLCNN_ACT_TANH: s = tanh(x); return 1.0 - s * s;
+    case CLCNN_ACT_LEAKY_RELU: return x > 0 ? 1 : alpha;
+    case CLCNN_ACT_ELU: return x > 0 ? 1 : alpha * exp(x);
     default: return 1;
     }
 }

@@ -4,6 +4,7 @@
  * with Keras' fill modes. */
 #include <math.h>
 
+#include "clcnn/enums.h"
 #include "ref.h"
 
 unsigned ref_rand_u32(unsigned long long key, unsigned long long counter) {
@@ -50,9 +51,9 @@ void ref_augment_params(const ref_augment_cfg *cfg, unsigned long long key, int 
 static int fill_index(int i, int n, int mode) {
     if (i >= 0 && i < n) return i;
     switch (mode) {
-    case 1: return -1;
-    case 2: return i < 0 ? 0 : n - 1;
-    case 3: return ((i % n) + n) % n;
+    case CLCNN_FILL_CONSTANT: return -1;
+    case CLCNN_FILL_NEAREST: return i < 0 ? 0 : n - 1;
+    case CLCNN_FILL_WRAP: return ((i % n) + n) % n;
     default: { /* reflect: d c b a | a b c d | d c b a, period 2n */
         int m = ((i % (2 * n)) + 2 * n) % (2 * n);
         return m < n ? m : 2 * n - 1 - m;

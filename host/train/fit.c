@@ -92,7 +92,9 @@ typedef struct fit_run {
 } fit_run;
 
 static int has_schedule(const clcnn_train_spec *t) {
-    return strcmp(t->lr_schedule.name, "constant") != 0 || t->lr_schedule.warmup_epochs > 0;
+    return clcnn_name_find(&clcnn_lr_schedule_names, t->lr_schedule.name) !=
+               CLCNN_LR_SCHEDULE_CONSTANT ||
+           t->lr_schedule.warmup_epochs > 0;
 }
 
 static void report(fit_run *r, clcnn_progress *p) {

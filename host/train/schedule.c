@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/core.h"
 #include "schedule.h"
 
 double clcnn_lr_at(const clcnn_train_spec *t, int epoch, int step, int steps_per_epoch) {
@@ -11,9 +12,10 @@ double clcnn_lr_at(const clcnn_train_spec *t, int epoch, int step, int steps_per
     long warm = (long)s->warmup_epochs * steps_per_epoch;
     long now = (long)epoch * steps_per_epoch + step;
     if (now < warm) return lr * (double)(now + 1) / (double)warm;
-    if (strcmp(s->name, "step") == 0)
+    int schedule = clcnn_name_find(&clcnn_lr_schedule_names, s->name);
+    if (schedule == CLCNN_LR_SCHEDULE_STEP)
         return lr * pow(s->drop, floor((double)(epoch - s->warmup_epochs) / s->every));
-    if (strcmp(s->name, "cosine") == 0) {
+    if (schedule == CLCNN_LR_SCHEDULE_COSINE) {
         long total = (long)t->epochs * steps_per_epoch - warm;
         double done = total > 0 ? (double)(now - warm) / (double)total : 1.0;
         if (done > 1.0) done = 1.0; /* epochs past the plan (a resumed longer run) stay at the end */

@@ -15,16 +15,21 @@
  * read back from YAML ("0.3") matches the grid point min + 3 * step. */
 #define GRID_TOL 1e-9
 
-static const char *const type_names[] = {"int", "float", "choice", "boolean"};
-_Static_assert(sizeof type_names / sizeof type_names[0] == CLCNN_HP_TYPE_COUNT,
-               "one name per clcnn_hp_type");
+static const clcnn_name type_rows[] = {
+    {"int", CLCNN_HP_INT},
+    {"float", CLCNN_HP_FLOAT},
+    {"choice", CLCNN_HP_CHOICE},
+    {"boolean", CLCNN_HP_BOOLEAN},
+};
+CLCNN_NAME_TABLE(clcnn_hp_type_names, "hyperparameter type", CLCNN_HP_TYPE_COUNT, type_rows);
 
 const char *clcnn_hp_type_name(clcnn_hp_type type) {
-    return (unsigned)type < CLCNN_HP_TYPE_COUNT ? type_names[type] : NULL;
+    return clcnn_name_of(&clcnn_hp_type_names, (int)type);
 }
 
 clcnn_hp_type clcnn_hp_type_parse(const char *name) {
-    return (clcnn_hp_type)clcnn_name_index(type_names, CLCNN_HP_TYPE_COUNT, name);
+    int type = clcnn_name_find(&clcnn_hp_type_names, name);
+    return type < 0 ? CLCNN_HP_TYPE_COUNT : (clcnn_hp_type)type;
 }
 
 void clcnn_hparam_default(clcnn_hparam *hp) {

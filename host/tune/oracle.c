@@ -24,6 +24,11 @@ static const tune_oracle_type *const oracle_types[] = {ORACLES(TYPE)};
 #define NAME(name) #name,
 const char *const clcnn_oracle_algorithms[] = {ORACLES(NAME) NULL};
 #define N_ORACLES (sizeof oracle_types / sizeof oracle_types[0])
+#define INDEX(name) ORACLE_##name,
+enum { ORACLES(INDEX) };
+#define ROW(name) {#name, ORACLE_##name},
+static const clcnn_name algorithm_rows[] = {ORACLES(ROW)};
+const clcnn_name_table clcnn_oracle_algorithm_names = {"algorithm", algorithm_rows, N_ORACLES};
 
 clcnn_oracle_options clcnn_oracle_options_default(void) {
     clcnn_oracle_options opt = {

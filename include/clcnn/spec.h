@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "clcnn/enums.h"
 #include "clcnn/hparam.h"
 
 #ifdef __cplusplus
@@ -26,8 +27,6 @@ extern "C" {
 #define CLCNN_MAX_HP_TARGETS 4  /* keys one hyperparameter sets */
 #define CLCNN_HP_TARGET_MAX 128 /* bytes of a target's key path, NUL included */
 
-typedef enum clcnn_padding { CLCNN_PADDING_VALID = 0, CLCNN_PADDING_SAME = 1 } clcnn_padding;
-
 /* One layer, as written in YAML (Keras' names). Which fields a type reads is in its host/nn
  * file; the others keep their defaults. */
 typedef struct clcnn_layer_spec {
@@ -40,8 +39,7 @@ typedef struct clcnn_layer_spec {
     int strides[2];       /* conv2d default (1, 1); pooling default 0 = pool_size */
     int pool_size[2];     /* pooling, default (2, 2) */
     clcnn_padding padding; /* default valid */
-    char activation[16];  /* "linear" (default), "relu", "softmax", "leaky_relu", "elu", "sigmoid",
-                             "tanh" */
+    char activation[16];   /* a clcnn_activation name (clcnn/enums.h); default "linear" */
     int use_bias;         /* default 1 */
     float rate;           /* dropout rate (default 0.5) */
     float alpha;          /* leaky_relu: negative slope (default 0.3); elu: alpha (default 1.0) */
@@ -67,10 +65,10 @@ typedef struct clcnn_augment_spec {
     float height_shift;     /* shift by U(-f, f) x height pixels; default 0 */
     float zoom;             /* scale by 1 + U(-f, f), > 1 zooms out (RandomZoom); default 0 */
     float rotation;         /* rotate by U(-f, f) x 360 degrees (RandomRotation); default 0 */
-    char fill_mode[16];     /* outside the image: "reflect" (Keras' default), "constant",
-                               "nearest", "wrap" */
+    char fill_mode[16];     /* outside the image: a clcnn_fill_mode name; default "reflect"
+                               (Keras') */
     float fill_value;       /* constant fill, in raw pixel units (scaled like pixels); default 0 */
-    char interpolation[16]; /* "bilinear" (default) or "nearest" */
+    char interpolation[16]; /* a clcnn_interpolation name; default "bilinear" */
     float erasing;          /* probability of erasing a random rectangle (to 0); default 0 */
     float erasing_min_area; /* its area as a fraction of the image: default 0.02 .. */
     float erasing_max_area; /* .. 0.33 (Zhong et al.) */
@@ -90,15 +88,15 @@ typedef struct clcnn_data_spec {
     int shuffle;            /* reshuffle every epoch (default 1) */
     int n_classes;          /* default 10 */
     char classes[CLCNN_MAX_CLASSES][CLCNN_CLASS_NAME_MAX]; /* default: Fashion-MNIST's names */
-    char format[16];        /* "idx" (default: the four IDX files) or "image_folder" */
+    char format[16];                /* a clcnn_data_format name; default "idx" (four IDX files) */
     char train_dir[CLCNN_PATH_MAX]; /* image_folder: <train_dir>/<class>/<image>, relative to */
     char test_dir[CLCNN_PATH_MAX];  /* dir unless absolute; defaults "train" and "test" */
     clcnn_augment_spec augment;
 } clcnn_data_spec;
 
 typedef struct clcnn_optimizer_spec {
-    char name[16];        /* "adam" (default), "sgd", "rmsprop" */
-    float learning_rate;  /* default 0.001 (sgd: 0.01) */
+    char name[16];        /* a clcnn_optimizer name; default "adam" */
+    float learning_rate;  /* default: the optimizer's (clcnn_optimizer_default_learning_rate) */
     float beta_1, beta_2; /* adam: 0.9, 0.999 */
     float epsilon;        /* adam and rmsprop: 1e-7 */
     float momentum;       /* sgd and rmsprop: 0 */
@@ -110,8 +108,9 @@ typedef struct clcnn_optimizer_spec {
 
 /* The learning rate over training (the optimizer's learning_rate is the initial one). */
 typedef struct clcnn_lr_schedule_spec {
-    char name[16];        /* "constant" (default), "step" (x drop every `every` epochs), "cosine"
-                             (Keras' CosineDecay over all steps, down to alpha x the initial) */
+    char name[16];        /* a clcnn_lr_schedule name: "constant" (default), "step" (x drop every
+                             `every` epochs), "cosine" (Keras' CosineDecay over all steps, down
+                             to alpha x the initial) */
     float drop;           /* step: factor per drop, default 0.5 */
     int every;            /* step: epochs between drops, default 10 */
     float alpha;          /* cosine: the final rate as a fraction of the initial, default 0 */
@@ -130,10 +129,10 @@ typedef struct clcnn_train_spec {
     int epochs;           /* default 1 */
     int batch_size;       /* default 32 */
     uint64_t seed;        /* default 42: initial weights, shuffling, augmentation, dropout */
-    char loss[48];        /* "sparse_categorical_crossentropy" (default), "categorical_crossentropy" */
+    char loss[48];        /* a clcnn_loss name; default "sparse_categorical_crossentropy" */
     clcnn_optimizer_spec optimizer;
     char checkpoint_monitor[32]; /* save the best epoch's model by this metric; "" = off (default) */
-    char conv_route[16];  /* GEMM route: "auto" (default: measured), "own", "clblast", "tiled" */
+    char conv_route[16];         /* GEMM route, a clcnn_route name; default "auto" (measured) */
     clcnn_lr_schedule_spec lr_schedule;
     clcnn_early_stopping_spec early_stopping;
 } clcnn_train_spec;

@@ -114,6 +114,53 @@ static void test_shift_fill_modes(void **state) {
         }
 }
 
+/* Where a shift right by 2 reads output column x (< 2) from under each fill mode's name; -1 is
+ * the constant. */
+static int shifted_source(const char *fill_mode, int x) {
+    if (!strcmp(fill_mode, "reflect")) return 1 - x;
+    if (!strcmp(fill_mode, "nearest")) return 0;
+    if (!strcmp(fill_mode, "wrap")) return W - 2 + x;
+    if (!strcmp(fill_mode, "constant")) return -1;
+    fail_msg("fill mode '%s' has no expectation here: add one", fill_mode);
+    return -1;
+}
+
+/* The modes by the names a config gives: the value each name has in clcnn/enums.h (which the
+ * kernel sees as FILL_* and INTERPOLATION_*) selects the behaviour the name means. */
+static void test_modes_by_name(void **state) {
+    (void)state;
+    unsigned char img[H * W];
+    ramp(img);
+    float p[12];
+    affine(p, 1, 0, -2, 0, 1, 0);
+    for (int i = 0; i < clcnn_fill_mode_names.count; i++) {
+        const clcnn_name *mode = &clcnn_fill_mode_names.rows[i];
+        float *out = gather(img, 1, 1, H, W, p, (gather_cfg){mode->value, 0, 9});
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < 2; x++) {
+                int src = shifted_source(mode->name, x);
+                float want = src < 0 ? 9.0f : img[y * W + src];
+                if (out[y * W + x] != want)
+                    fail_msg("%s: (%d, %d) is %g, want %g", mode->name, y, x, out[y * W + x], want);
+            }
+        free(out);
+    }
+    /* A quarter-pixel shift inside the ramp: bilinear reads 2.5 below the pixel, nearest it. */
+    affine(p, 1, 0, -0.25f, 0, 1, 0);
+    clcnn_interpolation kinds[] = {CLCNN_INTERPOLATION_BILINEAR, CLCNN_INTERPOLATION_NEAREST};
+    const char *names[] = {"bilinear", "nearest"};
+    for (int i = 0; i < 2; i++) {
+        clcnn_interpolation parsed = CLCNN_INTERPOLATION_COUNT;
+        assert_int_equal(clcnn_interpolation_parse(names[i], &parsed), CLCNN_STATUS_OK);
+        assert_int_equal(parsed, kinds[i]);
+        float *out = gather(img, 1, 1, H, W, p, (gather_cfg){CLCNN_FILL_REFLECT, parsed, 0});
+        for (int x = 1; x < W; x++)
+            assert_true(out[2 * W + x] == img[2 * W + x] - (i == 0 ? 2.5f : 0.0f));
+        free(out);
+    }
+    assert_int_equal(clcnn_interpolation_names.count, 2);
+}
+
 /* A quarter turn of a square image about its centre, and a 2x zoom-in and a rotation of the
  * ramp, checked where the source point lies inside the image. */
 static void test_rotation_zoom(void **state) {
@@ -265,6 +312,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flips),
         cmocka_unit_test(test_shift_fill_modes),
+        cmocka_unit_test(test_modes_by_name),
         cmocka_unit_test(test_rotation_zoom),
         cmocka_unit_test(test_erasing),
         cmocka_unit_test(test_params_and_sampling_match_reference),

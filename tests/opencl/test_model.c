@@ -530,12 +530,65 @@ static void test_deterministic(void **state) {
     clcnn_dataset_free(&ds);
 }
 
+/* Every optimizer's state in optimizer.safetensors' one layout (CLCNN_OPTIMIZER_SLOTS slots of a
+ * float per parameter; the slots it does not keep are zeros): two steps, the parameters and state
+ * handed to a fresh model, and a third step end where three steps in one model end. */
+static void test_optimizer_state_layout(void **state) {
+    (void)state;
+    clcnn_dataset ds;
+    random_dataset(&ds, 40, 2, 13, 11, 10, 30);
+    uint32_t *order = random_order(40, 31);
+    for (int o = 0; o < CLCNN_OPTIMIZER_COUNT; o++) {
+        clcnn_spec spec;
+        det_spec(&spec);
+        snprintf(spec.train.optimizer.name, sizeof spec.train.optimizer.name, "%s",
+                 clcnn_optimizer_name((clcnn_optimizer)o));
+        spec.train.optimizer.momentum = 0.7f;
+        clcnn_model *m = det_model(&spec, &ds, order);
+        size_t n = clcnn_model_param_count(m), n_opt = clcnn_model_opt_state_count(m);
+        assert_int_equal(n_opt, CLCNN_OPTIMIZER_SLOTS * n);
+        int kept = m->optimizer->state;
+        float *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
+        float *opt = malloc(n_opt * sizeof *opt);
+        for (int step = 0; step < 3; step++) ok(clcnn_model_train_step(m, step * 13, 13), "step");
+        ok(clcnn_model_read_params(m, want), "read params");
+        clcnn_model_destroy(m);
+
+        m = det_model(&spec, &ds, order);
+        for (int step = 0; step < 2; step++) ok(clcnn_model_train_step(m, step * 13, 13), "step");
+        int64_t steps;
+        ok(clcnn_model_read_params(m, got), "read params");
+        ok(clcnn_model_read_opt_state(m, opt, &steps), "read optimizer state");
+        clcnn_model_destroy(m);
+        for (int slot = 0; slot < CLCNN_OPTIMIZER_SLOTS; slot++) {
+            size_t nonzero = 0;
+            for (size_t i = 0; i < n; i++) nonzero += opt[slot * n + i] != 0;
+            if ((nonzero > 0) != (slot < kept))
+                fail_msg("%s: state slot %d has %zu nonzero values; it keeps %d slots",
+                         spec.train.optimizer.name, slot, nonzero, kept);
+        }
+
+        spec.train.seed = 8;
+        m = det_model(&spec, &ds, order);
+        ok(clcnn_model_write_params(m, got), "write params");
+        ok(clcnn_model_write_opt_state(m, opt, steps), "write optimizer state");
+        ok(clcnn_model_train_step(m, 26, 13), "step");
+        ok(clcnn_model_read_params(m, got), "read params");
+        assert_memory_equal(got, want, n * sizeof(float));
+        clcnn_model_destroy(m);
+        free(want), free(got), free(opt);
+    }
+    free(order);
+    clcnn_dataset_free(&ds);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_errors),
         cmocka_unit_test(test_optimizer_steps),
         cmocka_unit_test(test_eval_and_predict),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_optimizer_state_layout),
         cmocka_unit_test(test_seed_model_step),
     };
     return cmocka_run_group_tests(tests, test_device_setup, test_device_teardown);

@@ -359,12 +359,14 @@ static void test_metric_names(void **state) {
         const char *name = clcnn_metric_name((clcnn_metric)m);
         assert_non_null(name);
         assert_int_equal(clcnn_metric_parse(name), m);
-        assert_ptr_equal(cfg_metric_names[m], name); /* the schema's list is the same table */
+        assert_ptr_equal(clcnn_name_of(&clcnn_metric_names, m), name);
         assert_int_equal(clcnn_metric_maximize((clcnn_metric)m), strstr(name, "acc") != NULL);
         assert_int_equal(clcnn_metric_needs_validation((clcnn_metric)m),
                          strncmp(name, "val_", 4) == 0);
     }
-    assert_null(cfg_metric_names[CLCNN_METRIC_COUNT]);
+    assert_int_equal(clcnn_metric_names.count, CLCNN_METRIC_COUNT);
+    const cfg_key *tune = cfg_section_find(&cfg_root, "tune"); /* the schema's list is the table */
+    assert_ptr_equal(cfg_section_find(tune->sub, "objective")->names, &clcnn_metric_names);
     assert_null(clcnn_metric_name(CLCNN_METRIC_COUNT));
     assert_int_equal(clcnn_metric_parse("val_acc"), CLCNN_METRIC_COUNT);
     assert_int_equal(clcnn_metric_parse(NULL), CLCNN_METRIC_COUNT);
