@@ -35,6 +35,6 @@
 
 /* The names joined by ", " ("conv2d, dense, ..."), for messages: a string constant. */
 #define CLCNN_LAYER_NAME_JOINED_(name, keras_name, keys) ", " #name
-#define CLCNN_LAYER_TYPE_NAMES (CLCNN_LAYER_TYPES(CLCNN_LAYER_NAME_JOINED_) + 2)
+#define CLCNN_LAYER_TYPE_NAMES (&(CLCNN_LAYER_TYPES(CLCNN_LAYER_NAME_JOINED_))[2])
 
 #endif
