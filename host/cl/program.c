@@ -157,9 +157,12 @@ static clcnn_status build_program(clcnn_context *ctx, const char *file, const ch
     CLCNN_TRY(full_source(file, &source));
     char path[1400], key[33];
     binary_path(ctx, source, options, path, sizeof path, key);
+    double t0 = clcnn_now();
     cl_program p = ctx->disk_cache ? load_binary(ctx, path, key, options) : NULL;
     if (p) {
         free(source);
+        clcnn_log(CLCNN_LOG_DEBUG, "kernels/%s: loaded from the cache in %.2f s", file,
+                  clcnn_now() - t0);
         *out = p;
         return CLCNN_STATUS_OK;
     }
@@ -175,6 +178,7 @@ static clcnn_status build_program(clcnn_context *ctx, const char *file, const ch
         return s;
     }
     if (ctx->disk_cache) save_binary(ctx, p, path, key);
+    clcnn_log(CLCNN_LOG_DEBUG, "kernels/%s: built from source in %.2f s", file, clcnn_now() - t0);
     *out = p;
     return CLCNN_STATUS_OK;
 }
