@@ -3,8 +3,9 @@
 # embedded quick search (what ci/main.sh runs after its install step) twice on one empty
 # CLCNN_CACHE_DIR (PoCL's cache inside it): cold, then warm. For each run it prints the seconds,
 # from the process start, to the end of the first training step, the end of trial 1 and of
-# trial 2, and the whole run, and how many kernel files were built from source and how many
-# work-group functions PoCL compiled (files in its cache).
+# trial 2, and the whole run, its CPU seconds (user + system: the figure a loaded machine
+# distorts least), how many kernel files were built from source and how many work-group
+# functions PoCL compiled (files in its cache).
 #
 # usage: bench/cold_start.sh [--clcnn BIN] [--trials N] [--keep DIR] [-- clcnn tune options]
 #   --clcnn   the clcnn binary (default: ./build/clcnn)
@@ -39,18 +40,22 @@ stamp() {
     done
 }
 
-first() { grep -m1 -- "$1" "$2" | awk '{print $1}'; }
+first() { grep -m1 -- "$1" "$2" | awk '{print $1}' || true; }
+compiled() { find "$CLCNN_CACHE_DIR/pocl" -name '*.so' 2> /dev/null | wc -l || true; }
 
-printf '%-5s %10s %10s %10s %10s %8s %8s\n' run first_step trial_1 trial_2 total sources wg_funcs
+printf '%-5s %10s %10s %10s %10s %8s %8s %8s\n' run first_step trial_1 trial_2 total cpu sources \
+    wg_funcs
 for run in cold warm; do
     log="$work/$run.log"
-    before=$(find "$CLCNN_CACHE_DIR/pocl" -name '*.so' 2> /dev/null | wc -l)
+    before=$(compiled)
     t0=$(date +%s.%N)
-    "$clcnn" tune --verbose --set tune.max_trials="$trials" --out "$work/out-$run" "$@" 2>&1 \
+    /usr/bin/time -f 'cpu %U %S' -o "$work/$run.cpu" \
+        "$clcnn" tune --verbose --set tune.max_trials="$trials" --out "$work/out-$run" "$@" 2>&1 \
         | stamp "$t0" > "$log"
     total=$(echo "$(date +%s.%N) - $t0" | bc)
-    after=$(find "$CLCNN_CACHE_DIR/pocl" -name '*.so' 2> /dev/null | wc -l)
-    printf '%-5s %10s %10s %10s %10.2f %8s %8s\n' "$run" "$(first 'first training step' "$log")" \
-        "$(first 'Trial 1/.* done' "$log")" "$(first 'Trial 2/.* done' "$log")" "$total" \
+    after=$(compiled)
+    cpu=$(awk '$1 == "cpu" { printf "%.1f", $2 + $3 }' "$work/$run.cpu")
+    printf '%-5s %10s %10s %10s %10.2f %8s %8s %8s\n' "$run" "$(first 'first training step' "$log")" \
+        "$(first 'Trial 1/.* done' "$log")" "$(first 'Trial 2/.* done' "$log")" "$total" "$cpu" \
         "$(grep -c 'built from source' "$log" || true)" "$((after - before))"
 done
