@@ -61,8 +61,8 @@ int clcnn_program_binaries_wanted(const clcnn_context *ctx);
 
 /* The program built from kernels/<file> (prefixed by kernels/prelude.cl) with the given build
  * options; built once per context, and cached on disk (as a binary keyed by source, options,
- * device, driver, platform and clcnn version, or by the driver itself). A failed build reports the device, the file and
- * the full build log. The program is owned by the context. */
+ * device, driver, platform and clcnn version, or by the driver itself). A failed build reports
+ * the device, the file and the full build log. The program is owned by the context. */
 clcnn_status clcnn_program_get(clcnn_context *ctx, const char *file, const char *options,
                                cl_program *out);
 

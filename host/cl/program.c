@@ -157,8 +157,9 @@ int clcnn_program_binaries_wanted(const clcnn_context *ctx) {
     if (env && *env) return strcmp(env, "0") != 0;
     /* PoCL caches what it builds (in CLCNN_CACHE_DIR/pocl, device.c) by source and options, and
      * asking it for a binary makes it compile every kernel of the file for a generic work-group
-     * size, used or not: 20-odd LLVM code generations on a first run that no launch with a local
-     * size ever uses. Its own cache serves the next run as fast as our binary would. */
+     * size, used or not: 19 LLVM code generations on the seed model's first run that no launch
+     * with a local size ever uses. Its cache serves the next run a little slower than our binary
+     * (it loads the program's IR again: tenths of a second per file). */
     const char *pocl_cache = getenv("POCL_KERNEL_CACHE");
     int pocl = strstr(ctx->info.platform, "Portable Computing Language") != NULL;
     return !pocl || (pocl_cache && strcmp(pocl_cache, "0") == 0);
