@@ -25,6 +25,7 @@ struct clcnn_context {
     cl_context context;
     cl_command_queue queue;
     int disk_cache;
+    int program_binaries; /* our own cache of program binaries (clcnn_program_binaries_wanted) */
     int profiling;
     char cache_dir[1024];
     char device_key[33];  /* hash of device, driver, platform and clcnn version */
@@ -54,10 +55,14 @@ const char *clcnn_cl_error_name(cl_int err);
 clcnn_status clcnn_cl_check(cl_int err, const char *what);
 #define CLCNN_CL_TRY(call, what) CLCNN_TRY(clcnn_cl_check((call), (what)))
 
+/* Whether programs are cached as binaries under CLCNN_CACHE_DIR/programs: with the disk cache
+ * on, unless the driver keeps its own cache (PoCL); CLCNN_PROGRAM_BINARIES=1 or 0 decides. */
+int clcnn_program_binaries_wanted(const clcnn_context *ctx);
+
 /* The program built from kernels/<file> (prefixed by kernels/prelude.cl) with the given build
- * options; built once per context, and cached on disk as a binary keyed by source, options,
- * device, driver, platform and clcnn version. A failed build reports the device, the file and
- * the full build log. The program is owned by the context. */
+ * options; built once per context, and cached on disk (as a binary keyed by source, options,
+ * device, driver, platform and clcnn version, or by the driver itself). A failed build reports
+ * the device, the file and the full build log. The program is owned by the context. */
 clcnn_status clcnn_program_get(clcnn_context *ctx, const char *file, const char *options,
                                cl_program *out);
 

@@ -297,6 +297,7 @@ clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_co
         make_device_key(ctx);
         s = clcnn_cache_dir(ctx->cache_dir, sizeof ctx->cache_dir);
         if (s == CLCNN_STATUS_OK) s = open_device(ctx, &found[index]);
+        ctx->program_binaries = clcnn_program_binaries_wanted(ctx);
         if (s == CLCNN_STATUS_OK) s = clcnn_route_table_create(ctx);
     }
     free(found);

@@ -151,15 +151,32 @@ static void save_binary(clcnn_context *ctx, cl_program p, const char *path, cons
     free(bin);
 }
 
+int clcnn_program_binaries_wanted(const clcnn_context *ctx) {
+    if (!ctx->disk_cache) return 0;
+    const char *env = getenv("CLCNN_PROGRAM_BINARIES");
+    if (env && *env) return strcmp(env, "0") != 0;
+    /* PoCL caches what it builds (in CLCNN_CACHE_DIR/pocl, device.c) by source and options, and
+     * asking it for a binary makes it compile every kernel of the file for a generic work-group
+     * size, used or not: 19 LLVM code generations on the seed model's first run that no launch
+     * with a local size ever uses. Its cache serves the next run a little slower than our binary
+     * (it loads the program's IR again: tenths of a second per file). */
+    const char *pocl_cache = getenv("POCL_KERNEL_CACHE");
+    int pocl = strstr(ctx->info.platform, "Portable Computing Language") != NULL;
+    return !pocl || (pocl_cache && strcmp(pocl_cache, "0") == 0);
+}
+
 static clcnn_status build_program(clcnn_context *ctx, const char *file, const char *options,
                                   cl_program *out) {
     char *source;
     CLCNN_TRY(full_source(file, &source));
     char path[1400], key[33];
     binary_path(ctx, source, options, path, sizeof path, key);
-    cl_program p = ctx->disk_cache ? load_binary(ctx, path, key, options) : NULL;
+    double t0 = clcnn_now();
+    cl_program p = ctx->program_binaries ? load_binary(ctx, path, key, options) : NULL;
     if (p) {
         free(source);
+        clcnn_log(CLCNN_LOG_DEBUG, "kernels/%s: loaded from the cache in %.2f s", file,
+                  clcnn_now() - t0);
         *out = p;
         return CLCNN_STATUS_OK;
     }
@@ -174,7 +191,8 @@ static clcnn_status build_program(clcnn_context *ctx, const char *file, const ch
         clReleaseProgram(p);
         return s;
     }
-    if (ctx->disk_cache) save_binary(ctx, p, path, key);
+    if (ctx->program_binaries) save_binary(ctx, p, path, key);
+    clcnn_log(CLCNN_LOG_DEBUG, "kernels/%s: built from source in %.2f s", file, clcnn_now() - t0);
     *out = p;
     return CLCNN_STATUS_OK;
 }

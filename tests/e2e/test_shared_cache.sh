@@ -7,6 +7,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$WORK"
 export CLCNN_CACHE_DIR="$WORK/cache"
 unset POCL_CACHE_DIR
+# Our own binary cache, which a PoCL device otherwise leaves to PoCL's.
+export CLCNN_PROGRAM_BINARIES=1
 SMALL=(--set data.train_limit=500 --set data.test_limit=100 --set model.layers.0.filters=4
        --set model.layers.1.filters=4 --set model.layers.3.units=16 --set train.epochs=1)
 pids=()

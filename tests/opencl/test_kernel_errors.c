@@ -176,6 +176,8 @@ static void test_disk_cache(void **state) {
     const char *old = getenv("CLCNN_CACHE_DIR");
     char *saved = old ? strdup(old) : NULL;
     setenv("CLCNN_CACHE_DIR", dir, 1);
+    /* Our binary cache, also where the driver keeps its own (PoCL). */
+    setenv("CLCNN_PROGRAM_BINARIES", "1", 1);
     char programs[1100];
     snprintf(programs, sizeof programs, "%s/programs", dir);
     assert_int_equal(count_files(programs), 0);
@@ -195,6 +197,7 @@ static void test_disk_cache(void **state) {
 
     if (saved) setenv("CLCNN_CACHE_DIR", saved, 1);
     else unsetenv("CLCNN_CACHE_DIR");
+    unsetenv("CLCNN_PROGRAM_BINARIES");
     free(saved);
     test_remove_tree(dir);
 }
