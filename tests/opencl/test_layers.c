@@ -291,6 +291,33 @@ static void test_conv2d_gpu_shaped(void **state) {
     unsetenv("CLCNN_REDUCE_WG");
 }
 
+/* The direct stride-1 kernels (nn/conv2d_direct.c), forced for every phase; the cases they do
+ * not fit (strides 2) run im2col. Each set also runs with batch 1, and with a second tile whose
+ * sizes divide nothing (and whose forward tiles run along the wide rows). */
+static int direct_teardown(void **state) {
+    (void)state;
+    unsetenv("CLCNN_CONV_TILE"); /* also after a failed assertion */
+    unsetenv("CLCNN_CONV");
+    return 0;
+}
+
+static void test_conv2d_direct(void **state) {
+    (void)state;
+    setenv("CLCNN_CONV", "direct", 1);
+    const char *tiles[] = {"", "5,1,3,5", "3,4,1,7"};
+    for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
+        setenv("CLCNN_CONV_TILE", tiles[t], 1);
+        for (int set = 0; set < n_sets(); set++) {
+            use_set(set);
+            for (int one = 0; one < 2; one++) {
+                if (one) N = 1;
+                for (size_t i = 0; i < N_CONV_CASES; i++)
+                    conv_check(&conv_cases[i], CLCNN_ROUTE_AUTO);
+            }
+        }
+    }
+}
+
 /* ---- dense ------------------------------------------------------------------------------------ */
 
 static void dense_check(int bias, int relu, int want_dx, clcnn_route route) {
@@ -777,7 +804,8 @@ int main(void) {
     if (small) printf("CLCNN_TEST_SMALL: no large shapes, own GEMM route only\n");
     use_set(1);
     const struct CMUnitTest all[] = {
-        cmocka_unit_test(test_conv2d_own),    cmocka_unit_test(test_dense_own),
+        cmocka_unit_test(test_conv2d_own),    cmocka_unit_test_teardown(test_conv2d_direct, direct_teardown),
+        cmocka_unit_test(test_dense_own),
         cmocka_unit_test(test_max_pooling2d), cmocka_unit_test(test_relu),
         cmocka_unit_test(test_flatten),       cmocka_unit_test(test_softmax_xent),
         cmocka_unit_test(test_optimizers),    cmocka_unit_test(test_gather),
