@@ -1,8 +1,8 @@
 /* nn/conv2d_direct.c: stride-1 convolution by the direct kernels (kernels/conv_direct.cl), and
  * the measured choice per layer and phase between them and im2col + a product (nn/conv2d.c).
  * The direct path reads the input where im2col would copy it nine times: forward pads the input
- * once (when the padding is not zero), the weight gradient sums the whole batch in one kernel,
- * and the data gradient is a forward convolution of the padded output gradient with the
+ * once (when the padding is not zero), the weight gradient sums cache-sized groups of images inside
+ * one kernel, and the data gradient is a forward convolution of the padded output gradient with the
  * flipped, transposed filters (read in place through strides). */
 #include <math.h>
 #include <stdlib.h>
@@ -13,8 +13,12 @@
 #include "conv2d.h"
 
 /* The padded input (Hp x Wp) of a stride-1 convolution with this output. */
-static int padded_h(const clcnn_conv_geom *g) { return g->OH + g->KH - 1; }
-static int padded_w(const clcnn_conv_geom *g) { return g->OW + g->KW - 1; }
+static int padded_h(const clcnn_conv_geom *g) {
+    return g->OH + g->KH - 1;
+}
+static int padded_w(const clcnn_conv_geom *g) {
+    return g->OW + g->KW - 1;
+}
 static int needs_pad(const clcnn_conv_geom *g) {
     return g->PT || g->PL || padded_h(g) != g->H || padded_w(g) != g->W;
 }
@@ -28,7 +32,8 @@ int clcnn_conv_direct_fits(const clcnn_conv_geom *g) {
 size_t clcnn_conv_workspace_a(const clcnn_conv_geom *g) {
     size_t a = (size_t)g->R * g->ldp;
     if (!clcnn_conv_direct_fits(g)) return a;
-    size_t dy_wide = (size_t)g->K * g->OH * padded_w(g);
+    /* The weight gradient's partial sums (at most one per example), then dy in wide rows. */
+    size_t dy_wide = (size_t)g->K * g->OH * padded_w(g) + (size_t)g->K * g->R;
     size_t dy_pad = (size_t)g->K * (g->H + g->KH - 1) * (g->W + g->KW - 1);
     if (dy_wide > a) a = dy_wide;
     return dy_pad > a ? dy_pad : a;
@@ -39,23 +44,26 @@ size_t clcnn_conv_workspace(const clcnn_conv_geom *g) {
     return clcnn_conv_workspace_a(g) + x;
 }
 
-/* The tile: CLCNN_CONV_TILE="tm,nv,wm,wr" (tuning, tests), else CPU defaults measured on PoCL
- * (2 x Zen 4): 8 channels x 24 positions forward, 4 filters x 4 taps for the weight gradient. */
+/* The tile: CLCNN_CONV_TILE="tm,nv,wm,wr[,per]" (tuning, tests; per = images per weight-gradient
+ * group, 0 or absent = by cache size), else CPU defaults measured on PoCL
+ * (2 x Zen 4, whose PoCL code uses 16 vector registers): 4 channels x 24 positions forward (12
+ * accumulators), 3 filters x 3 taps for the weight gradient. */
 typedef struct direct_tile {
-    int tm, nv, wm, wr;
+    int tm, nv, wm, wr, per;
 } direct_tile;
 
 static clcnn_status tile_for(direct_tile *t) {
-    *t = (direct_tile){8, 3, 4, 4};
+    *t = (direct_tile){4, 3, 3, 3, 0};
     const char *e = getenv("CLCNN_CONV_TILE");
     if (!e || !*e) return CLCNN_STATUS_OK;
-    direct_tile v;
+    direct_tile v = {0, 0, 0, 0, 0};
     char end;
-    if (sscanf(e, "%d,%d,%d,%d%c", &v.tm, &v.nv, &v.wm, &v.wr, &end) != 4 || v.tm < 1 ||
-        v.tm > 16 || v.nv < 1 || v.nv > 4 || v.wm < 1 || v.wm > 8 || v.wr < 1 || v.wr > 8)
+    int got = sscanf(e, "%d,%d,%d,%d,%d%c", &v.tm, &v.nv, &v.wm, &v.wr, &v.per, &end);
+    if ((got != 4 && got != 5) || v.tm < 1 || v.tm > 16 || v.nv < 1 || v.nv > 4 || v.wm < 1 ||
+        v.wm > 8 || v.wr < 1 || v.wr > 8 || v.per < 0)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                          "CLCNN_CONV_TILE='%s': expected tm,nv,wm,wr with tm 1-16, nv 1-4, wm "
-                          "and wr 1-8",
+                          "CLCNN_CONV_TILE='%s': expected tm,nv,wm,wr[,per] with tm 1-16, nv 1-4, "
+                          "wm and wr 1-8, per >= 0",
                           e);
     *t = v;
     return CLCNN_STATUS_OK;
@@ -93,9 +101,9 @@ typedef struct weights {
 
 /* y (planes OH x OW) = the stride-1 valid convolution of x (C planes Hp x Wp at x_off) with M
  * filters, + bias and ReLU when given. */
-static clcnn_status direct(clcnn_context *ctx, int n, int C, int M, int Hp, int Wp, int KH,
-                           int KW, cl_mem x, size_t x_off, const weights *w, cl_mem y,
-                           cl_mem bias, size_t bias_off, int relu) {
+static clcnn_status direct(clcnn_context *ctx, int n, int C, int M, int Hp, int Wp, int KH, int KW,
+                           cl_mem x, size_t x_off, const weights *w, cl_mem y, cl_mem bias,
+                           size_t bias_off, int relu) {
     direct_tile t;
     cl_kernel k;
     CLCNN_TRY(kernel(ctx, "conv_direct", &t, &k));
@@ -106,19 +114,26 @@ static clcnn_status direct(clcnn_context *ctx, int n, int C, int M, int Hp, int 
     int per_row = (OW + lanes - 1) / lanes;
     int rows = (double)(per_row * lanes - OW) / (per_row * lanes) <= (double)(KW - 1) / Wp;
     size_t tiles = rows ? (size_t)OH * per_row : ((size_t)OH * Wp + lanes - 1) / lanes;
+    /* Blocks of channels per work-item: enough for ~2048 vector FMAs, so that a work-item's
+     * start is paid over real work when there are few taps (conv 1: one channel, 9 taps). */
+    int blocks = (M + t.tm - 1) / t.tm, per_block = C * KH * KW * t.tm * t.nv;
+    int mblocks = (2048 + per_block - 1) / per_block;
+    if (mblocks > blocks) mblocks = blocks;
     cl_ulong xo = x_off, x_b = (cl_ulong)C * Hp * Wp, y_b = (cl_ulong)M * OH * OW;
     cl_ulong b_off = bias_off;
     int use_bias = bias != NULL;
     cl_mem b = bias ? bias : y;
     clcnn_arg args[] = {
-        CLCNN_ARG(C),      CLCNN_ARG(M),      CLCNN_ARG(Hp),     CLCNN_ARG(Wp),
-        CLCNN_ARG(KH),     CLCNN_ARG(KW),     CLCNN_ARG(OH),     CLCNN_ARG(OW),
-        CLCNN_ARG(rows),   CLCNN_ARG(x),      CLCNN_ARG(xo),     CLCNN_ARG(x_b),
-        CLCNN_ARG(w->buf), CLCNN_ARG(w->off), CLCNN_ARG(w->s[0]), CLCNN_ARG(w->s[1]),
-        CLCNN_ARG(w->s[2]), CLCNN_ARG(w->s[3]), CLCNN_ARG(y),    CLCNN_ARG(y_b),
-        CLCNN_ARG(b),      CLCNN_ARG(b_off),  CLCNN_ARG(use_bias), CLCNN_ARG(relu),
+        CLCNN_ARG(C),       CLCNN_ARG(M),       CLCNN_ARG(Hp),      CLCNN_ARG(Wp),
+        CLCNN_ARG(KH),      CLCNN_ARG(KW),      CLCNN_ARG(OH),      CLCNN_ARG(OW),
+        CLCNN_ARG(rows),    CLCNN_ARG(mblocks), CLCNN_ARG(x),       CLCNN_ARG(xo),
+        CLCNN_ARG(x_b),     CLCNN_ARG(w->buf),  CLCNN_ARG(w->off),  CLCNN_ARG(w->s[0]),
+        CLCNN_ARG(w->s[1]), CLCNN_ARG(w->s[2]), CLCNN_ARG(w->s[3]), CLCNN_ARG(y),
+        CLCNN_ARG(y_b),     CLCNN_ARG(b),       CLCNN_ARG(b_off),   CLCNN_ARG(use_bias),
+        CLCNN_ARG(relu),
     };
-    size_t global[3] = {(size_t)(M + t.tm - 1) / t.tm, tiles, (size_t)n}, local[3] = {1, 1, 1};
+    size_t global[3] = {(size_t)(blocks + mblocks - 1) / mblocks, tiles, (size_t)n};
+    size_t local[3] = {1, 1, 1};
     return clcnn_launch(ctx, k, 3, global, local, args, (int)(sizeof args / sizeof args[0]));
 }
 
@@ -138,8 +153,17 @@ clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p
     }
     weights w = {p->params, l->param_offset[0], {g.R, g.KH * g.KW, g.KW, 1}};
     return direct(p->ctx, p->n, g.C, g.K, Hp, Wp, g.KH, g.KW, x, x_off, &w, p->y,
-                  l->spec.use_bias ? p->params : NULL,
-                  l->spec.use_bias ? l->param_offset[1] : 0, l->relu);
+                  l->spec.use_bias ? p->params : NULL, l->spec.use_bias ? l->param_offset[1] : 0,
+                  l->relu);
+}
+
+/* Images per group of the weight gradient: about 512 KiB of dy and x, half a core's L2 on the
+ * reference machine, so each group's images stay in cache while all its tiles pass. */
+static int dw_per_group(const clcnn_conv_geom *g, int n) {
+    double bytes =
+        4.0 * ((double)g->K * g->OH * padded_w(g) + (double)g->C * padded_h(g) * padded_w(g));
+    int per = (int)(512.0 * 1024.0 / bytes);
+    return per < 1 ? 1 : per > n ? n : per;
 }
 
 clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p, int fwd_direct) {
@@ -152,22 +176,43 @@ clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p,
         if (!fwd_direct)
             CLCNN_TRY(pad(p->ctx, p->n, p->x, g.C, g.H, g.W, x, x_off, Hp, Wp, g.PT, g.PL));
     }
-    /* dy in wide rows, zero past OW, in region A (im2col's columns are no longer needed). */
-    CLCNN_TRY(pad(p->ctx, p->n, p->dy, g.K, g.OH, g.OW, p->workspace, 0, g.OH, Wp, 0, 0));
+    /* Region A (im2col's columns are no longer needed): the groups' partial sums, then dy in
+     * wide rows, zero past OW. */
+    cl_ulong dy_off = (cl_ulong)p->n * g.K * g.R;
+    CLCNN_TRY(pad(p->ctx, p->n, p->dy, g.K, g.OH, g.OW, p->workspace, dy_off, g.OH, Wp, 0, 0));
     direct_tile t;
     cl_kernel k;
     CLCNN_TRY(kernel(p->ctx, "conv_dw_direct", &t, &k));
+    int per = t.per ? (t.per < p->n ? t.per : p->n) : dw_per_group(&g, p->n),
+        groups = (p->n + per - 1) / per;
     cl_ulong zero = 0, dy_b = (cl_ulong)g.K * g.OH * Wp, xo = x_off;
     cl_ulong x_b = (cl_ulong)g.C * Hp * Wp, dw_off = l->param_offset[0];
+    cl_ulong dw_group = (cl_ulong)g.K * g.R;
+    cl_mem out = p->grads;
+    if (groups > 1) out = p->workspace, dw_off = 0;
     clcnn_arg args[] = {
-        CLCNN_ARG(g.C),  CLCNN_ARG(g.K),          CLCNN_ARG(Hp),   CLCNN_ARG(Wp),
-        CLCNN_ARG(g.KH), CLCNN_ARG(g.KW),         CLCNN_ARG(g.OH), CLCNN_ARG(p->n),
-        CLCNN_ARG(p->workspace), CLCNN_ARG(zero), CLCNN_ARG(dy_b), CLCNN_ARG(x),
-        CLCNN_ARG(xo),   CLCNN_ARG(x_b),          CLCNN_ARG(p->grads), CLCNN_ARG(dw_off),
+        CLCNN_ARG(g.C),    CLCNN_ARG(g.K),          CLCNN_ARG(Hp),     CLCNN_ARG(Wp),
+        CLCNN_ARG(g.KH),   CLCNN_ARG(g.KW),         CLCNN_ARG(g.OH),   CLCNN_ARG(p->n),
+        CLCNN_ARG(per),    CLCNN_ARG(p->workspace), CLCNN_ARG(dy_off), CLCNN_ARG(dy_b),
+        CLCNN_ARG(x),      CLCNN_ARG(xo),           CLCNN_ARG(x_b),    CLCNN_ARG(out),
+        CLCNN_ARG(dw_off), CLCNN_ARG(dw_group),
     };
-    size_t global[2] = {(size_t)(g.K + t.wm - 1) / t.wm, (size_t)(g.R + t.wr - 1) / t.wr};
-    size_t local[2] = {1, 1};
-    return clcnn_launch(p->ctx, k, 2, global, local, args, (int)(sizeof args / sizeof args[0]));
+    size_t global[3] = {(size_t)(g.K + t.wm - 1) / t.wm, (size_t)(g.R + t.wr - 1) / t.wr,
+                        (size_t)groups};
+    size_t local[3] = {1, 1, 1};
+    CLCNN_TRY(clcnn_launch(p->ctx, k, 3, global, local, args, (int)(sizeof args / sizeof args[0])));
+    if (groups == 1) return CLCNN_STATUS_OK;
+    /* The groups' partial sums, added up by the products' kernel for that. */
+    cl_kernel sum;
+    CLCNN_TRY(clcnn_kernel_get(p->ctx, "gemm.cl", "gemm_sum_groups", &sum));
+    cl_ulong c_off = l->param_offset[0];
+    int no = 0;
+    clcnn_arg sargs[] = {CLCNN_ARG(g.K),          CLCNN_ARG(g.R),      CLCNN_ARG(groups),
+                         CLCNN_ARG(p->workspace), CLCNN_ARG(p->grads), CLCNN_ARG(c_off),
+                         CLCNN_ARG(g.R),          CLCNN_ARG(p->grads), CLCNN_ARG(zero),
+                         CLCNN_ARG(no),           CLCNN_ARG(no)};
+    size_t sglobal[2] = {(size_t)g.R, (size_t)g.K};
+    return clcnn_launch(p->ctx, sum, 2, sglobal, NULL, sargs, 11);
 }
 
 /* dx[c][h][w] = sum over (m, i, j) of w[m][c][i][j] dy[m][h + PT - i][w + PL - j]: with dy
@@ -179,8 +224,8 @@ clcnn_status clcnn_conv_direct_data(const clcnn_layer *l, const clcnn_pass *p) {
     CLCNN_TRY(pad(p->ctx, p->n, p->dy, g.K, g.OH, g.OW, p->workspace, 0, Hq, Wq, g.KH - 1 - g.PT,
                   g.KW - 1 - g.PL));
     weights w = {p->params, l->param_offset[0] + taps - 1, {taps, g.R, -g.KW, -1}};
-    return direct(p->ctx, p->n, g.K, g.C, Hq, Wq, g.KH, g.KW, p->workspace, 0, &w, p->dx, NULL,
-                  0, 0);
+    return direct(p->ctx, p->n, g.K, g.C, Hq, Wq, g.KH, g.KW, p->workspace, 0, &w, p->dx, NULL, 0,
+                  0);
 }
 
 /* Median of three timed runs after a warm-up (which also pays the kernels' build). */

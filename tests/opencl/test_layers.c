@@ -292,8 +292,9 @@ static void test_conv2d_gpu_shaped(void **state) {
 }
 
 /* The direct stride-1 kernels (nn/conv2d_direct.c), forced for every phase; the cases they do
- * not fit (strides 2) run im2col. Each set also runs with batch 1, and with a second tile whose
- * sizes divide nothing (and whose forward tiles run along the wide rows). */
+ * not fit (strides 2) run im2col. Each set also runs with batch 1, and with tiles whose sizes
+ * divide nothing, some forward tiles along output rows and some along wide rows, and the weight
+ * gradient summed in groups of 1 and 2 images. */
 static int direct_teardown(void **state) {
     (void)state;
     unsetenv("CLCNN_CONV_TILE"); /* also after a failed assertion */
@@ -304,7 +305,7 @@ static int direct_teardown(void **state) {
 static void test_conv2d_direct(void **state) {
     (void)state;
     setenv("CLCNN_CONV", "direct", 1);
-    const char *tiles[] = {"", "5,1,3,5", "3,4,1,7"};
+    const char *tiles[] = {"", "5,1,3,5,1", "3,4,1,7,2"};
     for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
         setenv("CLCNN_CONV_TILE", tiles[t], 1);
         for (int set = 0; set < n_sets(); set++) {
