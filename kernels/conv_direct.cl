@@ -20,6 +20,9 @@
 #define CD_WR 4
 #endif
 #define CD_LANES (8 * CD_NV)
+// The register tiles are arrays indexed by these loops: unrolled, they live in registers
+// (PoCL does not unroll them on its own, and the arrays then stay in memory).
+#define CD_UNROLL __attribute__((opencl_unroll_hint))
 
 // dst[z][c][h][w] = src[z][c][h - pt][w - pl], zero outside src; dst planes Hq x Wq.
 // Launch: global (C, n), local (1, 1).
@@ -67,15 +70,15 @@ void cd_store(__global float *y, const float *v, int oh0, int ow0, int nl, int W
 // One block of conv_direct: channels m0..m0+CD_TM-1 at the CD_LANES positions from p0 = (oh0,
 // ow0), of which the first nl are stored. x, w, y, bias: the image's and layer's bases.
 void conv_block(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, int m0, int p0,
-                int oh0, int ow0, int nl, __global const float *x, __global const float *w, int w_m, int w_c,
-                int w_i, int w_j, __global float *y, __global const float *bias, int use_bias,
-                int relu) {
+                int oh0, int ow0, int nl, __global const float *x, __global const float *w,
+                int w_m, int w_c, int w_i, int w_j, __global float *y,
+                __global const float *bias, int use_bias, int relu) {
     float8 acc[CD_TM][CD_NV];
-    __attribute__((opencl_unroll_hint)) for (int r = 0; r < CD_TM; r++)
-        __attribute__((opencl_unroll_hint)) for (int v = 0; v < CD_NV; v++) acc[r][v] = 0.0f;
+    CD_UNROLL for (int r = 0; r < CD_TM; r++)
+        CD_UNROLL for (int v = 0; v < CD_NV; v++) acc[r][v] = 0.0f;
     // Filters past M read filter M-1 (in bounds); they are never stored.
     __global const float *a[CD_TM];
-    __attribute__((opencl_unroll_hint)) for (int r = 0; r < CD_TM; r++) a[r] = w + (size_t)min(m0 + r, M - 1) * w_m;
+    CD_UNROLL for (int r = 0; r < CD_TM; r++) a[r] = w + (size_t)min(m0 + r, M - 1) * w_m;
     __global const float *xb = x + p0;
     size_t plane = (size_t)Hp * Wp;
     for (int c = 0; c < C; c++)
@@ -83,17 +86,17 @@ void conv_block(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, in
             for (int j = 0; j < KW; j++) {
                 __global const float *b = xb + c * plane + i * Wp + j;
                 float8 bv[CD_NV];
-                __attribute__((opencl_unroll_hint)) for (int v = 0; v < CD_NV; v++) bv[v] = vload8(v, b);
+                CD_UNROLL for (int v = 0; v < CD_NV; v++) bv[v] = vload8(v, b);
                 int wo = c * w_c + i * w_i + j * w_j;
-                __attribute__((opencl_unroll_hint)) for (int r = 0; r < CD_TM; r++) {
+                CD_UNROLL for (int r = 0; r < CD_TM; r++) {
                     float8 av = (float8)(a[r][wo]);
-                    __attribute__((opencl_unroll_hint)) for (int v = 0; v < CD_NV; v++) acc[r][v] = fma(av, bv[v], acc[r][v]);
+                    CD_UNROLL for (int v = 0; v < CD_NV; v++) acc[r][v] = fma(av, bv[v], acc[r][v]);
                 }
             }
     for (int r = 0; r < CD_TM && m0 + r < M; r++) {
         float8 add = (float8)(use_bias ? bias[m0 + r] : 0.0f);
         float out[CD_LANES];
-        __attribute__((opencl_unroll_hint)) for (int v = 0; v < CD_NV; v++) {
+        CD_UNROLL for (int v = 0; v < CD_NV; v++) {
             float8 o = acc[r][v] + add;
             vstore8(relu ? fmax(o, 0.0f) : o, v, out);
         }
@@ -126,8 +129,8 @@ __kernel void conv_direct(int C, int M, int Hp, int Wp, int KH, int KW, int OH, 
     for (int mb = 0; mb < mblocks; mb++) {
         int m0 = ((int)get_global_id(0) * mblocks + mb) * CD_TM;
         if (m0 >= M) return;
-        conv_block(C, M, Hp, Wp, KH, KW, OH, OW, m0, p0, oh0, ow0, nl, x + x_off + z * x_batch, w + w_off,
-                   w_m, w_c, w_i, w_j, y + z * y_batch, bias + bias_off, use_bias, relu);
+        conv_block(C, M, Hp, Wp, KH, KW, OH, OW, m0, p0, oh0, ow0, nl, x + x_off + z * x_batch,
+                   w + w_off, w_m, w_c, w_i, w_j, y + z * y_batch, bias + bias_off, use_bias, relu);
     }
 }
 
@@ -148,29 +151,30 @@ __kernel void conv_dw_direct(int C, int M, int Hp, int Wp, int KH, int KW, int O
     int OW = Wp - KW + 1, P = (OH - 1) * Wp + OW, P8 = P & ~7;
     size_t plane = (size_t)Hp * Wp;
     size_t a_off[CD_WM], b_off[CD_WR];
-    __attribute__((opencl_unroll_hint)) for (int e = 0; e < CD_WM; e++) a_off[e] = dy_off + (size_t)min(m0 + e, M - 1) * OH * Wp;
-    __attribute__((opencl_unroll_hint)) for (int e = 0; e < CD_WR; e++) {
+    CD_UNROLL for (int e = 0; e < CD_WM; e++)
+        a_off[e] = dy_off + (size_t)min(m0 + e, M - 1) * OH * Wp;
+    CD_UNROLL for (int e = 0; e < CD_WR; e++) {
         int r = min(r0 + e, R - 1), j = r % KW, i = (r / KW) % KH, c = r / (KH * KW);
         b_off[e] = x_off + c * plane + i * Wp + j;
     }
     float8 acc[CD_WM][CD_WR];
     float tail[CD_WM][CD_WR];
-    __attribute__((opencl_unroll_hint)) for (int e = 0; e < CD_WM; e++)
-        __attribute__((opencl_unroll_hint)) for (int f = 0; f < CD_WR; f++) acc[e][f] = 0.0f, tail[e][f] = 0.0f;
+    CD_UNROLL for (int e = 0; e < CD_WM; e++)
+        CD_UNROLL for (int f = 0; f < CD_WR; f++) acc[e][f] = 0.0f, tail[e][f] = 0.0f;
     int z0 = get_global_id(2) * per_group, z1 = min(batch, z0 + per_group);
     dw += dw_off + get_global_id(2) * dw_group;
     for (int z = z0; z < z1; z++) {
         __global const float *dyz = dy + z * dy_batch, *xz = x + z * x_batch;
         for (int p = 0; p < P8; p += 8) {
             float8 av[CD_WM], bv[CD_WR];
-            __attribute__((opencl_unroll_hint)) for (int e = 0; e < CD_WM; e++) av[e] = vload8(0, dyz + a_off[e] + p);
-            __attribute__((opencl_unroll_hint)) for (int f = 0; f < CD_WR; f++) bv[f] = vload8(0, xz + b_off[f] + p);
-            __attribute__((opencl_unroll_hint)) for (int e = 0; e < CD_WM; e++)
-                __attribute__((opencl_unroll_hint)) for (int f = 0; f < CD_WR; f++) acc[e][f] = fma(av[e], bv[f], acc[e][f]);
+            CD_UNROLL for (int e = 0; e < CD_WM; e++) av[e] = vload8(0, dyz + a_off[e] + p);
+            CD_UNROLL for (int f = 0; f < CD_WR; f++) bv[f] = vload8(0, xz + b_off[f] + p);
+            CD_UNROLL for (int e = 0; e < CD_WM; e++)
+                CD_UNROLL for (int f = 0; f < CD_WR; f++) acc[e][f] = fma(av[e], bv[f], acc[e][f]);
         }
         for (int p = P8; p < P; p++)
-            __attribute__((opencl_unroll_hint)) for (int e = 0; e < CD_WM; e++)
-                __attribute__((opencl_unroll_hint)) for (int f = 0; f < CD_WR; f++)
+            CD_UNROLL for (int e = 0; e < CD_WM; e++)
+                CD_UNROLL for (int f = 0; f < CD_WR; f++)
                     tail[e][f] = fma(dyz[a_off[e] + p], xz[b_off[f] + p], tail[e][f]);
     }
     for (int e = 0; e < CD_WM && m0 + e < M; e++)

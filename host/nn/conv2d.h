@@ -32,7 +32,8 @@ clcnn_status clcnn_conv_direct_data(const clcnn_layer *l, const clcnn_pass *p);
  * hold what forward left there. */
 typedef clcnn_status (*clcnn_conv_run)(clcnn_layer *l, const clcnn_pass *p, int alg, int again);
 
-/* The algorithm for a phase of this layer: CLCNN_CONV=im2col|direct when set, im2col when the
+/* The algorithm for a phase of this layer: l->conv_alg when set, CLCNN_CONV=im2col|direct when
+ * set, im2col when the
  * layer forces a GEMM route or direct does not fit, else the cached choice, else (CPU-class
  * devices only: the direct kernels are shaped for them) both timed through run and the faster
  * kept (direct must win by CLCNN_ROUTE_WIN). *raced: whether the candidates ran here. */

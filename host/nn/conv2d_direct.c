@@ -262,6 +262,10 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
     int fits = clcnn_conv_direct_fits(&g);
     const char *gemm_route = getenv("CLCNN_ROUTE");
     *raced = 0;
+    if (l->conv_alg) {
+        *alg = l->conv_alg == CLCNN_CONV_DIRECT && fits ? CLCNN_CONV_DIRECT : CLCNN_CONV_IM2COL;
+        return CLCNN_STATUS_OK;
+    }
     CLCNN_TRY(forced(fits, alg));
     if (*alg) return CLCNN_STATUS_OK;
     *alg = CLCNN_CONV_IM2COL;
