@@ -157,13 +157,15 @@ clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p
                   l->relu);
 }
 
-/* Images per group of the weight gradient: about 512 KiB of dy and x, half a core's L2 on the
- * reference machine, so each group's images stay in cache while all its tiles pass. */
+/* Images per group of the weight gradient: about 2 MiB of dy and x, so that a group's images
+ * stay in cache (L2 + L3) while all its tiles pass, and at least 4 images, so that a work-item
+ * (a few vector FMAs per position) has enough work to pay for its start on PoCL. */
 static int dw_per_group(const clcnn_conv_geom *g, int n) {
-    double bytes =
-        4.0 * ((double)g->K * g->OH * padded_w(g) + (double)g->C * padded_h(g) * padded_w(g));
-    int per = (int)(512.0 * 1024.0 / bytes);
-    return per < 1 ? 1 : per > n ? n : per;
+    double bytes = 4.0 * ((double)g->K * g->OH * padded_w(g) +
+                          (double)g->C * padded_h(g) * padded_w(g));
+    int per = (int)(2048.0 * 1024.0 / bytes);
+    if (per < 4) per = 4;
+    return per > n ? n : per;
 }
 
 clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p, int fwd_direct) {
