@@ -3,21 +3,21 @@
 // "wide" rows, p = oh*Wp + ow with ow < Wp (the padded input's width), so the input seen by tap
 // (c, i, j) at positions p..p+n is one contiguous run, x[c][p + i*Wp + j]: a work-item loads it
 // as float8 vectors. The columns ow >= OW of a wide row are computed and never stored.
-// Tunables (-D, host/cl/kparams.c): CD_TM output channels x CD_NV float8 of positions per
+// Tunables (-D, from host/nn/conv2d_direct.c, whose defaults these match): CD_TM output channels x CD_NV float8 of positions per
 // work-item (forward and data gradient), CD_WM x CD_WR (filters x taps) per work-item for the
 // weight gradient. Launched with local size 1: each work-item is a long vector loop.
 
 #ifndef CD_TM
-#define CD_TM 8
+#define CD_TM 4
 #endif
 #ifndef CD_NV
 #define CD_NV 3
 #endif
 #ifndef CD_WM
-#define CD_WM 4
+#define CD_WM 3
 #endif
 #ifndef CD_WR
-#define CD_WR 4
+#define CD_WR 3
 #endif
 #define CD_LANES (8 * CD_NV)
 // The register tiles are arrays indexed by these loops: unrolled, they live in registers
