@@ -306,15 +306,20 @@ static void test_conv2d_direct(void **state) {
     (void)state;
     setenv("CLCNN_CONV", "direct", 1);
     const char *tiles[] = {"", "5,1,3,5,1", "3,4,1,7,2"};
+    /* Under Oclgrind (small): each tile on one set (the second's tiles run along output rows
+     * there), stride 1 only (strides 2 run im2col, which oclgrind_layers checks), so that the
+     * run ends in minutes. */
     for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
         setenv("CLCNN_CONV_TILE", tiles[t], 1);
-        /* Under Oclgrind (small) each tile runs one set, so the run ends in minutes. */
-        for (int set = small ? (int)t % 2 : 0; set < (small ? (int)t % 2 + 1 : n_sets()); set++) {
+        int first = small ? (int)t % 2 : 0, end = small ? first + 1 : n_sets();
+        for (int set = first; set < end; set++) {
             use_set(set);
             for (int one = 0; one < 2; one++) {
                 if (one) N = 1;
+                if (small && one != (t == 1)) continue;
                 for (size_t i = 0; i < N_CONV_CASES; i++)
-                    conv_check(&conv_cases[i], CLCNN_ROUTE_AUTO);
+                    if (!small || conv_cases[i].sh == 1)
+                        conv_check(&conv_cases[i], CLCNN_ROUTE_AUTO);
             }
         }
     }
