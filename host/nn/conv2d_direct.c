@@ -142,15 +142,24 @@ static size_t region_x(const clcnn_conv_geom *g, int n) {
     return (size_t)n * clcnn_conv_workspace_a(g);
 }
 
+/* The input as the direct kernels read it: x itself, or its padded copy in region X (made
+ * there unless `made` says forward already did). */
+static clcnn_status padded_input(const clcnn_conv_geom *g, const clcnn_pass *p, int made,
+                                 cl_mem *x, size_t *x_off) {
+    *x = p->x, *x_off = 0;
+    if (!needs_pad(g)) return CLCNN_STATUS_OK;
+    *x = p->workspace, *x_off = region_x(g, p->n);
+    if (made) return CLCNN_STATUS_OK;
+    return pad(p->ctx, p->n, p->x, g->C, g->H, g->W, *x, *x_off, padded_h(g), padded_w(g), g->PT,
+               g->PL);
+}
+
 clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p) {
     clcnn_conv_geom g = clcnn_conv_geom_of(l);
     int Hp = padded_h(&g), Wp = padded_w(&g);
-    cl_mem x = p->x;
-    size_t x_off = 0;
-    if (needs_pad(&g)) {
-        x = p->workspace, x_off = region_x(&g, p->n);
-        CLCNN_TRY(pad(p->ctx, p->n, p->x, g.C, g.H, g.W, x, x_off, Hp, Wp, g.PT, g.PL));
-    }
+    cl_mem x;
+    size_t x_off;
+    CLCNN_TRY(padded_input(&g, p, 0, &x, &x_off));
     weights w = {p->params, l->param_offset[0], {g.R, g.KH * g.KW, g.KW, 1}};
     return direct(p->ctx, p->n, g.C, g.K, Hp, Wp, g.KH, g.KW, x, x_off, &w, p->y,
                   l->spec.use_bias ? p->params : NULL, l->spec.use_bias ? l->param_offset[1] : 0,
@@ -171,13 +180,9 @@ static int dw_per_group(const clcnn_conv_geom *g, int n) {
 clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p, int fwd_direct) {
     clcnn_conv_geom g = clcnn_conv_geom_of(l);
     int Hp = padded_h(&g), Wp = padded_w(&g);
-    cl_mem x = p->x;
-    size_t x_off = 0;
-    if (needs_pad(&g)) {
-        x = p->workspace, x_off = region_x(&g, p->n);
-        if (!fwd_direct)
-            CLCNN_TRY(pad(p->ctx, p->n, p->x, g.C, g.H, g.W, x, x_off, Hp, Wp, g.PT, g.PL));
-    }
+    cl_mem x;
+    size_t x_off;
+    CLCNN_TRY(padded_input(&g, p, fwd_direct, &x, &x_off));
     /* Region A (im2col's columns are no longer needed): the groups' partial sums, then dy in
      * wide rows, zero past OW. */
     cl_ulong dy_off = (cl_ulong)p->n * g.K * g.R;
