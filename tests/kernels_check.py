@@ -27,9 +27,10 @@ LLC = os.environ.get("LLC", "/usr/lib/llvm-15/bin/llc")
 PTXAS = os.environ.get("PTXAS", shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas")
 LIBCLC = os.environ.get("LIBCLC", "/usr/lib/clc")
 CL = ["-x", "cl", "-cl-std=CL1.2", "-Xclang", "-finclude-default-header"]
-# The CPU-shaped products: 16-wide register tiles that spill on a GPU by design. They are
-# reported; the route choice never gives them to a GPU unless measured faster.
-CPU_ONLY = {"gemm_tile8x32", "gemm_nt4x4"}
+# The CPU-shaped products and direct convolutions: vector register tiles that spill on a GPU by
+# design. They are reported; the route choice never gives them to a GPU unless measured faster
+# (products) or forced (the direct convolutions race on CPU-class devices only).
+CPU_ONLY = {"gemm_tile8x32", "gemm_nt4x4", "conv_direct", "conv_dw_direct"}
 
 
 def run(cmd):

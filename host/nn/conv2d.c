@@ -1,11 +1,10 @@
-/* nn/conv2d.c: Conv2D as im2col + a matrix product (cl/gemm.h picks our kernels or CLBlast).
+/* nn/conv2d.c: Conv2D as im2col + a matrix product (cl/gemm.h picks our kernels or CLBlast),
+ * or, per phase where measured faster, by the direct kernels of nn/conv2d_direct.c.
  * Weights [filters][channels][kh][kw] (PyTorch's layout), bias [filters]; ReLU fused. */
 #include "cl/kparams.h"
-#include "nn.h"
+#include "conv2d.h"
 
-typedef struct conv_geom {
-    int C, H, W, K, KH, KW, SH, SW, PT, PL, OH, OW, P, ldp, R;
-} conv_geom;
+typedef clcnn_conv_geom conv_geom;
 
 static conv_geom geom(const clcnn_layer *l) {
     conv_geom g;
@@ -21,6 +20,8 @@ static conv_geom geom(const clcnn_layer *l) {
     g.R = g.C * g.KH * g.KW;
     return g;
 }
+
+clcnn_conv_geom clcnn_conv_geom_of(const clcnn_layer *l) { return geom(l); }
 
 static clcnn_status infer(clcnn_layer *l) {
     const clcnn_layer_spec *s = &l->spec;
@@ -41,7 +42,7 @@ static clcnn_status infer(clcnn_layer *l) {
     clcnn_layer_add_param(l, "weight", 4, wshape, l->in.c * rf, s->filters * rf);
     if (s->use_bias) clcnn_layer_add_param(l, "bias", 1, &wshape[0], 0, 0);
     conv_geom g = geom(l);
-    l->workspace = (size_t)g.R * g.ldp;
+    l->workspace = clcnn_conv_workspace(&g);
     return CLCNN_STATUS_OK;
 }
 
@@ -78,7 +79,9 @@ static void route_key(const clcnn_layer *l, const char *phase, char *key, size_t
              g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, l->spec.use_bias, l->relu);
 }
 
-static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
+static clcnn_status forward_run(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
+    (void)again;
+    if (alg == CLCNN_CONV_DIRECT) return clcnn_conv_direct_forward(l, p);
     conv_geom g = geom(l);
     char key[96];
     route_key(l, "fwd", key, sizeof key);
@@ -98,23 +101,45 @@ static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
     return clcnn_gemm(p->ctx, &op, l->route, NULL);
 }
 
-static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
+/* The algorithm of a phase ("afwd", "adw", "adx"), measured once per geometry (conv2d.h). */
+static clcnn_status algorithm(clcnn_layer *l, const clcnn_pass *p, const char *phase,
+                              clcnn_conv_run run, int *alg, int *raced) {
+    char key[96];
+    route_key(l, phase, key, sizeof key);
+    return clcnn_conv_choose(l, p, key, run, alg, raced);
+}
+
+static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
+    int alg, raced;
+    CLCNN_TRY(algorithm(l, p, "afwd", forward_run, &alg, &raced));
+    return forward_run(l, p, alg, raced);
+}
+
+/* The weight gradient. im2col's needs forward's columns in the workspace: made again when
+ * forward ran direct or another candidate overwrote them (again). */
+static clcnn_status filter_run(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
     conv_geom g = geom(l);
-    if (l->relu) CLCNN_TRY(clcnn_nn_relu_mask(p->ctx, p->y, p->dy, (size_t)p->n * g.K * g.P));
-    if (l->spec.use_bias)
-        CLCNN_TRY(clcnn_nn_bias_grad(p->ctx, p->dy, p->n, g.K, g.P, p->grads, l->param_offset[1]));
-    /* The workspace still holds forward's im2col; dcol overwrites it once dW is enqueued. */
-    char key_w[96], key_x[96];
+    int fwd, raced;
+    CLCNN_TRY(algorithm(l, p, "afwd", forward_run, &fwd, &raced));
+    if (alg == CLCNN_CONV_DIRECT) return clcnn_conv_direct_filter(l, p, fwd == CLCNN_CONV_DIRECT);
+    if (fwd != CLCNN_CONV_IM2COL || again || raced) CLCNN_TRY(im2col(l, p));
+    char key_w[96];
     route_key(l, "dw", key_w, sizeof key_w);
-    route_key(l, "dx", key_x, sizeof key_x);
     clcnn_gemm_op dw = {
         .kind = CLCNN_GEMM_NT_SUM, .M = g.K, .N = g.R, .K = g.P, .batch = p->n,
         .A = p->dy, .a_batch = (size_t)g.K * g.P, .lda = g.P,
         .B = p->workspace, .b_batch = (size_t)g.R * g.ldp, .ldb = g.ldp,
         .C = p->grads, .c_off = l->param_offset[0], .ldc = g.R, .route_key = key_w,
     };
-    CLCNN_TRY(clcnn_gemm(p->ctx, &dw, l->route, NULL));
-    if (!p->dx) return CLCNN_STATUS_OK;
+    return clcnn_gemm(p->ctx, &dw, l->route, NULL);
+}
+
+static clcnn_status data_run(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
+    (void)again;
+    if (alg == CLCNN_CONV_DIRECT) return clcnn_conv_direct_data(l, p);
+    conv_geom g = geom(l);
+    char key_x[96];
+    route_key(l, "dx", key_x, sizeof key_x);
     clcnn_gemm_op dcol = {
         .kind = CLCNN_GEMM_TN, .M = g.R, .N = g.P, .K = g.K, .batch = p->n,
         .A = p->params, .a_off = l->param_offset[0], .lda = g.R,
@@ -123,6 +148,20 @@ static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
     };
     CLCNN_TRY(clcnn_gemm(p->ctx, &dcol, l->route, NULL));
     return transform(l, p, 0, p->workspace, p->dx);
+}
+
+static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
+    conv_geom g = geom(l);
+    if (l->relu) CLCNN_TRY(clcnn_nn_relu_mask(p->ctx, p->y, p->dy, (size_t)p->n * g.K * g.P));
+    if (l->spec.use_bias)
+        CLCNN_TRY(clcnn_nn_bias_grad(p->ctx, p->dy, p->n, g.K, g.P, p->grads, l->param_offset[1]));
+    /* dW first: it reads what forward left in the workspace, which dx then overwrites. */
+    int alg, raced;
+    CLCNN_TRY(algorithm(l, p, "adw", filter_run, &alg, &raced));
+    CLCNN_TRY(filter_run(l, p, alg, raced));
+    if (!p->dx) return CLCNN_STATUS_OK;
+    CLCNN_TRY(algorithm(l, p, "adx", data_run, &alg, &raced));
+    return data_run(l, p, alg, raced);
 }
 
 static double flops(const clcnn_layer *l, int phase) {

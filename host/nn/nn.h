@@ -76,6 +76,7 @@ struct clcnn_layer {
                                                     in the arena, out of the optimizer's range */
     size_t workspace;        /* floats per example of shared scratch */
     clcnn_route route;       /* forced GEMM route, or AUTO */
+    int conv_alg;            /* conv2d: forced algorithm (CLCNN_CONV_*, nn/conv2d.h), or 0 */
 };
 
 /* Looks a layer type up by its YAML name; NULL if unknown. */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "clcnn/selftest.h"
-#include "nn/nn.h"
+#include "nn/conv2d.h"
 #include "ref/ref.h"
 
 typedef struct selftest {
@@ -106,11 +106,13 @@ static clcnn_status passes(clcnn_context *ctx, layer_run *r) {
 
 /* Sets the layer up, fills its input, parameters and dy, and runs forward and backward twice
  * (the first pays the kernel builds and route choices; the second is timed); then reads y, dx
- * and the gradients back. */
-static clcnn_status layer_run_make(clcnn_context *ctx, const clcnn_layer_spec *spec,
-                                   clcnn_shape in, clcnn_route route, int n, layer_run *r) {
+ * and the gradients back. conv_alg: a convolution's forced algorithm (CLCNN_CONV_*), or 0. */
+static clcnn_status layer_run_make_alg(clcnn_context *ctx, const clcnn_layer_spec *spec,
+                                       clcnn_shape in, clcnn_route route, int conv_alg, int n,
+                                       layer_run *r) {
     memset(r, 0, sizeof *r);
     CLCNN_TRY(make_layer(&r->l, spec, in, route));
+    r->l.conv_alg = conv_alg;
     r->n = n;
     r->nx = (size_t)n * clcnn_shape_size(r->l.in);
     r->ny = (size_t)n * clcnn_shape_size(r->l.out);
@@ -129,6 +131,11 @@ static clcnn_status layer_run_make(clcnn_context *ctx, const clcnn_layer_spec *s
     CLCNN_TRY(clcnn_buffer_read(ctx, r->by, 0, r->ny * sizeof(float), r->y));
     CLCNN_TRY(clcnn_buffer_read(ctx, r->bdx, 0, r->nx * sizeof(float), r->dx));
     return clcnn_buffer_read(ctx, r->bgrads, 0, r->n_arena * sizeof(float), r->grads);
+}
+
+static clcnn_status layer_run_make(clcnn_context *ctx, const clcnn_layer_spec *spec,
+                                   clcnn_shape in, clcnn_route route, int n, layer_run *r) {
+    return layer_run_make_alg(ctx, spec, in, route, 0, n, r);
 }
 
 static void check(selftest *st, const char *kernel, const char *variant, const float *got,
@@ -191,7 +198,9 @@ typedef struct conv_case {
     int n, c, h, w, filters, kh, kw, s, same;
 } conv_case;
 
-static clcnn_status conv_case_run(selftest *st, const conv_case *cc, clcnn_route route) {
+/* direct: the direct kernels (nn/conv2d_direct.c) run every phase that fits them. */
+static clcnn_status conv_case_run(selftest *st, const conv_case *cc, clcnn_route route,
+                                  int direct) {
     clcnn_layer_spec spec;
     clcnn_layer_spec_default(&spec, "conv2d");
     spec.filters = cc->filters;
@@ -200,8 +209,8 @@ static clcnn_status conv_case_run(selftest *st, const conv_case *cc, clcnn_route
     spec.padding = cc->same ? CLCNN_PADDING_SAME : CLCNN_PADDING_VALID;
     layer_run r;
     expected e = {0};
-    clcnn_status s = layer_run_make(st->ctx, &spec, (clcnn_shape){cc->c, cc->h, cc->w}, route,
-                                    cc->n, &r);
+    clcnn_status s = layer_run_make_alg(st->ctx, &spec, (clcnn_shape){cc->c, cc->h, cc->w}, route,
+                                        direct ? CLCNN_CONV_DIRECT : 0, cc->n, &r);
     if (s == CLCNN_STATUS_OK) s = expected_alloc(&r, 2, &e);
     if (s == CLCNN_STATUS_OK) {
         ref_window g = {cc->n, cc->c, cc->h, cc->w, cc->filters, cc->kh, cc->kw, cc->s, cc->s, 0, 0, 0, 0};
@@ -217,7 +226,8 @@ static clcnn_status conv_case_run(selftest *st, const conv_case *cc, clcnn_route
         e.tol_dx[0] = 1e-4, e.tol_dx[1] = 1e-4 * sqrt(k_dx);
         e.tol_dw[0] = 1e-4, e.tol_dw[1] = 1e-4 * sqrt(k_dw);
         char v[64];
-        snprintf(v, sizeof v, "%s %dx%dx%dx%d k%d %dx%d s%d %s", clcnn_route_name(route), cc->n,
+        snprintf(v, sizeof v, "%s %dx%dx%dx%d k%d %dx%d s%d %s",
+                 direct ? "direct" : clcnn_route_name(route), cc->n,
                  cc->c, cc->h, cc->w, cc->filters, cc->kh, cc->kw, cc->s,
                  cc->same ? "same" : "valid");
         check_all(st, "conv2d", v, &r, &e);
@@ -342,10 +352,13 @@ clcnn_status clcnn_selftest_run(clcnn_context *ctx, clcnn_selftest_report report
     *failures = 0;
     for (size_t ri = 0; ri < sizeof routes / sizeof routes[0]; ri++) {
         for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++)
-            CLCNN_TRY(conv_case_run(&st, &conv_cases[i], routes[ri]));
+            CLCNN_TRY(conv_case_run(&st, &conv_cases[i], routes[ri], 0));
         CLCNN_TRY(dense_case_run(&st, 5, 37, 11, routes[ri]));
         CLCNN_TRY(dense_case_run(&st, 1, 13, 3, routes[ri]));
     }
+    /* The direct stride-1 convolution kernels (the stride-2 case runs im2col). */
+    for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++)
+        CLCNN_TRY(conv_case_run(&st, &conv_cases[i], CLCNN_ROUTE_AUTO, 1));
     CLCNN_TRY(pool_case_run(&st, "max_pooling2d", 2, 2, 0));
     CLCNN_TRY(pool_case_run(&st, "max_pooling2d", 3, 2, 1));
     CLCNN_TRY(pool_case_run(&st, "average_pooling2d", 2, 2, 0));

@@ -291,6 +291,40 @@ static void test_conv2d_gpu_shaped(void **state) {
     unsetenv("CLCNN_REDUCE_WG");
 }
 
+/* The direct stride-1 kernels (nn/conv2d_direct.c), forced for every phase; the cases they do
+ * not fit (strides 2) run im2col. Each set also runs with batch 1, and with tiles whose sizes
+ * divide nothing, some forward tiles along output rows and some along wide rows, and the weight
+ * gradient summed in groups of 1 and 2 images. */
+static int direct_teardown(void **state) {
+    (void)state;
+    unsetenv("CLCNN_CONV_TILE"); /* also after a failed assertion */
+    unsetenv("CLCNN_CONV");
+    return 0;
+}
+
+static void test_conv2d_direct(void **state) {
+    (void)state;
+    setenv("CLCNN_CONV", "direct", 1);
+    const char *tiles[] = {"", "5,1,3,5,1", "3,4,1,7,2"};
+    /* Under Oclgrind (small): each tile on one set (the second's tiles run along output rows
+     * there), stride 1 only (strides 2 run im2col, which oclgrind_layers checks), so that the
+     * run ends in minutes. */
+    for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
+        setenv("CLCNN_CONV_TILE", tiles[t], 1);
+        int first = small ? (int)t % 2 : 0, end = small ? first + 1 : n_sets();
+        for (int set = first; set < end; set++) {
+            use_set(set);
+            for (int one = 0; one < 2; one++) {
+                if (one) N = 1;
+                if (small && one != (t == 1)) continue;
+                for (size_t i = 0; i < N_CONV_CASES; i++)
+                    if (!small || conv_cases[i].sh == 1)
+                        conv_check(&conv_cases[i], CLCNN_ROUTE_AUTO);
+            }
+        }
+    }
+}
+
 /* ---- dense ------------------------------------------------------------------------------------ */
 
 static void dense_check(int bias, int relu, int want_dx, clcnn_route route) {
@@ -771,7 +805,8 @@ static void test_gather(void **state) {
 
 /* ---- main ------------------------------------------------------------------------------------- */
 
-int main(void) {
+/* "test_layers direct" runs only the direct convolution test (its own Oclgrind run). */
+int main(int argc, char **argv) {
     const char *e = getenv("CLCNN_TEST_SMALL");
     small = e && *e && strcmp(e, "0") != 0;
     if (small) printf("CLCNN_TEST_SMALL: no large shapes, own GEMM route only\n");
@@ -782,11 +817,19 @@ int main(void) {
         cmocka_unit_test(test_flatten),       cmocka_unit_test(test_softmax_xent),
         cmocka_unit_test(test_optimizers),    cmocka_unit_test(test_gather),
         cmocka_unit_test(test_conv2d_gpu_shaped), cmocka_unit_test(test_dense_tiled),
+        cmocka_unit_test_teardown(test_conv2d_direct, direct_teardown),
         cmocka_unit_test(test_conv2d_clblast), cmocka_unit_test(test_dense_clblast),
     };
     /* Under Oclgrind (CLCNN_TEST_SMALL) the CLBlast route is left out: simulating its kernels
-     * takes far too long. Everything else runs. */
+     * takes far too long; the direct convolutions get their own run ("direct"), so that each
+     * run ends within its time limit. Everything else runs. */
     size_t n = sizeof all / sizeof all[0];
-    if (small) n -= 2;
+    if (small) n -= 3;
+    const struct CMUnitTest direct[] = {
+        cmocka_unit_test_teardown(test_conv2d_direct, direct_teardown),
+    };
+    if (argc > 1 && !strcmp(argv[1], "direct"))
+        return _cmocka_run_group_tests("test_layers_direct", direct, 1, test_device_setup,
+                                       test_device_teardown);
     return _cmocka_run_group_tests("test_layers", all, n, test_device_setup, test_device_teardown);
 }

@@ -1,0 +1,43 @@
+/* nn/conv2d.h: a convolution layer's geometry, shared by its two algorithms: im2col + a matrix
+ * product (nn/conv2d.c) and the direct stride-1 kernels (nn/conv2d_direct.c). */
+#ifndef CLCNN_CONV2D_H
+#define CLCNN_CONV2D_H
+
+#include "nn.h"
+
+typedef struct clcnn_conv_geom {
+    int C, H, W, K, KH, KW, SH, SW, PT, PL, OH, OW, P, ldp, R;
+} clcnn_conv_geom;
+
+clcnn_conv_geom clcnn_conv_geom_of(const clcnn_layer *l);
+
+/* The algorithms, as stored in the route table (the table keeps small positive integers). */
+enum { CLCNN_CONV_IM2COL = 1, CLCNN_CONV_DIRECT = 2 };
+
+/* Whether the direct kernels can run this geometry (stride 1, padding within the kernel). */
+int clcnn_conv_direct_fits(const clcnn_conv_geom *g);
+
+/* Floats per example of workspace: region A (im2col's columns, or the direct path's padded
+ * output gradient) then region X (the direct path's padded input). */
+size_t clcnn_conv_workspace_a(const clcnn_conv_geom *g);
+size_t clcnn_conv_workspace(const clcnn_conv_geom *g);
+
+/* The direct path's three parts. fwd_direct: whether forward ran direct (so region X already
+ * holds the padded input). */
+clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p);
+clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p, int fwd_direct);
+clcnn_status clcnn_conv_direct_data(const clcnn_layer *l, const clcnn_pass *p);
+
+/* Runs one phase's candidate algorithm (CLCNN_CONV_*); `again` says the workspace may no longer
+ * hold what forward left there. */
+typedef clcnn_status (*clcnn_conv_run)(clcnn_layer *l, const clcnn_pass *p, int alg, int again);
+
+/* The algorithm for a phase of this layer: l->conv_alg when set, CLCNN_CONV=im2col|direct when
+ * set, im2col when the
+ * layer forces a GEMM route or direct does not fit, else the cached choice, else (CPU-class
+ * devices only: the direct kernels are shaped for them) both timed through run and the faster
+ * kept (direct must win by CLCNN_ROUTE_WIN). *raced: whether the candidates ran here. */
+clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key,
+                               clcnn_conv_run run, int *alg, int *raced);
+
+#endif

@@ -1,0 +1,302 @@
+/* nn/conv2d_direct.c: stride-1 convolution by the direct kernels (kernels/conv_direct.cl), and
+ * the measured choice per layer and phase between them and im2col + a product (nn/conv2d.c).
+ * The direct path reads the input where im2col would copy it nine times: forward pads the input
+ * once (when the padding is not zero), the weight gradient sums cache-sized groups of images inside
+ * one kernel, and the data gradient is a forward convolution of the padded output gradient with the
+ * flipped, transposed filters (read in place through strides). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl/kparams.h"
+#include "cl/route.h"
+#include "conv2d.h"
+
+/* The padded input (Hp x Wp) of a stride-1 convolution with this output. */
+static int padded_h(const clcnn_conv_geom *g) {
+    return g->OH + g->KH - 1;
+}
+static int padded_w(const clcnn_conv_geom *g) {
+    return g->OW + g->KW - 1;
+}
+static int needs_pad(const clcnn_conv_geom *g) {
+    return g->PT || g->PL || padded_h(g) != g->H || padded_w(g) != g->W;
+}
+
+/* A tile's lanes may read KW + 8*CD_NV - 2 floats past a plane (kernels/conv_direct.cl): with
+ * KW <= 64 and CD_NV <= 4 that stays inside a buffer's slack (CLCNN_BUFFER_SLACK). */
+int clcnn_conv_direct_fits(const clcnn_conv_geom *g) {
+    return g->SH == 1 && g->SW == 1 && g->PT <= g->KH - 1 && g->PL <= g->KW - 1 && g->KW <= 64;
+}
+
+size_t clcnn_conv_workspace_a(const clcnn_conv_geom *g) {
+    size_t a = (size_t)g->R * g->ldp;
+    if (!clcnn_conv_direct_fits(g)) return a;
+    /* The weight gradient's partial sums (at most one per example), then dy in wide rows. */
+    size_t dy_wide = (size_t)g->K * g->OH * padded_w(g) + (size_t)g->K * g->R;
+    size_t dy_pad = (size_t)g->K * (g->H + g->KH - 1) * (g->W + g->KW - 1);
+    if (dy_wide > a) a = dy_wide;
+    return dy_pad > a ? dy_pad : a;
+}
+
+size_t clcnn_conv_workspace(const clcnn_conv_geom *g) {
+    size_t x = clcnn_conv_direct_fits(g) ? (size_t)g->C * padded_h(g) * padded_w(g) : 0;
+    return clcnn_conv_workspace_a(g) + x;
+}
+
+/* The tile: CLCNN_CONV_TILE="tm,nv,wm,wr[,per]" (tuning, tests; per = images per weight-gradient
+ * group, 0 or absent = by cache size), else CPU defaults measured on PoCL
+ * (2 x Zen 4, whose PoCL code uses 16 vector registers): 4 channels x 24 positions forward (12
+ * accumulators), 3 filters x 3 taps for the weight gradient. */
+typedef struct direct_tile {
+    int tm, nv, wm, wr, per;
+} direct_tile;
+
+static clcnn_status tile_for(direct_tile *t) {
+    *t = (direct_tile){4, 3, 3, 3, 0};
+    const char *e = getenv("CLCNN_CONV_TILE");
+    if (!e || !*e) return CLCNN_STATUS_OK;
+    direct_tile v = {0, 0, 0, 0, 0};
+    char end;
+    int got = sscanf(e, "%d,%d,%d,%d,%d%c", &v.tm, &v.nv, &v.wm, &v.wr, &v.per, &end);
+    if ((got != 4 && got != 5) || v.tm < 1 || v.tm > 16 || v.nv < 1 || v.nv > 4 || v.wm < 1 ||
+        v.wm > 8 || v.wr < 1 || v.wr > 8 || v.per < 0)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "CLCNN_CONV_TILE='%s': expected tm,nv,wm,wr[,per] with tm 1-16, nv 1-4, "
+                          "wm and wr 1-8, per >= 0",
+                          e);
+    *t = v;
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status kernel(clcnn_context *ctx, const char *name, direct_tile *t, cl_kernel *k) {
+    CLCNN_TRY(tile_for(t));
+    char options[96];
+    snprintf(options, sizeof options, "-DCD_TM=%d -DCD_NV=%d -DCD_WM=%d -DCD_WR=%d", t->tm, t->nv,
+             t->wm, t->wr);
+    return clcnn_kernel_get_variant(ctx, "conv_direct.cl", name, options, k);
+}
+
+/* dst (planes Hq x Wq, at dst_off) = src (planes H x W) shifted by (pt, pl), zero around. */
+static clcnn_status pad(clcnn_context *ctx, int n, cl_mem src, int C, int H, int W, cl_mem dst,
+                        size_t dst_off, int Hq, int Wq, int pt, int pl) {
+    direct_tile t;
+    cl_kernel k;
+    CLCNN_TRY(kernel(ctx, "conv_pad", &t, &k));
+    cl_ulong src_b = (cl_ulong)C * H * W, off = dst_off, dst_b = (cl_ulong)C * Hq * Wq;
+    clcnn_arg args[] = {CLCNN_ARG(src), CLCNN_ARG(src_b), CLCNN_ARG(C),   CLCNN_ARG(H),
+                        CLCNN_ARG(W),   CLCNN_ARG(dst),   CLCNN_ARG(off), CLCNN_ARG(dst_b),
+                        CLCNN_ARG(Hq),  CLCNN_ARG(Wq),    CLCNN_ARG(pt),  CLCNN_ARG(pl)};
+    size_t global[2] = {(size_t)C, (size_t)n}, local[2] = {1, 1};
+    return clcnn_launch(ctx, k, 2, global, local, args, 12);
+}
+
+/* The weights as the direct kernel reads them: filter m, channel c, tap (i, j) at
+ * off + m*s[0] + c*s[1] + i*s[2] + j*s[3]. */
+typedef struct weights {
+    cl_mem buf;
+    cl_ulong off;
+    int s[4];
+} weights;
+
+/* y (planes OH x OW) = the stride-1 valid convolution of x (C planes Hp x Wp at x_off) with M
+ * filters, + bias and ReLU when given. */
+static clcnn_status direct(clcnn_context *ctx, int n, int C, int M, int Hp, int Wp, int KH, int KW,
+                           cl_mem x, size_t x_off, const weights *w, cl_mem y, cl_mem bias,
+                           size_t bias_off, int relu) {
+    direct_tile t;
+    cl_kernel k;
+    CLCNN_TRY(kernel(ctx, "conv_direct", &t, &k));
+    int OH = Hp - KH + 1, OW = Wp - KW + 1, lanes = 8 * t.nv;
+    /* A tile along one output row wastes the lanes past OW; one along the wide rows wastes the
+     * KW - 1 columns past OW in every row and stores element by element: rows when it wastes
+     * no more. */
+    int per_row = (OW + lanes - 1) / lanes;
+    int rows = (double)(per_row * lanes - OW) / (per_row * lanes) <= (double)(KW - 1) / Wp;
+    size_t tiles = rows ? (size_t)OH * per_row : ((size_t)OH * Wp + lanes - 1) / lanes;
+    /* Blocks of channels per work-item: enough for ~2048 vector FMAs, so that a work-item's
+     * start is paid over real work when there are few taps (conv 1: one channel, 9 taps). */
+    int blocks = (M + t.tm - 1) / t.tm, per_block = C * KH * KW * t.tm * t.nv;
+    int mblocks = (2048 + per_block - 1) / per_block;
+    if (mblocks > blocks) mblocks = blocks;
+    cl_ulong xo = x_off, x_b = (cl_ulong)C * Hp * Wp, y_b = (cl_ulong)M * OH * OW;
+    cl_ulong b_off = bias_off;
+    int use_bias = bias != NULL;
+    cl_mem b = bias ? bias : y;
+    clcnn_arg args[] = {
+        CLCNN_ARG(C),       CLCNN_ARG(M),       CLCNN_ARG(Hp),      CLCNN_ARG(Wp),
+        CLCNN_ARG(KH),      CLCNN_ARG(KW),      CLCNN_ARG(OH),      CLCNN_ARG(OW),
+        CLCNN_ARG(rows),    CLCNN_ARG(mblocks), CLCNN_ARG(x),       CLCNN_ARG(xo),
+        CLCNN_ARG(x_b),     CLCNN_ARG(w->buf),  CLCNN_ARG(w->off),  CLCNN_ARG(w->s[0]),
+        CLCNN_ARG(w->s[1]), CLCNN_ARG(w->s[2]), CLCNN_ARG(w->s[3]), CLCNN_ARG(y),
+        CLCNN_ARG(y_b),     CLCNN_ARG(b),       CLCNN_ARG(b_off),   CLCNN_ARG(use_bias),
+        CLCNN_ARG(relu),
+    };
+    size_t global[3] = {(size_t)(blocks + mblocks - 1) / mblocks, tiles, (size_t)n};
+    size_t local[3] = {1, 1, 1};
+    return clcnn_launch(ctx, k, 3, global, local, args, (int)(sizeof args / sizeof args[0]));
+}
+
+/* Region X, the padded input, follows region A's n examples. */
+static size_t region_x(const clcnn_conv_geom *g, int n) {
+    return (size_t)n * clcnn_conv_workspace_a(g);
+}
+
+/* The input as the direct kernels read it: x itself, or its padded copy in region X (made
+ * there unless `made` says forward already did). */
+static clcnn_status padded_input(const clcnn_conv_geom *g, const clcnn_pass *p, int made,
+                                 cl_mem *x, size_t *x_off) {
+    *x = p->x, *x_off = 0;
+    if (!needs_pad(g)) return CLCNN_STATUS_OK;
+    *x = p->workspace, *x_off = region_x(g, p->n);
+    if (made) return CLCNN_STATUS_OK;
+    return pad(p->ctx, p->n, p->x, g->C, g->H, g->W, *x, *x_off, padded_h(g), padded_w(g), g->PT,
+               g->PL);
+}
+
+clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p) {
+    clcnn_conv_geom g = clcnn_conv_geom_of(l);
+    int Hp = padded_h(&g), Wp = padded_w(&g);
+    cl_mem x;
+    size_t x_off;
+    CLCNN_TRY(padded_input(&g, p, 0, &x, &x_off));
+    weights w = {p->params, l->param_offset[0], {g.R, g.KH * g.KW, g.KW, 1}};
+    return direct(p->ctx, p->n, g.C, g.K, Hp, Wp, g.KH, g.KW, x, x_off, &w, p->y,
+                  l->spec.use_bias ? p->params : NULL, l->spec.use_bias ? l->param_offset[1] : 0,
+                  l->relu);
+}
+
+/* Images per group of the weight gradient: about 2 MiB of dy and x, so that a group's images
+ * stay in cache (L2 + L3) while all its tiles pass, and at least 4 images, so that a work-item
+ * (a few vector FMAs per position) has enough work to pay for its start on PoCL. */
+static int dw_per_group(const clcnn_conv_geom *g, int n) {
+    double bytes = 4.0 * ((double)g->K * g->OH * padded_w(g) +
+                          (double)g->C * padded_h(g) * padded_w(g));
+    int per = (int)(2048.0 * 1024.0 / bytes);
+    if (per < 4) per = 4;
+    return per > n ? n : per;
+}
+
+clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p, int fwd_direct) {
+    clcnn_conv_geom g = clcnn_conv_geom_of(l);
+    int Hp = padded_h(&g), Wp = padded_w(&g);
+    cl_mem x;
+    size_t x_off;
+    CLCNN_TRY(padded_input(&g, p, fwd_direct, &x, &x_off));
+    /* Region A (im2col's columns are no longer needed): the groups' partial sums, then dy in
+     * wide rows, zero past OW. */
+    cl_ulong dy_off = (cl_ulong)p->n * g.K * g.R;
+    CLCNN_TRY(pad(p->ctx, p->n, p->dy, g.K, g.OH, g.OW, p->workspace, dy_off, g.OH, Wp, 0, 0));
+    direct_tile t;
+    cl_kernel k;
+    CLCNN_TRY(kernel(p->ctx, "conv_dw_direct", &t, &k));
+    int per = t.per ? (t.per < p->n ? t.per : p->n) : dw_per_group(&g, p->n),
+        groups = (p->n + per - 1) / per;
+    cl_ulong zero = 0, dy_b = (cl_ulong)g.K * g.OH * Wp, xo = x_off;
+    cl_ulong x_b = (cl_ulong)g.C * Hp * Wp, dw_off = l->param_offset[0];
+    cl_ulong dw_group = (cl_ulong)g.K * g.R;
+    cl_mem out = p->grads;
+    if (groups > 1) out = p->workspace, dw_off = 0;
+    clcnn_arg args[] = {
+        CLCNN_ARG(g.C),    CLCNN_ARG(g.K),          CLCNN_ARG(Hp),     CLCNN_ARG(Wp),
+        CLCNN_ARG(g.KH),   CLCNN_ARG(g.KW),         CLCNN_ARG(g.OH),   CLCNN_ARG(p->n),
+        CLCNN_ARG(per),    CLCNN_ARG(p->workspace), CLCNN_ARG(dy_off), CLCNN_ARG(dy_b),
+        CLCNN_ARG(x),      CLCNN_ARG(xo),           CLCNN_ARG(x_b),    CLCNN_ARG(out),
+        CLCNN_ARG(dw_off), CLCNN_ARG(dw_group),
+    };
+    size_t global[3] = {(size_t)(g.K + t.wm - 1) / t.wm, (size_t)(g.R + t.wr - 1) / t.wr,
+                        (size_t)groups};
+    size_t local[3] = {1, 1, 1};
+    CLCNN_TRY(clcnn_launch(p->ctx, k, 3, global, local, args, (int)(sizeof args / sizeof args[0])));
+    if (groups == 1) return CLCNN_STATUS_OK;
+    /* The groups' partial sums, added up by the products' kernel for that. */
+    cl_kernel sum;
+    CLCNN_TRY(clcnn_kernel_get(p->ctx, "gemm.cl", "gemm_sum_groups", &sum));
+    cl_ulong c_off = l->param_offset[0];
+    int no = 0;
+    clcnn_arg sargs[] = {CLCNN_ARG(g.K),          CLCNN_ARG(g.R),      CLCNN_ARG(groups),
+                         CLCNN_ARG(p->workspace), CLCNN_ARG(p->grads), CLCNN_ARG(c_off),
+                         CLCNN_ARG(g.R),          CLCNN_ARG(p->grads), CLCNN_ARG(zero),
+                         CLCNN_ARG(no),           CLCNN_ARG(no)};
+    size_t sglobal[2] = {(size_t)g.R, (size_t)g.K};
+    return clcnn_launch(p->ctx, sum, 2, sglobal, NULL, sargs, 11);
+}
+
+/* dx[c][h][w] = sum over (m, i, j) of w[m][c][i][j] dy[m][h + PT - i][w + PL - j]: with dy
+ * padded by (KH-1-PT, KW-1-PL) and i' = KH-1-i, j' = KW-1-j, a valid convolution whose filter
+ * c, channel m, tap (i', j') is w[m][c][KH-1-i'][KW-1-j']. */
+clcnn_status clcnn_conv_direct_data(const clcnn_layer *l, const clcnn_pass *p) {
+    clcnn_conv_geom g = clcnn_conv_geom_of(l);
+    int Hq = g.H + g.KH - 1, Wq = g.W + g.KW - 1, taps = g.KH * g.KW;
+    CLCNN_TRY(pad(p->ctx, p->n, p->dy, g.K, g.OH, g.OW, p->workspace, 0, Hq, Wq, g.KH - 1 - g.PT,
+                  g.KW - 1 - g.PL));
+    weights w = {p->params, l->param_offset[0] + taps - 1, {taps, g.R, -g.KW, -1}};
+    return direct(p->ctx, p->n, g.K, g.C, Hq, Wq, g.KH, g.KW, p->workspace, 0, &w, p->dx, NULL, 0,
+                  0);
+}
+
+/* Median of three timed runs after a warm-up (which also pays the kernels' build). */
+#define CONV_TIMED_RUNS 3
+static clcnn_status time_alg(clcnn_layer *l, const clcnn_pass *p, clcnn_conv_run run, int alg,
+                             double *seconds) {
+    CLCNN_TRY(run(l, p, alg, 0));
+    CLCNN_TRY(clcnn_context_finish(p->ctx));
+    double t[CONV_TIMED_RUNS];
+    for (int i = 0; i < CONV_TIMED_RUNS; i++) {
+        double t0 = clcnn_now();
+        CLCNN_TRY(run(l, p, alg, 0));
+        CLCNN_TRY(clcnn_context_finish(p->ctx));
+        t[i] = clcnn_now() - t0;
+    }
+    *seconds = clcnn_route_median(t, CONV_TIMED_RUNS);
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status forced(int fits, int *alg) {
+    const char *e = getenv("CLCNN_CONV");
+    *alg = 0;
+    if (!e || !*e || !strcmp(e, "auto")) return CLCNN_STATUS_OK;
+    if (strcmp(e, "direct") && strcmp(e, "im2col"))
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "CLCNN_CONV='%s': expected auto, im2col or direct", e);
+    *alg = !strcmp(e, "direct") && fits ? CLCNN_CONV_DIRECT : CLCNN_CONV_IM2COL;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key,
+                               clcnn_conv_run run, int *alg, int *raced) {
+    clcnn_conv_geom g = clcnn_conv_geom_of(l);
+    int fits = clcnn_conv_direct_fits(&g);
+    const char *gemm_route = getenv("CLCNN_ROUTE");
+    *raced = 0;
+    if (l->conv_alg) {
+        *alg = l->conv_alg == CLCNN_CONV_DIRECT && fits ? CLCNN_CONV_DIRECT : CLCNN_CONV_IM2COL;
+        return CLCNN_STATUS_OK;
+    }
+    CLCNN_TRY(forced(fits, alg));
+    if (*alg) return CLCNN_STATUS_OK;
+    *alg = CLCNN_CONV_IM2COL;
+    /* A forced GEMM route means im2col; so does a GPU, for which the direct kernels (one long
+     * vector loop per work-item) are not shaped. */
+    if (!fits || l->route != CLCNN_ROUTE_AUTO ||
+        (gemm_route && *gemm_route && strcmp(gemm_route, "auto")) ||
+        clcnn_device_class_of(&p->ctx->info) != CLCNN_CLASS_CPU)
+        return CLCNN_STATUS_OK;
+    int cached = clcnn_route_lookup(p->ctx, key);
+    if (cached == CLCNN_CONV_IM2COL || cached == CLCNN_CONV_DIRECT) {
+        *alg = cached;
+        return CLCNN_STATUS_OK;
+    }
+    double t[2] = {INFINITY, INFINITY};
+    CLCNN_TRY(time_alg(l, p, run, CLCNN_CONV_IM2COL, &t[0]));
+    if (time_alg(l, p, run, CLCNN_CONV_DIRECT, &t[1]) != CLCNN_STATUS_OK) {
+        clcnn_log(CLCNN_LOG_WARN, "direct convolution failed on %s (%s); not used", key,
+                  clcnn_last_error());
+        t[1] = INFINITY;
+    }
+    *raced = 1;
+    *alg = clcnn_route_pick(t, 2, 0) == 1 ? CLCNN_CONV_DIRECT : CLCNN_CONV_IM2COL;
+    clcnn_log(CLCNN_LOG_DEBUG, "conv %s: im2col %.3f ms direct %.3f ms -> %s", key, t[0] * 1e3,
+              t[1] * 1e3, *alg == CLCNN_CONV_DIRECT ? "direct" : "im2col");
+    return clcnn_route_store(p->ctx, key, *alg);
+}

@@ -1,0 +1,186 @@
+// conv_direct.cl: stride-1 convolution without im2col, for CPU-class devices (PoCL): the
+// product's B operand is read straight from the (padded) input. Positions are numbered over
+// "wide" rows, p = oh*Wp + ow with ow < Wp (the padded input's width), so the input seen by tap
+// (c, i, j) at positions p..p+n is one contiguous run, x[c][p + i*Wp + j]: a work-item loads it
+// as float8 vectors. The columns ow >= OW of a wide row are computed and never stored.
+// Tunables (-D, from host/nn/conv2d_direct.c, whose defaults these match): CD_TM output channels x CD_NV float8 of positions per
+// work-item (forward and data gradient), CD_WM x CD_WR (filters x taps) per work-item for the
+// weight gradient. Launched with local size 1: each work-item is a long vector loop.
+
+#ifndef CD_TM
+#define CD_TM 4
+#endif
+#ifndef CD_NV
+#define CD_NV 3
+#endif
+#ifndef CD_WM
+#define CD_WM 3
+#endif
+#ifndef CD_WR
+#define CD_WR 3
+#endif
+#define CD_LANES (8 * CD_NV)
+// The register tiles are arrays indexed by these loops: unrolled, they live in registers
+// (PoCL does not unroll them on its own, and the arrays then stay in memory).
+#define CD_UNROLL __attribute__((opencl_unroll_hint))
+
+// dst[z][c][h][w] = src[z][c][h - pt][w - pl], zero outside src; dst planes Hq x Wq.
+// Launch: global (C, n), local (1, 1).
+__kernel void conv_pad(__global const float *src, ulong src_batch, int C, int H, int W,
+                       __global float *dst, ulong dst_off, ulong dst_batch, int Hq, int Wq,
+                       int pt, int pl) {
+    int c = get_global_id(0), z = get_global_id(1);
+    if (c >= C) return;
+    __global const float *s = src + z * src_batch + (size_t)c * H * W;
+    __global float *d = dst + dst_off + z * dst_batch + (size_t)c * Hq * Wq;
+    int lo = max(0, pl), hi = min(Wq, W + pl); // dst columns that have a source column
+    for (int h = 0; h < Hq; h++) {
+        __global float *row = d + (size_t)h * Wq;
+        int sh = h - pt;
+        if (sh < 0 || sh >= H || lo >= hi) {
+            for (int w = 0; w < Wq; w++) row[w] = 0.0f;
+            continue;
+        }
+        __global const float *in = s + (size_t)sh * W - pl;
+        for (int w = 0; w < lo; w++) row[w] = 0.0f;
+        for (int w = lo; w < hi; w++) row[w] = in[w];
+        for (int w = hi; w < Wq; w++) row[w] = 0.0f;
+    }
+}
+
+// Stores lanes [0, nl) of a tile whose first wide position is (oh0, ow0) into the OH x OW plane
+// y: a vector store for each 8 lanes inside one row's outputs, element by element elsewhere.
+void cd_store(__global float *y, const float *v, int oh0, int ow0, int nl, int Wp, int OH,
+              int OW) {
+    int oh = oh0, ow = ow0;
+    for (int l0 = 0; l0 < nl; l0 += 8) {
+        if (l0 + 8 <= nl && ow + 8 <= OW && oh < OH) {
+            vstore8(vload8(0, v + l0), 0, y + (size_t)oh * OW + ow);
+            ow += 8;
+            if (ow >= Wp) oh++, ow -= Wp;
+            continue;
+        }
+        for (int l = l0; l < min(nl, l0 + 8); l++) {
+            if (ow < OW && oh < OH) y[(size_t)oh * OW + ow] = v[l];
+            if (++ow == Wp) oh++, ow = 0;
+        }
+    }
+}
+
+// One block of conv_direct: channels m0..m0+CD_TM-1 at the CD_LANES positions from p0 = (oh0,
+// ow0), of which the first nl are stored. x, w, y, bias: the image's and layer's bases.
+void conv_block(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, int m0, int p0,
+                int oh0, int ow0, int nl, __global const float *x, __global const float *w,
+                int w_m, int w_c, int w_i, int w_j, __global float *y,
+                __global const float *bias, int use_bias, int relu) {
+    float8 acc[CD_TM][CD_NV];
+    CD_UNROLL for (int r = 0; r < CD_TM; r++)
+        CD_UNROLL for (int v = 0; v < CD_NV; v++) acc[r][v] = 0.0f;
+    // Filters past M read filter M-1 (in bounds); they are never stored.
+    __global const float *a[CD_TM];
+    CD_UNROLL for (int r = 0; r < CD_TM; r++) a[r] = w + (size_t)min(m0 + r, M - 1) * w_m;
+    __global const float *xb = x + p0;
+    size_t plane = (size_t)Hp * Wp;
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < KH; i++)
+            for (int j = 0; j < KW; j++) {
+                __global const float *b = xb + c * plane + i * Wp + j;
+                float8 bv[CD_NV];
+                CD_UNROLL for (int v = 0; v < CD_NV; v++) bv[v] = vload8(v, b);
+                int wo = c * w_c + i * w_i + j * w_j;
+                CD_UNROLL for (int r = 0; r < CD_TM; r++) {
+                    float8 av = (float8)(a[r][wo]);
+                    CD_UNROLL for (int v = 0; v < CD_NV; v++) acc[r][v] = fma(av, bv[v], acc[r][v]);
+                }
+            }
+    for (int r = 0; r < CD_TM && m0 + r < M; r++) {
+        float8 add = (float8)(use_bias ? bias[m0 + r] : 0.0f);
+        float out[CD_LANES];
+        CD_UNROLL for (int v = 0; v < CD_NV; v++) {
+            float8 o = acc[r][v] + add;
+            vstore8(relu ? fmax(o, 0.0f) : o, v, out);
+        }
+        cd_store(y + (size_t)(m0 + r) * OH * OW, out, oh0, ow0, nl, Wp, OH, OW);
+    }
+}
+
+// y[z][m][oh][ow] = sum over (c, i, j) of w[m*w_m + c*w_c + i*w_i + j*w_j] *
+// x[z][c][oh + i][ow + j] (+ bias[m], ReLU), x planes Hp x Wp, y planes OH x OW. The weight
+// strides let the data gradient run the flipped, transposed filters in place.
+// rows = 1: a tile is CD_LANES positions of one output row (tiles = OH * ceil(OW / lanes));
+// rows = 0: CD_LANES consecutive wide positions (tiles = ceil(OH * Wp / lanes)). Lanes past a
+// tile's valid positions may read up to KW + CD_LANES - 2 floats past the last plane: callers
+// give x that much room (buffer slack or workspace).
+// A work-item computes mblocks blocks of CD_TM channels one after another (the tile's input
+// stays in L1): with few taps per channel that amortizes the work-item's start.
+// Launch: global (ceil(M / (CD_TM * mblocks)), tiles, n), local (1, 1, 1).
+__kernel void conv_direct(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, int rows,
+                          int mblocks, __global const float *x, ulong x_off, ulong x_batch,
+                          __global const float *w, ulong w_off, int w_m, int w_c, int w_i,
+                          int w_j, __global float *y, ulong y_batch,
+                          __global const float *bias, ulong bias_off, int use_bias, int relu) {
+    int t = get_global_id(1);
+    size_t z = get_global_id(2);
+    int per_row = (OW + CD_LANES - 1) / CD_LANES;
+    int p0 = rows ? (t / per_row) * Wp + (t % per_row) * CD_LANES : t * CD_LANES;
+    int nl = rows ? min(CD_LANES, OW - (t % per_row) * CD_LANES) : CD_LANES;
+    if (rows ? t >= OH * per_row : p0 >= OH * Wp) return;
+    int oh0 = p0 / Wp, ow0 = p0 - oh0 * Wp;
+    for (int mb = 0; mb < mblocks; mb++) {
+        int m0 = ((int)get_global_id(0) * mblocks + mb) * CD_TM;
+        if (m0 >= M) return;
+        conv_block(C, M, Hp, Wp, KH, KW, OH, OW, m0, p0, oh0, ow0, nl, x + x_off + z * x_batch,
+                   w + w_off, w_m, w_c, w_i, w_j, y + z * y_batch, bias + bias_off, use_bias, relu);
+    }
+}
+
+// dw[m][(c*KH + i)*KW + j] = sum over z and wide positions p of dy[z][m][p] * x[z][c][p + i*Wp +
+// j]: dy in wide rows (zero in the columns ow >= OW), x planes Hp x Wp. p stops at the last
+// output, (OH-1)*Wp + OW, so x is read inside its plane (a zero times a NaN past it is NaN). The
+// images [g*per_group, (g+1)*per_group) of the batch are summed inside the work-item into
+// dw + g*dw_group: groups small enough that their images stay in cache while every tile of the
+// group passes over them (the host adds the groups up when there are several).
+// Launch: global (ceil(M / CD_WM), ceil(R / CD_WR), groups), local (1, 1, 1); R = C*KH*KW.
+__kernel void conv_dw_direct(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int batch,
+                             int per_group, __global const float *dy, ulong dy_off,
+                             ulong dy_batch, __global const float *x, ulong x_off,
+                             ulong x_batch, __global float *dw, ulong dw_off, ulong dw_group) {
+    int m0 = get_global_id(0) * CD_WM, r0 = get_global_id(1) * CD_WR;
+    int R = C * KH * KW;
+    if (m0 >= M || r0 >= R) return;
+    int OW = Wp - KW + 1, P = (OH - 1) * Wp + OW, P8 = P & ~7;
+    size_t plane = (size_t)Hp * Wp;
+    size_t a_off[CD_WM], b_off[CD_WR];
+    CD_UNROLL for (int e = 0; e < CD_WM; e++)
+        a_off[e] = dy_off + (size_t)min(m0 + e, M - 1) * OH * Wp;
+    CD_UNROLL for (int e = 0; e < CD_WR; e++) {
+        int r = min(r0 + e, R - 1), j = r % KW, i = (r / KW) % KH, c = r / (KH * KW);
+        b_off[e] = x_off + c * plane + i * Wp + j;
+    }
+    float8 acc[CD_WM][CD_WR];
+    float tail[CD_WM][CD_WR];
+    CD_UNROLL for (int e = 0; e < CD_WM; e++)
+        CD_UNROLL for (int f = 0; f < CD_WR; f++) acc[e][f] = 0.0f, tail[e][f] = 0.0f;
+    int z0 = get_global_id(2) * per_group, z1 = min(batch, z0 + per_group);
+    dw += dw_off + get_global_id(2) * dw_group;
+    for (int z = z0; z < z1; z++) {
+        __global const float *dyz = dy + z * dy_batch, *xz = x + z * x_batch;
+        for (int p = 0; p < P8; p += 8) {
+            float8 av[CD_WM], bv[CD_WR];
+            CD_UNROLL for (int e = 0; e < CD_WM; e++) av[e] = vload8(0, dyz + a_off[e] + p);
+            CD_UNROLL for (int f = 0; f < CD_WR; f++) bv[f] = vload8(0, xz + b_off[f] + p);
+            CD_UNROLL for (int e = 0; e < CD_WM; e++)
+                CD_UNROLL for (int f = 0; f < CD_WR; f++) acc[e][f] = fma(av[e], bv[f], acc[e][f]);
+        }
+        for (int p = P8; p < P; p++)
+            CD_UNROLL for (int e = 0; e < CD_WM; e++)
+                CD_UNROLL for (int f = 0; f < CD_WR; f++)
+                    tail[e][f] = fma(dyz[a_off[e] + p], xz[b_off[f] + p], tail[e][f]);
+    }
+    for (int e = 0; e < CD_WM && m0 + e < M; e++)
+        for (int f = 0; f < CD_WR && r0 + f < R; f++) {
+            float8 s = acc[e][f];
+            float4 h = s.lo + s.hi;
+            dw[(size_t)(m0 + e) * R + r0 + f] = (h.x + h.y) + (h.z + h.w) + tail[e][f];
+        }
+}
