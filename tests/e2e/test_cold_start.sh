@@ -50,11 +50,11 @@ echo "$routes" | awk '$1 !~ /^conv-a/ && $2 != 1 { bad = 1 } END { exit bad }' \
 echo "$routes" | awk '$1 ~ /^conv-a/ { n++; if ($2 != 1 && $2 != 2) bad = 1 } END { exit bad || !n }' \
     && pass "every convolution's cached algorithm is im2col or direct" \
     || fail "a convolution algorithm is missing or unknown: $routes"
-decided=$(grep -c '^clcnn: route .* -> ' run.log || true)
+decided=$(grep -Ec '^clcnn: (route|conv) .* -> ' run.log || true)
 [ "$decided" -eq "$(echo "$routes" | wc -l)" ] && pass "each of the $decided route choices was cached" \
     || fail "$decided route choices logged, $(echo "$routes" | wc -l) cached"
 "$CLCNN" train "${SMALL[@]}" --verbose --out warm > warm.log 2>&1 || { cat warm.log; fail "warm train"; }
-again=$(grep -c '^clcnn: route .* -> ' warm.log || true)
+again=$(grep -Ec '^clcnn: (route|conv) .* -> ' warm.log || true)
 [ "$again" -eq 0 ] && pass "the warm run decided no route again" || fail "$again routes decided again"
 cmp -s run/model.safetensors warm/model.safetensors && pass "cold and warm runs give the same weights" \
     || fail "cold and warm runs differ"
