@@ -85,32 +85,10 @@ static int cmd_regret(int seeds, int budget_branin, int budget_hartmann) {
     return 0;
 }
 
-/* The mixed space: learning rate (log), dropout, units by 16, layers, activation, batch norm. */
-static double cnn_like(const double *v) {
-    double f = pow(log10(v[0]) + 2.5, 2) + 2 * pow(v[1] - 0.2, 2) + pow(log2(v[2] / 128), 2) / 4;
-    return f + 0.1 * fabs(v[3] - 3) + (v[4] == 1 ? 0.3 : 0) + (v[5] ? 0 : 0.2);
-}
-
-static clcnn_hparam hp_of(const char *name, clcnn_hp_type type, double min, double max,
-                          double step) {
-    clcnn_hparam hp;
-    clcnn_hparam_default(&hp);
-    snprintf(hp.name, sizeof hp.name, "%s", name);
-    hp.type = type;
-    hp.min = min;
-    hp.max = max;
-    hp.step = step;
-    return hp;
-}
-
 static int cmd_mixed(int seeds, int budget) {
     static const char *const algorithms[] = {"random", "bayesian"};
-    clcnn_hparam hp[6] = {
-        hp_of("lr", CLCNN_HP_FLOAT, 1e-5, 1e-1, 0), hp_of("dropout", CLCNN_HP_FLOAT, 0, 0.6, 0),
-        hp_of("units", CLCNN_HP_INT, 16, 512, 16),  hp_of("layers", CLCNN_HP_INT, 1, 5, 1),
-        hp_of("act", CLCNN_HP_CHOICE, 0, 0, 0),     hp_of("batchnorm", CLCNN_HP_BOOLEAN, 0, 0, 0)};
-    hp[0].log = 1;
-    hp[4].n_choices = 3;
+    clcnn_hparam hp[6];
+    int d = objective_mixed_space(hp);
     printf("algorithm,seed,trial,value\n");
     for (int a = 0; a < 2; a++)
         for (int s = 0; s < seeds; s++) {
@@ -120,13 +98,13 @@ static int cmd_mixed(int seeds, int budget) {
             opt.max_trials = budget;
             opt.maximize = 0;
             clcnn_oracle *o = NULL;
-            if (clcnn_oracle_create(hp, 6, &opt, &o) != CLCNN_STATUS_OK) {
+            if (clcnn_oracle_create(hp, d, &opt, &o) != CLCNN_STATUS_OK) {
                 fprintf(stderr, "oracle_compare: %s\n", clcnn_last_error());
                 return 1;
             }
             clcnn_trial_request req;
             for (int n = 1; clcnn_oracle_ask(o, &req) == CLCNN_STATUS_OK; n++) {
-                double y = cnn_like(req.values);
+                double y = objective_mixed(req.values);
                 printf("%s,%d,%d,%.10g\n", algorithms[a], s, n, y);
                 clcnn_oracle_tell(o, req.trial_id, y, 0);
             }

@@ -46,12 +46,7 @@ static void test_hartmann6(void **state) {
  * optimum; with it, it finds the global one within 80 evaluations. */
 static void test_hartmann6_escape(void **state) {
     (void)state;
-    const objective *h = &objectives[OBJECTIVE_HARTMANN6];
-    test_problem p;
-    memset(&p, 0, sizeof p);
-    p.name = h->name, p.d = h->d, p.fmin = h->fmin, p.f = h->f;
-    memcpy(p.lo, h->lo, sizeof p.lo);
-    memcpy(p.hi, h->hi, sizeof p.hi);
+    test_problem p = test_problem_standard(OBJECTIVE_HARTMANN6);
     double regret = test_run(&p, "bayesian", 6, 80, 0);
     printf("hartmann6, standard box, seed 6, 80 evaluations: regret %.3g\n", regret);
     assert_true(regret <= 0.01);
@@ -119,30 +114,18 @@ static void test_discrete_space(void **state) {
     clcnn_oracle_destroy(o);
 }
 
-/* A 6-D mixed space like a CNN's: log learning rate, dropout, units by 16, layers, activation,
- * batch norm. Prints how long one ask takes with 100 finished trials. */
-static double cnn_like(const double *v) {
-    double f = pow(log10(v[0]) + 2.5, 2) + 2 * pow(v[1] - 0.2, 2) + pow(log2(v[2] / 128), 2) / 4;
-    return f + 0.1 * fabs(v[3] - 3) + (v[4] == 1 ? 0.3 : 0) + (v[5] ? 0 : 0.2);
-}
-
+/* The 6-D mixed space of objectives.h: how long one ask takes with 100 finished trials. */
 static void test_ask_time(void **state) {
     (void)state;
-    clcnn_hparam hp[6] = {test_hp("lr", CLCNN_HP_FLOAT, 1e-5, 1e-1, 0),
-                          test_hp("dropout", CLCNN_HP_FLOAT, 0, 0.6, 0),
-                          test_hp("units", CLCNN_HP_INT, 16, 512, 16),
-                          test_hp("layers", CLCNN_HP_INT, 1, 5, 1),
-                          test_hp("act", CLCNN_HP_CHOICE, 0, 0, 0),
-                          test_hp("batchnorm", CLCNN_HP_BOOLEAN, 0, 0, 0)};
-    hp[0].log = 1;
-    hp[4].n_choices = 3;
+    clcnn_hparam hp[6];
+    objective_mixed_space(hp);
     clcnn_oracle_options opt = clcnn_oracle_options_default();
     opt.max_trials = 0;
     opt.maximize = 0;
     clcnn_oracle *o;
     assert_int_equal(clcnn_oracle_create(hp, 6, &opt, &o), CLCNN_STATUS_OK);
     double t0 = clcnn_now();
-    assert_int_equal(test_exhaust(o, hp, 6, 100, cnn_like), 100);
+    assert_int_equal(test_exhaust(o, hp, 6, 100, objective_mixed), 100);
     double t1 = clcnn_now();
     clcnn_trial_request req;
     assert_int_equal(clcnn_oracle_ask(o, &req), CLCNN_STATUS_OK);
