@@ -1,5 +1,6 @@
 /* bench/oracle/objectives.c: see objectives.h. */
 #include <math.h>
+#include <stdio.h>
 
 #include "objectives.h"
 
@@ -35,3 +36,32 @@ const objective objectives[OBJECTIVE_COUNT] = {
     [OBJECTIVE_HARTMANN6] =
         {"hartmann6", 6, {0, 0, 0, 0, 0, 0}, {1, 1, 1, 1, 1, 1}, -3.3223680114155147, hartmann6},
 };
+
+clcnn_hparam objective_hp(const char *name, clcnn_hp_type type, double min, double max,
+                          double step) {
+    clcnn_hparam hp;
+    clcnn_hparam_default(&hp);
+    snprintf(hp.name, sizeof hp.name, "%s", name);
+    hp.type = type;
+    hp.min = min;
+    hp.max = max;
+    hp.step = step;
+    return hp;
+}
+
+int objective_mixed_space(clcnn_hparam *hp) {
+    hp[0] = objective_hp("lr", CLCNN_HP_FLOAT, 1e-5, 1e-1, 0);
+    hp[0].log = 1;
+    hp[1] = objective_hp("dropout", CLCNN_HP_FLOAT, 0, 0.6, 0);
+    hp[2] = objective_hp("units", CLCNN_HP_INT, 16, 512, 16);
+    hp[3] = objective_hp("layers", CLCNN_HP_INT, 1, 5, 1);
+    hp[4] = objective_hp("act", CLCNN_HP_CHOICE, 0, 0, 0);
+    hp[4].n_choices = 3;
+    hp[5] = objective_hp("batchnorm", CLCNN_HP_BOOLEAN, 0, 0, 0);
+    return 6;
+}
+
+double objective_mixed(const double *v) {
+    double f = pow(log10(v[0]) + 2.5, 2) + 2 * pow(v[1] - 0.2, 2) + pow(log2(v[2] / 128), 2) / 4;
+    return f + 0.1 * fabs(v[3] - 3) + (v[4] == 1 ? 0.3 : 0) + (v[5] ? 0 : 0.2);
+}

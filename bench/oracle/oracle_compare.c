@@ -4,6 +4,9 @@
  *
  *   clcnn-oracle-compare regret SEEDS BUDGET_BRANIN BUDGET_HARTMANN
  *       CSV problem,algorithm,seed,trial,value: every evaluation, trials counted from 1
+ *   clcnn-oracle-compare mixed SEEDS BUDGET
+ *       CSV algorithm,seed,trial,value: a 6-D mixed space like a CNN's (log float, float, stepped
+ *       int, int, 3-way choice, boolean; the minimum is 0), every evaluation
  *   clcnn-oracle-compare ask-time N
  *       CSV algorithm,problem,trials,ask_ms: the mean CPU time of the last 5 asks of an N-trial
  *       search (every earlier trial told) */
@@ -82,6 +85,34 @@ static int cmd_regret(int seeds, int budget_branin, int budget_hartmann) {
     return 0;
 }
 
+static int cmd_mixed(int seeds, int budget) {
+    static const char *const algorithms[] = {"random", "bayesian"};
+    clcnn_hparam hp[6];
+    int d = objective_mixed_space(hp);
+    printf("algorithm,seed,trial,value\n");
+    for (int a = 0; a < 2; a++)
+        for (int s = 0; s < seeds; s++) {
+            clcnn_oracle_options opt = clcnn_oracle_options_default();
+            opt.algorithm = algorithms[a];
+            opt.seed = (uint64_t)s;
+            opt.max_trials = budget;
+            opt.maximize = 0;
+            clcnn_oracle *o = NULL;
+            if (clcnn_oracle_create(hp, d, &opt, &o) != CLCNN_STATUS_OK) {
+                fprintf(stderr, "oracle_compare: %s\n", clcnn_last_error());
+                return 1;
+            }
+            clcnn_trial_request req;
+            for (int n = 1; clcnn_oracle_ask(o, &req) == CLCNN_STATUS_OK; n++) {
+                double y = objective_mixed(req.values);
+                printf("%s,%d,%d,%.10g\n", algorithms[a], s, n, y);
+                clcnn_oracle_tell(o, req.trial_id, y, 0);
+            }
+            clcnn_oracle_destroy(o);
+        }
+    return 0;
+}
+
 static int cmd_ask_time(int n) {
     printf("algorithm,problem,trials,ask_ms\n");
     double *ms = calloc((size_t)n, sizeof *ms);
@@ -100,8 +131,10 @@ static int cmd_ask_time(int n) {
 int main(int argc, char **argv) {
     if (argc == 5 && strcmp(argv[1], "regret") == 0)
         return cmd_regret(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+    if (argc == 4 && strcmp(argv[1], "mixed") == 0) return cmd_mixed(atoi(argv[2]), atoi(argv[3]));
     if (argc == 3 && strcmp(argv[1], "ask-time") == 0) return cmd_ask_time(atoi(argv[2]));
     fprintf(stderr, "usage: clcnn-oracle-compare regret SEEDS BUDGET_BRANIN BUDGET_HARTMANN\n"
+                    "       clcnn-oracle-compare mixed SEEDS BUDGET\n"
                     "       clcnn-oracle-compare ask-time N\n");
     return 2;
 }

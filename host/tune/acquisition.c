@@ -4,7 +4,8 @@
  * dimensions); the best few are refined: L-BFGS along the numeric dimensions (grids relaxed to
  * continuous, then snapped), then greedy moves on the discrete ones (other choices, neighbouring
  * grid values, flipped booleans), then L-BFGS again if a move was taken. Configurations already
- * asked are never returned. */
+ * asked are never returned, nor, when the oracle asks so, candidates within balls around settled
+ * optima. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,23 @@ typedef struct acq {
     double *work;                /* 2n for predictions */
     double z[CLCNN_MAX_HPARAMS]; /* encoded point the continuous search moves from */
     int free_dim[CLCNN_MAX_HPARAMS], n_free;
+    const double *avoid; /* n_avoid unit positions of settled optima to look away from */
+    int n_avoid;
+    double avoid_r; /* ... and the radius (unit box) no candidate may fall within */
 } acq;
+
+/* Whether latent positions u fall within an excluded ball. */
+static int excluded(const acq *a, const double *u) {
+    int d = a->s->n;
+    for (int k = 0; k < a->n_avoid; k++) {
+        const double *c = a->avoid + (size_t)k * d;
+        double r2 = 0;
+        for (int j = 0; j < d; j++)
+            if (!isnan(c[j])) r2 += (u[j] - c[j]) * (u[j] - c[j]);
+        if (r2 < a->avoid_r * a->avoid_r) return 1;
+    }
+    return 0;
+}
 
 static double score_z(const acq *a, const double *z) {
     double mu, var;
@@ -184,7 +201,8 @@ static void score_candidates(clcnn_oracle *o, const acq *a, const int *anchors, 
             perturb(&o->space, &o->rng, anchor_u[clcnn_rng_below(&o->rng, (uint64_t)n_anchors)],
                     ui);
         double v = score_u(a, ui, values);
-        order[i] = (scored){tune_set_contains(&o->seen, values) ? -INFINITY : v, i};
+        int no = tune_set_contains(&o->seen, values) || excluded(a, ui);
+        order[i] = (scored){no ? -INFINITY : v, i};
     }
     qsort(order, (size_t)n, sizeof *order, by_value_desc);
 }
@@ -197,21 +215,27 @@ static clcnn_status choose(clcnn_oracle *o, acq *a, double *u, scored *order, in
         double *uk = u + (size_t)order[k].index * d;
         double v = refine(a, uk, order[k].value);
         tune_space_decode(&o->space, uk, values);
-        order[k].value = tune_set_contains(&o->seen, values) ? -INFINITY : v;
+        order[k].value = tune_set_contains(&o->seen, values) || excluded(a, uk) ? -INFINITY : v;
     }
     qsort(order, (size_t)n, sizeof *order, by_value_desc);
     for (int k = 0; k < n && order[k].value > -INFINITY; k++) {
         tune_space_decode(&o->space, u + (size_t)order[k].index * d, values);
         *log_ei = order[k].value;
-        if (!tune_set_contains(&o->seen, values)) return CLCNN_STATUS_OK;
+        if (!tune_set_contains(&o->seen, values) && !excluded(a, u + (size_t)order[k].index * d))
+            return CLCNN_STATUS_OK;
     }
     return clcnn_fail(CLCNN_STATUS_EXHAUSTED, "oracle: every candidate was asked before");
 }
 
-clcnn_status tune_acq_maximize(clcnn_oracle *o, const tune_gp *gp, double best, const int *anchors,
-                               int n_anchors, double *values, double *log_ei) {
+clcnn_status tune_acq_maximize(clcnn_oracle *o, const tune_gp *gp, const tune_acq_target *t,
+                               double *values, double *log_ei) {
     int d = o->space.n, n = o->opt.n_candidates > 0 ? o->opt.n_candidates : CANDIDATES(d);
-    acq a = {.s = &o->space, .gp = gp, .best = best};
+    acq a = {.s = &o->space,
+             .gp = gp,
+             .best = t->best,
+             .avoid = t->avoid,
+             .n_avoid = t->n_avoid,
+             .avoid_r = t->avoid_r};
     a.work = malloc(2 * (size_t)gp->n * sizeof *a.work);
     double *u = malloc((size_t)n * (size_t)d * sizeof *u);
     scored *order = malloc((size_t)n * sizeof *order);
@@ -219,7 +243,7 @@ clcnn_status tune_acq_maximize(clcnn_oracle *o, const tune_gp *gp, double best, 
     if (!a.work || !u || !order)
         st = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "oracle: out of memory");
     if (st == CLCNN_STATUS_OK) {
-        score_candidates(o, &a, anchors, n_anchors, n, u, order);
+        score_candidates(o, &a, t->anchor, t->n_anchors, n, u, order);
         st = choose(o, &a, u, order, n, values, log_ei);
     }
     free(a.work);

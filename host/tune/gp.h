@@ -63,8 +63,16 @@ double tune_log_ei(double mu, double var, double best, double *dlei_dmu, double 
 /* The next configuration for the Bayesian oracle: log EI below best (standardized loss) maximized
  * over random candidates and candidates around the anchor trials (indices of the best ones),
  * the best few refined locally; never one already asked. EXHAUSTED when every candidate was. */
-clcnn_status tune_acq_maximize(clcnn_oracle *o, const tune_gp *gp, double best, const int *anchors,
-                               int n_anchors, double *values, double *log_ei);
+typedef struct tune_acq_target {
+    double best;       /* the standardized loss to improve on */
+    const int *anchor; /* trials the local candidates are drawn around */
+    int n_anchors;
+    const double *avoid; /* n_avoid unit positions to keep avoid_r away from */
+    int n_avoid;
+    double avoid_r;
+} tune_acq_target;
+clcnn_status tune_acq_maximize(clcnn_oracle *o, const tune_gp *gp, const tune_acq_target *t,
+                               double *values, double *log_ei);
 
 /* Yeo-Johnson transform of the losses, its lambda fitted by maximum likelihood, then
  * standardization (warp.c): skewed scores (a few diverged runs, a deep narrow optimum) look

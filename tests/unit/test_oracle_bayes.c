@@ -1,7 +1,8 @@
 /* tests/unit/test_oracle_bayes.c: the Bayesian oracle on Branin (40 evaluations) and Hartmann-6
  * (80), ten seeds each, every seed moving the function and its box and adding a constant; it must
  * find the optimum closely and beat random search on paired seeds. Also: failed trials, a small
- * discrete space searched to exhaustion, and the time of an ask at 100 trials. */
+ * discrete space searched to exhaustion, the escape from Hartmann-6's local optimum on a seed
+ * where it is needed, and the time of an ask at 100 trials. */
 #include "test_oracle_common.h"
 
 #define SEEDS 10
@@ -38,6 +39,17 @@ static void test_branin(void **state) {
 static void test_hartmann6(void **state) {
     (void)state;
     compare(1, 80, 0.2, 0.1);
+}
+
+/* Hartmann-6 on its standard box with oracle seed 6 (bench/oracle's seeds): without the escape
+ * from a stalled optimum (oracle_bayes.c, escape_turn) this search ends in the 0.119 local
+ * optimum; with it, it finds the global one within 80 evaluations. */
+static void test_hartmann6_escape(void **state) {
+    (void)state;
+    test_problem p = test_problem_standard(OBJECTIVE_HARTMANN6);
+    double regret = test_run(&p, "bayesian", 6, 80, 0);
+    printf("hartmann6, standard box, seed 6, 80 evaluations: regret %.3g\n", regret);
+    assert_true(regret <= 0.01);
 }
 
 /* Branin where a quarter of the box (and every seventh trial besides) fails, as a diverging
@@ -102,30 +114,18 @@ static void test_discrete_space(void **state) {
     clcnn_oracle_destroy(o);
 }
 
-/* A 6-D mixed space like a CNN's: log learning rate, dropout, units by 16, layers, activation,
- * batch norm. Prints how long one ask takes with 100 finished trials. */
-static double cnn_like(const double *v) {
-    double f = pow(log10(v[0]) + 2.5, 2) + 2 * pow(v[1] - 0.2, 2) + pow(log2(v[2] / 128), 2) / 4;
-    return f + 0.1 * fabs(v[3] - 3) + (v[4] == 1 ? 0.3 : 0) + (v[5] ? 0 : 0.2);
-}
-
+/* The 6-D mixed space of objectives.h: how long one ask takes with 100 finished trials. */
 static void test_ask_time(void **state) {
     (void)state;
-    clcnn_hparam hp[6] = {test_hp("lr", CLCNN_HP_FLOAT, 1e-5, 1e-1, 0),
-                          test_hp("dropout", CLCNN_HP_FLOAT, 0, 0.6, 0),
-                          test_hp("units", CLCNN_HP_INT, 16, 512, 16),
-                          test_hp("layers", CLCNN_HP_INT, 1, 5, 1),
-                          test_hp("act", CLCNN_HP_CHOICE, 0, 0, 0),
-                          test_hp("batchnorm", CLCNN_HP_BOOLEAN, 0, 0, 0)};
-    hp[0].log = 1;
-    hp[4].n_choices = 3;
+    clcnn_hparam hp[6];
+    objective_mixed_space(hp);
     clcnn_oracle_options opt = clcnn_oracle_options_default();
     opt.max_trials = 0;
     opt.maximize = 0;
     clcnn_oracle *o;
     assert_int_equal(clcnn_oracle_create(hp, 6, &opt, &o), CLCNN_STATUS_OK);
     double t0 = clcnn_now();
-    assert_int_equal(test_exhaust(o, hp, 6, 100, cnn_like), 100);
+    assert_int_equal(test_exhaust(o, hp, 6, 100, objective_mixed), 100);
     double t1 = clcnn_now();
     clcnn_trial_request req;
     assert_int_equal(clcnn_oracle_ask(o, &req), CLCNN_STATUS_OK);
@@ -140,9 +140,9 @@ static void test_ask_time(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_branin),        cmocka_unit_test(test_hartmann6),
-        cmocka_unit_test(test_failed_trials), cmocka_unit_test(test_discrete_space),
-        cmocka_unit_test(test_ask_time),
+        cmocka_unit_test(test_branin),           cmocka_unit_test(test_hartmann6),
+        cmocka_unit_test(test_hartmann6_escape), cmocka_unit_test(test_failed_trials),
+        cmocka_unit_test(test_discrete_space),   cmocka_unit_test(test_ask_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* tests/unit/test_oracle_common.h: what the oracle tests share: synthetic objectives (Branin,
- * Hartmann-6 from bench/oracle/objectives.h) moved by a per-seed random shift of the function and its search box plus a random
- * constant, so nothing about their optimum can be hard-coded; a search loop through the public
- * ask/tell API that checks every suggestion is legal and new; and the median of a set of runs. */
+ * Hartmann-6 from bench/oracle/objectives.h) moved by a per-seed random shift of the function and
+ * its search box plus a random constant, so nothing about their optimum can be hard-coded; a search
+ * loop through the public ask/tell API that checks every suggestion is legal and new; and the
+ * median of a set of runs. */
 #ifndef TEST_ORACLE_COMMON_H
 #define TEST_ORACLE_COMMON_H
 
@@ -26,14 +27,20 @@ typedef struct test_problem {
     double (*f)(const double *x);
 } test_problem;
 
-/* which: OBJECTIVE_BRANIN or OBJECTIVE_HARTMANN6 (bench/oracle/objectives.h). */
-static inline test_problem test_problem_make(int which, uint64_t seed) {
+/* which: OBJECTIVE_BRANIN or OBJECTIVE_HARTMANN6 (bench/oracle/objectives.h), unmoved. */
+static inline test_problem test_problem_standard(int which) {
     const objective *o = &objectives[which];
     test_problem p;
     memset(&p, 0, sizeof p);
     p.name = o->name, p.d = o->d, p.fmin = o->fmin, p.f = o->f;
     memcpy(p.lo, o->lo, sizeof p.lo);
     memcpy(p.hi, o->hi, sizeof p.hi);
+    return p;
+}
+
+/* The same, moved by the seed. */
+static inline test_problem test_problem_make(int which, uint64_t seed) {
+    test_problem p = test_problem_standard(which);
     clcnn_rng rng;
     clcnn_rng_seed(&rng, seed * 1000003u + (uint64_t)which);
     for (int j = 0; j < p.d; j++)
@@ -127,14 +134,7 @@ static inline double test_run(const test_problem *p, const char *algorithm, uint
 
 static inline clcnn_hparam test_hp(const char *name, clcnn_hp_type type, double min, double max,
                                    double step) {
-    clcnn_hparam hp;
-    clcnn_hparam_default(&hp);
-    snprintf(hp.name, sizeof hp.name, "%s", name);
-    hp.type = type;
-    hp.min = min;
-    hp.max = max;
-    hp.step = step;
-    return hp;
+    return objective_hp(name, type, min, max, step);
 }
 
 /* A discrete mixed space: an int, a choice of strings with a stepped float active for two of its
