@@ -38,7 +38,7 @@ static int parse_line(const char *path, char *line, route_entry *e) {
     for (const char *c = line; *c; c++)
         if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 127) return 0;
     int64_t route;
-    if (clcnn_parse_int(space + 1, CLCNN_ROUTE_OWN, CLCNN_ROUTE_CLBLAST, path, "a route", &route) !=
+    if (clcnn_parse_int(space + 1, CLCNN_ROUTE_OWN, CLCNN_ROUTE_COUNT - 1, path, "a route", &route) !=
         CLCNN_STATUS_OK)
         return 0;
     snprintf(e->key, sizeof e->key, "%s", line);

@@ -185,6 +185,7 @@ static void test_route_cache(void **state) {
                      "gemm-n-7 1x\n"
                      "gemm-n-8\n"           /* torn */
                      "gemm-n-1-2-3-4-00 1\n" /* a duplicate: the first counts */
+                     "gemm-n-10 3\n"        /* the tiled route, the last this version knows */
                      "gemm-n-9 1");         /* no newline at the end: still whole */
     struct clcnn_route_table *t;
     expect_ok(clcnn_route_table_load(path, 1, &t));
@@ -194,6 +195,7 @@ static void test_route_cache(void **state) {
     assert_int_equal(clcnn_route_find(t, "gemm-n-7"), 0);
     assert_int_equal(clcnn_route_find(t, "gemm-n-8"), 0);
     assert_int_equal(clcnn_route_find(t, "gemm-n-9"), 1);
+    assert_int_equal(clcnn_route_find(t, "gemm-n-10"), CLCNN_ROUTE_TILED);
     clcnn_route_table_free(t);
 }
 
