@@ -54,13 +54,14 @@ clcnn_status clcnn_dp_train_step(clcnn_dp *dp, clcnn_model *model, int start, in
         /* This rank's gradient is the mean over its share: weighted by share / count, the sum
          * over the ranks is the mean over the global batch. */
         float w = (float)share / (float)count;
-        for (size_t i = 0; i < dp->n_grads; i++) g[i] *= w;
+        for (size_t i = 0; i < dp->n_grads; i++)
+            g[i] *= w;
     } else {
         memset(g, 0, dp->n_grads * sizeof *g); /* a batch smaller than the ranks: none here */
     }
     g[dp->n_grads] = stop && *stop ? 1.0f : 0.0f;
     double t2 = clcnn_now();
-    CLCNN_TRY(clcnn_dist_allreduce_floats(g, dp->n_grads + 1));
+    CLCNN_TRY(clcnn_dist_allreduce_sum(g, dp->n_grads + 1, CLCNN_DIST_FLOAT));
     double t3 = clcnn_now();
     CLCNN_TRY(clcnn_model_write_grads(model, g));
     CLCNN_TRY(clcnn_model_apply_gradients(model));
@@ -74,8 +75,8 @@ clcnn_status clcnn_dp_train_step(clcnn_dp *dp, clcnn_model *model, int start, in
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_dp_metrics(clcnn_dp *dp, clcnn_model *model, int upto, int reduce,
-                              double *loss, double *accuracy) {
+clcnn_status clcnn_dp_metrics(clcnn_dp *dp, clcnn_model *model, int upto, int reduce, double *loss,
+                              double *accuracy) {
     /* Positions other ranks trained on were cleared at the epoch's start: they add nothing. */
     double v[2];
     int64_t correct;
@@ -83,7 +84,7 @@ clcnn_status clcnn_dp_metrics(clcnn_dp *dp, clcnn_model *model, int upto, int re
     v[1] = (double)correct;
     int n = upto;
     if (reduce)
-        CLCNN_TRY(clcnn_dist_allreduce_doubles(v, 2));
+        CLCNN_TRY(clcnn_dist_allreduce_sum(v, 2, CLCNN_DIST_DOUBLE));
     else
         n = dp->seen;
     *loss = n ? v[0] / n : NAN;

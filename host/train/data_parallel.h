@@ -10,11 +10,11 @@
 #include "core/core.h"
 
 typedef struct clcnn_dp {
-    int active;     /* data-parallel over size ranks */
+    int active; /* data-parallel over size ranks */
     int rank, size;
-    float *stage;   /* host copy of the gradients, plus one float: the ranks' stop requests */
+    float *stage; /* host copy of the gradients, plus one float: the ranks' stop requests */
     size_t n_grads;
-    int seen;       /* examples this rank trained on this epoch */
+    int seen; /* examples this rank trained on this epoch */
     /* Seconds summed over the steps: the rank's own forward/backward (to the gradients being
      * ready), the device<->host copies, and MPI_Allreduce (which includes waiting for slower
      * ranks). */
@@ -45,8 +45,8 @@ clcnn_status clcnn_dp_train_step(clcnn_dp *dp, clcnn_model *model, int start, in
 /* The mean loss and accuracy over the epoch's first `upto` positions: reduced over the ranks
  * when `reduce` (a collective: every rank calls it at the same point), else this rank's own
  * running mean (for progress lines). */
-clcnn_status clcnn_dp_metrics(clcnn_dp *dp, clcnn_model *model, int upto, int reduce,
-                              double *loss, double *accuracy);
+clcnn_status clcnn_dp_metrics(clcnn_dp *dp, clcnn_model *model, int upto, int reduce, double *loss,
+                              double *accuracy);
 
 /* Rank 0's starting point (weights, optimizer state, the first epoch, the resumed history and
  * learning rates) sent to every rank: only rank 0 reads --init and --resume files. */

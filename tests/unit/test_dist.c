@@ -39,8 +39,8 @@ static void test_plain_run(void **state) {
     /* The collectives: the sum over one rank, rank 0's own bytes. */
     float f[3] = {1.5f, -2.0f, 0.25f};
     double d[2] = {3.0, 4.5};
-    assert_int_equal(clcnn_dist_allreduce_floats(f, 3), CLCNN_STATUS_OK);
-    assert_int_equal(clcnn_dist_allreduce_doubles(d, 2), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_dist_allreduce_sum(f, 3, CLCNN_DIST_FLOAT), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_dist_allreduce_sum(d, 2, CLCNN_DIST_DOUBLE), CLCNN_STATUS_OK);
     assert_int_equal(clcnn_dist_bcast(&mine, sizeof mine), CLCNN_STATUS_OK);
     assert_true(f[0] == 1.5f && f[1] == -2.0f && f[2] == 0.25f && d[0] == 3.0 && d[1] == 4.5);
     assert_int_equal(mine, 42);
