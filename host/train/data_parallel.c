@@ -92,8 +92,37 @@ clcnn_status clcnn_dp_metrics(clcnn_dp *dp, clcnn_model *model, int upto, int re
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_dp_sync_start(clcnn_model *model, int *first_epoch, clcnn_fit_result *res,
+/* Rank 0's data and this rank's are the same examples: the hosts each read their own copy, and
+ * a different file at the same path would train every rank on something else, silently. */
+static clcnn_status check_same_data(const clcnn_dataset *train, const clcnn_dataset *val) {
+    clcnn_hasher *h = clcnn_hasher_create();
+    if (!h) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    const clcnn_dataset *sets[2] = {train, val};
+    for (int i = 0; i < 2; i++) {
+        const clcnn_dataset *d = sets[i];
+        int dims[4] = {d->n, d->c, d->h, d->w};
+        clcnn_hasher_update(h, dims, sizeof dims);
+        if (d->n > 0 && d->images)
+            clcnn_hasher_update(h, d->images, (size_t)d->n * d->c * d->h * d->w);
+        if (d->n > 0 && d->labels) clcnn_hasher_update(h, d->labels, (size_t)d->n);
+    }
+    char mine[33], root[33];
+    clcnn_hasher_hex(h, mine);
+    clcnn_hasher_destroy(h);
+    memcpy(root, mine, sizeof root);
+    CLCNN_TRY(clcnn_dist_bcast(root, sizeof root));
+    if (memcmp(root, mine, sizeof root) != 0)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "rank %d's training data (%d examples, %d to validate) are not rank 0's: "
+                          "every host needs the same data files at the same path",
+                          clcnn_dist_rank(), train->n, val->n);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_dp_sync_start(clcnn_model *model, const clcnn_dataset *train,
+                                 const clcnn_dataset *val, int *first_epoch, clcnn_fit_result *res,
                                  double *lr) {
+    CLCNN_TRY(check_same_data(train, val));
     size_t np = clcnn_model_param_count(model), ns = clcnn_model_opt_state_count(model);
     float *buf = malloc(((np > ns ? np : ns) + 1) * sizeof *buf);
     if (!buf) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");

@@ -301,7 +301,9 @@ static clcnn_status prepare(fit_run *r, int *first_epoch) {
     }
     if (o->init_model) CLCNN_TRY(clcnn_model_load_weights(r->model, o->init_model));
     if (o->resume) CLCNN_TRY(resume_refused(r, load_resume_state(r, first_epoch)));
-    if (r->dp.active) CLCNN_TRY(clcnn_dp_sync_start(r->model, first_epoch, r->res, r->lr));
+    if (r->dp.active)
+        CLCNN_TRY(clcnn_dp_sync_start(r->model, &r->data.train, &r->data.val, first_epoch, r->res,
+                                      r->lr));
     CLCNN_TRY(clcnn_model_upload(r->model, 0, &r->data.train));
     if (r->data.val.n) CLCNN_TRY(clcnn_model_upload(r->model, 1, &r->data.val));
     /* The device has its copies now; only the counts are needed on the host. */

@@ -11,7 +11,8 @@
 #   convolution bias that crosses zero a step apart switches a channel's ReLU on a whole blank
 #   background; measured: 3 ranks 2.2e-7 (2-norm), 2 ranks 2.3e-4 after such a flip.
 # - Rank 0 alone writes files, the test metrics are 1 rank's; --resume continues under mpirun;
-#   a rank without a device and a rank that fails mid-run end the job with a message, no hang.
+#   a rank without a device, a rank whose data are not rank 0's and a rank that fails mid-run end
+#   the job with a message, no hang.
 set -euo pipefail
 CLCNN=$1
 MPIEXEC=${2:-mpirun}
@@ -106,6 +107,25 @@ timeout 300 "$MPIEXEC" --oversubscribe -n 2 bash -c \
 [ $rc -ne 124 ] || fail "a rank without a device hung the job"
 grep -q "no OpenCL device matches 'no-such-device'" "$W/nodev.log" || { cat "$W/nodev.log"; fail "no clear message"; }
 ok "a rank without a device ends the job (exit $rc)"
+
+# A rank whose data are not rank 0's (each rank reads data.dir "." in its own folder; rank 1's
+# training files are Fashion-MNIST's test set): a message naming the rank, no hang.
+FM=/usr/share/datasets/fashion-mnist
+mkdir -p "$W/d0" "$W/d1"
+for f in train-images-idx3-ubyte.gz train-labels-idx1-ubyte.gz t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz; do
+    ln -s "$FM/$f" "$W/d0/$f"
+    ln -s "$FM/$f" "$W/d1/$f"
+done
+ln -sf "$FM/t10k-images-idx3-ubyte.gz" "$W/d1/train-images-idx3-ubyte.gz"
+ln -sf "$FM/t10k-labels-idx1-ubyte.gz" "$W/d1/train-labels-idx1-ubyte.gz"
+rc=0
+timeout 300 "$MPIEXEC" --oversubscribe -n 2 bash -c 'cd "$0/d$OMPI_COMM_WORLD_RANK" && exec "$@"' \
+    "$W" "$CLCNN" train "$SEED" "${SETS[@]}" --set data.dir=. --out "$W/otherdata" >"$W/otherdata.log" 2>&1 || rc=$?
+[ $rc -ne 0 ] || fail "a rank with other data did not fail the job"
+[ $rc -ne 124 ] || fail "a rank with other data hung the job"
+grep -q "rank 1's training data (320 examples, 36 to validate) are not rank 0's" "$W/otherdata.log" ||
+    { cat "$W/otherdata.log"; fail "no clear message"; }
+ok "a rank with other data ends the job (exit $rc)"
 
 # Rank 0 fails mid-run (its model file cannot be written: the disk is full): the others,
 # waiting for it, end too.
