@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clcnn/dist.h"
 #include "cli.h"
 
 typedef struct progress_state {
@@ -56,16 +57,32 @@ static clcnn_status resolve_spec(const cli_args *a, clcnn_spec *spec) {
                          NULL);
 }
 
+/* Under mpirun the job trains data-parallel; the ranks other than 0 print nothing but errors
+ * and write no files. */
+static int data_parallel_worker(clcnn_status s, const clcnn_fit_result *res) {
+    if (s != CLCNN_STATUS_OK) {
+        char what[64];
+        snprintf(what, sizeof what, "training (rank %d)", clcnn_dist_rank());
+        return cli_fail(s, what);
+    }
+    return res->stopped ? 130 : 0;
+}
+
 int cmd_train(int argc, char **argv) {
     cli_args a;
     if (cli_parse(argc, argv, 2, &a)) return 2;
+    int root = clcnn_dist_rank() == 0, ranks = clcnn_dist_size();
+    if (!root) a.quiet = 1;
     clcnn_spec *spec = malloc(sizeof *spec);
     clcnn_fit_result *res = malloc(sizeof *res);
     if (!spec || !res) return cli_fail(CLCNN_STATUS_OUT_OF_MEMORY, "train");
-    clcnn_status s = resolve_spec(&a, spec);
+    /* Rank 0 alone reads the config (or the resumed run) and sends the spec to the others. */
+    clcnn_status s = root ? resolve_spec(&a, spec) : CLCNN_STATUS_OK;
     if (s != CLCNN_STATUS_OK) return cli_fail(s, a.resume ? a.resume : NULL);
+    if (ranks > 1) s = clcnn_dist_bcast(spec, sizeof *spec);
+    if (s != CLCNN_STATUS_OK) return cli_fail(s, "sending the config to the ranks");
     clcnn_loss loss = CLCNN_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
-    if (clcnn_loss_parse(spec->train.loss, &loss) == CLCNN_STATUS_OK &&
+    if (root && clcnn_loss_parse(spec->train.loss, &loss) == CLCNN_STATUS_OK &&
         loss == CLCNN_LOSS_CATEGORICAL_CROSSENTROPY)
         printf("note: categorical_crossentropy with integer labels: labels are one-hot encoded "
                "(the same loss as sparse_categorical_crossentropy)\n");
@@ -73,6 +90,9 @@ int cmd_train(int argc, char **argv) {
     s = cli_open_device(&a, &ctx);
     if (s != CLCNN_STATUS_OK) return cli_fail(s, "opening the OpenCL device");
     if (!a.quiet) printf("device: %s (%s)\n", clcnn_context_device(ctx)->name, clcnn_context_device(ctx)->platform);
+    if (!a.quiet && ranks > 1)
+        printf("data-parallel over %d ranks: each takes its share of every batch of %d\n", ranks,
+               spec->train.batch_size);
     const char *out = a.resume ? a.resume : (a.out ? a.out : "out");
     progress_state ps = {cli_stdout_is_tty(), a.quiet};
     clcnn_fit_options o = clcnn_fit_options_default();
@@ -82,10 +102,13 @@ int cmd_train(int argc, char **argv) {
     o.stop = &cli_stop_requested;
     o.progress = on_progress;
     o.user = &ps;
+    o.data_parallel = 1;
     cli_install_sigint();
     s = clcnn_fit(ctx, spec, &o, res);
     int code = 0;
-    if (s != CLCNN_STATUS_OK) {
+    if (!root) {
+        code = data_parallel_worker(s, res);
+    } else if (s != CLCNN_STATUS_OK) {
         code = cli_fail(s, "training");
     } else if (res->stopped) {
         printf("stopped: %s/model.safetensors holds the last completed epoch (%d)\n", out, res->epochs_done);
@@ -99,7 +122,7 @@ int cmd_train(int argc, char **argv) {
             printf("test accuracy: %.4f - test loss: %.4f\n", res->test_accuracy, res->test_loss);
     }
     /* The report too, also after a stop (of the epochs completed); a failed run has none. */
-    if ((code == 0 || res->stopped) && res->epochs_done > 0) {
+    if (root && (code == 0 || res->stopped) && res->epochs_done > 0) {
         int rc = cli_write_report(out, ctx, &a);
         if (code == 0) code = rc;
     }

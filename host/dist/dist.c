@@ -145,6 +145,40 @@ clcnn_status clcnn_dist_recv(int from, int *tag, int *sender, void **data, size_
     return clcnn_fail(CLCNN_STATUS_UNSUPPORTED, "not running under MPI");
 }
 
+clcnn_status clcnn_dist_allreduce_sum(void *buf, size_t n, clcnn_dist_type type) {
+#ifdef CLCNN_HAVE_MPI
+    if (g.active && g.size > 1) {
+        MPI_Datatype t = type == CLCNN_DIST_DOUBLE ? MPI_DOUBLE : MPI_FLOAT;
+        size_t size = type == CLCNN_DIST_DOUBLE ? sizeof(double) : sizeof(float);
+        /* MPI counts are ints: larger arrays go in pieces of at most INT_MAX elements. */
+        for (size_t done = 0; done < n;) {
+            size_t part = n - done < (size_t)INT_MAX ? n - done : (size_t)INT_MAX;
+            if (MPI_Allreduce(MPI_IN_PLACE, (char *)buf + done * size, (int)part, t, MPI_SUM,
+                              MPI_COMM_WORLD) != MPI_SUCCESS)
+                return clcnn_fail(CLCNN_STATUS_IO_ERROR, "MPI_Allreduce of %zu values failed", n);
+            done += part;
+        }
+    }
+#endif
+    (void)buf, (void)n, (void)type;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_dist_bcast(void *buf, size_t bytes) {
+#ifdef CLCNN_HAVE_MPI
+    if (g.active && g.size > 1)
+        for (size_t done = 0; done < bytes;) {
+            size_t part = bytes - done < (size_t)INT_MAX ? bytes - done : (size_t)INT_MAX;
+            if (MPI_Bcast((char *)buf + done, (int)part, MPI_BYTE, 0, MPI_COMM_WORLD) !=
+                MPI_SUCCESS)
+                return clcnn_fail(CLCNN_STATUS_IO_ERROR, "MPI_Bcast of %zu bytes failed", bytes);
+            done += part;
+        }
+#endif
+    (void)buf, (void)bytes;
+    return CLCNN_STATUS_OK;
+}
+
 void clcnn_dist_abort(int code) {
 #ifdef CLCNN_HAVE_MPI
     if (g.active) MPI_Abort(MPI_COMM_WORLD, code);

@@ -153,4 +153,17 @@ typedef struct clcnn_optimizer_type {
 /* The implementation of an optimizer; NULL if out of range. */
 const clcnn_optimizer_type *clcnn_optimizer_type_get(clcnn_optimizer optimizer);
 
+/* ---- a training step in two halves, for data-parallel training (train/data_parallel.c) ------ */
+/* clcnn_model_train_step is backprop then apply_gradients; between them the gradients of the
+ * trainable prefix of the arena (clcnn_model_trainable_count floats) can be read, averaged with
+ * other ranks' and written back. */
+clcnn_status clcnn_model_backprop(clcnn_model *model, int start, int count);
+clcnn_status clcnn_model_apply_gradients(clcnn_model *model);
+size_t clcnn_model_trainable_count(const clcnn_model *model);
+clcnn_status clcnn_model_read_grads(clcnn_model *model, float *host); /* waits */
+clcnn_status clcnn_model_write_grads(clcnn_model *model, const float *host);
+/* Zeros a slot's per-example losses and results, so a sum over positions this rank never
+ * trained on adds nothing. */
+clcnn_status clcnn_model_clear_metrics(clcnn_model *model, int slot);
+
 #endif

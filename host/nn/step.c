@@ -53,6 +53,13 @@ static clcnn_status upload_images(clcnn_model *m, model_slot *s, const uint8_t *
     return CLCNN_STATUS_OK;
 }
 
+/* Zeros the first n bytes of buf (the fill pattern is 4 bytes wide: the tail is written). */
+static clcnn_status zero_bytes(clcnn_model *m, cl_mem buf, size_t n) {
+    CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, buf, 0, n & ~(size_t)3));
+    uint8_t zeros[4] = {0};
+    return n & 3 ? clcnn_buffer_write(m->ctx, buf, n & ~(size_t)3, n & 3, zeros) : CLCNN_STATUS_OK;
+}
+
 clcnn_status clcnn_model_upload(clcnn_model *m, int slot, const clcnn_dataset *ds) {
     if (slot < 0 || slot >= CLCNN_SLOTS) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "bad slot %d", slot);
     if (ds->c != m->input.c || ds->h != m->input.h || ds->w != m->input.w)
@@ -80,11 +87,7 @@ clcnn_status clcnn_model_upload(clcnn_model *m, int slot, const clcnn_dataset *d
                                   ds->labels[i], i, m->classes);
         CLCNN_TRY(clcnn_buffer_write(m->ctx, s->labels, 0, n, ds->labels));
     } else {
-        CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, s->labels, 0, n & ~(size_t)3));
-        if (n & 3) {
-            uint8_t zeros[4] = {0};
-            CLCNN_TRY(clcnn_buffer_write(m->ctx, s->labels, n & ~(size_t)3, n & 3, zeros));
-        }
+        CLCNN_TRY(zero_bytes(m, s->labels, n));
     }
     s->n = ds->n;
     return CLCNN_STATUS_OK;
@@ -261,7 +264,7 @@ static clcnn_status check_range(const clcnn_model *m, int slot, int start, int c
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_model_train_step(clcnn_model *m, int start, int count) {
+clcnn_status clcnn_model_backprop(clcnn_model *m, int start, int count) {
     CLCNN_TRY(check_range(m, 0, start, count));
     if (start + count > m->order_n)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "no epoch order set for examples up to %d", start + count);
@@ -271,10 +274,38 @@ clcnn_status clcnn_model_train_step(clcnn_model *m, int start, int count) {
         CLCNN_TRY(gather(m, 0, 1, start, count));
     CLCNN_TRY(forward(m, count, 1));
     CLCNN_TRY(loss(m, 0, start, count, 1));
-    CLCNN_TRY(backward(m, count));
+    return backward(m, count);
+}
+
+clcnn_status clcnn_model_apply_gradients(clcnn_model *m) {
     CLCNN_TRY(optimizer_step(m));
     clFlush(m->ctx->queue);
     return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_model_train_step(clcnn_model *m, int start, int count) {
+    CLCNN_TRY(clcnn_model_backprop(m, start, count));
+    return clcnn_model_apply_gradients(m);
+}
+
+size_t clcnn_model_trainable_count(const clcnn_model *m) {
+    return m->n_trainable;
+}
+
+clcnn_status clcnn_model_read_grads(clcnn_model *m, float *host) {
+    return clcnn_buffer_read(m->ctx, m->grads, 0, m->n_trainable * sizeof(float), host);
+}
+
+clcnn_status clcnn_model_write_grads(clcnn_model *m, const float *host) {
+    return clcnn_buffer_write(m->ctx, m->grads, 0, m->n_trainable * sizeof(float), host);
+}
+
+clcnn_status clcnn_model_clear_metrics(clcnn_model *m, int slot) {
+    if (slot < 0 || slot >= CLCNN_SLOTS) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "bad slot %d", slot);
+    model_slot *s = &m->slots[slot];
+    if (!s->n) return CLCNN_STATUS_OK;
+    CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, s->loss, 0, (size_t)s->n * sizeof(float)));
+    return zero_bytes(m, s->correct, (size_t)s->n);
 }
 
 /* Softmax of the last forward pass's logits, count rows, copied to the host (waits). */

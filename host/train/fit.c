@@ -6,6 +6,8 @@
 
 #include "checkpoint.h"
 #include "clcnn/data.h"
+#include "clcnn/dist.h"
+#include "data_parallel.h"
 #include "schedule.h"
 
 clcnn_fit_options clcnn_fit_options_default(void) {
@@ -89,6 +91,7 @@ typedef struct fit_run {
     float *best_params; /* early_stopping.restore_best_weights: the best epoch's arena */
     char path_model[1200], path_opt[1200], path_history[1200], path_best[1200], path_run[1200];
     double lr[CLCNN_MAX_EPOCHS]; /* each epoch's learning rate at its first step, for run.json */
+    clcnn_dp dp;                 /* data-parallel training under MPI (inactive otherwise) */
 } fit_run;
 
 static int has_schedule(const clcnn_train_spec *t) {
@@ -101,11 +104,28 @@ static void report(fit_run *r, clcnn_progress *p) {
     if (r->opt->progress) r->opt->progress(p, r->opt->user);
 }
 
+/* A training step, alone or as this rank's share of a data-parallel one; *stop: a stop was asked
+ * (data-parallel: by any rank, so all stop after the same step). */
+static clcnn_status train_step(fit_run *r, int start, int count, int *stop) {
+    if (r->dp.active) return clcnn_dp_train_step(&r->dp, r->model, start, count, r->opt->stop, stop);
+    CLCNN_TRY(clcnn_model_train_step(r->model, start, count));
+    *stop = r->opt->stop && *r->opt->stop;
+    return CLCNN_STATUS_OK;
+}
+
+/* The epoch's mean loss and accuracy so far; data-parallel, over all ranks when `all` (a
+ * collective), else this rank's own. */
+static clcnn_status train_metrics(fit_run *r, int upto, int all, double *loss, double *acc) {
+    if (r->dp.active) return clcnn_dp_metrics(&r->dp, r->model, upto, all, loss, acc);
+    return slot_metrics(r->model, 0, upto, loss, acc);
+}
+
 /* One epoch of steps; returns with *stopped set if asked to stop. */
 static clcnn_status run_epoch(fit_run *r, int epoch, clcnn_epoch_metrics *em, int *stopped) {
     int n = r->data.train.n, batch = r->spec->train.batch_size, steps = (n + batch - 1) / batch;
     shuffle_order(r->order, n, r->spec->train.seed, epoch, r->spec->data.shuffle);
     CLCNN_TRY(clcnn_model_set_order(r->model, r->order, n));
+    if (r->dp.active) CLCNN_TRY(clcnn_dp_epoch_start(&r->dp, r->model));
     double t0 = clcnn_now(), last = t0;
     r->lr[r->res->epochs_done] = clcnn_lr_at(&r->spec->train, epoch, 0, steps);
     clcnn_progress p = {.epoch = epoch + 1, .epochs = r->spec->train.epochs, .steps = steps};
@@ -114,19 +134,18 @@ static clcnn_status run_epoch(fit_run *r, int epoch, clcnn_epoch_metrics *em, in
         if (has_schedule(&r->spec->train))
             CLCNN_TRY(clcnn_model_set_learning_rate(
                 r->model, (float)clcnn_lr_at(&r->spec->train, epoch, step, steps)));
-        CLCNN_TRY(clcnn_model_train_step(r->model, start, count));
+        CLCNN_TRY(train_step(r, start, count, stopped));
         if (!r->res->epochs_done && !step) {
             /* The cold-start figure (bench/cold_start.sh): kernel builds end with the first step. */
             CLCNN_TRY(clcnn_model_finish(r->model));
             clcnn_log(CLCNN_LOG_DEBUG, "first training step done");
         }
-        if (r->opt->stop && *r->opt->stop) {
-            *stopped = 1;
+        if (*stopped) {
             return clcnn_model_finish(r->model);
         }
         double now = clcnn_now();
         if (r->opt->progress && (now - last >= r->opt->progress_interval || step + 1 == steps)) {
-            CLCNN_TRY(slot_metrics(r->model, 0, start + count, &p.loss, &p.accuracy));
+            CLCNN_TRY(train_metrics(r, start + count, 0, &p.loss, &p.accuracy));
             now = clcnn_now();
             last = now;
             p.step = step + 1;
@@ -137,16 +156,18 @@ static clcnn_status run_epoch(fit_run *r, int epoch, clcnn_epoch_metrics *em, in
         }
     }
     em->epoch = epoch + 1;
-    CLCNN_TRY(slot_metrics(r->model, 0, n, &em->loss, &em->accuracy));
+    CLCNN_TRY(train_metrics(r, n, 1, &em->loss, &em->accuracy));
     em->seconds = clcnn_now() - t0;
     em->images_per_second = n / em->seconds;
     if (!isfinite(em->loss))
         return clcnn_fail(CLCNN_STATUS_NUMERIC_ERROR, "the training loss became %g in epoch %d",
                           em->loss, epoch + 1);
     em->val_loss = em->val_accuracy = NAN;
-    if (r->data.val.n)
+    /* Data-parallel, rank 0 validates and sends its epoch's record: every rank then takes the
+     * same early-stopping and checkpoint decisions. */
+    if (r->data.val.n && (!r->dp.active || r->dp.rank == 0))
         CLCNN_TRY(eval_slot(r->model, 1, r->data.val.n, batch, &em->val_loss, &em->val_accuracy));
-    return CLCNN_STATUS_OK;
+    return r->dp.active ? clcnn_dist_bcast(em, sizeof *em) : CLCNN_STATUS_OK;
 }
 
 double clcnn_epoch_metric(const clcnn_epoch_metrics *e, clcnn_metric metric) {
@@ -285,6 +306,9 @@ static clcnn_status prepare(fit_run *r, int *first_epoch) {
     }
     if (o->init_model) CLCNN_TRY(clcnn_model_load_weights(r->model, o->init_model));
     if (o->resume) CLCNN_TRY(resume_refused(r, load_resume_state(r, first_epoch)));
+    if (r->dp.active)
+        CLCNN_TRY(clcnn_dp_sync_start(r->model, &r->data.train, &r->data.val, first_epoch, r->res,
+                                      r->lr));
     CLCNN_TRY(clcnn_model_upload(r->model, 0, &r->data.train));
     if (r->data.val.n) CLCNN_TRY(clcnn_model_upload(r->model, 1, &r->data.val));
     /* The device has its copies now; only the counts are needed on the host. */
@@ -356,9 +380,19 @@ static clcnn_status fit_run_all(fit_run *r) {
     return evaluate_test(r);
 }
 
+/* Data-parallel, the ranks other than 0 read and write no files and report nothing: rank 0's
+ * starting point reaches them over MPI (clcnn_dp_sync_start). */
+static clcnn_fit_options worker_options(const clcnn_fit_options *o) {
+    clcnn_fit_options w = *o;
+    w.out_dir = w.init_model = NULL;
+    w.resume = w.evaluate_test = 0;
+    w.progress = NULL;
+    return w;
+}
+
 clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_fit_options *opt,
                        clcnn_fit_result *result) {
-    clcnn_fit_options defaults = clcnn_fit_options_default();
+    clcnn_fit_options defaults = clcnn_fit_options_default(), worker;
     fit_run r = {.ctx = ctx, .opt = opt ? opt : &defaults, .res = result, .best = NAN};
     memset(result, 0, sizeof *result);
     result->test_loss = result->test_accuracy = NAN;
@@ -370,8 +404,15 @@ clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_f
     r.spec = own;
     clcnn_status s = load_data(own, r.opt->evaluate_test, &r.data);
     if (s == CLCNN_STATUS_OK) s = clcnn_model_create(ctx, own, own->train.batch_size, &r.model);
+    if (s == CLCNN_STATUS_OK) s = clcnn_dp_init(&r.dp, r.opt->data_parallel, r.model);
+    if (r.dp.active && r.dp.rank != 0) {
+        worker = worker_options(r.opt);
+        r.opt = &worker;
+    }
     if (s == CLCNN_STATUS_OK) s = fit_run_all(&r);
     result->seconds = clcnn_now() - t0;
+    clcnn_dp_log_times(&r.dp);
+    clcnn_dp_free(&r.dp);
     clcnn_model_destroy(r.model);
     fit_data_free(&r.data);
     free(r.order);

@@ -40,6 +40,14 @@ CLCNN_API clcnn_status clcnn_dist_gather(const void *mine, int bytes, void *all)
 CLCNN_API clcnn_status clcnn_dist_send(int to, int tag, const void *data, size_t n);
 CLCNN_API clcnn_status clcnn_dist_recv(int from, int *tag, int *sender, void **data, size_t *n);
 
+/* Collectives over every rank (data-parallel training). Each rank's n values (floats or doubles)
+ * at buf become their sum over the ranks, the same on every rank; without MPI (or with one
+ * rank) buf is unchanged. */
+typedef enum { CLCNN_DIST_FLOAT, CLCNN_DIST_DOUBLE } clcnn_dist_type;
+CLCNN_API clcnn_status clcnn_dist_allreduce_sum(void *buf, size_t n, clcnn_dist_type type);
+/* Rank 0's bytes at buf replace every other rank's; without MPI it does nothing. */
+CLCNN_API clcnn_status clcnn_dist_bcast(void *buf, size_t bytes);
+
 /* Ends every rank of the job with code (after a rank's error, so none waits forever). Returns
  * only without MPI. */
 CLCNN_API void clcnn_dist_abort(int code);

@@ -50,6 +50,11 @@ typedef struct clcnn_fit_options {
     clcnn_progress_fn progress;
     void *user;
     double progress_interval;  /* seconds between progress calls during an epoch (default 0.5) */
+    /* Under MPI with several ranks (`mpirun -n N clcnn train`): train data-parallel, each rank on
+     * its share of every batch of train.batch_size; rank 0 alone reads init_model and the resumed
+     * run and writes out_dir, and alone gets progress calls and the test evaluation. 0 (the
+     * default): every rank trains on its own, as `mpirun clcnn tune`'s trials do. */
+    int data_parallel;
 } clcnn_fit_options;
 
 CLCNN_API clcnn_fit_options clcnn_fit_options_default(void);

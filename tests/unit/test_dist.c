@@ -1,10 +1,12 @@
 /* tests/unit/test_dist.c: the process's place in an MPI job when no launcher started it: no
  * launcher variable means not launched, and clcnn_dist_init leaves the process rank 0 of 1 with
- * MPI untouched (so a plain run cannot hang in MPI_Init); each launcher's variable is noticed. */
+ * MPI untouched (so a plain run cannot hang in MPI_Init); each launcher's variable is noticed;
+ * the collectives leave a lone rank's data as it is; data-parallel shares tile every batch. */
 #include <stdlib.h>
 
 #include "clcnn/dist.h"
 #include "test_util.h"
+#include "train/data_parallel.h"
 
 static const char *const launcher_vars[] = {
     "OMPI_COMM_WORLD_SIZE", "PMI_SIZE",     "PMI_RANK", "PMIX_RANK",
@@ -34,6 +36,19 @@ static void test_plain_run(void **state) {
     unsetenv("POCL_MAX_PTHREAD_COUNT");
     clcnn_dist_share_cpu();
     assert_null(getenv("POCL_MAX_PTHREAD_COUNT"));
+    /* The collectives: the sum over one rank, rank 0's own bytes. */
+    float f[3] = {1.5f, -2.0f, 0.25f};
+    double d[2] = {3.0, 4.5};
+    assert_int_equal(clcnn_dist_allreduce_sum(f, 3, CLCNN_DIST_FLOAT), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_dist_allreduce_sum(d, 2, CLCNN_DIST_DOUBLE), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_dist_bcast(&mine, sizeof mine), CLCNN_STATUS_OK);
+    assert_true(f[0] == 1.5f && f[1] == -2.0f && f[2] == 0.25f && d[0] == 3.0 && d[1] == 4.5);
+    assert_int_equal(mine, 42);
+    /* Without MPI, training asked to be data-parallel is a plain run. */
+    clcnn_dp dp;
+    assert_int_equal(clcnn_dp_init(&dp, 1, NULL), CLCNN_STATUS_OK);
+    assert_false(dp.active);
+    clcnn_dp_free(&dp);
     clcnn_dist_abort(3); /* returns without MPI */
     clcnn_dist_finalize();
 }
@@ -54,10 +69,40 @@ static void test_launchers_noticed(void **state) {
     unset_all();
 }
 
+/* Every rank's part of a batch: contiguous, in rank order, covering the batch once, the shares
+ * differing by at most one (32 over 3: 11, 11, 10; 2 over 3: 1, 1, 0). */
+static void test_data_parallel_shares(void **state) {
+    (void)state;
+    for (int size = 1; size <= 5; size++)
+        for (int count = 1; count <= 40; count++) {
+            int next = 0, lo = count, hi = 0;
+            for (int rank = 0; rank < size; rank++) {
+                clcnn_dp dp = {.active = 1, .rank = rank, .size = size};
+                int offset, share;
+                clcnn_dp_share(&dp, count, &offset, &share);
+                assert_int_equal(offset, next);
+                next += share;
+                lo = share < lo ? share : lo;
+                hi = share > hi ? share : hi;
+            }
+            assert_int_equal(next, count);
+            assert_true(hi - lo <= 1);
+        }
+    int expect[3][2] = {{0, 11}, {11, 11}, {22, 10}};
+    for (int rank = 0; rank < 3; rank++) {
+        clcnn_dp dp = {.active = 1, .rank = rank, .size = 3};
+        int offset, share;
+        clcnn_dp_share(&dp, 32, &offset, &share);
+        assert_int_equal(offset, expect[rank][0]);
+        assert_int_equal(share, expect[rank][1]);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_run),
         cmocka_unit_test(test_launchers_noticed),
+        cmocka_unit_test(test_data_parallel_shares),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
