@@ -72,6 +72,7 @@ int cmd_train(int argc, char **argv) {
     clcnn_context *ctx;
     s = cli_open_device(&a, &ctx);
     if (s != CLCNN_STATUS_OK) return cli_fail(s, "opening the OpenCL device");
+    cli_show_info = !a.quiet;
     if (!a.quiet) printf("device: %s (%s)\n", clcnn_context_device(ctx)->name, clcnn_context_device(ctx)->platform);
     const char *out = a.resume ? a.resume : (a.out ? a.out : "out");
     progress_state ps = {cli_stdout_is_tty(), a.quiet};
