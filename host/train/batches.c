@@ -73,12 +73,16 @@ static clcnn_status open_idx(clcnn_spec *spec, clcnn_batch_source *train, clcnn_
 /* Each streamed set's share of the cache: the window buffers first, the rest in proportion. */
 static void plan_streams(const clcnn_spec *spec, size_t cache, clcnn_batch_source **sets, int n_sets,
                          size_t ex) {
-    int threads = clcnn_decode_threads(spec->data.decode_threads), total = 0;
-    size_t batch_bytes = (size_t)spec->train.batch_size * ex, windows = 0;
-    for (int i = 0; i < n_sets; i++) total += sets[i]->n;
+    int threads = clcnn_decode_threads(spec->data.decode_threads), total = 0, used = 0;
+    size_t batch_bytes = (size_t)spec->train.batch_size * ex;
+    for (int i = 0; i < n_sets; i++) {
+        total += sets[i]->n;
+        used += sets[i]->n > 0;
+    }
+    /* Two batches per thread keep the threads busy; fewer when the cache is small. */
     int window = 2 * threads < 4 ? 4 : 2 * threads;
-    while (window > 2 && (size_t)window * batch_bytes * n_sets > cache / 2) window--;
-    windows = (size_t)window * batch_bytes * n_sets;
+    while (window > 2 && (size_t)window * batch_bytes * used > cache / 2) window--;
+    size_t windows = (size_t)window * batch_bytes * used;
     size_t rest = cache > windows ? cache - windows : 0;
     for (int i = 0; i < n_sets; i++) {
         sets[i]->threads = threads;
