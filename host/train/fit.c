@@ -112,7 +112,9 @@ static clcnn_status run_epoch(fit_run *r, int epoch, clcnn_epoch_metrics *em, in
         if (has_schedule(&r->spec->train))
             CLCNN_TRY(clcnn_model_set_learning_rate(
                 r->model, (float)clcnn_lr_at(&r->spec->train, epoch, step, steps)));
-        CLCNN_TRY(clcnn_batches_load(&r->data.train, start, count));
+        clcnn_status loaded = clcnn_batches_load(&r->data.train, start, count);
+        if (loaded != CLCNN_STATUS_OK)
+            return clcnn_fail_prefix(loaded, "epoch %d, step %d of %d: ", epoch + 1, step + 1, steps);
         CLCNN_TRY(clcnn_model_train_step(r->model, start, count));
         if (!r->res->epochs_done && !step) {
             /* The cold-start figure (bench/cold_start.sh): kernel builds end with the first step. */
