@@ -60,13 +60,15 @@ static clcnn_status open_idx(clcnn_spec *spec, clcnn_batch_source *train, clcnn_
         return clcnn_fail(CLCNN_STATUS_UNSUPPORTED,
                           "data.streaming: on needs data.format: image_folder (IDX files are read "
                           "whole); use auto or off");
-    CLCNN_TRY(clcnn_data_load_for(spec, &train->ds, test ? &test->ds : NULL, &spec->data));
+    CLCNN_TRY(clcnn_data_load_for(spec, train ? &train->ds : NULL, test ? &test->ds : NULL,
+                                  &spec->data));
+    if (test) from_dataset(test);
+    snprintf(mode, n, "data: in memory (IDX files)");
+    if (!train) return CLCNN_STATUS_OK;
     int keep;
     CLCNN_TRY(split_keep(train->ds.n, spec->data.validation_split, &keep));
     CLCNN_TRY(split_dataset(&train->ds, keep, &val->ds));
     from_dataset(train), from_dataset(val);
-    if (test) from_dataset(test);
-    snprintf(mode, n, "data: in memory (IDX files, %d training examples)", train->n);
     return CLCNN_STATUS_OK;
 }
 
@@ -95,14 +97,20 @@ static clcnn_status open_folders(clcnn_spec *spec, const clcnn_device_info *devi
                                  clcnn_batch_source *train, clcnn_batch_source *val,
                                  clcnn_batch_source *test, char *mode, size_t n) {
     const clcnn_data_spec *d = &spec->data;
-    CLCNN_TRY(clcnn_image_lists_for(spec, &train->list, test ? &test->list : NULL, &spec->data));
-    int keep;
-    CLCNN_TRY(split_keep(train->list.n, d->validation_split, &keep));
-    CLCNN_TRY(clcnn_image_list_split(&train->list, keep, &val->list));
-    clcnn_batch_source *sets[3] = {train, val, test};
-    int n_sets = test ? 3 : 2, examples = 0;
+    CLCNN_TRY(clcnn_image_lists_for(spec, train ? &train->list : NULL, test ? &test->list : NULL,
+                                    &spec->data));
+    clcnn_batch_source *sets[3];
+    int n_sets = 0, examples = 0;
+    if (train) {
+        int keep;
+        CLCNN_TRY(split_keep(train->list.n, d->validation_split, &keep));
+        CLCNN_TRY(clcnn_image_list_split(&train->list, keep, &val->list));
+        sets[n_sets++] = train, sets[n_sets++] = val;
+    }
+    if (test) sets[n_sets++] = test;
     for (int i = 0; i < n_sets; i++) examples += sets[i]->list.n;
-    size_t ex = (size_t)train->list.c * train->list.h * train->list.w;
+    size_t ex = (size_t)spec->model.input_shape[0] * spec->model.input_shape[1] *
+                spec->model.input_shape[2];
     double bytes = (double)examples * ex;
     size_t cache = d->cache_mb > 0 ? (size_t)d->cache_mb * (size_t)MB : ram_bytes() / 4;
     double device_room = device ? device->global_memory / 2.0 : INFINITY;
@@ -133,16 +141,16 @@ static clcnn_status open_folders(clcnn_spec *spec, const clcnn_device_info *devi
 clcnn_status clcnn_batches_open(clcnn_spec *spec, const clcnn_device_info *device,
                                 clcnn_batch_source *train, clcnn_batch_source *val,
                                 clcnn_batch_source *test, char *mode, size_t mode_size) {
-    memset(train, 0, sizeof *train);
-    memset(val, 0, sizeof *val);
+    if (train) memset(train, 0, sizeof *train);
+    if (val) memset(val, 0, sizeof *val);
     if (test) memset(test, 0, sizeof *test);
     clcnn_status s =
         clcnn_name_find(&clcnn_data_format_names, spec->data.format) == CLCNN_DATA_FORMAT_IMAGE_FOLDER
             ? open_folders(spec, device, train, val, test, mode, mode_size)
             : open_idx(spec, train, val, test, mode, mode_size);
     if (s != CLCNN_STATUS_OK) {
-        clcnn_batches_free(train);
-        clcnn_batches_free(val);
+        if (train) clcnn_batches_free(train);
+        if (val) clcnn_batches_free(val);
         if (test) clcnn_batches_free(test);
     }
     return s;

@@ -26,9 +26,9 @@ typedef struct clcnn_batch_source {
 } clcnn_batch_source;
 
 /* The training, validation (validation_split's tail) and test sets of a spec, each in memory or
- * streamed as data.streaming, data.cache_mb and the device's memory decide; `mode` gets the
- * line that says which and why. test may be NULL. An image folder's class names replace the
- * spec's (a count) in *spec. */
+ * streamed as data.streaming, data.cache_mb and the device's memory (NULL: not counted) decide;
+ * `mode` gets the line that says which and why. test may be NULL, and train and val together.
+ * An image folder's class names replace the spec's (a count) in *spec. */
 clcnn_status clcnn_batches_open(clcnn_spec *spec, const clcnn_device_info *device,
                                 clcnn_batch_source *train, clcnn_batch_source *val,
                                 clcnn_batch_source *test, char *mode, size_t mode_size);

@@ -381,6 +381,23 @@ clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_f
     return s;
 }
 
+clcnn_status clcnn_evaluate_test_set(clcnn_model *m, clcnn_eval_result *out) {
+    memset(out, 0, sizeof *out);
+    clcnn_spec *spec = malloc(sizeof *spec);
+    if (!spec) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    *spec = *clcnn_model_get_spec(m);
+    clcnn_batch_source src;
+    char mode[512];
+    clcnn_status s = clcnn_batches_open(spec, NULL, NULL, NULL, &src, mode, sizeof mode);
+    free(spec);
+    CLCNN_TRY(s);
+    clcnn_log(CLCNN_LOG_INFO, "%s", mode);
+    s = clcnn_batches_attach(&src, m, 2);
+    if (s == CLCNN_STATUS_OK) s = evaluate(m, &src, out, NULL);
+    clcnn_batches_free(&src); /* before the model: its threads write into the model's buffers */
+    return s;
+}
+
 clcnn_status clcnn_evaluate(clcnn_model *m, const clcnn_dataset *ds, clcnn_eval_result *out) {
     memset(out, 0, sizeof *out);
     if (!ds->labels) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "evaluation needs labels");

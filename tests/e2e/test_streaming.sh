@@ -68,6 +68,13 @@ for threads in 1 4; do
         && pass "the same test accuracy ($threads threads)" || fail "test accuracies differ"
 done
 
+# clcnn eval streams a test set the same way, with the same results.
+"$CLCNN" eval s1/model.safetensors --set data.streaming=off --json > e_mem.json 2> e.err || { cat e.err; fail "eval"; }
+"$CLCNN" eval s1/model.safetensors --set data.streaming=on --set data.cache_mb=1 --json > e_str.json 2> e.err \
+    || { cat e.err; fail "eval, streamed"; }
+grep -q '"accuracy"' e_mem.json && cmp -s e_mem.json e_str.json && pass "clcnn eval, streamed: the same results" \
+    || fail "streamed evaluation differs: $(cat e_mem.json) vs $(cat e_str.json)"
+
 # auto: in memory when the set fits the cache, streamed when not.
 train auto1 --set train.epochs=1
 grep -q "^data: in memory (.*fits data.cache_mb" auto1.log && pass "auto, fits: in memory" \
