@@ -15,19 +15,19 @@ enum { ERROR_MAX = 2048 };
 struct clcnn_stream {
     const clcnn_image_list *list;
     clcnn_stream_options o;
-    size_t ex;                /* bytes per example */
-    uint8_t **bufs;           /* window buffers, batch x ex each */
+    size_t ex;      /* bytes per example */
+    uint8_t **bufs; /* window buffers, batch x ex each */
     int own_bufs;
-    uint8_t *labels;          /* window x batch */
-    uint8_t *cache;           /* the first n_cache examples of the list, once decoded */
-    uint8_t *cached;          /* per cached example: decoded yet */
+    uint8_t *labels; /* window x batch */
+    uint8_t *cache;  /* the first n_cache examples of the list, once decoded */
+    uint8_t *cached; /* per cached example: decoded yet */
     int n_cache;
-    uint32_t *order;          /* the pass */
+    uint32_t *order; /* the pass */
     int n, next, handed, released, busy, quit;
-    int *done;                /* per buffer: examples of its batch written */
-    int *err_pos;             /* per buffer: the first position that failed, or -1 */
+    int *done;    /* per buffer: examples of its batch written */
+    int *err_pos; /* per buffer: the first position that failed, or -1 */
     clcnn_status *err_status;
-    char *err_msg;            /* per buffer: ERROR_MAX bytes */
+    char *err_msg; /* per buffer: ERROR_MAX bytes */
     int64_t decoded, hits;
     pthread_mutex_t mu;
     pthread_cond_t work, ready;
@@ -66,7 +66,8 @@ static void *worker(void *arg) {
     clcnn_stream *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->quit && !job_ready(s)) pthread_cond_wait(&s->work, &s->mu);
+        while (!s->quit && !job_ready(s))
+            pthread_cond_wait(&s->work, &s->mu);
         if (s->quit) break;
         int p = s->next++, slot = (p / s->o.batch) % s->o.window, at = p % s->o.batch;
         uint32_t idx = s->order ? s->order[p] : (uint32_t)p;
@@ -80,8 +81,10 @@ static void *worker(void *arg) {
 
         pthread_mutex_lock(&s->mu);
         if (fresh) s->cached[idx] = 1;
-        if (in_cache) s->hits++;
-        else s->decoded++;
+        if (in_cache)
+            s->hits++;
+        else
+            s->decoded++;
         if (st != CLCNN_STATUS_OK && (s->err_pos[slot] < 0 || p < s->err_pos[slot])) {
             s->err_pos[slot] = p;
             s->err_status[slot] = st;
@@ -104,12 +107,14 @@ static clcnn_status stream_alloc(clcnn_stream *s, uint8_t *const *buffers) {
     s->err_status = calloc((size_t)o->window, sizeof *s->err_status);
     s->err_msg = malloc((size_t)o->window * ERROR_MAX);
     s->threads = calloc((size_t)o->threads, sizeof *s->threads);
-    if (!s->bufs || !s->labels || !s->done || !s->err_pos || !s->err_status || !s->err_msg || !s->threads)
+    if (!s->bufs || !s->labels || !s->done || !s->err_pos || !s->err_status || !s->err_msg ||
+        !s->threads)
         return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory for the decoding window");
     s->own_bufs = !buffers;
     for (int i = 0; i < o->window; i++) {
         s->bufs[i] = buffers ? buffers[i] : malloc((size_t)o->batch * s->ex);
-        if (!s->bufs[i]) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory for a batch buffer");
+        if (!s->bufs[i])
+            return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory for a batch buffer");
     }
     size_t fits = s->ex ? o->cache_bytes / s->ex : 0;
     s->n_cache = fits < (size_t)s->list->n ? (int)fits : s->list->n;
@@ -141,7 +146,8 @@ clcnn_status clcnn_stream_create(const clcnn_image_list *list, const clcnn_strea
         if (pthread_create(&s->threads[i], NULL, worker, s) != 0)
             st = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "cannot start decoding thread %d of %d",
                             i + 1, o->threads);
-        else s->n_threads++;
+        else
+            s->n_threads++;
     }
     if (st != CLCNN_STATUS_OK) {
         clcnn_stream_destroy(s);
@@ -153,18 +159,19 @@ clcnn_status clcnn_stream_create(const clcnn_image_list *list, const clcnn_strea
 
 clcnn_status clcnn_stream_begin(clcnn_stream *s, const uint32_t *order, int n) {
     if (n < 0 || n > s->list->n)
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "stream: a pass of %d of %d examples",
-                          n, s->list->n);
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "stream: a pass of %d of %d examples", n,
+                          s->list->n);
     for (int i = 0; order && i < n; i++)
         if ((int)order[i] >= s->list->n)
-            return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "stream: order[%d] = %u is out of range",
-                              i, order[i]);
+            return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                              "stream: order[%d] = %u is out of range", i, order[i]);
     uint32_t *copy = order ? malloc((n ? (size_t)n : 1) * sizeof *copy) : NULL;
     if (order && !copy) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     if (copy) memcpy(copy, order, (size_t)n * sizeof *copy);
     pthread_mutex_lock(&s->mu);
     s->next = s->n; /* no new work from the old pass; wait out what is under way */
-    while (s->busy) pthread_cond_wait(&s->ready, &s->mu);
+    while (s->busy)
+        pthread_cond_wait(&s->ready, &s->mu);
     free(s->order);
     s->order = copy;
     s->n = n;
@@ -183,12 +190,14 @@ clcnn_status clcnn_stream_next(clcnn_stream *s, clcnn_stream_batch *b) {
     int k = s->handed, slot = k % s->o.window;
     if (k * s->o.batch >= s->n || k - s->released >= s->o.window) {
         pthread_mutex_unlock(&s->mu);
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                          "stream: batch %d asked for (pass of %d examples, %d batches not released)",
-                          k, s->n, k - s->released);
+        return clcnn_fail(
+            CLCNN_STATUS_INVALID_ARGUMENT,
+            "stream: batch %d asked for (pass of %d examples, %d batches not released)", k, s->n,
+            k - s->released);
     }
     int count = batch_count(s, k);
-    while (s->done[slot] < count) pthread_cond_wait(&s->ready, &s->mu);
+    while (s->done[slot] < count)
+        pthread_cond_wait(&s->ready, &s->mu);
     if (s->err_pos[slot] >= 0) {
         char msg[ERROR_MAX];
         memcpy(msg, s->err_msg + (size_t)slot * ERROR_MAX, ERROR_MAX);
@@ -228,8 +237,10 @@ void clcnn_stream_destroy(clcnn_stream *s) {
     s->quit = 1;
     pthread_cond_broadcast(&s->work);
     pthread_mutex_unlock(&s->mu);
-    for (int i = 0; i < s->n_threads; i++) pthread_join(s->threads[i], NULL);
-    for (int i = 0; s->own_bufs && s->bufs && i < s->o.window; i++) free(s->bufs[i]);
+    for (int i = 0; i < s->n_threads; i++)
+        pthread_join(s->threads[i], NULL);
+    for (int i = 0; s->own_bufs && s->bufs && i < s->o.window; i++)
+        free(s->bufs[i]);
     free(s->bufs), free(s->labels), free(s->done), free(s->err_pos), free(s->err_status);
     free(s->err_msg), free(s->threads), free(s->cache), free(s->cached), free(s->order);
     pthread_mutex_destroy(&s->mu);
@@ -246,7 +257,11 @@ int clcnn_decode_threads(int wanted) {
 
 clcnn_status clcnn_image_list_decode(const clcnn_image_list *l, int threads, clcnn_dataset *out) {
     size_t ex = (size_t)l->c * l->h * l->w;
-    *out = (clcnn_dataset){l->n, l->c, l->h, l->w, malloc(l->n ? (size_t)l->n * ex : 1),
+    *out = (clcnn_dataset){l->n,
+                           l->c,
+                           l->h,
+                           l->w,
+                           malloc(l->n ? (size_t)l->n * ex : 1),
                            malloc(l->n ? (size_t)l->n : 1)};
     if (!out->images || !out->labels) {
         clcnn_dataset_free(out);

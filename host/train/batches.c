@@ -29,7 +29,8 @@ static clcnn_status split_dataset(clcnn_dataset *train, int keep, clcnn_dataset 
     *val = (clcnn_dataset){train->n - keep, train->c, train->h, train->w, NULL, NULL};
     val->images = malloc((size_t)val->n * ex);
     val->labels = malloc((size_t)val->n);
-    if (!val->images || !val->labels) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    if (!val->images || !val->labels)
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     memcpy(val->images, train->images + (size_t)keep * ex, (size_t)val->n * ex);
     memcpy(val->labels, train->labels + keep, (size_t)val->n);
     train->n = keep;
@@ -56,12 +57,13 @@ static size_t ram_bytes(void) {
 /* IDX sets are read whole (a gzip stream has no random access). */
 static clcnn_status open_idx(clcnn_spec *spec, clcnn_batch_source *train, clcnn_batch_source *val,
                              clcnn_batch_source *test, char *mode, size_t n) {
-    if (clcnn_name_find(&clcnn_data_streaming_names, spec->data.streaming) == CLCNN_DATA_STREAMING_ON)
+    if (clcnn_name_find(&clcnn_data_streaming_names, spec->data.streaming) ==
+        CLCNN_DATA_STREAMING_ON)
         return clcnn_fail(CLCNN_STATUS_UNSUPPORTED,
                           "data.streaming: on needs data.format: image_folder (IDX files are read "
                           "whole); use auto or off");
-    CLCNN_TRY(clcnn_data_load_for(spec, train ? &train->ds : NULL, test ? &test->ds : NULL,
-                                  &spec->data));
+    CLCNN_TRY(
+        clcnn_data_load_for(spec, train ? &train->ds : NULL, test ? &test->ds : NULL, &spec->data));
     if (test) from_dataset(test);
     snprintf(mode, n, "data: in memory (IDX files)");
     if (!train) return CLCNN_STATUS_OK;
@@ -73,8 +75,8 @@ static clcnn_status open_idx(clcnn_spec *spec, clcnn_batch_source *train, clcnn_
 }
 
 /* Each streamed set's share of the cache: the window buffers first, the rest in proportion. */
-static void plan_streams(const clcnn_spec *spec, size_t cache, clcnn_batch_source **sets, int n_sets,
-                         size_t ex) {
+static void plan_streams(const clcnn_spec *spec, size_t cache, clcnn_batch_source **sets,
+                         int n_sets, size_t ex) {
     int threads = clcnn_decode_threads(spec->data.decode_threads), total = 0, used = 0;
     size_t batch_bytes = (size_t)spec->train.batch_size * ex;
     for (int i = 0; i < n_sets; i++) {
@@ -83,7 +85,8 @@ static void plan_streams(const clcnn_spec *spec, size_t cache, clcnn_batch_sourc
     }
     /* Two batches per thread keep the threads busy; fewer when the cache is small. */
     int window = 2 * threads < 4 ? 4 : 2 * threads;
-    while (window > 2 && (size_t)window * batch_bytes * used > cache / 2) window--;
+    while (window > 2 && (size_t)window * batch_bytes * used > cache / 2)
+        window--;
     size_t windows = (size_t)window * batch_bytes * used;
     size_t rest = cache > windows ? cache - windows : 0;
     for (int i = 0; i < n_sets; i++) {
@@ -108,7 +111,8 @@ static clcnn_status open_folders(clcnn_spec *spec, const clcnn_device_info *devi
         sets[n_sets++] = train, sets[n_sets++] = val;
     }
     if (test) sets[n_sets++] = test;
-    for (int i = 0; i < n_sets; i++) examples += sets[i]->list.n;
+    for (int i = 0; i < n_sets; i++)
+        examples += sets[i]->list.n;
     size_t ex = (size_t)spec->model.input_shape[0] * spec->model.input_shape[1] *
                 spec->model.input_shape[2];
     double bytes = (double)examples * ex;
@@ -119,14 +123,15 @@ static clcnn_status open_folders(clcnn_spec *spec, const clcnn_device_info *devi
                  (want == CLCNN_DATA_STREAMING_AUTO && (bytes > cache || bytes > device_room));
     const char *why = want == CLCNN_DATA_STREAMING_ON    ? "data.streaming: on"
                       : want == CLCNN_DATA_STREAMING_OFF ? "data.streaming: off"
-                      : bytes > cache ? "more than data.cache_mb"
-                      : bytes > device_room ? "more than half the device's memory"
-                                            : "fits data.cache_mb";
+                      : bytes > cache                    ? "more than data.cache_mb"
+                      : bytes > device_room              ? "more than half the device's memory"
+                                                         : "fits data.cache_mb";
     snprintf(mode, n, "data: %s (%d images, %.1f MB decoded, %s; cache %.0f MB)",
              stream ? "streamed from the files" : "in memory", examples, bytes / MB, why,
              cache / MB);
     if (stream) {
-        for (int i = 0; i < n_sets; i++) from_list(sets[i]);
+        for (int i = 0; i < n_sets; i++)
+            from_list(sets[i]);
         plan_streams(spec, cache, sets, n_sets, ex);
         return CLCNN_STATUS_OK;
     }
@@ -144,10 +149,10 @@ clcnn_status clcnn_batches_open(clcnn_spec *spec, const clcnn_device_info *devic
     if (train) memset(train, 0, sizeof *train);
     if (val) memset(val, 0, sizeof *val);
     if (test) memset(test, 0, sizeof *test);
-    clcnn_status s =
-        clcnn_name_find(&clcnn_data_format_names, spec->data.format) == CLCNN_DATA_FORMAT_IMAGE_FOLDER
-            ? open_folders(spec, device, train, val, test, mode, mode_size)
-            : open_idx(spec, train, val, test, mode, mode_size);
+    clcnn_status s = clcnn_name_find(&clcnn_data_format_names, spec->data.format) ==
+                             CLCNN_DATA_FORMAT_IMAGE_FOLDER
+                         ? open_folders(spec, device, train, val, test, mode, mode_size)
+                         : open_idx(spec, train, val, test, mode, mode_size);
     if (s != CLCNN_STATUS_OK) {
         if (train) clcnn_batches_free(train);
         if (val) clcnn_batches_free(val);
@@ -188,7 +193,8 @@ clcnn_status clcnn_batches_attach(clcnn_batch_source *b, clcnn_model *model, int
 static clcnn_status identity_order(clcnn_batch_source *b) {
     uint32_t *order = malloc((b->n ? (size_t)b->n : 1) * sizeof *order);
     if (!order) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
-    for (int i = 0; i < b->n; i++) order[i] = (uint32_t)i;
+    for (int i = 0; i < b->n; i++)
+        order[i] = (uint32_t)i;
     clcnn_status s = clcnn_model_set_order(b->model, order, b->n);
     free(order);
     return s;
@@ -204,11 +210,12 @@ clcnn_status clcnn_batches_load(clcnn_batch_source *b, int start, int count) {
     if (!b->streamed) return CLCNN_STATUS_OK;
     clcnn_stream_batch sb;
     CLCNN_TRY(clcnn_stream_next(b->stream, &sb));
-    clcnn_status s = sb.start == start && sb.count == count
-                         ? clcnn_model_stream_put(b->model, b->slot, sb.start, sb.count, sb.images, sb.labels)
-                         : clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                                      "streamed batch [%d, %d) asked for; the next is [%d, %d)",
-                                      start, start + count, sb.start, sb.start + sb.count);
+    clcnn_status s =
+        sb.start == start && sb.count == count
+            ? clcnn_model_stream_put(b->model, b->slot, sb.start, sb.count, sb.images, sb.labels)
+            : clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                         "streamed batch [%d, %d) asked for; the next is [%d, %d)", start,
+                         start + count, sb.start, sb.start + sb.count);
     clcnn_stream_release(b->stream);
     return s;
 }

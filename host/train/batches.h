@@ -15,12 +15,12 @@ typedef struct clcnn_batch_source {
     int n;                 /* examples */
     const uint8_t *labels; /* n, in storage order */
     int streamed;
-    clcnn_dataset ds;      /* in memory (its images are freed once uploaded) */
+    clcnn_dataset ds;         /* in memory (its images are freed once uploaded) */
     int owns_ds, keep_images; /* keep_images: not freed once uploaded */
-    clcnn_image_list list; /* streamed: the files */
-    size_t cache_bytes;    /* streamed: decoded examples kept across passes */
+    clcnn_image_list list;    /* streamed: the files */
+    size_t cache_bytes;       /* streamed: decoded examples kept across passes */
     int threads, window;
-    clcnn_model *model;    /* set by clcnn_batches_attach */
+    clcnn_model *model; /* set by clcnn_batches_attach */
     int slot, batch;
     clcnn_stream *stream;
 } clcnn_batch_source;

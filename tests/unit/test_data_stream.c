@@ -22,7 +22,8 @@ static void write_ppm(const char *path, int i) {
     FILE *fp = fopen(path, "wb");
     assert_non_null(fp);
     fprintf(fp, "P6\n%d %d\n255\n", W, H);
-    for (int p = 0; p < H * W * C; p++) fputc((i * 37 + p * 11) & 255, fp);
+    for (int p = 0; p < H * W * C; p++)
+        fputc((i * 37 + p * 11) & 255, fp);
     assert_int_equal(fclose(fp), 0);
 }
 
@@ -47,7 +48,8 @@ static int teardown(void **state) {
 
 /* A shuffled order from a seed. */
 static void order_for(uint64_t seed, uint32_t *order) {
-    for (int i = 0; i < N; i++) order[i] = (uint32_t)i;
+    for (int i = 0; i < N; i++)
+        order[i] = (uint32_t)i;
     clcnn_rng rng;
     clcnn_rng_seed(&rng, seed);
     clcnn_rng_shuffle_u32(&rng, order, N);
@@ -141,9 +143,12 @@ static void test_corrupt_file(void **state) {
         }
         clcnn_status st = clcnn_stream_next(s, &b);
         assert_int_not_equal(st, CLCNN_STATUS_OK);
-        if (!strstr(clcnn_last_error(), path)) fail_msg("the error does not name %s: %s", path, clcnn_last_error());
-        if (!first[0]) snprintf(first, sizeof first, "%s", clcnn_last_error());
-        else assert_string_equal(clcnn_last_error(), first);
+        if (!strstr(clcnn_last_error(), path))
+            fail_msg("the error does not name %s: %s", path, clcnn_last_error());
+        if (!first[0])
+            snprintf(first, sizeof first, "%s", clcnn_last_error());
+        else
+            assert_string_equal(clcnn_last_error(), first);
         /* The next pass, without the bad file's batch, still works. */
         expect_ok(clcnn_stream_begin(s, NULL, 4));
         expect_ok(clcnn_stream_next(s, &b));
@@ -184,8 +189,8 @@ static void test_bad_options(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_passes),           cmocka_unit_test(test_abandoned_pass),
-        cmocka_unit_test(test_corrupt_file),     cmocka_unit_test(test_decode_whole_list),
+        cmocka_unit_test(test_passes),       cmocka_unit_test(test_abandoned_pass),
+        cmocka_unit_test(test_corrupt_file), cmocka_unit_test(test_decode_whole_list),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
