@@ -154,6 +154,8 @@ clcnn_status clcnn_model_stream_put(clcnn_model *m, int slot, int start, int cou
     int r = s->ring_next;
     size_t ex = clcnn_shape_size(m->input);
     cl_event *after = s->ring_free[r] ? &s->ring_free[r] : NULL;
+    /* The gather it waits for must reach the device: some drivers hold unflushed commands. */
+    if (after) CLCNN_CL_TRY(clFlush(m->ctx->queue), "clFlush");
     /* On its own queue, so it runs while the compute queue works on the batches before. */
     CLCNN_CL_TRY(clEnqueueWriteBuffer(m->xfer, s->ring[r], CL_FALSE, 0, (size_t)count * ex, images,
                                       after ? 1 : 0, after, NULL),
