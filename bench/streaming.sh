@@ -3,7 +3,7 @@
 # (bench/gen_image_folder.py: N 64x64 RGB PNGs in 10 classes), streamed from the files with 1, 2
 # and 4 decoding threads, and, on a subset that fits, in memory against streamed. The model is a
 # single dense layer (flatten + dense 10), so that the figures measure the data path, not the
-# convolutions. The folder is generated when missing and deleted at the end.
+# convolutions. The folder is generated when missing, and then deleted at the end.
 #
 #   bench/streaming.sh build/clcnn [N=200000] [DIR=/tmp/clcnn-stream-bench] [SUBSET=20000]
 set -euo pipefail
@@ -13,9 +13,10 @@ DIR="${3:-/tmp/clcnn-stream-bench}"
 SUBSET="${4:-20000}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK" "$DIR"' EXIT
+trap 'rm -rf "$WORK"' EXIT
 
-if [ ! -d "$DIR/train" ]; then
+if [ ! -d "$DIR/train" ]; then # made here, so deleted at the end (a folder given is kept)
+    trap 'rm -rf "$WORK" "$DIR"' EXIT
     start=$(date +%s)
     python3 "$HERE/gen_image_folder.py" "$DIR" --train "$N" --test 1000 --classes 10 --size 64
     echo "generated $N + 1000 images in $(($(date +%s) - start)) s ($(du -sh "$DIR" | cut -f1) on disk)"

@@ -1,6 +1,7 @@
 /* data/folder.c: datasets from folders of images, one sub-folder per class, as Keras'
- * image_dataset_from_directory reads them: class names are the sorted sub-folder names, and
- * every image is decoded, converted to the model's channels and resized to its input
+ * image_dataset_from_directory reads them: class names are the sorted sub-folder names, the
+ * files are listed in a fixed order (clcnn_image_lists_for), and every image is decoded by the
+ * pool of data/stream.c, converted to the model's channels and resized to its input
  * (data/image.c). Also clcnn_data_load_for, which picks the reader a spec's data.format names. */
 #include <dirent.h>
 #include <stdio.h>
