@@ -267,7 +267,7 @@ clcnn_status clcnn_image_list_decode(const clcnn_image_list *l, int threads, clc
         clcnn_dataset_free(out);
         return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory for %d images", l->n);
     }
-    memcpy(out->labels, l->labels, (size_t)l->n);
+    if (l->n) memcpy(out->labels, l->labels, (size_t)l->n);
     clcnn_stream_options o = {clcnn_decode_threads(threads), 64, 4, 0};
     clcnn_stream *s;
     clcnn_status st = clcnn_stream_create(l, &o, NULL, &s);
