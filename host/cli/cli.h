@@ -58,6 +58,8 @@ int cli_stdout_is_tty(void);
 
 /* Ctrl-C: the first sets the flag (stop after the current step), the second exits. */
 extern volatile int cli_stop_requested;
+/* The library's INFO lines (which data path training takes) go to stdout when set. */
+extern int cli_show_info;
 void cli_install_sigint(void);
 
 int cmd_devices(int argc, char **argv);

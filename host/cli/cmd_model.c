@@ -68,15 +68,12 @@ int cmd_eval(int argc, char **argv) {
     opened_model *om = malloc(sizeof *om);
     clcnn_eval_result *r = malloc(sizeof *r);
     if (!om || !r) return cli_fail(CLCNN_STATUS_OUT_OF_MEMORY, "eval");
-    clcnn_dataset test = {0};
     clcnn_status s = open_model(a.positional[0], &a, om);
-    if (s == CLCNN_STATUS_OK) s = clcnn_data_load_for(&om->spec, NULL, &test, NULL);
-    if (s == CLCNN_STATUS_OK) s = clcnn_evaluate(om->model, &test, r);
+    if (s == CLCNN_STATUS_OK) s = clcnn_evaluate_test_set(om->model, r);
     int code = 0;
     if (s != CLCNN_STATUS_OK) code = cli_fail(s, a.positional[0]);
     else if (a.json) print_json(r, &om->spec);
     else print_table(r, &om->spec);
-    clcnn_dataset_free(&test);
     close_model(om);
     free(om);
     free(r);

@@ -89,6 +89,7 @@ int cmd_train(int argc, char **argv) {
     clcnn_context *ctx;
     s = cli_open_device(&a, &ctx);
     if (s != CLCNN_STATUS_OK) return cli_fail(s, "opening the OpenCL device");
+    cli_show_info = !a.quiet;
     if (!a.quiet) printf("device: %s (%s)\n", clcnn_context_device(ctx)->name, clcnn_context_device(ctx)->platform);
     if (!a.quiet && ranks > 1)
         printf("data-parallel over %d ranks: each takes its share of every batch of %d\n", ranks,

@@ -40,9 +40,12 @@ static void usage(FILE *fp) {
             "environment: CLCNN_DEVICE, CLCNN_CACHE_DIR, CLCNN_NO_CACHE=1, CLCNN_KERNEL_DIR, CLCNN_ROUTE\n");
 }
 
+int cli_show_info;
+
 static void log_to_stderr(int level, const char *msg, void *user) {
     int verbose = *(int *)user;
-    if (level >= CLCNN_LOG_WARN || verbose) fprintf(stderr, "clcnn: %s\n", msg);
+    if (level == CLCNN_LOG_INFO && cli_show_info) printf("%s\n", msg);
+    else if (level >= CLCNN_LOG_WARN || verbose) fprintf(stderr, "clcnn: %s\n", msg);
 }
 
 static int verbose_flag;

@@ -76,6 +76,9 @@ static const cfg_key data_keys[] = {
     ROW(D, format, CFG_ENUM, 0, 0, 0, &clcnn_data_format_names, "IDX files or a folder of images"),
     ROW(D, train_dir, CFG_STR, CFG_NONEMPTY, 0, 0, NULL, "image_folder: <class>/<image>"),
     ROW(D, test_dir, CFG_STR, CFG_NONEMPTY, 0, 0, NULL, "image_folder: <class>/<image>"),
+    ROW(D, streaming, CFG_ENUM, 0, 0, 0, &clcnn_data_streaming_names, "in memory or streamed"),
+    ROW(D, cache_mb, CFG_LIMIT, CFG_NULLABLE, 1, INF, NULL, "host memory for decoded images"),
+    ROW(D, decode_threads, CFG_INT, 0, 0, 64, NULL, "image decoding threads, 0 = per CPU"),
     {"augment", CFG_SECTION, FIELD(D, augment), 0, 0, 0, NULL, &augment_section, NULL,
      "random augmentation of training batches"},
 };

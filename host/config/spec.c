@@ -74,6 +74,8 @@ void clcnn_spec_default(clcnn_spec *s) {
     COPY(d->format, clcnn_data_format_name(CLCNN_DATA_FORMAT_IDX));
     COPY(d->train_dir, "train");
     COPY(d->test_dir, "test");
+    COPY(d->streaming, clcnn_data_streaming_name(CLCNN_DATA_STREAMING_AUTO));
+    d->cache_mb = -1;
     COPY(d->augment.fill_mode, clcnn_fill_mode_name(CLCNN_FILL_REFLECT)); /* Keras' default */
     COPY(d->augment.interpolation, clcnn_interpolation_name(CLCNN_INTERPOLATION_BILINEAR));
     d->augment.erasing_min_area = 0.02f; /* Zhong et al.'s defaults, also torchvision's */

@@ -138,7 +138,7 @@ typedef struct clcnn_name_table {
 /* The tables: clcnn/enums.h's (core/enums.c), and those kept beside their enums. */
 extern const clcnn_name_table clcnn_activation_names, clcnn_padding_names, clcnn_loss_names,
     clcnn_optimizer_names, clcnn_route_names, clcnn_data_format_names, clcnn_fill_mode_names,
-    clcnn_interpolation_names, clcnn_lr_schedule_names;
+    clcnn_interpolation_names, clcnn_lr_schedule_names, clcnn_data_streaming_names;
 extern const clcnn_name_table clcnn_metric_names;            /* config/spec.c */
 extern const clcnn_name_table clcnn_hp_type_names;           /* tune/hparam.c */
 extern const clcnn_name_table clcnn_oracle_algorithm_names;  /* tune/oracle.c */

@@ -57,6 +57,14 @@ static const clcnn_name data_format_rows[] = {
 };
 CLCNN_NAME_TABLE(clcnn_data_format_names, "data format", CLCNN_DATA_FORMAT_COUNT, data_format_rows);
 
+static const clcnn_name data_streaming_rows[] = {
+    {"auto", CLCNN_DATA_STREAMING_AUTO},
+    {"on", CLCNN_DATA_STREAMING_ON},
+    {"off", CLCNN_DATA_STREAMING_OFF},
+};
+CLCNN_NAME_TABLE(clcnn_data_streaming_names, "data streaming mode", CLCNN_DATA_STREAMING_COUNT,
+                 data_streaming_rows);
+
 static const clcnn_name fill_mode_rows[] = {
     {"reflect", CLCNN_FILL_REFLECT},
     {"constant", CLCNN_FILL_CONSTANT},
@@ -85,7 +93,8 @@ const clcnn_name_table *const clcnn_name_tables[] = {
     &clcnn_loss_names,        &clcnn_optimizer_names,
     &clcnn_route_names,       &clcnn_data_format_names,
     &clcnn_fill_mode_names,   &clcnn_interpolation_names,
-    &clcnn_lr_schedule_names, NULL,
+    &clcnn_lr_schedule_names, &clcnn_data_streaming_names,
+    NULL,
 };
 
 /* ---- lookups --------------------------------------------------------------------------------- */
@@ -144,6 +153,7 @@ NAME_FUNCTIONS(clcnn_loss, clcnn_loss, clcnn_loss_names)
 NAME_FUNCTIONS(clcnn_optimizer, clcnn_optimizer, clcnn_optimizer_names)
 NAME_FUNCTIONS(clcnn_route, clcnn_route, clcnn_route_names)
 NAME_FUNCTIONS(clcnn_data_format, clcnn_data_format, clcnn_data_format_names)
+NAME_FUNCTIONS(clcnn_data_streaming, clcnn_data_streaming, clcnn_data_streaming_names)
 NAME_FUNCTIONS(clcnn_fill_mode, clcnn_fill_mode, clcnn_fill_mode_names)
 NAME_FUNCTIONS(clcnn_interpolation, clcnn_interpolation, clcnn_interpolation_names)
 NAME_FUNCTIONS(clcnn_lr_schedule, clcnn_lr_schedule, clcnn_lr_schedule_names)

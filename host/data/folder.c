@@ -1,6 +1,7 @@
 /* data/folder.c: datasets from folders of images, one sub-folder per class, as Keras'
- * image_dataset_from_directory reads them: class names are the sorted sub-folder names, and
- * every image is decoded, converted to the model's channels and resized to its input
+ * image_dataset_from_directory reads them: class names are the sorted sub-folder names, the
+ * files are listed in a fixed order (clcnn_image_lists_for), and every image is decoded by the
+ * pool of data/stream.c, converted to the model's channels and resized to its input
  * (data/image.c). Also clcnn_data_load_for, which picks the reader a spec's data.format names. */
 #include <dirent.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "clcnn/data.h"
 #include "core/core.h"
+#include "data/stream.h"
 
 typedef struct name_list {
     char **names;
@@ -78,53 +80,61 @@ static clcnn_status resolve(const clcnn_data_spec *d, const char *name, char *bu
     return clcnn_strfmt(buf, n, "%s/%s", d->dir, name);
 }
 
+void clcnn_image_list_free(clcnn_image_list *l) {
+    for (int i = 0; l->paths && i < l->n; i++) free(l->paths[i]);
+    free(l->paths);
+    free(l->labels);
+    *l = (clcnn_image_list){0};
+}
+
 /* Puts the examples in a fixed pseudo-random order, so a validation split (the tail) and a
  * limit (the head) take every class rather than the last or first ones. */
-static clcnn_status shuffle_examples(clcnn_dataset *ds) {
-    size_t ex = (size_t)ds->c * ds->h * ds->w;
-    uint32_t *order = malloc((size_t)ds->n * sizeof *order);
-    uint8_t *images = malloc((size_t)ds->n * ex), *labels = malloc((size_t)ds->n);
-    if (!order || !images || !labels) {
-        free(order), free(images), free(labels);
+static clcnn_status shuffle_examples(clcnn_image_list *l) {
+    uint32_t *order = malloc((size_t)l->n * sizeof *order);
+    char **paths = malloc((size_t)l->n * sizeof *paths);
+    uint8_t *labels = malloc((size_t)l->n);
+    if (!order || !paths || !labels) {
+        free(order), free(paths), free(labels);
         return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory shuffling images");
     }
-    for (int i = 0; i < ds->n; i++) order[i] = (uint32_t)i;
+    for (int i = 0; i < l->n; i++) order[i] = (uint32_t)i;
     clcnn_rng rng;
     clcnn_rng_seed(&rng, 0);
-    clcnn_rng_shuffle_u32(&rng, order, (size_t)ds->n);
-    for (int i = 0; i < ds->n; i++) {
-        memcpy(images + (size_t)i * ex, ds->images + (size_t)order[i] * ex, ex);
-        labels[i] = ds->labels[order[i]];
+    clcnn_rng_shuffle_u32(&rng, order, (size_t)l->n);
+    for (int i = 0; i < l->n; i++) {
+        paths[i] = l->paths[order[i]];
+        labels[i] = l->labels[order[i]];
     }
     free(order);
-    free(ds->images), free(ds->labels);
-    ds->images = images, ds->labels = labels;
+    free(l->paths), free(l->labels);
+    l->paths = paths, l->labels = labels;
     return CLCNN_STATUS_OK;
 }
 
 /* Files of every class folder that `classes` names, label = its index there. */
-static clcnn_status read_images(const char *root, const name_list *classes, const name_list *files,
-                                int c, int h, int w, clcnn_dataset *out) {
-    size_t ex = (size_t)c * h * w;
+static clcnn_status list_images(const char *root, const name_list *classes, const name_list *files,
+                                clcnn_image_list *out) {
     int total = 0;
     for (int k = 0; k < classes->n; k++) total += files[k].n;
     if (total == 0) return clcnn_fail(CLCNN_STATUS_NOT_FOUND, "no images in the class folders of '%s'", root);
-    *out = (clcnn_dataset){total, c, h, w, malloc((size_t)total * ex), malloc((size_t)total)};
-    if (!out->images || !out->labels) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory for %d images", total);
-    int i = 0;
+    out->paths = calloc((size_t)total, sizeof *out->paths);
+    out->labels = malloc((size_t)total);
+    if (!out->paths || !out->labels) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory for %d images", total);
     for (int k = 0; k < classes->n; k++)
-        for (int f = 0; f < files[k].n; f++, i++) {
+        for (int f = 0; f < files[k].n; f++) {
             char path[8192];
             CLCNN_TRY(clcnn_strfmt(path, sizeof path, "%s/%s/%s", root, classes->names[k], files[k].names[f]));
-            CLCNN_TRY(clcnn_image_load(path, c, h, w, out->images + (size_t)i * ex));
-            out->labels[i] = (uint8_t)k;
+            if (!(out->paths[out->n] = strdup(path)))
+                return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory for %d images", total);
+            out->labels[out->n++] = (uint8_t)k;
         }
     return shuffle_examples(out);
 }
 
 /* One folder's images for the classes named in order (a missing class folder has none). */
 static clcnn_status load_folder(const char *root, const name_list *classes, int c, int h, int w,
-                                long limit, clcnn_dataset *out) {
+                                long limit, clcnn_image_list *out) {
+    *out = (clcnn_image_list){0, c, h, w, NULL, NULL};
     name_list *files = calloc((size_t)classes->n, sizeof *files);
     if (!files) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     clcnn_status s = CLCNN_STATUS_OK;
@@ -134,14 +144,30 @@ static clcnn_status load_folder(const char *root, const name_list *classes, int 
         s = clcnn_strfmt(path, sizeof path, "%s/%s", root, classes->names[k]);
         if (s == CLCNN_STATUS_OK && stat(path, &st) == 0) s = list_dir(path, 0, &files[k]);
     }
-    if (s == CLCNN_STATUS_OK) s = read_images(root, classes, files, c, h, w, out);
+    if (s == CLCNN_STATUS_OK) s = list_images(root, classes, files, out);
     for (int k = 0; k < classes->n; k++) names_free(&files[k]);
     free(files);
     if (s != CLCNN_STATUS_OK) {
-        clcnn_dataset_free(out);
+        clcnn_image_list_free(out);
         return s;
     }
-    if (limit > 0 && limit < out->n) out->n = (int)limit;
+    while (limit > 0 && limit < out->n) free(out->paths[--out->n]);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_image_list_split(clcnn_image_list *l, int keep, clcnn_image_list *tail) {
+    *tail = (clcnn_image_list){l->n - keep, l->c, l->h, l->w, NULL, NULL};
+    if (keep < 0 || keep >= l->n) return (*tail = (clcnn_image_list){0}), CLCNN_STATUS_OK;
+    tail->paths = malloc((size_t)tail->n * sizeof *tail->paths);
+    tail->labels = malloc((size_t)tail->n);
+    if (!tail->paths || !tail->labels) {
+        free(tail->paths), free(tail->labels);
+        *tail = (clcnn_image_list){0};
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    }
+    memcpy(tail->paths, l->paths + keep, (size_t)tail->n * sizeof *tail->paths);
+    memcpy(tail->labels, l->labels + keep, (size_t)tail->n);
+    l->n = keep;
     return CLCNN_STATUS_OK;
 }
 
@@ -182,10 +208,12 @@ static clcnn_status match_classes(const clcnn_data_spec *d, const char *root, co
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status load_image_folders(const clcnn_spec *spec, clcnn_dataset *train,
-                                       clcnn_dataset *test, clcnn_data_spec *resolved) {
+clcnn_status clcnn_image_lists_for(const clcnn_spec *spec, clcnn_image_list *train,
+                                   clcnn_image_list *test, clcnn_data_spec *resolved) {
     const clcnn_data_spec *d = &spec->data;
     int h = spec->model.input_shape[0], w = spec->model.input_shape[1], c = spec->model.input_shape[2];
+    if (train) *train = (clcnn_image_list){0};
+    if (test) *test = (clcnn_image_list){0};
     char root[2 * CLCNN_PATH_MAX + 2], test_root[2 * CLCNN_PATH_MAX + 2];
     CLCNN_TRY(resolve(d, d->train_dir, root, sizeof root));
     CLCNN_TRY(resolve(d, d->test_dir, test_root, sizeof test_root));
@@ -204,6 +232,17 @@ static clcnn_status load_image_folders(const clcnn_spec *spec, clcnn_dataset *tr
         if (s == CLCNN_STATUS_OK) s = load_folder(test_root, &classes, c, h, w, d->test_limit, test);
     }
     names_free(&classes);
+    if (s != CLCNN_STATUS_OK) {
+        if (train) clcnn_image_list_free(train);
+        if (test) clcnn_image_list_free(test);
+    }
+    return s;
+}
+
+/* A list decoded whole (freed either way). */
+static clcnn_status decode_list(clcnn_image_list *l, int threads, clcnn_dataset *out) {
+    clcnn_status s = clcnn_image_list_decode(l, threads, out);
+    clcnn_image_list_free(l);
     return s;
 }
 
@@ -216,7 +255,14 @@ clcnn_status clcnn_data_load_for(const clcnn_spec *spec, clcnn_dataset *train, c
         return clcnn_data_load(&spec->data, train, test);
     if (train) memset(train, 0, sizeof *train);
     if (test) memset(test, 0, sizeof *test);
-    clcnn_status s = load_image_folders(spec, train, test, resolved);
+    clcnn_image_list lt = {0}, ls = {0};
+    clcnn_status s = clcnn_image_lists_for(spec, train ? &lt : NULL, test ? &ls : NULL, resolved);
+    if (s != CLCNN_STATUS_OK) return s;
+    int threads = spec->data.decode_threads;
+    if (train) s = decode_list(&lt, threads, train);
+    else clcnn_image_list_free(&lt);
+    if (test && s == CLCNN_STATUS_OK) s = decode_list(&ls, threads, test);
+    else if (test) clcnn_image_list_free(&ls);
     if (s != CLCNN_STATUS_OK) {
         if (train) clcnn_dataset_free(train);
         if (test) clcnn_dataset_free(test);

@@ -244,14 +244,8 @@ void clcnn_model_destroy(clcnn_model *m) {
             release(&m->grad[i]);
         }
     for (int i = 0; i < m->n_layers; i++) release(&m->workspace[i]);
-    for (int s = 0; s < CLCNN_SLOTS; s++) {
-        model_slot *sl = &m->slots[s];
-        for (int c = 0; c < sl->n_chunks; c++) release(&sl->images[c]);
-        release(&sl->labels);
-        release(&sl->loss);
-        release(&sl->correct);
-        release(&sl->pred);
-    }
+    for (int s = 0; s < CLCNN_SLOTS; s++) clcnn_model_slot_release(m, &m->slots[s]);
+    if (m->xfer) clReleaseCommandQueue(m->xfer);
     cl_mem *bufs[] = {&m->x0,           &m->params, &m->grads,     &m->order,
                       &m->batch_labels, &m->probs,  &m->aug_params};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) release(bufs[i]);

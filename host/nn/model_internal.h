@@ -8,6 +8,8 @@
 #define CLCNN_SLOTS 3
 
 #define CLCNN_MAX_CHUNKS 256
+#define CLCNN_STREAM_RING 3      /* device buffers of a streamed slot: batches in flight */
+#define CLCNN_STREAM_HOST_MAX 64 /* pinned host buffers of a streamed slot, at most */
 
 typedef struct model_slot {
     int n;             /* examples uploaded */
@@ -18,6 +20,16 @@ typedef struct model_slot {
     cl_mem loss;       /* float per example: the last pass's loss */
     cl_mem correct;    /* uint8 per example */
     cl_mem pred;       /* uint8 per example: the predicted class */
+    /* Streamed (clcnn_model_stream_open): the images come a batch at a time into a ring of
+     * device buffers, each reused once the gather of the batch before last in it is done. */
+    int streaming;
+    cl_mem ring[CLCNN_STREAM_RING];
+    cl_event ring_free[CLCNN_STREAM_RING]; /* the last gather from each ring buffer */
+    int ring_next, cur;                    /* the next ring buffer to fill, the last filled */
+    cl_uint cur_first, cur_n;              /* the positions the last filled one holds */
+    int n_pinned;
+    cl_mem pinned[CLCNN_STREAM_HOST_MAX];  /* host buffers (CL_MEM_ALLOC_HOST_PTR), mapped */
+    void *mapped[CLCNN_STREAM_HOST_MAX];
 } model_slot;
 
 struct clcnn_model {
@@ -52,7 +64,11 @@ struct clcnn_model {
     int augment;                   /* data.augment asks for anything; then: */
     int fill_mode, interpolation;  /* its clcnn_fill_mode and clcnn_interpolation */
     cl_mem aug_params;             /* float max_batch x 12: each example's transform */
+    cl_command_queue xfer;         /* streamed batches' uploads, beside the compute queue */
 };
+
+/* Releases a slot's buffers (uploaded or streamed) and zeroes it. */
+void clcnn_model_slot_release(clcnn_model *m, model_slot *s);
 
 /* A model's layers (shapes, activations, parameter tensors and their arena offsets) inferred
  * from a spec without a device: nothing is allocated but the struct, which the caller free()s

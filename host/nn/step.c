@@ -60,6 +60,31 @@ static clcnn_status zero_bytes(clcnn_model *m, cl_mem buf, size_t n) {
     return n & 3 ? clcnn_buffer_write(m->ctx, buf, n & ~(size_t)3, n & 3, zeros) : CLCNN_STATUS_OK;
 }
 
+void clcnn_model_slot_release(clcnn_model *m, model_slot *s) {
+    if (s->streaming || s->n_pinned) clcnn_context_finish(m->ctx);
+    for (int c = 0; c < s->n_chunks; c++) release(&s->images[c]);
+    cl_mem *bufs[] = {&s->labels, &s->loss, &s->correct, &s->pred};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) release(bufs[i]);
+    for (int r = 0; r < CLCNN_STREAM_RING; r++) {
+        release(&s->ring[r]);
+        if (s->ring_free[r]) clReleaseEvent(s->ring_free[r]);
+    }
+    for (int i = 0; i < s->n_pinned; i++) {
+        if (s->mapped[i]) clEnqueueUnmapMemObject(m->ctx->queue, s->pinned[i], s->mapped[i], 0, NULL, NULL);
+        clFinish(m->ctx->queue);
+        release(&s->pinned[i]);
+    }
+    memset(s, 0, sizeof *s);
+}
+
+/* Labels and the per-example results of a pass over n examples. */
+static clcnn_status per_example_buffers(clcnn_model *m, model_slot *s, size_t n) {
+    CLCNN_TRY(named_buffer(m, "the labels", n, &s->labels));
+    CLCNN_TRY(named_buffer(m, "the per-example losses", n * sizeof(float), &s->loss));
+    CLCNN_TRY(named_buffer(m, "the per-example results", n, &s->correct));
+    return named_buffer(m, "the predictions", n, &s->pred);
+}
+
 clcnn_status clcnn_model_upload(clcnn_model *m, int slot, const clcnn_dataset *ds) {
     if (slot < 0 || slot >= CLCNN_SLOTS) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "bad slot %d", slot);
     if (ds->c != m->input.c || ds->h != m->input.h || ds->w != m->input.w)
@@ -67,19 +92,10 @@ clcnn_status clcnn_model_upload(clcnn_model *m, int slot, const clcnn_dataset *d
                           "the data has examples of %dx%dx%d (HxWxC) but the model's input_shape is "
                           "[%d, %d, %d]", ds->h, ds->w, ds->c, m->input.h, m->input.w, m->input.c);
     model_slot *s = &m->slots[slot];
-    for (int c = 0; c < s->n_chunks; c++) release(&s->images[c]);
-    s->n_chunks = 0;
-    release(&s->labels);
-    release(&s->loss);
-    release(&s->correct);
-    release(&s->pred);
-    s->n = 0;
+    clcnn_model_slot_release(m, s);
     size_t ex = clcnn_shape_size(m->input), n = (size_t)ds->n;
     CLCNN_TRY(upload_images(m, s, ds->images, n, ex));
-    CLCNN_TRY(named_buffer(m, "the labels", n, &s->labels));
-    CLCNN_TRY(named_buffer(m, "the per-example losses", n * sizeof(float), &s->loss));
-    CLCNN_TRY(named_buffer(m, "the per-example results", n, &s->correct));
-    CLCNN_TRY(named_buffer(m, "the predictions", n, &s->pred));
+    CLCNN_TRY(per_example_buffers(m, s, n));
     if (ds->labels) {
         for (size_t i = 0; i < n; i++)
             if (ds->labels[i] >= m->classes)
@@ -90,6 +106,97 @@ clcnn_status clcnn_model_upload(clcnn_model *m, int slot, const clcnn_dataset *d
         CLCNN_TRY(zero_bytes(m, s->labels, n));
     }
     s->n = ds->n;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_model_stream_open(clcnn_model *m, int slot, int n, int host_buffers,
+                                     uint8_t **host) {
+    if (slot < 0 || slot >= CLCNN_SLOTS || n < 0 || host_buffers < 0 ||
+        host_buffers > CLCNN_STREAM_HOST_MAX)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "stream: slot %d, %d examples, %d host buffers (at most %d)", slot, n,
+                          host_buffers, CLCNN_STREAM_HOST_MAX);
+    model_slot *s = &m->slots[slot];
+    clcnn_model_slot_release(m, s);
+    size_t bytes = (size_t)m->max_batch * clcnn_shape_size(m->input);
+    cl_int err = CL_SUCCESS;
+    if (!m->xfer) {
+        m->xfer = clCreateCommandQueue(m->ctx->context, m->ctx->device, 0, &err);
+        CLCNN_CL_TRY(err, "clCreateCommandQueue (uploads)");
+    }
+    s->streaming = 1;
+    for (int r = 0; r < CLCNN_STREAM_RING; r++)
+        CLCNN_TRY(named_buffer(m, "a streamed batch", bytes, &s->ring[r]));
+    for (int i = 0; i < host_buffers; i++) {
+        /* Host memory the runtime can copy from directly (pinned on a GPU), mapped for good. */
+        s->pinned[i] = clCreateBuffer(m->ctx->context, CL_MEM_ALLOC_HOST_PTR | CL_MEM_READ_ONLY,
+                                      bytes, NULL, &err);
+        CLCNN_CL_TRY(err, "clCreateBuffer (a pinned batch)");
+        s->n_pinned = i + 1;
+        s->mapped[i] = clEnqueueMapBuffer(m->ctx->queue, s->pinned[i], CL_TRUE, CL_MAP_WRITE, 0,
+                                          bytes, 0, NULL, NULL, &err);
+        CLCNN_CL_TRY(err, "clEnqueueMapBuffer (a pinned batch)");
+        host[i] = s->mapped[i];
+    }
+    CLCNN_TRY(per_example_buffers(m, s, (size_t)n));
+    s->n = n;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_model_stream_put(clcnn_model *m, int slot, int start, int count,
+                                    const uint8_t *images, const uint8_t *labels) {
+    model_slot *s = slot >= 0 && slot < CLCNN_SLOTS ? &m->slots[slot] : NULL;
+    if (!s || !s->streaming || count <= 0 || count > m->max_batch || start < 0 || start + count > s->n)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "stream: batch [%d, %d) of slot %d (streamed: %d, examples %d)", start,
+                          start + count, slot, s && s->streaming, s ? s->n : 0);
+    for (int i = 0; i < count; i++)
+        if (labels[i] >= m->classes)
+            return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "label %d of example %d is not below %d classes",
+                              labels[i], start + i, m->classes);
+    int r = s->ring_next;
+    size_t ex = clcnn_shape_size(m->input);
+    cl_event *after = s->ring_free[r] ? &s->ring_free[r] : NULL;
+    /* The gather it waits for must reach the device: some drivers hold unflushed commands. */
+    if (after) CLCNN_CL_TRY(clFlush(m->ctx->queue), "clFlush");
+    /* On its own queue, so it runs while the compute queue works on the batches before. */
+    CLCNN_CL_TRY(clEnqueueWriteBuffer(m->xfer, s->ring[r], CL_FALSE, 0, (size_t)count * ex, images,
+                                      after ? 1 : 0, after, NULL),
+                 "clEnqueueWriteBuffer (a streamed batch)");
+    CLCNN_CL_TRY(clEnqueueWriteBuffer(m->xfer, s->labels, CL_FALSE, (size_t)start, (size_t)count,
+                                      labels, 0, NULL, NULL),
+                 "clEnqueueWriteBuffer (a streamed batch's labels)");
+    CLCNN_CL_TRY(clFinish(m->xfer), "clFinish (uploads)");
+    if (after) clReleaseEvent(s->ring_free[r]);
+    s->ring_free[r] = NULL;
+    s->cur = r;
+    s->ring_next = (r + 1) % CLCNN_STREAM_RING;
+    s->cur_first = (cl_uint)start;
+    s->cur_n = (cl_uint)count;
+    return CLCNN_STATUS_OK;
+}
+
+/* Image buffer c of a slot and the examples [first, first + per) it holds. */
+static int slot_buffers(const model_slot *s) { return s->streaming ? 1 : s->n_chunks; }
+
+static cl_mem slot_buffer(const model_slot *s, int c, cl_uint *first, cl_uint *per) {
+    if (s->streaming) {
+        *first = s->cur_first;
+        *per = s->cur_n;
+        return s->ring[s->cur];
+    }
+    *first = (cl_uint)c * (cl_uint)s->chunk_examples;
+    *per = (cl_uint)s->chunk_examples;
+    return s->images[c];
+}
+
+/* After a gather from a streamed batch: its ring buffer is free once the queue reaches here. */
+static clcnn_status mark_gathered(clcnn_model *m, model_slot *s) {
+    if (!s->streaming) return CLCNN_STATUS_OK;
+    if (s->ring_free[s->cur]) clReleaseEvent(s->ring_free[s->cur]);
+    s->ring_free[s->cur] = NULL;
+    CLCNN_CL_TRY(clEnqueueMarkerWithWaitList(m->ctx->queue, 0, NULL, &s->ring_free[s->cur]),
+                 "clEnqueueMarkerWithWaitList");
     return CLCNN_STATUS_OK;
 }
 
@@ -116,15 +223,16 @@ static clcnn_status gather(clcnn_model *m, int slot, int use_order, int start, i
     size_t global[2] = {(size_t)ex, (size_t)count};
     clcnn_profile_set_tag(m->ctx, "input/gather");
     /* A launch per chunk; each writes the batch's examples that lie in its chunk. */
-    for (int c = 0; c < s->n_chunks; c++) {
-        cl_uint first = (cl_uint)c * (cl_uint)s->chunk_examples, per = (cl_uint)s->chunk_examples;
-        clcnn_arg args[] = {CLCNN_ARG(s->images[c]), CLCNN_ARG(s->labels), CLCNN_ARG(order),
+    for (int c = 0; c < slot_buffers(s); c++) {
+        cl_uint first, per;
+        cl_mem images = slot_buffer(s, c, &first, &per);
+        clcnn_arg args[] = {CLCNN_ARG(images), CLCNN_ARG(s->labels), CLCNN_ARG(order),
                             CLCNN_ARG(use_order), CLCNN_ARG(start), CLCNN_ARG(ex),
                             CLCNN_ARG(inv_scale), CLCNN_ARG(m->x0), CLCNN_ARG(m->batch_labels),
                             CLCNN_ARG(count), CLCNN_ARG(first), CLCNN_ARG(per)};
         CLCNN_TRY(clcnn_launch(m->ctx, k, 2, global, NULL, args, 12));
     }
-    return CLCNN_STATUS_OK;
+    return mark_gathered(m, s);
 }
 
 /* Streams of random keys, one per use, so dropout and augmentation never share draws. */
@@ -159,16 +267,17 @@ static clcnn_status gather_augmented(clcnn_model *m, int start, int count) {
     float inv_scale = 1.0f / m->spec.data.scale;
     model_slot *s = &m->slots[0];
     size_t global[3] = {(size_t)W, (size_t)H, n};
-    for (int c = 0; c < s->n_chunks; c++) {
-        cl_uint first = (cl_uint)c * (cl_uint)s->chunk_examples, per = (cl_uint)s->chunk_examples;
-        clcnn_arg ga[] = {CLCNN_ARG(s->images[c]), CLCNN_ARG(s->labels), CLCNN_ARG(m->order),
+    for (int c = 0; c < slot_buffers(s); c++) {
+        cl_uint first, per;
+        cl_mem images = slot_buffer(s, c, &first, &per);
+        clcnn_arg ga[] = {CLCNN_ARG(images), CLCNN_ARG(s->labels), CLCNN_ARG(m->order),
                           CLCNN_ARG(start), CLCNN_ARG(C), CLCNN_ARG(H), CLCNN_ARG(W),
                           CLCNN_ARG(inv_scale), CLCNN_ARG(m->aug_params), CLCNN_ARG(m->fill_mode),
                           CLCNN_ARG(a->fill_value), CLCNN_ARG(m->interpolation), CLCNN_ARG(m->x0),
                           CLCNN_ARG(m->batch_labels), CLCNN_ARG(first), CLCNN_ARG(per)};
         CLCNN_TRY(clcnn_launch(m->ctx, k, 3, global, NULL, ga, 16));
     }
-    return CLCNN_STATUS_OK;
+    return mark_gathered(m, s);
 }
 
 static clcnn_pass pass_for(clcnn_model *m, int i, int n, int training) {
@@ -256,8 +365,13 @@ static clcnn_status optimizer_step(clcnn_model *m) {
 }
 
 static clcnn_status check_range(const clcnn_model *m, int slot, int start, int count) {
-    if (slot < 0 || slot >= CLCNN_SLOTS || !m->slots[slot].n_chunks)
+    if (slot < 0 || slot >= CLCNN_SLOTS || !slot_buffers(&m->slots[slot]))
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "no data uploaded to slot %d", slot);
+    const model_slot *s = &m->slots[slot];
+    if (s->streaming && ((cl_uint)start < s->cur_first || (cl_uint)(start + count) > s->cur_first + s->cur_n))
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "batch [%d, %d) of streamed slot %d is not the one put (%u, %u)", start,
+                          start + count, slot, s->cur_first, s->cur_first + s->cur_n);
     if (count <= 0 || count > m->max_batch || start < 0 || start + count > m->slots[slot].n)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "batch [%d, %d) is out of range (data %d, max batch %d)",
                           start, start + count, m->slots[slot].n, m->max_batch);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batches.h"
 #include "checkpoint.h"
 #include "clcnn/data.h"
 #include "clcnn/dist.h"
@@ -18,40 +19,24 @@ clcnn_fit_options clcnn_fit_options_default(void) {
     return o;
 }
 
+/* Where each set's batches come from (train/batches.h): in memory or streamed. */
 typedef struct fit_data {
-    clcnn_dataset train, val, test;
+    clcnn_batch_source train, val, test;
 } fit_data;
 
 static void fit_data_free(fit_data *d) {
-    clcnn_dataset_free(&d->train);
-    clcnn_dataset_free(&d->val);
-    clcnn_dataset_free(&d->test);
-}
-
-/* Keras' validation_split: the last fraction of the training data, taken before shuffling. */
-static clcnn_status split_validation(clcnn_dataset *train, double split, clcnn_dataset *val) {
-    memset(val, 0, sizeof *val);
-    int keep = (int)floor(train->n * (1.0 - split));
-    if (split <= 0 || keep == train->n) return CLCNN_STATUS_OK;
-    if (keep <= 0)
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                          "validation_split %.3g leaves no training examples out of %d", split, train->n);
-    size_t ex = (size_t)train->c * train->h * train->w;
-    *val = (clcnn_dataset){train->n - keep, train->c, train->h, train->w, NULL, NULL};
-    val->images = malloc((size_t)val->n * ex);
-    val->labels = malloc((size_t)val->n);
-    if (!val->images || !val->labels) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
-    memcpy(val->images, train->images + (size_t)keep * ex, (size_t)val->n * ex);
-    memcpy(val->labels, train->labels + keep, (size_t)val->n);
-    train->n = keep;
-    return CLCNN_STATUS_OK;
+    clcnn_batches_free(&d->train);
+    clcnn_batches_free(&d->val);
+    clcnn_batches_free(&d->test);
 }
 
 /* The spec's data; an image folder's class names replace the spec's (a count) in *spec. */
-static clcnn_status load_data(clcnn_spec *spec, int want_test, fit_data *d) {
-    memset(d, 0, sizeof *d);
-    CLCNN_TRY(clcnn_data_load_for(spec, &d->train, want_test ? &d->test : NULL, &spec->data));
-    return split_validation(&d->train, spec->data.validation_split, &d->val);
+static clcnn_status load_data(clcnn_context *ctx, clcnn_spec *spec, int want_test, fit_data *d) {
+    char mode[512];
+    CLCNN_TRY(clcnn_batches_open(spec, clcnn_context_device(ctx), &d->train, &d->val,
+                                 want_test ? &d->test : NULL, mode, sizeof mode));
+    clcnn_log(CLCNN_LOG_INFO, "%s", mode);
+    return CLCNN_STATUS_OK;
 }
 
 /* Mean loss and accuracy of examples [0, n) of a slot's last pass. */
@@ -64,10 +49,23 @@ static clcnn_status slot_metrics(clcnn_model *m, int slot, int n, double *loss, 
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status eval_slot(clcnn_model *m, int slot, int n, int batch, double *loss, double *acc) {
-    for (int start = 0; start < n; start += batch)
-        CLCNN_TRY(clcnn_model_eval_step(m, slot, start, n - start < batch ? n - start : batch, NULL));
-    return slot_metrics(m, slot, n, loss, acc);
+/* A pass in storage order over a source's slot; probs (NULL, or n x classes) waits per batch. */
+static clcnn_status eval_pass(clcnn_model *m, clcnn_batch_source *src, int batch, float *probs) {
+    int k = clcnn_model_get_spec(m)->data.n_classes;
+    CLCNN_TRY(clcnn_batches_begin(src, NULL));
+    for (int start = 0; start < src->n; start += batch) {
+        int count = src->n - start < batch ? src->n - start : batch;
+        CLCNN_TRY(clcnn_batches_load(src, start, count));
+        CLCNN_TRY(clcnn_model_eval_step(m, src->slot, start, count,
+                                        probs ? probs + (size_t)start * k : NULL));
+    }
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status eval_slot(clcnn_model *m, clcnn_batch_source *src, int batch, double *loss,
+                              double *acc) {
+    CLCNN_TRY(eval_pass(m, src, batch, NULL));
+    return slot_metrics(m, src->slot, src->n, loss, acc);
 }
 
 static void shuffle_order(uint32_t *order, int n, uint64_t seed, int epoch, int shuffle) {
@@ -124,7 +122,7 @@ static clcnn_status train_metrics(fit_run *r, int upto, int all, double *loss, d
 static clcnn_status run_epoch(fit_run *r, int epoch, clcnn_epoch_metrics *em, int *stopped) {
     int n = r->data.train.n, batch = r->spec->train.batch_size, steps = (n + batch - 1) / batch;
     shuffle_order(r->order, n, r->spec->train.seed, epoch, r->spec->data.shuffle);
-    CLCNN_TRY(clcnn_model_set_order(r->model, r->order, n));
+    CLCNN_TRY(clcnn_batches_begin(&r->data.train, r->order));
     if (r->dp.active) CLCNN_TRY(clcnn_dp_epoch_start(&r->dp, r->model));
     double t0 = clcnn_now(), last = t0;
     r->lr[r->res->epochs_done] = clcnn_lr_at(&r->spec->train, epoch, 0, steps);
@@ -134,6 +132,9 @@ static clcnn_status run_epoch(fit_run *r, int epoch, clcnn_epoch_metrics *em, in
         if (has_schedule(&r->spec->train))
             CLCNN_TRY(clcnn_model_set_learning_rate(
                 r->model, (float)clcnn_lr_at(&r->spec->train, epoch, step, steps)));
+        clcnn_status loaded = clcnn_batches_load(&r->data.train, start, count);
+        if (loaded != CLCNN_STATUS_OK)
+            return clcnn_fail_prefix(loaded, "epoch %d, step %d of %d: ", epoch + 1, step + 1, steps);
         CLCNN_TRY(train_step(r, start, count, stopped));
         if (!r->res->epochs_done && !step) {
             /* The cold-start figure (bench/cold_start.sh): kernel builds end with the first step. */
@@ -166,7 +167,7 @@ static clcnn_status run_epoch(fit_run *r, int epoch, clcnn_epoch_metrics *em, in
     /* Data-parallel, rank 0 validates and sends its epoch's record: every rank then takes the
      * same early-stopping and checkpoint decisions. */
     if (r->data.val.n && (!r->dp.active || r->dp.rank == 0))
-        CLCNN_TRY(eval_slot(r->model, 1, r->data.val.n, batch, &em->val_loss, &em->val_accuracy));
+        CLCNN_TRY(eval_slot(r->model, &r->data.val, batch, &em->val_loss, &em->val_accuracy));
     return r->dp.active ? clcnn_dist_bcast(em, sizeof *em) : CLCNN_STATUS_OK;
 }
 
@@ -306,32 +307,39 @@ static clcnn_status prepare(fit_run *r, int *first_epoch) {
     }
     if (o->init_model) CLCNN_TRY(clcnn_model_load_weights(r->model, o->init_model));
     if (o->resume) CLCNN_TRY(resume_refused(r, load_resume_state(r, first_epoch)));
-    if (r->dp.active)
-        CLCNN_TRY(clcnn_dp_sync_start(r->model, &r->data.train, &r->data.val, first_epoch, r->res,
-                                      r->lr));
-    CLCNN_TRY(clcnn_model_upload(r->model, 0, &r->data.train));
-    if (r->data.val.n) CLCNN_TRY(clcnn_model_upload(r->model, 1, &r->data.val));
-    /* The device has its copies now; only the counts are needed on the host. */
-    free(r->data.train.images);
-    free(r->data.val.images);
-    r->data.train.images = r->data.val.images = NULL;
+    if (r->dp.active) {
+        /* Each rank gathers its share of every batch from a whole copy of the set on its device. */
+        if (r->data.train.streamed || r->data.val.streamed)
+            return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                              "data-parallel training needs the data set in memory on every rank; "
+                              "this one is streamed (set data.streaming: off, or a larger "
+                              "data.cache_mb)");
+        CLCNN_TRY(clcnn_dp_sync_start(r->model, &r->data.train.ds, &r->data.val.ds, first_epoch,
+                                      r->res, r->lr));
+    }
+    CLCNN_TRY(clcnn_batches_attach(&r->data.train, r->model, 0));
+    if (r->data.val.n) CLCNN_TRY(clcnn_batches_attach(&r->data.val, r->model, 1));
     r->order = malloc((size_t)r->data.train.n * sizeof *r->order);
     return r->order ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
 }
 
-static clcnn_status evaluate(clcnn_model *m, const clcnn_dataset *ds, clcnn_eval_result *out,
+static clcnn_status evaluate(clcnn_model *m, clcnn_batch_source *src, clcnn_eval_result *out,
                              float *probs);
 
 /* The test set's metrics; with an output folder, its probabilities too, kept beside the model
- * file they came from (test_predictions.bin) for the report. */
+ * file they came from (test_predictions.bin) for the report. A streamed test set has no
+ * images in memory to key them to: the report evaluates it itself. */
 static clcnn_status evaluate_test(fit_run *r) {
-    const clcnn_dataset *test = &r->data.test;
-    if (!r->opt->evaluate_test || !test->n) return CLCNN_STATUS_OK;
-    int k = r->spec->data.n_classes;
+    clcnn_batch_source *src = &r->data.test;
+    const clcnn_dataset *test = &src->ds;
+    if (!r->opt->evaluate_test || !src->n) return CLCNN_STATUS_OK;
+    int k = r->spec->data.n_classes, keep = r->opt->out_dir && !src->streamed;
+    src->keep_images = 1; /* test_predictions.bin is keyed to them */
+    CLCNN_TRY(clcnn_batches_attach(src, r->model, 2));
     clcnn_eval_result *ev = malloc(sizeof *ev);
-    float *probs = r->opt->out_dir ? malloc((size_t)test->n * k * sizeof *probs) : NULL;
-    clcnn_status s = ev && (probs || !r->opt->out_dir)
-                         ? evaluate(r->model, test, ev, probs)
+    float *probs = keep ? malloc((size_t)src->n * k * sizeof *probs) : NULL;
+    clcnn_status s = ev && (probs || !keep)
+                         ? evaluate(r->model, src, ev, probs)
                          : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     if (s == CLCNN_STATUS_OK) {
         r->res->test_loss = ev->loss;
@@ -402,7 +410,7 @@ clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_f
     if (!own) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     *own = *spec;
     r.spec = own;
-    clcnn_status s = load_data(own, r.opt->evaluate_test, &r.data);
+    clcnn_status s = load_data(ctx, own, r.opt->evaluate_test, &r.data);
     if (s == CLCNN_STATUS_OK) s = clcnn_model_create(ctx, own, own->train.batch_size, &r.model);
     if (s == CLCNN_STATUS_OK) s = clcnn_dp_init(&r.dp, r.opt->data_parallel, r.model);
     if (r.dp.active && r.dp.rank != 0) {
@@ -411,42 +419,61 @@ clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_f
     }
     if (s == CLCNN_STATUS_OK) s = fit_run_all(&r);
     result->seconds = clcnn_now() - t0;
+    fit_data_free(&r.data); /* first: its decoding threads write into the model's host buffers */
     clcnn_dp_log_times(&r.dp);
     clcnn_dp_free(&r.dp);
     clcnn_model_destroy(r.model);
-    fit_data_free(&r.data);
     free(r.order);
     free(r.best_params);
     free(own);
     return s;
 }
 
-clcnn_status clcnn_evaluate(clcnn_model *m, const clcnn_dataset *ds, clcnn_eval_result *out) {
-    return evaluate(m, ds, out, NULL);
+clcnn_status clcnn_evaluate_test_set(clcnn_model *m, clcnn_eval_result *out) {
+    memset(out, 0, sizeof *out);
+    clcnn_spec *spec = malloc(sizeof *spec);
+    if (!spec) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    *spec = *clcnn_model_get_spec(m);
+    clcnn_batch_source src;
+    char mode[512];
+    clcnn_status s = clcnn_batches_open(spec, NULL, NULL, NULL, &src, mode, sizeof mode);
+    free(spec);
+    CLCNN_TRY(s);
+    clcnn_log(CLCNN_LOG_INFO, "%s", mode);
+    s = clcnn_batches_attach(&src, m, 2);
+    if (s == CLCNN_STATUS_OK) s = evaluate(m, &src, out, NULL);
+    clcnn_batches_free(&src); /* before the model: its threads write into the model's buffers */
+    return s;
 }
 
-/* probs: NULL, or room for ds->n x classes probabilities (the pass then waits batch by batch). */
-static clcnn_status evaluate(clcnn_model *m, const clcnn_dataset *ds, clcnn_eval_result *out,
-                             float *probs) {
+clcnn_status clcnn_evaluate(clcnn_model *m, const clcnn_dataset *ds, clcnn_eval_result *out) {
     memset(out, 0, sizeof *out);
     if (!ds->labels) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "evaluation needs labels");
+    clcnn_batch_source src;
+    clcnn_batches_borrow(ds, &src);
+    CLCNN_TRY(clcnn_batches_attach(&src, m, 2));
+    return evaluate(m, &src, out, NULL);
+}
+
+/* Over a source attached to slot 2; probs: NULL, or room for n x classes probabilities (the
+ * pass then waits batch by batch). */
+static clcnn_status evaluate(clcnn_model *m, clcnn_batch_source *src, clcnn_eval_result *out,
+                             float *probs) {
+    memset(out, 0, sizeof *out);
     const clcnn_spec *spec = clcnn_model_get_spec(m);
-    int k = spec->data.n_classes, batch = spec->train.batch_size;
-    CLCNN_TRY(clcnn_model_upload(m, 2, ds));
-    for (int start = 0; start < ds->n; start += batch)
-        CLCNN_TRY(clcnn_model_eval_step(m, 2, start, ds->n - start < batch ? ds->n - start : batch,
-                                        probs ? probs + (size_t)start * k : NULL));
-    uint8_t *pred = malloc(ds->n ? (size_t)ds->n : 1);
+    int k = spec->data.n_classes, n = src->n;
+    CLCNN_TRY(eval_pass(m, src, spec->train.batch_size, probs));
+    uint8_t *pred = malloc(n ? (size_t)n : 1);
     if (!pred) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     double sum;
     int64_t correct;
-    clcnn_status s = clcnn_model_read_metrics(m, 2, 0, ds->n, &sum, &correct, pred);
+    clcnn_status s = clcnn_model_read_metrics(m, 2, 0, n, &sum, &correct, pred);
     if (s == CLCNN_STATUS_OK) {
-        out->n = ds->n;
+        out->n = n;
         out->classes = k;
-        out->loss = ds->n ? sum / ds->n : NAN;
-        out->accuracy = ds->n ? (double)correct / ds->n : NAN;
-        for (int i = 0; i < ds->n; i++) out->confusion[ds->labels[i]][pred[i]]++;
+        out->loss = n ? sum / n : NAN;
+        out->accuracy = n ? (double)correct / n : NAN;
+        for (int i = 0; i < n; i++) out->confusion[src->labels[i]][pred[i]]++;
         for (int c = 0; c < k; c++) {
             int64_t row = 0;
             for (int j = 0; j < k; j++) row += out->confusion[c][j];

@@ -46,7 +46,8 @@ CLCNN_API clcnn_status clcnn_data_load(const clcnn_data_spec *spec, clcnn_datase
  * data.dir unless absolute), one sub-folder per class, class names the sorted folder names, and
  * converts and resizes every image to model.input_shape (as clcnn_image_load). data.classes must
  * give the folder count, or list exactly the folder names in sorted order. The examples are put
- * in a fixed pseudo-random order, then cut to the limits. When resolved is non-NULL it receives
+ * in a fixed pseudo-random order, then cut to the limits (files past a limit are not read), and
+ * decoded by data.decode_threads threads. When resolved is non-NULL it receives
  * spec->data with the class names the data has (the folder names). Either dataset may be NULL;
  * on failure both are zeroed. */
 CLCNN_API clcnn_status clcnn_data_load_for(const clcnn_spec *spec, clcnn_dataset *train, clcnn_dataset *test,

@@ -94,6 +94,17 @@ typedef enum clcnn_data_format {
 CLCNN_API const char *clcnn_data_format_name(clcnn_data_format value);
 CLCNN_API clcnn_status clcnn_data_format_parse(const char *name, clcnn_data_format *value);
 
+/* clcnn_data_spec.streaming: decode the whole dataset into memory, or stream it batch by batch
+ * from the files (auto: stream when it does not fit data.cache_mb or the device). */
+typedef enum clcnn_data_streaming {
+    CLCNN_DATA_STREAMING_AUTO,
+    CLCNN_DATA_STREAMING_ON,
+    CLCNN_DATA_STREAMING_OFF,
+    CLCNN_DATA_STREAMING_COUNT
+} clcnn_data_streaming;
+CLCNN_API const char *clcnn_data_streaming_name(clcnn_data_streaming value);
+CLCNN_API clcnn_status clcnn_data_streaming_parse(const char *name, clcnn_data_streaming *value);
+
 /* clcnn_augment_spec.fill_mode: what augmentation reads outside the image (Keras' modes).
  * Kernels see these as FILL_<NAME> (kernels/augment.cl). */
 typedef enum clcnn_fill_mode {

@@ -69,6 +69,20 @@ CLCNN_API clcnn_status clcnn_model_write_opt_state(clcnn_model *model, const flo
  * prediction). Labels may be NULL (prediction). */
 CLCNN_API clcnn_status clcnn_model_upload(clcnn_model *model, int slot, const clcnn_dataset *ds);
 
+/* Streaming instead: a slot of n examples whose images come a batch at a time. Makes
+ * host_buffers host buffers of max_batch examples each, in memory the device copies from
+ * directly (CL_MEM_ALLOC_HOST_PTR, mapped; pinned on a GPU), for the caller to fill: their
+ * addresses go to host[]. They live until the slot is replaced or the model destroyed. */
+CLCNN_API clcnn_status clcnn_model_stream_open(clcnn_model *model, int slot, int n,
+                                               int host_buffers, uint8_t **host);
+/* Uploads the images and labels of positions [start, start+count) of a streamed slot (a
+ * separate queue: it runs while the device computes the batches before) into one of a few
+ * device buffers; the next step or evaluation on the slot must cover just these positions.
+ * Returns when the host memory may be reused. A training slot visits its positions in order:
+ * give it the order 0, 1, 2... (clcnn_model_set_order) and put the batches in epoch order. */
+CLCNN_API clcnn_status clcnn_model_stream_put(clcnn_model *model, int slot, int start, int count,
+                                              const uint8_t *images, const uint8_t *labels);
+
 /* ---- steps ----------------------------------------------------------------------------------- */
 /* Uploads the order in which the examples of the training slot are visited this epoch
  * (n indices into the slot's dataset). */

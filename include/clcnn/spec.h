@@ -92,6 +92,9 @@ typedef struct clcnn_data_spec {
     char train_dir[CLCNN_PATH_MAX]; /* image_folder: <train_dir>/<class>/<image>, relative to */
     char test_dir[CLCNN_PATH_MAX];  /* dir unless absolute; defaults "train" and "test" */
     clcnn_augment_spec augment;
+    char streaming[8];   /* a clcnn_data_streaming name; default "auto" */
+    long cache_mb;       /* host memory for decoded images; -1 (default): a quarter of RAM */
+    int decode_threads;  /* image decoding threads; 0 (default): one per CPU, at most 8 */
 } clcnn_data_spec;
 
 typedef struct clcnn_optimizer_spec {

@@ -81,6 +81,10 @@ typedef struct clcnn_eval_result {
     int64_t confusion[CLCNN_MAX_CLASSES][CLCNN_MAX_CLASSES]; /* [true][predicted] */
 } clcnn_eval_result;
 
+/* Evaluates a model on the test set its spec names, streamed from the files when it does not
+ * fit data.cache_mb (data.streaming), as clcnn_fit does. */
+CLCNN_API clcnn_status clcnn_evaluate_test_set(clcnn_model *model, clcnn_eval_result *out);
+
 /* Evaluates a model on a dataset (inference mode). */
 CLCNN_API clcnn_status clcnn_evaluate(clcnn_model *model, const clcnn_dataset *ds, clcnn_eval_result *out);
 
