@@ -264,13 +264,13 @@ clcnn_status clcnn_buffer_create(clcnn_context *ctx, size_t bytes, cl_mem *out) 
     else
         *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, alloc, NULL, &err);
     if (err != CL_SUCCESS)
-        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY,
-                          "cannot allocate %.1f MiB (%zu bytes) on device '%s' (%.0f MiB of memory, "
-                          "largest allocation %llu bytes): %s%s; use a smaller batch or model",
-                          bytes / 1048576.0, bytes, ctx->info.name,
-                          ctx->info.global_memory / 1048576.0,
-                          (unsigned long long)ctx->info.max_alloc, clcnn_cl_error_name(err),
-                          injected ? " (injected by CLCNN_FAULT_ALLOC)" : "");
+        return clcnn_fail(
+            CLCNN_STATUS_OUT_OF_MEMORY,
+            "cannot allocate %.1f MiB (%zu bytes) on device '%s' (%.0f MiB of memory, "
+            "largest allocation %llu bytes): %s%s; use a smaller batch or model",
+            bytes / 1048576.0, bytes, ctx->info.name, ctx->info.global_memory / 1048576.0,
+            (unsigned long long)ctx->info.max_alloc, clcnn_cl_error_name(err),
+            injected ? " (injected by CLCNN_FAULT_ALLOC)" : "");
     return CLCNN_STATUS_OK;
 }
 

@@ -30,7 +30,9 @@ static void close_model(opened_model *om) {
 }
 
 /* A number as eval prints it: 6 decimals; NaN (a class with no examples) prints as null. */
-static cJSON *json_number(double x) { return cJSON_CreateNumber(isnan(x) ? x : round(x * 1e6) / 1e6); }
+static cJSON *json_number(double x) {
+    return cJSON_CreateNumber(isnan(x) ? x : round(x * 1e6) / 1e6);
+}
 
 /* The results as JSON; class names come from the model file, so cJSON escapes them. */
 static void print_json(const clcnn_eval_result *r, const clcnn_spec *spec) {

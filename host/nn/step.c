@@ -85,7 +85,8 @@ clcnn_status clcnn_model_set_order(clcnn_model *m, const uint32_t *order, int n)
     if (n > m->slots[0].n) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "order longer than the data");
     if (n > m->order_n) {
         release(&m->order);
-        CLCNN_TRY(clcnn_model_buffer(m, "the epoch's order", (size_t)n * sizeof(uint32_t), &m->order));
+        CLCNN_TRY(
+            clcnn_model_buffer(m, "the epoch's order", (size_t)n * sizeof(uint32_t), &m->order));
         m->order_n = n;
     }
     for (int i = 0; i < n; i++)
@@ -179,7 +180,8 @@ static void tag(clcnn_model *m, const clcnn_layer *l, const char *phase) {
 /* A failed pass of a layer, named. Out of device memory (a driver may place buffers only when a
  * kernel first uses them), the message gives the sizes of the layer's tensors at this batch and
  * the device's memory: which of them did not fit is not known. */
-static clcnn_status layer_failed(const clcnn_model *m, const clcnn_layer *l, int n, clcnn_status s) {
+static clcnn_status layer_failed(const clcnn_model *m, const clcnn_layer *l, int n,
+                                 clcnn_status s) {
     if (s != CLCNN_STATUS_OUT_OF_MEMORY)
         return clcnn_fail_prefix(s, "layer %d (%s): ", l->index, l->spec.name);
     const double mib = 1.0 / 1048576.0;
@@ -283,8 +285,9 @@ clcnn_status clcnn_model_train_step(clcnn_model *m, int start, int count) {
     CLCNN_TRY(backward(m, count));
     clcnn_status s = optimizer_step(m);
     if (s != CLCNN_STATUS_OK)
-        return clcnn_fail_prefix(s, "the optimizer update (%zu parameters, %.1f MiB, and %d state "
-                                    "tensors of that size): ",
+        return clcnn_fail_prefix(s,
+                                 "the optimizer update (%zu parameters, %.1f MiB, and %d state "
+                                 "tensors of that size): ",
                                  m->n_trainable, m->n_trainable * sizeof(float) / 1048576.0,
                                  m->optimizer->state);
     clFlush(m->ctx->queue);

@@ -60,7 +60,8 @@ static void test_unknown_monitor_refused(void **state) {
         expect_ok(clcnn_config_load_file(cfg, spec, NULL));
         snprintf(spec->data.dir, sizeof spec->data.dir, "%s", root);
         spec->train.epochs = 1;
-        char *monitor = k == 0 ? spec->train.early_stopping.monitor : spec->train.checkpoint_monitor;
+        char *monitor =
+            k == 0 ? spec->train.early_stopping.monitor : spec->train.checkpoint_monitor;
         strcpy(monitor, "val_acc");
         clcnn_fit_options o = clcnn_fit_options_default();
         assert_int_equal(clcnn_fit(ctx, spec, &o, res), CLCNN_STATUS_INVALID_ARGUMENT);
