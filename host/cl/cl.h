@@ -46,12 +46,24 @@ struct clcnn_context {
     size_t max_group;    /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
     size_t max_items[3]; /* CL_DEVICE_MAX_WORK_ITEM_SIZES */
     cl_ulong local_mem;  /* CL_DEVICE_LOCAL_MEM_SIZE */
+    /* Test hooks for a device that runs out of memory (CLCNN_FAULT_ALLOC=N, CLCNN_FAULT_LAUNCH=N,
+     * read at context creation; 0: off): the Nth buffer allocation or kernel launch of this
+     * context, and every later one, fails as a full device would. */
+    long fault_alloc, fault_launch;
+    long n_allocs, n_launches;
 };
 
 /* The name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */
 const char *clcnn_cl_error_name(cl_int err);
 
-/* Turns an OpenCL error into a status with a message "<what>: CL_...". */
+/* Whether an OpenCL error means the device (or the host under it) ran out of memory. */
+static inline int clcnn_cl_out_of_memory(cl_int err) {
+    return err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES ||
+           err == CL_OUT_OF_HOST_MEMORY;
+}
+
+/* Turns an OpenCL error into a status with a message "<what>: CL_..." (out of memory:
+ * CLCNN_STATUS_OUT_OF_MEMORY). */
 clcnn_status clcnn_cl_check(cl_int err, const char *what);
 #define CLCNN_CL_TRY(call, what) CLCNN_TRY(clcnn_cl_check((call), (what)))
 

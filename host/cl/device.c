@@ -278,6 +278,19 @@ static clcnn_status open_device(clcnn_context *ctx, const found_device *fd) {
     return device_limits(ctx);
 }
 
+/* The test hooks' counts (cl.h); a value that is not a positive number leaves the hook off. */
+static long fault_count(const char *name) {
+    const char *v = getenv(name);
+    char *end;
+    long n = v && *v ? strtol(v, &end, 10) : 0;
+    return n > 0 && *end == '\0' ? n : 0;
+}
+
+static void read_fault_hooks(clcnn_context *ctx) {
+    ctx->fault_alloc = fault_count("CLCNN_FAULT_ALLOC");
+    ctx->fault_launch = fault_count("CLCNN_FAULT_LAUNCH");
+}
+
 clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_context **out) {
     *out = NULL;
     clcnn_context_options o = options ? *options : clcnn_context_options_default();
@@ -294,6 +307,7 @@ clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_co
         ctx->info = info[index];
         ctx->disk_cache = o.disk_cache;
         ctx->profiling = o.profiling;
+        read_fault_hooks(ctx);
         make_device_key(ctx);
         s = clcnn_cache_dir(ctx->cache_dir, sizeof ctx->cache_dir);
         if (s == CLCNN_STATUS_OK) s = open_device(ctx, &found[index]);

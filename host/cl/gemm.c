@@ -37,11 +37,13 @@ static clcnn_status own_tile(clcnn_context *ctx, const clcnn_gemm_op *op) {
 
 /* Scratch for grouped products, grown on first need and kept by the context. */
 static clcnn_status scratch(clcnn_context *ctx, size_t floats, cl_mem *out) {
+    *out = NULL;
     if (ctx->scratch_floats < floats) {
         if (ctx->scratch) clReleaseMemObject(ctx->scratch);
         ctx->scratch = NULL;
         ctx->scratch_floats = 0;
-        CLCNN_TRY(clcnn_buffer_create(ctx, floats * sizeof(float), &ctx->scratch));
+        clcnn_status s = clcnn_buffer_create(ctx, floats * sizeof(float), &ctx->scratch);
+        if (s != CLCNN_STATUS_OK) return clcnn_fail_prefix(s, "the scratch of grouped products: ");
         ctx->scratch_floats = floats;
     }
     *out = ctx->scratch;

@@ -58,18 +58,19 @@ static clcnn_status enqueue(clcnn_context *ctx, cl_kernel kernel, int dims, cons
         clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
         event = clcnn_profile_event(ctx, name);
     }
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, kernel, (cl_uint)dims, NULL, global, local, 0,
-                                        NULL, event);
+    int injected = ctx->fault_launch && ++ctx->n_launches >= ctx->fault_launch;
+    cl_int err = injected ? CL_OUT_OF_RESOURCES
+                          : clEnqueueNDRangeKernel(ctx->queue, kernel, (cl_uint)dims, NULL, global,
+                                                   local, 0, NULL, event);
     if (err != CL_SUCCESS) {
         char name[128] = "?";
         clGetKernelInfo(kernel, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
-        return clcnn_fail(err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES
-                              ? CLCNN_STATUS_OUT_OF_MEMORY
-                              : CLCNN_STATUS_OPENCL_ERROR,
-                          "launching kernel '%s' (global %zu x %zu x %zu, local %zu x %zu x %zu): %s",
-                          name, global[0], dims > 1 ? global[1] : 1, dims > 2 ? global[2] : 1,
-                          local ? local[0] : 0, local && dims > 1 ? local[1] : 0,
-                          local && dims > 2 ? local[2] : 0, clcnn_cl_error_name(err));
+        return clcnn_fail(
+            clcnn_cl_out_of_memory(err) ? CLCNN_STATUS_OUT_OF_MEMORY : CLCNN_STATUS_OPENCL_ERROR,
+            "launching kernel '%s' (global %zu x %zu x %zu, local %zu x %zu x %zu): %s%s", name,
+            global[0], dims > 1 ? global[1] : 1, dims > 2 ? global[2] : 1, local ? local[0] : 0,
+            local && dims > 1 ? local[1] : 0, local && dims > 2 ? local[2] : 0,
+            clcnn_cl_error_name(err), injected ? " (injected by CLCNN_FAULT_LAUNCH)" : "");
     }
     return CLCNN_STATUS_OK;
 }

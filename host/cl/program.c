@@ -33,8 +33,7 @@ const char *clcnn_cl_error_name(cl_int err) {
 clcnn_status clcnn_cl_check(cl_int err, const char *what) {
     if (err == CL_SUCCESS) return CLCNN_STATUS_OK;
     clcnn_status s = CLCNN_STATUS_OPENCL_ERROR;
-    if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY)
-        s = CLCNN_STATUS_OUT_OF_MEMORY;
+    if (clcnn_cl_out_of_memory(err)) s = CLCNN_STATUS_OUT_OF_MEMORY;
     return clcnn_fail(s, "%s failed: %s (%d)", what, clcnn_cl_error_name(err), err);
 }
 
@@ -259,12 +258,19 @@ clcnn_status clcnn_buffer_create(clcnn_context *ctx, size_t bytes, cl_mem *out) 
                           "'%s' allows (%llu bytes); use a smaller batch or model",
                           alloc, alloc / 1048576.0, ctx->info.name,
                           (unsigned long long)ctx->info.max_alloc);
-    *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, alloc, NULL, &err);
+    int injected = ctx->fault_alloc && ++ctx->n_allocs >= ctx->fault_alloc;
+    if (injected)
+        err = CL_MEM_OBJECT_ALLOCATION_FAILURE;
+    else
+        *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, alloc, NULL, &err);
     if (err != CL_SUCCESS)
-        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY,
-                          "cannot allocate %.1f MiB on device '%s' (%.0f MiB of memory): %s",
-                          bytes / 1048576.0, ctx->info.name, ctx->info.global_memory / 1048576.0,
-                          clcnn_cl_error_name(err));
+        return clcnn_fail(
+            CLCNN_STATUS_OUT_OF_MEMORY,
+            "cannot allocate %.1f MiB (%zu bytes) on device '%s' (%.0f MiB of memory, "
+            "largest allocation %llu bytes): %s%s; use a smaller batch or model",
+            bytes / 1048576.0, bytes, ctx->info.name, ctx->info.global_memory / 1048576.0,
+            (unsigned long long)ctx->info.max_alloc, clcnn_cl_error_name(err),
+            injected ? " (injected by CLCNN_FAULT_ALLOC)" : "");
     return CLCNN_STATUS_OK;
 }
 

@@ -1,5 +1,6 @@
 /* cli/cmd_model.c: `clcnn eval MODEL` and `clcnn predict MODEL INPUT...`: both open a model file,
  * whose metadata says how to rebuild it. */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +29,32 @@ static void close_model(opened_model *om) {
     clcnn_context_destroy(om->ctx);
 }
 
+/* A number as eval prints it: 6 decimals; NaN (a class with no examples) prints as null. */
+static cJSON *json_number(double x) {
+    return cJSON_CreateNumber(isnan(x) ? x : round(x * 1e6) / 1e6);
+}
+
+/* The results as JSON; class names come from the model file, so cJSON escapes them. */
 static void print_json(const clcnn_eval_result *r, const clcnn_spec *spec) {
-    printf("{\"n\": %d, \"accuracy\": %.6f, \"loss\": %.6f, \"classes\": [", r->n, r->accuracy, r->loss);
-    for (int c = 0; c < r->classes; c++) printf("%s\"%s\"", c ? ", " : "", spec->data.classes[c]);
-    printf("], \"per_class_accuracy\": [");
-    for (int c = 0; c < r->classes; c++)
-        printf(isnan(r->per_class_accuracy[c]) ? "%snull" : "%s%.6f", c ? ", " : "",
-               r->per_class_accuracy[c]);
-    printf("], \"confusion_matrix\": [");
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddNumberToObject(root, "n", r->n);
+    cJSON_AddItemToObject(root, "accuracy", json_number(r->accuracy));
+    cJSON_AddItemToObject(root, "loss", json_number(r->loss));
+    cJSON *classes = cJSON_AddArrayToObject(root, "classes");
+    cJSON *per_class = cJSON_AddArrayToObject(root, "per_class_accuracy");
+    cJSON *confusion = cJSON_AddArrayToObject(root, "confusion_matrix");
     for (int c = 0; c < r->classes; c++) {
-        printf("%s[", c ? ", " : "");
-        for (int j = 0; j < r->classes; j++) printf("%s%lld", j ? ", " : "", (long long)r->confusion[c][j]);
-        printf("]");
+        cJSON_AddItemToArray(classes, cJSON_CreateString(spec->data.classes[c]));
+        cJSON_AddItemToArray(per_class, json_number(r->per_class_accuracy[c]));
+        cJSON *row = cJSON_CreateArray();
+        for (int j = 0; j < r->classes; j++)
+            cJSON_AddItemToArray(row, cJSON_CreateNumber((double)r->confusion[c][j]));
+        cJSON_AddItemToArray(confusion, row);
     }
-    printf("]}\n");
+    char *text = cJSON_PrintUnformatted(root);
+    printf("%s\n", text ? text : "{}");
+    free(text);
+    cJSON_Delete(root);
 }
 
 static void print_table(const clcnn_eval_result *r, const clcnn_spec *spec) {

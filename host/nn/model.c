@@ -112,13 +112,13 @@ static void assign_arena(clcnn_model *m) {
     m->n_params = offset;
 }
 
-/* A float buffer whose allocation error names the tensor it is for ("conv2d_0's activations"). */
+clcnn_status clcnn_model_buffer(clcnn_model *m, const char *what, size_t bytes, cl_mem *out) {
+    clcnn_status s = clcnn_buffer_create(m->ctx, bytes, out);
+    return s == CLCNN_STATUS_OK ? s : clcnn_fail_prefix(s, "%s: ", what);
+}
+
 static clcnn_status alloc_floats(clcnn_model *m, const char *what, size_t count, cl_mem *out) {
-    clcnn_status s = clcnn_buffer_create(m->ctx, count * sizeof(float), out);
-    if (s == CLCNN_STATUS_OK) return s;
-    char why[512];
-    snprintf(why, sizeof why, "%s", clcnn_last_error());
-    return clcnn_fail(s, "%s: %s", what, why);
+    return clcnn_model_buffer(m, what, count * sizeof(float), out);
 }
 
 static clcnn_status alloc_layer(clcnn_model *m, const clcnn_layer *l, const char *what,
@@ -151,7 +151,7 @@ static clcnn_status alloc_buffers(clcnn_model *m) {
         CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->opt[i], 0, m->n_params * sizeof(float)));
     }
     CLCNN_TRY(clcnn_buffer_fill_zero(m->ctx, m->grads, 0, m->n_params * sizeof(float)));
-    CLCNN_TRY(clcnn_buffer_create(m->ctx, b, &m->batch_labels));
+    CLCNN_TRY(clcnn_model_buffer(m, "the batch's labels", b, &m->batch_labels));
     if (m->augment) CLCNN_TRY(alloc_floats(m, "the augmentation parameters", b * 12, &m->aug_params));
     return alloc_floats(m, "the class probabilities", b * (size_t)m->classes, &m->probs);
 }

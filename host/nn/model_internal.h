@@ -75,4 +75,8 @@ void clcnn_model_slot_release(clcnn_model *m, model_slot *s);
  * (not clcnn_model_destroy). For summaries and export. */
 clcnn_status clcnn_model_infer_only(const clcnn_spec *spec, clcnn_model **out);
 
+/* A device buffer whose allocation error names the tensor it is for ("layer conv2d_0's
+ * activations: cannot allocate 12.3 MiB ..."). */
+clcnn_status clcnn_model_buffer(clcnn_model *m, const char *what, size_t bytes, cl_mem *out);
+
 #endif

@@ -11,15 +11,6 @@ static void release(cl_mem *b) {
     *b = NULL;
 }
 
-/* A buffer whose allocation error names the tensor it is for. */
-static clcnn_status named_buffer(clcnn_model *m, const char *what, size_t bytes, cl_mem *out) {
-    clcnn_status s = clcnn_buffer_create(m->ctx, bytes, out);
-    if (s == CLCNN_STATUS_OK) return s;
-    char why[512];
-    snprintf(why, sizeof why, "%s", clcnn_last_error());
-    return clcnn_fail(s, "%s: %s", what, why);
-}
-
 /* The images in chunks of as many whole examples as the device's largest allocation holds
  * (slack included), so a data set of any size uploads. One chunk when it all fits. */
 static clcnn_status upload_images(clcnn_model *m, model_slot *s, const uint8_t *images, size_t n,
@@ -43,7 +34,7 @@ static clcnn_status upload_images(clcnn_model *m, model_slot *s, const uint8_t *
         size_t first = c * per, count = n - first < per ? n - first : per;
         char what[64];
         snprintf(what, sizeof what, "the data set (chunk %zu of %zu)", c + 1, chunks);
-        CLCNN_TRY(named_buffer(m, what, (count ? count : 1) * ex, &s->images[c]));
+        CLCNN_TRY(clcnn_model_buffer(m, what, (count ? count : 1) * ex, &s->images[c]));
         s->n_chunks = (int)c + 1;
         CLCNN_TRY(clcnn_buffer_write(m->ctx, s->images[c], 0, count * ex, images + first * ex));
     }
@@ -79,10 +70,10 @@ void clcnn_model_slot_release(clcnn_model *m, model_slot *s) {
 
 /* Labels and the per-example results of a pass over n examples. */
 static clcnn_status per_example_buffers(clcnn_model *m, model_slot *s, size_t n) {
-    CLCNN_TRY(named_buffer(m, "the labels", n, &s->labels));
-    CLCNN_TRY(named_buffer(m, "the per-example losses", n * sizeof(float), &s->loss));
-    CLCNN_TRY(named_buffer(m, "the per-example results", n, &s->correct));
-    return named_buffer(m, "the predictions", n, &s->pred);
+    CLCNN_TRY(clcnn_model_buffer(m, "the labels", n, &s->labels));
+    CLCNN_TRY(clcnn_model_buffer(m, "the per-example losses", n * sizeof(float), &s->loss));
+    CLCNN_TRY(clcnn_model_buffer(m, "the per-example results", n, &s->correct));
+    return clcnn_model_buffer(m, "the predictions", n, &s->pred);
 }
 
 clcnn_status clcnn_model_upload(clcnn_model *m, int slot, const clcnn_dataset *ds) {
@@ -126,7 +117,7 @@ clcnn_status clcnn_model_stream_open(clcnn_model *m, int slot, int n, int host_b
     }
     s->streaming = 1;
     for (int r = 0; r < CLCNN_STREAM_RING; r++)
-        CLCNN_TRY(named_buffer(m, "a streamed batch", bytes, &s->ring[r]));
+        CLCNN_TRY(clcnn_model_buffer(m, "a streamed batch", bytes, &s->ring[r]));
     for (int i = 0; i < host_buffers; i++) {
         /* Host memory the runtime can copy from directly (pinned on a GPU), mapped for good. */
         s->pinned[i] = clCreateBuffer(m->ctx->context, CL_MEM_ALLOC_HOST_PTR | CL_MEM_READ_ONLY,
@@ -204,7 +195,8 @@ clcnn_status clcnn_model_set_order(clcnn_model *m, const uint32_t *order, int n)
     if (n > m->slots[0].n) return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "order longer than the data");
     if (n > m->order_n) {
         release(&m->order);
-        CLCNN_TRY(clcnn_buffer_create(m->ctx, (size_t)n * sizeof(uint32_t), &m->order));
+        CLCNN_TRY(
+            clcnn_model_buffer(m, "the epoch's order", (size_t)n * sizeof(uint32_t), &m->order));
         m->order_n = n;
     }
     for (int i = 0; i < n; i++)
@@ -297,6 +289,25 @@ static void tag(clcnn_model *m, const clcnn_layer *l, const char *phase) {
     clcnn_profile_set_tag(m->ctx, t);
 }
 
+/* A failed pass of a layer, named. Out of device memory (a driver may place buffers only when a
+ * kernel first uses them), the message gives the sizes of the layer's tensors at this batch and
+ * the device's memory: which of them did not fit is not known. */
+static clcnn_status layer_failed(const clcnn_model *m, const clcnn_layer *l, int n,
+                                 clcnn_status s) {
+    if (s != CLCNN_STATUS_OUT_OF_MEMORY)
+        return clcnn_fail_prefix(s, "layer %d (%s): ", l->index, l->spec.name);
+    const double mib = 1.0 / 1048576.0;
+    double out = (double)n * clcnn_shape_size(l->out) * sizeof(float) * mib;
+    double work = (double)n * l->workspace * sizeof(float) * mib;
+    return clcnn_fail_prefix(s,
+                             "layer %d (%s), batch of %d: output and its gradient %.1f MiB each, "
+                             "workspace %.1f MiB, all parameters %.1f MiB, on device '%s' (%.0f "
+                             "MiB of memory): ",
+                             l->index, l->spec.name, n, out, work,
+                             (double)m->n_params * sizeof(float) * mib, m->ctx->info.name,
+                             m->ctx->info.global_memory * mib);
+}
+
 static clcnn_status forward(clcnn_model *m, int n, int training) {
     for (int i = 0; i < m->n_layers; i++) {
         clcnn_layer *l = &m->layers[i];
@@ -306,7 +317,7 @@ static clcnn_status forward(clcnn_model *m, int n, int training) {
         if (s == CLCNN_STATUS_OK && l->act)
             s = clcnn_nn_act_forward(m->ctx, l->act, l->act_alpha, p.y, p.y,
                                      (size_t)n * clcnn_shape_size(l->out));
-        if (s != CLCNN_STATUS_OK) return clcnn_fail_prefix(s, "layer %d (%s): ", l->index, l->spec.name);
+        if (s != CLCNN_STATUS_OK) return layer_failed(m, l, n, s);
     }
     return CLCNN_STATUS_OK;
 }
@@ -321,7 +332,7 @@ static clcnn_status backward(clcnn_model *m, int n) {
             s = clcnn_nn_act_backward(m->ctx, l->act, l->act_alpha, p.y, p.dy, p.dy,
                                       (size_t)n * clcnn_shape_size(l->out));
         if (s == CLCNN_STATUS_OK) s = l->type->backward(l, &p);
-        if (s != CLCNN_STATUS_OK) return clcnn_fail_prefix(s, "layer %d (%s): ", l->index, l->spec.name);
+        if (s != CLCNN_STATUS_OK) return layer_failed(m, l, n, s);
     }
     return CLCNN_STATUS_OK;
 }
@@ -392,7 +403,13 @@ clcnn_status clcnn_model_backprop(clcnn_model *m, int start, int count) {
 }
 
 clcnn_status clcnn_model_apply_gradients(clcnn_model *m) {
-    CLCNN_TRY(optimizer_step(m));
+    clcnn_status s = optimizer_step(m);
+    if (s != CLCNN_STATUS_OK)
+        return clcnn_fail_prefix(s,
+                                 "the optimizer update (%zu parameters, %.1f MiB, and %d state "
+                                 "tensors of that size): ",
+                                 m->n_trainable, m->n_trainable * sizeof(float) / 1048576.0,
+                                 m->optimizer->state);
     clFlush(m->ctx->queue);
     return CLCNN_STATUS_OK;
 }

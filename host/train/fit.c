@@ -187,7 +187,16 @@ double clcnn_epoch_metric(const clcnn_epoch_metrics *e, clcnn_metric metric) {
     return NAN;
 }
 
-/* The value of the metric a spec key names (a validated spec names a known one). */
+/* A metric a spec key names, checked: a spec built through the API has skipped the config's
+ * checks, and an unknown name would monitor nothing (every value NaN). Empty: off. */
+static clcnn_status check_metric(const char *key, const char *name) {
+    int metric;
+    if (!name[0] || clcnn_name_parse(&clcnn_metric_names, name, &metric) == CLCNN_STATUS_OK)
+        return CLCNN_STATUS_OK;
+    return clcnn_fail_prefix(CLCNN_STATUS_INVALID_ARGUMENT, "%s: ", key);
+}
+
+/* The value of the metric a spec key names (checked by check_metric). */
 static double monitored(const clcnn_epoch_metrics *e, const char *name, int *maximize) {
     clcnn_metric m = clcnn_metric_parse(name);
     *maximize = clcnn_metric_maximize(m);
@@ -235,6 +244,8 @@ static clcnn_status restore_best(fit_run *r) {
 static clcnn_status prepare_early_stopping(fit_run *r) {
     const clcnn_early_stopping_spec *es = &r->spec->train.early_stopping;
     clcnn_early_stop_init(&r->early);
+    CLCNN_TRY(check_metric("train.checkpoint_monitor", r->spec->train.checkpoint_monitor));
+    CLCNN_TRY(check_metric("train.early_stopping.monitor", es->monitor));
     if (!es->monitor[0]) return CLCNN_STATUS_OK;
     if (clcnn_metric_needs_validation(clcnn_metric_parse(es->monitor)) && !r->data.val.n)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
