@@ -53,8 +53,14 @@ if ! "$python" -c 'import tensorflow, keras' 2> /dev/null; then
     echo "no tensorflow/keras in '$python' (see --python): the Keras peer is skipped" >&2
     keras=0
 fi
-torch=1
-if [ "$model" != seed ] || ! /usr/bin/python3 -c 'import torch' 2> /dev/null; then torch=0; fi
+torch=0
+if [ "$model" = seed ]; then
+    if /usr/bin/python3 -c 'import torch' 2> /dev/null; then
+        torch=1
+    else
+        echo "no torch in /usr/bin/python3 (apt-get install python3-torch): the PyTorch peer is skipped" >&2
+    fi
+fi
 
 printf '%-6s %-8s %-34s %12s %10s %12s %12s %12s\n' batch peer device "train img/s" "ms/step" \
     "infer img/s" "clcnn/peer" "(inference)"

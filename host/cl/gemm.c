@@ -91,26 +91,27 @@ static clcnn_status scratch(clcnn_context *ctx, size_t floats, cl_mem *out) {
 }
 
 /* How an NT product is cut into pieces (a batch item's K range of kc) and pieces into groups:
- * a piece's rows of A and B (M + N rows of kc floats) stay within NT_CACHE bytes, so the tiles
- * that read them after one another find them in cache, and a group sums as many pieces as fit
- * there. A long K (dense layers: 36864) is cut; each group's partial product is summed after. */
-#define NT_CACHE (2.0 * 1048576.0)
+ * a piece's rows of A and B (M + N rows of kc floats) stay within the cache budget (2 MiB, the
+ * L2 of two cores; CLCNN_GEMM_NT_CACHE bytes overrides), so the tiles that read them after one
+ * another find them in cache, and a group sums as many pieces as fit there. A long K (dense
+ * layers: 36864) is cut; each group's partial product is summed after. */
 typedef struct nt_plan {
     int kc, chunks, pieces, per_group, groups;
 } nt_plan;
 
 static nt_plan nt_plan_for(const clcnn_gemm_op *op) {
+    const char *env = getenv("CLCNN_GEMM_NT_CACHE");
+    double cache = env && atof(env) > 0 ? atof(env) : 2.0 * 1048576.0;
     nt_plan p;
     double row_bytes = ((double)op->M + op->N) * sizeof(float);
     p.kc = op->K;
-    if (row_bytes * op->K > NT_CACHE) {
-        int kc = (int)(NT_CACHE / row_bytes) & ~63;
-        p.kc = kc < 256 ? 256 : kc;
-        if (p.kc > op->K) p.kc = op->K;
+    if (row_bytes * op->K > cache) {
+        int kc = (int)(cache / row_bytes) & ~15;
+        p.kc = kc < 16 ? 16 : kc;
     }
     p.chunks = (op->K + p.kc - 1) / p.kc;
     p.pieces = p.chunks * op->batch;
-    int per = (int)(NT_CACHE / (row_bytes * p.kc));
+    int per = (int)(cache / (row_bytes * p.kc));
     p.per_group = per < 1 ? 1 : (per > p.pieces ? p.pieces : per);
     p.groups = (p.pieces + p.per_group - 1) / p.per_group;
     return p;

@@ -105,14 +105,14 @@ void clcnn_gemm_tiled_options(const clcnn_gemm_tile *t, clcnn_gemm_kind kind, ch
 /* The build options of the own kernels' register tiles for a native vector width (floats): the
  * accumulators and the operands of a step must fit the SIMD register file. 16 (AVX-512, 32
  * registers): the kernel's defaults, 8 x 32 tiles and 4 x 4 dot products of float16; 8 (AVX2,
- * 16 registers): 6 x 16 tiles (12 accumulators, the BLIS Haswell kernel's shape) and 3 x 4 dot
- * products of float8 (8x32 tiles spill 16 of their 32 registers there); 4 or less: the same
- * shapes in float4. CLCNN_GEMM_OWN_TILE=TM,NV,VW,NT_TM,NT_TN,NT_VW overrides (for tuning). */
+ * 16 registers): 6 x 16 tiles (12 accumulators, the BLIS Haswell kernel's shape) and 4 x 2 dot
+ * products of float8 (8 x 32 tiles spill 16 of their 32 registers there, 3 x 4 dot products one
+ * per step); 4 or less: the same shapes in float4. CLCNN_GEMM_OWN_TILE=TM,NV,VW,NT_TM,NT_TN,NT_VW overrides (for tuning). */
 clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n) {
     int t[6] = {8, 2, 16, 4, 4, 16};
     if (vector_width < 16) {
         int vw = vector_width >= 8 ? 8 : 4;
-        int narrow[6] = {6, 2, vw, 3, 4, vw};
+        int narrow[6] = {6, 2, vw, 4, 2, vw};
         memcpy(t, narrow, sizeof t);
     }
     const char *env = getenv("CLCNN_GEMM_OWN_TILE");
