@@ -1,137 +1,199 @@
 // gemm.cl: matrix products for CPU-class devices (PoCL): one work-item computes a register tile
-// with explicit 16-wide vectors, which PoCL maps to AVX-512 / AVX2 registers. Row-major.
+// with explicit vectors, which PoCL maps to SIMD registers. Row-major.
 // Buffers are allocated with slack past their end (host/cl/program.c), so a tile may read a
 // little past a row or the buffer; it never stores outside the matrix.
+//
+// Tunables are -D options with #ifndef defaults (the host picks them from the device's native
+// vector width, host/cl/gemm.c): the register tiles must fit the register file, or the
+// accumulators spill to the stack and the product runs at a fraction of the FMA peak.
+//   GEMM_TM, GEMM_NV, GEMM_VW: gemm_tile's tile is GEMM_TM rows x GEMM_NV vectors of GEMM_VW
+//     (8 x 2 x 16: 16 accumulators for 32 AVX-512 registers; 6 x 2 x 8 for 16 AVX2 registers)
+//   NT_TM, NT_TN, NT_VW: gemm_nt's tile is NT_TM x NT_TN dot products, NT_VW lanes along K
+#ifndef GEMM_TM
+#define GEMM_TM 8
+#endif
+#ifndef GEMM_NV
+#define GEMM_NV 2
+#endif
+#ifndef GEMM_VW
+#define GEMM_VW 16
+#endif
+#ifndef NT_TM
+#define NT_TM 4
+#endif
+#ifndef NT_TN
+#define NT_TN 4
+#endif
+#ifndef NT_VW
+#define NT_VW 16
+#endif
 
-// ---- C = op(A) * B, tile 8 x 32 --------------------------------------------------------------
-// A_TRANS 1: A is stored K x M (lda >= M), i.e. C = A^T B ("TN"); 0: A is M x K ("NN").
-// Launch: global (ceil(M/8), ceil(N/32), batch). Each batch item has its own A, B, C offsets.
-// bias_mode: 0 none, 1 bias[m] per row, 2 bias[n] per column; relu: 1 applies max(0, .).
-#define GEMM_FMA_ROW(i, a)                                                                       \
-    c##i##0 = fma((float16)(a), b0, c##i##0);                                                    \
-    c##i##1 = fma((float16)(a), b1, c##i##1);
+#define GEMM_CAT_(a, b) a##b
+#define GEMM_CAT(a, b) GEMM_CAT_(a, b)
+#define VEC GEMM_CAT(float, GEMM_VW)
+#define VLOAD GEMM_CAT(vload, GEMM_VW)
+#define VSTORE GEMM_CAT(vstore, GEMM_VW)
+#define NTVEC GEMM_CAT(float, NT_VW)
+#define NTVLOAD GEMM_CAT(vload, NT_VW)
+#define GEMM_TW (GEMM_NV * GEMM_VW) // the tile's width in columns
 
-#define GEMM_STORE_ROW(i)                                                                        \
-    if (m0 + i < M) store_row(C + (size_t)(m0 + i) * ldc, n0, N, c##i##0, c##i##1,              \
-                              bias_mode == 1 ? bias[m0 + i] : 0.0f, bias, bias_mode, relu);
+// ---- C = op(A) * B, tile GEMM_TM x GEMM_TW ---------------------------------------------------
+// a_trans 1: A is stored K x M (lda >= M), i.e. C = A^T B ("TN"); 0: A is M x K ("NN").
+// Launch: global (ceil(M/GEMM_TM), ceil(N/GEMM_TW), batch). Each batch item has its own A, B, C
+// offsets. bias_mode: 0 none, 1 bias[m] per row, 2 bias[n] per column; relu: 1 applies max(0, .).
+// Work-items along M are neighbours (dimension 0), so they share a B panel in cache.
 
-void store_row(__global float *row, int n0, int N, float16 v0, float16 v1, float row_bias,
-                      __global const float *bias, int bias_mode, int relu) {
-    float16 add0 = (float16)(row_bias), add1 = (float16)(row_bias);
+// One vector of a row (+ bias, ReLU) stored at row[n], only the columns below N.
+void store_vec(__global float *row, int n, int N, VEC v, float row_bias,
+               __global const float *bias, int bias_mode, int relu) {
+    VEC add = (VEC)(row_bias);
     if (bias_mode == 2) {
-        if (n0 + 32 <= N) {
-            add0 = vload16(0, bias + n0);
-            add1 = vload16(0, bias + n0 + 16);
+        if (n + GEMM_VW <= N) {
+            add = VLOAD(0, bias + n);
         } else {
-            float tmp[32];
-            for (int j = 0; j < 32; j++) tmp[j] = n0 + j < N ? bias[n0 + j] : 0.0f;
-            add0 = vload16(0, tmp);
-            add1 = vload16(0, tmp + 16);
+            float tmp[GEMM_VW];
+            for (int j = 0; j < GEMM_VW; j++) tmp[j] = n + j < N ? bias[n + j] : 0.0f;
+            add = VLOAD(0, tmp);
         }
     }
-    v0 += add0;
-    v1 += add1;
-    if (relu) {
-        v0 = fmax(v0, 0.0f);
-        v1 = fmax(v1, 0.0f);
-    }
-    if (n0 + 32 <= N) {
-        vstore16(v0, 0, row + n0);
-        vstore16(v1, 0, row + n0 + 16);
+    v += add;
+    if (relu) v = fmax(v, 0.0f);
+    if (n + GEMM_VW <= N) {
+        VSTORE(v, 0, row + n);
     } else {
-        float tmp[32];
-        vstore16(v0, 0, tmp);
-        vstore16(v1, 0, tmp + 16);
-        for (int j = 0; n0 + j < N; j++) row[n0 + j] = tmp[j];
+        float tmp[GEMM_VW];
+        VSTORE(v, 0, tmp);
+        for (int j = 0; n + j < N; j++) row[n + j] = tmp[j];
     }
 }
 
-__kernel void gemm_tile8x32(int M, int N, int K, int a_trans,
-                            __global const float *A, ulong a_off, int lda, ulong a_batch,
-                            __global const float *B, ulong b_off, int ldb, ulong b_batch,
-                            __global float *C, ulong c_off, int ldc, ulong c_batch,
-                            __global const float *bias, ulong bias_off, int bias_mode, int relu) {
-    int m0 = get_global_id(0) * 8, n0 = get_global_id(1) * 32;
+__kernel void gemm_tile(int M, int N, int K, int a_trans,
+                        __global const float *A, ulong a_off, int lda, ulong a_batch,
+                        __global const float *B, ulong b_off, int ldb, ulong b_batch,
+                        __global float *C, ulong c_off, int ldc, ulong c_batch,
+                        __global const float *bias, ulong bias_off, int bias_mode, int relu) {
+    int m0 = get_global_id(0) * GEMM_TM, n0 = get_global_id(1) * GEMM_TW;
     if (m0 >= M || n0 >= N) return;
     bias += bias_off;
     size_t z = get_global_id(2);
     A += a_off + z * a_batch;
     B += b_off + z * b_batch;
     C += c_off + z * c_batch;
-    float16 c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0, c30 = 0, c31 = 0;
-    float16 c40 = 0, c41 = 0, c50 = 0, c51 = 0, c60 = 0, c61 = 0, c70 = 0, c71 = 0;
+    // Fully unrolled loops keep acc in registers.
+    VEC acc[GEMM_TM][GEMM_NV];
+#pragma unroll
+    for (int i = 0; i < GEMM_TM; i++)
+#pragma unroll
+        for (int v = 0; v < GEMM_NV; v++) acc[i][v] = 0.0f;
     const __global float *b = B + n0;
+    // Rows past M read row M-1 (in bounds); they are never stored.
+    const __global float *a[GEMM_TM];
+    size_t a_step;
     if (a_trans) {
-        const __global float *a = A + m0;
-        for (int k = 0; k < K; k++, a += lda, b += ldb) {
-            float16 b0 = vload16(0, b), b1 = vload16(0, b + 16);
-            float8 av = vload8(0, a);
-            GEMM_FMA_ROW(0, av.s0) GEMM_FMA_ROW(1, av.s1) GEMM_FMA_ROW(2, av.s2)
-            GEMM_FMA_ROW(3, av.s3) GEMM_FMA_ROW(4, av.s4) GEMM_FMA_ROW(5, av.s5)
-            GEMM_FMA_ROW(6, av.s6) GEMM_FMA_ROW(7, av.s7)
-        }
+#pragma unroll
+        for (int i = 0; i < GEMM_TM; i++) a[i] = A + min(m0 + i, M - 1);
+        a_step = (size_t)lda;
     } else {
-        // Rows past M read row M-1 (in bounds); they are never stored.
-        const __global float *a[8];
-        for (int i = 0; i < 8; i++) a[i] = A + (size_t)min(m0 + i, M - 1) * lda;
-        for (int k = 0; k < K; k++, b += ldb) {
-            float16 b0 = vload16(0, b), b1 = vload16(0, b + 16);
-            GEMM_FMA_ROW(0, a[0][k]) GEMM_FMA_ROW(1, a[1][k]) GEMM_FMA_ROW(2, a[2][k])
-            GEMM_FMA_ROW(3, a[3][k]) GEMM_FMA_ROW(4, a[4][k]) GEMM_FMA_ROW(5, a[5][k])
-            GEMM_FMA_ROW(6, a[6][k]) GEMM_FMA_ROW(7, a[7][k])
+#pragma unroll
+        for (int i = 0; i < GEMM_TM; i++) a[i] = A + (size_t)min(m0 + i, M - 1) * lda;
+        a_step = 1;
+    }
+    for (int k = 0; k < K; k++, b += ldb) {
+        VEC bv[GEMM_NV];
+#pragma unroll
+        for (int v = 0; v < GEMM_NV; v++) bv[v] = VLOAD(v, b);
+        size_t ka = (size_t)k * a_step;
+#pragma unroll
+        for (int i = 0; i < GEMM_TM; i++) {
+            VEC av = (VEC)(a[i][ka]);
+#pragma unroll
+            for (int v = 0; v < GEMM_NV; v++) acc[i][v] = fma(av, bv[v], acc[i][v]);
         }
     }
-    GEMM_STORE_ROW(0) GEMM_STORE_ROW(1) GEMM_STORE_ROW(2) GEMM_STORE_ROW(3)
-    GEMM_STORE_ROW(4) GEMM_STORE_ROW(5) GEMM_STORE_ROW(6) GEMM_STORE_ROW(7)
+#pragma unroll
+    for (int i = 0; i < GEMM_TM; i++) {
+        if (m0 + i >= M) break;
+        __global float *row = C + (size_t)(m0 + i) * ldc;
+        float row_bias = bias_mode == 1 ? bias[m0 + i] : 0.0f;
+#pragma unroll
+        for (int v = 0; v < GEMM_NV; v++)
+            if (n0 + v * GEMM_VW < N)
+                store_vec(row, n0 + v * GEMM_VW, N, acc[i][v], row_bias, bias, bias_mode, relu);
+    }
 }
 
-// ---- C = sum over batch of A_z * B_z^T, tile 4 x 4, vectors along K ("NT") -------------------
+// ---- C = sum over batch of A_z * B_z^T, tile NT_TM x NT_TN, vectors along K ("NT") -----------
 // A_z is M x K (lda), B_z is N x K (ldb); the batch items are summed (weight gradients sum over
-// the images of a batch). Launch: global (ceil(M/4), ceil(N/4), groups): group g sums items
+// the images of a batch). The work is cut into pieces: batch item z, K range [k0, k0 + kc) (a
+// long K is cut so that a piece's rows of A and B stay in cache while every tile reads them).
+// Launch: global (ceil(M/NT_TM), ceil(N/NT_TN), groups): group g sums pieces
 // [g*per_group, (g+1)*per_group) into C + g*c_group (then gemm_sum_groups adds the groups up).
-// Groups run one after another, so the tiles of a group share its items in cache.
-__kernel void gemm_nt4x4(int M, int N, int K, int batch, int per_group, ulong c_group,
-                         __global const float *A, ulong a_off, int lda, ulong a_batch,
-                         __global const float *B, ulong b_off, int ldb, ulong b_batch,
-                         __global float *C, ulong c_off, int ldc,
-                         __global const float *bias, ulong bias_off, int bias_mode, int relu) {
-    int m0 = get_global_id(0) * 4, n0 = get_global_id(1) * 4;
+// Groups run one after another, so the tiles of a group share its pieces in cache.
+
+// Sum of the lanes of an NT_VW vector.
+float nt_hsum(NTVEC v) {
+#if NT_VW == 16
+    return hsum16(v);
+#elif NT_VW == 8
+    float4 b = v.lo + v.hi;
+    float2 c = b.lo + b.hi;
+    return c.x + c.y;
+#else
+    float2 c = v.lo + v.hi;
+    return c.x + c.y;
+#endif
+}
+
+__kernel void gemm_nt(int M, int N, int K, int kc, int chunks, int pieces, int per_group,
+                      ulong c_group,
+                      __global const float *A, ulong a_off, int lda, ulong a_batch,
+                      __global const float *B, ulong b_off, int ldb, ulong b_batch,
+                      __global float *C, ulong c_off, int ldc,
+                      __global const float *bias, ulong bias_off, int bias_mode, int relu) {
+    int m0 = get_global_id(0) * NT_TM, n0 = get_global_id(1) * NT_TN;
     if (m0 >= M || n0 >= N) return;
     bias += bias_off;
-    float16 acc[16];
-    for (int i = 0; i < 16; i++) acc[i] = 0.0f;
-    float tail[16];
-    for (int i = 0; i < 16; i++) tail[i] = 0.0f;
-    int k16 = K & ~15;
-    int z0 = get_global_id(2) * per_group, z1 = min(batch, z0 + per_group);
+    NTVEC acc[NT_TM][NT_TN];
+    float tail[NT_TM][NT_TN];
+#pragma unroll
+    for (int i = 0; i < NT_TM; i++)
+#pragma unroll
+        for (int j = 0; j < NT_TN; j++) acc[i][j] = 0.0f, tail[i][j] = 0.0f;
+    int p0 = get_global_id(2) * per_group, p1 = min(pieces, p0 + per_group);
     C += get_global_id(2) * c_group;
-    for (int z = z0; z < z1; z++) {
-        const __global float *a[4], *b[4];
-        for (int i = 0; i < 4; i++) {
+    for (int p = p0; p < p1; p++) {
+        int z = p / chunks, k0 = (p - z * chunks) * kc, k1 = min(K, k0 + kc);
+        int kv = k0 + ((k1 - k0) & ~(NT_VW - 1));
+        const __global float *a[NT_TM], *b[NT_TN];
+#pragma unroll
+        for (int i = 0; i < NT_TM; i++)
             a[i] = A + a_off + z * a_batch + (size_t)min(m0 + i, M - 1) * lda;
-            b[i] = B + b_off + z * b_batch + (size_t)min(n0 + i, N - 1) * ldb;
+#pragma unroll
+        for (int j = 0; j < NT_TN; j++)
+            b[j] = B + b_off + z * b_batch + (size_t)min(n0 + j, N - 1) * ldb;
+        for (int k = k0; k < kv; k += NT_VW) {
+            NTVEC bv[NT_TN];
+#pragma unroll
+            for (int j = 0; j < NT_TN; j++) bv[j] = NTVLOAD(0, b[j] + k);
+#pragma unroll
+            for (int i = 0; i < NT_TM; i++) {
+                NTVEC av = NTVLOAD(0, a[i] + k);
+#pragma unroll
+                for (int j = 0; j < NT_TN; j++) acc[i][j] = fma(av, bv[j], acc[i][j]);
+            }
         }
-        for (int k = 0; k < k16; k += 16) {
-            float16 a0 = vload16(0, a[0] + k), a1 = vload16(0, a[1] + k);
-            float16 a2 = vload16(0, a[2] + k), a3 = vload16(0, a[3] + k);
-            float16 b0 = vload16(0, b[0] + k), b1 = vload16(0, b[1] + k);
-            float16 b2 = vload16(0, b[2] + k), b3 = vload16(0, b[3] + k);
-            acc[0] = fma(a0, b0, acc[0]); acc[1] = fma(a0, b1, acc[1]);
-            acc[2] = fma(a0, b2, acc[2]); acc[3] = fma(a0, b3, acc[3]);
-            acc[4] = fma(a1, b0, acc[4]); acc[5] = fma(a1, b1, acc[5]);
-            acc[6] = fma(a1, b2, acc[6]); acc[7] = fma(a1, b3, acc[7]);
-            acc[8] = fma(a2, b0, acc[8]); acc[9] = fma(a2, b1, acc[9]);
-            acc[10] = fma(a2, b2, acc[10]); acc[11] = fma(a2, b3, acc[11]);
-            acc[12] = fma(a3, b0, acc[12]); acc[13] = fma(a3, b1, acc[13]);
-            acc[14] = fma(a3, b2, acc[14]); acc[15] = fma(a3, b3, acc[15]);
-        }
-        for (int k = k16; k < K; k++)
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) tail[i * 4 + j] = fma(a[i][k], b[j][k], tail[i * 4 + j]);
+        for (int k = kv; k < k1; k++)
+#pragma unroll
+            for (int i = 0; i < NT_TM; i++)
+#pragma unroll
+                for (int j = 0; j < NT_TN; j++) tail[i][j] = fma(a[i][k], b[j][k], tail[i][j]);
     }
-    for (int i = 0; i < 4 && m0 + i < M; i++)
-        for (int j = 0; j < 4 && n0 + j < N; j++) {
-            float v = hsum16(acc[i * 4 + j]) + tail[i * 4 + j];
+#pragma unroll
+    for (int i = 0; i < NT_TM; i++)
+#pragma unroll
+        for (int j = 0; j < NT_TN; j++) {
+            if (m0 + i >= M || n0 + j >= N) continue;
+            float v = nt_hsum(acc[i][j]) + tail[i][j];
             if (bias_mode == 1) v += bias[m0 + i];
             if (bias_mode == 2) v += bias[n0 + j];
             if (relu) v = fmax(v, 0.0f);

@@ -28,5 +28,10 @@ int main(void) {
             printf("elementwise.cl|-DRED_WG=%d\n", wg);
         }
     }
+    for (int width = 4; width <= 16; width *= 2) {
+        char options[160];
+        if (clcnn_gemm_own_options(width, options, sizeof options) != CLCNN_STATUS_OK) return 1;
+        printf("gemm.cl|%s\n", options);
+    }
     return 0;
 }

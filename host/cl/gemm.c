@@ -16,9 +16,50 @@ double clcnn_gemm_flops(const clcnn_gemm_op *op) {
 
 static cl_mem bias_or_dummy(const clcnn_gemm_op *op) { return op->bias ? op->bias : op->C; }
 
+/* One of gemm.cl's kernels built with this device's tiles; *tile_m, *tile_n receive the
+ * work-item's tile (output rows x columns). */
+static clcnn_status own_kernel(clcnn_context *ctx, const char *name, cl_kernel *k, int *tile_m,
+                               int *tile_n) {
+    cl_uint width = 0;
+    cl_int err = clGetDeviceInfo(ctx->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof width,
+                                 &width, NULL);
+    if (err != CL_SUCCESS) width = 16;
+    char options[160];
+    CLCNN_TRY(clcnn_gemm_own_options((int)width, options, sizeof options));
+    int tm, nv, vw, nt_m, nt_n;
+    sscanf(options, "-DGEMM_TM=%d -DGEMM_NV=%d -DGEMM_VW=%d -DNT_TM=%d -DNT_TN=%d", &tm, &nv, &vw,
+           &nt_m, &nt_n);
+    int nt = strcmp(name, "gemm_nt") == 0;
+    *tile_m = nt ? nt_m : tm;
+    *tile_n = nt ? nt_n : nv * vw;
+    return clcnn_kernel_get_variant(ctx, "gemm.cl", name, options, k);
+}
+
+/* Launches one of gemm.cl's kernels with at least OWN_GROUPS_PER_UNIT work-groups per compute
+ * unit: PoCL runs a work-group on one core, and the launch's usual local size (up to 256
+ * work-items) made dense 1's forward product (256 tiles at batch 32) one group, one core of two.
+ * The local size shrinks along its larger dimension until there are enough groups. */
+#define OWN_GROUPS_PER_UNIT 8
+static clcnn_status own_launch(clcnn_context *ctx, cl_kernel k, const size_t *global,
+                               const clcnn_arg *args, int n_args) {
+    size_t local[3], rounded[3];
+    clcnn_local_size(ctx, k, 3, global, local);
+    size_t want = OWN_GROUPS_PER_UNIT * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
+    for (;;) {
+        size_t groups = 1;
+        for (int d = 0; d < 3; d++) groups *= (global[d] + local[d] - 1) / local[d];
+        int d = local[0] >= local[1] ? 0 : 1;
+        if (groups >= want || local[d] == 1) break;
+        local[d] = (local[d] + 1) / 2;
+    }
+    for (int d = 0; d < 3; d++) rounded[d] = clcnn_round_up(global[d], local[d]);
+    return clcnn_launch(ctx, k, 3, rounded, local, args, n_args);
+}
+
 static clcnn_status own_tile(clcnn_context *ctx, const clcnn_gemm_op *op) {
     cl_kernel k;
-    CLCNN_TRY(clcnn_kernel_get(ctx, "gemm.cl", "gemm_tile8x32", &k));
+    int tm, tn;
+    CLCNN_TRY(own_kernel(ctx, "gemm_tile", &k, &tm, &tn));
     int a_trans = op->kind == CLCNN_GEMM_TN;
     cl_ulong a_off = op->a_off, a_b = op->a_batch, b_off = op->b_off, b_b = op->b_batch;
     cl_ulong c_off = op->c_off, c_b = op->c_batch;
@@ -31,8 +72,9 @@ static clcnn_status own_tile(clcnn_context *ctx, const clcnn_gemm_op *op) {
         CLCNN_ARG(op->C), CLCNN_ARG(c_off), CLCNN_ARG(op->ldc), CLCNN_ARG(c_b),
         CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(op->bias_mode), CLCNN_ARG(op->relu),
     };
-    size_t global[3] = {(size_t)(op->M + 7) / 8, (size_t)(op->N + 31) / 32, (size_t)op->batch};
-    return clcnn_launch(ctx, k, 3, global, NULL, args, (int)(sizeof args / sizeof args[0]));
+    size_t global[3] = {(size_t)(op->M + tm - 1) / tm, (size_t)(op->N + tn - 1) / tn,
+                        (size_t)op->batch};
+    return own_launch(ctx, k, global, args, (int)(sizeof args / sizeof args[0]));
 }
 
 /* Scratch for grouped products, grown on first need and kept by the context. */
@@ -50,12 +92,31 @@ static clcnn_status scratch(clcnn_context *ctx, size_t floats, cl_mem *out) {
     return CLCNN_STATUS_OK;
 }
 
-/* How many batch items one group of an NT product sums: enough that a group's operands stay
- * within a few MiB of cache. */
-static int nt_per_group(const clcnn_gemm_op *op) {
-    double bytes = ((double)op->M + op->N) * op->K * sizeof(float);
-    int per = (int)(6.0 * 1048576.0 / (bytes > 1 ? bytes : 1));
-    return per < 1 ? 1 : (per > op->batch ? op->batch : per);
+/* How an NT product is cut into pieces (a batch item's K range of kc) and pieces into groups:
+ * a piece's rows of A and B (M + N rows of kc floats) stay within the cache budget (2 MiB, the
+ * L2 of two cores; CLCNN_GEMM_NT_CACHE bytes overrides), so the tiles that read them after one
+ * another find them in cache, and a group sums as many pieces as fit there. A long K (dense
+ * layers: 36864) is cut; each group's partial product is summed after. */
+typedef struct nt_plan {
+    int kc, chunks, pieces, per_group, groups;
+} nt_plan;
+
+static nt_plan nt_plan_for(const clcnn_gemm_op *op) {
+    const char *env = getenv("CLCNN_GEMM_NT_CACHE");
+    double cache = env && atof(env) > 0 ? atof(env) : 2.0 * 1048576.0;
+    nt_plan p;
+    double row_bytes = ((double)op->M + op->N) * sizeof(float);
+    p.kc = op->K;
+    if (row_bytes * op->K > cache) {
+        int kc = (int)(cache / row_bytes) & ~15;
+        p.kc = kc < 16 ? 16 : kc;
+    }
+    p.chunks = (op->K + p.kc - 1) / p.kc;
+    p.pieces = p.chunks * op->batch;
+    int per = (int)(cache / (row_bytes * p.kc));
+    p.per_group = per < 1 ? 1 : (per > p.pieces ? p.pieces : per);
+    p.groups = (p.pieces + p.per_group - 1) / p.per_group;
+    return p;
 }
 
 /* C = the sum of `groups` M x N partial products in P (+ bias, ReLU). */
@@ -74,28 +135,30 @@ static clcnn_status sum_groups(clcnn_context *ctx, const clcnn_gemm_op *op, int 
 
 static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
     cl_kernel k;
-    CLCNN_TRY(clcnn_kernel_get(ctx, "gemm.cl", "gemm_nt4x4", &k));
-    int per = nt_per_group(op), groups = (op->batch + per - 1) / per;
+    int tm, tn;
+    CLCNN_TRY(own_kernel(ctx, "gemm_nt", &k, &tm, &tn));
+    nt_plan p = nt_plan_for(op);
     cl_mem out = op->C, bias = bias_or_dummy(op);
     cl_ulong a_off = op->a_off, a_b = op->a_batch, b_off = op->b_off, b_b = op->b_batch;
     cl_ulong c_off = op->c_off, c_group = 0, bias_off = op->bias_off;
     int ldc = op->ldc, bias_mode = op->bias_mode, relu = op->relu;
-    if (groups > 1) {
-        CLCNN_TRY(scratch(ctx, (size_t)groups * op->M * op->N, &out));
+    if (p.groups > 1) {
+        CLCNN_TRY(scratch(ctx, (size_t)p.groups * op->M * op->N, &out));
         c_off = 0, c_group = (cl_ulong)op->M * op->N, ldc = op->N, bias_mode = 0, relu = 0;
     }
     clcnn_arg args[] = {
-        CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(op->K), CLCNN_ARG(op->batch),
-        CLCNN_ARG(per), CLCNN_ARG(c_group),
+        CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(op->K), CLCNN_ARG(p.kc),
+        CLCNN_ARG(p.chunks), CLCNN_ARG(p.pieces), CLCNN_ARG(p.per_group), CLCNN_ARG(c_group),
         CLCNN_ARG(op->A), CLCNN_ARG(a_off), CLCNN_ARG(op->lda), CLCNN_ARG(a_b),
         CLCNN_ARG(op->B), CLCNN_ARG(b_off), CLCNN_ARG(op->ldb), CLCNN_ARG(b_b),
         CLCNN_ARG(out), CLCNN_ARG(c_off), CLCNN_ARG(ldc),
         CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(bias_mode), CLCNN_ARG(relu),
     };
-    size_t global[3] = {(size_t)(op->M + 3) / 4, (size_t)(op->N + 3) / 4, (size_t)groups};
-    CLCNN_TRY(clcnn_launch(ctx, k, 3, global, NULL, args, (int)(sizeof args / sizeof args[0])));
-    if (groups == 1) return CLCNN_STATUS_OK;
-    return sum_groups(ctx, op, groups, out);
+    size_t global[3] = {(size_t)(op->M + tm - 1) / tm, (size_t)(op->N + tn - 1) / tn,
+                        (size_t)p.groups};
+    CLCNN_TRY(own_launch(ctx, k, global, args, (int)(sizeof args / sizeof args[0])));
+    if (p.groups == 1) return CLCNN_STATUS_OK;
+    return sum_groups(ctx, op, p.groups, out);
 }
 
 clcnn_status clcnn_gemm_tiled(clcnn_context *ctx, const clcnn_gemm_op *op,

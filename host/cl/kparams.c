@@ -101,3 +101,32 @@ void clcnn_gemm_tiled_options(const clcnn_gemm_tile *t, clcnn_gemm_kind kind, ch
     snprintf(buf, n, "-DA_T=%d -DB_T=%d -DKSUM=%d -DTS_M=%d -DTS_N=%d -DTS_K=%d -DWPT_M=%d -DWPT_N=%d",
              a_t, b_t, ksum, t->ts_m, t->ts_n, t->ts_k, t->wpt_m, t->wpt_n);
 }
+
+/* The build options of the own kernels' register tiles for a native vector width (floats): the
+ * accumulators and the operands of a step must fit the SIMD register file. 16 (AVX-512, 32
+ * registers): the kernel's defaults, 8 x 32 tiles and 4 x 4 dot products of float16; 8 (AVX2,
+ * 16 registers): 6 x 16 tiles (12 accumulators, the BLIS Haswell kernel's shape) and 4 x 2 dot
+ * products of float8 (8 x 32 tiles spill 16 of their 32 registers there, 3 x 4 dot products one
+ * per step); 4 or less: the same shapes in float4. CLCNN_GEMM_OWN_TILE=TM,NV,VW,NT_TM,NT_TN,NT_VW overrides (for tuning). */
+clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n) {
+    int t[6] = {8, 2, 16, 4, 4, 16};
+    if (vector_width < 16) {
+        int vw = vector_width >= 8 ? 8 : 4;
+        int narrow[6] = {6, 2, vw, 4, 2, vw};
+        memcpy(t, narrow, sizeof t);
+    }
+    const char *env = getenv("CLCNN_GEMM_OWN_TILE");
+    if (env && *env) {
+        char tail;
+        if (sscanf(env, "%d,%d,%d,%d,%d,%d%c", &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &tail) != 6 ||
+            t[0] < 1 || t[0] > 16 || t[1] < 1 || t[1] > 8 || t[3] < 1 || t[3] > 8 || t[4] < 1 ||
+            t[4] > 8 || (t[2] != 4 && t[2] != 8 && t[2] != 16) ||
+            (t[5] != 4 && t[5] != 8 && t[5] != 16))
+            return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                              "CLCNN_GEMM_OWN_TILE='%s': expected TM,NV,VW,NT_TM,NT_TN,NT_VW "
+                              "(TM 1-16, NV and the NT tile 1-8, widths 4, 8 or 16)", env);
+    }
+    snprintf(buf, n, "-DGEMM_TM=%d -DGEMM_NV=%d -DGEMM_VW=%d -DNT_TM=%d -DNT_TN=%d -DNT_VW=%d",
+             t[0], t[1], t[2], t[3], t[4], t[5]);
+    return CLCNN_STATUS_OK;
+}

@@ -47,4 +47,9 @@ int clcnn_reduce_wg_default(clcnn_device_class c); /* the database's row */
 /* The build options of gemm_tiled for a product kind and tile ("-DA_T=1 -DTS_M=64 ..."). */
 void clcnn_gemm_tiled_options(const clcnn_gemm_tile *t, clcnn_gemm_kind kind, char *buf, size_t n);
 
+/* The -D options of kernels/gemm.cl's register tiles (the own route) for a device whose native
+ * vector width is vector_width floats (CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT);
+ * CLCNN_GEMM_OWN_TILE=TM,NV,VW,NT_TM,NT_TN,NT_VW overrides. */
+clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n);
+
 #endif

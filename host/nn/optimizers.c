@@ -20,7 +20,8 @@ static clcnn_status adam_step(const clcnn_optimizer_pass *p) {
     clcnn_arg args[] = {CLCNN_ARG(p->params),   CLCNN_ARG(p->grads),   CLCNN_ARG(p->state[0]),
                         CLCNN_ARG(p->state[1]), CLCNN_ARG(lr_t),       CLCNN_ARG(o->beta_1),
                         CLCNN_ARG(o->beta_2),   CLCNN_ARG(o->epsilon), CLCNN_ARG(n)};
-    return clcnn_launch(p->ctx, k, 1, &p->count, NULL, args, 9);
+    size_t items = (p->count + 7) / 8; /* 8 parameters per work-item */
+    return clcnn_launch(p->ctx, k, 1, &items, NULL, args, 9);
 }
 const clcnn_optimizer_type clcnn_optimizer_adam = {2, adam_step}; /* m, v */
 

@@ -118,12 +118,29 @@ static int small(void) {
     return e && *e && strcmp(e, "0") != 0;
 }
 
+/* The own kernels' register tiles: each vector width's default and uneven ones, with NT products
+ * cut along K into pieces summed in groups (a tiny cache budget cuts even the small shapes).
+ * Under Oclgrind (CLCNN_TEST_SMALL) the small set only. */
+static const char *const own_tiles[] = {
+    "8,2,16,4,4,16", "6,2,8,3,4,8", "6,2,4,3,4,4", "5,3,4,2,3,4", "1,1,4,1,1,8",
+};
+
 static void test_own(void **state) {
     (void)state;
-    if (small()) skip();
     clcnn_context *ctx = test_context();
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
-        check_shape(ctx, &shapes[i], CLCNN_ROUTE_OWN, NULL);
+    const shape *set = small() ? small_shapes : shapes;
+    size_t n_set = small() ? sizeof small_shapes / sizeof small_shapes[0]
+                           : sizeof shapes / sizeof shapes[0];
+    for (size_t i = 0; i < n_set; i++) check_shape(ctx, &set[i], CLCNN_ROUTE_OWN, NULL);
+    for (size_t t = 0; t < sizeof own_tiles / sizeof own_tiles[0]; t++) {
+        setenv("CLCNN_GEMM_OWN_TILE", own_tiles[t], 1);
+        for (size_t i = 0; i < n_set; i++) check_shape(ctx, &set[i], CLCNN_ROUTE_OWN, NULL);
+        setenv("CLCNN_GEMM_NT_CACHE", "600", 1);
+        for (size_t i = 0; i < sizeof small_shapes / sizeof small_shapes[0]; i++)
+            check_shape(ctx, &small_shapes[i], CLCNN_ROUTE_OWN, NULL);
+        unsetenv("CLCNN_GEMM_NT_CACHE");
+    }
+    unsetenv("CLCNN_GEMM_OWN_TILE");
     clcnn_context_destroy(ctx);
 }
 
