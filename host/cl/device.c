@@ -8,6 +8,7 @@
 
 #include "cl.h"
 #include "clcnn/version.h"
+#include "kparams.h"
 #include "route.h"
 
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
@@ -298,6 +299,7 @@ clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_co
         s = clcnn_cache_dir(ctx->cache_dir, sizeof ctx->cache_dir);
         if (s == CLCNN_STATUS_OK) s = open_device(ctx, &found[index]);
         if (s == CLCNN_STATUS_OK) s = clcnn_route_table_create(ctx);
+        if (s == CLCNN_STATUS_OK) s = clcnn_kparams_load(ctx);
     }
     free(found);
     free(info);

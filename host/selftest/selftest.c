@@ -10,6 +10,7 @@
 #include "clcnn/selftest.h"
 #include "nn/nn.h"
 #include "ref/ref.h"
+#include "selftest/selftest.h"
 
 typedef struct selftest {
     clcnn_context *ctx;
@@ -327,8 +328,8 @@ static clcnn_status batchnorm_case_run(selftest *st, int n, int c, int h, int w)
     return s;
 }
 
-/* The products of conv2d and dense run by the route the layer is given; both are checked. */
-static const clcnn_route routes[] = {CLCNN_ROUTE_OWN, CLCNN_ROUTE_CLBLAST};
+/* The products of conv2d and dense run by the route the layer is given; each is checked. */
+static const clcnn_route routes[] = {CLCNN_ROUTE_OWN, CLCNN_ROUTE_CLBLAST, CLCNN_ROUTE_TILED};
 
 static const conv_case conv_cases[] = {
     {3, 3, 9, 11, 5, 3, 3, 1, 0},
@@ -336,16 +337,38 @@ static const conv_case conv_cases[] = {
     {2, 1, 8, 8, 3, 5, 5, 1, 1},
 };
 
+static clcnn_status product_cases(selftest *st, clcnn_route route) {
+    for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++)
+        CLCNN_TRY(conv_case_run(st, &conv_cases[i], route));
+    CLCNN_TRY(dense_case_run(st, 5, 37, 11, route));
+    return dense_case_run(st, 1, 13, 3, route);
+}
+
+clcnn_status clcnn_selftest_run_route(clcnn_context *ctx, clcnn_route route,
+                                      clcnn_selftest_report report, void *user, int *failures) {
+    selftest st = {ctx, report, user, 0};
+    *failures = 0;
+    CLCNN_TRY(product_cases(&st, route));
+    CLCNN_TRY(batchnorm_case_run(&st, 4, 3, 5, 7));
+    *failures = st.failures;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_selftest_layer_passes(clcnn_context *ctx, const clcnn_layer_spec *spec,
+                                         clcnn_shape in, int n, clcnn_route route, int runs) {
+    layer_run r;
+    clcnn_status s = layer_run_make(ctx, spec, in, route, n, &r);
+    for (int i = 0; i < runs && s == CLCNN_STATUS_OK; i++) s = passes(ctx, &r);
+    run_free(&r);
+    return s;
+}
+
 clcnn_status clcnn_selftest_run(clcnn_context *ctx, clcnn_selftest_report report, void *user,
                                 int *failures) {
     selftest st = {ctx, report, user, 0};
     *failures = 0;
-    for (size_t ri = 0; ri < sizeof routes / sizeof routes[0]; ri++) {
-        for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++)
-            CLCNN_TRY(conv_case_run(&st, &conv_cases[i], routes[ri]));
-        CLCNN_TRY(dense_case_run(&st, 5, 37, 11, routes[ri]));
-        CLCNN_TRY(dense_case_run(&st, 1, 13, 3, routes[ri]));
-    }
+    for (size_t ri = 0; ri < sizeof routes / sizeof routes[0]; ri++)
+        CLCNN_TRY(product_cases(&st, routes[ri]));
     CLCNN_TRY(pool_case_run(&st, "max_pooling2d", 2, 2, 0));
     CLCNN_TRY(pool_case_run(&st, "max_pooling2d", 3, 2, 1));
     CLCNN_TRY(pool_case_run(&st, "average_pooling2d", 2, 2, 0));
