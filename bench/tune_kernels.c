@@ -338,6 +338,9 @@ static clcnn_status tune_tile(tk_state *st) {
     double ms[2];
     seen(tried, &n_tried, &def);
     CLCNN_TRY(measure(st, P_TILE, &ms[0]));
+    char text[32];
+    tile_string(&def, text, sizeof text);
+    clcnn_log(CLCNN_LOG_INFO, "gemm_tile %s (the default): %.3f ms for the products", text, ms[0]);
     if (!isfinite(ms[0]))
         return clcnn_fail(CLCNN_STATUS_NUMERIC_ERROR, "the default GEMM tile fails selftest's "
                           "reference checks on this device (run clcnn selftest)");
