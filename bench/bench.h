@@ -121,6 +121,15 @@ clcnn_status bench_shape_parse(const char *text, clcnn_gemm_kind *kind, int *M, 
                                int *batch);
 /* The shape set the options select (flags, or --shapes). */
 int bench_selected_shapes(const bench_options *o, bench_gemm_shape *out, int max);
+/* One shape's product on the device, on random operands, by `route`. */
+typedef struct gemm_case {
+    clcnn_gemm_op op;
+    clcnn_route route;
+    size_t a_count, b_count, c_count; /* floats allocated */
+} gemm_case;
+clcnn_status bench_gemm_case_setup(clcnn_context *ctx, bench_gemm_shape s, gemm_case *c);
+void bench_gemm_case_release(gemm_case *c);
+clcnn_status bench_gemm_case_run(clcnn_context *ctx, void *arg); /* a bench_run_fn */
 /* Times every selected shape by every selected route on one device, adding rows to the report. */
 clcnn_status bench_gemms(clcnn_context *ctx, const bench_options *o, const bench_peak *peak,
                          int has_peak, bench_report *report);
@@ -134,6 +143,7 @@ const char *bench_device_label(const bench_report *r, int device_index);
 int bench_cmd_kernels(const bench_options *o);
 int bench_cmd_peak(const bench_options *o);
 int bench_cmd_tune_gemm(int argc, char **argv, const char *self);
+int bench_cmd_tune_kernels(int argc, char **argv); /* tune_kernels.c */
 int bench_cmd_model(const bench_options *o); /* model_bench.c */
 
 /* Opens the device for a benchmark (profiling on). */

@@ -121,12 +121,6 @@ int bench_selected_shapes(const bench_options *o, bench_gemm_shape *out, int max
 }
 
 /* ---- one shape on the device ----------------------------------------------------------------- */
-typedef struct gemm_case {
-    clcnn_gemm_op op;
-    clcnn_route route;
-    size_t a_count, b_count, c_count; /* floats allocated */
-} gemm_case;
-
 static void fill_leading_dims(bench_gemm_shape *s) {
     int tn = s->kind == CLCNN_GEMM_TN, nt = s->kind == CLCNN_GEMM_NT_SUM;
     if (!s->lda) s->lda = tn ? s->M : s->K;
@@ -171,24 +165,25 @@ static clcnn_status upload_random(clcnn_context *ctx, size_t count, uint64_t see
     return s;
 }
 
-static void release_case(gemm_case *c) {
+void bench_gemm_case_release(gemm_case *c) {
     cl_mem mems[] = {c->op.A, c->op.B, c->op.C, c->op.bias};
     for (int i = 0; i < 4; i++)
         if (mems[i]) clReleaseMemObject(mems[i]);
 }
 
-static clcnn_status setup_case(clcnn_context *ctx, const bench_gemm_shape *s, gemm_case *c) {
-    describe(s, c);
+clcnn_status bench_gemm_case_setup(clcnn_context *ctx, bench_gemm_shape s, gemm_case *c) {
+    fill_leading_dims(&s);
+    describe(&s, c);
     clcnn_status st = upload_random(ctx, c->a_count, 1, &c->op.A);
     if (st == CLCNN_STATUS_OK) st = upload_random(ctx, c->b_count, 2, &c->op.B);
     if (st == CLCNN_STATUS_OK) st = upload_random(ctx, c->c_count, 3, &c->op.C);
-    if (st == CLCNN_STATUS_OK && s->bias_mode)
-        st = upload_random(ctx, (size_t)(s->M > s->N ? s->M : s->N), 4, &c->op.bias);
-    if (st != CLCNN_STATUS_OK) release_case(c);
+    if (st == CLCNN_STATUS_OK && s.bias_mode)
+        st = upload_random(ctx, (size_t)(s.M > s.N ? s.M : s.N), 4, &c->op.bias);
+    if (st != CLCNN_STATUS_OK) bench_gemm_case_release(c);
     return st;
 }
 
-static clcnn_status run_case(clcnn_context *ctx, void *arg) {
+clcnn_status bench_gemm_case_run(clcnn_context *ctx, void *arg) {
     gemm_case *c = arg;
     return clcnn_gemm(ctx, &c->op, c->route, NULL);
 }
@@ -224,7 +219,7 @@ static clcnn_status time_route(clcnn_context *ctx, const bench_options *o, gemm_
     char tag[80];
     snprintf(tag, sizeof tag, "%s/%s", s->kernel, clcnn_route_name(c->route));
     bench_timing t;
-    CLCNN_TRY(bench_time(ctx, tag, run_case, c, o->target_ms, &t));
+    CLCNN_TRY(bench_time(ctx, tag, bench_gemm_case_run, c, o->target_ms, &t));
     snprintf(row->route, sizeof row->route, "%s", clcnn_route_name(c->route));
     row->ms = t.ms, row->ms_min = t.ms_min, row->ms_max = t.ms_max;
     row->event_ms = t.event_ms, row->runs = t.runs;
@@ -235,7 +230,7 @@ static clcnn_status bench_shape(clcnn_context *ctx, const bench_options *o, benc
                                 const bench_peak *peak, int has_peak, bench_report *report) {
     fill_leading_dims(&s);
     gemm_case c;
-    CLCNN_TRY(setup_case(ctx, &s, &c));
+    CLCNN_TRY(bench_gemm_case_setup(ctx, s, &c));
     clcnn_status st = o->check ? check_routes(ctx, &c, s.kernel) : CLCNN_STATUS_OK;
     for (int r = CLCNN_ROUTE_OWN; r < CLCNN_ROUTE_COUNT && st == CLCNN_STATUS_OK; r++) {
         if (!(o->routes & (1 << r))) continue;
@@ -256,7 +251,7 @@ static clcnn_status bench_shape(clcnn_context *ctx, const bench_options *o, benc
         clcnn_log(CLCNN_LOG_INFO, "%-34s %-7s %-28s %9.3f ms %8.2f GFLOP/s", row.kernel, row.route,
                   row.shape, row.ms, row.gflops);
     }
-    release_case(&c);
+    bench_gemm_case_release(&c);
     return st;
 }
 

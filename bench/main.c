@@ -1,5 +1,6 @@
 /* bench/main.c: clcnn-bench's command line: options, device loop, and the `kernels` (default) and
- * `peak` subcommands. `tune-gemm` lives in tune.c, `--model` in model_bench.c. */
+ * `peak` subcommands. `tune-gemm` lives in tune.c, `tune-kernels` in tune_kernels.c, `--model` in
+ * model_bench.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@ static void usage(FILE *fp) {
             "       clcnn-bench peak [options]          device peak: fp32 FMA GFLOP/s, memory GB/s\n"
             "       clcnn-bench --model CONFIG [options]  every kernel of a model, and images/s\n"
             "       clcnn-bench tune-gemm [options]     tune CLBlast's GEMM kernels for this device\n"
+            "       clcnn-bench tune-kernels [options]  tune clcnn's kernel parameters for this device\n"
             "\noptions:\n"
             "  --device D        index, name substring, or 'all' (default: CLCNN_DEVICE or the default)\n"
             "  --format F        table (default), csv or json; only that document goes to stdout\n"
@@ -23,7 +25,8 @@ static void usage(FILE *fp) {
             "  --no-peak         skip the peak probe (%% of peak is then 0)\n"
             "  --steps N         --model: training steps to time (default 20)\n"
             "  --verbose         library debug log on stderr\n"
-            "tune-gemm options: see clcnn-bench tune-gemm --help\n");
+            "tune-gemm and tune-kernels options: see clcnn-bench tune-gemm --help and\n"
+            "tune-kernels --help\n");
 }
 
 static int verbose;
@@ -184,13 +187,14 @@ int main(int argc, char **argv) {
     int first = argc > 1 && argv[1][0] != '-' ? 2 : 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            if (strcmp(cmd, "tune-gemm") == 0) break;
+            if (strcmp(cmd, "tune-gemm") == 0 || strcmp(cmd, "tune-kernels") == 0) break;
             usage(stdout);
             return 0;
         }
         if (strcmp(argv[i], "--verbose") == 0) verbose = 1;
     }
     if (strcmp(cmd, "tune-gemm") == 0) return bench_cmd_tune_gemm(argc - first, argv + first, argv[0]);
+    if (strcmp(cmd, "tune-kernels") == 0) return bench_cmd_tune_kernels(argc - first, argv + first);
     bench_options o;
     int rc = parse_options(argc, argv, first, &o);
     if (rc) return rc;

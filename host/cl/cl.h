@@ -18,6 +18,22 @@ typedef struct clcnn_program_entry {
     cl_program program;
 } clcnn_program_entry;
 
+/* A tiled GEMM's shape (cl/kparams.h): a work-group computes a ts_m x ts_n tile of C in
+ * ts_k-deep steps; a work-item a wpt_m x wpt_n register tile. */
+typedef struct clcnn_gemm_tile {
+    int ts_m, ts_n, ts_k, wpt_m, wpt_n;
+} clcnn_gemm_tile;
+
+/* Kernel parameters measured for this device by clcnn-bench tune-kernels, read at open
+ * (cl/kparams.c); a value whose has_ flag is 0 leaves the device class's default (so a zeroed
+ * struct is "not tuned"). */
+typedef struct clcnn_kparams_tuned {
+    int has_tile, has_reduce_wg, has_conv_layout;
+    clcnn_gemm_tile tile;
+    int reduce_wg;  /* 0 = one work-item per channel, else the work-group size */
+    int conv_items; /* 1 items, 0 planes */
+} clcnn_kparams_tuned;
+
 struct clcnn_context {
     clcnn_device_info info;
     cl_platform_id platform;
@@ -51,6 +67,7 @@ struct clcnn_context {
      * context, and every later one, fails as a full device would. */
     long fault_alloc, fault_launch;
     long n_allocs, n_launches;
+    clcnn_kparams_tuned tuned; /* env overrides still win (cl/kparams.c) */
 };
 
 /* The name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */

@@ -8,6 +8,7 @@
 
 #include "cl.h"
 #include "clcnn/version.h"
+#include "kparams.h"
 #include "route.h"
 
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
@@ -313,6 +314,7 @@ clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_co
         if (s == CLCNN_STATUS_OK) s = open_device(ctx, &found[index]);
         ctx->program_binaries = clcnn_program_binaries_wanted(ctx);
         if (s == CLCNN_STATUS_OK) s = clcnn_route_table_create(ctx);
+        if (s == CLCNN_STATUS_OK) s = clcnn_kparams_load(ctx);
     }
     free(found);
     free(info);

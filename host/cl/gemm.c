@@ -333,17 +333,20 @@ static clcnn_status choose(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_ro
      * route's a warning. Another route replaces them only when clearly faster (route.h). */
     unsigned bit = CLASS_BIT(clcnn_device_class_of(&ctx->info));
     double t[N_ROWS];
-    int def = 0, racing = 0;
+    int def = 0, racing = 0, races[N_ROWS];
     char timings[256] = "";
     for (int i = 0; i < N_ROWS; i++) {
         t[i] = INFINITY;
         if (route_rows[i].route == CLCNN_ROUTE_OWN) def = i;
-        racing += (route_rows[i].classes & bit) != 0;
+        /* A tile tune-kernels measured on this device joins the race on any class. */
+        races[i] = (route_rows[i].classes & bit) ||
+                   (route_rows[i].route == CLCNN_ROUTE_TILED && ctx->tuned.has_tile);
+        racing += races[i];
     }
     /* A class that races one route has nothing to measure: the first step starts at once. */
     for (int i = 0; racing > 1 && i < N_ROWS; i++) {
         const struct route_row *row = &route_rows[i];
-        if (!(row->classes & bit)) continue;
+        if (!races[i]) continue;
         clcnn_status s = time_route(ctx, op, row->route, &t[i]);
         if (s != CLCNN_STATUS_OK && row->route == CLCNN_ROUTE_OWN) return s;
         if (s != CLCNN_STATUS_OK) {

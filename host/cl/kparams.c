@@ -1,5 +1,7 @@
-/* cl/kparams.c: the small database of kernel parameters per device class, and the build options
- * of each variant. The defaults follow CLBlast's for its Xgemm on each class (64 x 64 tiles of
+/* cl/kparams.c: the small database of kernel parameters per device class, the parameters
+ * clcnn-bench tune-kernels measured for this device (a cache entry read at open), and the build
+ * options of each variant. Precedence: the environment's overrides, then the tuned values, then
+ * the class default. The defaults follow CLBlast's for its Xgemm on each class (64 x 64 tiles of
  * 4 x 4 per work-item on NVIDIA and AMD, smaller groups on Intel and unknown GPUs): 44 registers
  * on sm_80, no spills (tests/kernels_check.py checks every variant). */
 #include <stdio.h>
@@ -61,7 +63,7 @@ clcnn_status clcnn_gemm_tile_check(const clcnn_gemm_tile *t, size_t max_group, c
 }
 
 clcnn_status clcnn_gemm_tile_for(const clcnn_context *ctx, clcnn_gemm_tile *out) {
-    *out = tile_defaults[clcnn_device_class_of(&ctx->info)];
+    *out = ctx->tuned.has_tile ? ctx->tuned.tile : tile_defaults[clcnn_device_class_of(&ctx->info)];
     const char *env = getenv("CLCNN_GEMM_TILE");
     if (env && *env) {
         clcnn_gemm_tile t;
@@ -79,6 +81,7 @@ int clcnn_conv_items(const clcnn_context *ctx) {
     const char *env = getenv("CLCNN_CONV_LAYOUT");
     if (env && strcmp(env, "items") == 0) return 1;
     if (env && strcmp(env, "planes") == 0) return 0;
+    if (ctx->tuned.has_conv_layout) return ctx->tuned.conv_items;
     return clcnn_device_class_of(&ctx->info) != CLCNN_CLASS_CPU;
 }
 
@@ -89,7 +92,9 @@ int clcnn_reduce_wg_default(clcnn_device_class c) {
 
 int clcnn_reduce_wg(const clcnn_context *ctx) {
     const char *env = getenv("CLCNN_REDUCE_WG");
-    int wg = env && *env ? atoi(env) : clcnn_reduce_wg_default(clcnn_device_class_of(&ctx->info));
+    int wg = env && *env ? atoi(env)
+             : ctx->tuned.has_reduce_wg ? ctx->tuned.reduce_wg
+                                         : clcnn_reduce_wg_default(clcnn_device_class_of(&ctx->info));
     if (wg <= 0) return 0;
     int p = 1;
     while (p * 2 <= wg && (!ctx->max_group || (size_t)p * 2 <= ctx->max_group)) p *= 2;
@@ -129,4 +134,109 @@ clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n) {
     snprintf(buf, n, "-DGEMM_TM=%d -DGEMM_NV=%d -DGEMM_VW=%d -DNT_TM=%d -DNT_TN=%d -DNT_VW=%d",
              t[0], t[1], t[2], t[3], t[4], t[5]);
     return CLCNN_STATUS_OK;
+}
+/* ---- the tuned parameters: CLCNN_CACHE_DIR/kparams/<device key>.txt ---------------------------- */
+clcnn_status clcnn_kparams_path(const clcnn_context *ctx, char *buf, size_t n) {
+    return clcnn_strfmt(buf, n, "%s/kparams/%s.txt", ctx->cache_dir, ctx->device_key);
+}
+
+size_t clcnn_kparams_format(const clcnn_kparams_tuned *t, char *buf, size_t n) {
+    size_t len = 0;
+    buf[0] = '\0';
+    if (t->has_tile)
+        len += (size_t)snprintf(buf + len, n - len, "gemm_tile %d,%d,%d,%d,%d\n", t->tile.ts_m,
+                                t->tile.ts_n, t->tile.ts_k, t->tile.wpt_m, t->tile.wpt_n);
+    if (len < n && t->has_reduce_wg)
+        len += (size_t)snprintf(buf + len, n - len, "reduce_wg %d\n", t->reduce_wg);
+    if (len < n && t->has_conv_layout)
+        len += (size_t)snprintf(buf + len, n - len, "conv_layout %s\n", t->conv_items ? "items" : "planes");
+    return len < n ? len : n - 1;
+}
+
+static int parse_line(char *line, clcnn_kparams_tuned *t) {
+    clcnn_gemm_tile g;
+    int v;
+    char word[16], tail;
+    if (line[0] == '#' || line[0] == '\0') return 1;
+    if (sscanf(line, "gemm_tile %d,%d,%d,%d,%d%c", &g.ts_m, &g.ts_n, &g.ts_k, &g.wpt_m, &g.wpt_n,
+               &tail) == 5) {
+        t->has_tile = 1, t->tile = g;
+        return 1;
+    }
+    if (sscanf(line, "reduce_wg %d%c", &v, &tail) == 1 && v >= 0 && v <= 4096 && !(v & (v - 1))) {
+        t->has_reduce_wg = 1, t->reduce_wg = v;
+        return 1;
+    }
+    if (sscanf(line, "conv_layout %15s%c", word, &tail) == 1 &&
+        (strcmp(word, "items") == 0 || strcmp(word, "planes") == 0)) {
+        t->has_conv_layout = 1, t->conv_items = strcmp(word, "items") == 0;
+        return 1;
+    }
+    return 0;
+}
+
+int clcnn_kparams_parse(const char *text, const clcnn_context *ctx, clcnn_kparams_tuned *out) {
+    memset(out, 0, sizeof *out);
+    char copy[1024], *save = NULL;
+    if (strlen(text) >= sizeof copy) return 0;
+    snprintf(copy, sizeof copy, "%s", text);
+    int ok = 1;
+    for (char *line = strtok_r(copy, "\n", &save); line && ok; line = strtok_r(NULL, "\n", &save))
+        ok = parse_line(line, out);
+    /* A tile another device's limits allow may not fit this one (a file copied by hand). */
+    if (ok && out->has_tile)
+        ok = clcnn_gemm_tile_check(&out->tile, ctx->max_group, ctx->local_mem) == CLCNN_STATUS_OK;
+    if (ok && out->reduce_wg > 0 && ctx->max_group) ok = (size_t)out->reduce_wg <= ctx->max_group;
+    if (!ok) memset(out, 0, sizeof *out);
+    return ok;
+}
+
+static void log_params(const clcnn_context *ctx, const char *source) {
+    clcnn_gemm_tile t;
+    char tile[64] = "invalid";
+    if (clcnn_gemm_tile_for(ctx, &t) == CLCNN_STATUS_OK)
+        snprintf(tile, sizeof tile, "%d,%d,%d,%d,%d", t.ts_m, t.ts_n, t.ts_k, t.wpt_m, t.wpt_n);
+    clcnn_log(CLCNN_LOG_DEBUG, "kernel parameters for '%s' (class %s, %s): gemm_tile %s, "
+              "reduce_wg %d, conv_layout %s", ctx->info.name,
+              clcnn_device_class_name(clcnn_device_class_of(&ctx->info)), source, tile,
+              clcnn_reduce_wg(ctx), clcnn_conv_items(ctx) ? "items" : "planes");
+}
+
+clcnn_status clcnn_kparams_load(clcnn_context *ctx) {
+    char path[1200], *text;
+    size_t len;
+    memset(&ctx->tuned, 0, sizeof ctx->tuned);
+    CLCNN_TRY(clcnn_kparams_path(ctx, path, sizeof path));
+    if (!ctx->disk_cache || !clcnn_file_exists(path)) {
+        log_params(ctx, "class defaults, not tuned");
+        return CLCNN_STATUS_OK;
+    }
+    /* A torn, foreign or damaged file (cache_entry.c logs which) means the class defaults until
+     * tune-kernels writes it again. */
+    if (!clcnn_cache_entry_read(path, ctx->device_key, &text, &len)) {
+        log_params(ctx, "class defaults: the tuned file is damaged or foreign, ignored");
+        return CLCNN_STATUS_OK;
+    }
+    clcnn_kparams_tuned t;
+    if (clcnn_kparams_parse(text, ctx, &t)) {
+        ctx->tuned = t;
+        char source[1300];
+        snprintf(source, sizeof source, "tuned: %s", path);
+        log_params(ctx, source);
+    } else {
+        log_params(ctx, "class defaults: the tuned file has a value this device cannot use, ignored");
+    }
+    free(text);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_kparams_store(const clcnn_context *ctx, const clcnn_kparams_tuned *t,
+                                 const char *note) {
+    char path[1200], dir[1200], text[1024], body[512];
+    CLCNN_TRY(clcnn_kparams_path(ctx, path, sizeof path));
+    CLCNN_TRY(clcnn_strfmt(dir, sizeof dir, "%s/kparams", ctx->cache_dir));
+    CLCNN_TRY(clcnn_mkdir_p(dir));
+    clcnn_kparams_format(t, body, sizeof body);
+    CLCNN_TRY(clcnn_strfmt(text, sizeof text, "# %s\n%s", note, body));
+    return clcnn_cache_entry_write(path, ctx->device_key, text, strlen(text));
 }

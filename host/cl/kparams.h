@@ -17,12 +17,6 @@ typedef enum clcnn_device_class {
 clcnn_device_class clcnn_device_class_of(const clcnn_device_info *info);
 const char *clcnn_device_class_name(clcnn_device_class c);
 
-/* A work-group computes a ts_m x ts_n tile of C in ts_k-deep steps; a work-item a wpt_m x
- * wpt_n register tile. */
-typedef struct clcnn_gemm_tile {
-    int ts_m, ts_n, ts_k, wpt_m, wpt_n;
-} clcnn_gemm_tile;
-
 /* The class's default (the database's row). */
 clcnn_gemm_tile clcnn_gemm_tile_default(clcnn_device_class c);
 
@@ -51,5 +45,20 @@ void clcnn_gemm_tiled_options(const clcnn_gemm_tile *t, clcnn_gemm_kind kind, ch
  * vector width is vector_width floats (CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT);
  * CLCNN_GEMM_OWN_TILE=TM,NV,VW,NT_TM,NT_TN,NT_VW overrides. */
 clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n);
+/* ---- the parameters tune-kernels measured: CLCNN_CACHE_DIR/kparams/<device key>.txt, a cache
+ * entry (core/cache_entry.c) keyed by the device key (device, driver, platform, clcnn version),
+ * whose payload is "# note" then "gemm_tile a,b,c,d,e", "reduce_wg n", "conv_layout items|planes"
+ * lines (each optional). */
+clcnn_status clcnn_kparams_path(const clcnn_context *ctx, char *buf, size_t n);
+/* The lines for t; returns their length. */
+size_t clcnn_kparams_format(const clcnn_kparams_tuned *t, char *buf, size_t n);
+/* Parses a payload; 0 for anything malformed or not usable on ctx's device (out is unset). */
+int clcnn_kparams_parse(const char *text, const clcnn_context *ctx, clcnn_kparams_tuned *out);
+/* Reads this device's file into ctx->tuned at open; a missing, damaged or foreign file leaves
+ * the class defaults (a debug note says which). Logs the parameters in force at debug level. */
+clcnn_status clcnn_kparams_load(clcnn_context *ctx);
+/* Writes the file atomically, with a note line. */
+clcnn_status clcnn_kparams_store(const clcnn_context *ctx, const clcnn_kparams_tuned *t,
+                                 const char *note);
 
 #endif

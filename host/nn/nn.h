@@ -123,6 +123,17 @@ clcnn_status clcnn_nn_reduce_kernel(clcnn_context *ctx, const char *file, const 
 clcnn_status clcnn_nn_bias_grad(clcnn_context *ctx, cl_mem dy, int n, int channels, int spatial,
                                 cl_mem grads, size_t offset);
 clcnn_status clcnn_nn_relu_mask(clcnn_context *ctx, cl_mem y, cl_mem dy, size_t count);
+/* Softmax cross-entropy over n rows of k logits (nn/loss.c, kernels/loss.cl): per-example loss,
+ * correctness and prediction at slot + i, and when want_grad dlogits = (softmax - onehot) *
+ * inv_batch. labels and correct/pred are uchar buffers. */
+typedef struct clcnn_loss_args {
+    cl_mem logits, labels, dlogits, loss, correct, pred;
+    int k, n, slot, want_grad;
+    float inv_batch;
+} clcnn_loss_args;
+clcnn_status clcnn_nn_softmax_xent(clcnn_context *ctx, const clcnn_loss_args *a);
+/* probs = the row-wise softmax of n rows of k logits. */
+clcnn_status clcnn_nn_softmax_rows(clcnn_context *ctx, cl_mem logits, cl_mem probs, int k, int n);
 /* Average pooling over windows dims = C, H, W, KH, KW, SH, SW, PT, PL, OH, OW: forward x -> y,
  * or backward dy -> dx (nn/average_pooling2d.c). */
 clcnn_status clcnn_nn_avgpool(const clcnn_pass *p, const int dims[11], int forward);

@@ -338,18 +338,12 @@ static clcnn_status backward(clcnn_model *m, int n) {
 }
 
 static clcnn_status loss(clcnn_model *m, int slot, int start, int n, int want_grad) {
-    cl_kernel k;
-    CLCNN_TRY(clcnn_kernel_get(m->ctx, "loss.cl", "softmax_xent", &k));
     model_slot *s = &m->slots[slot];
-    cl_mem logits = m->act[m->n_layers - 1], dlogits = m->grad[m->n_layers - 1];
-    float inv = 1.0f / (float)n;
-    clcnn_arg args[] = {CLCNN_ARG(logits), CLCNN_ARG(m->batch_labels), CLCNN_ARG(dlogits),
-                        CLCNN_ARG(m->classes), CLCNN_ARG(n), CLCNN_ARG(inv),
-                        CLCNN_ARG(s->loss), CLCNN_ARG(s->correct), CLCNN_ARG(s->pred),
-                        CLCNN_ARG(start), CLCNN_ARG(want_grad)};
-    size_t global[1] = {(size_t)n};
+    clcnn_loss_args a = {m->act[m->n_layers - 1], m->batch_labels, m->grad[m->n_layers - 1],
+                         s->loss, s->correct, s->pred, m->classes, n, start, want_grad,
+                         1.0f / (float)n};
     clcnn_profile_set_tag(m->ctx, "loss/softmax_xent");
-    return clcnn_launch(m->ctx, k, 1, global, NULL, args, 11);
+    return clcnn_nn_softmax_xent(m->ctx, &a);
 }
 
 /* Keras' decoupled weight decay, before the update, on the trainable prefix only. */
@@ -441,13 +435,7 @@ clcnn_status clcnn_model_clear_metrics(clcnn_model *m, int slot) {
 
 /* Softmax of the last forward pass's logits, count rows, copied to the host (waits). */
 static clcnn_status read_probs(clcnn_model *m, int count, float *probs) {
-    cl_kernel k;
-    CLCNN_TRY(clcnn_kernel_get(m->ctx, "loss.cl", "softmax_rows", &k));
-    cl_mem logits = m->act[m->n_layers - 1];
-    clcnn_arg args[] = {CLCNN_ARG(logits), CLCNN_ARG(m->probs), CLCNN_ARG(m->classes),
-                        CLCNN_ARG(count)};
-    size_t global[1] = {(size_t)count};
-    CLCNN_TRY(clcnn_launch(m->ctx, k, 1, global, NULL, args, 4));
+    CLCNN_TRY(clcnn_nn_softmax_rows(m->ctx, m->act[m->n_layers - 1], m->probs, m->classes, count));
     return clcnn_buffer_read(m->ctx, m->probs, 0, (size_t)count * m->classes * sizeof(float), probs);
 }
 

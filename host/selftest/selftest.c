@@ -1,21 +1,26 @@
 /* selftest/selftest.c: `clcnn selftest`'s cases. Each sets one layer up as nn/model.c does, runs
  * its forward (training) and backward passes on the device through the nn.h interface, and
- * compares every output with the double reference of host/ref/. Shapes are small and odd (no
+ * compares every output with the double reference of host/ref/; the loss, dropout's mask and
+ * the optimizers' updates likewise, and the kernel variants the device class does not use by
+ * default (the other reduction shape and im2col layout) as well as its own. Shapes are small and odd (no
  * multiple of any tile or vector width) so the check takes seconds even on PoCL. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl/kparams.h"
 #include "clcnn/selftest.h"
 #include "nn/conv2d.h"
 #include "ref/ref.h"
+#include "selftest/selftest.h"
 
 typedef struct selftest {
     clcnn_context *ctx;
     clcnn_selftest_report report;
     void *user;
     int failures;
+    char suffix[32]; /* appended to the variant: a kernel variant not the device's default */
 } selftest;
 
 /* One layer run: host inputs (float, as sent, and the same values in double), device buffers,
@@ -142,7 +147,7 @@ static void check(selftest *st, const char *kernel, const char *variant, const f
                   const double *want, size_t n, double rtol, double atol, double seconds) {
     clcnn_selftest_row row = {.rtol = rtol, .atol = atol, .pass = 1, .seconds = seconds};
     snprintf(row.kernel, sizeof row.kernel, "%s", kernel);
-    snprintf(row.variant, sizeof row.variant, "%s", variant);
+    snprintf(row.variant, sizeof row.variant, "%s%s", variant, st->suffix);
     for (size_t i = 0; i < n; i++) {
         double err = fabs((double)got[i] - want[i]);
         double share = err / (atol + rtol * fabs(want[i]));
@@ -197,6 +202,12 @@ static clcnn_status expected_alloc(const layer_run *r, int params, expected *e) 
 typedef struct conv_case {
     int n, c, h, w, filters, kh, kw, s, same;
 } conv_case;
+
+static const conv_case conv_cases[] = {
+    {3, 3, 9, 11, 5, 3, 3, 1, 0},
+    {2, 4, 10, 7, 6, 3, 2, 2, 1},
+    {2, 1, 8, 8, 3, 5, 5, 1, 1},
+};
 
 /* direct: the direct kernels (nn/conv2d_direct.c) run every phase that fits them. */
 static clcnn_status conv_case_run(selftest *st, const conv_case *cc, clcnn_route route,
@@ -337,25 +348,249 @@ static clcnn_status batchnorm_case_run(selftest *st, int n, int c, int h, int w)
     return s;
 }
 
-/* The products of conv2d and dense run by the route the layer is given; both are checked. */
-static const clcnn_route routes[] = {CLCNN_ROUTE_OWN, CLCNN_ROUTE_CLBLAST};
+static clcnn_status dropout_case_run(selftest *st) {
+    clcnn_layer_spec spec;
+    clcnn_layer_spec_default(&spec, "dropout");
+    spec.rate = 0.3f;
+    const int n = 3;
+    layer_run r;
+    expected e = {0};
+    unsigned char *keep = NULL;
+    clcnn_status s = layer_run_make(st->ctx, &spec, (clcnn_shape){5, 7, 9}, CLCNN_ROUTE_AUTO, n, &r);
+    if (s == CLCNN_STATUS_OK) s = expected_alloc(&r, 0, &e);
+    if (s == CLCNN_STATUS_OK && !(keep = malloc(r.nx)))
+        s = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "selftest: out of memory");
+    if (s == CLCNN_STATUS_OK) {
+        /* The mask from the reference generator, with the key nn/dropout.c derives for layer 0
+         * and passes()'s seed: the device's generator is checked too. */
+        unsigned long long key = 7ull ^ 0xd1b54a32d192ed03ull;
+        for (size_t i = 0; i < r.nx; i++) keep[i] = ref_rand_uniform(key, i) >= (double)spec.rate;
+        ref_dropout_forward(r.xd, keep, spec.rate, e.y, r.nx);
+        ref_dropout_backward(r.dyd, keep, spec.rate, e.dx, r.nx);
+        e.tol_y[0] = e.tol_dx[0] = 1e-6, e.tol_y[1] = e.tol_dx[1] = 1e-7;
+        check_all(st, "dropout", "training 3x5x7x9 rate 0.3", &r, &e);
+    }
+    free(keep);
+    expected_free(&e);
+    run_free(&r);
+    return s;
+}
 
-static const conv_case conv_cases[] = {
-    {3, 3, 9, 11, 5, 3, 3, 1, 0},
-    {2, 4, 10, 7, 6, 3, 2, 2, 1},
-    {2, 1, 8, 8, 3, 5, 5, 1, 1},
+/* ---- softmax cross-entropy (nn/loss.c) in the reduction variant in force ---------------------- */
+typedef struct loss_bufs {
+    cl_mem z, labels, dz, loss, correct, pred, probs;
+} loss_bufs;
+
+static void loss_bufs_free(loss_bufs *b) {
+    cl_mem all[] = {b->z, b->labels, b->dz, b->loss, b->correct, b->pred, b->probs};
+    for (int i = 0; i < 7; i++)
+        if (all[i]) clReleaseMemObject(all[i]);
+}
+
+static clcnn_status loss_bufs_make(clcnn_context *ctx, int n, int k, const float *z,
+                                   const unsigned char *labels, loss_bufs *b) {
+    size_t nk = (size_t)n * k * sizeof(float);
+    size_t sizes[7] = {nk, (size_t)n, nk, n * sizeof(float), (size_t)n, (size_t)n, nk};
+    cl_mem *out[7] = {&b->z, &b->labels, &b->dz, &b->loss, &b->correct, &b->pred, &b->probs};
+    for (int i = 0; i < 7; i++) CLCNN_TRY(clcnn_buffer_create(ctx, sizes[i], out[i]));
+    CLCNN_TRY(clcnn_buffer_write(ctx, b->z, 0, nk, z));
+    return clcnn_buffer_write(ctx, b->labels, 0, (size_t)n, labels);
+}
+
+/* Loss, dlogits and the prediction softmax of n rows of k classes, against the reference. */
+static clcnn_status softmax_case_run(selftest *st, int n, int k, const char *variant) {
+    size_t nk = (size_t)n * k;
+    float *z = malloc(nk * sizeof(float)), *got = malloc(nk * sizeof(float));
+    double *zd = malloc(nk * sizeof(double)), *want = malloc(nk * sizeof(double));
+    double *loss_want = malloc((size_t)n * sizeof(double));
+    unsigned char labels[64];
+    int ilabels[64];
+    loss_bufs b = {0};
+    clcnn_status s = z && got && zd && want && loss_want && n <= 64
+                         ? CLCNN_STATUS_OK
+                         : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "selftest: out of memory");
+    if (s == CLCNN_STATUS_OK) {
+        fill(z, zd, nk, 4);
+        for (int i = 0; i < n; i++) labels[i] = (unsigned char)((i * 5 + 2) % k), ilabels[i] = labels[i];
+        s = loss_bufs_make(st->ctx, n, k, z, labels, &b);
+    }
+    clcnn_loss_args a = {b.z, b.labels, b.dz, b.loss, b.correct, b.pred, k, n, 0, 1, 1.0f / (float)n};
+    double t0 = 0;
+    for (int run = 0; run < 2; run++) { /* the first pays the builds; the second is timed */
+        t0 = clcnn_now();
+        if (s == CLCNN_STATUS_OK) s = clcnn_nn_softmax_xent(st->ctx, &a);
+        if (s == CLCNN_STATUS_OK) s = clcnn_nn_softmax_rows(st->ctx, b.z, b.probs, k, n);
+        if (s == CLCNN_STATUS_OK) s = clcnn_context_finish(st->ctx);
+    }
+    double seconds = clcnn_now() - t0;
+    char v[64];
+    snprintf(v, sizeof v, "%s %dx%d", variant, n, k);
+    if (s == CLCNN_STATUS_OK) s = clcnn_buffer_read(st->ctx, b.loss, 0, n * sizeof(float), got);
+    if (s == CLCNN_STATUS_OK) {
+        for (int i = 0; i < n; i++)
+            loss_want[i] = ref_softmax_xent_forward(zd + (size_t)i * k, &ilabels[i],
+                                                    want + (size_t)i * k, 1, k);
+        check(st, "softmax_xent loss", v, got, loss_want, (size_t)n, 1e-5, 1e-5, seconds);
+        s = clcnn_buffer_read(st->ctx, b.probs, 0, nk * sizeof(float), got);
+    }
+    if (s == CLCNN_STATUS_OK) {
+        check(st, "softmax probs", v, got, want, nk, 1e-5, 1e-7, seconds);
+        s = clcnn_buffer_read(st->ctx, b.dz, 0, nk * sizeof(float), got);
+    }
+    if (s == CLCNN_STATUS_OK) {
+        ref_softmax_xent_backward(zd, ilabels, want, n, k);
+        check(st, "softmax_xent dlogits", v, got, want, nk, 1e-5, 1e-7, seconds);
+    }
+    loss_bufs_free(&b);
+    free(z), free(got), free(zd), free(want), free(loss_want);
+    return s;
+}
+
+/* ---- optimizers (nn/optimizers.c): three updates against host/ref/ref_optim.c ---------------- */
+typedef struct optim_case {
+    clcnn_optimizer id;
+    float momentum;
+    int nesterov;
+    const char *variant;
+} optim_case;
+
+static void ref_update(const optim_case *oc, const clcnn_optimizer_spec *o, double *p,
+                       const double *g, double *s0, double *s1, size_t n, int t) {
+    if (oc->id == CLCNN_OPTIMIZER_ADAM)
+        ref_adam_step(p, g, s0, s1, n, o->learning_rate, o->beta_1, o->beta_2, o->epsilon, t);
+    else if (oc->id == CLCNN_OPTIMIZER_SGD)
+        ref_sgd_step(p, g, s0, n, o->learning_rate, o->momentum, o->nesterov);
+    else
+        ref_rmsprop_step(p, g, s0, s1, n, o->learning_rate, o->rho, o->momentum, o->epsilon);
+}
+
+static clcnn_status optim_buffers(clcnn_context *ctx, size_t n, cl_mem *bufs, int count) {
+    for (int i = 0; i < count; i++) {
+        CLCNN_TRY(clcnn_buffer_create(ctx, n * sizeof(float), &bufs[i]));
+        CLCNN_TRY(clcnn_buffer_fill_zero(ctx, bufs[i], 0, n * sizeof(float)));
+    }
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status optim_case_run(selftest *st, const optim_case *oc) {
+    enum { N = 1001, STEPS = 3 };
+    clcnn_spec *spec = malloc(sizeof *spec);
+    float *p = malloc(N * sizeof(float)), *g = malloc(N * sizeof(float));
+    double *pd = malloc(N * sizeof(double)), *gd = malloc(N * sizeof(double));
+    double *s0 = calloc(N, sizeof(double)), *s1 = calloc(N, sizeof(double));
+    cl_mem bufs[2 + CLCNN_OPTIMIZER_SLOTS] = {NULL}; /* params, grads, state */
+    const clcnn_optimizer_type *type = clcnn_optimizer_type_get(oc->id);
+    clcnn_status s = spec && p && g && pd && gd && s0 && s1 && type
+                         ? CLCNN_STATUS_OK
+                         : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "selftest: out of memory");
+    clcnn_optimizer_spec o = {0};
+    if (s == CLCNN_STATUS_OK) {
+        clcnn_spec_default(spec);
+        o = spec->train.optimizer;
+        o.learning_rate = 0.01f, o.momentum = oc->momentum, o.nesterov = oc->nesterov;
+        fill(p, pd, N, 5);
+        s = optim_buffers(st->ctx, N, bufs, 2 + CLCNN_OPTIMIZER_SLOTS);
+    }
+    if (s == CLCNN_STATUS_OK) s = clcnn_buffer_write(st->ctx, bufs[0], 0, N * sizeof(float), p);
+    double t0 = clcnn_now();
+    for (int t = 1; t <= STEPS && s == CLCNN_STATUS_OK; t++) {
+        fill(g, gd, N, 10u + (unsigned)t); /* a new gradient each step */
+        s = clcnn_buffer_write(st->ctx, bufs[1], 0, N * sizeof(float), g);
+        clcnn_optimizer_pass pass = {st->ctx, N, bufs[0], bufs[1], {bufs[2], bufs[3]},
+                                     o.learning_rate, t, &o};
+        if (s == CLCNN_STATUS_OK) s = type->step(&pass);
+        ref_update(oc, &o, pd, gd, s0, s1, N, t);
+    }
+    if (s == CLCNN_STATUS_OK) s = clcnn_buffer_read(st->ctx, bufs[0], 0, N * sizeof(float), p);
+    if (s == CLCNN_STATUS_OK)
+        check(st, "optimizer params", oc->variant, p, pd, N, 1e-5, 1e-6, clcnn_now() - t0);
+    for (int i = 0; i < 2 + CLCNN_OPTIMIZER_SLOTS; i++)
+        if (bufs[i]) clReleaseMemObject(bufs[i]);
+    free(spec), free(p), free(g), free(pd), free(gd), free(s0), free(s1);
+    return s;
+}
+
+static const optim_case optim_cases[] = {
+    {CLCNN_OPTIMIZER_SGD, 0.0f, 0, "sgd 1001 x 3 steps"},
+    {CLCNN_OPTIMIZER_SGD, 0.9f, 0, "sgd momentum 0.9"},
+    {CLCNN_OPTIMIZER_SGD, 0.9f, 1, "sgd nesterov 0.9"},
+    {CLCNN_OPTIMIZER_RMSPROP, 0.0f, 0, "rmsprop"},
+    {CLCNN_OPTIMIZER_RMSPROP, 0.5f, 0, "rmsprop momentum 0.5"},
+    {CLCNN_OPTIMIZER_ADAM, 0.0f, 0, "adam"},
 };
+
+/* ---- the variants the device class does not use by default ---------------------------------- */
+/* The reduction work-group size not in force: 64 (within the device's limit) where per-channel
+ * sums run, else per channel. */
+static int other_reduce_wg(clcnn_context *ctx) {
+    if (clcnn_reduce_wg(ctx)) return 0;
+    return ctx->max_group && ctx->max_group < 64 ? (int)ctx->max_group : 64;
+}
+
+static clcnn_status softmax_cases(selftest *st) {
+    char v[32];
+    snprintf(v, sizeof v, "reduce_wg %d", clcnn_reduce_wg(st->ctx));
+    CLCNN_TRY(softmax_case_run(st, 5, 10, v));
+    return softmax_case_run(st, 3, 37, v);
+}
+
+/* Softmax in the variant in force; then softmax, batch norm and bias gradients (conv2d) with the
+ * other reduction shape, and conv2d with the other im2col layout, by our route. */
+static clcnn_status variant_cases(selftest *st) {
+    clcnn_kparams_tuned saved = st->ctx->tuned;
+    CLCNN_TRY(softmax_cases(st));
+    st->ctx->tuned.has_reduce_wg = 1;
+    st->ctx->tuned.reduce_wg = other_reduce_wg(st->ctx);
+    clcnn_status s = softmax_cases(st);
+    snprintf(st->suffix, sizeof st->suffix, " reduce_wg %d", clcnn_reduce_wg(st->ctx));
+    if (s == CLCNN_STATUS_OK) s = batchnorm_case_run(st, 4, 3, 5, 7);
+    if (s == CLCNN_STATUS_OK) s = conv_case_run(st, &conv_cases[0], CLCNN_ROUTE_OWN, 0);
+    st->ctx->tuned = saved;
+    st->ctx->tuned.has_conv_layout = 1;
+    st->ctx->tuned.conv_items = !clcnn_conv_items(st->ctx);
+    snprintf(st->suffix, sizeof st->suffix, " %s", clcnn_conv_items(st->ctx) ? "items" : "planes");
+    if (s == CLCNN_STATUS_OK) s = conv_case_run(st, &conv_cases[1], CLCNN_ROUTE_OWN, 0);
+    st->ctx->tuned = saved;
+    st->suffix[0] = '\0';
+    return s;
+}
+
+/* The products of conv2d and dense run by the route the layer is given; each is checked. */
+static const clcnn_route routes[] = {CLCNN_ROUTE_OWN, CLCNN_ROUTE_CLBLAST, CLCNN_ROUTE_TILED};
+
+
+static clcnn_status product_cases(selftest *st, clcnn_route route) {
+    for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++)
+        CLCNN_TRY(conv_case_run(st, &conv_cases[i], route, 0));
+    CLCNN_TRY(dense_case_run(st, 5, 37, 11, route));
+    return dense_case_run(st, 1, 13, 3, route);
+}
+
+clcnn_status clcnn_selftest_run_route(clcnn_context *ctx, clcnn_route route,
+                                      clcnn_selftest_report report, void *user, int *failures) {
+    selftest st = {ctx, report, user, 0, ""};
+    *failures = 0;
+    CLCNN_TRY(product_cases(&st, route));
+    CLCNN_TRY(batchnorm_case_run(&st, 4, 3, 5, 7));
+    *failures = st.failures;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_selftest_layer_passes(clcnn_context *ctx, const clcnn_layer_spec *spec,
+                                         clcnn_shape in, int n, clcnn_route route, int runs) {
+    layer_run r;
+    clcnn_status s = layer_run_make(ctx, spec, in, route, n, &r);
+    for (int i = 0; i < runs && s == CLCNN_STATUS_OK; i++) s = passes(ctx, &r);
+    run_free(&r);
+    return s;
+}
 
 clcnn_status clcnn_selftest_run(clcnn_context *ctx, clcnn_selftest_report report, void *user,
                                 int *failures) {
-    selftest st = {ctx, report, user, 0};
+    selftest st = {ctx, report, user, 0, ""};
     *failures = 0;
-    for (size_t ri = 0; ri < sizeof routes / sizeof routes[0]; ri++) {
-        for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++)
-            CLCNN_TRY(conv_case_run(&st, &conv_cases[i], routes[ri], 0));
-        CLCNN_TRY(dense_case_run(&st, 5, 37, 11, routes[ri]));
-        CLCNN_TRY(dense_case_run(&st, 1, 13, 3, routes[ri]));
-    }
+    for (size_t ri = 0; ri < sizeof routes / sizeof routes[0]; ri++)
+        CLCNN_TRY(product_cases(&st, routes[ri]));
     /* The direct stride-1 convolution kernels (the stride-2 case runs im2col). */
     for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; i++)
         CLCNN_TRY(conv_case_run(&st, &conv_cases[i], CLCNN_ROUTE_AUTO, 1));
@@ -369,6 +604,10 @@ clcnn_status clcnn_selftest_run(clcnn_context *ctx, clcnn_selftest_report report
     CLCNN_TRY(act_case_run(&st, "leaky_relu", CLCNN_ACT_LEAKY_RELU, 0.3));
     CLCNN_TRY(act_case_run(&st, "elu", CLCNN_ACT_ELU, 1.0));
     CLCNN_TRY(batchnorm_case_run(&st, 4, 3, 5, 7));
+    CLCNN_TRY(dropout_case_run(&st));
+    for (size_t i = 0; i < sizeof optim_cases / sizeof optim_cases[0]; i++)
+        CLCNN_TRY(optim_case_run(&st, &optim_cases[i]));
+    CLCNN_TRY(variant_cases(&st));
     *failures = st.failures;
     return CLCNN_STATUS_OK;
 }

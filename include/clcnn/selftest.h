@@ -1,6 +1,6 @@
 /* clcnn/selftest.h: the conformance check a user runs on a new device or driver: every layer's
- * kernels, forward and backward, by every GEMM route, on small odd shapes, against the plain-C
- * double reference. */
+ * kernels, forward and backward, by every GEMM route, the loss and the optimizers, in each
+ * kernel variant, on small odd shapes, against the plain-C double reference. */
 #ifndef CLCNN_SELFTEST_H
 #define CLCNN_SELFTEST_H
 
