@@ -25,13 +25,11 @@ static clcnn_status own_kernel(clcnn_context *ctx, const char *name, cl_kernel *
                                  &width, NULL);
     if (err != CL_SUCCESS) width = 16;
     char options[160];
-    CLCNN_TRY(clcnn_gemm_own_options((int)width, options, sizeof options));
-    int tm, nv, vw, nt_m, nt_n;
-    sscanf(options, "-DGEMM_TM=%d -DGEMM_NV=%d -DGEMM_VW=%d -DNT_TM=%d -DNT_TN=%d", &tm, &nv, &vw,
-           &nt_m, &nt_n);
-    int nt = strcmp(name, "gemm_nt") == 0;
-    *tile_m = nt ? nt_m : tm;
-    *tile_n = nt ? nt_n : nv * vw;
+    int tile[2], nt_tile[2];
+    CLCNN_TRY(clcnn_gemm_own_tiles((int)width, options, sizeof options, tile, nt_tile));
+    const int *t = strcmp(name, "gemm_nt") == 0 ? nt_tile : tile;
+    *tile_m = t[0];
+    *tile_n = t[1];
     return clcnn_kernel_get_variant(ctx, "gemm.cl", name, options, k);
 }
 

@@ -113,7 +113,7 @@ void clcnn_gemm_tiled_options(const clcnn_gemm_tile *t, clcnn_gemm_kind kind, ch
  * 16 registers): 6 x 16 tiles (12 accumulators, the BLIS Haswell kernel's shape) and 4 x 2 dot
  * products of float8 (8 x 32 tiles spill 16 of their 32 registers there, 3 x 4 dot products one
  * per step); 4 or less: the same shapes in float4. CLCNN_GEMM_OWN_TILE=TM,NV,VW,NT_TM,NT_TN,NT_VW overrides (for tuning). */
-clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n) {
+clcnn_status clcnn_gemm_own_tiles(int vector_width, char *buf, size_t n, int tile[2], int nt_tile[2]) {
     int t[6] = {8, 2, 16, 4, 4, 16};
     if (vector_width < 16) {
         int vw = vector_width >= 8 ? 8 : 4;
@@ -133,7 +133,14 @@ clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n) {
     }
     snprintf(buf, n, "-DGEMM_TM=%d -DGEMM_NV=%d -DGEMM_VW=%d -DNT_TM=%d -DNT_TN=%d -DNT_VW=%d",
              t[0], t[1], t[2], t[3], t[4], t[5]);
+    tile[0] = t[0], tile[1] = t[1] * t[2];
+    nt_tile[0] = t[3], nt_tile[1] = t[4];
     return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n) {
+    int tile[2], nt_tile[2];
+    return clcnn_gemm_own_tiles(vector_width, buf, n, tile, nt_tile);
 }
 /* ---- the tuned parameters: CLCNN_CACHE_DIR/kparams/<device key>.txt ---------------------------- */
 clcnn_status clcnn_kparams_path(const clcnn_context *ctx, char *buf, size_t n) {
