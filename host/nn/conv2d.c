@@ -68,9 +68,22 @@ static size_t cols_floats(const conv_geom *g, int images) {
     return (size_t)images * g->R * g->ldp;
 }
 
-/* Images per chunk in a batch of n: the whole batch when it is not chunked. */
-static int chunk_of(const clcnn_layer *l, int n) {
-    return l->chunk && l->chunk < n ? l->chunk : n;
+/* The chunks of a batch of n images in order, each [first, first + count); one chunk, the
+ * whole batch, when the layer is not chunked:
+ *     for (chunk_iter c = chunks_of(l, n); next_chunk(&c);) ... c.first, c.count */
+typedef struct chunk_iter {
+    int per, first, count, n;
+} chunk_iter;
+
+static chunk_iter chunks_of(const clcnn_layer *l, int n) {
+    chunk_iter c = {l->chunk && l->chunk < n ? l->chunk : n, 0, 0, n};
+    return c;
+}
+
+static int next_chunk(chunk_iter *c) {
+    c->first += c->count;
+    c->count = c->n - c->first < c->per ? c->n - c->first : c->per;
+    return c->count > 0;
 }
 
 size_t clcnn_layer_workspace(const clcnn_layer *l, int batch) {
@@ -201,12 +214,10 @@ static clcnn_gemm_op product(const clcnn_layer *l, const clcnn_pass *p, int phas
 }
 
 static clcnn_status forward_im2col(const clcnn_layer *l, const clcnn_pass *p) {
-    int per = chunk_of(l, p->n);
-    for (int first = 0; first < p->n; first += per) {
-        int count = p->n - first < per ? p->n - first : per;
-        char key[96];
-        CLCNN_TRY(transform(l, p, 1, first, count));
-        clcnn_gemm_op op = product(l, p, PHASE_FWD, first, count, key);
+    char key[96];
+    for (chunk_iter c = chunks_of(l, p->n); next_chunk(&c);) {
+        CLCNN_TRY(transform(l, p, 1, c.first, c.count));
+        clcnn_gemm_op op = product(l, p, PHASE_FWD, c.first, c.count, key);
         CLCNN_TRY(clcnn_gemm(p->ctx, &op, l->route, NULL));
     }
     return CLCNN_STATUS_OK;
@@ -227,28 +238,24 @@ static clcnn_status accumulate(const clcnn_pass *p, size_t off, size_t partial, 
  * whole batch. Chunks after the first write their sum after the columns and add it to dW. */
 static clcnn_status filter_im2col(const clcnn_layer *l, const clcnn_pass *p, int have_cols) {
     conv_geom g = geom(l);
-    int per = chunk_of(l, p->n);
-    size_t partial = cols_floats(&g, per);
-    for (int first = 0; first < p->n; first += per) {
-        int count = p->n - first < per ? p->n - first : per;
-        char key[96];
-        if (!have_cols || per < p->n) CLCNN_TRY(transform(l, p, 1, first, count));
-        clcnn_gemm_op op = product(l, p, PHASE_DW, first, count, key);
-        if (first) op.C = p->workspace, op.c_off = partial;
+    char key[96];
+    for (chunk_iter c = chunks_of(l, p->n); next_chunk(&c);) {
+        size_t partial = cols_floats(&g, c.per);
+        if (!have_cols || c.per < p->n) CLCNN_TRY(transform(l, p, 1, c.first, c.count));
+        clcnn_gemm_op op = product(l, p, PHASE_DW, c.first, c.count, key);
+        if (c.first) op.C = p->workspace, op.c_off = partial;
         CLCNN_TRY(clcnn_gemm(p->ctx, &op, l->route, NULL));
-        if (first) CLCNN_TRY(accumulate(p, l->param_offset[0], partial, (size_t)g.K * g.R));
+        if (c.first) CLCNN_TRY(accumulate(p, l->param_offset[0], partial, (size_t)g.K * g.R));
     }
     return CLCNN_STATUS_OK;
 }
 
 static clcnn_status data_im2col(const clcnn_layer *l, const clcnn_pass *p) {
-    int per = chunk_of(l, p->n);
-    for (int first = 0; first < p->n; first += per) {
-        int count = p->n - first < per ? p->n - first : per;
-        char key[96];
-        clcnn_gemm_op op = product(l, p, PHASE_DX, first, count, key);
+    char key[96];
+    for (chunk_iter c = chunks_of(l, p->n); next_chunk(&c);) {
+        clcnn_gemm_op op = product(l, p, PHASE_DX, c.first, c.count, key);
         CLCNN_TRY(clcnn_gemm(p->ctx, &op, l->route, NULL));
-        CLCNN_TRY(transform(l, p, 0, first, count));
+        CLCNN_TRY(transform(l, p, 0, c.first, c.count));
     }
     return CLCNN_STATUS_OK;
 }
