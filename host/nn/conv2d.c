@@ -1,10 +1,15 @@
 /* nn/conv2d.c: Conv2D as im2col + a matrix product (cl/gemm.h picks our kernels or CLBlast),
- * or, per phase where measured faster, by the direct kernels of nn/conv2d_direct.c.
+ * over the whole batch or in chunks of images that fit the device, or, per phase where measured
+ * faster, by the direct kernels of nn/conv2d_direct.c.
  * Weights [filters][channels][kh][kw] (PyTorch's layout), bias [filters]; ReLU fused. */
+#include <stdlib.h>
+
 #include "cl/kparams.h"
 #include "conv2d.h"
 
 typedef clcnn_conv_geom conv_geom;
+
+extern const clcnn_layer_type clcnn_layer_conv2d; /* defined at the end */
 
 static conv_geom geom(const clcnn_layer *l) {
     conv_geom g;
@@ -46,30 +51,118 @@ static clcnn_status infer(clcnn_layer *l) {
     return CLCNN_STATUS_OK;
 }
 
-/* im2col or col2im: per plane with local size 1 (CPUs), or per element (GPUs). */
-static clcnn_status transform(const clcnn_layer *l, const clcnn_pass *p, int to_col, cl_mem a,
-                              cl_mem b) {
+/* ---- batch chunks ------------------------------------------------------------------------------
+ * The im2col columns of a whole batch take R x ldp floats per image, which at large batches or
+ * images can exceed the device's largest allocation or its memory. Such a layer makes them for a
+ * chunk of images at a time (l->chunk): its workspace holds one chunk's columns, then the K x R
+ * partial weight gradient of a chunk after the first, added to the first's in chunk order. Forward
+ * and the data gradient compute every output element as the whole batch would, so they give the
+ * same bits; the weight gradient sums per chunk, so it differs within float rounding. A chunked
+ * layer always runs im2col (the direct kernels keep whole-batch buffers of their own). */
+
+/* The share of the device's global memory that one layer's workspace may take: the rest holds
+ * the activations, gradients, parameters, the data set and the other layers' workspaces. */
+#define CONV_MEMORY_SHARE 8
+
+static size_t cols_floats(const conv_geom *g, int images) {
+    return (size_t)images * g->R * g->ldp;
+}
+
+/* The chunks of a batch of n images in order, each [first, first + count); one chunk, the
+ * whole batch, when the layer is not chunked:
+ *     for (chunk_iter c = chunks_of(l, n); next_chunk(&c);) ... c.first, c.count */
+typedef struct chunk_iter {
+    int per, first, count, n;
+} chunk_iter;
+
+static chunk_iter chunks_of(const clcnn_layer *l, int n) {
+    chunk_iter c = {l->chunk && l->chunk < n ? l->chunk : n, 0, 0, n};
+    return c;
+}
+
+static int next_chunk(chunk_iter *c) {
+    c->first += c->count;
+    c->count = c->n - c->first < c->per ? c->n - c->first : c->per;
+    return c->count > 0;
+}
+
+size_t clcnn_layer_workspace(const clcnn_layer *l, int batch) {
+    if (!l->chunk) return (size_t)batch * l->workspace;
+    conv_geom g = geom(l);
+    return cols_floats(&g, l->chunk) + (size_t)g.K * g.R;
+}
+
+/* CLCNN_CONV_CHUNK=<images>: at most that many images per chunk (tests; 0 or unset: by size). */
+static clcnn_status forced_chunk(const clcnn_layer *l, int *out) {
+    const char *e = getenv("CLCNN_CONV_CHUNK");
+    char *end;
+    *out = 0;
+    if (!e || !*e) return CLCNN_STATUS_OK;
+    long v = strtol(e, &end, 10);
+    if (*end || v < 0 || v > 65536)
+        return clcnn_layer_fail(l, CLCNN_STATUS_INVALID_ARGUMENT,
+                                "CLCNN_CONV_CHUNK='%s': expected a number of images (0-65536)", e);
+    *out = (int)v;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_conv_plan(clcnn_layer *l, const clcnn_context *ctx, int max_batch) {
+    l->chunk = 0;
+    if (l->type != &clcnn_layer_conv2d) return CLCNN_STATUS_OK;
+    conv_geom g = geom(l);
+    const clcnn_device_info *d = &ctx->info;
+    size_t limit = d->max_alloc > CLCNN_BUFFER_SLACK ? d->max_alloc - CLCNN_BUFFER_SLACK : 0;
+    char which[64] = "its largest allocation less the buffer slack";
+    if (d->global_memory / CONV_MEMORY_SHARE < limit) {
+        limit = d->global_memory / CONV_MEMORY_SHARE;
+        snprintf(which, sizeof which, "1/%d of its memory", CONV_MEMORY_SHARE);
+    }
+    int forced;
+    CLCNN_TRY(forced_chunk(l, &forced));
+    size_t whole = (size_t)max_batch * l->workspace * sizeof(float);
+    if ((!forced || forced >= max_batch) && whole <= limit) return CLCNN_STATUS_OK;
+    size_t image = cols_floats(&g, 1) * sizeof(float), partial = (size_t)g.K * g.R * sizeof(float);
+    if (image + partial > limit)
+        return clcnn_layer_fail(l, CLCNN_STATUS_OUT_OF_MEMORY,
+                                "the im2col columns of one image (%zu bytes: %d x %d floats) and "
+                                "a partial weight gradient (%zu bytes) exceed the workspace budget "
+                                "on device '%s': %zu bytes, %s; use a smaller image or layer",
+                                image, g.R, g.ldp, partial, d->name, limit, which);
+    size_t fit = (limit - partial) / image;
+    int chunk = fit < (size_t)max_batch ? (int)fit : max_batch;
+    if (forced && forced < chunk) chunk = forced;
+    l->chunk = chunk;
+    clcnn_log(CLCNN_LOG_INFO,
+              "layer %d (%s): im2col in chunks of %d of %d images, workspace %zu bytes (the "
+              "whole batch's %zu; budget %zu bytes, %s%s)",
+              l->index, l->spec.name, chunk, max_batch, clcnn_layer_workspace(l, max_batch) *
+              sizeof(float), whole, limit, which, forced ? "; CLCNN_CONV_CHUNK" : "");
+    return CLCNN_STATUS_OK;
+}
+
+/* im2col or col2im of images [first, first + count): per plane with local size 1 (CPUs), or per
+ * element (GPUs). The columns start the workspace whatever the chunk. */
+static clcnn_status transform(const clcnn_layer *l, const clcnn_pass *p, int to_col, int first,
+                              int count) {
     conv_geom g = geom(l);
     cl_kernel k;
     int items = clcnn_conv_items(p->ctx);
     const char *name = to_col ? (items ? "im2col_items" : "im2col")
                               : (items ? "col2im_items" : "col2im");
     CLCNN_TRY(clcnn_kernel_get(p->ctx, "conv.cl", name, &k));
+    cl_mem a = to_col ? p->x : p->workspace, b = to_col ? p->workspace : p->dx;
     clcnn_arg args[] = {CLCNN_ARG(a),    CLCNN_ARG(b),    CLCNN_ARG(g.C),  CLCNN_ARG(g.H),
                         CLCNN_ARG(g.W),  CLCNN_ARG(g.KH), CLCNN_ARG(g.KW), CLCNN_ARG(g.SH),
                         CLCNN_ARG(g.SW), CLCNN_ARG(g.PT), CLCNN_ARG(g.PL), CLCNN_ARG(g.OH),
-                        CLCNN_ARG(g.OW), CLCNN_ARG(g.ldp)};
+                        CLCNN_ARG(g.OW), CLCNN_ARG(g.ldp), CLCNN_ARG(first)};
+    int n_args = (int)(sizeof args / sizeof args[0]);
     if (items) {
         size_t global[3] = {to_col ? (size_t)g.ldp : (size_t)g.W, to_col ? (size_t)g.R : (size_t)g.H,
-                            to_col ? (size_t)p->n : (size_t)p->n * g.C};
-        return clcnn_launch(p->ctx, k, 3, global, NULL, args, 14);
+                            to_col ? (size_t)count : (size_t)count * g.C};
+        return clcnn_launch(p->ctx, k, 3, global, NULL, args, n_args);
     }
-    size_t global[2] = {(size_t)g.C, (size_t)p->n}, local[2] = {1, 1};
-    return clcnn_launch(p->ctx, k, 2, global, local, args, 14);
-}
-
-static clcnn_status im2col(const clcnn_layer *l, const clcnn_pass *p) {
-    return transform(l, p, 1, p->x, p->workspace);
+    size_t global[2] = {(size_t)g.C, (size_t)count}, local[2] = {1, 1};
+    return clcnn_launch(p->ctx, k, 2, global, local, args, n_args);
 }
 
 /* Route keys name the layer's geometry, not the batch size. */
@@ -79,31 +172,110 @@ static void route_key(const clcnn_layer *l, const char *phase, char *key, size_t
              g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, l->spec.use_bias, l->relu);
 }
 
+/* ---- the three products ------------------------------------------------------------------------
+ * Forward y = W col, the weight gradient dW = sum_n dy_n col_n^T and the data gradient
+ * col = W^T dy differ only in their kind, their dimensions and which of three operands plays A,
+ * B and C: the weights, the columns (the workspace) and the images' side (y or dy) of the chunk. */
+enum { PHASE_FWD, PHASE_DW, PHASE_DX };
+
+typedef struct operand {
+    cl_mem buf;
+    size_t off, batch;
+    int ld;
+} operand;
+
+#define PUT(op, X, x, o) \
+    ((op).X = (o).buf, (op).x##_off = (o).off, (op).x##_batch = (o).batch, (op).ld##x = (o).ld)
+
+/* The product of a phase over images [first, first + count); key (96 chars) gets its route key. */
+static clcnn_gemm_op product(const clcnn_layer *l, const clcnn_pass *p, int phase, int first,
+                             int count, char *key) {
+    static const char *const names[] = {"fwd", "dw", "dx"};
+    conv_geom g = geom(l);
+    route_key(l, names[phase], key, 96);
+    operand w = {phase == PHASE_DW ? p->grads : p->params, l->param_offset[0], 0, g.R};
+    operand col = {p->workspace, 0, (size_t)g.R * g.ldp, g.ldp};
+    size_t img_size = (size_t)g.K * g.P;
+    operand img = {phase == PHASE_FWD ? p->y : p->dy, (size_t)first * img_size, img_size, g.P};
+    clcnn_gemm_op op = {.batch = count, .route_key = key};
+    if (phase == PHASE_FWD) {
+        op.kind = CLCNN_GEMM_NN, op.M = g.K, op.N = g.P, op.K = g.R;
+        PUT(op, A, a, w), PUT(op, B, b, col), PUT(op, C, c, img);
+        op.relu = l->relu;
+        if (l->spec.use_bias) op.bias = p->params, op.bias_off = l->param_offset[1], op.bias_mode = 1;
+    } else if (phase == PHASE_DW) {
+        op.kind = CLCNN_GEMM_NT_SUM, op.M = g.K, op.N = g.R, op.K = g.P;
+        PUT(op, A, a, img), PUT(op, B, b, col), PUT(op, C, c, w);
+    } else {
+        op.kind = CLCNN_GEMM_TN, op.M = g.R, op.N = g.P, op.K = g.K;
+        PUT(op, A, a, w), PUT(op, B, b, img), PUT(op, C, c, col);
+    }
+    return op;
+}
+
+static clcnn_status forward_im2col(const clcnn_layer *l, const clcnn_pass *p) {
+    char key[96];
+    for (chunk_iter c = chunks_of(l, p->n); next_chunk(&c);) {
+        CLCNN_TRY(transform(l, p, 1, c.first, c.count));
+        clcnn_gemm_op op = product(l, p, PHASE_FWD, c.first, c.count, key);
+        CLCNN_TRY(clcnn_gemm(p->ctx, &op, l->route, NULL));
+    }
+    return CLCNN_STATUS_OK;
+}
+
+/* dW[off + e] += the partial sum after the chunk's columns in the workspace. */
+static clcnn_status accumulate(const clcnn_pass *p, size_t off, size_t partial, size_t count) {
+    cl_kernel k;
+    CLCNN_TRY(clcnn_kernel_get(p->ctx, "conv.cl", "conv_accumulate", &k));
+    cl_ulong dst_off = off, src_off = partial, n = count;
+    clcnn_arg args[] = {CLCNN_ARG(p->grads), CLCNN_ARG(dst_off), CLCNN_ARG(p->workspace),
+                        CLCNN_ARG(src_off), CLCNN_ARG(n)};
+    size_t global[1] = {count};
+    return clcnn_launch(p->ctx, k, 1, global, NULL, args, 5);
+}
+
+/* The weight gradient by im2col; have_cols: the workspace still holds forward's columns of the
+ * whole batch. Chunks after the first write their sum after the columns and add it to dW. */
+static clcnn_status filter_im2col(const clcnn_layer *l, const clcnn_pass *p, int have_cols) {
+    conv_geom g = geom(l);
+    char key[96];
+    for (chunk_iter c = chunks_of(l, p->n); next_chunk(&c);) {
+        size_t partial = cols_floats(&g, c.per);
+        if (!have_cols || c.per < p->n) CLCNN_TRY(transform(l, p, 1, c.first, c.count));
+        clcnn_gemm_op op = product(l, p, PHASE_DW, c.first, c.count, key);
+        if (c.first) op.C = p->workspace, op.c_off = partial;
+        CLCNN_TRY(clcnn_gemm(p->ctx, &op, l->route, NULL));
+        if (c.first) CLCNN_TRY(accumulate(p, l->param_offset[0], partial, (size_t)g.K * g.R));
+    }
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status data_im2col(const clcnn_layer *l, const clcnn_pass *p) {
+    char key[96];
+    for (chunk_iter c = chunks_of(l, p->n); next_chunk(&c);) {
+        clcnn_gemm_op op = product(l, p, PHASE_DX, c.first, c.count, key);
+        CLCNN_TRY(clcnn_gemm(p->ctx, &op, l->route, NULL));
+        CLCNN_TRY(transform(l, p, 0, c.first, c.count));
+    }
+    return CLCNN_STATUS_OK;
+}
+
+/* ---- the algorithm per phase -------------------------------------------------------------------- */
+
 static clcnn_status forward_run(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
     (void)again;
     if (alg == CLCNN_CONV_DIRECT) return clcnn_conv_direct_forward(l, p);
-    conv_geom g = geom(l);
-    char key[96];
-    route_key(l, "fwd", key, sizeof key);
-    CLCNN_TRY(im2col(l, p));
-    clcnn_gemm_op op = {
-        .kind = CLCNN_GEMM_NN, .M = g.K, .N = g.P, .K = g.R, .batch = p->n,
-        .A = p->params, .a_off = l->param_offset[0], .lda = g.R,
-        .B = p->workspace, .b_batch = (size_t)g.R * g.ldp, .ldb = g.ldp,
-        .C = p->y, .c_batch = (size_t)g.K * g.P, .ldc = g.P,
-        .relu = l->relu, .route_key = key,
-    };
-    if (l->spec.use_bias) {
-        op.bias = p->params;
-        op.bias_off = l->param_offset[1];
-        op.bias_mode = 1;
-    }
-    return clcnn_gemm(p->ctx, &op, l->route, NULL);
+    return forward_im2col(l, p);
 }
 
-/* The algorithm of a phase ("afwd", "adw", "adx"), measured once per geometry (conv2d.h). */
+/* The algorithm of a phase ("afwd", "adw", "adx"), measured once per geometry (conv2d.h); a
+ * chunked layer runs im2col. */
 static clcnn_status algorithm(clcnn_layer *l, const clcnn_pass *p, const char *phase,
                               clcnn_conv_run run, int *alg, int *raced) {
+    if (l->chunk) {
+        *alg = CLCNN_CONV_IM2COL, *raced = 0;
+        return CLCNN_STATUS_OK;
+    }
     char key[96];
     route_key(l, phase, key, sizeof key);
     return clcnn_conv_choose(l, p, key, run, alg, raced);
@@ -118,36 +290,16 @@ static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
 /* The weight gradient. im2col's needs forward's columns in the workspace: made again when
  * forward ran direct or another candidate overwrote them (again). */
 static clcnn_status filter_run(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
-    conv_geom g = geom(l);
     int fwd, raced;
     CLCNN_TRY(algorithm(l, p, "afwd", forward_run, &fwd, &raced));
     if (alg == CLCNN_CONV_DIRECT) return clcnn_conv_direct_filter(l, p, fwd == CLCNN_CONV_DIRECT);
-    if (fwd != CLCNN_CONV_IM2COL || again || raced) CLCNN_TRY(im2col(l, p));
-    char key_w[96];
-    route_key(l, "dw", key_w, sizeof key_w);
-    clcnn_gemm_op dw = {
-        .kind = CLCNN_GEMM_NT_SUM, .M = g.K, .N = g.R, .K = g.P, .batch = p->n,
-        .A = p->dy, .a_batch = (size_t)g.K * g.P, .lda = g.P,
-        .B = p->workspace, .b_batch = (size_t)g.R * g.ldp, .ldb = g.ldp,
-        .C = p->grads, .c_off = l->param_offset[0], .ldc = g.R, .route_key = key_w,
-    };
-    return clcnn_gemm(p->ctx, &dw, l->route, NULL);
+    return filter_im2col(l, p, fwd == CLCNN_CONV_IM2COL && !again && !raced);
 }
 
 static clcnn_status data_run(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
     (void)again;
     if (alg == CLCNN_CONV_DIRECT) return clcnn_conv_direct_data(l, p);
-    conv_geom g = geom(l);
-    char key_x[96];
-    route_key(l, "dx", key_x, sizeof key_x);
-    clcnn_gemm_op dcol = {
-        .kind = CLCNN_GEMM_TN, .M = g.R, .N = g.P, .K = g.K, .batch = p->n,
-        .A = p->params, .a_off = l->param_offset[0], .lda = g.R,
-        .B = p->dy, .b_batch = (size_t)g.K * g.P, .ldb = g.P,
-        .C = p->workspace, .c_batch = (size_t)g.R * g.ldp, .ldc = g.ldp, .route_key = key_x,
-    };
-    CLCNN_TRY(clcnn_gemm(p->ctx, &dcol, l->route, NULL));
-    return transform(l, p, 0, p->workspace, p->dx);
+    return data_im2col(l, p);
 }
 
 static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {

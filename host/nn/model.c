@@ -133,8 +133,10 @@ static clcnn_status alloc_buffers(clcnn_model *m) {
     CLCNN_TRY(alloc_floats(m, "the input batch", b * clcnn_shape_size(m->input), &m->x0));
     for (int i = 0; i < m->n_layers; i++) {
         clcnn_layer *l = &m->layers[i];
+        CLCNN_TRY(clcnn_conv_plan(l, m->ctx, m->max_batch));
         if (l->workspace)
-            CLCNN_TRY(alloc_layer(m, l, "workspace (im2col)", b * l->workspace, &m->workspace[i]));
+            CLCNN_TRY(alloc_layer(m, l, "workspace (im2col)", clcnn_layer_workspace(l, m->max_batch),
+                                  &m->workspace[i]));
         if (l->type->aliases_input) {
             m->act[i] = i ? m->act[i - 1] : m->x0;
             m->grad[i] = i ? m->grad[i - 1] : NULL;

@@ -75,9 +75,19 @@ struct clcnn_layer {
                                                     statistics): after every trainable tensor
                                                     in the arena, out of the optimizer's range */
     size_t workspace;        /* floats per example of shared scratch */
+    int chunk;               /* conv2d: images per im2col chunk when the whole batch's columns
+                                would not fit the device (clcnn_conv_plan), else 0 */
     clcnn_route route;       /* forced GEMM route, or AUTO */
     int conv_alg;            /* conv2d: forced algorithm (CLCNN_CONV_*, nn/conv2d.h), or 0 */
 };
+
+/* Chooses, for a conv2d layer, whether its im2col columns are made for the whole batch (up to
+ * max_batch examples) or in chunks of images that fit the device (l->chunk; nn/conv2d.c); other
+ * layers: nothing. An image whose columns alone cannot fit is an error naming the layer. */
+clcnn_status clcnn_conv_plan(clcnn_layer *l, const clcnn_context *ctx, int max_batch);
+/* Floats of the layer's workspace buffer for batches of up to `batch` examples: batch times
+ * l->workspace, or one chunk's columns and partial sum for a chunked conv2d layer. */
+size_t clcnn_layer_workspace(const clcnn_layer *l, int batch);
 
 /* Looks a layer type up by its YAML name; NULL if unknown. */
 const clcnn_layer_type *clcnn_layer_type_find(const char *name);

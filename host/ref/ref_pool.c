@@ -11,37 +11,25 @@
  * could ask for it). Strict '>' is what makes the first of equal values win. */
 static long window_argmax(const ref_window *g, const double *x, int b, int c, int oy, int ox) {
     long best = -1;
-    for (int i = 0; i < g->kh; i++) {
-        int iy = ref_src_coord(oy, i, g->sh, g->pad_top, g->h);
-        if (iy < 0) continue;
-        for (int j = 0; j < g->kw; j++) {
-            int ix = ref_src_coord(ox, j, g->sw, g->pad_left, g->w);
-            if (ix < 0) continue;
-            size_t xi = ref_idx4(b, c, iy, ix, g->c, g->h, g->w);
-            if (best < 0 || x[xi] > x[best]) best = (long)xi;
-        }
+    for (ref_taps t = ref_taps_of(g, oy, ox); ref_taps_next(&t);) {
+        size_t xi = ref_idx4(b, c, t.iy, t.ix, g->c, g->h, g->w);
+        if (best < 0 || x[xi] > x[best]) best = (long)xi;
     }
     return best;
 }
 
 void ref_maxpool_forward(const ref_window *g, const double *x, double *y) {
-    for (int b = 0; b < g->n; b++)
-        for (int c = 0; c < g->c; c++)
-            for (int oy = 0; oy < g->oh; oy++)
-                for (int ox = 0; ox < g->ow; ox++) {
-                    long arg = window_argmax(g, x, b, c, oy, ox);
-                    y[ref_idx4(b, c, oy, ox, g->c, g->oh, g->ow)] = arg < 0 ? 0.0 : x[arg];
-                }
+    REF_FOR_OUTPUTS(g, g->c, b, c, oy, ox) {
+        long arg = window_argmax(g, x, b, c, oy, ox);
+        y[ref_idx4(b, c, oy, ox, g->c, g->oh, g->ow)] = arg < 0 ? 0.0 : x[arg];
+    }
 }
 
 /* Overlapping windows (stride < pool) may pick the same input; its gradients add up. */
 void ref_maxpool_backward(const ref_window *g, const double *x, const double *dy, double *dx) {
     memset(dx, 0, (size_t)g->n * g->c * g->h * g->w * sizeof *dx);
-    for (int b = 0; b < g->n; b++)
-        for (int c = 0; c < g->c; c++)
-            for (int oy = 0; oy < g->oh; oy++)
-                for (int ox = 0; ox < g->ow; ox++) {
-                    long arg = window_argmax(g, x, b, c, oy, ox);
-                    if (arg >= 0) dx[arg] += dy[ref_idx4(b, c, oy, ox, g->c, g->oh, g->ow)];
-                }
+    REF_FOR_OUTPUTS(g, g->c, b, c, oy, ox) {
+        long arg = window_argmax(g, x, b, c, oy, ox);
+        if (arg >= 0) dx[arg] += dy[ref_idx4(b, c, oy, ox, g->c, g->oh, g->ow)];
+    }
 }

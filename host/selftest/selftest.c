@@ -2,7 +2,8 @@
  * its forward (training) and backward passes on the device through the nn.h interface, and
  * compares every output with the double reference of host/ref/; the loss, dropout's mask and
  * the optimizers' updates likewise, and the kernel variants the device class does not use by
- * default (the other reduction shape and im2col layout) as well as its own. Shapes are small and odd (no
+ * default (the other reduction shape and im2col layout, conv2d in batch chunks) as well as its
+ * own; the augmentation kernels in selftest/selftest_augment.c. Shapes are small and odd (no
  * multiple of any tile or vector width) so the check takes seconds even on PoCL. */
 #include <math.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@ typedef struct selftest {
     void *user;
     int failures;
     char suffix[32]; /* appended to the variant: a kernel variant not the device's default */
+    int chunk;       /* conv2d: images per im2col chunk (l->chunk), or 0 */
 } selftest;
 
 /* One layer run: host inputs (float, as sent, and the same values in double), device buffers,
@@ -80,7 +82,7 @@ static clcnn_status make_layer(clcnn_layer *l, const clcnn_layer_spec *spec, clc
 }
 
 static clcnn_status alloc_all(clcnn_context *ctx, layer_run *r) {
-    size_t nf[] = {r->nx, r->ny, r->nx, r->ny, r->n_arena, r->n_arena, r->n * r->l.workspace};
+    size_t nf[] = {r->nx, r->ny, r->nx, r->ny, r->n_arena, r->n_arena, clcnn_layer_workspace(&r->l, r->n)};
     cl_mem *b[] = {&r->bx, &r->by, &r->bdx, &r->bdy, &r->bparams, &r->bgrads, &r->bwork};
     for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++) {
         size_t bytes = (nf[i] ? nf[i] : 1) * sizeof(float);
@@ -111,13 +113,15 @@ static clcnn_status passes(clcnn_context *ctx, layer_run *r) {
 
 /* Sets the layer up, fills its input, parameters and dy, and runs forward and backward twice
  * (the first pays the kernel builds and route choices; the second is timed); then reads y, dx
- * and the gradients back. conv_alg: a convolution's forced algorithm (CLCNN_CONV_*), or 0. */
+ * and the gradients back. conv_alg: a convolution's forced algorithm (CLCNN_CONV_*), or 0;
+ * chunk: its images per im2col chunk, or 0. */
 static clcnn_status layer_run_make_alg(clcnn_context *ctx, const clcnn_layer_spec *spec,
-                                       clcnn_shape in, clcnn_route route, int conv_alg, int n,
-                                       layer_run *r) {
+                                       clcnn_shape in, clcnn_route route, int conv_alg, int chunk,
+                                       int n, layer_run *r) {
     memset(r, 0, sizeof *r);
     CLCNN_TRY(make_layer(&r->l, spec, in, route));
     r->l.conv_alg = conv_alg;
+    r->l.chunk = chunk;
     r->n = n;
     r->nx = (size_t)n * clcnn_shape_size(r->l.in);
     r->ny = (size_t)n * clcnn_shape_size(r->l.out);
@@ -140,11 +144,12 @@ static clcnn_status layer_run_make_alg(clcnn_context *ctx, const clcnn_layer_spe
 
 static clcnn_status layer_run_make(clcnn_context *ctx, const clcnn_layer_spec *spec,
                                    clcnn_shape in, clcnn_route route, int n, layer_run *r) {
-    return layer_run_make_alg(ctx, spec, in, route, 0, n, r);
+    return layer_run_make_alg(ctx, spec, in, route, 0, 0, n, r);
 }
 
-static void check(selftest *st, const char *kernel, const char *variant, const float *got,
+static void check(void *self, const char *kernel, const char *variant, const float *got,
                   const double *want, size_t n, double rtol, double atol, double seconds) {
+    selftest *st = self;
     clcnn_selftest_row row = {.rtol = rtol, .atol = atol, .pass = 1, .seconds = seconds};
     snprintf(row.kernel, sizeof row.kernel, "%s", kernel);
     snprintf(row.variant, sizeof row.variant, "%s%s", variant, st->suffix);
@@ -221,7 +226,7 @@ static clcnn_status conv_case_run(selftest *st, const conv_case *cc, clcnn_route
     layer_run r;
     expected e = {0};
     clcnn_status s = layer_run_make_alg(st->ctx, &spec, (clcnn_shape){cc->c, cc->h, cc->w}, route,
-                                        direct ? CLCNN_CONV_DIRECT : 0, cc->n, &r);
+                                        direct ? CLCNN_CONV_DIRECT : 0, st->chunk, cc->n, &r);
     if (s == CLCNN_STATUS_OK) s = expected_alloc(&r, 2, &e);
     if (s == CLCNN_STATUS_OK) {
         ref_window g = {cc->n, cc->c, cc->h, cc->w, cc->filters, cc->kh, cc->kw, cc->s, cc->s, 0, 0, 0, 0};
@@ -304,10 +309,14 @@ static clcnn_status pool_case_run(selftest *st, const char *type, int k, int str
     return s;
 }
 
-static clcnn_status act_case_run(selftest *st, const char *type, int code, double alpha) {
+/* An activation by its code (clcnn/enums.h): its own layer type where it has one (relu, sigmoid,
+ * ..., with Keras' default alpha), else the activation layer naming it (linear). */
+static clcnn_status act_case_run(selftest *st, int code) {
+    const char *name = clcnn_activation_name((clcnn_activation)code);
+    const char *type = clcnn_layer_type_find(name) ? name : "activation";
     clcnn_layer_spec spec;
     clcnn_layer_spec_default(&spec, type);
-    if (alpha >= 0) spec.alpha = (float)alpha;
+    if (type != name) snprintf(spec.activation, sizeof spec.activation, "%s", name);
     const int n = 3;
     layer_run r;
     expected e = {0};
@@ -317,7 +326,7 @@ static clcnn_status act_case_run(selftest *st, const char *type, int code, doubl
         ref_act_forward(code, spec.alpha, r.xd, e.y, r.nx);
         ref_act_backward(code, spec.alpha, r.xd, r.dyd, e.dx, r.nx);
         e.tol_y[0] = e.tol_dx[0] = 1e-5, e.tol_y[1] = e.tol_dx[1] = 1e-6;
-        check_all(st, type, "3x3x5x7", &r, &e);
+        check_all(st, name, "3x3x5x7", &r, &e);
     }
     expected_free(&e);
     run_free(&r);
@@ -555,6 +564,17 @@ static clcnn_status variant_cases(selftest *st) {
     return s;
 }
 
+/* conv2d with its im2col columns made for 2 of its 3 images at a time (nn/conv2d.c's batch
+ * chunks, which a device with a small largest allocation runs), by our route. */
+static clcnn_status chunk_cases(selftest *st) {
+    st->chunk = 2;
+    snprintf(st->suffix, sizeof st->suffix, " chunks of %d", st->chunk);
+    clcnn_status s = conv_case_run(st, &conv_cases[0], CLCNN_ROUTE_OWN, 0);
+    st->chunk = 0;
+    st->suffix[0] = '\0';
+    return s;
+}
+
 /* The products of conv2d and dense run by the route the layer is given; each is checked. */
 static const clcnn_route routes[] = {CLCNN_ROUTE_OWN, CLCNN_ROUTE_CLBLAST, CLCNN_ROUTE_TILED};
 
@@ -568,7 +588,7 @@ static clcnn_status product_cases(selftest *st, clcnn_route route) {
 
 clcnn_status clcnn_selftest_run_route(clcnn_context *ctx, clcnn_route route,
                                       clcnn_selftest_report report, void *user, int *failures) {
-    selftest st = {ctx, report, user, 0, ""};
+    selftest st = {ctx, report, user, 0, "", 0};
     *failures = 0;
     CLCNN_TRY(product_cases(&st, route));
     CLCNN_TRY(batchnorm_case_run(&st, 4, 3, 5, 7));
@@ -587,7 +607,7 @@ clcnn_status clcnn_selftest_layer_passes(clcnn_context *ctx, const clcnn_layer_s
 
 clcnn_status clcnn_selftest_run(clcnn_context *ctx, clcnn_selftest_report report, void *user,
                                 int *failures) {
-    selftest st = {ctx, report, user, 0, ""};
+    selftest st = {ctx, report, user, 0, "", 0};
     *failures = 0;
     for (size_t ri = 0; ri < sizeof routes / sizeof routes[0]; ri++)
         CLCNN_TRY(product_cases(&st, routes[ri]));
@@ -598,16 +618,16 @@ clcnn_status clcnn_selftest_run(clcnn_context *ctx, clcnn_selftest_report report
     CLCNN_TRY(pool_case_run(&st, "max_pooling2d", 3, 2, 1));
     CLCNN_TRY(pool_case_run(&st, "average_pooling2d", 2, 2, 0));
     CLCNN_TRY(pool_case_run(&st, "average_pooling2d", 3, 2, 1));
-    CLCNN_TRY(act_case_run(&st, "relu", CLCNN_ACT_RELU, -1));
-    CLCNN_TRY(act_case_run(&st, "sigmoid", CLCNN_ACT_SIGMOID, -1));
-    CLCNN_TRY(act_case_run(&st, "tanh", CLCNN_ACT_TANH, -1));
-    CLCNN_TRY(act_case_run(&st, "leaky_relu", CLCNN_ACT_LEAKY_RELU, 0.3));
-    CLCNN_TRY(act_case_run(&st, "elu", CLCNN_ACT_ELU, 1.0));
+    /* Every activation of the table but softmax, which belongs to the loss (below). */
+    for (int code = 0; code < CLCNN_ACT_COUNT; code++)
+        if (code != CLCNN_ACT_SOFTMAX) CLCNN_TRY(act_case_run(&st, code));
     CLCNN_TRY(batchnorm_case_run(&st, 4, 3, 5, 7));
     CLCNN_TRY(dropout_case_run(&st));
     for (size_t i = 0; i < sizeof optim_cases / sizeof optim_cases[0]; i++)
         CLCNN_TRY(optim_case_run(&st, &optim_cases[i]));
     CLCNN_TRY(variant_cases(&st));
+    CLCNN_TRY(chunk_cases(&st));
+    CLCNN_TRY(clcnn_selftest_augment(ctx, check, &st));
     *failures = st.failures;
     return CLCNN_STATUS_OK;
 }

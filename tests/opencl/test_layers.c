@@ -160,11 +160,31 @@ typedef struct conv_case {
     int bias, relu, want_dx;
 } conv_case;
 
+/* Images per im2col chunk (l->chunk, nn/conv2d.c) of the conv cases; 0: the whole batch. */
+static int CHUNK;
+
+/* Forward and dx in chunks must be the same bits as over the whole batch (every element is
+ * computed the same way); dW sums per chunk, and conv_check bounds it against the reference. */
+static void conv_check_same_bits(const char *what, const clcnn_layer *l, const layer_io *io) {
+    clcnn_layer whole = *l;
+    whole.chunk = 0;
+    layer_io w = *io;
+    w.y = w.dx = w.grads = NULL;
+    layer_run(what, &whole, &w);
+    if (memcmp(w.y, io->y, io->ny * sizeof(float)) ||
+        (io->want_dx && memcmp(w.dx, io->dx, io->nx * sizeof(float)))) {
+        printf("%s: y or dx in chunks differ from the whole batch's bits\n", what);
+        fail();
+    }
+    layer_io_free(&w);
+}
+
 static void conv_check(const conv_case *cc, clcnn_route route) {
-    char what[160];
-    snprintf(what, sizeof what, "%s: conv2d %dx%d s%dx%d %s%s%s%s route %s", SET, cc->kh, cc->kw,
-             cc->sh, cc->sw, cc->pad == CLCNN_PADDING_SAME ? "same" : "valid", cc->bias ? " bias" : "",
-             cc->relu ? " relu" : "", cc->want_dx ? "" : " (first layer)", route_label(route));
+    char what[180];
+    snprintf(what, sizeof what, "%s: conv2d %dx%d s%dx%d %s%s%s%s route %s batch %d chunk %d", SET,
+             cc->kh, cc->kw, cc->sh, cc->sw, cc->pad == CLCNN_PADDING_SAME ? "same" : "valid",
+             cc->bias ? " bias" : "", cc->relu ? " relu" : "", cc->want_dx ? "" : " (first layer)",
+             route_label(route), N, CHUNK);
     clcnn_layer_spec spec;
     clcnn_layer_spec_default(&spec, "conv2d");
     spec.filters = F;
@@ -174,6 +194,7 @@ static void conv_check(const conv_case *cc, clcnn_route route) {
     spec.use_bias = cc->bias;
     clcnn_layer l;
     test_layer_make(&l, &spec, (clcnn_shape){C, H, W}, cc->relu, route);
+    l.chunk = CHUNK;
     ref_window g = {.n = N, .c = C, .h = H, .w = W, .k = F, .kh = cc->kh, .kw = cc->kw,
                     .sh = cc->sh, .sw = cc->sw};
     assert_true(ref_window_resolve(&g, cc->pad == CLCNN_PADDING_SAME));
@@ -211,6 +232,7 @@ static void conv_check(const conv_case *cc, clcnn_route route) {
     layer_io io = {.nx = nx, .ny = ny, .n_arena = n_arena, .x = x, .dy = dy, .arena = arena,
                    .want_dx = cc->want_dx};
     layer_run(what, &l, &io);
+    if (CHUNK) conv_check_same_bits(what, &l, &io);
 
     /* Reference: y = relu(z); dz = dy masked; dx, dW, db; and their magnitudes. */
     double *y = dalloc(ny);
@@ -323,6 +345,32 @@ static void test_conv2d_direct(void **state) {
             }
         }
     }
+}
+
+/* Batch chunks: 7 images in chunks of 1, 3 (3 + 3 + 1) and 7, by our CPU-shaped kernels and the
+ * GPU shape (tiled products, per-element im2col/col2im). Under Oclgrind: the first set, chunks of
+ * 3, our route. */
+static int chunks_teardown(void **state) {
+    (void)state;
+    CHUNK = 0; /* also after a failed assertion */
+    unsetenv("CLCNN_CONV_LAYOUT");
+    return 0;
+}
+
+static void test_conv2d_chunks(void **state) {
+    (void)state;
+    static const int chunks[] = {1, 3, 7};
+    for (int gpu = 0; gpu < (small ? 1 : 2); gpu++) {
+        if (gpu) setenv("CLCNN_CONV_LAYOUT", "items", 1);
+        for (int set = 0; set < (small ? 1 : 2); set++)
+            for (size_t c = small ? 1 : 0; c < (small ? 2 : 3); c++) {
+                use_set(set);
+                N = 7, CHUNK = chunks[c];
+                for (size_t i = 0; i < N_CONV_CASES; i++)
+                    conv_check(&conv_cases[i], gpu ? CLCNN_ROUTE_TILED : CLCNN_ROUTE_OWN);
+            }
+    }
+    use_set(1);
 }
 
 /* ---- dense ------------------------------------------------------------------------------------ */
@@ -817,6 +865,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_flatten),       cmocka_unit_test(test_softmax_xent),
         cmocka_unit_test(test_optimizers),    cmocka_unit_test(test_gather),
         cmocka_unit_test(test_conv2d_gpu_shaped), cmocka_unit_test(test_dense_tiled),
+        cmocka_unit_test_teardown(test_conv2d_chunks, chunks_teardown),
         cmocka_unit_test_teardown(test_conv2d_direct, direct_teardown),
         cmocka_unit_test(test_conv2d_clblast), cmocka_unit_test(test_dense_clblast),
     };
