@@ -75,7 +75,7 @@ static void print_space(const clcnn_spec *spec, const clcnn_search_space *space,
     const clcnn_tune_spec *t = &spec->tune;
     printf("Search space summary: %d hyperparameters; %s search, ", space->n_hparams, t->algorithm);
     int budget = clcnn_tune_max_trials(t);
-    if (strcmp(t->algorithm, "hyperband") == 0) { /* max_trials can cut its schedule short */
+    if (clcnn_oracle_algorithm_scheduled(t->algorithm)) { /* max_trials can cut it short */
         int64_t whole = clcnn_hyperband_schedule_size(t->max_epochs, t->factor,
                                                       t->hyperband_iterations);
         printf("max_epochs %d, factor %d, ", t->max_epochs, t->factor);
@@ -107,7 +107,7 @@ static void print_space(const clcnn_spec *spec, const clcnn_search_space *space,
 
 /* "Trial 3/12"; Hyperband's schedule, not max_trials, decides its count, so just "Trial 3". */
 static void print_trial_name(const tune_view *v, const clcnn_tune_event *ev) {
-    if (strcmp(v->spec->tune.algorithm, "hyperband") == 0 || ev->max_trials <= 0)
+    if (clcnn_oracle_algorithm_scheduled(v->spec->tune.algorithm) || ev->max_trials <= 0)
         printf("Trial %d", ev->trial->id + 1);
     else
         printf("Trial %d/%d", ev->trial->id + 1, ev->max_trials);
@@ -122,7 +122,7 @@ static void print_trial_start(const tune_view *v, const clcnn_tune_event *ev) {
     if (t->parent_trial_id >= 0)
         printf(" (epochs %d -> %d, from trial_%04d)", t->initial_epoch, t->epochs,
                t->parent_trial_id);
-    else if (strcmp(v->spec->tune.algorithm, "hyperband") == 0)
+    else if (clcnn_oracle_algorithm_scheduled(v->spec->tune.algorithm))
         printf(" (%d epochs)", t->epochs);
     printf("\n");
     fflush(stdout);

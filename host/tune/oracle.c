@@ -43,14 +43,27 @@ clcnn_oracle_options clcnn_oracle_options_default(void) {
     return opt;
 }
 
+/* The index of the algorithm called name (NULL: the default), or -1. */
+static int type_index(const char *name) {
+    if (!name) name = DEFAULT_ALGORITHM;
+    for (size_t i = 0; i < N_ORACLES; i++)
+        if (strcmp(name, clcnn_oracle_algorithms[i]) == 0) return (int)i;
+    return -1;
+}
+
+int clcnn_oracle_algorithm_scheduled(const char *algorithm) {
+    int i = type_index(algorithm);
+    return i >= 0 && oracle_types[i]->scheduled;
+}
+
 static clcnn_status find_type(clcnn_oracle_options *opt, const tune_oracle_type **type) {
     const char *name = opt->algorithm ? opt->algorithm : DEFAULT_ALGORITHM;
-    for (size_t i = 0; i < N_ORACLES; i++)
-        if (strcmp(name, clcnn_oracle_algorithms[i]) == 0) {
-            opt->algorithm = clcnn_oracle_algorithms[i];
-            *type = oracle_types[i];
-            return CLCNN_STATUS_OK;
-        }
+    int i = type_index(name);
+    if (i >= 0) {
+        opt->algorithm = clcnn_oracle_algorithms[i];
+        *type = oracle_types[i];
+        return CLCNN_STATUS_OK;
+    }
     char names[256] = "";
     for (size_t i = 0, used = 0; i < N_ORACLES && used < sizeof names; i++)
         used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",

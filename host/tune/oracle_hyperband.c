@@ -261,4 +261,5 @@ const tune_oracle_type tune_oracle_hyperband = {
     .state_key = "hyperband",
     .state_fields = hyperband_fields,
     .check = hyperband_check,
+    .scheduled = 1,
 };

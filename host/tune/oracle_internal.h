@@ -130,6 +130,9 @@ struct tune_oracle_type {
     /* A restored state checked as a whole (oracle_check.c calls it once the fields are read):
      * PARSE_ERROR naming what does not fit; NULL when any value of the fields is valid. */
     clcnn_status (*check)(const clcnn_oracle *o);
+    /* 1: a schedule of its own decides the trials and their epochs, brackets and rounds
+     * (clcnn_oracle_algorithm_scheduled); 0 for the others. */
+    int scheduled;
 };
 
 /* The score turned into a loss (lower is better) under opt.maximize. */

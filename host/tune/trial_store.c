@@ -351,7 +351,7 @@ clcnn_status tune_store_write_trial(const char *dir, const clcnn_tune_spec *tune
     cJSON_AddStringToObject(root, "objective", tune->objective);
     cJSON_AddStringToObject(root, "direction", maximize ? "max" : "min");
     cJSON_AddNumberToObject(root, "epochs", t->epochs);
-    if (strcmp(tune->algorithm, "hyperband") == 0) add_hyperband(root, t);
+    if (clcnn_oracle_algorithm_scheduled(tune->algorithm)) add_hyperband(root, t);
     add_number(root, "seconds", ms_round(t->seconds));
     if (t->error[0]) cJSON_AddStringToObject(root, "error", t->error);
     add_executions(root, rec);

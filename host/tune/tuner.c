@@ -28,7 +28,7 @@ int clcnn_tune_maximize(const clcnn_tune_spec *tune) {
 
 int clcnn_tune_max_trials(const clcnn_tune_spec *tune) {
     if (tune->max_trials >= 0) return (int)tune->max_trials;
-    return strcmp(tune->algorithm, "hyperband") == 0 ? 0 : 10;
+    return clcnn_oracle_algorithm_scheduled(tune->algorithm) ? 0 : 10;
 }
 
 void clcnn_tune_result_free(clcnn_tune_result *result) {

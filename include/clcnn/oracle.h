@@ -21,6 +21,11 @@ typedef struct clcnn_oracle clcnn_oracle;
 /* The search algorithms' names, NULL-terminated: "bayesian", "random", "hyperband". */
 CLCNN_API extern const char *const clcnn_oracle_algorithms[];
 
+/* Whether the named algorithm (NULL: the default one) runs a schedule of its own (Hyperband): the
+ * schedule, not max_trials, decides how many trials run (max_trials 0 runs all of it), and each
+ * trial is handed its epochs, bracket and round. 0 for a name that is not an algorithm. */
+CLCNN_API int clcnn_oracle_algorithm_scheduled(const char *algorithm);
+
 typedef struct clcnn_oracle_options {
     const char *algorithm;   /* one of clcnn_oracle_algorithms; "bayesian" by default */
     int maximize;            /* 1: higher score is better (default); 0: lower */

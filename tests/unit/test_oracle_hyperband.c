@@ -1,6 +1,7 @@
 /* tests/unit/test_oracle_hyperband.c: Hyperband's schedule (KerasTuner's bracket arithmetic),
  * promotions that point to their parent and resume at its epoch, failed trials never promoted,
- * max_trials, several iterations, and a discrete space that runs out of new configurations. */
+ * max_trials, several iterations, a discrete space that runs out of new configurations, and
+ * which algorithms say they run a schedule of their own. */
 #include "test_oracle_common.h"
 
 #define MAX_ROUNDS 4000
@@ -212,6 +213,17 @@ static void test_discrete_space_runs_out(void **state) {
             if (test_same_config(r.req[i].values, r.req[j].values, n)) fail_msg("repeat");
 }
 
+/* Hyperband alone runs its own schedule: the tuner and the CLI ask the oracle's table, not the
+ * name, what max_trials 0 means and whether a trial has a bracket and a round. */
+static void test_scheduled_flag(void **state) {
+    (void)state;
+    assert_true(clcnn_oracle_algorithm_scheduled("hyperband"));
+    assert_false(clcnn_oracle_algorithm_scheduled("bayesian"));
+    assert_false(clcnn_oracle_algorithm_scheduled("random"));
+    assert_false(clcnn_oracle_algorithm_scheduled(NULL)); /* the default: bayesian */
+    assert_false(clcnn_oracle_algorithm_scheduled("hyper"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schedule_81_3),
@@ -219,6 +231,7 @@ int main(void) {
         cmocka_unit_test(test_failed_never_promoted),
         cmocka_unit_test(test_budget_and_iterations),
         cmocka_unit_test(test_discrete_space_runs_out),
+        cmocka_unit_test(test_scheduled_flag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
