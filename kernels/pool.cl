@@ -57,3 +57,23 @@ __kernel void maxpool_backward(__global const float *x, __global const float *dy
                 sum += dy[((size_t)nc * OH + oh) * OW + ow];
     dx[(size_t)nc * H * W + h * W + w] = sum;
 }
+
+// maxpool_backward for windows that do not overlap (pool size <= stride, the usual 2x2 / 2): a
+// work-item per window writes dy to the window's first maximum and 0 to every other input of
+// its band (the stride x stride cells from its window's corner, the last band reaching the
+// input's edge), so the bands cover the input once and no two work-items write one place.
+// One argmax per window instead of one per input element and window. Launch: global (OW, OH, n*C).
+__kernel void maxpool_backward_scatter(__global const float *x, __global const float *dy,
+                                       __global float *dx, int C, int H, int W, int KH, int KW,
+                                       int SH, int SW, int PT, int PL, int OH, int OW) {
+    int ow = get_global_id(0), oh = get_global_id(1), nc = get_global_id(2);
+    if (ow >= OW || oh >= OH) return;
+    __global const float *plane = x + (size_t)nc * H * W;
+    __global float *out = dx + (size_t)nc * H * W;
+    int arg = window_argmax(plane, H, W, KH, KW, SH, SW, PT, PL, oh, ow);
+    float g = dy[((size_t)nc * OH + oh) * OW + ow];
+    int h0 = max(0, oh * SH - PT), h1 = oh == OH - 1 ? H : min(H, (oh + 1) * SH - PT);
+    int w0 = max(0, ow * SW - PL), w1 = ow == OW - 1 ? W : min(W, (ow + 1) * SW - PL);
+    for (int h = h0; h < h1; h++)
+        for (int w = w0; w < w1; w++) out[h * W + w] = h * W + w == arg ? g : 0.0f;
+}

@@ -29,7 +29,8 @@ static clcnn_status infer(clcnn_layer *l) {
 }
 
 static clcnn_status launch(const clcnn_layer *l, const clcnn_pass *p, const char *name,
-                           const clcnn_arg *buffers, int n_buffers, size_t gx, size_t gy) {
+                           const clcnn_arg *buffers, int n_buffers, size_t gx, size_t gy,
+                           double bytes) {
     pool_geom g = geom(l);
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(p->ctx, "pool.cl", name, &k));
@@ -38,18 +39,32 @@ static clcnn_status launch(const clcnn_layer *l, const clcnn_pass *p, const char
     int dims[11] = {g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.OH, g.OW};
     for (int i = 0; i < 11; i++) args[n_buffers + i] = CLCNN_ARG(dims[i]);
     size_t global[3] = {gx, gy, (size_t)p->n * g.C};
+    clcnn_profile_bytes(p->ctx, bytes);
     return clcnn_launch(p->ctx, k, 3, global, NULL, args, n_buffers + 11);
+}
+
+/* Bytes of n tensors of the input's size and m of the output's. */
+static double tensors(const clcnn_layer *l, const clcnn_pass *p, int n, int m) {
+    return 4.0 * p->n * (n * (double)clcnn_shape_size(l->in) + m * (double)clcnn_shape_size(l->out));
 }
 
 static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
     clcnn_arg bufs[] = {CLCNN_ARG(p->x), CLCNN_ARG(p->y)};
-    return launch(l, p, "maxpool_forward", bufs, 2, (size_t)l->out.w, (size_t)l->out.h);
+    return launch(l, p, "maxpool_forward", bufs, 2, (size_t)l->out.w, (size_t)l->out.h,
+                  tensors(l, p, 1, 1));
 }
 
+/* Windows that do not overlap scatter from each window (race-free: each input has at most one);
+ * overlapping ones gather per input element. */
 static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
     if (!p->dx) return CLCNN_STATUS_OK;
+    pool_geom g = geom(l);
     clcnn_arg bufs[] = {CLCNN_ARG(p->x), CLCNN_ARG(p->dy), CLCNN_ARG(p->dx)};
-    return launch(l, p, "maxpool_backward", bufs, 3, (size_t)l->in.w, (size_t)l->in.h);
+    if (g.KH <= g.SH && g.KW <= g.SW)
+        return launch(l, p, "maxpool_backward_scatter", bufs, 3, (size_t)l->out.w,
+                      (size_t)l->out.h, tensors(l, p, 2, 1));
+    return launch(l, p, "maxpool_backward", bufs, 3, (size_t)l->in.w, (size_t)l->in.h,
+                  tensors(l, p, 2, 1));
 }
 
 static double flops(const clcnn_layer *l, int phase) {

@@ -461,10 +461,13 @@ typedef struct optim_case {
     float momentum;
     int nesterov;
     const char *variant;
+    float weight_decay; /* Keras' decoupled decay, applied by the update kernel */
 } optim_case;
 
 static void ref_update(const optim_case *oc, const clcnn_optimizer_spec *o, double *p,
                        const double *g, double *s0, double *s1, size_t n, int t) {
+    for (size_t i = 0; oc->weight_decay > 0 && i < n; i++)
+        p[i] *= 1.0 - (double)o->learning_rate * oc->weight_decay;
     if (oc->id == CLCNN_OPTIMIZER_ADAM)
         ref_adam_step(p, g, s0, s1, n, o->learning_rate, o->beta_1, o->beta_2, o->epsilon, t);
     else if (oc->id == CLCNN_OPTIMIZER_SGD)
@@ -497,6 +500,7 @@ static clcnn_status optim_case_run(selftest *st, const optim_case *oc) {
         clcnn_spec_default(spec);
         o = spec->train.optimizer;
         o.learning_rate = 0.01f, o.momentum = oc->momentum, o.nesterov = oc->nesterov;
+        o.weight_decay = oc->weight_decay;
         fill(p, pd, N, 5);
         s = optim_buffers(st->ctx, N, bufs, 2 + CLCNN_OPTIMIZER_SLOTS);
     }
@@ -520,12 +524,15 @@ static clcnn_status optim_case_run(selftest *st, const optim_case *oc) {
 }
 
 static const optim_case optim_cases[] = {
-    {CLCNN_OPTIMIZER_SGD, 0.0f, 0, "sgd 1001 x 3 steps"},
-    {CLCNN_OPTIMIZER_SGD, 0.9f, 0, "sgd momentum 0.9"},
-    {CLCNN_OPTIMIZER_SGD, 0.9f, 1, "sgd nesterov 0.9"},
-    {CLCNN_OPTIMIZER_RMSPROP, 0.0f, 0, "rmsprop"},
-    {CLCNN_OPTIMIZER_RMSPROP, 0.5f, 0, "rmsprop momentum 0.5"},
-    {CLCNN_OPTIMIZER_ADAM, 0.0f, 0, "adam"},
+    {CLCNN_OPTIMIZER_SGD, 0.0f, 0, "sgd 1001 x 3 steps", 0.0f},
+    {CLCNN_OPTIMIZER_SGD, 0.9f, 0, "sgd momentum 0.9", 0.0f},
+    {CLCNN_OPTIMIZER_SGD, 0.9f, 1, "sgd nesterov 0.9", 0.0f},
+    {CLCNN_OPTIMIZER_RMSPROP, 0.0f, 0, "rmsprop", 0.0f},
+    {CLCNN_OPTIMIZER_RMSPROP, 0.5f, 0, "rmsprop momentum 0.5", 0.0f},
+    {CLCNN_OPTIMIZER_ADAM, 0.0f, 0, "adam", 0.0f},
+    {CLCNN_OPTIMIZER_ADAM, 0.0f, 0, "adam weight decay 5", 5.0f},
+    {CLCNN_OPTIMIZER_SGD, 0.9f, 0, "sgd momentum, weight decay 5", 5.0f},
+    {CLCNN_OPTIMIZER_RMSPROP, 0.5f, 0, "rmsprop momentum, weight decay 5", 5.0f},
 };
 
 /* ---- the variants the device class does not use by default ---------------------------------- */
