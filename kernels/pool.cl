@@ -77,3 +77,69 @@ __kernel void maxpool_backward_scatter(__global const float *x, __global const f
     for (int h = h0; h < h1; h++)
         for (int w = w0; w < w1; w++) out[h * W + w] = h * W + w == arg ? g : 0.0f;
 }
+
+// ---- CPU shape: a work-item walks whole planes -------------------------------------------------
+// The kernels above give a work-item one output or input element; PoCL runs their window loops
+// one lane at a time across a work-group, at a few ns per element (backward 10x forward). Here a
+// work-item owns `per` consecutive (example, channel) planes and walks them with plain loops,
+// launched with local size 1 (conv.cl's plane kernels' shape). Launch: global (ceil(planes / per)).
+
+__kernel void maxpool_forward_planes(__global const float *x, __global float *y, int C, int H,
+                                     int W, int KH, int KW, int SH, int SW, int PT, int PL, int OH,
+                                     int OW, int planes, int per) {
+    int first = get_global_id(0) * per, last = min(planes, first + per);
+    for (int nc = first; nc < last; nc++) {
+        __global const float *plane = x + (size_t)nc * H * W;
+        __global float *out = y + (size_t)nc * OH * OW;
+        for (int oh = 0; oh < OH; oh++) {
+            int h_lo = max(0, oh * SH - PT), h_hi = min(H, oh * SH - PT + KH);
+            for (int ow = 0; ow < OW; ow++) {
+                int w_lo = max(0, ow * SW - PL), w_hi = min(W, ow * SW - PL + KW);
+                float best = -INFINITY;
+                for (int h = h_lo; h < h_hi; h++)
+                    for (int w = w_lo; w < w_hi; w++) best = fmax(best, plane[h * W + w]);
+                out[oh * OW + ow] = best;
+            }
+        }
+    }
+}
+
+// window_argmax over the window's rows [h_lo, h_hi) and columns [w_lo, w_hi) inside the input,
+// without branches on the values (random data mispredicts half of them): the same first
+// maximum, NaN included (a NaN first cell keeps the window, as there).
+int span_argmax(__global const float *plane, int W, int h_lo, int h_hi, int w_lo, int w_hi) {
+    if (h_lo >= h_hi || w_lo >= w_hi) return -1;
+    int arg = h_lo * W + w_lo;
+    float best = plane[arg];
+    for (int h = h_lo; h < h_hi; h++)
+        for (int w = w_lo; w < w_hi; w++) {
+            float v = plane[h * W + w];
+            int take = v > best;
+            best = take ? v : best;
+            arg = take ? h * W + w : arg;
+        }
+    return arg;
+}
+
+// dx = 0, then each window adds its dy to its first maximum, windows in row-major order: the
+// order in which maxpool_backward's gather adds them, so the same sums; overlapping windows
+// need nothing more, as the work-item owns the plane.
+__kernel void maxpool_backward_planes(__global const float *x, __global const float *dy,
+                                      __global float *dx, int C, int H, int W, int KH, int KW,
+                                      int SH, int SW, int PT, int PL, int OH, int OW, int planes,
+                                      int per) {
+    int first = get_global_id(0) * per, last = min(planes, first + per);
+    for (int nc = first; nc < last; nc++) {
+        __global const float *plane = x + (size_t)nc * H * W, *g = dy + (size_t)nc * OH * OW;
+        __global float *out = dx + (size_t)nc * H * W;
+        for (int e = 0; e < H * W; e++) out[e] = 0.0f;
+        for (int oh = 0; oh < OH; oh++) {
+            int h_lo = max(0, oh * SH - PT), h_hi = min(H, oh * SH - PT + KH);
+            for (int ow = 0; ow < OW; ow++) {
+                int w_lo = max(0, ow * SW - PL), w_hi = min(W, ow * SW - PL + KW);
+                int arg = span_argmax(plane, W, h_lo, h_hi, w_lo, w_hi);
+                if (arg >= 0) out[arg] += g[oh * OW + ow];
+            }
+        }
+    }
+}

@@ -551,7 +551,7 @@ static clcnn_status softmax_cases(selftest *st) {
 }
 
 /* Softmax in the variant in force; then softmax, batch norm and bias gradients (conv2d) with the
- * other reduction shape, and conv2d with the other im2col layout, by our route. */
+ * other reduction shape, and conv2d and max pooling with the other layout, by our route. */
 static clcnn_status variant_cases(selftest *st) {
     clcnn_kparams_tuned saved = st->ctx->tuned;
     CLCNN_TRY(softmax_cases(st));
@@ -566,6 +566,9 @@ static clcnn_status variant_cases(selftest *st) {
     st->ctx->tuned.conv_items = !clcnn_conv_items(st->ctx);
     snprintf(st->suffix, sizeof st->suffix, " %s", clcnn_conv_items(st->ctx) ? "items" : "planes");
     if (s == CLCNN_STATUS_OK) s = conv_case_run(st, &conv_cases[1], CLCNN_ROUTE_OWN, 0);
+    /* max_pooling2d's kernels follow the layout: the scatter and the overlapping windows. */
+    if (s == CLCNN_STATUS_OK) s = pool_case_run(st, "max_pooling2d", 2, 2, 0);
+    if (s == CLCNN_STATUS_OK) s = pool_case_run(st, "max_pooling2d", 3, 2, 1);
     st->ctx->tuned = saved;
     st->suffix[0] = '\0';
     return s;

@@ -543,6 +543,17 @@ static void test_max_pooling2d(void **state) {
         pool_check(2, 3, 3, 4, CLCNN_PADDING_SAME, 1);
         pool_check(2, 2, 3, 3, CLCNN_PADDING_VALID, 1);
         pool_check(2, 2, 0, 0, CLCNN_PADDING_VALID, 0);
+        /* The other shape of the kernels (a work-item per element on CPUs, per planes on GPUs):
+         * the overlapping gather and the non-overlapping scatter. */
+        const char *other = getenv("CLCNN_CONV_LAYOUT");
+        setenv("CLCNN_CONV_LAYOUT", other && strcmp(other, "items") == 0 ? "planes" : "items", 1);
+        pool_check(3, 3, 2, 2, CLCNN_PADDING_SAME, 1);
+        pool_check(2, 2, 0, 0, CLCNN_PADDING_VALID, 1);
+        pool_check(2, 3, 3, 4, CLCNN_PADDING_SAME, 1);
+        if (other)
+            setenv("CLCNN_CONV_LAYOUT", other, 1);
+        else
+            unsetenv("CLCNN_CONV_LAYOUT");
     }
 }
 
