@@ -63,7 +63,8 @@ static clcnn_status launch(const clcnn_layer *l, const clcnn_pass *p, const char
 
 /* Bytes of n tensors of the input's size and m of the output's. */
 static double tensors(const clcnn_layer *l, const clcnn_pass *p, int n, int m) {
-    return 4.0 * p->n * (n * (double)clcnn_shape_size(l->in) + m * (double)clcnn_shape_size(l->out));
+    double in = (double)clcnn_shape_size(l->in), out = (double)clcnn_shape_size(l->out);
+    return 4.0 * p->n * (n * in + m * out);
 }
 
 static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {

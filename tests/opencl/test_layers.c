@@ -809,7 +809,9 @@ static void test_optimizers(void **state) {
         {"adam", 0.05f, 0, 0, 0},      {"sgd", 0.1f, 0, 0, 0},      {"sgd", 0.1f, 0.7f, 0, 0},
         {"sgd", 0.1f, 0.7f, 1, 0},     {"rmsprop", 0.05f, 0, 0, 0}, {"rmsprop", 0.05f, 0.7f, 0, 0},
         /* The decay fused into each update (1 - 0.05 * 2 = 0.9 a step: far above rounding). */
-        {"adam", 0.05f, 0, 0, 2.0f},   {"sgd", 0.1f, 0.7f, 1, 1.0f}, {"rmsprop", 0.05f, 0.7f, 0, 2.0f},
+        {"adam", 0.05f, 0, 0, 2.0f},
+        {"sgd", 0.1f, 0.7f, 1, 1.0f},
+        {"rmsprop", 0.05f, 0.7f, 0, 2.0f},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) optim_check(&cases[i]);
 }
