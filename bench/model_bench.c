@@ -53,6 +53,7 @@ static void spec_flops(const clcnn_model_spec *m, layer_flops *out) {
 typedef struct key_times {
     char tag[64], kernel[64];
     double ms[64]; /* one per timed step */
+    double bytes;  /* per step, as the launches declared them (0: not declared) */
 } key_times;
 
 typedef struct step_profile {
@@ -78,7 +79,10 @@ static clcnn_status collect_step(clcnn_context *ctx, step_profile *p) {
     CLCNN_TRY(clcnn_profile_collect(ctx, &rec, &n));
     for (int i = 0; i < n; i++) {
         key_times *k = find_key(p, rec[i].tag[0] ? rec[i].tag : "(untagged)", rec[i].kernel);
-        if (k) k->ms[p->n_steps] += rec[i].ms;
+        if (!k) continue;
+        if (k->ms[p->n_steps] == 0) k->bytes = 0; /* a step's launches add up */
+        k->ms[p->n_steps] += rec[i].ms;
+        k->bytes += rec[i].bytes;
     }
     free(rec);
     p->n_steps++;
@@ -216,21 +220,26 @@ static int first_of_tag(const step_profile *p, int i) {
 static clcnn_status tag_rows(const model_run *r, step_profile *p, int first, const layer_flops *lf,
                              const bench_peak *peak, int has_peak, bench_report *out) {
     const char *tag = p->keys[first].tag, *route = NULL;
-    double total[64] = {0};
+    double total[64] = {0}, bytes = 0;
+    int all_bytes = 1;
     for (int j = first; j < p->n_keys; j++) {
         key_times *k = &p->keys[j];
         if (strcmp(k->tag, tag) != 0) continue;
         const char *rj = route_of(k->kernel);
         if (strcmp(rj, "-") != 0) route = !route || strcmp(route, rj) == 0 ? rj : "mixed";
         for (int s = 0; s < p->n_steps; s++) total[s] += k->ms[s];
+        bytes += k->bytes;
+        all_bytes = all_bytes && k->bytes > 0;
         bench_row row = base_row(r, tag, rj, k->kernel);
         spread(k->ms, p->n_steps, &row);
+        row.bytes = k->bytes;
         bench_row_finish(&row, peak, has_peak);
         CLCNN_TRY(bench_report_add(out, &row));
     }
     bench_row sum = base_row(r, tag, route ? route : "-", "total");
     spread(total, p->n_steps, &sum);
     sum.flops = tag_flops(tag, lf, r->spec.model.n_layers, r->batch);
+    sum.bytes = all_bytes ? bytes : 0; /* only when every kernel of the tag declared its bytes */
     bench_row_finish(&sum, peak, has_peak);
     return bench_report_add(out, &sum);
 }

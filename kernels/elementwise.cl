@@ -15,40 +15,60 @@ __kernel void bias_act_rows(int M, int N, __global float *C, ulong c_off, int ld
     *c = v;
 }
 
-// dy *= (y > 0): the gradient through a ReLU, from its output. Launch: global (count).
+// The per-element kernels below take 8 elements per work-item as float8 operations (PoCL would
+// otherwise run the scalar form one lane at a time); the last work-item takes the rest one by
+// one. Launch: global (ceil(count / 8)), rounded up.
+#define EACH8(VEC, SCALAR)                                                                       \
+    size_t i = get_global_id(0) * 8;                                                             \
+    if (i >= count) return;                                                                      \
+    if (i + 8 <= count) {                                                                        \
+        VEC;                                                                                     \
+        return;                                                                                  \
+    }                                                                                            \
+    for (; i < count; i++) {                                                                     \
+        SCALAR;                                                                                  \
+    }
+
+// dy *= (y > 0): the gradient through a ReLU, from its output.
 __kernel void relu_mask(__global const float *y, __global float *dy, ulong count) {
-    size_t i = get_global_id(0);
-    if (i >= count) return;
-    if (y[i] <= 0.0f) dy[i] = 0.0f;
+    EACH8(vstore8(select(vload8(0, dy + i), (float8)0.0f, vload8(0, y + i) <= 0.0f), 0, dy + i),
+          if (y[i] <= 0.0f) dy[i] = 0.0f)
 }
 
-// y = max(x, 0). Launch: global (count).
+// y = max(x, 0).
 __kernel void relu_forward(__global const float *x, __global float *y, ulong count) {
-    size_t i = get_global_id(0);
-    if (i >= count) return;
-    y[i] = fmax(x[i], 0.0f);
+    EACH8(vstore8(fmax(vload8(0, x + i), 0.0f), 0, y + i), y[i] = fmax(x[i], 0.0f))
 }
 
-// dx = dy where x > 0. Launch: global (count).
+// dx = dy where x > 0.
 __kernel void relu_backward(__global const float *x, __global const float *dy, __global float *dx,
                             ulong count) {
-    size_t i = get_global_id(0);
-    if (i >= count) return;
-    dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+    EACH8(vstore8(select((float8)0.0f, vload8(0, dy + i), vload8(0, x + i) > 0.0f), 0, dx + i),
+          dx[i] = x[i] > 0.0f ? dy[i] : 0.0f)
 }
 
 // db[k] = sum over examples and positions of dy[n][k][p], one work-item per channel walking
-// contiguous rows (the CPU shape). Launch: global (channels).
+// contiguous rows (the CPU shape; launched with local size 1, so the channels spread over the
+// cores and each row is summed as vectors). Launch: global (channels), local (1).
 __kernel void bias_grad(__global const float *dy, int n, int channels, int spatial,
                         __global float *grads, ulong offset) {
     int k = get_global_id(0);
     if (k >= channels) return;
     float sum = 0.0f;
+    for (int b = 0; b < n; b++) sum += row_sum(dy + ((size_t)b * channels + k) * spatial, spatial);
+    grads[offset + k] = sum;
+}
+
+// bias_grad behind a fused ReLU: dy *= (y > 0) in place and db = its sums, one pass over dy
+// instead of relu_mask's and bias_grad's two. Launch: global (channels), local (1).
+__kernel void relu_bias_grad(__global const float *y, __global float *dy, int n, int channels,
+                             int spatial, __global float *grads, ulong offset) {
+    int k = get_global_id(0);
+    if (k >= channels) return;
+    float sum = 0.0f;
     for (int b = 0; b < n; b++) {
-        __global const float *row = dy + ((size_t)b * channels + k) * spatial;
-        float part = 0.0f;
-        for (int p = 0; p < spatial; p++) part += row[p];
-        sum += part;
+        size_t row = ((size_t)b * channels + k) * spatial;
+        sum += row_mask_sum(y + row, dy + row, spatial);
     }
     grads[offset + k] = sum;
 }
@@ -64,6 +84,23 @@ bias_grad_wg(__global const float *dy, int n, int channels, int spatial, __globa
     for (int e = get_local_id(0); e < m; e += RED_WG) {
         int b = e / spatial, p = e - b * spatial;
         part += dy[((size_t)b * channels + k) * spatial + p];
+    }
+    float sum = group_sum(part, buf);
+    if (get_local_id(0) == 0) grads[offset + k] = sum;
+}
+
+// relu_bias_grad's GPU shape, as bias_grad_wg. Launch: global (channels * RED_WG), local (RED_WG).
+__kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1))) void
+relu_bias_grad_wg(__global const float *y, __global float *dy, int n, int channels, int spatial,
+                  __global float *grads, ulong offset) {
+    __local float buf[RED_WG];
+    int k = get_group_id(0), m = n * spatial;
+    float part = 0.0f;
+    for (int e = get_local_id(0); e < m; e += RED_WG) {
+        int b = e / spatial, p = e - b * spatial;
+        size_t i = ((size_t)b * channels + k) * spatial + p;
+        if (y[i] <= 0.0f) dy[i] = 0.0f;
+        part += dy[i];
     }
     float sum = group_sum(part, buf);
     if (get_local_id(0) == 0) grads[offset + k] = sum;

@@ -1,5 +1,7 @@
 // optim.cl: optimizer updates over the whole parameter arena in one launch (Keras' formulas).
-// Launch: global (count), rounded up; count is the last argument.
+// Launch: global (count), rounded up; count is the last argument. Each first applies Keras'
+// decoupled weight decay, p *= decay with decay = 1 - lr * weight_decay from the host (1: none),
+// in the same pass over the parameters.
 
 // lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t), computed on the host. A work-item updates 8
 // parameters with float8 (PoCL runs the scalar form one lane at a time); the last one the rest.
@@ -11,12 +13,12 @@
 
 __kernel void adam_step(__global float *p, __global const float *g, __global float *m,
                         __global float *v, float lr_t, float b1, float b2, float eps,
-                        ulong count) {
+                        float decay, ulong count) {
     size_t i = get_global_id(0) * 8;
     if (i >= count) return;
     if (i + 8 <= count) {
         float8 gi = vload8(0, g + i), mi = vload8(0, m + i), vi = vload8(0, v + i);
-        float8 pi = vload8(0, p + i);
+        float8 pi = vload8(0, p + i) * decay;
         ADAM(gi, mi, vi, pi)
         vstore8(mi, 0, m + i);
         vstore8(vi, 0, v + i);
@@ -24,7 +26,7 @@ __kernel void adam_step(__global float *p, __global const float *g, __global flo
         return;
     }
     for (; i < count; i++) {
-        float gi = g[i], mi = m[i], vi = v[i], pi = p[i];
+        float gi = g[i], mi = m[i], vi = v[i], pi = p[i] * decay;
         ADAM(gi, mi, vi, pi)
         m[i] = mi;
         v[i] = vi;
@@ -34,27 +36,27 @@ __kernel void adam_step(__global float *p, __global const float *g, __global flo
 
 // momentum 0: p -= lr g; else v = momentum v - lr g; p += v (Nesterov: p += momentum v - lr g).
 __kernel void sgd_step(__global float *p, __global const float *g, __global float *vel, float lr,
-                       float momentum, int nesterov, ulong count) {
+                       float momentum, int nesterov, float decay, ulong count) {
     size_t i = get_global_id(0);
     if (i >= count) return;
-    float gi = g[i];
+    float gi = g[i], pi = p[i] * decay;
     if (momentum == 0.0f) {
-        p[i] -= lr * gi;
+        p[i] = pi - lr * gi;
         return;
     }
     float v = momentum * vel[i] - lr * gi;
     vel[i] = v;
-    p[i] += nesterov ? momentum * v - lr * gi : v;
+    p[i] = pi + (nesterov ? momentum * v - lr * gi : v);
 }
 
 // Keras' RMSprop without centering: a = rho a + (1 - rho) g^2; step = lr g / sqrt(a + eps);
 // with momentum: mom = momentum mom + step; p -= mom.
 __kernel void rmsprop_step(__global float *p, __global const float *g, __global float *acc,
                            __global float *mom, float lr, float rho, float momentum, float eps,
-                           ulong count) {
+                           float decay, ulong count) {
     size_t i = get_global_id(0);
     if (i >= count) return;
-    float gi = g[i];
+    float gi = g[i], pi = p[i] * decay;
     float a = rho * acc[i] + (1.0f - rho) * gi * gi;
     acc[i] = a;
     float step = lr * gi / sqrt(a + eps);
@@ -62,5 +64,5 @@ __kernel void rmsprop_step(__global float *p, __global const float *g, __global 
         step += momentum * mom[i];
         mom[i] = step;
     }
-    p[i] -= step;
+    p[i] = pi - step;
 }

@@ -57,3 +57,135 @@ __kernel void maxpool_backward(__global const float *x, __global const float *dy
                 sum += dy[((size_t)nc * OH + oh) * OW + ow];
     dx[(size_t)nc * H * W + h * W + w] = sum;
 }
+
+// maxpool_backward for windows that do not overlap (pool size <= stride, the usual 2x2 / 2): a
+// work-item per window writes dy to the window's first maximum and 0 to every other input of
+// its band (the stride x stride cells from its window's corner, the last band reaching the
+// input's edge), so the bands cover the input once and no two work-items write one place.
+// One argmax per window instead of one per input element and window. Launch: global (OW, OH, n*C).
+__kernel void maxpool_backward_scatter(__global const float *x, __global const float *dy,
+                                       __global float *dx, int C, int H, int W, int KH, int KW,
+                                       int SH, int SW, int PT, int PL, int OH, int OW) {
+    int ow = get_global_id(0), oh = get_global_id(1), nc = get_global_id(2);
+    if (ow >= OW || oh >= OH) return;
+    __global const float *plane = x + (size_t)nc * H * W;
+    __global float *out = dx + (size_t)nc * H * W;
+    int arg = window_argmax(plane, H, W, KH, KW, SH, SW, PT, PL, oh, ow);
+    float g = dy[((size_t)nc * OH + oh) * OW + ow];
+    int h0 = max(0, oh * SH - PT), h1 = oh == OH - 1 ? H : min(H, (oh + 1) * SH - PT);
+    int w0 = max(0, ow * SW - PL), w1 = ow == OW - 1 ? W : min(W, (ow + 1) * SW - PL);
+    for (int h = h0; h < h1; h++)
+        for (int w = w0; w < w1; w++) out[h * W + w] = h * W + w == arg ? g : 0.0f;
+}
+
+// ---- CPU shape: a work-item walks whole planes -------------------------------------------------
+// The kernels above give a work-item one output or input element; PoCL runs their window loops
+// one lane at a time across a work-group, at a few ns per element (backward 10x forward). Here a
+// work-item owns `per` consecutive (example, channel) planes and walks them with plain loops,
+// launched with local size 1 (conv.cl's plane kernels' shape). Launch: global (ceil(planes / per)).
+
+// The 2x2 / stride 2 pool without padding, the usual one, 8 or 4 windows at a time: the outputs
+// of row oh handled as vectors (a multiple of 4 whose two input rows and columns lie inside), 0
+// for other pools and rows; the rest runs the general loops.
+int pool2_vector_cols(int oh, int H, int W, int KH, int KW, int SH, int SW, int PT, int PL,
+                      int OW) {
+    if (KH != 2 || KW != 2 || SH != 2 || SW != 2 || PT != 0 || PL != 0 || 2 * oh + 1 >= H)
+        return 0;
+    return min(OW, W / 2) / 4 * 4;
+}
+
+// N windows of row oh from column ow (N2 = 2N inputs per input row): their maxima.
+#define POOL2_MAX(N, N2)                                                                         \
+    {                                                                                            \
+        __global const float *top = plane + h_lo * W + 2 * ow;                                   \
+        float##N2 a = vload##N2(0, top), b = vload##N2(0, top + W);                              \
+        vstore##N(fmax(fmax(a.even, a.odd), fmax(b.even, b.odd)), 0, out + oh * OW + ow);       \
+    }
+
+// The same windows' gradients: dy to the first maximum of (top left, top right, bottom left,
+// bottom right), as span_argmax finds it, 0 to the others. The windows do not overlap, so their
+// cells are stored, not added.
+#define POOL2_GRAD(N, N2)                                                                        \
+    {                                                                                            \
+        __global const float *top = plane + h_lo * W + 2 * ow;                                   \
+        __global float *o = out + h_lo * W + 2 * ow;                                             \
+        float##N2 a = vload##N2(0, top), b = vload##N2(0, top + W), rt, rb;                      \
+        float##N best = a.even, gv = vload##N(0, g + oh * OW + ow), zero = 0.0f;                 \
+        int##N arg = 0, t = a.odd > best;                                                        \
+        best = select(best, a.odd, t), arg = select(arg, (int##N)1, t);                          \
+        t = b.even > best;                                                                       \
+        best = select(best, b.even, t), arg = select(arg, (int##N)2, t);                         \
+        arg = select(arg, (int##N)3, b.odd > best);                                              \
+        rt.even = select(zero, gv, arg == 0), rt.odd = select(zero, gv, arg == 1);               \
+        rb.even = select(zero, gv, arg == 2), rb.odd = select(zero, gv, arg == 3);               \
+        vstore##N2(rt, 0, o);                                                                    \
+        vstore##N2(rb, 0, o + W);                                                                \
+    }
+
+__kernel void maxpool_forward_planes(__global const float *x, __global float *y, int C, int H,
+                                     int W, int KH, int KW, int SH, int SW, int PT, int PL, int OH,
+                                     int OW, int planes, int per) {
+    int first = get_global_id(0) * per, last = min(planes, first + per);
+    for (int nc = first; nc < last; nc++) {
+        __global const float *plane = x + (size_t)nc * H * W;
+        __global float *out = y + (size_t)nc * OH * OW;
+        for (int oh = 0; oh < OH; oh++) {
+            int h_lo = max(0, oh * SH - PT), h_hi = min(H, oh * SH - PT + KH);
+            int done = pool2_vector_cols(oh, H, W, KH, KW, SH, SW, PT, PL, OW);
+            int ow = 0;
+            for (; ow + 8 <= done; ow += 8) POOL2_MAX(8, 16)
+            for (; ow < done; ow += 4) POOL2_MAX(4, 8)
+            for (; ow < OW; ow++) {
+                int w_lo = max(0, ow * SW - PL), w_hi = min(W, ow * SW - PL + KW);
+                float best = -INFINITY;
+                for (int h = h_lo; h < h_hi; h++)
+                    for (int w = w_lo; w < w_hi; w++) best = fmax(best, plane[h * W + w]);
+                out[oh * OW + ow] = best;
+            }
+        }
+    }
+}
+
+// window_argmax over the window's rows [h_lo, h_hi) and columns [w_lo, w_hi) inside the input,
+// without branches on the values (random data mispredicts half of them): the same first
+// maximum, NaN included (a NaN first cell keeps the window, as there).
+int span_argmax(__global const float *plane, int W, int h_lo, int h_hi, int w_lo, int w_hi) {
+    if (h_lo >= h_hi || w_lo >= w_hi) return -1;
+    int arg = h_lo * W + w_lo;
+    float best = plane[arg];
+    for (int h = h_lo; h < h_hi; h++)
+        for (int w = w_lo; w < w_hi; w++) {
+            float v = plane[h * W + w];
+            int take = v > best;
+            best = take ? v : best;
+            arg = take ? h * W + w : arg;
+        }
+    return arg;
+}
+
+// dx = 0, then each window adds its dy to its first maximum, windows in row-major order: the
+// order in which maxpool_backward's gather adds them, so the same sums; overlapping windows
+// need nothing more, as the work-item owns the plane.
+__kernel void maxpool_backward_planes(__global const float *x, __global const float *dy,
+                                      __global float *dx, int C, int H, int W, int KH, int KW,
+                                      int SH, int SW, int PT, int PL, int OH, int OW, int planes,
+                                      int per) {
+    int first = get_global_id(0) * per, last = min(planes, first + per);
+    for (int nc = first; nc < last; nc++) {
+        __global const float *plane = x + (size_t)nc * H * W, *g = dy + (size_t)nc * OH * OW;
+        __global float *out = dx + (size_t)nc * H * W;
+        for (int e = 0; e < H * W; e++) out[e] = 0.0f;
+        for (int oh = 0; oh < OH; oh++) {
+            int h_lo = max(0, oh * SH - PT), h_hi = min(H, oh * SH - PT + KH);
+            int done = pool2_vector_cols(oh, H, W, KH, KW, SH, SW, PT, PL, OW);
+            int ow = 0;
+            for (; ow + 8 <= done; ow += 8) POOL2_GRAD(8, 16)
+            for (; ow < done; ow += 4) POOL2_GRAD(4, 8)
+            for (; ow < OW; ow++) {
+                int w_lo = max(0, ow * SW - PL), w_hi = min(W, ow * SW - PL + KW);
+                int arg = span_argmax(plane, W, h_lo, h_hi, w_lo, w_hi);
+                if (arg >= 0) out[arg] += g[oh * OW + ow];
+            }
+        }
+    }
+}

@@ -47,4 +47,59 @@ float group_sum(float v, __local float *buf) {
     return total;
 }
 
+// ---- row sums (the CPU shape of per-channel sums) ---------------------------------------------
+// One work-item walks a contiguous row with two float16 accumulators: 32 lanes, so the adds keep
+// up with memory instead of waiting on one scalar chain's latency; the lanes are then added in a
+// fixed order and the tail last. Every run gives the same bits; the result differs from a scalar
+// loop's by rounding only (and is usually closer: shorter chains).
+
+// The sum of r[0..len).
+float row_sum(__global const float *r, int len) {
+    float16 a = 0.0f, b = 0.0f;
+    int i = 0;
+    for (; i + 32 <= len; i += 32) {
+        a += vload16(0, r + i);
+        b += vload16(0, r + i + 16);
+    }
+    float s = hsum16(a + b);
+    for (; i < len; i++) s += r[i];
+    return s;
+}
+
+// The sum of (r[i] - mean)^2: the second pass of a two-pass variance (no cancellation).
+float row_sq_dev(__global const float *r, int len, float mean) {
+    float16 a = 0.0f, b = 0.0f;
+    int i = 0;
+    for (; i + 32 <= len; i += 32) {
+        float16 d = vload16(0, r + i) - mean, e = vload16(0, r + i + 16) - mean;
+        a += d * d;
+        b += e * e;
+    }
+    float s = hsum16(a + b);
+    for (; i < len; i++) {
+        float d = r[i] - mean;
+        s += d * d;
+    }
+    return s;
+}
+
+// dy[i] = 0 where y[i] <= 0 (a ReLU's gradient from its output), in place, and the sum of the
+// result: the bias gradient behind a fused ReLU in one pass over dy.
+float row_mask_sum(__global const float *y, __global float *dy, int len) {
+    float16 a = 0.0f;
+    int i = 0;
+    for (; i + 16 <= len; i += 16) {
+        float16 g = select(vload16(0, dy + i), (float16)0.0f, vload16(0, y + i) <= 0.0f);
+        vstore16(g, 0, dy + i);
+        a += g;
+    }
+    float s = hsum16(a);
+    for (; i < len; i++) {
+        float g = dy[i];
+        if (y[i] <= 0.0f) dy[i] = g = 0.0f;
+        s += g;
+    }
+    return s;
+}
+
 #endif

@@ -1,4 +1,4 @@
-// regularize.cl: dropout and weight decay.
+// regularize.cl: dropout (weight decay is applied by the optimizer kernels, optim.cl).
 
 // Inverted dropout (Keras): an element is kept when its draw is >= rate and then scaled by
 // 1 / (1 - rate), so inference is the identity. The draw comes from the step's key and the
@@ -16,12 +16,4 @@ __kernel void dropout_backward(__global const float *dy, __global float *dx, ulo
     size_t i = get_global_id(0);
     if (i >= count) return;
     dx[i] = rand_uniform(key, i) >= rate ? dy[i] * scale : 0.0f;
-}
-
-// Keras' decoupled weight decay, before the optimizer's update: p -= lr * wd * p, with
-// factor = 1 - lr * wd from the host. Launch: global (trainable count).
-__kernel void weight_decay(__global float *p, float factor, ulong count) {
-    size_t i = get_global_id(0);
-    if (i >= count) return;
-    p[i] *= factor;
 }

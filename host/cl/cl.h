@@ -54,6 +54,7 @@ struct clcnn_context {
     int n_kernels;
     struct clcnn_route_table *routes; /* cl/route.c */
     char profile_tag[64];
+    double profile_bytes; /* the next launch's bytes moved, from clcnn_profile_bytes */
     struct clcnn_profile_event *events; /* recorded launches when profiling */
     int n_events, cap_events;
     int clblast_ready;
@@ -152,8 +153,11 @@ typedef struct clcnn_profile_record {
     char tag[64];
     char kernel[64];
     double ms;
+    double bytes; /* memory moved, as its launcher declared (0: not declared) */
 } clcnn_profile_record;
 void clcnn_profile_set_tag(clcnn_context *ctx, const char *tag);
+/* Declares the bytes the next launch reads and writes (a memory-bound kernel's GB/s). */
+void clcnn_profile_bytes(clcnn_context *ctx, double bytes);
 /* An event slot for a launch (NULL when not profiling); pass it to clEnqueue... or CLBlast. */
 cl_event *clcnn_profile_event(clcnn_context *ctx, const char *kernel);
 clcnn_status clcnn_profile_collect(clcnn_context *ctx, clcnn_profile_record **out, int *n);

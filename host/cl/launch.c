@@ -21,6 +21,25 @@ static size_t pick(size_t global, size_t cap) {
     return l;
 }
 
+/* A CPU runs one work-group per core at a time, so a launch of fewer groups than a few per core
+ * leaves cores idle or unbalanced (32 per-channel work-items made one group, one core). Halve
+ * the local size (dimension 1 first, then 0) until there are GROUPS_PER_CORE groups per compute
+ * unit or the groups are single work-items. GPUs keep their groups. */
+#define GROUPS_PER_CORE 4
+
+static void spread_over_cores(const clcnn_context *ctx, int dims, const size_t *global,
+                              size_t *local) {
+    if (strcmp(ctx->info.type, "CPU") != 0 || !ctx->info.compute_units) return;
+    size_t want = (size_t)GROUPS_PER_CORE * ctx->info.compute_units;
+    for (;;) {
+        size_t groups = 1;
+        for (int d = 0; d < dims; d++) groups *= (global[d] + local[d] - 1) / local[d];
+        int d = dims > 1 && local[1] > 1 ? 1 : 0;
+        if (groups >= want || local[d] == 1) return;
+        local[d] = (local[d] + 1) / 2;
+    }
+}
+
 void clcnn_local_size(const clcnn_context *ctx, cl_kernel kernel, int dims, const size_t *global,
                       size_t *local) {
     size_t cap = TARGET_GROUP, kernel_max = 0;
@@ -51,7 +70,10 @@ static clcnn_status enqueue(clcnn_context *ctx, cl_kernel kernel, int dims, cons
         }
     }
     for (int d = 0; d < dims; d++)
-        if (global[d] == 0) return CLCNN_STATUS_OK; /* nothing to do */
+        if (global[d] == 0) {
+            ctx->profile_bytes = 0; /* nothing to do, nothing to record */
+            return CLCNN_STATUS_OK;
+        }
     cl_event *event = NULL;
     if (ctx->profiling) {
         char name[64] = "?";
@@ -80,6 +102,7 @@ clcnn_status clcnn_launch(clcnn_context *ctx, cl_kernel kernel, int dims, const 
     if (local) return enqueue(ctx, kernel, dims, global, local, args, n_args);
     size_t chosen[3], rounded[3];
     clcnn_local_size(ctx, kernel, dims, global, chosen);
+    spread_over_cores(ctx, dims, global, chosen);
     for (int d = 0; d < dims; d++) rounded[d] = clcnn_round_up(global[d], chosen[d]);
     return enqueue(ctx, kernel, dims, rounded, chosen, args, n_args);
 }

@@ -301,6 +301,7 @@ clcnn_status clcnn_buffer_fill_zero(clcnn_context *ctx, cl_mem buf, size_t offse
 struct clcnn_profile_event {
     char tag[64];
     char kernel[64];
+    double bytes;
     cl_event event;
 };
 
@@ -308,7 +309,13 @@ void clcnn_profile_set_tag(clcnn_context *ctx, const char *tag) {
     snprintf(ctx->profile_tag, sizeof ctx->profile_tag, "%s", tag ? tag : "");
 }
 
+void clcnn_profile_bytes(clcnn_context *ctx, double bytes) {
+    if (ctx->profiling) ctx->profile_bytes = bytes;
+}
+
 cl_event *clcnn_profile_event(clcnn_context *ctx, const char *kernel) {
+    double bytes = ctx->profile_bytes;
+    ctx->profile_bytes = 0;
     if (!ctx->profiling) return NULL;
     if (ctx->n_events == ctx->cap_events) {
         int cap = ctx->cap_events ? ctx->cap_events * 2 : 256;
@@ -320,6 +327,7 @@ cl_event *clcnn_profile_event(clcnn_context *ctx, const char *kernel) {
     struct clcnn_profile_event *e = &ctx->events[ctx->n_events++];
     memcpy(e->tag, ctx->profile_tag, sizeof e->tag);
     snprintf(e->kernel, sizeof e->kernel, "%s", kernel);
+    e->bytes = bytes;
     e->event = NULL;
     return &e->event;
 }
@@ -338,6 +346,7 @@ clcnn_status clcnn_profile_collect(clcnn_context *ctx, clcnn_profile_record **ou
         clReleaseEvent(e->event);
         memcpy((*out)[k].tag, e->tag, sizeof e->tag);
         memcpy((*out)[k].kernel, e->kernel, sizeof e->kernel);
+        (*out)[k].bytes = e->bytes;
         (*out)[k++].ms = (double)(t1 - t0) * 1e-6;
     }
     *n = k;

@@ -25,7 +25,8 @@ static clcnn_status infer(clcnn_layer *l) {
     return CLCNN_STATUS_OK;
 }
 
-/* A per-channel reduction kernel (bn_stats, bn_backward_reduce), or its work-group variant. */
+/* A per-channel reduction kernel (bn_stats, bn_backward_reduce), or its work-group variant;
+ * the head's tensors are read (once: bn_stats' second pass finds them in cache). */
 static clcnn_status reduce(const clcnn_layer *l, const clcnn_pass *p, const char *name,
                            const clcnn_arg *head, int n_head, const clcnn_arg *tail, int n_tail) {
     cl_kernel k;
@@ -37,16 +38,18 @@ static clcnn_status reduce(const clcnn_layer *l, const clcnn_pass *p, const char
     for (int i = 0; i < n_head; i++) args[n++] = head[i];
     args[n++] = CLCNN_ARG(p->n), args[n++] = CLCNN_ARG(C), args[n++] = CLCNN_ARG(spatial);
     for (int i = 0; i < n_tail; i++) args[n++] = tail[i];
-    size_t global[1] = {(size_t)C * (wg ? wg : 1)}, local[1] = {(size_t)wg};
-    return clcnn_launch(p->ctx, k, 1, global, wg ? local : NULL, args, n);
+    clcnn_profile_bytes(p->ctx, 4.0 * n_head * p->n * clcnn_shape_size(l->in));
+    return clcnn_nn_reduce_launch(p->ctx, k, wg, C, args, n);
 }
 
-/* An elementwise kernel over (spatial, C, n). */
+/* An elementwise kernel over (spatial, C, n), 8 positions per work-item, moving `tensors`
+ * tensors of the layer's input size. */
 static clcnn_status elementwise(const clcnn_layer *l, const clcnn_pass *p, const char *name,
-                                const clcnn_arg *args, int n_args) {
+                                int tensors, const clcnn_arg *args, int n_args) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(p->ctx, "batchnorm.cl", name, &k));
-    size_t global[3] = {(size_t)l->in.h * l->in.w, (size_t)l->in.c, (size_t)p->n};
+    size_t global[3] = {((size_t)l->in.h * l->in.w + 7) / 8, (size_t)l->in.c, (size_t)p->n};
+    clcnn_profile_bytes(p->ctx, 4.0 * tensors * p->n * clcnn_shape_size(l->in));
     return clcnn_launch(p->ctx, k, 3, global, NULL, args, n_args);
 }
 
@@ -68,7 +71,7 @@ static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
                         CLCNN_ARG(spatial),     CLCNN_ARG(stats),        CLCNN_ARG(mean_off),
                         CLCNN_ARG(scale_off),   CLCNN_ARG(from_var),     CLCNN_ARG(l->spec.epsilon),
                         CLCNN_ARG(p->params),   CLCNN_ARG(off[GAMMA]),   CLCNN_ARG(off[BETA])};
-    return elementwise(l, p, "bn_apply", args, 12);
+    return elementwise(l, p, "bn_apply", 2, args, 12);
 }
 
 static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
@@ -84,7 +87,7 @@ static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
                         CLCNN_ARG(C),            CLCNN_ARG(spatial),   CLCNN_ARG(inv_m),
                         CLCNN_ARG(p->workspace), CLCNN_ARG(p->params), CLCNN_ARG(p->grads),
                         CLCNN_ARG(gamma_off),    CLCNN_ARG(beta_off)};
-    return elementwise(l, p, "bn_backward_dx", args, 11);
+    return elementwise(l, p, "bn_backward_dx", 3, args, 11);
 }
 
 static double flops(const clcnn_layer *l, int phase) {

@@ -304,9 +304,8 @@ static clcnn_status data_run(clcnn_layer *l, const clcnn_pass *p, int alg, int a
 
 static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
     conv_geom g = geom(l);
-    if (l->relu) CLCNN_TRY(clcnn_nn_relu_mask(p->ctx, p->y, p->dy, (size_t)p->n * g.K * g.P));
-    if (l->spec.use_bias)
-        CLCNN_TRY(clcnn_nn_bias_grad(p->ctx, p->dy, p->n, g.K, g.P, p->grads, l->param_offset[1]));
+    CLCNN_TRY(clcnn_nn_output_grad(p->ctx, l->relu ? p->y : NULL, p->dy, p->n, g.K, g.P,
+                                    l->spec.use_bias ? p->grads : NULL, l->param_offset[1]));
     /* dW first: it reads what forward left in the workspace, which dx then overwrites. */
     int alg, raced;
     CLCNN_TRY(algorithm(l, p, "adw", filter_run, &alg, &raced));

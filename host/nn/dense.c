@@ -39,9 +39,8 @@ static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
 
 static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
     int in = l->in.c, units = l->out.c;
-    if (l->relu) CLCNN_TRY(clcnn_nn_relu_mask(p->ctx, p->y, p->dy, (size_t)p->n * units));
-    if (l->spec.use_bias)
-        CLCNN_TRY(clcnn_nn_bias_grad(p->ctx, p->dy, p->n, units, 1, p->grads, l->param_offset[1]));
+    CLCNN_TRY(clcnn_nn_output_grad(p->ctx, l->relu ? p->y : NULL, p->dy, p->n, units, 1,
+                                    l->spec.use_bias ? p->grads : NULL, l->param_offset[1]));
     char key_w[96], key_x[96];
     route_key(l, "dw", key_w, sizeof key_w);
     route_key(l, "dx", key_x, sizeof key_x);

@@ -72,22 +72,33 @@ clcnn_status clcnn_nn_reduce_kernel(clcnn_context *ctx, const char *file, const 
     return clcnn_kernel_get_variant(ctx, file, wg_name, options, out);
 }
 
-clcnn_status clcnn_nn_bias_grad(clcnn_context *ctx, cl_mem dy, int n, int channels, int spatial,
-                                cl_mem grads, size_t offset) {
-    cl_kernel k;
-    int wg = clcnn_reduce_wg(ctx);
-    CLCNN_TRY(clcnn_nn_reduce_kernel(ctx, "elementwise.cl", "bias_grad", wg, &k));
-    cl_ulong off = offset;
-    clcnn_arg args[] = {CLCNN_ARG(dy), CLCNN_ARG(n), CLCNN_ARG(channels), CLCNN_ARG(spatial),
-                        CLCNN_ARG(grads), CLCNN_ARG(off)};
-    size_t global[1] = {(size_t)channels * (wg ? wg : 1)}, local[1] = {(size_t)wg};
-    return clcnn_launch(ctx, k, 1, global, wg ? local : NULL, args, 6);
+/* A per-channel reduction over (n, channels, spatial): one work-group of wg per channel, or (wg
+ * 0, the CPU shape) one work-item per channel with local size 1, so the channels spread over the
+ * cores and each walks its rows as vectors. */
+clcnn_status clcnn_nn_reduce_launch(clcnn_context *ctx, cl_kernel k, int wg, int channels,
+                                    const clcnn_arg *args, int n_args) {
+    size_t global[1] = {(size_t)channels * (wg ? wg : 1)}, local[1] = {wg ? (size_t)wg : 1};
+    return clcnn_launch(ctx, k, 1, global, local, args, n_args);
 }
 
-clcnn_status clcnn_nn_relu_mask(clcnn_context *ctx, cl_mem y, cl_mem dy, size_t count) {
+clcnn_status clcnn_nn_output_grad(clcnn_context *ctx, cl_mem relu_y, cl_mem dy, int n,
+                                  int channels, int spatial, cl_mem grads, size_t offset) {
     cl_kernel k;
-    CLCNN_TRY(clcnn_kernel_get(ctx, "elementwise.cl", "relu_mask", &k));
-    cl_ulong n = count;
-    clcnn_arg args[] = {CLCNN_ARG(y), CLCNN_ARG(dy), CLCNN_ARG(n)};
-    return clcnn_launch(ctx, k, 1, &count, NULL, args, 3);
+    if (!grads) {
+        if (!relu_y) return CLCNN_STATUS_OK;
+        CLCNN_TRY(clcnn_kernel_get(ctx, "elementwise.cl", "relu_mask", &k));
+        cl_ulong count = (cl_ulong)n * channels * spatial;
+        size_t items = (size_t)(count + 7) / 8;
+        clcnn_arg args[] = {CLCNN_ARG(relu_y), CLCNN_ARG(dy), CLCNN_ARG(count)};
+        clcnn_profile_bytes(ctx, 12.0 * (double)count);
+        return clcnn_launch(ctx, k, 1, &items, NULL, args, 3);
+    }
+    int wg = clcnn_reduce_wg(ctx);
+    CLCNN_TRY(clcnn_nn_reduce_kernel(ctx, "elementwise.cl", relu_y ? "relu_bias_grad" : "bias_grad",
+                                     wg, &k));
+    cl_ulong off = offset;
+    clcnn_arg args[] = {CLCNN_ARG(relu_y), CLCNN_ARG(dy),    CLCNN_ARG(n),   CLCNN_ARG(channels),
+                        CLCNN_ARG(spatial), CLCNN_ARG(grads), CLCNN_ARG(off)};
+    clcnn_profile_bytes(ctx, (relu_y ? 12.0 : 4.0) * n * channels * spatial);
+    return clcnn_nn_reduce_launch(ctx, k, wg, channels, relu_y ? args : args + 1, relu_y ? 7 : 6);
 }

@@ -129,10 +129,15 @@ int clcnn_window(int in, int k, int s, clcnn_padding pad, int *out, int *pad_bef
 clcnn_status clcnn_nn_reduce_kernel(clcnn_context *ctx, const char *file, const char *name, int wg,
                                     cl_kernel *out);
 
-/* Kernels launched by several layers. */
-clcnn_status clcnn_nn_bias_grad(clcnn_context *ctx, cl_mem dy, int n, int channels, int spatial,
-                                cl_mem grads, size_t offset);
-clcnn_status clcnn_nn_relu_mask(clcnn_context *ctx, cl_mem y, cl_mem dy, size_t count);
+/* Launches a per-channel reduction kernel of clcnn_nn_reduce_kernel's over `channels`. */
+clcnn_status clcnn_nn_reduce_launch(clcnn_context *ctx, cl_kernel k, int wg, int channels,
+                                    const clcnn_arg *args, int n_args);
+/* The gradient at a product's output (conv2d, dense: dy is (n, channels, spatial)) before the
+ * product's own backward: with relu_y (the layer's output, its ReLU fused) dy *= (relu_y > 0) in
+ * place; with grads the bias gradient, the sums of dy per channel, at grads + offset. Both in one
+ * pass over dy; either may be NULL. */
+clcnn_status clcnn_nn_output_grad(clcnn_context *ctx, cl_mem relu_y, cl_mem dy, int n,
+                                  int channels, int spatial, cl_mem grads, size_t offset);
 /* Softmax cross-entropy over n rows of k logits (nn/loss.c, kernels/loss.cl): per-example loss,
  * correctness and prediction at slot + i, and when want_grad dlogits = (softmax - onehot) *
  * inv_batch. labels and correct/pred are uchar buffers. */

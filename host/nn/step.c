@@ -346,24 +346,13 @@ static clcnn_status loss(clcnn_model *m, int slot, int start, int n, int want_gr
     return clcnn_nn_softmax_xent(m->ctx, &a);
 }
 
-/* Keras' decoupled weight decay, before the update, on the trainable prefix only. */
-static clcnn_status weight_decay(clcnn_model *m) {
-    float factor = 1.0f - m->learning_rate * m->spec.train.optimizer.weight_decay;
-    cl_kernel k;
-    CLCNN_TRY(clcnn_kernel_get(m->ctx, "regularize.cl", "weight_decay", &k));
-    size_t count = m->n_trainable;
-    cl_ulong n = count;
-    clcnn_arg args[] = {CLCNN_ARG(m->params), CLCNN_ARG(factor), CLCNN_ARG(n)};
-    return clcnn_launch(m->ctx, k, 1, &count, NULL, args, 3);
-}
-
 static clcnn_status optimizer_step(clcnn_model *m) {
     const clcnn_optimizer_spec *o = &m->spec.train.optimizer;
     size_t count = m->n_trainable;
     m->step++;
     clcnn_profile_set_tag(m->ctx, "optimizer/step");
     if (count == 0) return CLCNN_STATUS_OK;
-    if (o->weight_decay > 0) CLCNN_TRY(weight_decay(m));
+    /* Keras' decoupled weight decay: the update kernel applies it, on the trainable prefix. */
     clcnn_optimizer_pass p = {m->ctx, count, m->params, m->grads, {0}, m->learning_rate, m->step, o};
     memcpy(p.state, m->opt, sizeof p.state);
     return m->optimizer->step(&p);

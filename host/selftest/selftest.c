@@ -461,10 +461,13 @@ typedef struct optim_case {
     float momentum;
     int nesterov;
     const char *variant;
+    float weight_decay; /* Keras' decoupled decay, applied by the update kernel */
 } optim_case;
 
 static void ref_update(const optim_case *oc, const clcnn_optimizer_spec *o, double *p,
                        const double *g, double *s0, double *s1, size_t n, int t) {
+    for (size_t i = 0; oc->weight_decay > 0 && i < n; i++)
+        p[i] *= 1.0 - (double)o->learning_rate * oc->weight_decay;
     if (oc->id == CLCNN_OPTIMIZER_ADAM)
         ref_adam_step(p, g, s0, s1, n, o->learning_rate, o->beta_1, o->beta_2, o->epsilon, t);
     else if (oc->id == CLCNN_OPTIMIZER_SGD)
@@ -497,6 +500,7 @@ static clcnn_status optim_case_run(selftest *st, const optim_case *oc) {
         clcnn_spec_default(spec);
         o = spec->train.optimizer;
         o.learning_rate = 0.01f, o.momentum = oc->momentum, o.nesterov = oc->nesterov;
+        o.weight_decay = oc->weight_decay;
         fill(p, pd, N, 5);
         s = optim_buffers(st->ctx, N, bufs, 2 + CLCNN_OPTIMIZER_SLOTS);
     }
@@ -520,12 +524,15 @@ static clcnn_status optim_case_run(selftest *st, const optim_case *oc) {
 }
 
 static const optim_case optim_cases[] = {
-    {CLCNN_OPTIMIZER_SGD, 0.0f, 0, "sgd 1001 x 3 steps"},
-    {CLCNN_OPTIMIZER_SGD, 0.9f, 0, "sgd momentum 0.9"},
-    {CLCNN_OPTIMIZER_SGD, 0.9f, 1, "sgd nesterov 0.9"},
-    {CLCNN_OPTIMIZER_RMSPROP, 0.0f, 0, "rmsprop"},
-    {CLCNN_OPTIMIZER_RMSPROP, 0.5f, 0, "rmsprop momentum 0.5"},
-    {CLCNN_OPTIMIZER_ADAM, 0.0f, 0, "adam"},
+    {CLCNN_OPTIMIZER_SGD, 0.0f, 0, "sgd 1001 x 3 steps", 0.0f},
+    {CLCNN_OPTIMIZER_SGD, 0.9f, 0, "sgd momentum 0.9", 0.0f},
+    {CLCNN_OPTIMIZER_SGD, 0.9f, 1, "sgd nesterov 0.9", 0.0f},
+    {CLCNN_OPTIMIZER_RMSPROP, 0.0f, 0, "rmsprop", 0.0f},
+    {CLCNN_OPTIMIZER_RMSPROP, 0.5f, 0, "rmsprop momentum 0.5", 0.0f},
+    {CLCNN_OPTIMIZER_ADAM, 0.0f, 0, "adam", 0.0f},
+    {CLCNN_OPTIMIZER_ADAM, 0.0f, 0, "adam weight decay 5", 5.0f},
+    {CLCNN_OPTIMIZER_SGD, 0.9f, 0, "sgd momentum, weight decay 5", 5.0f},
+    {CLCNN_OPTIMIZER_RMSPROP, 0.5f, 0, "rmsprop momentum, weight decay 5", 5.0f},
 };
 
 /* ---- the variants the device class does not use by default ---------------------------------- */
@@ -544,7 +551,7 @@ static clcnn_status softmax_cases(selftest *st) {
 }
 
 /* Softmax in the variant in force; then softmax, batch norm and bias gradients (conv2d) with the
- * other reduction shape, and conv2d with the other im2col layout, by our route. */
+ * other reduction shape, and conv2d and max pooling with the other layout, by our route. */
 static clcnn_status variant_cases(selftest *st) {
     clcnn_kparams_tuned saved = st->ctx->tuned;
     CLCNN_TRY(softmax_cases(st));
@@ -559,6 +566,9 @@ static clcnn_status variant_cases(selftest *st) {
     st->ctx->tuned.conv_items = !clcnn_conv_items(st->ctx);
     snprintf(st->suffix, sizeof st->suffix, " %s", clcnn_conv_items(st->ctx) ? "items" : "planes");
     if (s == CLCNN_STATUS_OK) s = conv_case_run(st, &conv_cases[1], CLCNN_ROUTE_OWN, 0);
+    /* max_pooling2d's kernels follow the layout: the scatter and the overlapping windows. */
+    if (s == CLCNN_STATUS_OK) s = pool_case_run(st, "max_pooling2d", 2, 2, 0);
+    if (s == CLCNN_STATUS_OK) s = pool_case_run(st, "max_pooling2d", 3, 2, 1);
     st->ctx->tuned = saved;
     st->suffix[0] = '\0';
     return s;

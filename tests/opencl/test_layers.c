@@ -539,7 +539,21 @@ static void test_max_pooling2d(void **state) {
         pool_check(3, 3, 1, 1, CLCNN_PADDING_VALID, 1); /* overlapping windows */
         pool_check(3, 3, 1, 1, CLCNN_PADDING_SAME, 1);
         pool_check(2, 3, 1, 2, CLCNN_PADDING_SAME, 1);
+        /* Windows smaller than the stride (the scatter path): cells no window covers get 0. */
+        pool_check(2, 3, 3, 4, CLCNN_PADDING_SAME, 1);
+        pool_check(2, 2, 3, 3, CLCNN_PADDING_VALID, 1);
         pool_check(2, 2, 0, 0, CLCNN_PADDING_VALID, 0);
+        /* The other shape of the kernels (a work-item per element on CPUs, per planes on GPUs):
+         * the overlapping gather and the non-overlapping scatter. */
+        const char *other = getenv("CLCNN_CONV_LAYOUT");
+        setenv("CLCNN_CONV_LAYOUT", other && strcmp(other, "items") == 0 ? "planes" : "items", 1);
+        pool_check(3, 3, 2, 2, CLCNN_PADDING_SAME, 1);
+        pool_check(2, 2, 0, 0, CLCNN_PADDING_VALID, 1);
+        pool_check(2, 3, 3, 4, CLCNN_PADDING_SAME, 1);
+        if (other)
+            setenv("CLCNN_CONV_LAYOUT", other, 1);
+        else
+            unsetenv("CLCNN_CONV_LAYOUT");
     }
 }
 
@@ -705,6 +719,7 @@ typedef struct optim_case {
     const char *name; /* adam, sgd, rmsprop */
     float lr, momentum;
     int nesterov;
+    float weight_decay; /* Keras' decoupled decay, applied by the kernel first: p *= decay */
 } optim_case;
 
 /* Hyperparameters far from the defaults, so each term of a formula moves the result by much more
@@ -713,8 +728,10 @@ static const float B1 = 0.8f, B2 = 0.95f, ADAM_EPS = 1e-3f, RHO = 0.8f, RMS_EPS 
 
 static void optim_check(const optim_case *oc) {
     char what[96];
-    snprintf(what, sizeof what, "%s lr %g momentum %g%s", oc->name, (double)oc->lr,
-             (double)oc->momentum, oc->nesterov ? " nesterov" : "");
+    snprintf(what, sizeof what, "%s lr %g momentum %g%s weight decay %g", oc->name,
+             (double)oc->lr, (double)oc->momentum, oc->nesterov ? " nesterov" : "",
+             (double)oc->weight_decay);
+    float decay = 1.0f - oc->lr * oc->weight_decay; /* as nn/optimizers.c computes it */
     size_t n = 1001;
     cl_ulong count = n;
     double *pd;
@@ -734,25 +751,28 @@ static void optim_check(const optim_case *oc) {
         float *g = test_random_f(n, 0.05, 1, 610 + (uint64_t)t, &gd);
         for (size_t i = 0; i < n; i += 2) g[i] = -g[i], gd[i] = -gd[i]; /* both signs, none ~0 */
         test_dev_write(dg, g, n);
+        for (size_t i = 0; i < n; i++) pd[i] *= decay;
         clcnn_status s;
         if (strcmp(oc->name, "adam") == 0) {
             /* The step size with both bias corrections, computed on the host as nn/step.c does. */
             float lr_t = (float)(oc->lr * sqrt(1.0 - pow(B2, t)) / (1.0 - pow(B1, t)));
             clcnn_arg args[] = {CLCNN_ARG(dp),   CLCNN_ARG(dg), CLCNN_ARG(d1), CLCNN_ARG(d2),
                                 CLCNN_ARG(lr_t), CLCNN_ARG(B1), CLCNN_ARG(B2), CLCNN_ARG(ADAM_EPS),
-                                CLCNN_ARG(count)};
-            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 9);
+                                CLCNN_ARG(decay), CLCNN_ARG(count)};
+            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 10);
             ref_adam_step(pd, gd, s1, s2, n, oc->lr, B1, B2, ADAM_EPS, t);
         } else if (strcmp(oc->name, "sgd") == 0) {
             clcnn_arg args[] = {CLCNN_ARG(dp), CLCNN_ARG(dg), CLCNN_ARG(d1), CLCNN_ARG(oc->lr),
-                                CLCNN_ARG(oc->momentum), CLCNN_ARG(oc->nesterov), CLCNN_ARG(count)};
-            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 7);
+                                CLCNN_ARG(oc->momentum), CLCNN_ARG(oc->nesterov), CLCNN_ARG(decay),
+                                CLCNN_ARG(count)};
+            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 8);
             ref_sgd_step(pd, gd, s1, n, oc->lr, oc->momentum, oc->nesterov);
         } else {
             clcnn_arg args[] = {CLCNN_ARG(dp),  CLCNN_ARG(dg),           CLCNN_ARG(d1),
                                 CLCNN_ARG(d2),  CLCNN_ARG(oc->lr),       CLCNN_ARG(RHO),
-                                CLCNN_ARG(oc->momentum), CLCNN_ARG(RMS_EPS), CLCNN_ARG(count)};
-            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 9);
+                                CLCNN_ARG(oc->momentum), CLCNN_ARG(RMS_EPS), CLCNN_ARG(decay),
+                                CLCNN_ARG(count)};
+            s = clcnn_launch(test_ctx, k, 1, &n, NULL, args, 10);
             ref_rmsprop_step(pd, gd, s1, s2, n, oc->lr, RHO, oc->momentum, RMS_EPS);
         }
         assert_int_equal(s, CLCNN_STATUS_OK);
@@ -786,8 +806,12 @@ static void optim_check(const optim_case *oc) {
 static void test_optimizers(void **state) {
     (void)state;
     static const optim_case cases[] = {
-        {"adam", 0.05f, 0, 0},      {"sgd", 0.1f, 0, 0},      {"sgd", 0.1f, 0.7f, 0},
-        {"sgd", 0.1f, 0.7f, 1},     {"rmsprop", 0.05f, 0, 0}, {"rmsprop", 0.05f, 0.7f, 0},
+        {"adam", 0.05f, 0, 0, 0},      {"sgd", 0.1f, 0, 0, 0},      {"sgd", 0.1f, 0.7f, 0, 0},
+        {"sgd", 0.1f, 0.7f, 1, 0},     {"rmsprop", 0.05f, 0, 0, 0}, {"rmsprop", 0.05f, 0.7f, 0, 0},
+        /* The decay fused into each update (1 - 0.05 * 2 = 0.9 a step: far above rounding). */
+        {"adam", 0.05f, 0, 0, 2.0f},
+        {"sgd", 0.1f, 0.7f, 1, 1.0f},
+        {"rmsprop", 0.05f, 0.7f, 0, 2.0f},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) optim_check(&cases[i]);
 }
