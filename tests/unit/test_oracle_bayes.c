@@ -114,8 +114,9 @@ static void test_discrete_space(void **state) {
     clcnn_oracle_destroy(o);
 }
 
-/* The 6-D mixed space of objectives.h: how long one ask takes with 100 finished trials. */
-static void test_ask_time(void **state) {
+/* The 6-D mixed space of objectives.h: an ask still answers with 100 finished trials, inside
+ * the space. How long it takes is a benchmark (`clcnn-oracle-compare ask-time`), not a test. */
+static void test_ask_after_100(void **state) {
     (void)state;
     clcnn_hparam hp[6];
     objective_mixed_space(hp);
@@ -134,7 +135,12 @@ static void test_ask_time(void **state) {
     assert_int_equal(clcnn_oracle_best(o, NULL, &score), CLCNN_STATUS_OK);
     printf("6-D mixed space: ask at 100 trials %.1f ms; 100 trials %.2f s; best %.3f\n",
            1e3 * (t2 - t1), t1 - t0, score);
-    assert_true(t2 - t1 < 2.0); /* generous: a shared, loaded machine */
+    assert_true(req.trial_id >= 100);
+    for (int i = 0; i < 6; i++) {
+        if (hp[i].type == CLCNN_HP_INT || hp[i].type == CLCNN_HP_FLOAT) {
+            assert_true(req.values[i] >= hp[i].min && req.values[i] <= hp[i].max);
+        }
+    }
     clcnn_oracle_destroy(o);
 }
 
@@ -142,7 +148,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_branin),           cmocka_unit_test(test_hartmann6),
         cmocka_unit_test(test_hartmann6_escape), cmocka_unit_test(test_failed_trials),
-        cmocka_unit_test(test_discrete_space),   cmocka_unit_test(test_ask_time),
+        cmocka_unit_test(test_discrete_space),   cmocka_unit_test(test_ask_after_100),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
