@@ -146,7 +146,11 @@ static clcnn_status backprop_and_sum(clcnn_dp *dp, clcnn_model *model, int start
     dp->model = model;
     dp->next_copy = 0;
     if (share > 0) CLCNN_TRY(clcnn_model_backprop(model, start, share, count, on_layers_done, dp));
-    if (!dp->overlap) CLCNN_TRY(clcnn_model_finish(model));
+    /* Without overlap, every copy first; waited for as with overlap (not clFinish, which on
+     * PoCL keeps a core busy that the device's threads would use), so that the two differ only
+     * in when the sums start. */
+    for (int i = 0; i < dp->n_buckets && !dp->overlap && share > 0; i++)
+        CLCNN_TRY(wait_copy(&dp->buckets[i]));
     for (int i = 0; i < dp->n_buckets; i++) {
         if (share > 0) CLCNN_TRY(wait_copy(&dp->buckets[i]));
         CLCNN_TRY(start_sum(dp, i, share > 0));
