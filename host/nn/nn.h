@@ -183,7 +183,21 @@ const clcnn_optimizer_type *clcnn_optimizer_type_get(clcnn_optimizer optimizer);
 /* clcnn_model_train_step is backprop then apply_gradients; between them the gradients of the
  * trainable prefix of the arena (clcnn_model_trainable_count floats) can be read, averaged with
  * other ranks' and written back. */
-clcnn_status clcnn_model_backprop(clcnn_model *model, int start, int count);
+/* The gradients of the examples [start, start + count) of the epoch order, of their loss summed
+ * and divided by mean_over (>= count; the global batch under data-parallel training).
+ * hook(user, i), when not NULL, is called as soon as the backward pass of layers n-1 .. i is
+ * enqueued (i from n-1 down to 0, the last call with 0): once the queue reaches that point, the
+ * gradients of the arena from clcnn_model_grads_first(model, i) on are final. */
+typedef clcnn_status (*clcnn_grads_hook)(void *user, int layer);
+clcnn_status clcnn_model_backprop(clcnn_model *model, int start, int count, int mean_over,
+                                  clcnn_grads_hook hook, void *user);
+int clcnn_model_layer_count(const clcnn_model *model);
+/* Where the trainable tensors of layers layer .. n-1 begin in the arena (floats). */
+size_t clcnn_model_grads_first(const clcnn_model *model, int layer);
+/* Enqueues a copy of the gradients [first, end) of the arena to host + first after the work
+ * enqueued so far, flushes the queue and gives the copy's event (the caller releases it). */
+clcnn_status clcnn_model_read_grads_async(clcnn_model *model, size_t first, size_t end,
+                                          float *host, cl_event *done);
 clcnn_status clcnn_model_apply_gradients(clcnn_model *model);
 size_t clcnn_model_trainable_count(const clcnn_model *model);
 clcnn_status clcnn_model_read_grads(clcnn_model *model, float *host); /* waits */

@@ -322,8 +322,9 @@ static clcnn_status forward(clcnn_model *m, int n, int training) {
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status backward(clcnn_model *m, int n) {
+static clcnn_status backward(clcnn_model *m, int n, clcnn_grads_hook hook, void *user) {
     for (int i = m->n_layers - 1; i >= 0; i--) {
+        if (i < m->n_layers - 1 && hook) CLCNN_TRY(hook(user, i + 1));
         clcnn_layer *l = &m->layers[i];
         tag(m, l, "backward");
         clcnn_pass p = pass_for(m, i, n, 1);
@@ -334,14 +335,17 @@ static clcnn_status backward(clcnn_model *m, int n) {
         if (s == CLCNN_STATUS_OK) s = l->type->backward(l, &p);
         if (s != CLCNN_STATUS_OK) return layer_failed(m, l, n, s);
     }
-    return CLCNN_STATUS_OK;
+    return hook && m->n_layers ? hook(user, 0) : CLCNN_STATUS_OK;
 }
 
-static clcnn_status loss(clcnn_model *m, int slot, int start, int n, int want_grad) {
+/* The loss of n examples; its gradient is that of the mean over `over` examples (n, or under
+ * data-parallel training the global batch: each rank's per-example gradients are then the
+ * single-process run's, bit for bit). */
+static clcnn_status loss(clcnn_model *m, int slot, int start, int n, int over, int want_grad) {
     model_slot *s = &m->slots[slot];
     clcnn_loss_args a = {m->act[m->n_layers - 1], m->batch_labels, m->grad[m->n_layers - 1],
                          s->loss, s->correct, s->pred, m->classes, n, start, want_grad,
-                         1.0f / (float)n};
+                         1.0f / (float)over};
     clcnn_profile_set_tag(m->ctx, "loss/softmax_xent");
     return clcnn_nn_softmax_xent(m->ctx, &a);
 }
@@ -372,8 +376,12 @@ static clcnn_status check_range(const clcnn_model *m, int slot, int start, int c
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_model_backprop(clcnn_model *m, int start, int count) {
+clcnn_status clcnn_model_backprop(clcnn_model *m, int start, int count, int mean_over,
+                                  clcnn_grads_hook hook, void *user) {
     CLCNN_TRY(check_range(m, 0, start, count));
+    if (mean_over < count)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "a mean over %d of a batch of %d",
+                          mean_over, count);
     if (start + count > m->order_n)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "no epoch order set for examples up to %d", start + count);
     if (m->augment)
@@ -381,8 +389,8 @@ clcnn_status clcnn_model_backprop(clcnn_model *m, int start, int count) {
     else
         CLCNN_TRY(gather(m, 0, 1, start, count));
     CLCNN_TRY(forward(m, count, 1));
-    CLCNN_TRY(loss(m, 0, start, count, 1));
-    return backward(m, count);
+    CLCNN_TRY(loss(m, 0, start, count, mean_over, 1));
+    return backward(m, count, hook, user);
 }
 
 clcnn_status clcnn_model_apply_gradients(clcnn_model *m) {
@@ -398,7 +406,7 @@ clcnn_status clcnn_model_apply_gradients(clcnn_model *m) {
 }
 
 clcnn_status clcnn_model_train_step(clcnn_model *m, int start, int count) {
-    CLCNN_TRY(clcnn_model_backprop(m, start, count));
+    CLCNN_TRY(clcnn_model_backprop(m, start, count, count, NULL, NULL));
     return clcnn_model_apply_gradients(m);
 }
 
@@ -408,6 +416,33 @@ size_t clcnn_model_trainable_count(const clcnn_model *m) {
 
 clcnn_status clcnn_model_read_grads(clcnn_model *m, float *host) {
     return clcnn_buffer_read(m->ctx, m->grads, 0, m->n_trainable * sizeof(float), host);
+}
+
+int clcnn_model_layer_count(const clcnn_model *m) {
+    return m->n_layers;
+}
+
+size_t clcnn_model_grads_first(const clcnn_model *m, int layer) {
+    size_t first = m->n_trainable;
+    for (int i = m->n_layers - 1; i >= layer && i >= 0; i--) {
+        const clcnn_layer *l = &m->layers[i];
+        for (int p = 0; p < l->n_params; p++)
+            if (!l->param_state[p] && l->param_offset[p] < first) first = l->param_offset[p];
+    }
+    return first;
+}
+
+clcnn_status clcnn_model_read_grads_async(clcnn_model *m, size_t first, size_t end, float *host,
+                                          cl_event *done) {
+    *done = NULL;
+    if (first >= end || end > m->n_trainable)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "gradients [%zu, %zu) of %zu", first, end,
+                          m->n_trainable);
+    CLCNN_CL_TRY(clEnqueueReadBuffer(m->ctx->queue, m->grads, CL_FALSE, first * sizeof(float),
+                                     (end - first) * sizeof(float), host + first, 0, NULL, done),
+                 "clEnqueueReadBuffer (gradients)");
+    CLCNN_CL_TRY(clFlush(m->ctx->queue), "clFlush");
+    return CLCNN_STATUS_OK;
 }
 
 clcnn_status clcnn_model_write_grads(clcnn_model *m, const float *host) {
@@ -432,7 +467,7 @@ clcnn_status clcnn_model_eval_step(clcnn_model *m, int slot, int start, int coun
     CLCNN_TRY(check_range(m, slot, start, count));
     CLCNN_TRY(gather(m, slot, 0, start, count));
     CLCNN_TRY(forward(m, count, 0));
-    CLCNN_TRY(loss(m, slot, start, count, 0));
+    CLCNN_TRY(loss(m, slot, start, count, count, 0));
     return probs ? read_probs(m, count, probs) : CLCNN_STATUS_OK;
 }
 

@@ -45,6 +45,15 @@ CLCNN_API clcnn_status clcnn_dist_recv(int from, int *tag, int *sender, void **d
  * rank) buf is unchanged. */
 typedef enum { CLCNN_DIST_FLOAT, CLCNN_DIST_DOUBLE } clcnn_dist_type;
 CLCNN_API clcnn_status clcnn_dist_allreduce_sum(void *buf, size_t n, clcnn_dist_type type);
+/* The same sum, non-blocking: clcnn_dist_iallreduce_sum starts it over n floats at buf (which
+ * stay untouched until it completes), clcnn_dist_test_all lets the started sums progress and sets
+ * *done when all have completed, clcnn_dist_wait_all completes them all. Every rank starts the
+ * same sums (same n) in the same order. At most CLCNN_DIST_MAX_PENDING at once. Without MPI (or
+ * with one rank) buf is unchanged and nothing is pending. */
+#define CLCNN_DIST_MAX_PENDING 64
+CLCNN_API clcnn_status clcnn_dist_iallreduce_sum(float *buf, size_t n);
+CLCNN_API clcnn_status clcnn_dist_test_all(int *done);
+CLCNN_API clcnn_status clcnn_dist_wait_all(void);
 /* Rank 0's bytes at buf replace every other rank's; without MPI it does nothing. */
 CLCNN_API clcnn_status clcnn_dist_bcast(void *buf, size_t bytes);
 

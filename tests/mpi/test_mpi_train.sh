@@ -4,12 +4,20 @@
 # - The averaging: 2 steps of plain SGD (the weights are linear in the averaged gradient) over 2
 #   ranks and over 3 ranks with uneven shares (32 = 11 + 11 + 10, then a batch of 2 that leaves
 #   rank 2 none) end with 1 rank's weights within 1e-5 relative, tensor by tensor.
-# - 20 steps of the seed's own Adam over 2 and 3 ranks: the loss curve (training and validation)
-#   within 1e-4 relative, the weights within 1e-3 relative in the 2-norm. Not 1e-5: Adam moves a
-#   weight by about the learning rate whatever its gradient's size, so a sum over 16 + 16
-#   examples that rounds unlike the sum over 32 can flip the sign of a near-zero gradient, and a
-#   convolution bias that crosses zero a step apart switches a channel's ReLU on a whole blank
-#   background; measured: 3 ranks 2.2e-7 (2-norm), 2 ranks 2.3e-4 after such a flip.
+# - 20 steps of the seed's own Adam against one process that splits every batch as the ranks do
+#   (CLCNN_DP_SPLIT=N: each part's gradients summed in rank order): 2 ranks give its weights bit
+#   for bit (a sum of two floats does not depend on its order), 3 ranks within 1e-5 relative
+#   (MPI does not fix the order of a sum of three); neither the overlap of the sums with the
+#   backward pass nor the bucket size changes a bit (CLCNN_DP_OVERLAP=0, CLCNN_DP_BUCKET_KB).
+# - 20 Adam steps over 2 ranks against 1 rank at batch 32: the loss curve (training and
+#   validation) within 1e-4 relative, the weights within 1e-3 relative in the 2-norm. Not 1e-5:
+#   the one difference is the order of the sum over the batch (16 + 16 examples, not 32 in one
+#   product), which rounds differently (1.6e-9 relative in the weights after an SGD step), and
+#   ReLU's kink and Adam turn that into more: a convolution whose output on the blank background
+#   is within rounding of zero switches on or off there for every image, and Adam moves a weight
+#   whose gradient is a near-cancelling sum by about the learning rate whatever that sum's
+#   rounding; measured on this run: 1.6e-7 (2-norm) after 12 steps, 4.9e-6 after 16, 2.3e-4
+#   after 20 (docs/architecture.md).
 # - Rank 0 alone writes files, the test metrics are 1 rank's; --resume continues under mpirun;
 #   a rank without a device, a rank whose data are not rank 0's and a rank that fails mid-run end
 #   the job with a message, no hang.
@@ -64,6 +72,25 @@ mpi 2 "$W/two" train "$SEED" "${SETS[@]}" --verbose >"$W/two.log" 2>&1 ||
     { cat "$W/two.log"; fail "mpirun -n 2 clcnn train failed"; }
 grep -q "data-parallel over 2 ranks" "$W/two.log" || { cat "$W/two.log"; fail "no data-parallel line"; }
 grep -q "data-parallel rank 1 of 2: 20 steps" "$W/two.log" || { cat "$W/two.log"; fail "rank 1 did not take 20 steps"; }
+grep -q "in 2 buckets, overlap on" "$W/two.log" || { cat "$W/two.log"; fail "the sums were not overlapped in 2 buckets"; }
+# One process splitting each batch in 2 as the ranks do: the same bits.
+CLCNN_DP_SPLIT=2 "$CLCNN" train "$SEED" "${SETS[@]}" --out "$W/split2" >"$W/split2.log" 2>&1 ||
+    { cat "$W/split2.log"; fail "1 rank with CLCNN_DP_SPLIT=2"; }
+cmp "$W/two_0/model.safetensors" "$W/split2/model.safetensors" ||
+    fail "2 ranks: the weights are not those of one process that splits each batch in 2"
+cmp "$W/two_0/optimizer.safetensors" "$W/split2/optimizer.safetensors" || fail "2 ranks: the optimizer state differs"
+ok "2 ranks: 20 Adam steps give, bit for bit, one process's that splits each batch in 2"
+rc=0
+CLCNN_DP_SPLIT=two "$CLCNN" train "$SEED" "${SETS[@]}" --out "$W/badsplit" >"$W/badsplit.log" 2>&1 || rc=$?
+[ $rc -ne 0 ] && grep -q "CLCNN_DP_SPLIT is 'two'; expected a whole number" "$W/badsplit.log" ||
+    { cat "$W/badsplit.log"; fail "CLCNN_DP_SPLIT=two: no clear error"; }
+# Neither the overlap nor the buckets change a bit: the sums after the whole backward pass, in
+# buckets of at most 64 KiB (one per layer with parameters but the small last one).
+CLCNN_DP_OVERLAP=0 CLCNN_DP_BUCKET_KB=64 mpi 2 "$W/twooff" train "$SEED" "${SETS[@]}" --verbose >"$W/twooff.log" 2>&1 ||
+    { cat "$W/twooff.log"; fail "mpirun -n 2 clcnn train (no overlap) failed"; }
+grep -q "in 3 buckets, overlap off" "$W/twooff.log" || { cat "$W/twooff.log"; fail "not 3 buckets without overlap"; }
+cmp "$W/two_0/model.safetensors" "$W/twooff_0/model.safetensors" || fail "the overlap or the buckets changed the weights"
+ok "2 ranks: the same bits with and without the overlap, in 2 or 3 buckets"
 curves "$W/one/history.csv" "$W/two_0/history.csv" || fail "2 ranks: the loss curve differs"
 weights "2 ranks, 20 Adam steps" "$W/two_0" "$W/one" 1e-3 norm
 ok "2 ranks: 20 Adam steps follow 1 rank's loss curve"
@@ -85,10 +112,15 @@ ok "rank 0 alone wrote files; the test metrics match"
 
 mpi 3 "$W/three" train "$SEED" "${SETS[@]}" >"$W/three.log" 2>&1 ||
     { cat "$W/three.log"; fail "mpirun -n 3 clcnn train failed"; }
-curves "$W/one/history.csv" "$W/three_0/history.csv" || fail "3 ranks: the loss curve differs"
-weights "3 ranks, 20 Adam steps" "$W/three_0" "$W/one" 1e-3 norm
 if [ -e "$W/three_1" ] || [ -e "$W/three_2" ]; then fail "a rank other than 0 wrote files"; fi
-ok "3 ranks (11 + 11 + 10): 20 Adam steps follow 1 rank's loss curve"
+# Against one process that splits each batch in 11 + 11 + 10 (not one process at batch 32: with
+# these shares the 20-step difference from it was 5.8e-3 in the 2-norm at this train.seed and
+# 1.7e-7, 1.4e-4 at seeds 1 and 2: docs/architecture.md).
+CLCNN_DP_SPLIT=3 "$CLCNN" train "$SEED" "${SETS[@]}" --out "$W/split3" >"$W/split3.log" 2>&1 ||
+    { cat "$W/split3.log"; fail "1 rank with CLCNN_DP_SPLIT=3"; }
+curves "$W/split3/history.csv" "$W/three_0/history.csv" || fail "3 ranks: the loss curve differs"
+weights "3 ranks, 20 Adam steps" "$W/three_0" "$W/split3" 1e-5 max
+ok "3 ranks (11 + 11 + 10): 20 Adam steps give one process's that splits each batch alike, within 1e-5"
 
 # --resume under mpirun: one more epoch continues rank 0's run (the others read nothing).
 mpi 2 "$W/two" train --resume "$W/two_0" --set train.epochs=3 >"$W/resume.log" 2>&1 ||

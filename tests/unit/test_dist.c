@@ -3,6 +3,7 @@
  * MPI untouched (so a plain run cannot hang in MPI_Init); each launcher's variable is noticed;
  * the collectives leave a lone rank's data as it is; data-parallel shares tile every batch. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "clcnn/dist.h"
 #include "test_util.h"
@@ -44,11 +45,29 @@ static void test_plain_run(void **state) {
     assert_int_equal(clcnn_dist_bcast(&mine, sizeof mine), CLCNN_STATUS_OK);
     assert_true(f[0] == 1.5f && f[1] == -2.0f && f[2] == 0.25f && d[0] == 3.0 && d[1] == 4.5);
     assert_int_equal(mine, 42);
+    /* The non-blocking sum over one rank: done at once, the values unchanged. */
+    float g[2] = {1.0f, -3.5f};
+    int done = 0;
+    assert_int_equal(clcnn_dist_iallreduce_sum(g, 2), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_dist_test_all(&done), CLCNN_STATUS_OK);
+    assert_int_equal(done, 1);
+    assert_int_equal(clcnn_dist_wait_all(), CLCNN_STATUS_OK);
+    assert_true(g[0] == 1.0f && g[1] == -3.5f);
     /* Without MPI, training asked to be data-parallel is a plain run. */
     clcnn_dp dp;
     assert_int_equal(clcnn_dp_init(&dp, 1, NULL), CLCNN_STATUS_OK);
     assert_false(dp.active);
     clcnn_dp_free(&dp);
+    /* ... unless CLCNN_DP_SPLIT asks for N >= 2 parts; a bad value is an error naming it. */
+    setenv("CLCNN_DP_SPLIT", "0", 1);
+    assert_int_not_equal(clcnn_dp_init(&dp, 1, NULL), CLCNN_STATUS_OK);
+    assert_non_null(strstr(clcnn_last_error(), "CLCNN_DP_SPLIT"));
+    clcnn_dp_free(&dp);
+    setenv("CLCNN_DP_SPLIT", "1", 1);
+    assert_int_equal(clcnn_dp_init(&dp, 1, NULL), CLCNN_STATUS_OK);
+    assert_false(dp.active);
+    clcnn_dp_free(&dp);
+    unsetenv("CLCNN_DP_SPLIT");
     clcnn_dist_abort(3); /* returns without MPI */
     clcnn_dist_finalize();
 }
