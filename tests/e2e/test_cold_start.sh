@@ -12,7 +12,9 @@ cd "$WORK"
 unset CLCNN_ROUTE
 SMALL=(--set data.train_limit=300 --set data.test_limit=100 --set model.layers.0.filters=8
        --set model.layers.1.filters=8 --set model.layers.3.units=16 --set train.epochs=1)
-if ! "$CLCNN" devices | grep -q 'CPU'; then
+# Whole output first: under pipefail, grep -q leaving early can kill the writer with SIGPIPE.
+devices=$("$CLCNN" devices)
+if ! grep -q 'CPU' <<< "$devices"; then
     echo "no CPU device: the CPU route rule is not what this machine's default device follows"
     fail "this test expects PoCL's CPU device (tests run on PoCL in CI)"
     finish

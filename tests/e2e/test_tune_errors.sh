@@ -23,7 +23,7 @@ S=$W/nan/summary.csv
 failed=$(grep -c ',failed,' "$S" || true)
 [ "$failed" -eq 2 ] || { cat "$S"; fail "expected the 2 trials at 1e10 to fail, got $failed"; }
 if grep ',failed,' "$S" | grep -v ',10000000000,'; then fail "a trial failed at a sane learning rate"; fi
-grep ',completed,' "$S" | grep -q '0.001' || fail "no completed trial at 0.001"
+grep ',completed,' "$S" | grep '0.001' > /dev/null || fail "no completed trial at 0.001"
 grep -q 'FAILED' "$W/nan.log" || fail "the failure is not reported"
 for d in "$W"/nan/trial_*; do
     [ -f "$d/trial.json" ] || fail "$d has no trial.json (failed trials get one too)"
