@@ -86,8 +86,6 @@ grep -q "^data: streamed from the files (.*more than data.cache_mb" auto2.log \
 sed 's/^data:$/data:\n  cache_mb: 0/' small.yaml > bad.yaml
 expect_error "data.cache_mb: 0 in a file" "bad.yaml:2.*cache_mb.*got '0'" "$CLCNN" train bad.yaml --out bad
 expect_error "data.streaming maybe" "streaming" "$CLCNN" train small.yaml --set data.streaming=maybe --out bad
-expect_error "streaming IDX files" "streaming: on needs data.format: image_folder" \
-    "$CLCNN" train --set data.streaming=on --set data.train_limit=100 --out bad
 
 # A corrupt image: the error names it (the run meets it in the middle of epoch 1: the files are
 # decoded as their batches come), exit 1, no model file.
