@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# bench/main_cold.sh: `bash ci/main.sh` after its install step, from a fresh clone (issue 12),
+# phase by phase: the configure and build ci/build.sh runs for the command-line tool, `clcnn
+# devices`, and the embedded default search (`clcnn tune`, here with --verbose so that its log
+# shows the first training step and each trial's end), on an empty CLCNN_CACHE_DIR (PoCL's
+# cache inside it: cold), then the same commands again on the same clone and cache (warm). For
+# each phase: wall seconds and CPU seconds (user + system of the phase's processes: the figure a
+# loaded machine distorts least); for the search, the seconds from its start to its first
+# training step and the end of each trial, and how many kernel files were built from source.
+#
+# usage: bench/main_cold.sh [--repo DIR] [--keep DIR] [-- cmake options]
+#   --repo  the repository to clone (default: this one; its committed state)
+#   --keep  the work folder (default: a temporary one, removed at the end)
+# The steps mirror ci/main.sh (keep them in step). Run it with `nice -n -10` (as root) on a
+# shared machine and read the CPU column first.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(dirname "$here")" keep=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --repo) repo="$2"; shift 2 ;;
+        --keep) keep="$2"; shift 2 ;;
+        --) shift; break ;;
+        *) echo "main_cold.sh: unknown option '$1'" >&2; exit 2 ;;
+    esac
+done
+work="${keep:-$(mktemp -d)}"
+mkdir -p "$work"
+[ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
+rm -rf "$work/src" "$work/cache"
+git clone --quiet "$repo" "$work/src"
+export CLCNN_CACHE_DIR="$work/cache"
+unset POCL_CACHE_DIR CLCNN_ROUTE CLCNN_NO_CACHE
+cd "$work/src"
+
+# phase NAME CMD...: runs CMD, its output (each line with the seconds since the phase began) in
+# $work/NAME.log; prints wall and CPU seconds.
+phase() {
+    local name="$1" t0
+    shift
+    t0=$(date +%s.%N)
+    /usr/bin/time -f 'cpu %U %S' -o "$work/$name.cpu" "$@" 2>&1 | while IFS= read -r line; do
+        printf '%8.2f %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$line"
+    done > "$work/$name.log"
+    printf '%-14s %8.1f %8.1f' "$name" "$(echo "$(date +%s.%N) - $t0" | bc)" \
+        "$(awk '$1 == "cpu" { print $2 + $3 }' "$work/$name.cpu")"
+}
+
+first() { grep -m1 -- "$1" "$2" | awk '{print $1}' || true; }
+
+printf '%-14s %8s %8s  %s\n' phase wall_s cpu_s "search: first step, trial ends (s from its start); files built"
+for run in cold warm; do
+    phase "$run-build" env CLCNN_BUILD_TARGET=clcnn-cli ci/build.sh build "$@"
+    echo
+    phase "$run-devices" build/clcnn devices
+    echo
+    phase "$run-search" build/clcnn tune --verbose --out out/tune
+    log="$work/$run-search.log"
+    ends=$(grep -- 'Trial [0-9]*/.* done' "$log" | awk '{printf "%s%s", sep, $1; sep=" "}')
+    echo "  $(first 'first training step' "$log"); $ends; $(grep -c 'built from source' "$log" || true)"
+done
