@@ -6,27 +6,24 @@
 # cache inside it: cold), then the same commands again on the same clone and cache (warm). For
 # each phase: wall seconds and CPU seconds (user + system of the phase's processes: the figure a
 # loaded machine distorts least); for the search, the seconds from its start to its first
-# training step and the end of each trial, and how many kernel files were built from source.
+# training step and the end of each trial, how many kernel files were built from source and how
+# many work-group functions PoCL compiled (files in its cache).
 #
-# usage: bench/main_cold.sh [--repo DIR] [--keep DIR] [-- cmake options]
-#   --repo  the repository to clone (default: this one; its committed state)
-#   --keep  the work folder (default: a temporary one, removed at the end)
+# usage: bench/main_cold.sh [WORK_DIR [cmake options...]]
+#   WORK_DIR  kept at the end (default: a temporary folder, removed); this repository's
+#             committed state is cloned into WORK_DIR/src
 # The steps mirror ci/main.sh (keep them in step). Run it with `nice -n -10` (as root) on a
 # shared machine and read the CPU column first.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-repo="$(dirname "$here")" keep=""
-while [ $# -gt 0 ]; do
-    case "$1" in
-        --repo) repo="$2"; shift 2 ;;
-        --keep) keep="$2"; shift 2 ;;
-        --) shift; break ;;
-        *) echo "main_cold.sh: unknown option '$1'" >&2; exit 2 ;;
-    esac
-done
-work="${keep:-$(mktemp -d)}"
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+if [ $# -gt 0 ]; then
+    work="$1"
+    shift
+else
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+fi
 mkdir -p "$work"
-[ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
 rm -rf "$work/src" "$work/cache"
 git clone --quiet "$repo" "$work/src"
 export CLCNN_CACHE_DIR="$work/cache"
@@ -47,15 +44,20 @@ phase() {
 }
 
 first() { grep -m1 -- "$1" "$2" | awk '{print $1}' || true; }
+compiled() { find "$CLCNN_CACHE_DIR/pocl" -name '*.so' 2> /dev/null | wc -l || true; }
 
-printf '%-14s %8s %8s  %s\n' phase wall_s cpu_s "search: first step, trial ends (s from its start); files built"
+printf '%-14s %8s %8s  %s\n' phase wall_s cpu_s \
+    "search: first step, trial ends (s from its start); kernel files built; PoCL compiles"
 for run in cold warm; do
+    before=$(compiled)
     phase "$run-build" env CLCNN_BUILD_TARGET=clcnn-cli ci/build.sh build "$@"
     echo
     phase "$run-devices" build/clcnn devices
     echo
+    rm -rf out/tune # a finished search in it would only be resumed
     phase "$run-search" build/clcnn tune --verbose --out out/tune
     log="$work/$run-search.log"
     ends=$(grep -- 'Trial [0-9]*/.* done' "$log" | awk '{printf "%s%s", sep, $1; sep=" "}')
-    echo "  $(first 'first training step' "$log"); $ends; $(grep -c 'built from source' "$log" || true)"
+    echo "  $(first 'first training step' "$log"); $ends; $(grep -c 'built from source' "$log" || true);" \
+        "$(($(compiled) - before))"
 done
