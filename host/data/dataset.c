@@ -91,8 +91,8 @@ clcnn_status clcnn_idx_lists_for(const clcnn_data_spec *d, clcnn_image_list *tra
     CLCNN_TRY(check_limit("train_limit", d->train_limit));
     CLCNN_TRY(check_limit("test_limit", d->test_limit));
     if (train) CLCNN_TRY(list_set(d, d->train_images, d->train_labels, d->train_limit, train));
-    clcnn_status s = test ? list_set(d, d->test_images, d->test_labels, d->test_limit, test)
-                          : CLCNN_STATUS_OK;
+    clcnn_status s =
+        test ? list_set(d, d->test_images, d->test_labels, d->test_limit, test) : CLCNN_STATUS_OK;
     if (s != CLCNN_STATUS_OK && train) clcnn_image_list_free(train);
     return s;
 }

@@ -373,8 +373,8 @@ static clcnn_status idx_raw_file(idx_reader *r, int *fd) {
     *fd = open(r->path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (*fd < 0 || fstat(*fd, &st) != 0) {
-        clcnn_status s = clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", r->path,
-                                    strerror(errno));
+        clcnn_status s =
+            clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", r->path, strerror(errno));
         if (*fd >= 0) close(*fd);
         return s;
     }
@@ -451,8 +451,8 @@ static clcnn_status idx_inflated_file(idx_reader *r, int *fd) {
     if (no_cache()) {
         FILE *fp = tmpfile();
         if (!fp)
-            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "'%s': cannot create a temp file: %s",
-                              r->path, strerror(errno));
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "'%s': cannot create a temp file: %s", r->path,
+                              strerror(errno));
         clcnn_status s = idx_inflate_to(r, fp, "a temp file");
         if (s == CLCNN_STATUS_OK && fflush(fp) != 0)
             s = clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot write a temp file: %s", strerror(errno));
@@ -502,8 +502,13 @@ clcnn_status clcnn_idx_list_open(const char *images, const char *labels, int n_c
     idx_close(&r);
     if (st != CLCNN_STATUS_OK) return st;
     int n = (int)r.dims[0], c = r.ndim == 4 ? (int)r.dims[3] : 1;
-    *out = (clcnn_image_list){.n = n, .c = c, .h = (int)r.dims[1], .w = (int)r.dims[2],
-                              .source = strdup(images), .fd = fd, .nhwc = c > 1,
+    *out = (clcnn_image_list){.n = n,
+                              .c = c,
+                              .h = (int)r.dims[1],
+                              .w = (int)r.dims[2],
+                              .source = strdup(images),
+                              .fd = fd,
+                              .nhwc = c > 1,
                               .offset = raw ? (int64_t)r.header_bytes : 0};
     if (!out->source) st = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     if (st == CLCNN_STATUS_OK) st = idx_list_labels(labels, n, n_classes, &out->labels);
@@ -533,7 +538,8 @@ clcnn_status clcnn_idx_list_read(const clcnn_image_list *l, uint32_t i, uint8_t 
         st = clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
                         "'%s': truncated: example %u (bytes %lld to %lld of the data) is past the "
                         "end of the file, which changed since it was opened",
-                        l->source, i, (long long)i * (long long)ex, (long long)(i + 1) * (long long)ex);
+                        l->source, i, (long long)i * (long long)ex,
+                        (long long)(i + 1) * (long long)ex);
     if (st == CLCNN_STATUS_OK && l->nhwc) hwc_to_chw(buf, dst, l->c, (size_t)l->h * l->w);
     if (l->nhwc) free(buf);
     return st;

@@ -424,7 +424,8 @@ static void list_round_trip(int gzip, int ndim, int copies) {
     int before = cache_files();
     clcnn_image_list l, tail;
     expect_ok(clcnn_idx_list_open(images, labels, 10, -1, &l));
-    assert_int_equal(cache_files(), before + (gzip && copies)); /* a gzip file's copy, nothing else */
+    assert_int_equal(cache_files(),
+                     before + (gzip && copies)); /* a gzip file's copy, nothing else */
     assert_int_equal(l.n, 9);
     assert_int_equal(l.c, ndim == 4 ? 3 : 1);
     assert_int_equal(l.h, 3);
@@ -487,7 +488,8 @@ static void test_list_damage(void **state) {
         gz_bytes[i] ^= 0x5a;
     test_write("bad.gz", gz_bytes, gz_len, 0);
     assert_int_not_equal(clcnn_idx_list_open(gz, labels, 10, -1, &l), CLCNN_STATUS_OK);
-    if (!strstr(clcnn_last_error(), gz)) fail_msg("the error does not name %s: %s", gz, clcnn_last_error());
+    if (!strstr(clcnn_last_error(), gz))
+        fail_msg("the error does not name %s: %s", gz, clcnn_last_error());
     assert_int_equal(cache_files(), before);
     test_write("bad.gz", gz_bytes, gz_len - 12, 0); /* cut before its CRC */
     expect_error(clcnn_idx_list_open(gz, labels, 10, -1, &l), CLCNN_STATUS_PARSE_ERROR, gz,
