@@ -97,13 +97,18 @@ clcnn_status clcnn_idx_lists_for(const clcnn_data_spec *d, clcnn_image_list *tra
     return s;
 }
 
-/* The examples of one images file, its limit applied. */
-static clcnn_status set_size(const clcnn_data_spec *spec, const char *images, long limit,
-                             int *examples, size_t *example_bytes) {
+/* The examples of one images file, its limit applied. Its labels are read too (a few bytes per
+ * example), so that a damaged file is reported in the order clcnn_data_load meets them. */
+static clcnn_status set_size(const clcnn_data_spec *spec, const char *images, const char *labels,
+                             long limit, int *examples, size_t *example_bytes) {
     char path[2 * CLCNN_PATH_MAX + 2];
     int shape[4];
     CLCNN_TRY(resolve_path(spec, images, path, sizeof path));
     CLCNN_TRY(clcnn_idx_shape(path, shape));
+    clcnn_dataset ds = {.n = shape[0]};
+    CLCNN_TRY(resolve_path(spec, labels, path, sizeof path));
+    CLCNN_TRY(clcnn_idx_read_labels(path, spec->n_classes, &ds));
+    free(ds.labels);
     *examples += limit > 0 && limit < shape[0] ? (int)limit : shape[0];
     *example_bytes = (size_t)shape[1] * shape[2] * shape[3];
     return CLCNN_STATUS_OK;
@@ -115,7 +120,11 @@ clcnn_status clcnn_idx_size_for(const clcnn_data_spec *d, int train, int test, i
     *example_bytes = 0;
     CLCNN_TRY(check_limit("train_limit", d->train_limit));
     CLCNN_TRY(check_limit("test_limit", d->test_limit));
-    if (train) CLCNN_TRY(set_size(d, d->train_images, d->train_limit, examples, example_bytes));
-    if (test) CLCNN_TRY(set_size(d, d->test_images, d->test_limit, examples, example_bytes));
+    if (train)
+        CLCNN_TRY(
+            set_size(d, d->train_images, d->train_labels, d->train_limit, examples, example_bytes));
+    if (test)
+        CLCNN_TRY(
+            set_size(d, d->test_images, d->test_labels, d->test_limit, examples, example_bytes));
     return CLCNN_STATUS_OK;
 }

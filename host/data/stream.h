@@ -53,7 +53,8 @@ clcnn_status clcnn_idx_shape(const char *path, int shape[4]);
 clcnn_status clcnn_idx_list_read(const clcnn_image_list *l, uint32_t i, uint8_t *dst);
 
 /* The training and test sets of an IDX spec as lists (data.dir, the limits), and what their
- * headers say without opening them as lists: examples (limits applied) and bytes per example. */
+ * headers say without opening them as lists: examples (limits applied) and bytes per example
+ * (the labels are read and checked on the way). */
 clcnn_status clcnn_idx_lists_for(const clcnn_data_spec *d, clcnn_image_list *train,
                                  clcnn_image_list *test);
 clcnn_status clcnn_idx_size_for(const clcnn_data_spec *d, int train, int test, int *examples,
