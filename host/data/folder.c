@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "clcnn/data.h"
 #include "core/core.h"
@@ -84,6 +85,8 @@ void clcnn_image_list_free(clcnn_image_list *l) {
     for (int i = 0; l->paths && i < l->n; i++) free(l->paths[i]);
     free(l->paths);
     free(l->labels);
+    if (l->source) close(l->fd);
+    free(l->source);
     *l = (clcnn_image_list){0};
 }
 
@@ -134,7 +137,7 @@ static clcnn_status list_images(const char *root, const name_list *classes, cons
 /* One folder's images for the classes named in order (a missing class folder has none). */
 static clcnn_status load_folder(const char *root, const name_list *classes, int c, int h, int w,
                                 long limit, clcnn_image_list *out) {
-    *out = (clcnn_image_list){0, c, h, w, NULL, NULL};
+    *out = (clcnn_image_list){.c = c, .h = h, .w = w};
     name_list *files = calloc((size_t)classes->n, sizeof *files);
     if (!files) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     clcnn_status s = CLCNN_STATUS_OK;
@@ -155,18 +158,38 @@ static clcnn_status load_folder(const char *root, const name_list *classes, int 
     return CLCNN_STATUS_OK;
 }
 
+/* An IDX list's tail reads the same file from further on, through a descriptor of its own. */
+static clcnn_status split_idx(const clcnn_image_list *l, int keep, clcnn_image_list *tail) {
+    tail->source = strdup(l->source);
+    tail->fd = tail->source ? dup(l->fd) : -1;
+    if (tail->fd < 0) {
+        free(tail->source), free(tail->labels);
+        *tail = (clcnn_image_list){0};
+        return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "'%s': cannot share the file for a split",
+                          l->source);
+    }
+    tail->nhwc = l->nhwc;
+    tail->offset = l->offset + (int64_t)keep * l->c * l->h * l->w;
+    return CLCNN_STATUS_OK;
+}
+
 clcnn_status clcnn_image_list_split(clcnn_image_list *l, int keep, clcnn_image_list *tail) {
-    *tail = (clcnn_image_list){l->n - keep, l->c, l->h, l->w, NULL, NULL};
+    *tail = (clcnn_image_list){.n = l->n - keep, .c = l->c, .h = l->h, .w = l->w};
     if (keep < 0 || keep >= l->n) return (*tail = (clcnn_image_list){0}), CLCNN_STATUS_OK;
-    tail->paths = malloc((size_t)tail->n * sizeof *tail->paths);
+    tail->paths = l->source ? NULL : malloc((size_t)tail->n * sizeof *tail->paths);
     tail->labels = malloc((size_t)tail->n);
-    if (!tail->paths || !tail->labels) {
+    if ((!l->source && !tail->paths) || !tail->labels) {
         free(tail->paths), free(tail->labels);
         *tail = (clcnn_image_list){0};
         return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     }
-    memcpy(tail->paths, l->paths + keep, (size_t)tail->n * sizeof *tail->paths);
     memcpy(tail->labels, l->labels + keep, (size_t)tail->n);
+    if (l->source) {
+        CLCNN_TRY(split_idx(l, keep, tail));
+        l->n = keep;
+        return CLCNN_STATUS_OK;
+    }
+    memcpy(tail->paths, l->paths + keep, (size_t)tail->n * sizeof *tail->paths);
     l->n = keep;
     return CLCNN_STATUS_OK;
 }

@@ -7,13 +7,18 @@
  * actually read (a header claiming terabytes cannot make us allocate them), and both a short file
  * and trailing bytes are errors that say which. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "clcnn/data.h"
 #include "core/core.h"
+#include "data/stream.h"
 
 enum { IDX_TYPE_UBYTE = 0x08, IDX_MAX_DIMS = 4, IDX_CHUNK = 1 << 20, IDX_MAX_SIDE = 1 << 15,
        IDX_MAX_CHANNELS = 4 };
@@ -262,7 +267,14 @@ static clcnn_status idx_read_data(idx_reader *r, uint8_t **out) {
     return CLCNN_STATUS_OK;
 }
 
-/* idx4 stores pixels as (h, w, c); the library wants (c, h, w). One image at a time, in place. */
+/* idx4 stores pixels as (h, w, c); the library wants (c, h, w). */
+static void hwc_to_chw(const uint8_t *src, uint8_t *dst, int c, size_t hw) {
+    for (size_t p = 0; p < hw; p++)
+        for (int ch = 0; ch < c; ch++)
+            dst[ch * hw + p] = src[p * c + ch];
+}
+
+/* One image at a time, in place. */
 static clcnn_status nhwc_to_nchw(uint8_t *images, int n, int c, int h, int w) {
     size_t hw = (size_t)h * w, per = hw * c;
     uint8_t *tmp = malloc(per);
@@ -270,9 +282,7 @@ static clcnn_status nhwc_to_nchw(uint8_t *images, int n, int c, int h, int w) {
     for (int i = 0; i < n; i++) {
         uint8_t *img = images + per * i;
         memcpy(tmp, img, per);
-        for (size_t p = 0; p < hw; p++)
-            for (int ch = 0; ch < c; ch++)
-                img[ch * hw + p] = tmp[p * c + ch];
+        hwc_to_chw(tmp, img, c, hw);
     }
     free(tmp);
     return CLCNN_STATUS_OK;
@@ -342,4 +352,195 @@ clcnn_status clcnn_idx_read_labels(const char *path, int n_classes, clcnn_datase
     free(ds->labels);
     ds->labels = labels;
     return CLCNN_STATUS_OK;
+}
+
+/* ---- IDX images read at random (the streaming path) ----------------------------------------- */
+
+clcnn_status clcnn_idx_shape(const char *path, int shape[4]) {
+    idx_reader r;
+    CLCNN_TRY(idx_open(&r, path));
+    clcnn_status st = idx_read_header(&r, 3, 4, "an images");
+    idx_close(&r);
+    if (st != CLCNN_STATUS_OK) return st;
+    shape[0] = (int)r.dims[0], shape[1] = r.ndim == 4 ? (int)r.dims[3] : 1;
+    shape[2] = (int)r.dims[1], shape[3] = (int)r.dims[2];
+    return CLCNN_STATUS_OK;
+}
+
+/* A raw file is read in place: its size must be the header's promise, found now rather than
+ * at the batch that runs past the end. */
+static clcnn_status idx_raw_file(idx_reader *r, int *fd) {
+    *fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (*fd < 0 || fstat(*fd, &st) != 0) {
+        clcnn_status s =
+            clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", r->path, strerror(errno));
+        if (*fd >= 0) close(*fd);
+        return s;
+    }
+    uint64_t size = (uint64_t)st.st_size, want = r->header_bytes + r->data_bytes;
+    char what[160];
+    idx_describe(r, what, sizeof what);
+    clcnn_status s = CLCNN_STATUS_OK;
+    if (size < want)
+        s = clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                       "'%s': truncated: header says %s but the file holds %llu after the "
+                       "%zu-byte header",
+                       r->path, what, (unsigned long long)(size - r->header_bytes),
+                       r->header_bytes);
+    else if (size > want)
+        s = clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                       "'%s': trailing garbage: header says %s but the file holds %llu more "
+                       "bytes after them",
+                       r->path, what, (unsigned long long)(size - want));
+    if (s != CLCNN_STATUS_OK) close(*fd);
+    return s;
+}
+
+/* Where the decompressed copy of a gzip file lives: named by the file's identity (device,
+ * inode, size, modification time), so an edited or replaced file gets a new copy. */
+static clcnn_status idx_cache_path(const char *path, char *out, size_t n) {
+    struct stat st;
+    char dir[4096], key[33];
+    if (stat(path, &st) != 0)
+        return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", path, strerror(errno));
+    uint64_t id[5] = {(uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
+                      (uint64_t)st.st_mtim.tv_nsec, (uint64_t)st.st_ino, (uint64_t)st.st_dev};
+    clcnn_hasher *h = clcnn_hasher_create();
+    if (!h) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    clcnn_hasher_update(h, id, sizeof id);
+    clcnn_hasher_hex(h, key);
+    clcnn_hasher_destroy(h);
+    CLCNN_TRY(clcnn_cache_dir(dir, sizeof dir));
+    CLCNN_TRY(clcnn_strfmt(out, n, "%s/idx", dir));
+    CLCNN_TRY(clcnn_mkdir_p(out));
+    return clcnn_strfmt(out, n, "%s/idx/%s.raw", dir, key);
+}
+
+/* Inflates the data after the header into fp, checking it as idx_read_data does. */
+static clcnn_status idx_inflate_to(idx_reader *r, FILE *fp, const char *dest) {
+    uint8_t *buf = malloc(IDX_CHUNK);
+    if (!buf) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "'%s': out of memory", r->path);
+    uint64_t done = 0;
+    clcnn_status st = CLCNN_STATUS_OK;
+    while (st == CLCNN_STATUS_OK && done < r->data_bytes) {
+        size_t want = r->data_bytes - done < IDX_CHUNK ? (size_t)(r->data_bytes - done) : IDX_CHUNK;
+        size_t got;
+        st = idx_read(r, buf, want, &got);
+        if (st == CLCNN_STATUS_OK && got && fwrite(buf, 1, got, fp) != got)
+            st = clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot write '%s': %s", dest, strerror(errno));
+        done += got;
+        if (st == CLCNN_STATUS_OK && got < want) st = idx_short_data(r, (size_t)done);
+    }
+    free(buf);
+    return st == CLCNN_STATUS_OK ? idx_check_end(r) : st;
+}
+
+static int no_cache(void) {
+    const char *nc = getenv("CLCNN_NO_CACHE");
+    return nc && *nc && strcmp(nc, "0") != 0;
+}
+
+/* A gzip file has no random access: its data is inflated once into a file that has. With the
+ * cache: CLCNN_CACHE_DIR/idx/<key>.raw, written atomically and reused while the file is the
+ * same; without: an unnamed temp file, gone with the process. The whole stream is checked on the
+ * way (a corrupt or cut-short file fails here, before any training). */
+static clcnn_status idx_inflated_file(idx_reader *r, int *fd) {
+    char path[4096];
+    struct stat st;
+    if (no_cache()) {
+        FILE *fp = tmpfile();
+        if (!fp)
+            return clcnn_fail(CLCNN_STATUS_IO_ERROR, "'%s': cannot create a temp file: %s", r->path,
+                              strerror(errno));
+        clcnn_status s = idx_inflate_to(r, fp, "a temp file");
+        if (s == CLCNN_STATUS_OK && fflush(fp) != 0)
+            s = clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot write a temp file: %s", strerror(errno));
+        *fd = s == CLCNN_STATUS_OK ? dup(fileno(fp)) : -1;
+        fclose(fp);
+        if (s == CLCNN_STATUS_OK && *fd < 0)
+            s = clcnn_fail(CLCNN_STATUS_IO_ERROR, "dup: %s", strerror(errno));
+        return s;
+    }
+    CLCNN_TRY(idx_cache_path(r->path, path, sizeof path));
+    if (stat(path, &st) != 0 || (uint64_t)st.st_size != r->data_bytes) {
+        clcnn_log(CLCNN_LOG_INFO, "'%s': decompressing for streaming into '%s'", r->path, path);
+        clcnn_atomic_file af;
+        CLCNN_TRY(clcnn_atomic_open(&af, path));
+        clcnn_status s = idx_inflate_to(r, af.fp, path);
+        if (s != CLCNN_STATUS_OK) {
+            clcnn_atomic_abort(&af);
+            return s;
+        }
+        CLCNN_TRY(clcnn_atomic_commit(&af));
+    }
+    *fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (*fd < 0)
+        return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", path, strerror(errno));
+    return CLCNN_STATUS_OK;
+}
+
+/* The labels file as clcnn_idx_read_labels reads it, for n images. */
+static clcnn_status idx_list_labels(const char *path, int n, int n_classes, uint8_t **out) {
+    clcnn_dataset ds = {.n = n};
+    CLCNN_TRY(clcnn_idx_read_labels(path, n_classes, &ds));
+    *out = ds.labels;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_idx_list_open(const char *images, const char *labels, int n_classes, long limit,
+                                 clcnn_image_list *out) {
+    *out = (clcnn_image_list){0};
+    idx_reader r;
+    CLCNN_TRY(idx_open(&r, images));
+    int fd = -1, raw = 0;
+    clcnn_status st = idx_read_header(&r, 3, 4, "an images");
+    if (st == CLCNN_STATUS_OK) {
+        raw = gzdirect(r.gz);
+        st = raw ? idx_raw_file(&r, &fd) : idx_inflated_file(&r, &fd);
+    }
+    idx_close(&r);
+    if (st != CLCNN_STATUS_OK) return st;
+    int n = (int)r.dims[0], c = r.ndim == 4 ? (int)r.dims[3] : 1;
+    *out = (clcnn_image_list){.n = n,
+                              .c = c,
+                              .h = (int)r.dims[1],
+                              .w = (int)r.dims[2],
+                              .source = strdup(images),
+                              .fd = fd,
+                              .nhwc = c > 1,
+                              .offset = raw ? (int64_t)r.header_bytes : 0};
+    if (!out->source) st = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    if (st == CLCNN_STATUS_OK) st = idx_list_labels(labels, n, n_classes, &out->labels);
+    if (st != CLCNN_STATUS_OK) {
+        if (!out->source) close(fd);
+        clcnn_image_list_free(out);
+        return st;
+    }
+    if (limit > 0 && limit < out->n) out->n = (int)limit;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_idx_list_read(const clcnn_image_list *l, uint32_t i, uint8_t *dst) {
+    size_t ex = (size_t)l->c * l->h * l->w, got = 0;
+    uint8_t *buf = l->nhwc ? malloc(ex) : dst;
+    if (!buf) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    off_t at = (off_t)(l->offset + (int64_t)i * (int64_t)ex);
+    ssize_t k = 0;
+    while (got < ex && ((k = pread(l->fd, buf + got, ex - got, at + (off_t)got)) > 0 ||
+                        (k < 0 && errno == EINTR)))
+        got += k > 0 ? (size_t)k : 0;
+    clcnn_status st = CLCNN_STATUS_OK;
+    if (k < 0)
+        st = clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot read '%s' (example %u): %s", l->source, i,
+                        strerror(errno));
+    else if (got < ex)
+        st = clcnn_fail(CLCNN_STATUS_PARSE_ERROR,
+                        "'%s': truncated: example %u (bytes %lld to %lld of the data) is past the "
+                        "end of the file, which changed since it was opened",
+                        l->source, i, (long long)i * (long long)ex,
+                        (long long)(i + 1) * (long long)ex);
+    if (st == CLCNN_STATUS_OK && l->nhwc) hwc_to_chw(buf, dst, l->c, (size_t)l->h * l->w);
+    if (l->nhwc) free(buf);
+    return st;
 }

@@ -1,6 +1,7 @@
 /* data/stream.c: a pool of threads decoding an image list pass by pass into a window of batch
  * buffers: a thread takes the next position of the pass whose batch has a free buffer, decodes
- * its file (or copies it from the cache of the list's first examples) into its place, and the
+ * its file (reads its bytes from an IDX list's file, or copies it from the cache of the list's
+ * first examples) into its place, and the
  * consumer takes whole batches in order. Memory stays at the window plus the cache. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -54,7 +55,8 @@ static clcnn_status fetch(clcnn_stream *s, uint32_t idx, int in_cache, uint8_t *
         memcpy(dst, s->cache + idx * s->ex, s->ex);
         return CLCNN_STATUS_OK;
     }
-    CLCNN_TRY(clcnn_image_load(l->paths[idx], l->c, l->h, l->w, dst));
+    CLCNN_TRY(l->source ? clcnn_idx_list_read(l, idx, dst)
+                        : clcnn_image_load(l->paths[idx], l->c, l->h, l->w, dst));
     if ((int)idx < s->n_cache) {
         memcpy(s->cache + idx * s->ex, dst, s->ex);
         *fresh = 1;

@@ -12,11 +12,17 @@
 #include "clcnn/spec.h"
 
 /* n image files in their fixed order (folder.c's seed-0 shuffle), each decoded to c x h x w
- * bytes (clcnn_image_load), with their labels. */
+ * bytes (clcnn_image_load), with their labels. Or, with source set and paths NULL, the examples
+ * of an IDX file in its order (idx.c): example i is the c x h x w bytes at offset + i x c x h x w
+ * of the open file fd (the IDX file itself, or the decompressed copy of a gzip one), stored as
+ * (h, w, c) when nhwc; source names the IDX file in messages. */
 typedef struct clcnn_image_list {
     int n, c, h, w;
     char **paths;
     uint8_t *labels;
+    char *source;
+    int fd, nhwc;
+    int64_t offset;
 } clcnn_image_list;
 
 void clcnn_image_list_free(clcnn_image_list *l);
@@ -31,6 +37,28 @@ clcnn_status clcnn_image_list_split(clcnn_image_list *l, int keep, clcnn_image_l
 
 /* Decodes a whole list into a dataset with `threads` threads (0: one per CPU). */
 clcnn_status clcnn_image_list_decode(const clcnn_image_list *l, int threads, clcnn_dataset *out);
+
+/* The examples and labels of an IDX pair as a list read at random (idx.c): a raw images file is
+ * read in place, a gzip one is decompressed once into CLCNN_CACHE_DIR/idx (written atomically,
+ * kept for the next run; a private temp file under CLCNN_NO_CACHE=1). The header, the file size
+ * and every label are checked here; limit > 0 keeps the first examples. */
+clcnn_status clcnn_idx_list_open(const char *images, const char *labels, int n_classes, long limit,
+                                 clcnn_image_list *out);
+
+/* What an IDX images file's header says (n, c, h, w), nothing more read. */
+clcnn_status clcnn_idx_shape(const char *path, int shape[4]);
+
+/* Example i of an IDX list into dst (c x h x w bytes); a file cut short since it was opened is an
+ * error naming it. Safe from several threads at once. */
+clcnn_status clcnn_idx_list_read(const clcnn_image_list *l, uint32_t i, uint8_t *dst);
+
+/* The training and test sets of an IDX spec as lists (data.dir, the limits), and what their
+ * headers say without opening them as lists: examples (limits applied) and bytes per example
+ * (the labels are read and checked on the way). */
+clcnn_status clcnn_idx_lists_for(const clcnn_data_spec *d, clcnn_image_list *train,
+                                 clcnn_image_list *test);
+clcnn_status clcnn_idx_size_for(const clcnn_data_spec *d, int train, int test, int *examples,
+                                size_t *example_bytes);
 
 /* The decoding threads a data.decode_threads value asks for (0: one per CPU, at most 8). */
 int clcnn_decode_threads(int wanted);

@@ -60,11 +60,12 @@ void clcnn_model_slot_release(clcnn_model *m, model_slot *s) {
         release(&s->ring[r]);
         if (s->ring_free[r]) clReleaseEvent(s->ring_free[r]);
     }
-    for (int i = 0; i < s->n_pinned; i++) {
+    /* Every unmap enqueued, then one wait for them all before the buffers go. */
+    for (int i = 0; i < s->n_pinned; i++)
         if (s->mapped[i]) clEnqueueUnmapMemObject(m->ctx->queue, s->pinned[i], s->mapped[i], 0, NULL, NULL);
-        clFinish(m->ctx->queue);
+    if (s->n_pinned) clFinish(m->ctx->queue);
+    for (int i = 0; i < s->n_pinned; i++)
         release(&s->pinned[i]);
-    }
     memset(s, 0, sizeof *s);
 }
 

@@ -54,26 +54,6 @@ static size_t ram_bytes(void) {
     return pages > 0 && size > 0 ? (size_t)pages * (size_t)size : (size_t)4 << 30;
 }
 
-/* IDX sets are read whole (a gzip stream has no random access). */
-static clcnn_status open_idx(clcnn_spec *spec, clcnn_batch_source *train, clcnn_batch_source *val,
-                             clcnn_batch_source *test, char *mode, size_t n) {
-    if (clcnn_name_find(&clcnn_data_streaming_names, spec->data.streaming) ==
-        CLCNN_DATA_STREAMING_ON)
-        return clcnn_fail(CLCNN_STATUS_UNSUPPORTED,
-                          "data.streaming: on needs data.format: image_folder (IDX files are read "
-                          "whole); use auto or off");
-    CLCNN_TRY(
-        clcnn_data_load_for(spec, train ? &train->ds : NULL, test ? &test->ds : NULL, &spec->data));
-    if (test) from_dataset(test);
-    snprintf(mode, n, "data: in memory (IDX files)");
-    if (!train) return CLCNN_STATUS_OK;
-    int keep;
-    CLCNN_TRY(split_keep(train->ds.n, spec->data.validation_split, &keep));
-    CLCNN_TRY(split_dataset(&train->ds, keep, &val->ds));
-    from_dataset(train), from_dataset(val);
-    return CLCNN_STATUS_OK;
-}
-
 /* Each streamed set's share of the cache: the window buffers first, the rest in proportion. */
 static void plan_streams(const clcnn_spec *spec, size_t cache, clcnn_batch_source **sets,
                          int n_sets, size_t ex) {
@@ -96,47 +76,105 @@ static void plan_streams(const clcnn_spec *spec, size_t cache, clcnn_batch_sourc
     }
 }
 
-static clcnn_status open_folders(clcnn_spec *spec, const clcnn_device_info *device,
-                                 clcnn_batch_source *train, clcnn_batch_source *val,
-                                 clcnn_batch_source *test, char *mode, size_t n) {
+/* In memory or streamed, as data.streaming, data.cache_mb and the device's memory decide for
+ * `examples` of `ex` bytes; *cache gets the cache size, `mode` the line that says which and why. */
+static int choose_streaming(const clcnn_spec *spec, const clcnn_device_info *device, int examples,
+                            size_t ex, const char *what, size_t *cache, char *mode, size_t n) {
     const clcnn_data_spec *d = &spec->data;
-    CLCNN_TRY(clcnn_image_lists_for(spec, train ? &train->list : NULL, test ? &test->list : NULL,
-                                    &spec->data));
-    clcnn_batch_source *sets[3];
-    int n_sets = 0, examples = 0;
-    if (train) {
-        int keep;
-        CLCNN_TRY(split_keep(train->list.n, d->validation_split, &keep));
-        CLCNN_TRY(clcnn_image_list_split(&train->list, keep, &val->list));
-        sets[n_sets++] = train, sets[n_sets++] = val;
-    }
-    if (test) sets[n_sets++] = test;
-    for (int i = 0; i < n_sets; i++)
-        examples += sets[i]->list.n;
-    size_t ex = (size_t)spec->model.input_shape[0] * spec->model.input_shape[1] *
-                spec->model.input_shape[2];
     double bytes = (double)examples * ex;
-    size_t cache = d->cache_mb > 0 ? (size_t)d->cache_mb * (size_t)MB : ram_bytes() / 4;
+    *cache = d->cache_mb > 0 ? (size_t)d->cache_mb * (size_t)MB : ram_bytes() / 4;
     double device_room = device ? device->global_memory / 2.0 : INFINITY;
     clcnn_data_streaming want = clcnn_name_find(&clcnn_data_streaming_names, d->streaming);
     int stream = want == CLCNN_DATA_STREAMING_ON ||
-                 (want == CLCNN_DATA_STREAMING_AUTO && (bytes > cache || bytes > device_room));
+                 (want == CLCNN_DATA_STREAMING_AUTO && (bytes > *cache || bytes > device_room));
     const char *why = want == CLCNN_DATA_STREAMING_ON    ? "data.streaming: on"
                       : want == CLCNN_DATA_STREAMING_OFF ? "data.streaming: off"
-                      : bytes > cache                    ? "more than data.cache_mb"
+                      : bytes > *cache                   ? "more than data.cache_mb"
                       : bytes > device_room              ? "more than half the device's memory"
                                                          : "fits data.cache_mb";
     snprintf(mode, n, "data: %s (%d images, %.1f MB decoded, %s; cache %.0f MB)",
-             stream ? "streamed from the files" : "in memory", examples, bytes / MB, why,
-             cache / MB);
-    if (stream) {
-        for (int i = 0; i < n_sets; i++)
-            from_list(sets[i]);
-        plan_streams(spec, cache, sets, n_sets, ex);
+             stream ? what : "in memory", examples, bytes / MB, why, *cache / MB);
+    return stream;
+}
+
+/* The training set's validation tail moved into val (the lists of a streamed set). */
+static clcnn_status split_lists(const clcnn_spec *spec, clcnn_batch_source *train,
+                                clcnn_batch_source *val, clcnn_batch_source *test,
+                                clcnn_batch_source **sets, int *n_sets) {
+    *n_sets = 0;
+    if (train) {
+        int keep;
+        CLCNN_TRY(split_keep(train->list.n, spec->data.validation_split, &keep));
+        CLCNN_TRY(clcnn_image_list_split(&train->list, keep, &val->list));
+        sets[(*n_sets)++] = train, sets[(*n_sets)++] = val;
+    }
+    if (test) sets[(*n_sets)++] = test;
+    return CLCNN_STATUS_OK;
+}
+
+static void stream_lists(const clcnn_spec *spec, size_t cache, clcnn_batch_source **sets,
+                         int n_sets) {
+    size_t ex = (size_t)sets[0]->list.c * sets[0]->list.h * sets[0]->list.w;
+    for (int i = 0; i < n_sets; i++)
+        from_list(sets[i]);
+    plan_streams(spec, cache, sets, n_sets, ex);
+}
+
+/* IDX files: in memory they are read whole (idx.c); streamed, read at random (a gzip file
+ * through its decompressed copy in the cache). */
+static clcnn_status open_idx(clcnn_spec *spec, const clcnn_device_info *device,
+                             clcnn_batch_source *train, clcnn_batch_source *val,
+                             clcnn_batch_source *test, char *mode, size_t n) {
+    int examples;
+    size_t ex, cache;
+    CLCNN_TRY(clcnn_idx_size_for(&spec->data, train != NULL, test != NULL, &examples, &ex));
+    if (choose_streaming(spec, device, examples, ex, "streamed from the IDX files", &cache, mode,
+                         n)) {
+        CLCNN_TRY(clcnn_idx_lists_for(&spec->data, train ? &train->list : NULL,
+                                      test ? &test->list : NULL));
+        clcnn_batch_source *sets[3];
+        int n_sets;
+        CLCNN_TRY(split_lists(spec, train, val, test, sets, &n_sets));
+        const clcnn_image_list *l = &sets[0]->list;
+        const int *in = spec->model.input_shape;
+        if (l->c != in[2] || l->h != in[0] || l->w != in[1])
+            return clcnn_fail(CLCNN_STATUS_BAD_SHAPE,
+                              "'%s' has examples of %dx%dx%d (HxWxC) but the model's input_shape "
+                              "is [%d, %d, %d]",
+                              l->source, l->h, l->w, l->c, in[0], in[1], in[2]);
+        stream_lists(spec, cache, sets, n_sets);
+        return CLCNN_STATUS_OK;
+    }
+    CLCNN_TRY(
+        clcnn_data_load_for(spec, train ? &train->ds : NULL, test ? &test->ds : NULL, &spec->data));
+    if (test) from_dataset(test);
+    if (!train) return CLCNN_STATUS_OK;
+    int keep;
+    CLCNN_TRY(split_keep(train->ds.n, spec->data.validation_split, &keep));
+    CLCNN_TRY(split_dataset(&train->ds, keep, &val->ds));
+    from_dataset(train), from_dataset(val);
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status open_folders(clcnn_spec *spec, const clcnn_device_info *device,
+                                 clcnn_batch_source *train, clcnn_batch_source *val,
+                                 clcnn_batch_source *test, char *mode, size_t n) {
+    CLCNN_TRY(clcnn_image_lists_for(spec, train ? &train->list : NULL, test ? &test->list : NULL,
+                                    &spec->data));
+    clcnn_batch_source *sets[3];
+    int n_sets, examples = 0;
+    CLCNN_TRY(split_lists(spec, train, val, test, sets, &n_sets));
+    for (int i = 0; i < n_sets; i++)
+        examples += sets[i]->list.n;
+    size_t ex = (size_t)spec->model.input_shape[0] * spec->model.input_shape[1] *
+                spec->model.input_shape[2],
+           cache;
+    if (choose_streaming(spec, device, examples, ex, "streamed from the files", &cache, mode, n)) {
+        stream_lists(spec, cache, sets, n_sets);
         return CLCNN_STATUS_OK;
     }
     for (int i = 0; i < n_sets; i++) {
-        CLCNN_TRY(clcnn_image_list_decode(&sets[i]->list, d->decode_threads, &sets[i]->ds));
+        CLCNN_TRY(clcnn_image_list_decode(&sets[i]->list, spec->data.decode_threads, &sets[i]->ds));
         clcnn_image_list_free(&sets[i]->list);
         from_dataset(sets[i]);
     }
@@ -152,7 +190,7 @@ clcnn_status clcnn_batches_open(clcnn_spec *spec, const clcnn_device_info *devic
     clcnn_status s = clcnn_name_find(&clcnn_data_format_names, spec->data.format) ==
                              CLCNN_DATA_FORMAT_IMAGE_FOLDER
                          ? open_folders(spec, device, train, val, test, mode, mode_size)
-                         : open_idx(spec, train, val, test, mode, mode_size);
+                         : open_idx(spec, device, train, val, test, mode, mode_size);
     if (s != CLCNN_STATUS_OK) {
         if (train) clcnn_batches_free(train);
         if (val) clcnn_batches_free(val);

@@ -6,88 +6,22 @@
 # plus a margin where the in-memory path grows with the data; a corrupt image met mid-epoch is an
 # error naming it, and no model file is written.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/streaming_lib.sh"
 cd "$WORK"
 export CLCNN_ROUTE=own # the same route in every run, whatever the timings
 GEN="$CLCNN_SOURCE_DIR/bench/gen_image_folder.py"
 
 python3 "$GEN" small --train 600 --test 90 --classes 3 --size 32 # 2.0 MB decoded
-cat > small.yaml <<'EOF'
-data:
-  format: image_folder
+small_yaml "  format: image_folder
   dir: small
   classes: 3
   validation_split: 0.1
-  augment: {horizontal_flip: true, width_shift: 0.1, fill_mode: nearest}
-model:
-  input_shape: [32, 32, 3]
-  layers:
-    - conv2d: {filters: 4, kernel_size: 3, padding: same, use_bias: false}
-    - batch_normalization: {}
-    - relu
-    - max_pooling2d: {}
-    - global_average_pooling2d
-    - dropout: {rate: 0.2}
-    - dense: {units: 3, activation: softmax}
-train: {epochs: 2, batch_size: 16, optimizer: {name: adam, learning_rate: 0.003}}
-EOF
-
-# Tensors (names, shapes, bytes) of two safetensors files, the metadata (the config) aside.
-same_tensors() {
-    python3 - "$1" "$2" <<'EOF'
-import json, struct, sys
-def load(p):
-    b = open(p, "rb").read()
-    n = struct.unpack("<Q", b[:8])[0]
-    h = json.loads(b[8:8 + n])
-    h.pop("__metadata__", None)
-    return h, b[8 + n:]
-sys.exit(0 if load(sys.argv[1]) == load(sys.argv[2]) else 1)
-EOF
-}
-
-train() { # OUT ARGS...: trains small.yaml into OUT, output in OUT.log
-    local out="$1"
-    shift
-    "$CLCNN" train small.yaml "$@" --out "$out" > "$out.log" 2>&1 || { cat "$out.log"; fail "train $out"; }
-}
-
-train mem --set data.streaming=off
-grep -q "^data: in memory (690 images" mem.log && pass "streaming off: in memory, said so" \
-    || { cat mem.log; fail "no in-memory line"; }
-for threads in 1 4; do
-    train "s$threads" --set data.streaming=on --set data.cache_mb=1 --set data.decode_threads=$threads
-    grep -q "^data: streamed from the files (690 images" "s$threads.log" \
-        || { cat "s$threads.log"; fail "no streaming line"; }
-    same_tensors mem/model.safetensors "s$threads/model.safetensors" \
-        && same_tensors mem/optimizer.safetensors "s$threads/optimizer.safetensors" \
-        && pass "streamed with $threads thread(s) through a 1 MiB cache: bit-identical weights and optimizer state" \
-        || fail "streamed training ($threads threads) differs from in memory"
-    cmp -s mem/history.csv "s$threads/history.csv" && pass "the same history ($threads threads)" \
-        || fail "histories differ ($threads threads)"
-    grep -q "test accuracy: $(grep -o 'test accuracy: [0-9.]*' mem.log | cut -d' ' -f3)" "s$threads.log" \
-        && pass "the same test accuracy ($threads threads)" || fail "test accuracies differ"
-done
-
-# clcnn eval streams a test set the same way, with the same results.
-"$CLCNN" eval s1/model.safetensors --set data.streaming=off --json > e_mem.json 2> e.err || { cat e.err; fail "eval"; }
-"$CLCNN" eval s1/model.safetensors --set data.streaming=on --set data.cache_mb=1 --json > e_str.json 2> e.err \
-    || { cat e.err; fail "eval, streamed"; }
-grep -q '"accuracy"' e_mem.json && cmp -s e_mem.json e_str.json && pass "clcnn eval, streamed: the same results" \
-    || fail "streamed evaluation differs: $(cat e_mem.json) vs $(cat e_str.json)"
-
-# auto: in memory when the set fits the cache, streamed when not.
-train auto1 --set train.epochs=1
-grep -q "^data: in memory (.*fits data.cache_mb" auto1.log && pass "auto, fits: in memory" \
-    || { cat auto1.log; fail "auto did not keep a fitting set in memory"; }
-train auto2 --set train.epochs=1 --set data.cache_mb=1
-grep -q "^data: streamed from the files (.*more than data.cache_mb" auto2.log \
-    && pass "auto, larger than the cache: streamed" || { cat auto2.log; fail "auto did not stream"; }
+  augment: {horizontal_flip: true, width_shift: 0.1, fill_mode: nearest}" "[32, 32, 3]"
+streamed_like_memory "streamed from the files" 690 1 4
 
 sed 's/^data:$/data:\n  cache_mb: 0/' small.yaml > bad.yaml
 expect_error "data.cache_mb: 0 in a file" "bad.yaml:2.*cache_mb.*got '0'" "$CLCNN" train bad.yaml --out bad
 expect_error "data.streaming maybe" "streaming" "$CLCNN" train small.yaml --set data.streaming=maybe --out bad
-expect_error "streaming IDX files" "streaming: on needs data.format: image_folder" \
-    "$CLCNN" train --set data.streaming=on --set data.train_limit=100 --out bad
 
 # A corrupt image: the error names it (the run meets it in the middle of epoch 1: the files are
 # decoded as their batches come), exit 1, no model file.

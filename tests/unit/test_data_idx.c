@@ -1,12 +1,19 @@
 /* tests/unit/test_data_idx.c: the IDX reader and clcnn_data_load on small generated files, raw
  * and gzip: round trips for idx1/idx3/idx4, every kind of damage (each must give an error that
- * names it), limits and path resolution, and a little fuzzing. */
+ * names it), limits and path resolution, and a little fuzzing. Then the same files as lists read
+ * at random (the streaming path): every example as the whole-file reader gives it, through the
+ * decoding pool too, a gzip file's decompressed copy in the cache, splits and limits, and damage
+ * found at open or, for a file cut short while in use, at the example that runs past its end. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clcnn/data.h"
+#include <sys/stat.h>
+#include <dirent.h>
+
 #include "core/core.h"
+#include "data/stream.h"
 #include "test_data_util.h"
 
 /* An IDX file in memory: magic 00 00 type ndim, big-endian dims, then data_len bytes of data. */
@@ -352,6 +359,198 @@ static void test_data_load_errors(void **state) {
                  test_path("missing.gz"));
 }
 
+/* ---- IDX lists (streaming) ---------------------------------------------------------------- */
+
+/* Files in the cache's idx folder (the decompressed copies and any leftover temp file). */
+static int cache_files(void) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/cache/idx", test_dir); /* test_path's buffers hold our paths */
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d) closedir(d);
+    return n;
+}
+
+/* Every example of the list as clcnn_idx_read_images gives it, directly and through a stream in
+ * a shuffled order with a cache of 3 examples. */
+static void check_list(const clcnn_image_list *l, const clcnn_dataset *ds, int first) {
+    size_t ex = (size_t)ds->c * ds->h * ds->w;
+    uint8_t *buf = malloc(ex);
+    assert_non_null(buf);
+    for (int i = 0; i < l->n; i++) {
+        expect_ok(clcnn_idx_list_read(l, (uint32_t)i, buf));
+        assert_memory_equal(buf, ds->images + (size_t)(first + i) * ex, ex);
+        assert_int_equal(l->labels[i], ds->labels[first + i]);
+    }
+    free(buf);
+    uint32_t order[64];
+    for (int i = 0; i < l->n; i++)
+        order[i] = (uint32_t)i;
+    clcnn_rng rng;
+    clcnn_rng_seed(&rng, 7);
+    clcnn_rng_shuffle_u32(&rng, order, (size_t)l->n);
+    clcnn_stream_options o = {3, 2, 2, 3 * ex};
+    clcnn_stream *s;
+    expect_ok(clcnn_stream_create(l, &o, NULL, &s));
+    for (int pass = 0; pass < 2; pass++) {
+        expect_ok(clcnn_stream_begin(s, order, l->n));
+        for (int start = 0; start < l->n; start += 2) {
+            clcnn_stream_batch b;
+            expect_ok(clcnn_stream_next(s, &b));
+            for (int i = 0; i < b.count; i++) {
+                uint32_t idx = order[start + i];
+                assert_memory_equal(b.images + i * ex, ds->images + (first + idx) * ex, ex);
+                assert_int_equal(b.labels[i], ds->labels[first + idx]);
+            }
+            clcnn_stream_release(s);
+        }
+    }
+    clcnn_stream_destroy(s);
+}
+
+/* copies: whether a gzip file leaves its decompressed copy in the cache. */
+static void list_round_trip(int gzip, int ndim, int copies) {
+    const uint32_t dims[4] = {9, 3, 4, 3}, n[1] = {9};
+    size_t bytes = ndim == 4 ? 9 * 36 : 9 * 12;
+    char images[1024], labels[1024]; /* test_path's buffers rotate */
+    snprintf(images, sizeof images, "%s",
+             write_idx(gzip ? "li.gz" : "li", gzip, ndim, dims, bytes, 5, 3));
+    snprintf(labels, sizeof labels, "%s", write_idx("ll", 0, 1, n, 9, 1, 0));
+    clcnn_dataset ds;
+    expect_ok(clcnn_idx_read_images(images, &ds));
+    expect_ok(clcnn_idx_read_labels(labels, 10, &ds));
+    int before = cache_files();
+    clcnn_image_list l, tail;
+    expect_ok(clcnn_idx_list_open(images, labels, 10, -1, &l));
+    assert_int_equal(cache_files(),
+                     before + (gzip && copies)); /* a gzip file's copy, nothing else */
+    assert_int_equal(l.n, 9);
+    assert_int_equal(l.c, ndim == 4 ? 3 : 1);
+    assert_int_equal(l.h, 3);
+    assert_int_equal(l.w, 4);
+    assert_string_equal(l.source, images);
+    check_list(&l, &ds, 0);
+    expect_ok(clcnn_image_list_split(&l, 6, &tail)); /* a validation split's tail */
+    assert_int_equal(l.n, 6);
+    assert_int_equal(tail.n, 3);
+    check_list(&l, &ds, 0);
+    check_list(&tail, &ds, 6);
+    clcnn_image_list_free(&tail);
+    clcnn_image_list_free(&l);
+    expect_ok(clcnn_idx_list_open(images, labels, 10, 4, &l)); /* a limit; the copy is reused */
+    assert_int_equal(l.n, 4);
+    assert_int_equal(cache_files(), before + (gzip && copies));
+    check_list(&l, &ds, 0);
+    clcnn_image_list_free(&l);
+    clcnn_dataset_free(&ds);
+}
+
+static void test_list_round_trips(void **state) {
+    (void)state;
+    setenv("CLCNN_CACHE_DIR", test_path("cache"), 1);
+    for (int gzip = 0; gzip <= 1; gzip++) {
+        list_round_trip(gzip, 3, 1);
+        list_round_trip(gzip, 4, 1);
+    }
+    setenv("CLCNN_NO_CACHE", "1", 1); /* a private temp copy: nothing in the cache */
+    list_round_trip(1, 3, 0);
+    unsetenv("CLCNN_NO_CACHE");
+}
+
+static void test_list_damage(void **state) {
+    (void)state;
+    setenv("CLCNN_CACHE_DIR", test_path("cache"), 1);
+    const uint32_t dims[3] = {8, 4, 4}, n[1] = {8};
+    char labels[1024], cut[1024], more[1024], gz[1024], raw[1024]; /* test_path's buffers rotate */
+    snprintf(labels, sizeof labels, "%s", write_idx("dl", 0, 1, n, 8, 1, 0));
+    clcnn_image_list l;
+    size_t len;
+    uint8_t *data = malloc(8 * 16), *file;
+    for (int i = 0; i < 8 * 16; i++)
+        data[i] = (uint8_t)i;
+    file = make_idx(0x08, 3, dims, data, 8 * 16, &len);
+
+    snprintf(cut, sizeof cut, "%s", test_write("cut", file, len - 5, 0)); /* found at open */
+    expect_error(clcnn_idx_list_open(cut, labels, 10, -1, &l), CLCNN_STATUS_PARSE_ERROR, cut,
+                 "truncated");
+    snprintf(more, sizeof more, "%s", test_write("more", file, len + 1, 0));
+    expect_error(clcnn_idx_list_open(more, labels, 10, -1, &l), CLCNN_STATUS_PARSE_ERROR, more,
+                 "trailing garbage");
+
+    /* A gzip stream damaged in the middle: found while inflating, nothing left in the cache. */
+    int before = cache_files();
+    snprintf(gz, sizeof gz, "%s", test_write("bad.gz", file, len, 1));
+    size_t gz_len;
+    uint8_t *gz_bytes = test_slurp(gz, &gz_len);
+    for (size_t i = gz_len / 2; i < gz_len / 2 + 8 && i < gz_len; i++)
+        gz_bytes[i] ^= 0x5a;
+    test_write("bad.gz", gz_bytes, gz_len, 0);
+    assert_int_not_equal(clcnn_idx_list_open(gz, labels, 10, -1, &l), CLCNN_STATUS_OK);
+    if (!strstr(clcnn_last_error(), gz))
+        fail_msg("the error does not name %s: %s", gz, clcnn_last_error());
+    assert_int_equal(cache_files(), before);
+    test_write("bad.gz", gz_bytes, gz_len - 12, 0); /* cut before its CRC */
+    expect_error(clcnn_idx_list_open(gz, labels, 10, -1, &l), CLCNN_STATUS_PARSE_ERROR, gz,
+                 "truncated");
+    assert_int_equal(cache_files(), before);
+    free(gz_bytes);
+
+    /* A raw file cut short while in use: the examples past the end are errors naming it, at
+     * the batch that holds them. */
+    snprintf(raw, sizeof raw, "%s", test_write("raw", file, len, 0));
+    expect_ok(clcnn_idx_list_open(raw, labels, 10, -1, &l));
+    assert_int_equal(truncate(raw, (off_t)(len - 3 * 16)), 0);
+    uint8_t buf[16];
+    expect_ok(clcnn_idx_list_read(&l, 4, buf));
+    expect_error(clcnn_idx_list_read(&l, 5, buf), CLCNN_STATUS_PARSE_ERROR, raw, "truncated",
+                 "example 5");
+    clcnn_stream_options o = {2, 2, 2, 0};
+    clcnn_stream *s;
+    expect_ok(clcnn_stream_create(&l, &o, NULL, &s));
+    expect_ok(clcnn_stream_begin(s, NULL, 8));
+    clcnn_stream_batch b;
+    for (int k = 0; k < 2; k++) {
+        expect_ok(clcnn_stream_next(s, &b));
+        clcnn_stream_release(s);
+    }
+    expect_error(clcnn_stream_next(s, &b), CLCNN_STATUS_PARSE_ERROR, raw, "example 5");
+    clcnn_stream_destroy(s);
+    clcnn_image_list_free(&l);
+    free(file);
+    free(data);
+}
+
+static void test_lists_for(void **state) {
+    (void)state;
+    setenv("CLCNN_CACHE_DIR", test_path("cache"), 1);
+    clcnn_data_spec d;
+    small_spec(&d);
+    int examples;
+    size_t ex;
+    expect_ok(clcnn_idx_size_for(&d, 1, 1, &examples, &ex));
+    assert_int_equal(examples, 10);
+    assert_int_equal(ex, 4);
+    d.train_limit = 3;
+    expect_ok(clcnn_idx_size_for(&d, 1, 0, &examples, &ex));
+    assert_int_equal(examples, 3);
+    clcnn_image_list train, test;
+    expect_ok(clcnn_idx_lists_for(&d, &train, &test));
+    assert_int_equal(train.n, 3);
+    assert_int_equal(test.n, 4);
+    uint8_t buf[4];
+    expect_ok(clcnn_idx_list_read(&test, 3, buf));
+    assert_int_equal(buf[3], 115);
+    assert_int_equal(test.labels[3], 6);
+    clcnn_image_list_free(&train);
+    clcnn_image_list_free(&test);
+    snprintf(d.test_images, sizeof d.test_images, "missing");
+    expect_error(clcnn_idx_lists_for(&d, &train, &test), CLCNN_STATUS_IO_ERROR,
+                 test_path("missing"));
+    assert_null(train.labels); /* the training list opened first is given back */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idx3_raw),
@@ -370,6 +569,9 @@ int main(void) {
         cmocka_unit_test(test_fuzz),
         cmocka_unit_test(test_data_load),
         cmocka_unit_test(test_data_load_errors),
+        cmocka_unit_test(test_list_round_trips),
+        cmocka_unit_test(test_list_damage),
+        cmocka_unit_test(test_lists_for),
     };
     return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

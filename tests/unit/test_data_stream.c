@@ -29,7 +29,8 @@ static void write_ppm(const char *path, int i) {
 
 static int setup(void **state) {
     test_dir_setup(state);
-    list = (clcnn_image_list){N, C, H, W, calloc(N, sizeof(char *)), malloc(N)};
+    list = (clcnn_image_list){.n = N, .c = C, .h = H, .w = W, .paths = calloc(N, sizeof(char *)),
+                              .labels = malloc(N)};
     for (int i = 0; i < N; i++) {
         char name[32];
         snprintf(name, sizeof name, "%02d.ppm", i);
