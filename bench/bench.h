@@ -59,6 +59,8 @@ typedef struct bench_row {
     int batch;
     double ms, ms_min, ms_max; /* per run: median and spread over the samples */
     double event_ms;           /* median of the OpenCL event times of one run (0: none) */
+    double cpu_ms;             /* the process's CPU time per run (every core; a load-robust
+                                * figure on a shared CPU device: 0 where not measured) */
     double flops, bytes;       /* per run */
     double gflops, gbps, pct_peak;
     int runs;                  /* runs timed in all */
@@ -87,7 +89,7 @@ void bench_row_finish(bench_row *row, const bench_peak *peak, int has_peak);
 typedef clcnn_status (*bench_run_fn)(clcnn_context *ctx, void *arg);
 
 typedef struct bench_timing {
-    double ms, ms_min, ms_max, event_ms;
+    double ms, ms_min, ms_max, event_ms, cpu_ms;
     int runs;
 } bench_timing;
 

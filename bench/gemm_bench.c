@@ -222,7 +222,7 @@ static clcnn_status time_route(clcnn_context *ctx, const bench_options *o, gemm_
     CLCNN_TRY(bench_time(ctx, tag, bench_gemm_case_run, c, o->target_ms, &t));
     snprintf(row->route, sizeof row->route, "%s", clcnn_route_name(c->route));
     row->ms = t.ms, row->ms_min = t.ms_min, row->ms_max = t.ms_max;
-    row->event_ms = t.event_ms, row->runs = t.runs;
+    row->event_ms = t.event_ms, row->cpu_ms = t.cpu_ms, row->runs = t.runs;
     return CLCNN_STATUS_OK;
 }
 

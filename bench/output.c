@@ -103,6 +103,7 @@ static cJSON *row_json(const bench_report *r, const bench_row *w) {
     cJSON_AddNumberToObject(o, "ms_min", w->ms_min);
     cJSON_AddNumberToObject(o, "ms_max", w->ms_max);
     cJSON_AddNumberToObject(o, "event_ms", w->event_ms);
+    cJSON_AddNumberToObject(o, "cpu_ms", w->cpu_ms);
     cJSON_AddNumberToObject(o, "runs", w->runs);
     cJSON_AddNumberToObject(o, "gflops", w->gflops);
     cJSON_AddNumberToObject(o, "gbps", w->gbps);
@@ -139,14 +140,14 @@ static void table_peaks(FILE *fp, const bench_report *r) {
 }
 
 static void table_one_device(FILE *fp, const bench_report *r) {
-    fprintf(fp, "\n%-34s %-7s %-30s %11s %21s %9s %8s %6s\n", "kernel", "route", "shape", "ms",
-            "(min-max)", "GFLOP/s", "GB/s", "%peak");
+    fprintf(fp, "\n%-34s %-7s %-30s %11s %21s %9s %8s %6s %9s\n", "kernel", "route", "shape", "ms",
+            "(min-max)", "GFLOP/s", "GB/s", "%peak", "cpu ms");
     for (int i = 0; i < r->n_rows; i++) {
         const bench_row *w = &r->rows[i];
         char spread[40];
         snprintf(spread, sizeof spread, "(%.3f-%.3f)", w->ms_min, w->ms_max);
-        fprintf(fp, "%-34s %-7s %-30s %11.3f %21s %9.2f %8.2f %6.1f\n", w->kernel, w->route,
-                w->shape, w->ms, spread, w->gflops, w->gbps, w->pct_peak);
+        fprintf(fp, "%-34s %-7s %-30s %11.3f %21s %9.2f %8.2f %6.1f %9.3f\n", w->kernel, w->route,
+                w->shape, w->ms, spread, w->gflops, w->gbps, w->pct_peak, w->cpu_ms);
     }
 }
 

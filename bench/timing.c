@@ -2,6 +2,7 @@
  * to a time budget, time samples of back-to-back runs, report the median and the spread. */
 #include <math.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "bench.h"
 
@@ -50,6 +51,15 @@ static void plan(double one_ms, double target_ms, int *samples, int *per_sample)
     *per_sample = total / *samples;
 }
 
+/* CPU seconds this process has used, on every thread (a CPU device's work-items run in its
+ * threads). */
+static double process_cpu_seconds(void) {
+    struct rusage u;
+    if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+    return (double)u.ru_utime.tv_sec + u.ru_utime.tv_usec * 1e-6 + (double)u.ru_stime.tv_sec +
+           u.ru_stime.tv_usec * 1e-6;
+}
+
 clcnn_status bench_time(clcnn_context *ctx, const char *tag, bench_run_fn run, void *arg,
                         double target_ms, bench_timing *out) {
     double one, discard;
@@ -59,13 +69,14 @@ clcnn_status bench_time(clcnn_context *ctx, const char *tag, bench_run_fn run, v
     CLCNN_TRY(event_sum(ctx, &discard));
     int samples, per;
     plan(one, target_ms, &samples, &per);
-    double wall[9], events[9];
+    double wall[9], events[9], cpu0 = process_cpu_seconds();
     for (int s = 0; s < samples; s++) {
         CLCNN_TRY(timed_runs(ctx, run, arg, per, &wall[s]));
         CLCNN_TRY(event_sum(ctx, &events[s]));
         wall[s] /= per;
         events[s] /= per;
     }
+    out->cpu_ms = (process_cpu_seconds() - cpu0) * 1e3 / (samples * per);
     out->ms = bench_median(wall, samples);
     out->ms_min = wall[0];
     out->ms_max = wall[samples - 1];

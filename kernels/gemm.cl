@@ -67,6 +67,33 @@ void store_vec(__global float *row, int n, int N, VEC v, float row_bias,
     }
 }
 
+// The tile's product, inlined once per layout with a_trans a constant, so each loop addresses A
+// with one index: NN reads row i at a[i] + k (one pointer per row, rows past M clamped to row
+// M-1); TN reads row k's TM neighbouring floats at A + k * lda + m0 + i (columns past M
+// read the next row or the buffer's slack, and are never stored).
+__attribute__((always_inline)) void tile_product(const int a_trans, int M, int K, int m0,
+                                                __global const float *A, int lda,
+                                                __global const float *b, int ldb,
+                                                VEC acc[GEMM_TM][GEMM_NV]) {
+    const __global float *a[GEMM_TM];
+#pragma unroll
+    for (int i = 0; i < GEMM_TM; i++)
+        a[i] = a_trans ? A + m0 + i : A + (size_t)min(m0 + i, M - 1) * lda;
+    size_t a_step = a_trans ? (size_t)lda : 1;
+    for (int k = 0; k < K; k++, b += ldb) {
+        VEC bv[GEMM_NV];
+#pragma unroll
+        for (int v = 0; v < GEMM_NV; v++) bv[v] = VLOAD(v, b);
+        size_t ka = (size_t)k * a_step;
+#pragma unroll
+        for (int i = 0; i < GEMM_TM; i++) {
+            VEC av = (VEC)(a[i][ka]);
+#pragma unroll
+            for (int v = 0; v < GEMM_NV; v++) acc[i][v] = fma(av, bv[v], acc[i][v]);
+        }
+    }
+}
+
 __kernel void gemm_tile(int M, int N, int K, int a_trans,
                         __global const float *A, ulong a_off, int lda, ulong a_batch,
                         __global const float *B, ulong b_off, int ldb, ulong b_batch,
@@ -85,30 +112,34 @@ __kernel void gemm_tile(int M, int N, int K, int a_trans,
     for (int i = 0; i < GEMM_TM; i++)
 #pragma unroll
         for (int v = 0; v < GEMM_NV; v++) acc[i][v] = 0.0f;
-    const __global float *b = B + n0;
-    // Rows past M read row M-1 (in bounds); they are never stored.
-    const __global float *a[GEMM_TM];
-    size_t a_step;
-    if (a_trans) {
+    if (a_trans)
+        tile_product(1, M, K, m0, A, lda, B + n0, ldb, acc);
+    else
+        tile_product(0, M, K, m0, A, lda, B + n0, ldb, acc);
+    if (m0 + GEMM_TM <= M && n0 + GEMM_TW <= N) {
+        // A whole tile: bias, ReLU and plain vector stores.
+        if (bias_mode == 1) {
 #pragma unroll
-        for (int i = 0; i < GEMM_TM; i++) a[i] = A + min(m0 + i, M - 1);
-        a_step = (size_t)lda;
-    } else {
+            for (int i = 0; i < GEMM_TM; i++) {
+                VEC bm = (VEC)(bias[m0 + i]);
 #pragma unroll
-        for (int i = 0; i < GEMM_TM; i++) a[i] = A + (size_t)min(m0 + i, M - 1) * lda;
-        a_step = 1;
-    }
-    for (int k = 0; k < K; k++, b += ldb) {
-        VEC bv[GEMM_NV];
+                for (int v = 0; v < GEMM_NV; v++) acc[i][v] += bm;
+            }
+        } else if (bias_mode == 2) {
 #pragma unroll
-        for (int v = 0; v < GEMM_NV; v++) bv[v] = VLOAD(v, b);
-        size_t ka = (size_t)k * a_step;
+            for (int v = 0; v < GEMM_NV; v++) {
+                VEC bn = VLOAD(v, bias + n0);
+#pragma unroll
+                for (int i = 0; i < GEMM_TM; i++) acc[i][v] += bn;
+            }
+        }
 #pragma unroll
         for (int i = 0; i < GEMM_TM; i++) {
-            VEC av = (VEC)(a[i][ka]);
+            __global float *row = C + (size_t)(m0 + i) * ldc + n0;
 #pragma unroll
-            for (int v = 0; v < GEMM_NV; v++) acc[i][v] = fma(av, bv[v], acc[i][v]);
+            for (int v = 0; v < GEMM_NV; v++) VSTORE(relu ? fmax(acc[i][v], 0.0f) : acc[i][v], v, row);
         }
+        return;
     }
 #pragma unroll
     for (int i = 0; i < GEMM_TM; i++) {

@@ -34,6 +34,16 @@ typedef struct clcnn_kparams_tuned {
     int conv_items; /* 1 items, 0 planes */
 } clcnn_kparams_tuned;
 
+/* The own GEMM kernels' settings (kernels/gemm.cl), fixed at open (cl/kparams.c) from the
+ * device's native vector width and the CLCNN_GEMM_OWN_TILE / _NT_CACHE overrides, so a
+ * product asks neither the driver nor the environment. */
+typedef struct clcnn_gemm_own {
+    char options[160]; /* the -D options of the register tiles */
+    int tile[2];       /* gemm_tile's work-item tile: output rows x columns */
+    int nt_tile[2];    /* gemm_nt's */
+    double nt_cache;   /* bytes of cache a piece of an NT product's rows may fill */
+} clcnn_gemm_own;
+
 struct clcnn_context {
     clcnn_device_info info;
     cl_platform_id platform;
@@ -69,6 +79,7 @@ struct clcnn_context {
     long fault_alloc, fault_launch;
     long n_allocs, n_launches;
     clcnn_kparams_tuned tuned; /* env overrides still win (cl/kparams.c) */
+    clcnn_gemm_own own_gemm;
 };
 
 /* The name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */

@@ -16,21 +16,15 @@ double clcnn_gemm_flops(const clcnn_gemm_op *op) {
 
 static cl_mem bias_or_dummy(const clcnn_gemm_op *op) { return op->bias ? op->bias : op->C; }
 
-/* One of gemm.cl's kernels built with this device's tiles; *tile_m, *tile_n receive the
- * work-item's tile (output rows x columns). */
+/* One of gemm.cl's kernels built with this device's tiles (fixed at open, cl/kparams.c);
+ * *tile_m, *tile_n receive the work-item's tile (output rows x columns). */
 static clcnn_status own_kernel(clcnn_context *ctx, const char *name, cl_kernel *k, int *tile_m,
                                int *tile_n) {
-    cl_uint width = 0;
-    cl_int err = clGetDeviceInfo(ctx->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT, sizeof width,
-                                 &width, NULL);
-    if (err != CL_SUCCESS) width = 16;
-    char options[160];
-    int tile[2], nt_tile[2];
-    CLCNN_TRY(clcnn_gemm_own_tiles((int)width, options, sizeof options, tile, nt_tile));
-    const int *t = strcmp(name, "gemm_nt") == 0 ? nt_tile : tile;
+    const clcnn_gemm_own *o = &ctx->own_gemm;
+    const int *t = strcmp(name, "gemm_nt") == 0 ? o->nt_tile : o->tile;
     *tile_m = t[0];
     *tile_n = t[1];
-    return clcnn_kernel_get_variant(ctx, "gemm.cl", name, options, k);
+    return clcnn_kernel_get_variant(ctx, "gemm.cl", name, o->options, k);
 }
 
 /* Launches one of gemm.cl's kernels with at least OWN_GROUPS_PER_UNIT work-groups per compute
@@ -92,16 +86,15 @@ static clcnn_status scratch(clcnn_context *ctx, size_t floats, cl_mem *out) {
 
 /* How an NT product is cut into pieces (a batch item's K range of kc) and pieces into groups:
  * a piece's rows of A and B (M + N rows of kc floats) stay within the cache budget (2 MiB, the
- * L2 of two cores; CLCNN_GEMM_NT_CACHE bytes overrides), so the tiles that read them after one
+ * L2 of two cores; CLCNN_GEMM_NT_CACHE bytes overrides, read at open), so the tiles that read them after one
  * another find them in cache, and a group sums as many pieces as fit there. A long K (dense
  * layers: 36864) is cut; each group's partial product is summed after. */
 typedef struct nt_plan {
     int kc, chunks, pieces, per_group, groups;
 } nt_plan;
 
-static nt_plan nt_plan_for(const clcnn_gemm_op *op) {
-    const char *env = getenv("CLCNN_GEMM_NT_CACHE");
-    double cache = env && atof(env) > 0 ? atof(env) : 2.0 * 1048576.0;
+static nt_plan nt_plan_for(const clcnn_context *ctx, const clcnn_gemm_op *op) {
+    double cache = ctx->own_gemm.nt_cache;
     nt_plan p;
     double row_bytes = ((double)op->M + op->N) * sizeof(float);
     p.kc = op->K;
@@ -135,7 +128,7 @@ static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
     cl_kernel k;
     int tm, tn;
     CLCNN_TRY(own_kernel(ctx, "gemm_nt", &k, &tm, &tn));
-    nt_plan p = nt_plan_for(op);
+    nt_plan p = nt_plan_for(ctx, op);
     cl_mem out = op->C, bias = bias_or_dummy(op);
     cl_ulong a_off = op->a_off, a_b = op->a_batch, b_off = op->b_off, b_b = op->b_batch;
     cl_ulong c_off = op->c_off, c_group = 0, bias_off = op->bias_off;

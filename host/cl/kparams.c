@@ -142,6 +142,35 @@ clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n) {
     int tile[2], nt_tile[2];
     return clcnn_gemm_own_tiles(vector_width, buf, n, tile, nt_tile);
 }
+
+/* A number from the environment variable `name` in [lo, hi]; *set 0 when it is unset. */
+static clcnn_status env_number(const char *name, double lo, double hi, double *out, int *set) {
+    const char *env = getenv(name);
+    *set = env && *env;
+    if (!*set) return CLCNN_STATUS_OK;
+    char *end;
+    *out = strtod(env, &end);
+    if (*end != '\0' || !(*out >= lo && *out <= hi))
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "%s='%s': expected a number from %g to %g",
+                          name, env, lo, hi);
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_gemm_own_load(clcnn_context *ctx) {
+    clcnn_gemm_own *o = &ctx->own_gemm;
+    cl_uint width = 0;
+    if (!ctx->device || clGetDeviceInfo(ctx->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT,
+                                        sizeof width, &width, NULL) != CL_SUCCESS)
+        width = 16;
+    CLCNN_TRY(clcnn_gemm_own_tiles((int)width, o->options, sizeof o->options, o->tile, o->nt_tile));
+    o->nt_cache = 2.0 * 1048576.0;
+    double v;
+    int set;
+    CLCNN_TRY(env_number("CLCNN_GEMM_NT_CACHE", 64, 1e12, &v, &set));
+    if (set) o->nt_cache = v;
+    return CLCNN_STATUS_OK;
+}
+
 /* ---- the tuned parameters: CLCNN_CACHE_DIR/kparams/<device key>.txt ---------------------------- */
 clcnn_status clcnn_kparams_path(const clcnn_context *ctx, char *buf, size_t n) {
     return clcnn_strfmt(buf, n, "%s/kparams/%s.txt", ctx->cache_dir, ctx->device_key);
@@ -213,6 +242,7 @@ clcnn_status clcnn_kparams_load(clcnn_context *ctx) {
     char path[1200], *text;
     size_t len;
     memset(&ctx->tuned, 0, sizeof ctx->tuned);
+    CLCNN_TRY(clcnn_gemm_own_load(ctx));
     CLCNN_TRY(clcnn_kparams_path(ctx, path, sizeof path));
     if (!ctx->disk_cache || !clcnn_file_exists(path)) {
         log_params(ctx, "class defaults, not tuned");

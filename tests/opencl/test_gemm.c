@@ -125,23 +125,47 @@ static const char *const own_tiles[] = {
     "8,2,16,4,4,16", "6,2,8,3,4,8", "6,2,4,3,4,4", "5,3,4,2,3,4", "1,1,4,1,1,8",
 };
 
+/* The own route on a context opened with the current environment (its tiles are read at open). */
+static void check_own_set(const shape *set, size_t n_set) {
+    clcnn_context *ctx = test_context();
+    for (size_t i = 0; i < n_set; i++) check_shape(ctx, &set[i], CLCNN_ROUTE_OWN, NULL);
+    clcnn_context_destroy(ctx);
+}
+
 static void test_own(void **state) {
     (void)state;
-    clcnn_context *ctx = test_context();
     const shape *set = small() ? small_shapes : shapes;
     size_t n_set = small() ? sizeof small_shapes / sizeof small_shapes[0]
                            : sizeof shapes / sizeof shapes[0];
-    for (size_t i = 0; i < n_set; i++) check_shape(ctx, &set[i], CLCNN_ROUTE_OWN, NULL);
+    size_t n_small = sizeof small_shapes / sizeof small_shapes[0];
+    check_own_set(set, n_set);
     for (size_t t = 0; t < sizeof own_tiles / sizeof own_tiles[0]; t++) {
         setenv("CLCNN_GEMM_OWN_TILE", own_tiles[t], 1);
-        for (size_t i = 0; i < n_set; i++) check_shape(ctx, &set[i], CLCNN_ROUTE_OWN, NULL);
+        check_own_set(set, n_set);
         setenv("CLCNN_GEMM_NT_CACHE", "600", 1);
-        for (size_t i = 0; i < sizeof small_shapes / sizeof small_shapes[0]; i++)
-            check_shape(ctx, &small_shapes[i], CLCNN_ROUTE_OWN, NULL);
+        check_own_set(small_shapes, n_small);
         unsetenv("CLCNN_GEMM_NT_CACHE");
     }
     unsetenv("CLCNN_GEMM_OWN_TILE");
-    clcnn_context_destroy(ctx);
+}
+
+/* A malformed override fails at open, naming the variable and its value. */
+static void test_own_bad_overrides(void **state) {
+    (void)state;
+    static const char *const bad[][2] = {
+        {"CLCNN_GEMM_OWN_TILE", "6,2,8"}, {"CLCNN_GEMM_OWN_TILE", "6,2,7,4,2,8"},
+        {"CLCNN_GEMM_NT_CACHE", "2MiB"}, {"CLCNN_GEMM_NT_CACHE", "-5"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv(bad[i][0], bad[i][1], 1);
+        clcnn_context *ctx = NULL;
+        clcnn_status s = clcnn_context_create(NULL, &ctx);
+        unsetenv(bad[i][0]);
+        assert_int_equal(s, CLCNN_STATUS_INVALID_ARGUMENT);
+        assert_null(ctx);
+        assert_non_null(strstr(clcnn_last_error(), bad[i][0]));
+        assert_non_null(strstr(clcnn_last_error(), bad[i][1]));
+    }
 }
 
 static void test_clblast(void **state) {
@@ -196,6 +220,7 @@ static void test_auto_is_cached(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_own),
+        cmocka_unit_test(test_own_bad_overrides),
         cmocka_unit_test(test_clblast),
         cmocka_unit_test(test_tiled),
         cmocka_unit_test(test_auto_is_cached),
