@@ -3,6 +3,7 @@
 #ifndef CLCNN_CONV2D_H
 #define CLCNN_CONV2D_H
 
+#include "cl/route.h"
 #include "nn.h"
 
 typedef struct clcnn_conv_geom {
@@ -11,8 +12,9 @@ typedef struct clcnn_conv_geom {
 
 clcnn_conv_geom clcnn_conv_geom_of(const clcnn_layer *l);
 
-/* The algorithms, as stored in the route table (the table keeps small positive integers). */
-enum { CLCNN_CONV_IM2COL = 1, CLCNN_CONV_DIRECT = 2 };
+/* The algorithms, as stored in the route table: values of their own (cl/route.h), under keys
+ * "alg-conv-<phase>-<geometry>". */
+enum { CLCNN_CONV_IM2COL = CLCNN_ROUTE_ALG_FIRST, CLCNN_CONV_DIRECT };
 
 /* Whether the direct kernels can run this geometry (stride 1, padding within the kernel). */
 int clcnn_conv_direct_fits(const clcnn_conv_geom *g);
