@@ -281,6 +281,7 @@ static const conv_case conv_cases[] = {
     {2, 3, 2, 1, CLCNN_PADDING_SAME, 1, 0, 1},
     {1, 1, 1, 1, CLCNN_PADDING_VALID, 1, 0, 1},
     {1, 1, 2, 2, CLCNN_PADDING_SAME, 0, 1, 1},
+    {6, 2, 1, 1, CLCNN_PADDING_SAME, 1, 1, 1}, /* direct: taps not unrolled (KH > 5) */
     {3, 3, 1, 1, CLCNN_PADDING_VALID, 1, 1, 0},
 };
 #define N_CONV_CASES (sizeof conv_cases / sizeof conv_cases[0])
