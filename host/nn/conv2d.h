@@ -19,6 +19,10 @@ enum { CLCNN_CONV_IM2COL = CLCNN_ROUTE_ALG_FIRST, CLCNN_CONV_DIRECT };
 /* Whether the direct kernels can run this geometry (stride 1, padding within the kernel). */
 int clcnn_conv_direct_fits(const clcnn_conv_geom *g);
 
+/* The build options of kernels/conv_direct.cl with the default tiles, for a c-channel kh x kw
+ * filter (c > 0: conv_small's variant); tests/kernel_variants.c lists them for the kernel check. */
+void clcnn_conv_direct_options(int c, int kh, int kw, char *buf, size_t size);
+
 /* Floats per example of workspace: region A (im2col's columns, or the direct path's padded
  * output gradient) then region X (the direct path's padded input). */
 size_t clcnn_conv_workspace_a(const clcnn_conv_geom *g);

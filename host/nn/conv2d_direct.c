@@ -54,8 +54,10 @@ typedef struct direct_tile {
     int tm, nv, wm, wr, per;
 } direct_tile;
 
+#define DEFAULT_TILE ((direct_tile){4, 3, 4, 3, 0})
+
 static clcnn_status tile_for(direct_tile *t) {
-    *t = (direct_tile){4, 3, 4, 3, 0};
+    *t = DEFAULT_TILE;
     const char *e = getenv("CLCNN_CONV_TILE");
     if (!e || !*e) return CLCNN_STATUS_OK;
     direct_tile v = {0, 0, 0, 0, 0};
@@ -73,15 +75,25 @@ static clcnn_status tile_for(direct_tile *t) {
 
 /* kh x kw: the filter size the variant is built for (unrolled taps, measured ~10% faster for
  * 3x3), or 0 x 0 for any; c > 0: conv_small's channels. */
+static void options_for(const direct_tile *t, int c, int kh, int kw, char *buf, size_t size) {
+    int n = snprintf(buf, size, "-DCD_TM=%d -DCD_NV=%d -DCD_WM=%d -DCD_WR=%d", t->tm, t->nv,
+                     t->wm, t->wr);
+    if (n < 0 || (size_t)n >= size) return;
+    if (kh > 0 && kh <= 5 && kw > 0 && kw <= 5)
+        n += snprintf(buf + n, size - (size_t)n, " -DCD_KH=%d -DCD_KW=%d", kh, kw);
+    if (c > 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, " -DCS_C=%d", c);
+}
+
+void clcnn_conv_direct_options(int c, int kh, int kw, char *buf, size_t size) {
+    direct_tile t = DEFAULT_TILE;
+    options_for(&t, c, kh, kw, buf, size);
+}
+
 static clcnn_status kernel(clcnn_context *ctx, const char *name, int c, int kh, int kw,
                            direct_tile *t, cl_kernel *k) {
     CLCNN_TRY(tile_for(t));
     char options[128];
-    int n = snprintf(options, sizeof options, "-DCD_TM=%d -DCD_NV=%d -DCD_WM=%d -DCD_WR=%d",
-                     t->tm, t->nv, t->wm, t->wr);
-    if (kh > 0 && kh <= 5 && kw > 0 && kw <= 5)
-        n += snprintf(options + n, sizeof options - (size_t)n, " -DCD_KH=%d -DCD_KW=%d", kh, kw);
-    if (c > 0) snprintf(options + n, sizeof options - (size_t)n, " -DCS_C=%d", c);
+    options_for(t, c, kh, kw, options, sizeof options);
     return clcnn_kernel_get_variant(ctx, "conv_direct.cl", name, options, k);
 }
 
