@@ -180,7 +180,7 @@ static void conv_check_same_bits(const char *what, const clcnn_layer *l, const l
 }
 
 static void conv_check(const conv_case *cc, clcnn_route route) {
-    char what[200];
+    char what[180];
     snprintf(what, sizeof what, "%s (%dx%dx%d -> %d): conv2d %dx%d s%dx%d %s%s%s%s route %s batch %d chunk %d",
              SET, C, H, W, F, cc->kh, cc->kw, cc->sh, cc->sw,
              cc->pad == CLCNN_PADDING_SAME ? "same" : "valid", cc->bias ? " bias" : "",
