@@ -29,17 +29,20 @@ static int grow(struct clcnn_route_table *t) {
 }
 
 /* "<key> <route>": a key of printable characters without spaces that fits, and a route this
- * version knows. Anything else (a torn line, another version's route, garbage) is dropped: the
- * shape is measured again, never run on a route read from a damaged file. */
+ * version knows for that kind of key (a GEMM route, or a convolution algorithm under an
+ * CLCNN_ROUTE_ALG_PREFIX key). Anything else (a torn line, another version's route, garbage) is
+ * dropped: the shape is measured again, never run on a route read from a damaged file. */
 static int parse_line(const char *path, char *line, route_entry *e) {
     char *space = strrchr(line, ' ');
     if (!space || space == line || (size_t)(space - line) >= sizeof e->key) return 0;
     *space = '\0';
     for (const char *c = line; *c; c++)
         if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 127) return 0;
+    int alg = !strncmp(line, CLCNN_ROUTE_ALG_PREFIX, strlen(CLCNN_ROUTE_ALG_PREFIX));
     int64_t route;
-    if (clcnn_parse_int(space + 1, CLCNN_ROUTE_OWN, CLCNN_ROUTE_COUNT - 1, path, "a route", &route) !=
-        CLCNN_STATUS_OK)
+    if (clcnn_parse_int(space + 1, alg ? CLCNN_ROUTE_ALG_FIRST : CLCNN_ROUTE_OWN,
+                        alg ? CLCNN_ROUTE_ALG_LAST : CLCNN_ROUTE_COUNT - 1, path, "a route",
+                        &route) != CLCNN_STATUS_OK)
         return 0;
     snprintf(e->key, sizeof e->key, "%s", line);
     e->route = (int)route;

@@ -13,6 +13,13 @@ struct clcnn_route_table;
 clcnn_status clcnn_route_table_load(const char *path, int read, struct clcnn_route_table **out);
 void clcnn_route_table_free(struct clcnn_route_table *t);
 int clcnn_route_find(const struct clcnn_route_table *t, const char *key);
+/* Convolution algorithms (nn/conv2d.h) share the table under keys that start with
+ * CLCNN_ROUTE_ALG_PREFIX, with values of their own, apart from the GEMM routes': a line whose
+ * value is outside its key's range is dropped as damaged, so neither is ever read as the other.
+ * (Older versions stored the algorithm as 1/2 under "conv-a..." keys: nothing looks those up.) */
+#define CLCNN_ROUTE_ALG_PREFIX "alg-"
+#define CLCNN_ROUTE_ALG_FIRST 101
+#define CLCNN_ROUTE_ALG_LAST 116
 /* The cached route for a shape key, or 0 (AUTO) if none. */
 int clcnn_route_lookup(clcnn_context *ctx, const char *key);
 /* A challenger must take at most this share of the default route's time to replace it. */

@@ -276,8 +276,9 @@ static clcnn_status algorithm(clcnn_layer *l, const clcnn_pass *p, const char *p
         *alg = CLCNN_CONV_IM2COL, *raced = 0;
         return CLCNN_STATUS_OK;
     }
-    char key[96];
-    route_key(l, phase, key, sizeof key);
+    char key[96] = CLCNN_ROUTE_ALG_PREFIX;
+    size_t prefix = sizeof CLCNN_ROUTE_ALG_PREFIX - 1;
+    route_key(l, phase, key + prefix, sizeof key - prefix);
     return clcnn_conv_choose(l, p, key, run, alg, raced);
 }
 

@@ -3,6 +3,7 @@
 #ifndef CLCNN_CONV2D_H
 #define CLCNN_CONV2D_H
 
+#include "cl/route.h"
 #include "nn.h"
 
 typedef struct clcnn_conv_geom {
@@ -11,11 +12,16 @@ typedef struct clcnn_conv_geom {
 
 clcnn_conv_geom clcnn_conv_geom_of(const clcnn_layer *l);
 
-/* The algorithms, as stored in the route table (the table keeps small positive integers). */
-enum { CLCNN_CONV_IM2COL = 1, CLCNN_CONV_DIRECT = 2 };
+/* The algorithms, as stored in the route table: values of their own (cl/route.h), under keys
+ * "alg-conv-<phase>-<geometry>". */
+enum { CLCNN_CONV_IM2COL = CLCNN_ROUTE_ALG_FIRST, CLCNN_CONV_DIRECT };
 
 /* Whether the direct kernels can run this geometry (stride 1, padding within the kernel). */
 int clcnn_conv_direct_fits(const clcnn_conv_geom *g);
+
+/* The build options of kernels/conv_direct.cl with the default tiles, for a c-channel kh x kw
+ * filter (c > 0: conv_small's variant); tests/kernel_variants.c lists them for the kernel check. */
+void clcnn_conv_direct_options(int c, int kh, int kw, char *buf, size_t size);
 
 /* Floats per example of workspace: region A (im2col's columns, or the direct path's padded
  * output gradient) then region X (the direct path's padded input). */

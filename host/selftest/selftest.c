@@ -212,6 +212,8 @@ static const conv_case conv_cases[] = {
     {3, 3, 9, 11, 5, 3, 3, 1, 0},
     {2, 4, 10, 7, 6, 3, 2, 2, 1},
     {2, 1, 8, 8, 3, 5, 5, 1, 1},
+    {2, 1, 9, 13, 6, 3, 3, 1, 0}, /* direct: conv_small forward (1 channel x 3x3) */
+    {2, 3, 7, 10, 1, 3, 3, 1, 1}, /* direct: conv_small data gradient (1 filter x 3x3) */
 };
 
 /* direct: the direct kernels (nn/conv2d_direct.c) run every phase that fits them. */

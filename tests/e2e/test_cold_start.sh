@@ -44,12 +44,12 @@ generic=$(find "$CLCNN_CACHE_DIR/pocl" -type d -name '0-0-0' 2> /dev/null | wc -
 routes=$(cat "$CLCNN_CACHE_DIR"/routes/*.txt 2> /dev/null || true)
 [ -n "$routes" ] && pass "the cold run cached its route choices ($(echo "$routes" | wc -l) shapes)" \
     || fail "no route was cached"
-# Route ids are clcnn_route's values: 1 = own. The convolutions' algorithm keys (conv-a*: 1 =
-# im2col, 2 = direct, both clcnn's own kernels; nn/conv2d.h) are checked apart.
-echo "$routes" | awk '$1 !~ /^conv-a/ && $2 != 1 { bad = 1 } END { exit bad }' \
+# Route ids are clcnn_route's values: 1 = own. The convolutions' algorithm keys (alg-*: 101 =
+# im2col, 102 = direct, both clcnn's own kernels; nn/conv2d.h) are checked apart.
+echo "$routes" | awk '$1 !~ /^alg-/ && $2 != 1 { bad = 1 } END { exit bad }' \
     && pass "every product shape's cached route is clcnn's own on a CPU" \
     || fail "a CPU raced another route: $routes"
-echo "$routes" | awk '$1 ~ /^conv-a/ { n++; if ($2 != 1 && $2 != 2) bad = 1 } END { exit bad || !n }' \
+echo "$routes" | awk '$1 ~ /^alg-/ { n++; if ($2 != 101 && $2 != 102) bad = 1 } END { exit bad || !n }' \
     && pass "every convolution's cached algorithm is im2col or direct" \
     || fail "a convolution algorithm is missing or unknown: $routes"
 decided=$(grep -Ec '^clcnn: (route|conv) .* -> ' run.log || true)

@@ -16,7 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             char *space = strchr(line, ' ');
             if (space) *space = '\0';
             int r = clcnn_route_find(t, line);
-            if (r != 0 && r != CLCNN_ROUTE_OWN && r != CLCNN_ROUTE_CLBLAST) abort();
+            int alg = !strncmp(line, CLCNN_ROUTE_ALG_PREFIX, strlen(CLCNN_ROUTE_ALG_PREFIX));
+            if (r != 0 && (alg ? r < CLCNN_ROUTE_ALG_FIRST || r > CLCNN_ROUTE_ALG_LAST
+                               : r < CLCNN_ROUTE_OWN || r >= CLCNN_ROUTE_COUNT))
+                abort();
         }
         free(text);
     }

@@ -181,10 +181,11 @@ static void conv_check_same_bits(const char *what, const clcnn_layer *l, const l
 
 static void conv_check(const conv_case *cc, clcnn_route route) {
     char what[180];
-    snprintf(what, sizeof what, "%s: conv2d %dx%d s%dx%d %s%s%s%s route %s batch %d chunk %d", SET,
-             cc->kh, cc->kw, cc->sh, cc->sw, cc->pad == CLCNN_PADDING_SAME ? "same" : "valid",
-             cc->bias ? " bias" : "", cc->relu ? " relu" : "", cc->want_dx ? "" : " (first layer)",
-             route_label(route), N, CHUNK);
+    snprintf(what, sizeof what, "%s (%dx%dx%d -> %d): conv2d %dx%d s%dx%d %s%s%s%s route %s batch %d chunk %d",
+             SET, C, H, W, F, cc->kh, cc->kw, cc->sh, cc->sw,
+             cc->pad == CLCNN_PADDING_SAME ? "same" : "valid", cc->bias ? " bias" : "",
+             cc->relu ? " relu" : "", cc->want_dx ? "" : " (first layer)", route_label(route), N,
+             CHUNK);
     clcnn_layer_spec spec;
     clcnn_layer_spec_default(&spec, "conv2d");
     spec.filters = F;
@@ -281,6 +282,7 @@ static const conv_case conv_cases[] = {
     {2, 3, 2, 1, CLCNN_PADDING_SAME, 1, 0, 1},
     {1, 1, 1, 1, CLCNN_PADDING_VALID, 1, 0, 1},
     {1, 1, 2, 2, CLCNN_PADDING_SAME, 0, 1, 1},
+    {6, 2, 1, 1, CLCNN_PADDING_SAME, 1, 1, 1}, /* direct: taps not unrolled (KH > 5) */
     {3, 3, 1, 1, CLCNN_PADDING_VALID, 1, 1, 0},
 };
 #define N_CONV_CASES (sizeof conv_cases / sizeof conv_cases[0])
@@ -345,6 +347,20 @@ static void test_conv2d_direct(void **state) {
             }
         }
     }
+    /* conv_small (at most 9 taps): one input channel (forward; a first layer's shape), one filter
+     * (the data gradient), on the odd set; 3x3 and 2x3 taps, rows of 9, 8 and 7 outputs. */
+    setenv("CLCNN_CONV_TILE", "", 1);
+    for (int one = 0; one < 2; one++)
+        for (size_t i = 0; i < N_CONV_CASES; i++) {
+            if (conv_cases[i].sh != 1 || conv_cases[i].kh * conv_cases[i].kw > 9) continue;
+            use_set(1);
+            if (one) F = 1;
+            else C = 1;
+            for (int w = 9; w >= (small ? 9 : 7); w--) {
+                W = w;
+                conv_check(&conv_cases[i], CLCNN_ROUTE_AUTO);
+            }
+        }
 }
 
 /* Batch chunks: 7 images in chunks of 1, 3 (3 + 3 + 1) and 7, by our CPU-shaped kernels and the

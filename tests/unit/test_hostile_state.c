@@ -186,6 +186,9 @@ static void test_route_cache(void **state) {
                      "gemm-n-8\n"           /* torn */
                      "gemm-n-1-2-3-4-00 1\n" /* a duplicate: the first counts */
                      "gemm-n-10 3\n"        /* the tiled route, the last this version knows */
+                     "alg-conv-afwd-1 102\n" /* a convolution algorithm under its own key */
+                     "alg-conv-afwd-2 2\n"   /* a GEMM route under an algorithm's key */
+                     "gemm-n-11 101\n"       /* an algorithm under a GEMM key */
                      "gemm-n-9 1");         /* no newline at the end: still whole */
     struct clcnn_route_table *t;
     expect_ok(clcnn_route_table_load(path, 1, &t));
@@ -196,6 +199,9 @@ static void test_route_cache(void **state) {
     assert_int_equal(clcnn_route_find(t, "gemm-n-8"), 0);
     assert_int_equal(clcnn_route_find(t, "gemm-n-9"), 1);
     assert_int_equal(clcnn_route_find(t, "gemm-n-10"), CLCNN_ROUTE_TILED);
+    assert_int_equal(clcnn_route_find(t, "alg-conv-afwd-1"), CLCNN_ROUTE_ALG_FIRST + 1);
+    assert_int_equal(clcnn_route_find(t, "alg-conv-afwd-2"), 0);
+    assert_int_equal(clcnn_route_find(t, "gemm-n-11"), 0);
     clcnn_route_table_free(t);
 }
 
