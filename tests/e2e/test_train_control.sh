@@ -15,14 +15,16 @@ cmp -s a/model.safetensors b/model.safetensors && pass "same seed: bit-identical
 cmp -s a/model.safetensors c/model.safetensors && fail "another seed gives the same model" \
     || pass "another seed gives other weights"
 
-# Ctrl-C during epoch 2 of 3: exit 130, the model file is epoch 1's and loads.
-"$CLCNN" train "${SMALL[@]}" --set data.train_limit=6000 --set train.epochs=3 --out d > d.log 2>&1 &
+# Ctrl-C during epoch 2 of 3: exit 130, the model file is epoch 1's and loads. Sent as soon as
+# epoch 1's row is written, with epochs long enough (20000 images, seconds each even on fast
+# kernels) that it lands in epoch 2: with 6000 images and a 0.3 s wait, faster kernels let the
+# run reach epoch 3's last step first.
+"$CLCNN" train "${SMALL[@]}" --set data.train_limit=20000 --set train.epochs=3 --out d > d.log 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do
+for _ in $(seq 1 3000); do
     [ "$(cat d/history.csv 2>/dev/null | wc -l)" -ge 2 ] && break
-    sleep 0.1
+    sleep 0.02
 done
-sleep 0.3
 kill -INT "$pid"
 code=0
 wait "$pid" || code=$?
