@@ -122,28 +122,36 @@ int pool2_vector_cols(int oh, int H, int W, int KH, int KW, int SH, int SW, int 
         vstore##N2(rb, 0, o + W);                                                                \
     }
 
+// The walk both plane kernels share: for each of the work-item's planes (x's `plane`, and `g`,
+// `out` from OUT_AT), BEFORE, then each output row's windows: VEC(8, 16) and VEC(4, 8) over
+// pool2_vector_cols' columns, SCALAR over the rest with the window's rows [h_lo, h_hi) and
+// columns [w_lo, w_hi) inside the input.
+#define PLANE_WALK(SRC, OUT, OUT_AT, BEFORE, VEC, SCALAR)                                        \
+    int first = get_global_id(0) * per, last = min(planes, first + per);                         \
+    for (int nc = first; nc < last; nc++) {                                                      \
+        __global const float *plane = x + (size_t)nc * H * W, *g = SRC + (size_t)nc * OH * OW;   \
+        __global float *out = OUT + (size_t)nc * OUT_AT;                                         \
+        BEFORE;                                                                                  \
+        for (int oh = 0; oh < OH; oh++) {                                                        \
+            int h_lo = max(0, oh * SH - PT), h_hi = min(H, oh * SH - PT + KH);                   \
+            int done = pool2_vector_cols(oh, H, W, KH, KW, SH, SW, PT, PL, OW);                  \
+            int ow = 0;                                                                          \
+            for (; ow + 8 <= done; ow += 8) VEC(8, 16)                                           \
+            for (; ow < done; ow += 4) VEC(4, 8)                                                 \
+            for (; ow < OW; ow++) {                                                              \
+                int w_lo = max(0, ow * SW - PL), w_hi = min(W, ow * SW - PL + KW);               \
+                SCALAR;                                                                          \
+            }                                                                                    \
+        }                                                                                        \
+    }
+
 __kernel void maxpool_forward_planes(__global const float *x, __global float *y, int C, int H,
                                      int W, int KH, int KW, int SH, int SW, int PT, int PL, int OH,
                                      int OW, int planes, int per) {
-    int first = get_global_id(0) * per, last = min(planes, first + per);
-    for (int nc = first; nc < last; nc++) {
-        __global const float *plane = x + (size_t)nc * H * W;
-        __global float *out = y + (size_t)nc * OH * OW;
-        for (int oh = 0; oh < OH; oh++) {
-            int h_lo = max(0, oh * SH - PT), h_hi = min(H, oh * SH - PT + KH);
-            int done = pool2_vector_cols(oh, H, W, KH, KW, SH, SW, PT, PL, OW);
-            int ow = 0;
-            for (; ow + 8 <= done; ow += 8) POOL2_MAX(8, 16)
-            for (; ow < done; ow += 4) POOL2_MAX(4, 8)
-            for (; ow < OW; ow++) {
-                int w_lo = max(0, ow * SW - PL), w_hi = min(W, ow * SW - PL + KW);
-                float best = -INFINITY;
-                for (int h = h_lo; h < h_hi; h++)
-                    for (int w = w_lo; w < w_hi; w++) best = fmax(best, plane[h * W + w]);
-                out[oh * OW + ow] = best;
-            }
-        }
-    }
+    PLANE_WALK(y, y, OH * OW, (void)g, POOL2_MAX, float best = -INFINITY;
+               for (int h = h_lo; h < h_hi; h++) for (int w = w_lo; w < w_hi; w++) best =
+                   fmax(best, plane[h * W + w]);
+               out[oh * OW + ow] = best)
 }
 
 // window_argmax over the window's rows [h_lo, h_hi) and columns [w_lo, w_hi) inside the input,
@@ -163,29 +171,23 @@ int span_argmax(__global const float *plane, int W, int h_lo, int h_hi, int w_lo
     return arg;
 }
 
-// dx = 0, then each window adds its dy to its first maximum, windows in row-major order: the
-// order in which maxpool_backward's gather adds them, so the same sums; overlapping windows
-// need nothing more, as the work-item owns the plane.
+// dx = 0 where the vector windows do not store (all of it for other pools), then each window
+// adds its dy to its first maximum, windows in row-major order: the order in which
+// maxpool_backward's gather adds them, so the same sums; overlapping windows need nothing more,
+// as the work-item owns the plane.
+void zero_unstored(__global float *out, int H, int W, int KH, int KW, int SH, int SW, int PT,
+                   int PL, int OH, int OW) {
+    for (int h = 0; h < H; h++) {
+        int from = h / 2 < OH ? 2 * pool2_vector_cols(h / 2, H, W, KH, KW, SH, SW, PT, PL, OW) : 0;
+        for (int w = from; w < W; w++) out[h * W + w] = 0.0f;
+    }
+}
+
 __kernel void maxpool_backward_planes(__global const float *x, __global const float *dy,
                                       __global float *dx, int C, int H, int W, int KH, int KW,
                                       int SH, int SW, int PT, int PL, int OH, int OW, int planes,
                                       int per) {
-    int first = get_global_id(0) * per, last = min(planes, first + per);
-    for (int nc = first; nc < last; nc++) {
-        __global const float *plane = x + (size_t)nc * H * W, *g = dy + (size_t)nc * OH * OW;
-        __global float *out = dx + (size_t)nc * H * W;
-        for (int e = 0; e < H * W; e++) out[e] = 0.0f;
-        for (int oh = 0; oh < OH; oh++) {
-            int h_lo = max(0, oh * SH - PT), h_hi = min(H, oh * SH - PT + KH);
-            int done = pool2_vector_cols(oh, H, W, KH, KW, SH, SW, PT, PL, OW);
-            int ow = 0;
-            for (; ow + 8 <= done; ow += 8) POOL2_GRAD(8, 16)
-            for (; ow < done; ow += 4) POOL2_GRAD(4, 8)
-            for (; ow < OW; ow++) {
-                int w_lo = max(0, ow * SW - PL), w_hi = min(W, ow * SW - PL + KW);
-                int arg = span_argmax(plane, W, h_lo, h_hi, w_lo, w_hi);
-                if (arg >= 0) out[arg] += g[oh * OW + ow];
-            }
-        }
-    }
+    PLANE_WALK(dy, dx, H * W, zero_unstored(out, H, W, KH, KW, SH, SW, PT, PL, OH, OW), POOL2_GRAD,
+               int arg = span_argmax(plane, W, h_lo, h_hi, w_lo, w_hi);
+               if (arg >= 0) out[arg] += g[oh * OW + ow])
 }
