@@ -71,9 +71,12 @@ static void random_data(clcnn_dataset *ds, uint32_t *order) {
     *ds = (clcnn_dataset){EXAMPLES, 2, 12, 10, malloc(EXAMPLES * 240), malloc(EXAMPLES)};
     clcnn_rng rng;
     clcnn_rng_seed(&rng, 5);
-    for (size_t i = 0; i < EXAMPLES * 240; i++) ds->images[i] = (uint8_t)clcnn_rng_below(&rng, 256);
-    for (int i = 0; i < EXAMPLES; i++) ds->labels[i] = (uint8_t)clcnn_rng_below(&rng, 10);
-    for (int i = 0; i < EXAMPLES; i++) order[i] = (uint32_t)i;
+    for (size_t i = 0; i < EXAMPLES * 240; i++)
+        ds->images[i] = (uint8_t)clcnn_rng_below(&rng, 256);
+    for (int i = 0; i < EXAMPLES; i++)
+        ds->labels[i] = (uint8_t)clcnn_rng_below(&rng, 10);
+    for (int i = 0; i < EXAMPLES; i++)
+        order[i] = (uint32_t)i;
     clcnn_rng_shuffle_u32(&rng, order, EXAMPLES);
 }
 
@@ -92,7 +95,8 @@ static result train(const char *fuse) {
     ok(clcnn_model_create(test_ctx, &spec, 16, &m), "create");
     ok(clcnn_model_upload(m, 0, &ds), "upload");
     ok(clcnn_model_set_order(m, order, EXAMPLES), "order");
-    result r = {clcnn_model_param_count(m), clcnn_model_trainable_count(m), NULL, NULL, NULL, {0}, 0};
+    result r = {
+        clcnn_model_param_count(m), clcnn_model_trainable_count(m), NULL, NULL, NULL, {0}, 0};
     for (int i = 0; i < m->n_layers; i++) {
         r.fused += m->layers[i].fused;
         /* Only relu layers fuse, into the batch norm before them. */
@@ -121,7 +125,9 @@ static result train(const char *fuse) {
     return r;
 }
 
-static void result_free(result *r) { free(r->params), free(r->grads), free(r->probs); }
+static void result_free(result *r) {
+    free(r->params), free(r->grads), free(r->probs);
+}
 
 static void compare(const char *wg) {
     if (wg)
@@ -148,8 +154,8 @@ static void compare(const char *wg) {
 
 static void test_fused_equals_unfused(void **state) {
     (void)state;
-    compare(NULL);  /* the device's choice (CPUs: a work-item per channel) */
-    compare("64");  /* work-groups per channel (the GPU shape) */
+    compare(NULL); /* the device's choice (CPUs: a work-item per channel) */
+    compare("64"); /* work-groups per channel (the GPU shape) */
 }
 
 /* Same layers, names, tensors and summary fused or not; a bad CLCNN_FUSE is refused by name. */
