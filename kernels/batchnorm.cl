@@ -43,18 +43,22 @@ __kernel void bn_stats(__global const float *x, int n, int C, int spatial, float
         SCALAR;                                                                                  \
     }
 
-// y = (x - mean) * scale * gamma + beta. Training: mean and scale = 1/sqrt(var + eps) from
-// bn_stats (stats = ws, from_var 0); inference: the running mean and variance (stats = params,
-// from_var 1).
+// y = (x - mean) * scale * gamma + beta, then max(y, 0) when relu (a ReLU layer after this one,
+// fused by nn/fuse.c: relu_forward's fmax, so the same bits). Training: mean and scale =
+// 1/sqrt(var + eps) from bn_stats (stats = ws, from_var 0); inference: the running mean and
+// variance (stats = params, from_var 1).
 __kernel void bn_apply(__global const float *x, __global float *y, int C, int spatial,
                        __global const float *stats, ulong mean_off, ulong scale_off, int from_var,
-                       float eps, __global const float *params, ulong gamma_off, ulong beta_off) {
+                       float eps, __global const float *params, ulong gamma_off, ulong beta_off,
+                       int relu) {
     int ch = get_global_id(1) < C ? get_global_id(1) : 0;
     float s = stats[scale_off + ch], mean = stats[mean_off + ch];
     if (from_var) s = rsqrt(s + eps);
     float gamma = params[gamma_off + ch], beta = params[beta_off + ch];
-    EACH8_ROW(vstore8((vload8(0, x + i) - mean) * s * gamma + beta, 0, y + i),
-              y[i] = (x[i] - mean) * s * gamma + beta)
+    EACH8_ROW(float8 v = (vload8(0, x + i) - mean) * s * gamma + beta;
+              vstore8(relu ? fmax(v, 0.0f) : v, 0, y + i),
+              float v = (x[i] - mean) * s * gamma + beta;
+              y[i] = relu ? fmax(v, 0.0f) : v)
 }
 
 // The sums of g and of g * (x - mean) over a row, as prelude.cl's row sums.
@@ -74,18 +78,43 @@ float2 row_dy_sums(__global const float *g, __global const float *x, int len, fl
     return s;
 }
 
+// row_dy_sums behind a fused ReLU: g = y > 0 ? g : 0 first (relu_backward's select, so the same
+// bits), written back in place for bn_backward_dx.
+float2 row_dy_sums_relu(__global const float *y, __global float *g, __global const float *x,
+                        int len, float mean) {
+    float16 a = 0.0f, b = 0.0f;
+    int i = 0;
+    for (; i + 16 <= len; i += 16) {
+        float16 gi = select((float16)0.0f, vload16(0, g + i), vload16(0, y + i) > 0.0f);
+        vstore16(gi, 0, g + i);
+        a += gi;
+        b += gi * (vload16(0, x + i) - mean);
+    }
+    float2 s = (float2)(hsum16(a), hsum16(b));
+    for (; i < len; i++) {
+        float gi = y[i] > 0.0f ? g[i] : 0.0f;
+        g[i] = gi;
+        s.x += gi;
+        s.y += gi * (x[i] - mean);
+    }
+    return s;
+}
+
 // The parameter gradients: dbeta = sum dy, dgamma = sum dy * xhat (xhat = (x - mean) * scale,
-// the scale applied once to the sum). Launch: global (C), local (1), as bn_stats.
-__kernel void bn_backward_reduce(__global const float *x, __global const float *dy, int n, int C,
+// the scale applied once to the sum). With relu (a fused ReLU: y is this layer's output after
+// it), dy is first masked in place by y > 0. Launch: global (C), local (1), as bn_stats.
+__kernel void bn_backward_reduce(__global const float *x, __global float *dy, int n, int C,
                                  int spatial, __global const float *ws, __global float *grads,
-                                 ulong gamma_off, ulong beta_off) {
+                                 ulong gamma_off, ulong beta_off, __global const float *y,
+                                 int relu) {
     int c = get_global_id(0);
     if (c >= C) return;
     float mean = ws[c], scale = ws[C + c];
     float2 sum = 0.0f;
     for (int b = 0; b < n; b++) {
         size_t row = ((size_t)b * C + c) * spatial;
-        sum += row_dy_sums(dy + row, x + row, spatial, mean);
+        sum += relu ? row_dy_sums_relu(y + row, dy + row, x + row, spatial, mean)
+                    : row_dy_sums(dy + row, x + row, spatial, mean);
     }
     grads[beta_off + c] = sum.x;
     grads[gamma_off + c] = sum.y * scale;
@@ -138,15 +167,19 @@ bn_stats_wg(__global const float *x, int n, int C, int spatial, float eps, float
 }
 
 __kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1))) void
-bn_backward_reduce_wg(__global const float *x, __global const float *dy, int n, int C,
-                      int spatial, __global const float *ws, __global float *grads,
-                      ulong gamma_off, ulong beta_off) {
+bn_backward_reduce_wg(__global const float *x, __global float *dy, int n, int C, int spatial,
+                      __global const float *ws, __global float *grads, ulong gamma_off,
+                      ulong beta_off, __global const float *y, int relu) {
     __local float buf[RED_WG];
     int c = get_group_id(0), m = n * spatial;
     float mean = ws[c], scale = ws[C + c], part = 0.0f, part_xhat = 0.0f;
     for (int e = get_local_id(0); e < m; e += RED_WG) {
         int b = e / spatial, p = e - b * spatial;
         float g = dy[BN_AT(b, p)];
+        if (relu) {
+            g = y[BN_AT(b, p)] > 0.0f ? g : 0.0f;
+            dy[BN_AT(b, p)] = g;
+        }
         part += g;
         part_xhat += g * (x[BN_AT(b, p)] - mean) * scale;
     }

@@ -1,43 +1,46 @@
 // pool.cl: max pooling. Padded positions never win (Keras' "same" pooling ignores them).
 
+// The maximum of the window's rows [h_lo, h_hi) and columns [w_lo, w_hi) inside the input.
+float span_max(__global const float *plane, int W, int h_lo, int h_hi, int w_lo, int w_hi) {
+    float best = -INFINITY;
+    for (int h = h_lo; h < h_hi; h++)
+        for (int w = w_lo; w < w_hi; w++) best = fmax(best, plane[h * W + w]);
+    return best;
+}
+
+// The first maximum (ties go to the first, row-major) of the same span, as an index into the
+// plane, -1 for an empty span; without branches on the values (random data mispredicts half of
+// them). A NaN first cell keeps the window.
+int span_argmax(__global const float *plane, int W, int h_lo, int h_hi, int w_lo, int w_hi) {
+    if (h_lo >= h_hi || w_lo >= w_hi) return -1;
+    int arg = h_lo * W + w_lo;
+    float best = plane[arg];
+    for (int h = h_lo; h < h_hi; h++)
+        for (int w = w_lo; w < w_hi; w++) {
+            float v = plane[h * W + w];
+            int take = v > best;
+            best = take ? v : best;
+            arg = take ? h * W + w : arg;
+        }
+    return arg;
+}
+
 // Launch: global (OW, OH, n*C).
 __kernel void maxpool_forward(__global const float *x, __global float *y, int C, int H, int W,
                               int KH, int KW, int SH, int SW, int PT, int PL, int OH, int OW) {
     int ow = get_global_id(0), oh = get_global_id(1), nc = get_global_id(2);
     if (ow >= OW || oh >= OH) return;
+    int h_lo = max(0, oh * SH - PT), h_hi = min(H, oh * SH - PT + KH);
+    int w_lo = max(0, ow * SW - PL), w_hi = min(W, ow * SW - PL + KW);
     __global const float *plane = x + (size_t)nc * H * W;
-    float best = -INFINITY;
-    for (int i = 0; i < KH; i++) {
-        int h = oh * SH + i - PT;
-        if (h < 0 || h >= H) continue;
-        for (int j = 0; j < KW; j++) {
-            int w = ow * SW + j - PL;
-            if (w < 0 || w >= W) continue;
-            best = fmax(best, plane[h * W + w]);
-        }
-    }
-    y[((size_t)nc * OH + oh) * OW + ow] = best;
+    y[((size_t)nc * OH + oh) * OW + ow] = span_max(plane, W, h_lo, h_hi, w_lo, w_hi);
 }
 
-// The first maximum of a window in row-major order (ties go to the first).
-int window_argmax(__global const float *plane, int H, int W, int KH, int KW, int SH,
-                         int SW, int PT, int PL, int oh, int ow) {
-    float best = -INFINITY;
-    int arg = -1;
-    for (int i = 0; i < KH; i++) {
-        int h = oh * SH + i - PT;
-        if (h < 0 || h >= H) continue;
-        for (int j = 0; j < KW; j++) {
-            int w = ow * SW + j - PL;
-            if (w < 0 || w >= W) continue;
-            float v = plane[h * W + w];
-            if (arg < 0 || v > best) {
-                best = v;
-                arg = h * W + w;
-            }
-        }
-    }
-    return arg;
+// The first maximum of window (oh, ow), as span_argmax.
+int window_argmax(__global const float *plane, int H, int W, int KH, int KW, int SH, int SW,
+                  int PT, int PL, int oh, int ow) {
+    return span_argmax(plane, W, max(0, oh * SH - PT), min(H, oh * SH - PT + KH),
+                       max(0, ow * SW - PL), min(W, ow * SW - PL + KW));
 }
 
 // dx[h][w] = sum of dy over the windows whose first maximum is (h, w): a gather, race-free
@@ -122,70 +125,53 @@ int pool2_vector_cols(int oh, int H, int W, int KH, int KW, int SH, int SW, int 
         vstore##N2(rb, 0, o + W);                                                                \
     }
 
+// The walk both plane kernels share: for each of the work-item's planes (x's `plane`, and `g`,
+// `out` from OUT_AT), BEFORE, then each output row's windows: VEC(8, 16) and VEC(4, 8) over
+// pool2_vector_cols' columns, SCALAR over the rest with the window's rows [h_lo, h_hi) and
+// columns [w_lo, w_hi) inside the input.
+#define PLANE_WALK(SRC, OUT, OUT_AT, BEFORE, VEC, SCALAR)                                        \
+    int first = get_global_id(0) * per, last = min(planes, first + per);                         \
+    for (int nc = first; nc < last; nc++) {                                                      \
+        __global const float *plane = x + (size_t)nc * H * W, *g = SRC + (size_t)nc * OH * OW;   \
+        __global float *out = OUT + (size_t)nc * OUT_AT;                                         \
+        BEFORE;                                                                                  \
+        for (int oh = 0; oh < OH; oh++) {                                                        \
+            int h_lo = max(0, oh * SH - PT), h_hi = min(H, oh * SH - PT + KH);                   \
+            int done = pool2_vector_cols(oh, H, W, KH, KW, SH, SW, PT, PL, OW);                  \
+            int ow = 0;                                                                          \
+            for (; ow + 8 <= done; ow += 8) VEC(8, 16)                                           \
+            for (; ow < done; ow += 4) VEC(4, 8)                                                 \
+            for (; ow < OW; ow++) {                                                              \
+                int w_lo = max(0, ow * SW - PL), w_hi = min(W, ow * SW - PL + KW);               \
+                SCALAR;                                                                          \
+            }                                                                                    \
+        }                                                                                        \
+    }
+
 __kernel void maxpool_forward_planes(__global const float *x, __global float *y, int C, int H,
                                      int W, int KH, int KW, int SH, int SW, int PT, int PL, int OH,
                                      int OW, int planes, int per) {
-    int first = get_global_id(0) * per, last = min(planes, first + per);
-    for (int nc = first; nc < last; nc++) {
-        __global const float *plane = x + (size_t)nc * H * W;
-        __global float *out = y + (size_t)nc * OH * OW;
-        for (int oh = 0; oh < OH; oh++) {
-            int h_lo = max(0, oh * SH - PT), h_hi = min(H, oh * SH - PT + KH);
-            int done = pool2_vector_cols(oh, H, W, KH, KW, SH, SW, PT, PL, OW);
-            int ow = 0;
-            for (; ow + 8 <= done; ow += 8) POOL2_MAX(8, 16)
-            for (; ow < done; ow += 4) POOL2_MAX(4, 8)
-            for (; ow < OW; ow++) {
-                int w_lo = max(0, ow * SW - PL), w_hi = min(W, ow * SW - PL + KW);
-                float best = -INFINITY;
-                for (int h = h_lo; h < h_hi; h++)
-                    for (int w = w_lo; w < w_hi; w++) best = fmax(best, plane[h * W + w]);
-                out[oh * OW + ow] = best;
-            }
-        }
+    PLANE_WALK(y, y, OH * OW, (void)g, POOL2_MAX,
+               out[oh * OW + ow] = span_max(plane, W, h_lo, h_hi, w_lo, w_hi))
+}
+
+// dx = 0 where the vector windows do not store (all of it for other pools), then each window
+// adds its dy to its first maximum, windows in row-major order: the order in which
+// maxpool_backward's gather adds them, so the same sums; overlapping windows need nothing more,
+// as the work-item owns the plane.
+void zero_unstored(__global float *out, int H, int W, int KH, int KW, int SH, int SW, int PT,
+                   int PL, int OH, int OW) {
+    for (int h = 0; h < H; h++) {
+        int from = h / 2 < OH ? 2 * pool2_vector_cols(h / 2, H, W, KH, KW, SH, SW, PT, PL, OW) : 0;
+        for (int w = from; w < W; w++) out[h * W + w] = 0.0f;
     }
 }
 
-// window_argmax over the window's rows [h_lo, h_hi) and columns [w_lo, w_hi) inside the input,
-// without branches on the values (random data mispredicts half of them): the same first
-// maximum, NaN included (a NaN first cell keeps the window, as there).
-int span_argmax(__global const float *plane, int W, int h_lo, int h_hi, int w_lo, int w_hi) {
-    if (h_lo >= h_hi || w_lo >= w_hi) return -1;
-    int arg = h_lo * W + w_lo;
-    float best = plane[arg];
-    for (int h = h_lo; h < h_hi; h++)
-        for (int w = w_lo; w < w_hi; w++) {
-            float v = plane[h * W + w];
-            int take = v > best;
-            best = take ? v : best;
-            arg = take ? h * W + w : arg;
-        }
-    return arg;
-}
-
-// dx = 0, then each window adds its dy to its first maximum, windows in row-major order: the
-// order in which maxpool_backward's gather adds them, so the same sums; overlapping windows
-// need nothing more, as the work-item owns the plane.
 __kernel void maxpool_backward_planes(__global const float *x, __global const float *dy,
                                       __global float *dx, int C, int H, int W, int KH, int KW,
                                       int SH, int SW, int PT, int PL, int OH, int OW, int planes,
                                       int per) {
-    int first = get_global_id(0) * per, last = min(planes, first + per);
-    for (int nc = first; nc < last; nc++) {
-        __global const float *plane = x + (size_t)nc * H * W, *g = dy + (size_t)nc * OH * OW;
-        __global float *out = dx + (size_t)nc * H * W;
-        for (int e = 0; e < H * W; e++) out[e] = 0.0f;
-        for (int oh = 0; oh < OH; oh++) {
-            int h_lo = max(0, oh * SH - PT), h_hi = min(H, oh * SH - PT + KH);
-            int done = pool2_vector_cols(oh, H, W, KH, KW, SH, SW, PT, PL, OW);
-            int ow = 0;
-            for (; ow + 8 <= done; ow += 8) POOL2_GRAD(8, 16)
-            for (; ow < done; ow += 4) POOL2_GRAD(4, 8)
-            for (; ow < OW; ow++) {
-                int w_lo = max(0, ow * SW - PL), w_hi = min(W, ow * SW - PL + KW);
-                int arg = span_argmax(plane, W, h_lo, h_hi, w_lo, w_hi);
-                if (arg >= 0) out[arg] += g[oh * OW + ow];
-            }
-        }
-    }
+    PLANE_WALK(dy, dx, H * W, zero_unstored(out, H, W, KH, KW, SH, SW, PT, PL, OH, OW),
+               POOL2_GRAD, int arg = span_argmax(plane, W, h_lo, h_hi, w_lo, w_hi);
+               if (arg >= 0) out[arg] += g[oh * OW + ow])
 }

@@ -4,7 +4,9 @@
  * Those two are state, not parameters: they sit in the arena after every trainable tensor, where
  * the optimizer's launch (and weight decay) never reaches, so they are saved and loaded with the
  * weights but only this layer moves them. Training normalizes with the batch's mean and biased
- * variance and moves the running statistics (Keras 3); inference uses the running ones. */
+ * variance and moves the running statistics (Keras 3); inference uses the running ones. With
+ * l->relu (the ReLU layer after it fused by nn/fuse.c) the output is max(y, 0) and backward
+ * masks dy by it in its reduction pass. */
 #include "cl/kparams.h"
 #include "nn.h"
 
@@ -25,10 +27,11 @@ static clcnn_status infer(clcnn_layer *l) {
     return CLCNN_STATUS_OK;
 }
 
-/* A per-channel reduction kernel (bn_stats, bn_backward_reduce), or its work-group variant;
- * the head's tensors are read (once: bn_stats' second pass finds them in cache). */
+/* A per-channel reduction kernel (bn_stats, bn_backward_reduce), or its work-group variant,
+ * moving `tensors` tensors of the input's size (bn_stats' second pass finds x in cache). */
 static clcnn_status reduce(const clcnn_layer *l, const clcnn_pass *p, const char *name,
-                           const clcnn_arg *head, int n_head, const clcnn_arg *tail, int n_tail) {
+                           int tensors, const clcnn_arg *head, int n_head, const clcnn_arg *tail,
+                           int n_tail) {
     cl_kernel k;
     int wg = clcnn_reduce_wg(p->ctx);
     CLCNN_TRY(clcnn_nn_reduce_kernel(p->ctx, "batchnorm.cl", name, wg, &k));
@@ -38,7 +41,7 @@ static clcnn_status reduce(const clcnn_layer *l, const clcnn_pass *p, const char
     for (int i = 0; i < n_head; i++) args[n++] = head[i];
     args[n++] = CLCNN_ARG(p->n), args[n++] = CLCNN_ARG(C), args[n++] = CLCNN_ARG(spatial);
     for (int i = 0; i < n_tail; i++) args[n++] = tail[i];
-    clcnn_profile_bytes(p->ctx, 4.0 * n_head * p->n * clcnn_shape_size(l->in));
+    clcnn_profile_bytes(p->ctx, 4.0 * tensors * p->n * clcnn_shape_size(l->in));
     return clcnn_nn_reduce_launch(p->ctx, k, wg, C, args, n);
 }
 
@@ -64,14 +67,15 @@ static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
         clcnn_arg tail[] = {CLCNN_ARG(l->spec.epsilon), CLCNN_ARG(l->spec.momentum),
                             CLCNN_ARG(p->workspace), CLCNN_ARG(p->params),
                             CLCNN_ARG(off[RUNNING_MEAN]), CLCNN_ARG(off[RUNNING_VAR])};
-        CLCNN_TRY(reduce(l, p, "bn_stats", head, 1, tail, 6));
+        CLCNN_TRY(reduce(l, p, "bn_stats", 1, head, 1, tail, 6));
         stats = p->workspace, mean_off = 0, scale_off = (cl_ulong)C;
     }
     clcnn_arg args[] = {CLCNN_ARG(p->x),        CLCNN_ARG(p->y),         CLCNN_ARG(C),
                         CLCNN_ARG(spatial),     CLCNN_ARG(stats),        CLCNN_ARG(mean_off),
                         CLCNN_ARG(scale_off),   CLCNN_ARG(from_var),     CLCNN_ARG(l->spec.epsilon),
-                        CLCNN_ARG(p->params),   CLCNN_ARG(off[GAMMA]),   CLCNN_ARG(off[BETA])};
-    return elementwise(l, p, "bn_apply", 2, args, 12);
+                        CLCNN_ARG(p->params),   CLCNN_ARG(off[GAMMA]),   CLCNN_ARG(off[BETA]),
+                        CLCNN_ARG(l->relu)};
+    return elementwise(l, p, "bn_apply", 2, args, 13);
 }
 
 static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
@@ -79,8 +83,9 @@ static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
     cl_ulong gamma_off = l->param_offset[GAMMA], beta_off = l->param_offset[BETA];
     clcnn_arg head[] = {CLCNN_ARG(p->x), CLCNN_ARG(p->dy)};
     clcnn_arg tail[] = {CLCNN_ARG(p->workspace), CLCNN_ARG(p->grads), CLCNN_ARG(gamma_off),
-                        CLCNN_ARG(beta_off)};
-    CLCNN_TRY(reduce(l, p, "bn_backward_reduce", head, 2, tail, 4));
+                        CLCNN_ARG(beta_off),     CLCNN_ARG(p->y),     CLCNN_ARG(l->relu)};
+    /* With the fused ReLU it also reads y and writes the masked dy back. */
+    CLCNN_TRY(reduce(l, p, "bn_backward_reduce", l->relu ? 4 : 2, head, 2, tail, 6));
     if (!p->dx) return CLCNN_STATUS_OK;
     float inv_m = 1.0f / ((float)p->n * spatial);
     clcnn_arg args[] = {CLCNN_ARG(p->x),         CLCNN_ARG(p->dy),     CLCNN_ARG(p->dx),

@@ -137,7 +137,7 @@ static clcnn_status alloc_buffers(clcnn_model *m) {
         if (l->workspace)
             CLCNN_TRY(alloc_layer(m, l, "workspace (im2col)", clcnn_layer_workspace(l, m->max_batch),
                                   &m->workspace[i]));
-        if (l->type->aliases_input) {
+        if (l->type->aliases_input || l->fused) {
             m->act[i] = i ? m->act[i - 1] : m->x0;
             m->grad[i] = i ? m->grad[i - 1] : NULL;
             continue;
@@ -219,6 +219,7 @@ clcnn_status clcnn_model_create(clcnn_context *ctx, const clcnn_spec *spec, int 
     m->augment = wants_augment(&spec->data.augment);
     clcnn_status s = m->augment ? parse_augment(m) : CLCNN_STATUS_OK;
     if (s == CLCNN_STATUS_OK) s = infer_layers(m, route);
+    if (s == CLCNN_STATUS_OK) s = clcnn_model_fuse(m);
     if (s == CLCNN_STATUS_OK) {
         assign_arena(m);
         s = alloc_buffers(m);

@@ -67,6 +67,11 @@ struct clcnn_model {
     cl_command_queue xfer;         /* streamed batches' uploads, beside the compute queue */
 };
 
+/* Fuses a layer into the one before it where the pair has one kernel (nn/fuse.c): today a relu
+ * layer after batch_normalization. Names, parameters, summaries and saved files stay as they
+ * are. CLCNN_FUSE=0 in the environment turns it off (tests compare both). */
+clcnn_status clcnn_model_fuse(clcnn_model *m);
+
 /* Releases a slot's buffers (uploaded or streamed) and zeroes it. */
 void clcnn_model_slot_release(clcnn_model *m, model_slot *s);
 

@@ -60,7 +60,10 @@ struct clcnn_layer {
     clcnn_layer_spec spec;
     int index;               /* position in the config's layer list */
     clcnn_shape in, out;
-    int relu;                /* activation: relu, fused into the layer's epilogue */
+    int relu;                /* activation: relu, fused into the layer's epilogue (or the
+                                relu layer after it, by clcnn_model_fuse) */
+    int fused;               /* this layer's work is done by the one before (clcnn_model_fuse):
+                                it runs no pass; its output and gradient are that layer's */
     int act;                 /* another activation (CLCNN_ACT_*), applied in place after the
                                 layer's forward and through its output before its backward */
     float act_alpha;         /* leaky_relu's slope, elu's alpha */

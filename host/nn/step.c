@@ -312,6 +312,7 @@ static clcnn_status layer_failed(const clcnn_model *m, const clcnn_layer *l, int
 static clcnn_status forward(clcnn_model *m, int n, int training) {
     for (int i = 0; i < m->n_layers; i++) {
         clcnn_layer *l = &m->layers[i];
+        if (l->fused) continue; /* done by the layer before (nn/fuse.c) */
         tag(m, l, "forward");
         clcnn_pass p = pass_for(m, i, n, training);
         clcnn_status s = l->type->forward(l, &p);
@@ -327,6 +328,7 @@ static clcnn_status backward(clcnn_model *m, int n, clcnn_grads_hook hook, void 
     for (int i = m->n_layers - 1; i >= 0; i--) {
         if (i < m->n_layers - 1 && hook) CLCNN_TRY(hook(user, i + 1));
         clcnn_layer *l = &m->layers[i];
+        if (l->fused) continue;
         tag(m, l, "backward");
         clcnn_pass p = pass_for(m, i, n, 1);
         clcnn_status s = CLCNN_STATUS_OK;

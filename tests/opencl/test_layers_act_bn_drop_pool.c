@@ -3,7 +3,7 @@
  * nn.h layer interface (the harness in tests/test_layer.h) on odd shapes, against the plain-C
  * reference (host/ref/), forward and backward. Buffers start as NaN so a value a kernel forgets
  * to write shows up, and reading one back checks that nothing was written past its end.
- * BatchNorm and Dropout are checked in both modes: training (batch statistics and their running
+ * BatchNorm (also with the ReLU after it fused) and Dropout are checked in both modes: training (batch statistics and their running
  * average; a random inverted-dropout mask that backward repeats) and inference (running
  * statistics; the identity), as Keras defines them. */
 #include <math.h>
@@ -89,12 +89,14 @@ static void test_fused_activation(void **state) {
 
 /* ---- batch normalization ------------------------------------------------------------------ */
 
-static void check_batchnorm(int n, int c, int h, int w) {
+/* relu: the ReLU layer after it fused (nn/fuse.c): y = max(y, 0), and dy masked by that y in
+ * backward (in place) before batch norm's own gradient. */
+static void check_batchnorm(int n, int c, int h, int w, int relu) {
     clcnn_layer_spec spec;
     clcnn_layer_spec_default(&spec, "batch_normalization");
     spec.momentum = 0.9f;
     clcnn_layer l;
-    test_layer_make(&l, &spec, (clcnn_shape){c, h, w}, 0, CLCNN_ROUTE_AUTO);
+    test_layer_make(&l, &spec, (clcnn_shape){c, h, w}, relu, CLCNN_ROUTE_AUTO);
     assert_int_equal(l.n_params, 4);
     assert_true(l.param_state[2] && l.param_state[3] && !l.param_state[0] && !l.param_state[1]);
     int sp = h * w;
@@ -115,12 +117,14 @@ static void check_batchnorm(int n, int c, int h, int w) {
     test_layer_forward(&l, &r, 0, 0);
     float *y = test_dev_read("batchnorm inference y", r.y, nx);
     ref_batchnorm_forward_infer(xd, gd, bd, md, vd, n, c, sp, 1e-3, yr);
+    if (relu) ref_act_forward(CLCNN_ACT_RELU, 0, yr, yr, nx);
     assert_true(test_allclose("batchnorm inference y", y, yr, nx, 1e-5, 1e-5));
     free(y);
     /* Training: the batch's statistics; the running ones move by momentum. */
     test_layer_forward(&l, &r, 1, 0);
     y = test_dev_read("batchnorm training y", r.y, nx);
     ref_batchnorm_forward_train(xd, gd, bd, n, c, sp, 1e-3, yr, bm, bv);
+    if (relu) ref_act_forward(CLCNN_ACT_RELU, 0, yr, yr, nx);
     assert_true(test_allclose("batchnorm training y", y, yr, nx, 1e-4, 1e-4));
     ref_batchnorm_update(md, vd, bm, bv, c, 0.9);
     float *after = test_dev_read("batchnorm running statistics", r.params, n_arena);
@@ -129,6 +133,19 @@ static void check_batchnorm(int n, int c, int h, int w) {
     test_layer_backward(&l, &r, dy, 0);
     float *dx = test_dev_read("batchnorm dx", r.dx, nx),
           *grads = test_dev_read("batchnorm gradients", r.grads, n_arena);
+    if (relu) {
+        /* The mask from the device's y (a value within rounding of 0 would flip on the
+         * reference's side); dy itself must come back masked. */
+        float *dy_masked = test_dev_read("batchnorm masked dy", r.dy, nx);
+        size_t zeroed = 0;
+        for (size_t i = 0; i < nx; i++) {
+            dyd[i] = y[i] > 0 ? dyd[i] : 0.0;
+            zeroed += y[i] <= 0;
+            assert_true(dy_masked[i] == (float)dyd[i]);
+        }
+        assert_true(zeroed > 0 && zeroed < nx);
+        free(dy_masked);
+    }
     ref_batchnorm_backward(xd, gd, dyd, n, c, sp, 1e-3, dxr, dg, db);
     assert_true(test_allclose("batchnorm dx", dx, dxr, nx, 1e-3, 1e-4));
     assert_true(test_allclose("batchnorm dgamma", grads + l.param_offset[0], dg, (size_t)c, 1e-4, 1e-4));
@@ -145,9 +162,11 @@ static void test_batchnorm(void **state) {
     static const char *const wgs[] = {"0", "64", "256", "8"};
     for (int i = 0; i < 4; i++) {
         setenv("CLCNN_REDUCE_WG", wgs[i], 1);
-        check_batchnorm(3, 5, 7, 3);  /* after a convolution */
-        check_batchnorm(5, 7, 1, 1);  /* after dense */
-        check_batchnorm(2, 3, 29, 27); /* long rows: the statistics' sums over 1566 values */
+        for (int relu = 0; relu < 2; relu++) {
+            check_batchnorm(3, 5, 7, 3, relu);   /* after a convolution */
+            check_batchnorm(5, 7, 1, 1, relu);   /* after dense */
+            check_batchnorm(2, 3, 29, 27, relu); /* long rows: sums over 1566 values */
+        }
     }
     unsetenv("CLCNN_REDUCE_WG");
 }
