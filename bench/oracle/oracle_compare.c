@@ -77,6 +77,19 @@ static int run(const objective *p, const char *algorithm, uint64_t seed, int bud
 static int cmd_regret(int seeds, int budget_branin, int budget_hartmann, const char *only_algorithm,
                       const char *only_problem) {
     static const char *const algorithms[] = {"random", "bayesian"};
+    if (only_algorithm && strcmp(only_algorithm, "random") != 0 &&
+        strcmp(only_algorithm, "bayesian") != 0) {
+        fprintf(stderr, "oracle_compare: unknown algorithm '%s' (random, bayesian)\n",
+                only_algorithm);
+        return 2;
+    }
+    int known = !only_problem;
+    for (int k = 0; k < OBJECTIVE_COUNT && !known; k++)
+        known = strcmp(only_problem, objectives[k].name) == 0;
+    if (!known) {
+        fprintf(stderr, "oracle_compare: unknown problem '%s' (branin, hartmann6)\n", only_problem);
+        return 2;
+    }
     printf("problem,algorithm,seed,trial,value\n");
     for (int k = 0; k < OBJECTIVE_COUNT; k++)
         for (int a = 0; a < 2; a++)
