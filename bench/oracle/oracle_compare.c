@@ -2,8 +2,10 @@
  * bayesian) on the standard Branin and Hartmann-6 functions through the public ask/tell API, and
  * the time one ask takes after N trials. No device is used.
  *
- *   clcnn-oracle-compare regret SEEDS BUDGET_BRANIN BUDGET_HARTMANN
- *       CSV problem,algorithm,seed,trial,value: every evaluation, trials counted from 1
+ *   clcnn-oracle-compare regret SEEDS BUDGET_BRANIN BUDGET_HARTMANN [ALGORITHM [PROBLEM]]
+ *       CSV problem,algorithm,seed,trial,value: every evaluation, trials counted from 1; only
+ *       ALGORITHM (random, bayesian) and PROBLEM (branin, hartmann6) when given, e.g. for the
+ *       60-seed Hartmann-6 runs (bench/oracle/summarize.py condenses the CSV)
  *   clcnn-oracle-compare mixed SEEDS BUDGET
  *       CSV algorithm,seed,trial,value: a 6-D mixed space like a CNN's (log float, float, stepped
  *       int, int, 3-way choice, boolean; the minimum is 0), every evaluation
@@ -72,12 +74,29 @@ static int run(const objective *p, const char *algorithm, uint64_t seed, int bud
     return n;
 }
 
-static int cmd_regret(int seeds, int budget_branin, int budget_hartmann) {
+static int cmd_regret(int seeds, int budget_branin, int budget_hartmann, const char *only_algorithm,
+                      const char *only_problem) {
     static const char *const algorithms[] = {"random", "bayesian"};
+    if (only_algorithm && strcmp(only_algorithm, "random") != 0 &&
+        strcmp(only_algorithm, "bayesian") != 0) {
+        fprintf(stderr, "oracle_compare: unknown algorithm '%s' (random, bayesian)\n",
+                only_algorithm);
+        return 2;
+    }
+    int known = !only_problem;
+    for (int k = 0; k < OBJECTIVE_COUNT && !known; k++)
+        known = strcmp(only_problem, objectives[k].name) == 0;
+    if (!known) {
+        fprintf(stderr, "oracle_compare: unknown problem '%s' (branin, hartmann6)\n", only_problem);
+        return 2;
+    }
     printf("problem,algorithm,seed,trial,value\n");
     for (int k = 0; k < OBJECTIVE_COUNT; k++)
         for (int a = 0; a < 2; a++)
             for (int s = 0; s < seeds; s++) {
+                if ((only_algorithm && strcmp(only_algorithm, algorithms[a]) != 0) ||
+                    (only_problem && strcmp(only_problem, objectives[k].name) != 0))
+                    continue;
                 run(&objectives[k], algorithms[a], (uint64_t)s,
                     k == OBJECTIVE_BRANIN ? budget_branin : budget_hartmann, 1, NULL);
                 fflush(stdout);
@@ -129,11 +148,13 @@ static int cmd_ask_time(int n) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 5 && strcmp(argv[1], "regret") == 0)
-        return cmd_regret(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
+    if (argc >= 5 && argc <= 7 && strcmp(argv[1], "regret") == 0)
+        return cmd_regret(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argc > 5 ? argv[5] : NULL,
+                          argc > 6 ? argv[6] : NULL);
     if (argc == 4 && strcmp(argv[1], "mixed") == 0) return cmd_mixed(atoi(argv[2]), atoi(argv[3]));
     if (argc == 3 && strcmp(argv[1], "ask-time") == 0) return cmd_ask_time(atoi(argv[2]));
-    fprintf(stderr, "usage: clcnn-oracle-compare regret SEEDS BUDGET_BRANIN BUDGET_HARTMANN\n"
+    fprintf(stderr, "usage: clcnn-oracle-compare regret SEEDS BUDGET_BRANIN BUDGET_HARTMANN "
+                    "[ALGORITHM [PROBLEM]]\n"
                     "       clcnn-oracle-compare mixed SEEDS BUDGET\n"
                     "       clcnn-oracle-compare ask-time N\n");
     return 2;
