@@ -1,8 +1,9 @@
 /* nn/conv2d.c: Conv2D as im2col + a matrix product (cl/gemm.h picks our kernels or CLBlast),
  * over the whole batch or in chunks of images that fit the device, or, per phase where measured
- * faster, by the direct kernels of nn/conv2d_direct.c.
+ * faster, by the direct kernels of nn/conv2d_direct.c or Winograd's (nn/conv2d_winograd.c).
  * Weights [filters][channels][kh][kw] (PyTorch's layout), bias [filters]; ReLU fused. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cl/kparams.h"
 #include "conv2d.h"
@@ -265,11 +266,12 @@ static clcnn_status data_im2col(const clcnn_layer *l, const clcnn_pass *p) {
 static clcnn_status forward_run(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
     (void)again;
     if (alg == CLCNN_CONV_DIRECT) return clcnn_conv_direct_forward(l, p);
+    if (alg == CLCNN_CONV_WINOGRAD) return clcnn_conv_winograd_forward(l, p);
     return forward_im2col(l, p);
 }
 
 /* The algorithm of a phase ("afwd", "adw", "adx"), measured once per geometry (conv2d.h); a
- * chunked layer runs im2col. */
+ * chunked layer runs im2col. Winograd is a candidate for forward and the data gradient. */
 static clcnn_status algorithm(clcnn_layer *l, const clcnn_pass *p, const char *phase,
                               clcnn_conv_run run, int *alg, int *raced) {
     if (l->chunk) {
@@ -279,7 +281,7 @@ static clcnn_status algorithm(clcnn_layer *l, const clcnn_pass *p, const char *p
     char key[96] = CLCNN_ROUTE_ALG_PREFIX;
     size_t prefix = sizeof CLCNN_ROUTE_ALG_PREFIX - 1;
     route_key(l, phase, key + prefix, sizeof key - prefix);
-    return clcnn_conv_choose(l, p, key, run, alg, raced);
+    return clcnn_conv_choose(l, p, key, strcmp(phase, "adw") != 0, run, alg, raced);
 }
 
 static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
@@ -300,6 +302,7 @@ static clcnn_status filter_run(clcnn_layer *l, const clcnn_pass *p, int alg, int
 static clcnn_status data_run(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
     (void)again;
     if (alg == CLCNN_CONV_DIRECT) return clcnn_conv_direct_data(l, p);
+    if (alg == CLCNN_CONV_WINOGRAD) return clcnn_conv_winograd_data(l, p);
     return data_im2col(l, p);
 }
 

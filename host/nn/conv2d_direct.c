@@ -36,7 +36,9 @@ size_t clcnn_conv_workspace_a(const clcnn_conv_geom *g) {
     /* The weight gradient's partial sums (at most one per example), then dy in wide rows. */
     size_t dy_wide = (size_t)g->K * g->OH * padded_w(g) + (size_t)g->K * g->R;
     size_t dy_pad = (size_t)g->K * (g->H + g->KH - 1) * (g->W + g->KW - 1);
+    size_t wino = clcnn_conv_winograd_workspace(g);
     if (dy_wide > a) a = dy_wide;
+    if (wino > a) a = wino;
     return dy_pad > a ? dy_pad : a;
 }
 
@@ -299,28 +301,43 @@ static clcnn_status time_alg(clcnn_layer *l, const clcnn_pass *p, clcnn_conv_run
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status forced(int fits, int *alg) {
+/* The algorithm asked for, or the next that fits (Winograd, direct, im2col). */
+static int fallback(int want, int fits, int wino) {
+    if (want == CLCNN_CONV_WINOGRAD && wino) return CLCNN_CONV_WINOGRAD;
+    if (want != CLCNN_CONV_IM2COL && fits) return CLCNN_CONV_DIRECT;
+    return CLCNN_CONV_IM2COL;
+}
+
+static clcnn_status forced(int fits, int wino, int *alg) {
     const char *e = getenv("CLCNN_CONV");
     *alg = 0;
     if (!e || !*e || !strcmp(e, "auto")) return CLCNN_STATUS_OK;
-    if (strcmp(e, "direct") && strcmp(e, "im2col"))
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                          "CLCNN_CONV='%s': expected auto, im2col or direct", e);
-    *alg = !strcmp(e, "direct") && fits ? CLCNN_CONV_DIRECT : CLCNN_CONV_IM2COL;
-    return CLCNN_STATUS_OK;
+    static const char *const names[] = {"im2col", "direct", "winograd"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(e, names[i])) {
+            *alg = fallback(CLCNN_CONV_IM2COL + i, fits, wino);
+            return CLCNN_STATUS_OK;
+        }
+    return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                      "CLCNN_CONV='%s': expected auto, im2col, direct or winograd", e);
 }
 
-clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key,
+static const char *alg_name(int alg) {
+    return alg == CLCNN_CONV_WINOGRAD ? "winograd" : alg == CLCNN_CONV_DIRECT ? "direct" : "im2col";
+}
+
+clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key, int wino,
                                clcnn_conv_run run, int *alg, int *raced) {
     clcnn_conv_geom g = clcnn_conv_geom_of(l);
     int fits = clcnn_conv_direct_fits(&g);
+    wino = wino && clcnn_conv_winograd_fits(&g);
     const char *gemm_route = getenv("CLCNN_ROUTE");
     *raced = 0;
     if (l->conv_alg) {
-        *alg = l->conv_alg == CLCNN_CONV_DIRECT && fits ? CLCNN_CONV_DIRECT : CLCNN_CONV_IM2COL;
+        *alg = fallback(l->conv_alg, fits, wino);
         return CLCNN_STATUS_OK;
     }
-    CLCNN_TRY(forced(fits, alg));
+    CLCNN_TRY(forced(fits, wino, alg));
     if (*alg) return CLCNN_STATUS_OK;
     *alg = CLCNN_CONV_IM2COL;
     /* A forced GEMM route means im2col; so does a GPU, for which the direct kernels (one long
@@ -330,24 +347,28 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
         clcnn_device_class_of(&p->ctx->info) != CLCNN_CLASS_CPU)
         return CLCNN_STATUS_OK;
     int cached = clcnn_route_lookup(p->ctx, key);
-    if (cached == CLCNN_CONV_IM2COL || cached == CLCNN_CONV_DIRECT) {
+    if (cached == CLCNN_CONV_IM2COL || cached == CLCNN_CONV_DIRECT ||
+        (cached == CLCNN_CONV_WINOGRAD && wino)) {
         *alg = cached;
         return CLCNN_STATUS_OK;
     }
-    double t[2] = {INFINITY, INFINITY};
+    /* Candidates in the order of their values (index = alg - CLCNN_CONV_IM2COL). */
+    double t[3] = {INFINITY, INFINITY, INFINITY};
+    int n = wino ? 3 : 2;
     CLCNN_TRY(time_alg(l, p, run, CLCNN_CONV_IM2COL, &t[0]));
-    if (time_alg(l, p, run, CLCNN_CONV_DIRECT, &t[1]) != CLCNN_STATUS_OK) {
-        clcnn_log(CLCNN_LOG_WARN, "direct convolution failed on %s (%s); not used", key,
-                  clcnn_last_error());
-        t[1] = INFINITY;
-    }
+    for (int i = 1; i < n; i++)
+        if (time_alg(l, p, run, CLCNN_CONV_IM2COL + i, &t[i]) != CLCNN_STATUS_OK) {
+            clcnn_log(CLCNN_LOG_WARN, "%s convolution failed on %s (%s); not used",
+                      alg_name(CLCNN_CONV_IM2COL + i), key, clcnn_last_error());
+            t[i] = INFINITY;
+        }
     *raced = 1;
     /* Direct is the default, im2col must win by the route rule: a phase timed alone does not see
      * what im2col's column matrix (R x batch x spatial floats: 45 MB for the seed's second layer
      * at batch 32) costs the layers around it by passing through their caches. Seed model, batch
      * 32: isolated timings within 5% either way, but the step 10% faster with direct dw and dx. */
-    *alg = clcnn_route_pick(t, 2, 1) == 1 ? CLCNN_CONV_DIRECT : CLCNN_CONV_IM2COL;
-    clcnn_log(CLCNN_LOG_DEBUG, "conv %s: im2col %.3f ms direct %.3f ms -> %s", key, t[0] * 1e3,
-              t[1] * 1e3, *alg == CLCNN_CONV_DIRECT ? "direct" : "im2col");
+    *alg = CLCNN_CONV_IM2COL + clcnn_route_pick(t, n, 1);
+    clcnn_log(CLCNN_LOG_DEBUG, "conv %s: im2col %.3f ms direct %.3f ms winograd %.3f ms -> %s",
+              key, t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, alg_name(*alg));
     return clcnn_route_store(p->ctx, key, *alg);
 }
