@@ -48,31 +48,20 @@ size_t clcnn_conv_workspace(const clcnn_conv_geom *g) {
 }
 
 /* The tile: CLCNN_CONV_TILE="tm,nv,wm,wr[,per]" (tuning, tests; per = images per weight-gradient
- * group, 0 or absent = by cache size), else CPU defaults measured on PoCL
- * (2 x Zen 4, whose PoCL code uses 16 vector registers): 4 channels x 24 positions forward (12
- * accumulators), 4 filters x 3 taps for the weight gradient (12 accumulators; 3 x 3 measured
- * 12% slower). */
+ * group, 0 or absent = by cache size; read at open into ctx->conv, cl/conv_env.c), else CPU
+ * defaults measured on PoCL (2 x Zen 4, whose PoCL code uses 16 vector registers): 4 channels x
+ * 24 positions forward (12 accumulators), 4 filters x 3 taps for the weight gradient (12
+ * accumulators; 3 x 3 measured 12% slower). */
 typedef struct direct_tile {
     int tm, nv, wm, wr, per;
 } direct_tile;
 
 #define DEFAULT_TILE ((direct_tile){4, 3, 4, 3, 0})
 
-static clcnn_status tile_for(direct_tile *t) {
-    *t = DEFAULT_TILE;
-    const char *e = getenv("CLCNN_CONV_TILE");
-    if (!e || !*e) return CLCNN_STATUS_OK;
-    direct_tile v = {0, 0, 0, 0, 0};
-    char end;
-    int got = sscanf(e, "%d,%d,%d,%d,%d%c", &v.tm, &v.nv, &v.wm, &v.wr, &v.per, &end);
-    if ((got != 4 && got != 5) || v.tm < 1 || v.tm > 16 || v.nv < 1 || v.nv > 4 || v.wm < 1 ||
-        v.wm > 8 || v.wr < 1 || v.wr > 8 || v.per < 0)
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                          "CLCNN_CONV_TILE='%s': expected tm,nv,wm,wr[,per] with tm 1-16, nv 1-4, "
-                          "wm and wr 1-8, per >= 0",
-                          e);
-    *t = v;
-    return CLCNN_STATUS_OK;
+static direct_tile tile_for(const clcnn_context *ctx) {
+    const int *v = ctx->conv.tile;
+    if (!v[0]) return DEFAULT_TILE;
+    return (direct_tile){v[0], v[1], v[2], v[3], v[4]};
 }
 
 /* kh x kw: the filter size the variant is built for (unrolled taps, measured ~10% faster for
@@ -93,7 +82,7 @@ void clcnn_conv_direct_options(int c, int kh, int kw, char *buf, size_t size) {
 
 static clcnn_status kernel(clcnn_context *ctx, const char *name, int c, int kh, int kw,
                            direct_tile *t, cl_kernel *k) {
-    CLCNN_TRY(tile_for(t));
+    *t = tile_for(ctx);
     char options[128];
     options_for(t, c, kh, kw, options, sizeof options);
     return clcnn_kernel_get_variant(ctx, "conv_direct.cl", name, options, k);
@@ -308,18 +297,10 @@ static int fallback(int want, int fits, int wino) {
     return CLCNN_CONV_IM2COL;
 }
 
-static clcnn_status forced(int fits, int wino, int *alg) {
-    const char *e = getenv("CLCNN_CONV");
-    *alg = 0;
-    if (!e || !*e || !strcmp(e, "auto")) return CLCNN_STATUS_OK;
-    static const char *const names[] = {"im2col", "direct", "winograd"};
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(e, names[i])) {
-            *alg = fallback(CLCNN_CONV_IM2COL + i, fits, wino);
-            return CLCNN_STATUS_OK;
-        }
-    return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                      "CLCNN_CONV='%s': expected auto, im2col, direct or winograd", e);
+/* CLCNN_CONV (read at open, cl/conv_env.c): 0 for auto, else the algorithm or its fallback. */
+static int forced(const clcnn_context *ctx, int fits, int wino) {
+    int a = ctx->conv.alg;
+    return a ? fallback(CLCNN_CONV_IM2COL + a - 1, fits, wino) : 0;
 }
 
 static const char *alg_name(int alg) {
@@ -331,19 +312,17 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
     clcnn_conv_geom g = clcnn_conv_geom_of(l);
     int fits = clcnn_conv_direct_fits(&g);
     wino = wino && clcnn_conv_winograd_fits(&g);
-    const char *gemm_route = getenv("CLCNN_ROUTE");
     *raced = 0;
     if (l->conv_alg) {
         *alg = fallback(l->conv_alg, fits, wino);
         return CLCNN_STATUS_OK;
     }
-    CLCNN_TRY(forced(fits, wino, alg));
+    *alg = forced(p->ctx, fits, wino);
     if (*alg) return CLCNN_STATUS_OK;
     *alg = CLCNN_CONV_IM2COL;
     /* A forced GEMM route means im2col; so does a GPU, for which the direct kernels (one long
      * vector loop per work-item) are not shaped. */
-    if (!fits || l->route != CLCNN_ROUTE_AUTO ||
-        (gemm_route && *gemm_route && strcmp(gemm_route, "auto")) ||
+    if (!fits || l->route != CLCNN_ROUTE_AUTO || p->ctx->conv.gemm_forced ||
         clcnn_device_class_of(&p->ctx->info) != CLCNN_CLASS_CPU)
         return CLCNN_STATUS_OK;
     int cached = clcnn_route_lookup(p->ctx, key);

@@ -17,12 +17,17 @@ static size_t tiles(int h, int w) {
     return (size_t)((h + 1) / 2) * (size_t)((w + 1) / 2);
 }
 
-/* Floats per example: V (16 x inputs x tiles), the product (16 x outputs x tiles) and U (16 x
- * filters x channels), for the larger of forward's and the data gradient's tile counts. */
+/* The gap after V and after U in the workspace: the products' vector loads may read a row's
+ * tail past its end (up to a buffer's slack, cl/cl.h), which must not reach a region that the
+ * same product writes (a data race, even though the values read there are not used). */
+#define GAP (CLCNN_BUFFER_SLACK / sizeof(float))
+
+/* Floats per example: V (16 x inputs x tiles), U (16 x filters x channels) and the product (16 x
+ * outputs x tiles), with their gaps, for the larger of forward's and the data gradient's tiles. */
 static size_t need(const clcnn_conv_geom *g) {
     size_t t = tiles(g->OH, g->OW), td = tiles(g->H, g->W);
     if (td > t) t = td;
-    return 16 * ((size_t)g->C + g->K) * t + 16 * (size_t)g->K * g->C;
+    return 16 * ((size_t)g->C + g->K) * t + 16 * (size_t)g->K * g->C + 2 * GAP;
 }
 
 /* 3x3, stride 1, padding within the filter, and a workspace at most twice im2col's columns: a
@@ -59,52 +64,85 @@ static clcnn_status filters(const clcnn_pass *p, const wino_conv *v, cl_ulong u_
     return clcnn_launch(p->ctx, k, 2, global, local, args, 10);
 }
 
-static clcnn_status inputs(const clcnn_pass *p, const wino_conv *v, cl_ulong nt) {
+/* A chunk of the batch: images [first, first + count) of n, their tiles' columns in the
+ * transform domain, nt = count x T. */
+typedef struct chunk {
+    int first, count;
+    cl_ulong nt;
+} chunk;
+
+static clcnn_status inputs(const clcnn_pass *p, const wino_conv *v, const chunk *c) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(p->ctx, "winograd.cl", "wino_input", &k));
     int th = (v->oh + 1) / 2, tw = (v->ow + 1) / 2;
-    cl_ulong v_off = 0;
-    clcnn_arg args[] = {CLCNN_ARG(v->x),  CLCNN_ARG(v->x_off), CLCNN_ARG(v->x_batch),
+    cl_ulong v_off = 0, x_off = v->x_off + (cl_ulong)c->first * v->x_batch;
+    clcnn_arg args[] = {CLCNN_ARG(v->x),  CLCNN_ARG(x_off),    CLCNN_ARG(v->x_batch),
                         CLCNN_ARG(v->in), CLCNN_ARG(v->h),     CLCNN_ARG(v->w),
                         CLCNN_ARG(v->pt), CLCNN_ARG(v->pl),    CLCNN_ARG(th),
-                        CLCNN_ARG(tw),    CLCNN_ARG(p->n),     CLCNN_ARG(p->workspace),
-                        CLCNN_ARG(v_off), CLCNN_ARG(nt)};
-    size_t global[3] = {(size_t)th, (size_t)v->in, (size_t)p->n}, local[3] = {1, 1, 1};
-    return clcnn_launch(p->ctx, k, 3, global, local, args, 14);
+                        CLCNN_ARG(tw),    CLCNN_ARG(c->count), CLCNN_ARG(p->workspace),
+                        CLCNN_ARG(v_off), CLCNN_ARG(c->nt)};
+    size_t global[2] = {(size_t)v->in, (size_t)c->count}, local[2] = {1, 1};
+    return clcnn_launch(p->ctx, k, 2, global, local, args, 14);
 }
 
-static clcnn_status outputs(const clcnn_pass *p, const wino_conv *v, cl_ulong m_off,
-                            cl_ulong nt) {
+static clcnn_status outputs(const clcnn_pass *p, const wino_conv *v, const chunk *c,
+                            cl_ulong m_off) {
     cl_kernel k;
     CLCNN_TRY(clcnn_kernel_get(p->ctx, "winograd.cl", "wino_output", &k));
     int th = (v->oh + 1) / 2, tw = (v->ow + 1) / 2, use_bias = v->bias != NULL;
     cl_mem bias = v->bias ? v->bias : v->y;
-    clcnn_arg args[] = {CLCNN_ARG(p->workspace), CLCNN_ARG(m_off),    CLCNN_ARG(nt),
+    cl_ulong y_off = (cl_ulong)c->first * v->y_batch;
+    clcnn_arg args[] = {CLCNN_ARG(p->workspace), CLCNN_ARG(m_off),    CLCNN_ARG(c->nt),
                         CLCNN_ARG(v->out),       CLCNN_ARG(v->oh),    CLCNN_ARG(v->ow),
-                        CLCNN_ARG(th),           CLCNN_ARG(tw),       CLCNN_ARG(p->n),
-                        CLCNN_ARG(v->y),         CLCNN_ARG(v->y_batch), CLCNN_ARG(bias),
-                        CLCNN_ARG(v->bias_off),  CLCNN_ARG(use_bias), CLCNN_ARG(v->relu)};
-    size_t global[3] = {(size_t)th, (size_t)v->out, (size_t)p->n}, local[3] = {1, 1, 1};
-    return clcnn_launch(p->ctx, k, 3, global, local, args, 15);
+                        CLCNN_ARG(th),           CLCNN_ARG(tw),       CLCNN_ARG(c->count),
+                        CLCNN_ARG(v->y),         CLCNN_ARG(y_off),    CLCNN_ARG(v->y_batch),
+                        CLCNN_ARG(bias),         CLCNN_ARG(v->bias_off), CLCNN_ARG(use_bias),
+                        CLCNN_ARG(v->relu)};
+    size_t global[2] = {(size_t)v->out, (size_t)c->count}, local[2] = {1, 1};
+    return clcnn_launch(p->ctx, k, 2, global, local, args, 16);
 }
 
-/* The workspace: V, then the product, then U (need() per example covers it for any batch). */
+/* The transform domain of a chunk of images (V and the product) is written once and read once:
+ * chunks of about this many bytes stay in the last-level cache between the three steps instead
+ * of going through memory (2 x Zen 4 on PoCL: the seed's second layer at batch 32 moves ~48 MB
+ * whole). */
+#define WINO_CHUNK_BYTES (4.0 * 1048576.0)
+
+/* Images per chunk: CLCNN_WINO_IMAGES when set (tests), else by WINO_CHUNK_BYTES. */
+static int chunk_images(const clcnn_pass *p, const wino_conv *v) {
+    int forced = p->ctx->conv.wino_images;
+    if (forced) return forced < p->n ? forced : p->n;
+    double per = 16.0 * 4.0 * ((double)v->in + v->out) * (double)tiles(v->oh, v->ow);
+    int images = (int)(WINO_CHUNK_BYTES / per);
+    return images < 1 ? 1 : images > p->n ? p->n : images;
+}
+
+/* The workspace: V, U, then the product, each after a gap (need() per example covers it for
+ * any chunk). */
 static clcnn_status convolve(const clcnn_layer *l, const clcnn_pass *p, const wino_conv *v) {
-    cl_ulong nt = (cl_ulong)p->n * tiles(v->oh, v->ow);
-    cl_ulong m_off = 16 * (cl_ulong)v->in * nt, u_off = m_off + 16 * (cl_ulong)v->out * nt;
+    int per = chunk_images(p, v);
+    cl_ulong t = tiles(v->oh, v->ow), nt_max = (cl_ulong)per * t;
+    cl_ulong u_off = 16 * (cl_ulong)v->in * nt_max + GAP;
+    cl_ulong m_off = u_off + 16 * (cl_ulong)v->out * v->in + GAP;
     CLCNN_TRY(filters(p, v, u_off));
-    CLCNN_TRY(inputs(p, v, nt));
-    /* The route key leaves the batch out, so a short last batch follows the full ones. */
+    /* The route key leaves the batch out, so a short last chunk follows the full ones. */
     char key[96];
-    snprintf(key, sizeof key, "wino-%s-%dx%d-t%zu", v->phase, v->out, v->in,
-             tiles(v->oh, v->ow));
-    clcnn_gemm_op op = {.kind = CLCNN_GEMM_NN, .M = v->out, .N = (int)nt, .K = v->in,
-                        .batch = 16, .route_key = key};
-    op.A = p->workspace, op.a_off = u_off, op.a_batch = (size_t)v->out * v->in, op.lda = v->in;
-    op.B = p->workspace, op.b_off = 0, op.b_batch = (size_t)v->in * nt, op.ldb = (int)nt;
-    op.C = p->workspace, op.c_off = m_off, op.c_batch = (size_t)v->out * nt, op.ldc = (int)nt;
-    CLCNN_TRY(clcnn_gemm(p->ctx, &op, l->route, NULL));
-    return outputs(p, v, m_off, nt);
+    snprintf(key, sizeof key, "wino-%s-%dx%d-t%zu", v->phase, v->out, v->in, (size_t)t);
+    for (chunk c = {0, 0, 0}; c.first < p->n; c.first += c.count) {
+        c.count = p->n - c.first < per ? p->n - c.first : per;
+        c.nt = (cl_ulong)c.count * t;
+        CLCNN_TRY(inputs(p, v, &c));
+        clcnn_gemm_op op = {.kind = CLCNN_GEMM_NN, .M = v->out, .N = (int)c.nt, .K = v->in,
+                            .batch = 16, .route_key = key};
+        op.A = p->workspace, op.a_off = u_off, op.a_batch = (size_t)v->out * v->in;
+        op.lda = v->in;
+        op.B = p->workspace, op.b_off = 0, op.b_batch = (size_t)v->in * c.nt, op.ldb = (int)c.nt;
+        op.C = p->workspace, op.c_off = m_off, op.c_batch = (size_t)v->out * c.nt;
+        op.ldc = (int)c.nt;
+        CLCNN_TRY(clcnn_gemm(p->ctx, &op, l->route, NULL));
+        CLCNN_TRY(outputs(p, v, &c, m_off));
+    }
+    return CLCNN_STATUS_OK;
 }
 
 clcnn_status clcnn_conv_winograd_forward(const clcnn_layer *l, const clcnn_pass *p) {

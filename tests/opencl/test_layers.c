@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl/kparams.h"
 #include "nn/conv2d.h"
 #include "ref/ref.h"
 #include "test_layer.h"
@@ -407,26 +408,36 @@ static void test_conv2d_gpu_shaped(void **state) {
     unsetenv("CLCNN_REDUCE_WG");
 }
 
+/* Sets (value NULL: unsets) a convolution override and has the device read them again, as a
+ * new process would at open (cl/conv_env.c). */
+static int conv_env(const char *name, const char *value) {
+    if (value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+    return clcnn_conv_env_load(test_ctx) == CLCNN_STATUS_OK;
+}
+
 /* The direct stride-1 kernels (nn/conv2d_direct.c), forced for every phase; the cases they do
  * not fit (strides 2) run im2col. Each set also runs with batch 1, and with tiles whose sizes
  * divide nothing, some forward tiles along output rows and some along wide rows, and the weight
  * gradient summed in groups of 1 and 2 images. */
 static int direct_teardown(void **state) {
     (void)state;
-    unsetenv("CLCNN_CONV_TILE"); /* also after a failed assertion */
-    unsetenv("CLCNN_CONV");
+    conv_env("CLCNN_CONV_TILE", NULL); /* also after a failed assertion */
+    conv_env("CLCNN_CONV", NULL);
     return 0;
 }
 
 static void test_conv2d_direct(void **state) {
     (void)state;
-    setenv("CLCNN_CONV", "direct", 1);
+    assert_true(conv_env("CLCNN_CONV", "direct"));
     const char *tiles[] = {"", "5,1,3,5,1", "3,4,1,7,2"};
     /* Under Oclgrind (small): each tile on one set (the second's tiles run along output rows
      * there), stride 1 only (strides 2 run im2col, which oclgrind_layers checks), so that the
      * run ends in minutes. */
     for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
-        setenv("CLCNN_CONV_TILE", tiles[t], 1);
+        assert_true(conv_env("CLCNN_CONV_TILE", tiles[t]));
         int first = small ? (int)t % 2 : 0, end = small ? first + 1 : n_sets();
         for (int set = first; set < end; set++) {
             use_set(set);
@@ -441,7 +452,7 @@ static void test_conv2d_direct(void **state) {
     }
     /* conv_small (at most 9 taps): one input channel (forward; a first layer's shape), one filter
      * (the data gradient), on the odd set; 3x3 and 2x3 taps, rows of 9, 8 and 7 outputs. */
-    setenv("CLCNN_CONV_TILE", "", 1);
+    assert_true(conv_env("CLCNN_CONV_TILE", ""));
     for (int one = 0; one < 2; one++)
         for (size_t i = 0; i < N_CONV_CASES; i++) {
             if (conv_cases[i].sh != 1 || conv_cases[i].kh * conv_cases[i].kw > 9) continue;
@@ -458,26 +469,29 @@ static void test_conv2d_direct(void **state) {
 /* Winograd's F(2x2, 3x3) forced (CLCNN_CONV=winograd) for forward and the data gradient of every
  * stride-1 3x3 case (the weight gradient runs direct; other cases fall back to direct or im2col),
  * bounded by its own error (wino_magnitude). Each set runs as is (odd heights and widths: tiles
- * past the edges), with an even width, and with batch 1; the large set with 12 channels, so that
+ * past the edges), with an even width, with batch 1, and in chunks of 2 images (CLCNN_WINO_IMAGES:
+ * 2 + 1 for the odd set); the large set with 12 channels, so that
  * its 33 filters fit Winograd's workspace rule. Under Oclgrind: the first two sets. */
 static int wino_teardown(void **state) {
     (void)state;
     WINO = 0; /* also after a failed assertion */
-    unsetenv("CLCNN_CONV");
+    conv_env("CLCNN_WINO_IMAGES", NULL);
+    conv_env("CLCNN_CONV", NULL);
     return 0;
 }
 
 static void test_conv2d_winograd(void **state) {
     (void)state;
-    setenv("CLCNN_CONV", "winograd", 1);
+    assert_true(conv_env("CLCNN_CONV", "winograd"));
     WINO = 1;
     int runs = 0;
     for (int set = 0; set < n_sets(); set++)
-        for (int variant = 0; variant < 3; variant++) {
+        for (int variant = 0; variant < 4; variant++) {
             use_set(set);
             if (set == 2) C = 12;
             if (variant == 1) W += 1;
             if (variant == 2) N = 1;
+            assert_true(conv_env("CLCNN_WINO_IMAGES", variant == 3 ? "2" : NULL));
             for (size_t i = 0; i < N_CONV_CASES; i++) {
                 const conv_case *cc = &conv_cases[i];
                 if (cc->kh != 3 || cc->kw != 3 || cc->sh != 1) continue;
@@ -485,7 +499,7 @@ static void test_conv2d_winograd(void **state) {
                 runs++;
             }
         }
-    assert_true(runs >= 9 * (n_sets() - 1));
+    assert_true(runs >= 12 * (n_sets() - 1));
 }
 
 /* Batch chunks: 7 images in chunks of 1, 3 (3 + 3 + 1) and 7, by our CPU-shaped kernels and the
