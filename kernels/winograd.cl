@@ -26,8 +26,12 @@ void wino_cols(__global const float *plane, int H, int W, int h, int w0, float16
         *lo = vload16(0, r + w0), *hi = vload2(0, r + w0 + 16);
         return;
     }
+    // At a plane's left or right edge: the columns inside, zeros around (three plain loops).
     float b[18];
-    for (int j = 0; j < 18; j++) b[j] = w0 + j >= 0 && w0 + j < W ? r[w0 + j] : 0.0f;
+    int first = clamp(-w0, 0, 18), end = clamp(W - w0, first, 18);
+    for (int j = 0; j < first; j++) b[j] = 0.0f;
+    for (int j = first; j < end; j++) b[j] = r[w0 + j];
+    for (int j = end; j < 18; j++) b[j] = 0.0f;
     *lo = vload16(0, b), *hi = vload2(0, b + 16);
 }
 
