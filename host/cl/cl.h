@@ -44,6 +44,14 @@ typedef struct clcnn_gemm_own {
     double nt_cache;   /* bytes of cache a piece of an NT product's rows may fill */
 } clcnn_gemm_own;
 
+/* The convolutions' environment overrides, read at open (cl/conv_env.c): alg 0 = auto, else 1 +
+ * the index of im2col, direct, winograd (CLCNN_CONV); the direct kernels' tile tm, nv, wm, wr, per
+ * (CLCNN_CONV_TILE; all 0 = the defaults); whether CLCNN_ROUTE forces a GEMM route; Winograd's
+ * images per chunk (CLCNN_WINO_IMAGES, tests; 0 = by cache size). */
+typedef struct clcnn_conv_env {
+    int alg, tile[5], gemm_forced, wino_images;
+} clcnn_conv_env;
+
 struct clcnn_context {
     clcnn_device_info info;
     cl_platform_id platform;
@@ -80,6 +88,7 @@ struct clcnn_context {
     long n_allocs, n_launches;
     clcnn_kparams_tuned tuned; /* env overrides still win (cl/kparams.c) */
     clcnn_gemm_own own_gemm;
+    clcnn_conv_env conv;
 };
 
 /* The name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */

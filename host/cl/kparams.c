@@ -243,6 +243,7 @@ clcnn_status clcnn_kparams_load(clcnn_context *ctx) {
     size_t len;
     memset(&ctx->tuned, 0, sizeof ctx->tuned);
     CLCNN_TRY(clcnn_gemm_own_load(ctx));
+    CLCNN_TRY(clcnn_conv_env_load(ctx));
     CLCNN_TRY(clcnn_kparams_path(ctx, path, sizeof path));
     if (!ctx->disk_cache || !clcnn_file_exists(path)) {
         log_params(ctx, "class defaults, not tuned");

@@ -1,8 +1,9 @@
 /* nn/conv2d.c: Conv2D as im2col + a matrix product (cl/gemm.h picks our kernels or CLBlast),
  * over the whole batch or in chunks of images that fit the device, or, per phase where measured
- * faster, by the direct kernels of nn/conv2d_direct.c.
+ * faster, by the direct kernels of nn/conv2d_direct.c or Winograd's (nn/conv2d_winograd.c).
  * Weights [filters][channels][kh][kw] (PyTorch's layout), bias [filters]; ReLU fused. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cl/kparams.h"
 #include "conv2d.h"
@@ -265,26 +266,41 @@ static clcnn_status data_im2col(const clcnn_layer *l, const clcnn_pass *p) {
 static clcnn_status forward_run(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
     (void)again;
     if (alg == CLCNN_CONV_DIRECT) return clcnn_conv_direct_forward(l, p);
+    if (alg == CLCNN_CONV_WINOGRAD) return clcnn_conv_winograd_forward(l, p);
     return forward_im2col(l, p);
 }
 
-/* The algorithm of a phase ("afwd", "adw", "adx"), measured once per geometry (conv2d.h); a
- * chunked layer runs im2col. */
-static clcnn_status algorithm(clcnn_layer *l, const clcnn_pass *p, const char *phase,
-                              clcnn_conv_run run, int *alg, int *raced) {
+/* The algorithm of a phase, measured once per geometry (conv2d.h) under the route key
+ * "alg-conv-afwd|adw|adx-<geometry>", and kept in the layer for its batch size, so that a step
+ * neither builds keys nor searches the route table; a chunked layer runs im2col. Winograd is a
+ * candidate for forward and the data gradient. */
+static clcnn_status algorithm(clcnn_layer *l, const clcnn_pass *p, int phase, clcnn_conv_run run,
+                              int *alg, int *raced) {
+    static const char *const names[] = {"afwd", "adw", "adx"};
+    *raced = 0;
     if (l->chunk) {
-        *alg = CLCNN_CONV_IM2COL, *raced = 0;
+        *alg = CLCNN_CONV_IM2COL;
+        return CLCNN_STATUS_OK;
+    }
+    if (l->conv_chosen_n != p->n) {
+        memset(l->conv_chosen, 0, sizeof l->conv_chosen);
+        l->conv_chosen_n = p->n;
+    }
+    if (l->conv_chosen[phase]) {
+        *alg = l->conv_chosen[phase];
         return CLCNN_STATUS_OK;
     }
     char key[96] = CLCNN_ROUTE_ALG_PREFIX;
     size_t prefix = sizeof CLCNN_ROUTE_ALG_PREFIX - 1;
-    route_key(l, phase, key + prefix, sizeof key - prefix);
-    return clcnn_conv_choose(l, p, key, run, alg, raced);
+    route_key(l, names[phase], key + prefix, sizeof key - prefix);
+    CLCNN_TRY(clcnn_conv_choose(l, p, key, phase != PHASE_DW, run, alg, raced));
+    l->conv_chosen[phase] = *alg;
+    return CLCNN_STATUS_OK;
 }
 
 static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
     int alg, raced;
-    CLCNN_TRY(algorithm(l, p, "afwd", forward_run, &alg, &raced));
+    CLCNN_TRY(algorithm(l, p, PHASE_FWD, forward_run, &alg, &raced));
     return forward_run(l, p, alg, raced);
 }
 
@@ -292,7 +308,7 @@ static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
  * forward ran direct or another candidate overwrote them (again). */
 static clcnn_status filter_run(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
     int fwd, raced;
-    CLCNN_TRY(algorithm(l, p, "afwd", forward_run, &fwd, &raced));
+    CLCNN_TRY(algorithm(l, p, PHASE_FWD, forward_run, &fwd, &raced));
     if (alg == CLCNN_CONV_DIRECT) return clcnn_conv_direct_filter(l, p, fwd == CLCNN_CONV_DIRECT);
     return filter_im2col(l, p, fwd == CLCNN_CONV_IM2COL && !again && !raced);
 }
@@ -300,6 +316,7 @@ static clcnn_status filter_run(clcnn_layer *l, const clcnn_pass *p, int alg, int
 static clcnn_status data_run(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
     (void)again;
     if (alg == CLCNN_CONV_DIRECT) return clcnn_conv_direct_data(l, p);
+    if (alg == CLCNN_CONV_WINOGRAD) return clcnn_conv_winograd_data(l, p);
     return data_im2col(l, p);
 }
 
@@ -309,10 +326,10 @@ static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
                                     l->spec.use_bias ? p->grads : NULL, l->param_offset[1]));
     /* dW first: it reads what forward left in the workspace, which dx then overwrites. */
     int alg, raced;
-    CLCNN_TRY(algorithm(l, p, "adw", filter_run, &alg, &raced));
+    CLCNN_TRY(algorithm(l, p, PHASE_DW, filter_run, &alg, &raced));
     CLCNN_TRY(filter_run(l, p, alg, raced));
     if (!p->dx) return CLCNN_STATUS_OK;
-    CLCNN_TRY(algorithm(l, p, "adx", data_run, &alg, &raced));
+    CLCNN_TRY(algorithm(l, p, PHASE_DX, data_run, &alg, &raced));
     return data_run(l, p, alg, raced);
 }
 

@@ -1,5 +1,6 @@
-/* nn/conv2d.h: a convolution layer's geometry, shared by its two algorithms: im2col + a matrix
- * product (nn/conv2d.c) and the direct stride-1 kernels (nn/conv2d_direct.c). */
+/* nn/conv2d.h: a convolution layer's geometry, shared by its algorithms: im2col + a matrix
+ * product (nn/conv2d.c), the direct stride-1 kernels (nn/conv2d_direct.c) and Winograd's
+ * F(2x2, 3x3) (nn/conv2d_winograd.c). */
 #ifndef CLCNN_CONV2D_H
 #define CLCNN_CONV2D_H
 
@@ -14,10 +15,15 @@ clcnn_conv_geom clcnn_conv_geom_of(const clcnn_layer *l);
 
 /* The algorithms, as stored in the route table: values of their own (cl/route.h), under keys
  * "alg-conv-<phase>-<geometry>". */
-enum { CLCNN_CONV_IM2COL = CLCNN_ROUTE_ALG_FIRST, CLCNN_CONV_DIRECT };
+enum { CLCNN_CONV_IM2COL = CLCNN_ROUTE_ALG_FIRST, CLCNN_CONV_DIRECT, CLCNN_CONV_WINOGRAD };
 
 /* Whether the direct kernels can run this geometry (stride 1, padding within the kernel). */
 int clcnn_conv_direct_fits(const clcnn_conv_geom *g);
+
+/* Whether Winograd's F(2x2, 3x3) runs this geometry (3x3, stride 1, a workspace at most twice
+ * im2col's), and its floats of workspace per example (0 when it does not fit). */
+int clcnn_conv_winograd_fits(const clcnn_conv_geom *g);
+size_t clcnn_conv_winograd_workspace(const clcnn_conv_geom *g);
 
 /* The build options of kernels/conv_direct.cl with the default tiles, for a c-channel kh x kw
  * filter (c > 0: conv_small's variant); tests/kernel_variants.c lists them for the kernel check. */
@@ -34,16 +40,22 @@ clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p
 clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p, int fwd_direct);
 clcnn_status clcnn_conv_direct_data(const clcnn_layer *l, const clcnn_pass *p);
 
+/* Winograd's forward and data gradient (the weight gradient runs direct or im2col). */
+clcnn_status clcnn_conv_winograd_forward(const clcnn_layer *l, const clcnn_pass *p);
+clcnn_status clcnn_conv_winograd_data(const clcnn_layer *l, const clcnn_pass *p);
+
 /* Runs one phase's candidate algorithm (CLCNN_CONV_*); `again` says the workspace may no longer
  * hold what forward left there. */
 typedef clcnn_status (*clcnn_conv_run)(clcnn_layer *l, const clcnn_pass *p, int alg, int again);
 
-/* The algorithm for a phase of this layer: l->conv_alg when set, CLCNN_CONV=im2col|direct when
- * set, im2col when the
- * layer forces a GEMM route or direct does not fit, else the cached choice, else (CPU-class
- * devices only: the direct kernels are shaped for them) both timed through run and the faster
- * kept (direct must win by CLCNN_ROUTE_WIN). *raced: whether the candidates ran here. */
-clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key,
+/* The algorithm for a phase of this layer: l->conv_alg when set, CLCNN_CONV=im2col|direct|
+ * winograd when set (each falls back to the next that fits: winograd, direct, im2col), im2col
+ * when the layer forces a GEMM route or direct does not fit, else the cached choice, else
+ * (CPU-class devices only: the direct kernels are shaped for them) the candidates timed through
+ * run and the fastest kept (im2col or Winograd must beat direct by CLCNN_ROUTE_WIN). wino: whether
+ * Winograd is a candidate for this phase (forward, data gradient). *raced: whether the
+ * candidates ran here. */
+clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key, int wino,
                                clcnn_conv_run run, int *alg, int *raced);
 
 #endif

@@ -36,7 +36,9 @@ size_t clcnn_conv_workspace_a(const clcnn_conv_geom *g) {
     /* The weight gradient's partial sums (at most one per example), then dy in wide rows. */
     size_t dy_wide = (size_t)g->K * g->OH * padded_w(g) + (size_t)g->K * g->R;
     size_t dy_pad = (size_t)g->K * (g->H + g->KH - 1) * (g->W + g->KW - 1);
+    size_t wino = clcnn_conv_winograd_workspace(g);
     if (dy_wide > a) a = dy_wide;
+    if (wino > a) a = wino;
     return dy_pad > a ? dy_pad : a;
 }
 
@@ -46,31 +48,20 @@ size_t clcnn_conv_workspace(const clcnn_conv_geom *g) {
 }
 
 /* The tile: CLCNN_CONV_TILE="tm,nv,wm,wr[,per]" (tuning, tests; per = images per weight-gradient
- * group, 0 or absent = by cache size), else CPU defaults measured on PoCL
- * (2 x Zen 4, whose PoCL code uses 16 vector registers): 4 channels x 24 positions forward (12
- * accumulators), 4 filters x 3 taps for the weight gradient (12 accumulators; 3 x 3 measured
- * 12% slower). */
+ * group, 0 or absent = by cache size; read at open into ctx->conv, cl/conv_env.c), else CPU
+ * defaults measured on PoCL (2 x Zen 4, whose PoCL code uses 16 vector registers): 4 channels x
+ * 24 positions forward (12 accumulators), 4 filters x 3 taps for the weight gradient (12
+ * accumulators; 3 x 3 measured 12% slower). */
 typedef struct direct_tile {
     int tm, nv, wm, wr, per;
 } direct_tile;
 
 #define DEFAULT_TILE ((direct_tile){4, 3, 4, 3, 0})
 
-static clcnn_status tile_for(direct_tile *t) {
-    *t = DEFAULT_TILE;
-    const char *e = getenv("CLCNN_CONV_TILE");
-    if (!e || !*e) return CLCNN_STATUS_OK;
-    direct_tile v = {0, 0, 0, 0, 0};
-    char end;
-    int got = sscanf(e, "%d,%d,%d,%d,%d%c", &v.tm, &v.nv, &v.wm, &v.wr, &v.per, &end);
-    if ((got != 4 && got != 5) || v.tm < 1 || v.tm > 16 || v.nv < 1 || v.nv > 4 || v.wm < 1 ||
-        v.wm > 8 || v.wr < 1 || v.wr > 8 || v.per < 0)
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                          "CLCNN_CONV_TILE='%s': expected tm,nv,wm,wr[,per] with tm 1-16, nv 1-4, "
-                          "wm and wr 1-8, per >= 0",
-                          e);
-    *t = v;
-    return CLCNN_STATUS_OK;
+static direct_tile tile_for(const clcnn_context *ctx) {
+    const int *v = ctx->conv.tile;
+    if (!v[0]) return DEFAULT_TILE;
+    return (direct_tile){v[0], v[1], v[2], v[3], v[4]};
 }
 
 /* kh x kw: the filter size the variant is built for (unrolled taps, measured ~10% faster for
@@ -91,7 +82,7 @@ void clcnn_conv_direct_options(int c, int kh, int kw, char *buf, size_t size) {
 
 static clcnn_status kernel(clcnn_context *ctx, const char *name, int c, int kh, int kw,
                            direct_tile *t, cl_kernel *k) {
-    CLCNN_TRY(tile_for(t));
+    *t = tile_for(ctx);
     char options[128];
     options_for(t, c, kh, kw, options, sizeof options);
     return clcnn_kernel_get_variant(ctx, "conv_direct.cl", name, options, k);
@@ -299,55 +290,64 @@ static clcnn_status time_alg(clcnn_layer *l, const clcnn_pass *p, clcnn_conv_run
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status forced(int fits, int *alg) {
-    const char *e = getenv("CLCNN_CONV");
-    *alg = 0;
-    if (!e || !*e || !strcmp(e, "auto")) return CLCNN_STATUS_OK;
-    if (strcmp(e, "direct") && strcmp(e, "im2col"))
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                          "CLCNN_CONV='%s': expected auto, im2col or direct", e);
-    *alg = !strcmp(e, "direct") && fits ? CLCNN_CONV_DIRECT : CLCNN_CONV_IM2COL;
-    return CLCNN_STATUS_OK;
+/* The algorithm asked for, or the next that fits (Winograd, direct, im2col). */
+static int fallback(int want, int fits, int wino) {
+    if (want == CLCNN_CONV_WINOGRAD && wino) return CLCNN_CONV_WINOGRAD;
+    if (want != CLCNN_CONV_IM2COL && fits) return CLCNN_CONV_DIRECT;
+    return CLCNN_CONV_IM2COL;
 }
 
-clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key,
+/* CLCNN_CONV (read at open, cl/conv_env.c): 0 for auto, else the algorithm or its fallback. */
+static int forced(const clcnn_context *ctx, int fits, int wino) {
+    int a = ctx->conv.alg;
+    return a ? fallback(CLCNN_CONV_IM2COL + a - 1, fits, wino) : 0;
+}
+
+static const char *alg_name(int alg) {
+    return alg == CLCNN_CONV_WINOGRAD ? "winograd" : alg == CLCNN_CONV_DIRECT ? "direct" : "im2col";
+}
+
+clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key, int wino,
                                clcnn_conv_run run, int *alg, int *raced) {
     clcnn_conv_geom g = clcnn_conv_geom_of(l);
     int fits = clcnn_conv_direct_fits(&g);
-    const char *gemm_route = getenv("CLCNN_ROUTE");
+    wino = wino && clcnn_conv_winograd_fits(&g);
     *raced = 0;
     if (l->conv_alg) {
-        *alg = l->conv_alg == CLCNN_CONV_DIRECT && fits ? CLCNN_CONV_DIRECT : CLCNN_CONV_IM2COL;
+        *alg = fallback(l->conv_alg, fits, wino);
         return CLCNN_STATUS_OK;
     }
-    CLCNN_TRY(forced(fits, alg));
+    *alg = forced(p->ctx, fits, wino);
     if (*alg) return CLCNN_STATUS_OK;
     *alg = CLCNN_CONV_IM2COL;
     /* A forced GEMM route means im2col; so does a GPU, for which the direct kernels (one long
      * vector loop per work-item) are not shaped. */
-    if (!fits || l->route != CLCNN_ROUTE_AUTO ||
-        (gemm_route && *gemm_route && strcmp(gemm_route, "auto")) ||
+    if (!fits || l->route != CLCNN_ROUTE_AUTO || p->ctx->conv.gemm_forced ||
         clcnn_device_class_of(&p->ctx->info) != CLCNN_CLASS_CPU)
         return CLCNN_STATUS_OK;
     int cached = clcnn_route_lookup(p->ctx, key);
-    if (cached == CLCNN_CONV_IM2COL || cached == CLCNN_CONV_DIRECT) {
+    if (cached == CLCNN_CONV_IM2COL || cached == CLCNN_CONV_DIRECT ||
+        (cached == CLCNN_CONV_WINOGRAD && wino)) {
         *alg = cached;
         return CLCNN_STATUS_OK;
     }
-    double t[2] = {INFINITY, INFINITY};
+    /* Candidates in the order of their values (index = alg - CLCNN_CONV_IM2COL). */
+    double t[3] = {INFINITY, INFINITY, INFINITY};
+    int n = wino ? 3 : 2;
     CLCNN_TRY(time_alg(l, p, run, CLCNN_CONV_IM2COL, &t[0]));
-    if (time_alg(l, p, run, CLCNN_CONV_DIRECT, &t[1]) != CLCNN_STATUS_OK) {
-        clcnn_log(CLCNN_LOG_WARN, "direct convolution failed on %s (%s); not used", key,
-                  clcnn_last_error());
-        t[1] = INFINITY;
-    }
+    for (int i = 1; i < n; i++)
+        if (time_alg(l, p, run, CLCNN_CONV_IM2COL + i, &t[i]) != CLCNN_STATUS_OK) {
+            clcnn_log(CLCNN_LOG_WARN, "%s convolution failed on %s (%s); not used",
+                      alg_name(CLCNN_CONV_IM2COL + i), key, clcnn_last_error());
+            t[i] = INFINITY;
+        }
     *raced = 1;
     /* Direct is the default, im2col must win by the route rule: a phase timed alone does not see
      * what im2col's column matrix (R x batch x spatial floats: 45 MB for the seed's second layer
      * at batch 32) costs the layers around it by passing through their caches. Seed model, batch
      * 32: isolated timings within 5% either way, but the step 10% faster with direct dw and dx. */
-    *alg = clcnn_route_pick(t, 2, 1) == 1 ? CLCNN_CONV_DIRECT : CLCNN_CONV_IM2COL;
-    clcnn_log(CLCNN_LOG_DEBUG, "conv %s: im2col %.3f ms direct %.3f ms -> %s", key, t[0] * 1e3,
-              t[1] * 1e3, *alg == CLCNN_CONV_DIRECT ? "direct" : "im2col");
+    *alg = CLCNN_CONV_IM2COL + clcnn_route_pick(t, n, 1);
+    clcnn_log(CLCNN_LOG_DEBUG, "conv %s: im2col %.3f ms direct %.3f ms winograd %.3f ms -> %s",
+              key, t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, alg_name(*alg));
     return clcnn_route_store(p->ctx, key, *alg);
 }

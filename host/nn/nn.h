@@ -82,6 +82,10 @@ struct clcnn_layer {
                                 would not fit the device (clcnn_conv_plan), else 0 */
     clcnn_route route;       /* forced GEMM route, or AUTO */
     int conv_alg;            /* conv2d: forced algorithm (CLCNN_CONV_*, nn/conv2d.h), or 0 */
+    int conv_chosen[3];      /* conv2d: the algorithm of forward, weight and data gradient,
+                                decided once for batches of conv_chosen_n (nn/conv2d.c); 0 =
+                                not yet */
+    int conv_chosen_n;
 };
 
 /* Chooses, for a conv2d layer, whether its im2col columns are made for the whole batch (up to

@@ -25,6 +25,20 @@ expect_error() {
     pass "$name: $(head -c 200 "$WORK/err.txt" | head -1)"
 }
 
+# accuracy_close A B MARGIN: the test accuracies in A.json and B.json (`clcnn eval --json`) are
+# both above 0.5 (both models learned something) and at most MARGIN percentage points apart;
+# prints them.
+accuracy_close() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+a, b = (json.load(open(f + ".json"))["accuracy"] for f in sys.argv[1:3])
+diff = abs(a - b) * 100
+print(f"{sys.argv[1]} {a:.4f}, {sys.argv[2]} {b:.4f}: {diff:.2f} points apart")
+assert a > 0.5 and b > 0.5, "both models learned something"
+assert diff <= float(sys.argv[3])
+PY
+}
+
 finish() {
     echo "$passes passed, $fails failed"
     [ "$fails" -eq 0 ]

@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl/kparams.h"
+#include "nn/conv2d.h"
 #include "ref/ref.h"
 #include "test_layer.h"
 
@@ -179,6 +181,73 @@ static void conv_check_same_bits(const char *what, const clcnn_layer *l, const l
     layer_io_free(&w);
 }
 
+/* Set while the Winograd test runs: conv_check then bounds y and dx of the layers Winograd runs
+ * by the error of Winograd's F(2x2, 3x3) instead of a plain sum's. */
+static int WINO;
+
+/* The F(2x2, 3x3) transform matrices (kernels/winograd.cl), as absolute values. */
+static const double WINO_BT[4][4] = {{1, 0, 1, 0}, {0, 1, 1, 0}, {0, 1, 1, 0}, {0, 1, 0, 1}};
+static const double WINO_G[4][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, .5, .5}, {0, 0, 1}};
+static const double WINO_AT[2][4] = {{1, 1, 1, 0}, {0, 1, 1, 1}};
+
+/* Winograd's error bound. Every output is a straight-line expression: the input transform (2
+ * additions along any path), the filter transform (4 additions; the halvings are exact), one
+ * product and the sum over `in` channels (in - 1 additions), the output transform (4 additions)
+ * and the bias (1). Evaluated in float32 it is within gamma_(in + 11) of the exact value,
+ * relative to the same expression evaluated on absolute values with |B^T|, |G| and |A^T|
+ * (Higham 3.1 applied along each path; Barabasz et al., "Error analysis and improving the
+ * accuracy of Winograd convolution for deep neural networks", 2020, derive the same growth
+ * with the matrices' norms). That magnitude is what this computes, per output: the direct
+ * sum's magnitude times up to ~4-9 (the transforms mix taps with coefficients that do not
+ * cancel on absolute values). x: n images of `in` planes h x w, read with padding (pt, pl) and
+ * zeros beyond; filter m, channel c, tap (i, j) at w[off + m s0 + c s1 + i s2 + j s3]. */
+static double *wino_magnitude(int n, int in, int h, int w, int pt, int pl, int out, int oh,
+                              int ow, const double *x, const double *bias, const double *wt,
+                              long off, const long s[4]) {
+    double *mag = dalloc((size_t)n * out * oh * ow);
+    for (int z = 0; z < n; z++)
+        for (int m = 0; m < out; m++)
+            for (int th = 0; th < (oh + 1) / 2; th++)
+                for (int tw = 0; tw < (ow + 1) / 2; tw++) {
+                    double acc[4][4] = {{0}};
+                    for (int c = 0; c < in; c++) {
+                        double d[4][4], g[3][3], v[4][4], u[4][4];
+                        for (int i = 0; i < 4; i++)
+                            for (int j = 0; j < 4; j++) {
+                                int r = 2 * th - pt + i, q = 2 * tw - pl + j;
+                                d[i][j] = r < 0 || r >= h || q < 0 || q >= w
+                                              ? 0.0
+                                              : fabs(x[(((size_t)z * in + c) * h + r) * w + q]);
+                            }
+                        for (int i = 0; i < 3; i++)
+                            for (int j = 0; j < 3; j++)
+                                g[i][j] = fabs(wt[off + m * s[0] + c * s[1] + i * s[2] + j * s[3]]);
+                        for (int i = 0; i < 4; i++)
+                            for (int j = 0; j < 4; j++) {
+                                v[i][j] = u[i][j] = 0;
+                                for (int a = 0; a < 4; a++)
+                                    for (int b = 0; b < 4; b++)
+                                        v[i][j] += WINO_BT[i][a] * d[a][b] * WINO_BT[j][b];
+                                for (int a = 0; a < 3; a++)
+                                    for (int b = 0; b < 3; b++)
+                                        u[i][j] += WINO_G[i][a] * g[a][b] * WINO_G[j][b];
+                                acc[i][j] += u[i][j] * v[i][j];
+                            }
+                    }
+                    for (int i = 0; i < 2; i++)
+                        for (int j = 0; j < 2; j++) {
+                            int r = 2 * th + i, q = 2 * tw + j;
+                            if (r >= oh || q >= ow) continue;
+                            double y = bias ? fabs(bias[m]) : 0.0;
+                            for (int a = 0; a < 4; a++)
+                                for (int b = 0; b < 4; b++)
+                                    y += WINO_AT[i][a] * acc[a][b] * WINO_AT[j][b];
+                            mag[(((size_t)z * out + m) * oh + r) * ow + q] = y;
+                        }
+                }
+    return mag;
+}
+
 static void conv_check(const conv_case *cc, clcnn_route route) {
     char what[180];
     snprintf(what, sizeof what, "%s (%dx%dx%d -> %d): conv2d %dx%d s%dx%d %s%s%s%s route %s batch %d chunk %d",
@@ -207,8 +276,14 @@ static void conv_check(const conv_case *cc, clcnn_route route) {
     size_t nw = (size_t)F * C * cc->kh * cc->kw;
     int R = C * cc->kh * cc->kw, P = g.oh * g.ow;
     double rel_fwd = gamma_k(R + 1);
+    /* Winograd (when it runs this layer): its own bound (wino_magnitude), y from C channels, dx
+     * from F. */
+    clcnn_conv_geom cg = clcnn_conv_geom_of(&l);
+    int wino = WINO && clcnn_conv_winograd_fits(&cg);
+    double rel_wy = gamma_k(C + 11), rel_wdx = gamma_k(F + 11);
+    long ws[4] = {(long)C * 9, 9, 3, 1}, wflip[4] = {9, (long)C * 9, -3, -1};
     float *x = NULL, *w = NULL, *b = NULL;
-    double *xd = NULL, *wd = NULL, *bd = NULL, *z = dalloc(ny), *zmag = dalloc(ny);
+    double *xd = NULL, *wd = NULL, *bd = NULL, *z = dalloc(ny), *zmag = dalloc(ny), *wmag = NULL;
     /* Fixed seeds, stepped until no pre-activation sits on the ReLU's kink. */
     for (uint64_t seed = 100;; seed += 10) {
         assert_true(seed < 1000);
@@ -220,7 +295,13 @@ static void conv_check(const conv_case *cc, clcnn_route route) {
         double *xa = abs_copy(xd, nx), *wa = abs_copy(wd, nw), *ba = abs_copy(bd, (size_t)F);
         ref_conv2d_forward(&g, xa, wa, cc->bias ? ba : NULL, zmag);
         free(xa), free(wa), free(ba);
-        if (!cc->relu || DYADIC || clear_of_kink(z, zmag, rel_fwd, ny)) break;
+        free(wmag);
+        wmag = wino ? wino_magnitude(N, C, H, W, g.pad_top, g.pad_left, F, g.oh, g.ow, xd,
+                                     cc->bias ? bd : NULL, wd, 0, ws)
+                    : NULL;
+        if (!cc->relu || DYADIC ||
+            (wino ? clear_of_kink(z, wmag, rel_wy, ny) : clear_of_kink(z, zmag, rel_fwd, ny)))
+            break;
     }
     double *dyd;
     float *dy = fill_data(ny, -1, 1, 7, &dyd);
@@ -249,11 +330,23 @@ static void conv_check(const conv_case *cc, clcnn_route route) {
 
     char part[200];
     snprintf(part, sizeof part, "%s: y", what);
-    assert_true(check_bound(part, io.y, y, zmag, rel_fwd, ny));
+    if (wino)
+        assert_true(check_bound(part, io.y, y, wmag, rel_wy, ny));
+    else
+        assert_true(check_bound(part, io.y, y, zmag, rel_fwd, ny));
     if (cc->want_dx) {
-        /* dcol = W^T dz sums F products; col2im then sums up to kh*kw of those. */
+        /* dcol = W^T dz sums F products; col2im then sums up to kh*kw of those. Winograd: the
+         * valid convolution of dz padded by 2 - padding with the flipped, transposed filters. */
         snprintf(part, sizeof part, "%s: dx", what);
-        assert_true(check_bound(part, io.dx, dx, dxm, gamma_k(F + cc->kh * cc->kw), nx));
+        if (wino) {
+            double *dxw = wino_magnitude(N, F, g.oh, g.ow, 2 - g.pad_top, 2 - g.pad_left, C, H, W,
+                                         dz, NULL, wd, 8, wflip);
+            int ok = check_bound(part, io.dx, dx, dxw, rel_wdx, nx);
+            free(dxw);
+            assert_true(ok);
+        } else {
+            assert_true(check_bound(part, io.dx, dx, dxm, gamma_k(F + cc->kh * cc->kw), nx));
+        }
     }
     snprintf(part, sizeof part, "%s: dW", what);
     assert_true(check_bound(part, io.grads + l.param_offset[0], dw, dwm, gamma_k(N * P), nw));
@@ -265,7 +358,7 @@ static void conv_check(const conv_case *cc, clcnn_route route) {
     layer_io_free(&io);
     free(x), free(w), free(b), free(xd), free(wd), free(bd), free(z), free(zmag), free(dy);
     free(dyd), free(arena), free(y), free(dz), free(dza), free(xa), free(wa), free(dx), free(dxm);
-    free(dw), free(dwm), free(db), free(dbm);
+    free(dw), free(dwm), free(db), free(dbm), free(wmag);
 }
 
 static const conv_case conv_cases[] = {
@@ -315,26 +408,36 @@ static void test_conv2d_gpu_shaped(void **state) {
     unsetenv("CLCNN_REDUCE_WG");
 }
 
+/* Sets (value NULL: unsets) a convolution override and has the device read them again, as a
+ * new process would at open (cl/conv_env.c). */
+static int conv_env(const char *name, const char *value) {
+    if (value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+    return clcnn_conv_env_load(test_ctx) == CLCNN_STATUS_OK;
+}
+
 /* The direct stride-1 kernels (nn/conv2d_direct.c), forced for every phase; the cases they do
  * not fit (strides 2) run im2col. Each set also runs with batch 1, and with tiles whose sizes
  * divide nothing, some forward tiles along output rows and some along wide rows, and the weight
  * gradient summed in groups of 1 and 2 images. */
 static int direct_teardown(void **state) {
     (void)state;
-    unsetenv("CLCNN_CONV_TILE"); /* also after a failed assertion */
-    unsetenv("CLCNN_CONV");
+    conv_env("CLCNN_CONV_TILE", NULL); /* also after a failed assertion */
+    conv_env("CLCNN_CONV", NULL);
     return 0;
 }
 
 static void test_conv2d_direct(void **state) {
     (void)state;
-    setenv("CLCNN_CONV", "direct", 1);
+    assert_true(conv_env("CLCNN_CONV", "direct"));
     const char *tiles[] = {"", "5,1,3,5,1", "3,4,1,7,2"};
     /* Under Oclgrind (small): each tile on one set (the second's tiles run along output rows
      * there), stride 1 only (strides 2 run im2col, which oclgrind_layers checks), so that the
      * run ends in minutes. */
     for (size_t t = 0; t < sizeof tiles / sizeof tiles[0]; t++) {
-        setenv("CLCNN_CONV_TILE", tiles[t], 1);
+        assert_true(conv_env("CLCNN_CONV_TILE", tiles[t]));
         int first = small ? (int)t % 2 : 0, end = small ? first + 1 : n_sets();
         for (int set = first; set < end; set++) {
             use_set(set);
@@ -349,7 +452,7 @@ static void test_conv2d_direct(void **state) {
     }
     /* conv_small (at most 9 taps): one input channel (forward; a first layer's shape), one filter
      * (the data gradient), on the odd set; 3x3 and 2x3 taps, rows of 9, 8 and 7 outputs. */
-    setenv("CLCNN_CONV_TILE", "", 1);
+    assert_true(conv_env("CLCNN_CONV_TILE", ""));
     for (int one = 0; one < 2; one++)
         for (size_t i = 0; i < N_CONV_CASES; i++) {
             if (conv_cases[i].sh != 1 || conv_cases[i].kh * conv_cases[i].kw > 9) continue;
@@ -361,6 +464,42 @@ static void test_conv2d_direct(void **state) {
                 conv_check(&conv_cases[i], CLCNN_ROUTE_AUTO);
             }
         }
+}
+
+/* Winograd's F(2x2, 3x3) forced (CLCNN_CONV=winograd) for forward and the data gradient of every
+ * stride-1 3x3 case (the weight gradient runs direct; other cases fall back to direct or im2col),
+ * bounded by its own error (wino_magnitude). Each set runs as is (odd heights and widths: tiles
+ * past the edges), with an even width, with batch 1, and in chunks of 2 images (CLCNN_WINO_IMAGES:
+ * 2 + 1 for the odd set); the large set with 12 channels, so that
+ * its 33 filters fit Winograd's workspace rule. Under Oclgrind: the first two sets. */
+static int wino_teardown(void **state) {
+    (void)state;
+    WINO = 0; /* also after a failed assertion */
+    conv_env("CLCNN_WINO_IMAGES", NULL);
+    conv_env("CLCNN_CONV", NULL);
+    return 0;
+}
+
+static void test_conv2d_winograd(void **state) {
+    (void)state;
+    assert_true(conv_env("CLCNN_CONV", "winograd"));
+    WINO = 1;
+    int runs = 0;
+    for (int set = 0; set < n_sets(); set++)
+        for (int variant = 0; variant < 4; variant++) {
+            use_set(set);
+            if (set == 2) C = 12;
+            if (variant == 1) W += 1;
+            if (variant == 2) N = 1;
+            assert_true(conv_env("CLCNN_WINO_IMAGES", variant == 3 ? "2" : NULL));
+            for (size_t i = 0; i < N_CONV_CASES; i++) {
+                const conv_case *cc = &conv_cases[i];
+                if (cc->kh != 3 || cc->kw != 3 || cc->sh != 1) continue;
+                conv_check(cc, CLCNN_ROUTE_AUTO);
+                runs++;
+            }
+        }
+    assert_true(runs >= 12 * (n_sets() - 1));
 }
 
 /* Batch chunks: 7 images in chunks of 1, 3 (3 + 3 + 1) and 7, by our CPU-shaped kernels and the
@@ -893,7 +1032,8 @@ static void test_gather(void **state) {
 
 /* ---- main ------------------------------------------------------------------------------------- */
 
-/* "test_layers direct" runs only the direct convolution test (its own Oclgrind run). */
+/* "test_layers direct" and "test_layers winograd" run only that convolution test (each its own
+ * Oclgrind run). */
 int main(int argc, char **argv) {
     const char *e = getenv("CLCNN_TEST_SMALL");
     small = e && *e && strcmp(e, "0") != 0;
@@ -908,17 +1048,24 @@ int main(int argc, char **argv) {
         cmocka_unit_test_teardown(test_conv2d_chunks, chunks_teardown),
         cmocka_unit_test_teardown(test_conv2d_direct, direct_teardown),
         cmocka_unit_test(test_conv2d_clblast), cmocka_unit_test(test_dense_clblast),
+        cmocka_unit_test_teardown(test_conv2d_winograd, wino_teardown),
     };
     /* Under Oclgrind (CLCNN_TEST_SMALL) the CLBlast route is left out: simulating its kernels
-     * takes far too long; the direct convolutions get their own run ("direct"), so that each
+     * takes far too long; the direct and Winograd convolutions get their own runs, so that each
      * run ends within its time limit. Everything else runs. */
     size_t n = sizeof all / sizeof all[0];
-    if (small) n -= 3;
+    if (small) n -= 4;
     const struct CMUnitTest direct[] = {
         cmocka_unit_test_teardown(test_conv2d_direct, direct_teardown),
     };
+    const struct CMUnitTest winograd[] = {
+        cmocka_unit_test_teardown(test_conv2d_winograd, wino_teardown),
+    };
     if (argc > 1 && !strcmp(argv[1], "direct"))
         return _cmocka_run_group_tests("test_layers_direct", direct, 1, test_device_setup,
+                                       test_device_teardown);
+    if (argc > 1 && !strcmp(argv[1], "winograd"))
+        return _cmocka_run_group_tests("test_layers_winograd", winograd, 1, test_device_setup,
                                        test_device_teardown);
     return _cmocka_run_group_tests("test_layers", all, n, test_device_setup, test_device_teardown);
 }

@@ -1,0 +1,61 @@
+/* cl/conv_env.c: the convolutions' environment overrides, read once when a device opens (into
+ * ctx->conv, as cl/kparams.c does for the GEMM settings), so that a training step does not call
+ * getenv per layer and phase; a malformed value is an error naming it at open. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kparams.h"
+
+static clcnn_status read_alg(clcnn_conv_env *c) {
+    static const char *const names[] = {"im2col", "direct", "winograd"};
+    const char *e = getenv("CLCNN_CONV");
+    c->alg = 0;
+    if (!e || !*e || !strcmp(e, "auto")) return CLCNN_STATUS_OK;
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(e, names[i])) {
+            c->alg = i + 1;
+            return CLCNN_STATUS_OK;
+        }
+    return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                      "CLCNN_CONV='%s': expected auto, im2col, direct or winograd", e);
+}
+
+static clcnn_status read_tile(clcnn_conv_env *c) {
+    const char *e = getenv("CLCNN_CONV_TILE");
+    memset(c->tile, 0, sizeof c->tile);
+    if (!e || !*e) return CLCNN_STATUS_OK;
+    int v[5] = {0, 0, 0, 0, 0};
+    char end;
+    int got = sscanf(e, "%d,%d,%d,%d,%d%c", &v[0], &v[1], &v[2], &v[3], &v[4], &end);
+    if ((got != 4 && got != 5) || v[0] < 1 || v[0] > 16 || v[1] < 1 || v[1] > 4 || v[2] < 1 ||
+        v[2] > 8 || v[3] < 1 || v[3] > 8 || v[4] < 0)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "CLCNN_CONV_TILE='%s': expected tm,nv,wm,wr[,per] with tm 1-16, nv 1-4, "
+                          "wm and wr 1-8, per >= 0",
+                          e);
+    memcpy(c->tile, v, sizeof v);
+    return CLCNN_STATUS_OK;
+}
+
+static clcnn_status read_wino_images(clcnn_conv_env *c) {
+    const char *e = getenv("CLCNN_WINO_IMAGES");
+    char *end;
+    c->wino_images = 0;
+    if (!e || !*e) return CLCNN_STATUS_OK;
+    long v = strtol(e, &end, 10);
+    if (*end || v < 0 || v > 65536)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "CLCNN_WINO_IMAGES='%s': expected a number of images (0-65536)", e);
+    c->wino_images = (int)v;
+    return CLCNN_STATUS_OK;
+}
+
+clcnn_status clcnn_conv_env_load(clcnn_context *ctx) {
+    clcnn_conv_env *c = &ctx->conv;
+    const char *route = getenv("CLCNN_ROUTE");
+    c->gemm_forced = route && *route && strcmp(route, "auto") != 0;
+    CLCNN_TRY(read_alg(c));
+    CLCNN_TRY(read_tile(c));
+    return read_wino_images(c);
+}
