@@ -397,24 +397,26 @@ static clcnn_status idx_raw_file(idx_reader *r, int *fd) {
     return s;
 }
 
-/* Where the decompressed copy of a gzip file lives: named by the file's identity (device,
- * inode, size, modification time), so an edited or replaced file gets a new copy. */
-static clcnn_status idx_cache_path(const char *path, char *out, size_t n) {
-    struct stat st;
-    char dir[4096], key[33];
-    if (stat(path, &st) != 0)
+/* Where the decompressed copy of a gzip file lives: CLCNN_CACHE_DIR/idx (dir) and a name
+ * from the file's identity (device, inode, size, modification time: *src), so an edited or
+ * replaced file gets a new copy. */
+static clcnn_status idx_cache_path(const char *path, char *dir, size_t n, char name[40],
+                                   struct stat *src) {
+    char root[4096], key[33];
+    if (stat(path, src) != 0)
         return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", path, strerror(errno));
-    uint64_t id[5] = {(uint64_t)st.st_size, (uint64_t)st.st_mtim.tv_sec,
-                      (uint64_t)st.st_mtim.tv_nsec, (uint64_t)st.st_ino, (uint64_t)st.st_dev};
+    uint64_t id[5] = {(uint64_t)src->st_size, (uint64_t)src->st_mtim.tv_sec,
+                      (uint64_t)src->st_mtim.tv_nsec, (uint64_t)src->st_ino,
+                      (uint64_t)src->st_dev};
     clcnn_hasher *h = clcnn_hasher_create();
     if (!h) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     clcnn_hasher_update(h, id, sizeof id);
     clcnn_hasher_hex(h, key);
     clcnn_hasher_destroy(h);
-    CLCNN_TRY(clcnn_cache_dir(dir, sizeof dir));
-    CLCNN_TRY(clcnn_strfmt(out, n, "%s/idx", dir));
-    CLCNN_TRY(clcnn_mkdir_p(out));
-    return clcnn_strfmt(out, n, "%s/idx/%s.raw", dir, key);
+    snprintf(name, 40, "%s.raw", key);
+    CLCNN_TRY(clcnn_cache_dir(root, sizeof root));
+    CLCNN_TRY(clcnn_strfmt(dir, n, "%s/idx", root));
+    return clcnn_mkdir_p(dir);
 }
 
 /* Inflates the data after the header into fp, checking it as idx_read_data does. */
@@ -436,18 +438,41 @@ static clcnn_status idx_inflate_to(idx_reader *r, FILE *fp, const char *dest) {
     return st == CLCNN_STATUS_OK ? idx_check_end(r) : st;
 }
 
+/* The copy of a gzip file: the header naming its source (idx_cache.c), then the data. */
+static clcnn_status idx_write_copy(idx_reader *r, const struct stat *src, const char *path) {
+    clcnn_log(CLCNN_LOG_INFO, "'%s': decompressing for streaming into '%s'", r->path, path);
+    if (gzseek(r->gz, (z_off_t)r->header_bytes, SEEK_SET) < 0) /* a second copy: from the start */
+        return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot read '%s' again", r->path);
+    char header[CLCNN_IDX_COPY_HEADER];
+    clcnn_idx_copy_header(r->path, src, header);
+    clcnn_atomic_file af;
+    CLCNN_TRY(clcnn_atomic_open(&af, path));
+    clcnn_status s = fwrite(header, 1, sizeof header, af.fp) == sizeof header
+                         ? idx_inflate_to(r, af.fp, path)
+                         : clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot write '%s': %s", path,
+                                      strerror(errno));
+    if (s != CLCNN_STATUS_OK) {
+        clcnn_atomic_abort(&af);
+        return s;
+    }
+    return clcnn_atomic_commit(&af);
+}
+
 static int no_cache(void) {
     const char *nc = getenv("CLCNN_NO_CACHE");
     return nc && *nc && strcmp(nc, "0") != 0;
 }
 
 /* A gzip file has no random access: its data is inflated once into a file that has. With the
- * cache: CLCNN_CACHE_DIR/idx/<key>.raw, written atomically and reused while the file is the
- * same; without: an unnamed temp file, gone with the process. The whole stream is checked on the
- * way (a corrupt or cut-short file fails here, before any training). */
-static clcnn_status idx_inflated_file(idx_reader *r, int *fd) {
+ * cache: CLCNN_CACHE_DIR/idx/<key>.raw (a header naming the source, then the data: idx_cache.c),
+ * written atomically, reused while the file is the same, and the folder pruned to a bounded size
+ * after each use; without: an unnamed temp file, gone with the process. *offset: where the data
+ * starts. The whole stream is checked on the way (a corrupt or cut-short file fails here, before
+ * any training). */
+static clcnn_status idx_inflated_file(idx_reader *r, int *fd, int64_t *offset) {
     char path[4096];
     struct stat st;
+    *offset = 0;
     if (no_cache()) {
         FILE *fp = tmpfile();
         if (!fp)
@@ -462,22 +487,24 @@ static clcnn_status idx_inflated_file(idx_reader *r, int *fd) {
             s = clcnn_fail(CLCNN_STATUS_IO_ERROR, "dup: %s", strerror(errno));
         return s;
     }
-    CLCNN_TRY(idx_cache_path(r->path, path, sizeof path));
-    if (stat(path, &st) != 0 || (uint64_t)st.st_size != r->data_bytes) {
-        clcnn_log(CLCNN_LOG_INFO, "'%s': decompressing for streaming into '%s'", r->path, path);
-        clcnn_atomic_file af;
-        CLCNN_TRY(clcnn_atomic_open(&af, path));
-        clcnn_status s = idx_inflate_to(r, af.fp, path);
-        if (s != CLCNN_STATUS_OK) {
-            clcnn_atomic_abort(&af);
-            return s;
-        }
-        CLCNN_TRY(clcnn_atomic_commit(&af));
+    char dir[4096], name[40];
+    struct stat src;
+    CLCNN_TRY(idx_cache_path(r->path, dir, sizeof dir, name, &src));
+    CLCNN_TRY(clcnn_strfmt(path, sizeof path, "%s/%s", dir, name));
+    /* Another run may remove the copy between the check and the open (pruning): made again. */
+    for (int attempt = 0;; attempt++) {
+        if (stat(path, &st) != 0 || (uint64_t)st.st_size != CLCNN_IDX_COPY_HEADER + r->data_bytes)
+            CLCNN_TRY(idx_write_copy(r, &src, path));
+        *fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (*fd >= 0 || errno != ENOENT || attempt) break;
     }
-    *fd = open(path, O_RDONLY | O_CLOEXEC);
     if (*fd < 0)
         return clcnn_fail(CLCNN_STATUS_IO_ERROR, "cannot open '%s': %s", path, strerror(errno));
-    return CLCNN_STATUS_OK;
+    *offset = CLCNN_IDX_COPY_HEADER;
+    utimensat(AT_FDCWD, path, NULL, 0); /* used now: the last to be pruned */
+    clcnn_status s = clcnn_idx_cache_prune(dir, name);
+    if (s != CLCNN_STATUS_OK) close(*fd);
+    return s;
 }
 
 /* The labels file as clcnn_idx_read_labels reads it, for n images. */
@@ -493,11 +520,12 @@ clcnn_status clcnn_idx_list_open(const char *images, const char *labels, int n_c
     *out = (clcnn_image_list){0};
     idx_reader r;
     CLCNN_TRY(idx_open(&r, images));
-    int fd = -1, raw = 0;
+    int fd = -1;
+    int64_t offset = (int64_t)r.header_bytes;
     clcnn_status st = idx_read_header(&r, 3, 4, "an images");
     if (st == CLCNN_STATUS_OK) {
-        raw = gzdirect(r.gz);
-        st = raw ? idx_raw_file(&r, &fd) : idx_inflated_file(&r, &fd);
+        offset = (int64_t)r.header_bytes;
+        st = gzdirect(r.gz) ? idx_raw_file(&r, &fd) : idx_inflated_file(&r, &fd, &offset);
     }
     idx_close(&r);
     if (st != CLCNN_STATUS_OK) return st;
@@ -509,7 +537,7 @@ clcnn_status clcnn_idx_list_open(const char *images, const char *labels, int n_c
                               .source = strdup(images),
                               .fd = fd,
                               .nhwc = c > 1,
-                              .offset = raw ? (int64_t)r.header_bytes : 0};
+                              .offset = offset};
     if (!out->source) st = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     if (st == CLCNN_STATUS_OK) st = idx_list_labels(labels, n, n_classes, &out->labels);
     if (st != CLCNN_STATUS_OK) {
@@ -521,10 +549,14 @@ clcnn_status clcnn_idx_list_open(const char *images, const char *labels, int n_c
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_idx_list_read(const clcnn_image_list *l, uint32_t i, uint8_t *dst) {
+clcnn_status clcnn_idx_list_read(const clcnn_image_list *l, uint32_t i, uint8_t *dst,
+                                 uint8_t *scratch) {
     size_t ex = (size_t)l->c * l->h * l->w, got = 0;
-    uint8_t *buf = l->nhwc ? malloc(ex) : dst;
-    if (!buf) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    uint8_t *buf = l->nhwc ? scratch : dst;
+    if (!buf)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "'%s' stores (h, w, c) examples: reading one needs a scratch buffer",
+                          l->source);
     off_t at = (off_t)(l->offset + (int64_t)i * (int64_t)ex);
     ssize_t k = 0;
     while (got < ex && ((k = pread(l->fd, buf + got, ex - got, at + (off_t)got)) > 0 ||
@@ -541,6 +573,5 @@ clcnn_status clcnn_idx_list_read(const clcnn_image_list *l, uint32_t i, uint8_t 
                         l->source, i, (long long)i * (long long)ex,
                         (long long)(i + 1) * (long long)ex);
     if (st == CLCNN_STATUS_OK && l->nhwc) hwc_to_chw(buf, dst, l->c, (size_t)l->h * l->w);
-    if (l->nhwc) free(buf);
     return st;
 }

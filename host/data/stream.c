@@ -22,6 +22,7 @@ struct clcnn_stream {
     uint8_t *labels; /* window x batch */
     uint8_t *cache;  /* the first n_cache examples of the list, once decoded */
     uint8_t *cached; /* per cached example: decoded yet */
+    uint8_t *scratch; /* an (h, w, c) IDX list: one example's bytes per thread, as read */
     int n_cache;
     uint32_t *order; /* the pass */
     int n, next, handed, released, busy, quit;
@@ -33,7 +34,7 @@ struct clcnn_stream {
     pthread_mutex_t mu;
     pthread_cond_t work, ready;
     pthread_t *threads;
-    int n_threads;
+    int n_threads, started;
 };
 
 static int batch_count(const clcnn_stream *s, int b) {
@@ -48,14 +49,15 @@ static int job_ready(const clcnn_stream *s) {
 
 /* Decodes (or copies from the cache) example idx into dst; *fresh is set when it was decoded
  * into a cache place the caller then marks. */
-static clcnn_status fetch(clcnn_stream *s, uint32_t idx, int in_cache, uint8_t *dst, int *fresh) {
+static clcnn_status fetch(clcnn_stream *s, uint32_t idx, int in_cache, uint8_t *dst,
+                          uint8_t *scratch, int *fresh) {
     const clcnn_image_list *l = s->list;
     *fresh = 0;
     if (in_cache) {
         memcpy(dst, s->cache + idx * s->ex, s->ex);
         return CLCNN_STATUS_OK;
     }
-    CLCNN_TRY(l->source ? clcnn_idx_list_read(l, idx, dst)
+    CLCNN_TRY(l->source ? clcnn_idx_list_read(l, idx, dst, scratch)
                         : clcnn_image_load(l->paths[idx], l->c, l->h, l->w, dst));
     if ((int)idx < s->n_cache) {
         memcpy(s->cache + idx * s->ex, dst, s->ex);
@@ -67,6 +69,8 @@ static clcnn_status fetch(clcnn_stream *s, uint32_t idx, int in_cache, uint8_t *
 static void *worker(void *arg) {
     clcnn_stream *s = arg;
     pthread_mutex_lock(&s->mu);
+    uint8_t *scratch = s->scratch ? s->scratch + (size_t)s->started * s->ex : NULL;
+    s->started++;
     for (;;) {
         while (!s->quit && !job_ready(s))
             pthread_cond_wait(&s->work, &s->mu);
@@ -79,7 +83,8 @@ static void *worker(void *arg) {
 
         int fresh;
         s->labels[(size_t)slot * s->o.batch + at] = s->list->labels[idx];
-        clcnn_status st = fetch(s, idx, in_cache, s->bufs[slot] + (size_t)at * s->ex, &fresh);
+        clcnn_status st =
+            fetch(s, idx, in_cache, s->bufs[slot] + (size_t)at * s->ex, scratch, &fresh);
 
         pthread_mutex_lock(&s->mu);
         if (fresh) s->cached[idx] = 1;
@@ -109,8 +114,9 @@ static clcnn_status stream_alloc(clcnn_stream *s, uint8_t *const *buffers) {
     s->err_status = calloc((size_t)o->window, sizeof *s->err_status);
     s->err_msg = malloc((size_t)o->window * ERROR_MAX);
     s->threads = calloc((size_t)o->threads, sizeof *s->threads);
+    if (s->list->source && s->list->nhwc) s->scratch = malloc((size_t)o->threads * s->ex);
     if (!s->bufs || !s->labels || !s->done || !s->err_pos || !s->err_status || !s->err_msg ||
-        !s->threads)
+        !s->threads || (s->list->source && s->list->nhwc && !s->scratch))
         return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory for the decoding window");
     s->own_bufs = !buffers;
     for (int i = 0; i < o->window; i++) {
@@ -245,6 +251,7 @@ void clcnn_stream_destroy(clcnn_stream *s) {
         free(s->bufs[i]);
     free(s->bufs), free(s->labels), free(s->done), free(s->err_pos), free(s->err_status);
     free(s->err_msg), free(s->threads), free(s->cache), free(s->cached), free(s->order);
+    free(s->scratch);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->work);
     pthread_cond_destroy(&s->ready);

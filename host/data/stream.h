@@ -40,17 +40,35 @@ clcnn_status clcnn_image_list_decode(const clcnn_image_list *l, int threads, clc
 
 /* The examples and labels of an IDX pair as a list read at random (idx.c): a raw images file is
  * read in place, a gzip one is decompressed once into CLCNN_CACHE_DIR/idx (written atomically,
- * kept for the next run; a private temp file under CLCNN_NO_CACHE=1). The header, the file size
+ * kept for the next run within a bounded size, clcnn_idx_cache_prune; a private temp file under
+ * CLCNN_NO_CACHE=1). The header, the file size
  * and every label are checked here; limit > 0 keeps the first examples. */
 clcnn_status clcnn_idx_list_open(const char *images, const char *labels, int n_classes, long limit,
                                  clcnn_image_list *out);
+
+/* The decompressed copies of gzip IDX files in CLCNN_CACHE_DIR/idx (idx_cache.c): each starts
+ * with a header of CLCNN_IDX_COPY_HEADER bytes naming its source file and that file's identity
+ * (st: size, modification time, inode, device), then the data. */
+#define CLCNN_IDX_COPY_HEADER 4096
+struct stat;
+void clcnn_idx_copy_header(const char *source, const struct stat *st,
+                           char header[CLCNN_IDX_COPY_HEADER]);
+
+/* Removes from dir the copies whose source is gone or changed, unfinished copies no run has
+ * written to for an hour, and then the least recently used copies while all of them together
+ * exceed CLCNN_IDX_CACHE_MB (default 4096); the copy named keep (in use) always stays. Safe
+ * while other runs use or prune the same folder. */
+clcnn_status clcnn_idx_cache_prune(const char *dir, const char *keep);
 
 /* What an IDX images file's header says (n, c, h, w), nothing more read. */
 clcnn_status clcnn_idx_shape(const char *path, int shape[4]);
 
 /* Example i of an IDX list into dst (c x h x w bytes); a file cut short since it was opened is an
- * error naming it. Safe from several threads at once. */
-clcnn_status clcnn_idx_list_read(const clcnn_image_list *l, uint32_t i, uint8_t *dst);
+ * error naming it. A list stored (h, w, c) (nhwc) is read into scratch (c x h x w bytes, the
+ * caller's, reused from one example to the next) and reordered into dst; otherwise scratch may
+ * be NULL. Safe from several threads at once, each with its own scratch. */
+clcnn_status clcnn_idx_list_read(const clcnn_image_list *l, uint32_t i, uint8_t *dst,
+                                 uint8_t *scratch);
 
 /* The training and test sets of an IDX spec as lists (data.dir, the limits), and what their
  * headers say without opening them as lists: examples (limits applied) and bytes per example

@@ -8,6 +8,7 @@
 #include "clcnn/onnx.h"
 #include "clcnn/train.h"
 #include "core/core.h"
+#include "core/layers.h"
 #include "nn/model_internal.h"
 #include "onnx_build.h"
 #include "train/safetensors.h"
@@ -173,19 +174,55 @@ static clcnn_status batch_norm(emit *e, const clcnn_layer *l) {
     return CLCNN_STATUS_OK;
 }
 
+/* Each layer type's export, named export_<type> after its row in core/layers.h: the table
+ * below has one entry per row, so a new layer type does not build until it has one. */
+static clcnn_status export_conv2d(emit *e, const clcnn_layer *l) { return product(e, l, 1); }
+static clcnn_status export_dense(emit *e, const clcnn_layer *l) { return product(e, l, 0); }
+static clcnn_status export_max_pooling2d(emit *e, const clcnn_layer *l) {
+    return pool(e, l, "MaxPool");
+}
+static clcnn_status export_average_pooling2d(emit *e, const clcnn_layer *l) {
+    return pool(e, l, "AveragePool");
+}
+static clcnn_status export_global_average_pooling2d(emit *e, const clcnn_layer *l) {
+    return global_pool(e, l);
+}
+static clcnn_status export_flatten(emit *e, const clcnn_layer *l) { return flatten_to_2d(e, l); }
+static clcnn_status export_batch_normalization(emit *e, const clcnn_layer *l) {
+    return batch_norm(e, l);
+}
+static clcnn_status export_dropout(emit *e, const clcnn_layer *l) {
+    (void)e, (void)l;
+    return CLCNN_STATUS_OK; /* inference: the identity */
+}
+/* The activation family: the function the type (or `activation`'s key) names. */
+static clcnn_status export_function(emit *e, const clcnn_layer *l) {
+    int code = clcnn_layer_function(l->spec.type, l->spec.activation);
+    if (code < 0)
+        return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "this layer type has no ONNX export");
+    return activation(e, l, code, l->spec.alpha);
+}
+#define export_activation export_function
+#define export_relu export_function
+#define export_softmax export_function
+#define export_sigmoid export_function
+#define export_tanh export_function
+#define export_leaky_relu export_function
+#define export_elu export_function
+
+#define DECLARE(name, keras_name, keys) extern const clcnn_layer_type clcnn_layer_##name;
+CLCNN_LAYER_TYPES(DECLARE)
+#undef DECLARE
+#define EXPORTER(name, keras_name, keys) {&clcnn_layer_##name, export_##name},
+static const struct {
+    const clcnn_layer_type *type;
+    clcnn_status (*emit)(emit *e, const clcnn_layer *l);
+} exporters[] = {CLCNN_LAYER_TYPES(EXPORTER)};
+#undef EXPORTER
+
 static clcnn_status layer(emit *e, const clcnn_layer *l) {
-    const char *t = l->spec.type;
-    if (strcmp(t, "conv2d") == 0) return product(e, l, 1);
-    if (strcmp(t, "dense") == 0) return product(e, l, 0);
-    if (strcmp(t, "max_pooling2d") == 0) return pool(e, l, "MaxPool");
-    if (strcmp(t, "average_pooling2d") == 0) return pool(e, l, "AveragePool");
-    if (strcmp(t, "global_average_pooling2d") == 0) return global_pool(e, l);
-    if (strcmp(t, "flatten") == 0) return flatten_to_2d(e, l);
-    if (strcmp(t, "batch_normalization") == 0) return batch_norm(e, l);
-    if (strcmp(t, "dropout") == 0) return CLCNN_STATUS_OK; /* inference: the identity */
-    if (strcmp(t, "relu") == 0) return activation(e, l, CLCNN_ACT_RELU, 0.0f);
-    int code = clcnn_layer_function(t, l->spec.activation); /* the activation family */
-    if (code >= 0) return activation(e, l, code, l->spec.alpha);
+    for (size_t i = 0; i < sizeof exporters / sizeof *exporters; i++)
+        if (exporters[i].type == l->type) return exporters[i].emit(e, l);
     return clcnn_layer_fail(l, CLCNN_STATUS_UNSUPPORTED, "this layer type has no ONNX export");
 }
 

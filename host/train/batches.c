@@ -8,6 +8,7 @@
 
 #include "batches.h"
 #include "core/core.h"
+#include "data_parallel.h"
 
 #define MB (1024.0 * 1024.0)
 #define WINDOW_MAX 16 /* batches decoded ahead, at most */
@@ -206,6 +207,17 @@ void clcnn_batches_borrow(const clcnn_dataset *ds, clcnn_batch_source *out) {
     out->labels = ds->labels;
 }
 
+void clcnn_batches_set_part(clcnn_batch_source *b, int rank, int size) {
+    b->part_rank = rank;
+    b->part_size = size;
+}
+
+/* This rank's [offset, offset + share) of a global batch of count. */
+static void part_of(const clcnn_batch_source *b, int count, int *offset, int *share) {
+    clcnn_dp dp = {.rank = b->part_rank, .size = b->part_size};
+    clcnn_dp_share(&dp, count, offset, share);
+}
+
 clcnn_status clcnn_batches_attach(clcnn_batch_source *b, clcnn_model *model, int slot) {
     b->model = model;
     b->slot = slot;
@@ -222,7 +234,11 @@ clcnn_status clcnn_batches_attach(clcnn_batch_source *b, clcnn_model *model, int
     uint8_t *host[WINDOW_MAX];
     if (b->window > WINDOW_MAX) b->window = WINDOW_MAX;
     CLCNN_TRY(clcnn_model_stream_open(model, slot, b->n, b->window, host));
-    clcnn_stream_options o = {b->threads, b->batch, b->window, b->cache_bytes};
+    /* A rank's stream holds its shares back to back: a full batch's share per batch (the last,
+     * smaller batch's share is no larger). */
+    int offset, per_batch = b->batch;
+    if (b->part_size > 1) part_of(b, b->batch, &offset, &per_batch);
+    clcnn_stream_options o = {b->threads, per_batch > 0 ? per_batch : 1, b->window, b->cache_bytes};
     clcnn_stream_destroy(b->stream);
     return clcnn_stream_create(&b->list, &o, host, &b->stream);
 }
@@ -238,22 +254,50 @@ static clcnn_status identity_order(clcnn_batch_source *b) {
     return s;
 }
 
+/* A rank's pass: its share of each global batch of the order, in turn. */
+static clcnn_status begin_part(clcnn_batch_source *b, const uint32_t *order) {
+    uint32_t *mine = malloc((b->n ? (size_t)b->n : 1) * sizeof *mine);
+    if (!mine) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
+    int n = 0;
+    for (int start = 0; start < b->n; start += b->batch) {
+        int count = b->n - start < b->batch ? b->n - start : b->batch, offset, share;
+        part_of(b, count, &offset, &share);
+        for (int i = 0; i < share; i++)
+            mine[n++] = order ? order[start + offset + i] : (uint32_t)(start + offset + i);
+    }
+    clcnn_status s = clcnn_stream_begin(b->stream, mine, n);
+    free(mine);
+    return s;
+}
+
 clcnn_status clcnn_batches_begin(clcnn_batch_source *b, const uint32_t *order) {
     if (!b->streamed) return order ? clcnn_model_set_order(b->model, order, b->n) : CLCNN_STATUS_OK;
     if (order) CLCNN_TRY(identity_order(b));
+    if (b->part_size > 1) return begin_part(b, order);
     return clcnn_stream_begin(b->stream, order, b->n);
 }
 
 clcnn_status clcnn_batches_load(clcnn_batch_source *b, int start, int count) {
     if (!b->streamed) return CLCNN_STATUS_OK;
+    /* A rank's share: its stream's batch k is its share of global batch k, put on the device at
+     * the global positions. */
+    int offset = 0, local = start;
+    if (b->part_size > 1) {
+        int full;
+        part_of(b, b->batch, &offset, &full);
+        local = start / b->batch * full;
+        part_of(b, count, &offset, &count);
+        if (!count) return CLCNN_STATUS_OK;
+    }
     clcnn_stream_batch sb;
     CLCNN_TRY(clcnn_stream_next(b->stream, &sb));
     clcnn_status s =
-        sb.start == start && sb.count == count
-            ? clcnn_model_stream_put(b->model, b->slot, sb.start, sb.count, sb.images, sb.labels)
+        sb.start == local && sb.count == count
+            ? clcnn_model_stream_put(b->model, b->slot, start + offset, sb.count, sb.images,
+                                     sb.labels)
             : clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                         "streamed batch [%d, %d) asked for; the next is [%d, %d)", start,
-                         start + count, sb.start, sb.start + sb.count);
+                         "streamed batch [%d, %d) asked for; the next is [%d, %d)", local,
+                         local + count, sb.start, sb.start + sb.count);
     clcnn_stream_release(b->stream);
     return s;
 }

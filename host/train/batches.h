@@ -23,6 +23,9 @@ typedef struct clcnn_batch_source {
     clcnn_model *model; /* set by clcnn_batches_attach */
     int slot, batch;
     clcnn_stream *stream;
+    /* Data-parallel (clcnn_batches_set_part): a streamed source decodes only rank part_rank's
+     * share of every batch of the pass; part_size 0 or 1: every example. */
+    int part_rank, part_size;
 } clcnn_batch_source;
 
 /* The training, validation (validation_split's tail) and test sets of a spec, each in memory or
@@ -40,12 +43,19 @@ void clcnn_batches_borrow(const clcnn_dataset *ds, clcnn_batch_source *out);
  * opens a streamed slot and starts the decoding threads. */
 clcnn_status clcnn_batches_attach(clcnn_batch_source *b, clcnn_model *model, int slot);
 
+/* Data-parallel training over `size` ranks, before clcnn_batches_attach: a streamed source
+ * decodes and uploads only this rank's share of each global batch (clcnn_dp_share's split),
+ * keeping the positions of the global pass on the device, so the step finds its share where an
+ * in-memory set would put it. An in-memory source is unchanged (every rank holds the whole set). */
+void clcnn_batches_set_part(clcnn_batch_source *b, int rank, int size);
+
 /* Starts a pass over all n examples: in the order given (the training slot: the epoch's order)
  * or, with NULL, in storage order. */
 clcnn_status clcnn_batches_begin(clcnn_batch_source *b, const uint32_t *order);
 
 /* Makes positions [start, start+count) of the pass ready on the device for the next step or
- * evaluation. A streamed pass takes whole batches of the model's batch size in order. */
+ * evaluation. A streamed pass takes whole batches of the model's batch size in order; with a
+ * part set, only this rank's share of them (none when the batch leaves it none). */
 clcnn_status clcnn_batches_load(clcnn_batch_source *b, int start, int count);
 
 /* Decoded from files and taken from the cache so far (zeros in memory). */

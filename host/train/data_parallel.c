@@ -231,20 +231,34 @@ clcnn_status clcnn_dp_metrics(clcnn_dp *dp, clcnn_model *model, int upto, int re
     return CLCNN_STATUS_OK;
 }
 
+/* A set's shape and labels, and its pixels when `pixels` (all of them in host memory). */
+static void hash_set(clcnn_hasher *h, const clcnn_batch_source *b, int pixels) {
+    const clcnn_image_list *l = &b->list;
+    const clcnn_dataset *d = &b->ds;
+    int dims[4] = {b->n, 0, 0, 0};
+    if (b->n > 0) {
+        dims[1] = b->streamed ? l->c : d->c;
+        dims[2] = b->streamed ? l->h : d->h;
+        dims[3] = b->streamed ? l->w : d->w;
+    }
+    clcnn_hasher_update(h, dims, sizeof dims);
+    if (b->n > 0 && b->labels) clcnn_hasher_update(h, b->labels, (size_t)b->n);
+    if (pixels && b->n > 0 && d->images)
+        clcnn_hasher_update(h, d->images, (size_t)b->n * d->c * d->h * d->w);
+}
+
 /* Rank 0's data and this rank's are the same examples: the hosts each read their own copy, and
- * a different file at the same path would train every rank on something else, silently. */
-static clcnn_status check_same_data(const clcnn_dataset *train, const clcnn_dataset *val) {
+ * a different file at the same path would train every rank on something else, silently. When
+ * every rank holds its sets in memory the pixels are compared too; a streamed set (on any rank)
+ * is compared by its shape and labels, since reading it whole to hash it would cost an epoch. */
+static clcnn_status check_same_data(const clcnn_batch_source *train,
+                                    const clcnn_batch_source *val) {
+    double streamed = train->streamed || val->streamed;
+    CLCNN_TRY(clcnn_dist_allreduce_sum(&streamed, 1, CLCNN_DIST_DOUBLE));
     clcnn_hasher *h = clcnn_hasher_create();
     if (!h) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
-    const clcnn_dataset *sets[2] = {train, val};
-    for (int i = 0; i < 2; i++) {
-        const clcnn_dataset *d = sets[i];
-        int dims[4] = {d->n, d->c, d->h, d->w};
-        clcnn_hasher_update(h, dims, sizeof dims);
-        if (d->n > 0 && d->images)
-            clcnn_hasher_update(h, d->images, (size_t)d->n * d->c * d->h * d->w);
-        if (d->n > 0 && d->labels) clcnn_hasher_update(h, d->labels, (size_t)d->n);
-    }
+    hash_set(h, train, streamed == 0);
+    hash_set(h, val, streamed == 0);
     char mine[33], root[33];
     clcnn_hasher_hex(h, mine);
     clcnn_hasher_destroy(h);
@@ -258,8 +272,8 @@ static clcnn_status check_same_data(const clcnn_dataset *train, const clcnn_data
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_dp_sync_start(clcnn_model *model, const clcnn_dataset *train,
-                                 const clcnn_dataset *val, int *first_epoch, clcnn_fit_result *res,
+clcnn_status clcnn_dp_sync_start(clcnn_model *model, const clcnn_batch_source *train,
+                                 const clcnn_batch_source *val, int *first_epoch, clcnn_fit_result *res,
                                  double *lr) {
     CLCNN_TRY(check_same_data(train, val));
     size_t np = clcnn_model_param_count(model), ns = clcnn_model_opt_state_count(model);

@@ -6,6 +6,7 @@
 #ifndef CLCNN_DATA_PARALLEL_H
 #define CLCNN_DATA_PARALLEL_H
 
+#include "batches.h"
 #include "clcnn/train.h"
 #include "core/core.h"
 
@@ -69,11 +70,12 @@ clcnn_status clcnn_dp_train_step(clcnn_dp *dp, clcnn_model *model, int start, in
 clcnn_status clcnn_dp_metrics(clcnn_dp *dp, clcnn_model *model, int upto, int reduce, double *loss,
                               double *accuracy);
 
-/* Checks that this rank loaded rank 0's data (a hash of the examples), then sends rank 0's
+/* Checks that this rank loaded rank 0's data (a hash of the shapes and labels, and of the pixels
+ * when no rank streams), then sends rank 0's
  * starting point (weights, optimizer state, the first epoch, the resumed history and learning
  * rates) to every rank: only rank 0 reads --init and --resume files. */
-clcnn_status clcnn_dp_sync_start(clcnn_model *model, const clcnn_dataset *train,
-                                 const clcnn_dataset *val, int *first_epoch, clcnn_fit_result *res,
+clcnn_status clcnn_dp_sync_start(clcnn_model *model, const clcnn_batch_source *train,
+                                 const clcnn_batch_source *val, int *first_epoch, clcnn_fit_result *res,
                                  double *lr);
 
 /* The step-time split, logged by each rank (INFO: shown with --verbose). */

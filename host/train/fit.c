@@ -318,18 +318,16 @@ static clcnn_status prepare(fit_run *r, int *first_epoch) {
     }
     if (o->init_model) CLCNN_TRY(clcnn_model_load_weights(r->model, o->init_model));
     if (o->resume) CLCNN_TRY(resume_refused(r, load_resume_state(r, first_epoch)));
+    /* Data-parallel, each rank gathers its share of every batch: from a whole copy of the set on
+     * its device, or streamed, decoding that share alone. Rank 0 alone validates. */
+    int validates = r->data.val.n && (!r->dp.active || r->dp.rank == 0 || !r->data.val.streamed);
     if (r->dp.active) {
-        /* Each rank gathers its share of every batch from a whole copy of the set on its device. */
-        if (r->data.train.streamed || r->data.val.streamed)
-            return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                              "data-parallel training needs the data set in memory on every rank; "
-                              "this one is streamed (set data.streaming: off, or a larger "
-                              "data.cache_mb)");
-        CLCNN_TRY(clcnn_dp_sync_start(r->model, &r->data.train.ds, &r->data.val.ds, first_epoch,
-                                      r->res, r->lr));
+        CLCNN_TRY(clcnn_dp_sync_start(r->model, &r->data.train, &r->data.val, first_epoch, r->res,
+                                      r->lr));
+        if (!r->dp.split) clcnn_batches_set_part(&r->data.train, r->dp.rank, r->dp.size);
     }
     CLCNN_TRY(clcnn_batches_attach(&r->data.train, r->model, 0));
-    if (r->data.val.n) CLCNN_TRY(clcnn_batches_attach(&r->data.val, r->model, 1));
+    if (validates) CLCNN_TRY(clcnn_batches_attach(&r->data.val, r->model, 1));
     r->order = malloc((size_t)r->data.train.n * sizeof *r->order);
     return r->order ? CLCNN_STATUS_OK : clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
 }
@@ -430,6 +428,12 @@ clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_f
     }
     if (s == CLCNN_STATUS_OK) s = fit_run_all(&r);
     result->seconds = clcnn_now() - t0;
+    if (r.data.train.streamed) {
+        int64_t decoded, cached;
+        clcnn_batches_counts(&r.data.train, &decoded, &cached);
+        clcnn_log(CLCNN_LOG_INFO, "training data, rank %d: %lld examples decoded, %lld from the cache",
+                  r.dp.rank, (long long)decoded, (long long)cached);
+    }
     fit_data_free(&r.data); /* first: its decoding threads write into the model's host buffers */
     clcnn_dp_log_times(&r.dp);
     clcnn_dp_free(&r.dp);

@@ -47,7 +47,8 @@ train mem0 --set data.streaming=off --set train.epochs=1
 [ ! -d cache/idx ] || [ -z "$(ls cache/idx)" ] && pass "in memory: no decompressed copy" \
     || fail "the in-memory path wrote $(ls cache/idx)"
 streamed_like_memory "streamed from the IDX files" 1590 1 3
-[ "$(ls cache/idx | wc -l)" -eq 1 ] && [ "$(stat -c %s cache/idx/*.raw)" -eq $((1500 * 768)) ] \
+# (The copy: a 4 KiB header naming its source, then the images.)
+[ "$(ls cache/idx | wc -l)" -eq 1 ] && [ "$(stat -c %s cache/idx/*.raw)" -eq $((4096 + 1500 * 768)) ] \
     && pass "one decompressed copy of the gzip training images, made once" \
     || fail "cache/idx holds: $(ls -l cache/idx)"
 

@@ -9,8 +9,11 @@
 #include <string.h>
 
 #include "clcnn/data.h"
-#include <sys/stat.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "data/stream.h"
@@ -364,7 +367,7 @@ static void test_data_load_errors(void **state) {
 /* Files in the cache's idx folder (the decompressed copies and any leftover temp file). */
 static int cache_files(void) {
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/cache/idx", test_dir); /* test_path's buffers hold our paths */
+    snprintf(dir, sizeof dir, "%s/idx", getenv("CLCNN_CACHE_DIR"));
     DIR *d = opendir(dir);
     int n = 0;
     for (struct dirent *e; d && (e = readdir(d));)
@@ -377,14 +380,19 @@ static int cache_files(void) {
  * a shuffled order with a cache of 3 examples. */
 static void check_list(const clcnn_image_list *l, const clcnn_dataset *ds, int first) {
     size_t ex = (size_t)ds->c * ds->h * ds->w;
-    uint8_t *buf = malloc(ex);
+    uint8_t *buf = malloc(ex), *scratch = malloc(ex);
     assert_non_null(buf);
+    assert_non_null(scratch);
+    if (l->nhwc) /* an (h, w, c) list needs the scratch buffer: a clear error without */
+        expect_error(clcnn_idx_list_read(l, 0, buf, NULL), CLCNN_STATUS_INVALID_ARGUMENT,
+                     "scratch", l->source);
     for (int i = 0; i < l->n; i++) {
-        expect_ok(clcnn_idx_list_read(l, (uint32_t)i, buf));
+        expect_ok(clcnn_idx_list_read(l, (uint32_t)i, buf, scratch));
         assert_memory_equal(buf, ds->images + (size_t)(first + i) * ex, ex);
         assert_int_equal(l->labels[i], ds->labels[first + i]);
     }
     free(buf);
+    free(scratch);
     uint32_t order[64];
     for (int i = 0; i < l->n; i++)
         order[i] = (uint32_t)i;
@@ -424,8 +432,9 @@ static void list_round_trip(int gzip, int ndim, int copies) {
     int before = cache_files();
     clcnn_image_list l, tail;
     expect_ok(clcnn_idx_list_open(images, labels, 10, -1, &l));
-    assert_int_equal(cache_files(),
-                     before + (gzip && copies)); /* a gzip file's copy, nothing else */
+    /* A gzip file's copy, nothing else: none left of the earlier li.gz (each round trip rewrites
+     * it, and a copy whose source changed is removed). */
+    assert_int_equal(cache_files(), gzip && copies ? 1 : before);
     assert_int_equal(l.n, 9);
     assert_int_equal(l.c, ndim == 4 ? 3 : 1);
     assert_int_equal(l.h, 3);
@@ -441,7 +450,7 @@ static void list_round_trip(int gzip, int ndim, int copies) {
     clcnn_image_list_free(&l);
     expect_ok(clcnn_idx_list_open(images, labels, 10, 4, &l)); /* a limit; the copy is reused */
     assert_int_equal(l.n, 4);
-    assert_int_equal(cache_files(), before + (gzip && copies));
+    assert_int_equal(cache_files(), gzip && copies ? 1 : before);
     check_list(&l, &ds, 0);
     clcnn_image_list_free(&l);
     clcnn_dataset_free(&ds);
@@ -503,8 +512,8 @@ static void test_list_damage(void **state) {
     expect_ok(clcnn_idx_list_open(raw, labels, 10, -1, &l));
     assert_int_equal(truncate(raw, (off_t)(len - 3 * 16)), 0);
     uint8_t buf[16];
-    expect_ok(clcnn_idx_list_read(&l, 4, buf));
-    expect_error(clcnn_idx_list_read(&l, 5, buf), CLCNN_STATUS_PARSE_ERROR, raw, "truncated",
+    expect_ok(clcnn_idx_list_read(&l, 4, buf, NULL));
+    expect_error(clcnn_idx_list_read(&l, 5, buf, NULL), CLCNN_STATUS_PARSE_ERROR, raw, "truncated",
                  "example 5");
     clcnn_stream_options o = {2, 2, 2, 0};
     clcnn_stream *s;
@@ -520,6 +529,95 @@ static void test_list_damage(void **state) {
     clcnn_image_list_free(&l);
     free(file);
     free(data);
+}
+
+/* Example 0 of a fresh list over images (gzip): the bytes write_idx wrote with mul, add. */
+static void check_first(const char *images, const char *labels, int mul, int add) {
+    clcnn_image_list l;
+    uint8_t buf[16];
+    expect_ok(clcnn_idx_list_open(images, labels, 10, -1, &l));
+    expect_ok(clcnn_idx_list_read(&l, 0, buf, NULL));
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(buf[i], (uint8_t)(i * mul + add));
+    clcnn_image_list_free(&l);
+}
+
+/* A file in the pruning test's cache folder, written with an age. */
+static void cache_file(const char *name, int age_seconds) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/idx/%s", getenv("CLCNN_CACHE_DIR"), name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs("partial", f);
+    fclose(f);
+    struct timespec t[2];
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= age_seconds;
+    t[1] = t[0];
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+static int cache_has(const char *name) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/idx/%s", getenv("CLCNN_CACHE_DIR"), name);
+    return access(path, F_OK) == 0;
+}
+
+/* The decompressed copies stay bounded: a copy whose source is gone or changed goes at the next
+ * use of the cache, a dead run's temp file after an hour, the least recently used beyond
+ * CLCNN_IDX_CACHE_MB; the copy in use stays, and a list keeps reading a copy another run
+ * removed (its file stays open). */
+static void test_cache_prune(void **state) {
+    (void)state;
+    setenv("CLCNN_CACHE_DIR", test_path("prune-cache"), 1);
+    unsetenv("CLCNN_IDX_CACHE_MB");
+    const uint32_t dims[3] = {4, 4, 4}, n[1] = {4};
+    char labels[1024], a[1024], b[1024], c[1024];
+    snprintf(labels, sizeof labels, "%s", write_idx("pl", 0, 1, n, 4, 1, 0));
+    snprintf(a, sizeof a, "%s", write_idx("pa.gz", 1, 3, dims, 64, 1, 0));
+    snprintf(b, sizeof b, "%s", write_idx("pb.gz", 1, 3, dims, 64, 3, 1));
+    snprintf(c, sizeof c, "%s", write_idx("pc.gz", 1, 3, dims, 64, 5, 2));
+    int before = cache_files();
+    check_first(a, labels, 1, 0);
+    check_first(b, labels, 3, 1);
+    assert_int_equal(cache_files(), before + 2);
+
+    /* a's source removed: its copy goes when b's is used next; b's stays and reads right. */
+    assert_int_equal(unlink(a), 0);
+    check_first(b, labels, 3, 1);
+    assert_int_equal(cache_files(), before + 1);
+
+    /* b changed (other data, other size): a new copy, the old one gone. */
+    const uint32_t dims5[3] = {5, 4, 4}, n5[1] = {5};
+    snprintf(labels, sizeof labels, "%s", write_idx("pl", 0, 1, n5, 5, 1, 0));
+    snprintf(b, sizeof b, "%s", write_idx("pb.gz", 1, 3, dims5, 80, 7, 3));
+    check_first(b, labels, 7, 3);
+    assert_int_equal(cache_files(), before + 1);
+
+    /* A dead run's temp file goes after an hour; a live one's (just written) stays. */
+    cache_file("0123456789abcdef0123456789abcdef.raw.tmp.AAAAAA", 7200);
+    cache_file("0123456789abcdef0123456789abcdef.raw.tmp.BBBBBB", 0);
+    check_first(b, labels, 7, 3);
+    assert_false(cache_has("0123456789abcdef0123456789abcdef.raw.tmp.AAAAAA"));
+    assert_true(cache_has("0123456789abcdef0123456789abcdef.raw.tmp.BBBBBB"));
+
+    /* Beyond CLCNN_IDX_CACHE_MB (0 here: only the copy in use fits) the least recently used go;
+     * b's list, open, still reads its removed copy. */
+    clcnn_image_list open_b;
+    expect_ok(clcnn_idx_list_open(b, labels, 10, -1, &open_b));
+    setenv("CLCNN_IDX_CACHE_MB", "0", 1);
+    snprintf(labels, sizeof labels, "%s", write_idx("pl", 0, 1, n, 4, 1, 0));
+    check_first(c, labels, 5, 2);
+    assert_int_equal(cache_files(), before + 2); /* c's copy and the live temp file */
+    uint8_t buf[16];
+    expect_ok(clcnn_idx_list_read(&open_b, 4, buf, NULL));
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(buf[i], (uint8_t)((64 + i) * 7 + 3));
+    clcnn_image_list_free(&open_b);
+    setenv("CLCNN_IDX_CACHE_MB", "lots", 1);
+    expect_error(clcnn_idx_list_open(c, labels, 10, -1, &open_b), CLCNN_STATUS_PARSE_ERROR,
+                 "CLCNN_IDX_CACHE_MB");
+    unsetenv("CLCNN_IDX_CACHE_MB");
 }
 
 static void test_lists_for(void **state) {
@@ -540,7 +638,7 @@ static void test_lists_for(void **state) {
     assert_int_equal(train.n, 3);
     assert_int_equal(test.n, 4);
     uint8_t buf[4];
-    expect_ok(clcnn_idx_list_read(&test, 3, buf));
+    expect_ok(clcnn_idx_list_read(&test, 3, buf, NULL));
     assert_int_equal(buf[3], 115);
     assert_int_equal(test.labels[3], 6);
     clcnn_image_list_free(&train);
@@ -571,6 +669,7 @@ int main(void) {
         cmocka_unit_test(test_data_load_errors),
         cmocka_unit_test(test_list_round_trips),
         cmocka_unit_test(test_list_damage),
+        cmocka_unit_test(test_cache_prune),
         cmocka_unit_test(test_lists_for),
     };
     return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
