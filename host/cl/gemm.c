@@ -140,8 +140,8 @@ static clcnn_status sum_groups(clcnn_context *ctx, const clcnn_gemm_op *op, int 
                         CLCNN_ARG(op->C), CLCNN_ARG(c_off), CLCNN_ARG(op->ldc),
                         CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(op->bias_mode),
                         CLCNN_ARG(op->relu)};
-    size_t global[3] = {(size_t)op->N, (size_t)op->M, 1};
-    return own_launch(ctx, k, global, args, 11);
+    size_t global[2] = {(size_t)op->N, (size_t)op->M};
+    return clcnn_launch(ctx, k, 2, global, NULL, args, 11);
 }
 
 static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
