@@ -1,7 +1,8 @@
 /* cl/launch.c: kernel launches. Every kernel guards its indices, so a launch rounds each global
  * size up to a local size chosen here per kernel (CL_KERNEL_WORK_GROUP_SIZE) and device (its
  * work-group and work-item limits), instead of leaving the driver to find a divisor (871,082
- * optimizer parameters only divide into work-groups of 1 or 2). */
+ * optimizer parameters only divide into work-groups of 1 or 2). The local sizes are powers of
+ * two, so that a new shape reuses a kernel PoCL has already compiled for its local size. */
 #include <string.h>
 
 #include "cl.h"
@@ -10,12 +11,19 @@
  * work-items to vectorize across. */
 #define TARGET_GROUP 256
 
-/* The local size of one dimension: the whole global size when it fits, else the largest power of
- * two within cap that pads the global size by at most an eighth. */
+/* The local size of one dimension: a power of two within cap, the smallest that covers the
+ * global size when one does, else the largest that pads it by at most an eighth. Powers of two
+ * only, because PoCL compiles a kernel again for every local size it meets: local sizes that
+ * followed the shapes (6 x 25, 3 x 32, 48 x 2, ...) cost a compile per new layer shape, and a
+ * search meets new shapes every trial. Padded work-items only test their bounds. */
 static size_t pick(size_t global, size_t cap) {
-    if (global <= cap) return global ? global : 1;
     size_t l = 1;
     while (l * 2 <= cap) l *= 2;
+    if (global <= l) {
+        size_t cover = 1;
+        while (cover < global) cover *= 2;
+        return cover;
+    }
     for (; l > 1; l /= 2)
         if ((clcnn_round_up(global, l) - global) * 8 <= global) break;
     return l;

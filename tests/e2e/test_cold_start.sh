@@ -5,7 +5,7 @@
 # without compiling CLBlast; a forced route still runs CLBlast. The cold run builds only the
 # kernel files its layers use, leaves its builds to PoCL's own cache (no binary of ours, so PoCL
 # compiles no kernel for a generic work-group size), and a second run on the same cache decides
-# no route again and gives the same weights. Times are figures for bench/RESULTS.md
+# no route again and gives the same weights. The products' launches use a few fixed local sizes. Times are figures for bench/RESULTS.md
 # (bench/cold_start.sh), never asserted here.
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
@@ -41,6 +41,15 @@ generic=$(find "$CLCNN_CACHE_DIR/pocl" -type d -name '0-0-0' 2> /dev/null | wc -
     || fail "PoCL cache: $pocl_bc program.bc, our binaries: $ours"
 [ "$generic" -eq 0 ] && pass "no kernel was compiled for a generic work-group size" \
     || fail "$generic kernels compiled for a generic work-group size (a binary was asked for)"
+# PoCL compiles a kernel again for every local size it meets; on a CPU the products' tile
+# kernels use one of five square sizes (cl/gemm.c), so that new layer shapes reuse compiled
+# functions.
+sizes=$(find "$CLCNN_CACHE_DIR/pocl" -type d -path '*/gemm_tile/*-*' -o -type d -path '*/gemm_nt/*-*' 2> /dev/null \
+    | sed -E 's|.*/(gemm_[a-z]+)/([0-9]+-[0-9]+-[0-9]+).*|\1 \2|' | sort -u || true)
+echo "products' work-group sizes compiled: $(echo $sizes)"
+[ -n "$sizes" ] && echo "$sizes" | awk '$2 !~ /^(1-1|2-2|4-4|8-8|16-16)-1$/ { bad = 1 } END { exit bad }' \
+    && pass "the products ran only square power-of-two work-groups ($(echo "$sizes" | wc -l) compiled)" \
+    || fail "a product was compiled for another local size: $sizes"
 routes=$(cat "$CLCNN_CACHE_DIR"/routes/*.txt 2> /dev/null || true)
 [ -n "$routes" ] && pass "the cold run cached its route choices ($(echo "$routes" | wc -l) shapes)" \
     || fail "no route was cached"
