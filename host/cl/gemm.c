@@ -21,7 +21,7 @@ static cl_mem bias_or_dummy(const clcnn_gemm_op *op) { return op->bias ? op->bia
 static clcnn_status own_kernel(clcnn_context *ctx, const char *name, cl_kernel *k, int *tile_m,
                                int *tile_n) {
     const clcnn_gemm_own *o = &ctx->own_gemm;
-    const int *t = strcmp(name, "gemm_nt") == 0 ? o->nt_tile : o->tile;
+    const int *t = strcmp(name, "gemm_nt") == 0 ? o->nt_tile : o->tile; /* gemm_nt_packed: tile's */
     *tile_m = t[0];
     *tile_n = t[1];
     return clcnn_kernel_get_variant(ctx, "gemm.cl", name, o->options, k);
@@ -152,6 +152,43 @@ static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
     return sum_groups(ctx, op, p.groups, out);
 }
 
+/* The packed NT product (gemm.cl's gemm_nt_packed): pieces of at most 4096 / panel width floats
+ * along K (a 16 KiB panel), a multiple of 8, as even as K allows; the pieces are shared out
+ * among OWN_GROUPS_PER_UNIT work-items per compute unit, whose partial products are summed
+ * after (with bias and ReLU) unless there is one and nothing to add. */
+static clcnn_status own_nt_packed(clcnn_context *ctx, const clcnn_gemm_op *op) {
+    cl_kernel k;
+    int tm, tw;
+    CLCNN_TRY(own_kernel(ctx, "gemm_nt_packed", &k, &tm, &tw));
+    int kmax = (4096 / tw) & ~7;
+    int chunks = (op->K + kmax - 1) / kmax;
+    int kc = ((op->K + chunks - 1) / chunks + 7) & ~7;
+    int pieces = chunks * op->batch;
+    int want = OWN_GROUPS_PER_UNIT * (int)(ctx->info.compute_units ? ctx->info.compute_units : 1);
+    int per_group = (pieces + want - 1) / want;
+    int groups = (pieces + per_group - 1) / per_group;
+    int direct = groups == 1 && !op->bias_mode && !op->relu;
+    cl_mem out = op->C;
+    cl_ulong a_off = op->a_off, a_b = op->a_batch, b_off = op->b_off, b_b = op->b_batch;
+    cl_ulong c_off = op->c_off, c_group = 0;
+    int ldc = op->ldc;
+    if (!direct) {
+        CLCNN_TRY(scratch(ctx, (size_t)groups * op->M * op->N, &out));
+        c_off = 0, c_group = (cl_ulong)op->M * op->N, ldc = op->N;
+    }
+    clcnn_arg args[] = {
+        CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(op->K), CLCNN_ARG(kc),
+        CLCNN_ARG(chunks), CLCNN_ARG(pieces), CLCNN_ARG(per_group), CLCNN_ARG(groups),
+        CLCNN_ARG(c_group),
+        CLCNN_ARG(op->A), CLCNN_ARG(a_off), CLCNN_ARG(op->lda), CLCNN_ARG(a_b),
+        CLCNN_ARG(op->B), CLCNN_ARG(b_off), CLCNN_ARG(op->ldb), CLCNN_ARG(b_b),
+        CLCNN_ARG(out), CLCNN_ARG(c_off), CLCNN_ARG(ldc),
+    };
+    size_t global[3] = {(size_t)groups, 1, 1};
+    CLCNN_TRY(own_launch(ctx, k, global, args, (int)(sizeof args / sizeof args[0])));
+    return direct ? CLCNN_STATUS_OK : sum_groups(ctx, op, groups, out);
+}
+
 clcnn_status clcnn_gemm_tiled(clcnn_context *ctx, const clcnn_gemm_op *op,
                               const clcnn_gemm_tile *t) {
     char options[160];
@@ -182,7 +219,8 @@ static clcnn_status tiled_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
 }
 
 static clcnn_status own_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
-    return op->kind == CLCNN_GEMM_NT_SUM ? own_nt(ctx, op) : own_tile(ctx, op);
+    if (op->kind != CLCNN_GEMM_NT_SUM) return own_tile(ctx, op);
+    return ctx->own_gemm.nt_packed ? own_nt_packed(ctx, op) : own_nt(ctx, op);
 }
 
 static clcnn_status clblast_check(CLBlastStatusCode code, const char *what) {
