@@ -248,6 +248,23 @@ __kernel void gemm_sum_groups(int M, int N, int groups, __global const float *P,
     C[c_off + (size_t)m * ldc + n] = v;
 }
 
+// The same sum when the groups hold C^T (P[g][n][m]: a packed NT product run as B A^T).
+// Launch: global (M, N), so that neighbouring work-items read neighbouring partial sums.
+__kernel void gemm_sum_groups_t(int M, int N, int groups, __global const float *P,
+                                __global float *C, ulong c_off, int ldc,
+                                __global const float *bias, ulong bias_off, int bias_mode,
+                                int relu) {
+    int m = get_global_id(0), n = get_global_id(1);
+    if (n >= N || m >= M) return;
+    float v = 0.0f;
+    for (int g = 0; g < groups; g++) v += P[((size_t)g * N + n) * M + m];
+    bias += bias_off;
+    if (bias_mode == 1) v += bias[m];
+    if (bias_mode == 2) v += bias[n];
+    if (relu) v = fmax(v, 0.0f);
+    C[c_off + (size_t)m * ldc + n] = v;
+}
+
 // ---- C (+)= sum over batch of A_z * B_z^T by packed panels ("NT", CPUs) ---------------------
 // The same product as gemm_nt, as outer products: a piece's K range of B's GEMM_TW rows is
 // transposed into a private panel (NTP_KC x GEMM_TW, 16 KiB: it stays in L1), and every

@@ -130,19 +130,21 @@ static const char *const own_tiles[] = {
 };
 
 /* The own route on a context opened with the current environment (its tiles are read at open);
- * then the NT products again by the other NT kernel (CLCNN_GEMM_NT: packed panels or dot
- * products), so both run with every tile whichever the device's default is. */
+ * then the NT products again by each NT kernel forced (CLCNN_GEMM_NT: packed panels, dot
+ * products), so both run with every tile whatever the device's default picks. */
 static void check_own_set(const shape *set, size_t n_set) {
     clcnn_context *ctx = test_context();
     for (size_t i = 0; i < n_set; i++) check_shape(ctx, &set[i], CLCNN_ROUTE_OWN, NULL);
-    const char *other = ctx->own_gemm.nt_packed ? "dot" : "packed";
     clcnn_context_destroy(ctx);
-    setenv("CLCNN_GEMM_NT", other, 1);
-    ctx = test_context();
-    assert_int_equal(ctx->own_gemm.nt_packed, strcmp(other, "packed") == 0);
-    for (size_t i = 0; i < n_set; i++)
-        if (set[i].kind == CLCNN_GEMM_NT_SUM) check_shape(ctx, &set[i], CLCNN_ROUTE_OWN, NULL);
-    clcnn_context_destroy(ctx);
+    static const char *const modes[] = {"packed", "dot"};
+    for (int m = 0; m < 2; m++) {
+        setenv("CLCNN_GEMM_NT", modes[m], 1);
+        ctx = test_context();
+        assert_int_equal(ctx->own_gemm.nt_packed, m == 0);
+        for (size_t i = 0; i < n_set; i++)
+            if (set[i].kind == CLCNN_GEMM_NT_SUM) check_shape(ctx, &set[i], CLCNN_ROUTE_OWN, NULL);
+        clcnn_context_destroy(ctx);
+    }
     unsetenv("CLCNN_GEMM_NT");
 }
 
