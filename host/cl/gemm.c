@@ -156,7 +156,7 @@ static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
 
 /* The packed NT product (gemm.cl's gemm_nt_packed): pieces of at most 4096 / panel width floats
  * along K (a 16 KiB panel), a multiple of 8, as even as K allows; the pieces are shared out
- * among OWN_GROUPS_PER_UNIT work-items per compute unit, whose partial products are summed
+ * among 16 work-items (8 per core on two cores), whose partial products are summed
  * after (with bias and ReLU) unless there is one and nothing to add. With M < N the product
  * runs as C^T = B A^T: the smaller operand is the one packed, once per piece, and the larger
  * one's rows make the row tiles (dense 1's forward pass: 22 tiles of 128 weights per panel of
@@ -176,7 +176,9 @@ static clcnn_status own_nt_packed(clcnn_context *ctx, const clcnn_gemm_op *op) {
     int chunks = (op->K + kmax - 1) / kmax;
     int kc = ((op->K + chunks - 1) / chunks + 7) & ~7;
     int pieces = chunks * op->batch;
-    int want = OWN_GROUPS_PER_UNIT * (int)(ctx->info.compute_units ? ctx->info.compute_units : 1);
+    /* A fixed count, not one per compute unit: the sums' order must not depend on how many
+     * cores a process sees (data-parallel ranks are bit-identical to one process). */
+    int want = 16;
     int per_group = (pieces + want - 1) / want;
     int groups = (pieces + per_group - 1) / per_group;
     int direct = groups == 1 && !op->bias_mode && !op->relu && !swap;
