@@ -247,3 +247,145 @@ __kernel void gemm_sum_groups(int M, int N, int groups, __global const float *P,
     if (relu) v = fmax(v, 0.0f);
     C[c_off + (size_t)m * ldc + n] = v;
 }
+
+// The same sum when the groups hold C^T (P[g][n][m]: a packed NT product run as B A^T).
+// Launch: global (M, N), so that neighbouring work-items read neighbouring partial sums.
+__kernel void gemm_sum_groups_t(int M, int N, int groups, __global const float *P,
+                                __global float *C, ulong c_off, int ldc,
+                                __global const float *bias, ulong bias_off, int bias_mode,
+                                int relu) {
+    int m = get_global_id(0), n = get_global_id(1);
+    if (n >= N || m >= M) return;
+    float v = 0.0f;
+    for (int g = 0; g < groups; g++) v += P[((size_t)g * N + n) * M + m];
+    bias += bias_off;
+    if (bias_mode == 1) v += bias[m];
+    if (bias_mode == 2) v += bias[n];
+    if (relu) v = fmax(v, 0.0f);
+    C[c_off + (size_t)m * ldc + n] = v;
+}
+
+// ---- C (+)= sum over batch of A_z * B_z^T by packed panels ("NT", CPUs) ---------------------
+// The same product as gemm_nt, as outer products: a piece's K range of B's GEMM_TW rows is
+// transposed into a private panel (NTP_KC x GEMM_TW, 16 KiB: it stays in L1), and every
+// GEMM_TM-row tile of A then runs gemm_tile's micro-kernel against it (GEMM_TM broadcasts, GEMM_NV
+// panel loads, GEMM_TM x GEMM_NV FMAs per k) instead of gemm_nt's dot products. Each B row is
+// read from memory once per piece, and a piece's rows of A once per panel from cache (the panels
+// of a piece run one after another).
+// Pieces as gemm_nt's (batch item z, K range [k0, k0 + kc), kc <= NTP_KC and a multiple of 8);
+// work-item g sums pieces [g*per_group, (g+1)*per_group) into OUT + g*c_group (M x N, leading
+// dimension ldc); no bias or ReLU (gemm_sum_groups adds them). Launch: global (groups), any
+// local size; work-items past `groups` return.
+#ifndef NTP_KC
+#define NTP_KC (4096 / GEMM_TW)
+#endif
+
+// Rows r0..r7 (8 floats each) as their 8 columns, stored at bt + j * GEMM_TW (panel rows j).
+void ntp_transpose8(float8 r0, float8 r1, float8 r2, float8 r3, float8 r4, float8 r5, float8 r6,
+                    float8 r7, float *bt) {
+    const uint8 lo = (uint8)(0, 8, 1, 9, 4, 12, 5, 13), hi = (uint8)(2, 10, 3, 11, 6, 14, 7, 15);
+    const uint8 lo2 = (uint8)(0, 1, 8, 9, 4, 5, 12, 13), hi2 = (uint8)(2, 3, 10, 11, 6, 7, 14, 15);
+    const uint8 lo4 = (uint8)(0, 1, 2, 3, 8, 9, 10, 11), hi4 = (uint8)(4, 5, 6, 7, 12, 13, 14, 15);
+    float8 t0 = shuffle2(r0, r1, lo), t1 = shuffle2(r0, r1, hi), t2 = shuffle2(r2, r3, lo);
+    float8 t3 = shuffle2(r2, r3, hi), t4 = shuffle2(r4, r5, lo), t5 = shuffle2(r4, r5, hi);
+    float8 t6 = shuffle2(r6, r7, lo), t7 = shuffle2(r6, r7, hi);
+    float8 u0 = shuffle2(t0, t2, lo2), u1 = shuffle2(t0, t2, hi2), u2 = shuffle2(t1, t3, lo2);
+    float8 u3 = shuffle2(t1, t3, hi2), u4 = shuffle2(t4, t6, lo2), u5 = shuffle2(t4, t6, hi2);
+    float8 u6 = shuffle2(t5, t7, lo2), u7 = shuffle2(t5, t7, hi2);
+    vstore8(shuffle2(u0, u4, lo4), 0, bt);
+    vstore8(shuffle2(u1, u5, lo4), 0, bt + GEMM_TW);
+    vstore8(shuffle2(u2, u6, lo4), 0, bt + 2 * GEMM_TW);
+    vstore8(shuffle2(u3, u7, lo4), 0, bt + 3 * GEMM_TW);
+    vstore8(shuffle2(u0, u4, hi4), 0, bt + 4 * GEMM_TW);
+    vstore8(shuffle2(u1, u5, hi4), 0, bt + 5 * GEMM_TW);
+    vstore8(shuffle2(u2, u6, hi4), 0, bt + 6 * GEMM_TW);
+    vstore8(shuffle2(u3, u7, hi4), 0, bt + 7 * GEMM_TW);
+}
+
+// bt[k][c] = b[c][k] for k < len, c < GEMM_TW (rows past N clamped to row N-1 by the caller's
+// pointers: their columns are never stored).
+void ntp_pack(const __global float *b[GEMM_TW], int len, float *bt) {
+    int k = 0;
+#if GEMM_TW % 8 == 0
+    for (; k + 8 <= len; k += 8)
+#pragma unroll
+        for (int c = 0; c < GEMM_TW; c += 8)
+            ntp_transpose8(vload8(0, b[c] + k), vload8(0, b[c + 1] + k), vload8(0, b[c + 2] + k),
+                           vload8(0, b[c + 3] + k), vload8(0, b[c + 4] + k),
+                           vload8(0, b[c + 5] + k), vload8(0, b[c + 6] + k),
+                           vload8(0, b[c + 7] + k), bt + k * GEMM_TW + c);
+#endif
+    for (; k < len; k++)
+        for (int c = 0; c < GEMM_TW; c++) bt[k * GEMM_TW + c] = b[c][k];
+}
+
+// out[m0.., n0..] = (first ? 0 : out) + A's rows m0.. (K range of len from a) x the panel.
+void ntp_tile(int M, int N, int m0, int n0, int len, const __global float *A, int lda,
+              const float *bt, __global float *out, int ldc, int first) {
+    const __global float *a[GEMM_TM];
+#pragma unroll
+    for (int i = 0; i < GEMM_TM; i++) a[i] = A + (size_t)min(m0 + i, M - 1) * lda;
+    VEC acc[GEMM_TM][GEMM_NV];
+#pragma unroll
+    for (int i = 0; i < GEMM_TM; i++)
+#pragma unroll
+        for (int v = 0; v < GEMM_NV; v++) acc[i][v] = 0.0f;
+    for (int k = 0; k < len; k++) {
+        VEC bv[GEMM_NV];
+#pragma unroll
+        for (int v = 0; v < GEMM_NV; v++) bv[v] = VLOAD(v, bt + k * GEMM_TW);
+#pragma unroll
+        for (int i = 0; i < GEMM_TM; i++) {
+            VEC av = (VEC)(a[i][k]);
+#pragma unroll
+            for (int v = 0; v < GEMM_NV; v++) acc[i][v] = fma(av, bv[v], acc[i][v]);
+        }
+    }
+    if (m0 + GEMM_TM <= M && n0 + GEMM_TW <= N) {
+#pragma unroll
+        for (int i = 0; i < GEMM_TM; i++) {
+            __global float *row = out + (size_t)(m0 + i) * ldc + n0;
+#pragma unroll
+            for (int v = 0; v < GEMM_NV; v++)
+                VSTORE(first ? acc[i][v] : acc[i][v] + VLOAD(v, row), v, row);
+        }
+        return;
+    }
+#pragma unroll
+    for (int i = 0; i < GEMM_TM; i++) {
+        if (m0 + i >= M) break;
+        __global float *row = out + (size_t)(m0 + i) * ldc + n0;
+#pragma unroll
+        for (int v = 0; v < GEMM_NV; v++) {
+            float tmp[GEMM_VW];
+            VSTORE(acc[i][v], 0, tmp);
+            for (int j = 0; j < GEMM_VW && n0 + v * GEMM_VW + j < N; j++)
+                row[v * GEMM_VW + j] = first ? tmp[j] : tmp[j] + row[v * GEMM_VW + j];
+        }
+    }
+}
+
+__kernel void gemm_nt_packed(int M, int N, int K, int kc, int chunks, int pieces, int per_group,
+                             int groups, ulong c_group,
+                             __global const float *A, ulong a_off, int lda, ulong a_batch,
+                             __global const float *B, ulong b_off, int ldb, ulong b_batch,
+                             __global float *out, ulong c_off, int ldc) {
+    int g = get_global_id(0);
+    if (g >= groups) return;
+    float bt[NTP_KC * GEMM_TW];
+    out += c_off + g * c_group;
+    int p0 = g * per_group, p1 = min(pieces, p0 + per_group);
+    for (int p = p0; p < p1; p++) {
+        int z = p / chunks, k0 = (p - z * chunks) * kc, len = min(K, k0 + kc) - k0;
+        const __global float *a = A + a_off + z * a_batch + k0;
+        for (int n0 = 0; n0 < N; n0 += GEMM_TW) {
+            const __global float *b[GEMM_TW];
+#pragma unroll
+            for (int c = 0; c < GEMM_TW; c++)
+                b[c] = B + b_off + z * b_batch + (size_t)min(n0 + c, N - 1) * ldb + k0;
+            ntp_pack(b, len, bt);
+            for (int m0 = 0; m0 < M; m0 += GEMM_TM)
+                ntp_tile(M, N, m0, n0, len, a, lda, bt, out, ldc, p == p0);
+        }
+    }
+}

@@ -42,6 +42,8 @@ typedef struct clcnn_gemm_own {
     int tile[2];       /* gemm_tile's work-item tile: output rows x columns */
     int nt_tile[2];    /* gemm_nt's */
     double nt_cache;   /* bytes of cache a piece of an NT product's rows may fill */
+    int nt_packed;     /* NT products by gemm_nt_packed rather than gemm_nt: 0 never, 1 always,
+                        * 2 where N fills a panel (the CPU default) */
 } clcnn_gemm_own;
 
 /* The convolutions' environment overrides, read at open (cl/conv_env.c): alg 0 = auto, else 1 +

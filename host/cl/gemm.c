@@ -21,7 +21,7 @@ static cl_mem bias_or_dummy(const clcnn_gemm_op *op) { return op->bias ? op->bia
 static clcnn_status own_kernel(clcnn_context *ctx, const char *name, cl_kernel *k, int *tile_m,
                                int *tile_n) {
     const clcnn_gemm_own *o = &ctx->own_gemm;
-    const int *t = strcmp(name, "gemm_nt") == 0 ? o->nt_tile : o->tile;
+    const int *t = strcmp(name, "gemm_nt") == 0 ? o->nt_tile : o->tile; /* gemm_nt_packed: tile's */
     *tile_m = t[0];
     *tile_n = t[1];
     return clcnn_kernel_get_variant(ctx, "gemm.cl", name, o->options, k);
@@ -130,17 +130,19 @@ static nt_plan nt_plan_for(const clcnn_context *ctx, const clcnn_gemm_op *op) {
     return p;
 }
 
-/* C = the sum of `groups` M x N partial products in P (+ bias, ReLU). */
-static clcnn_status sum_groups(clcnn_context *ctx, const clcnn_gemm_op *op, int groups, cl_mem P) {
+/* C = the sum of `groups` M x N partial products in P (+ bias, ReLU); p_trans: P holds them
+ * transposed (N x M), summed by gemm_sum_groups_t. */
+static clcnn_status sum_groups(clcnn_context *ctx, const clcnn_gemm_op *op, int groups, int p_trans,
+                               cl_mem P) {
     cl_kernel k;
-    CLCNN_TRY(clcnn_kernel_get(ctx, "gemm.cl", "gemm_sum_groups", &k));
+    CLCNN_TRY(clcnn_kernel_get(ctx, "gemm.cl", p_trans ? "gemm_sum_groups_t" : "gemm_sum_groups", &k));
     cl_ulong c_off = op->c_off, bias_off = op->bias_off;
     cl_mem bias = bias_or_dummy(op);
     clcnn_arg args[] = {CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(groups), CLCNN_ARG(P),
                         CLCNN_ARG(op->C), CLCNN_ARG(c_off), CLCNN_ARG(op->ldc),
                         CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(op->bias_mode),
                         CLCNN_ARG(op->relu)};
-    size_t global[2] = {(size_t)op->N, (size_t)op->M};
+    size_t global[2] = {(size_t)(p_trans ? op->M : op->N), (size_t)(p_trans ? op->N : op->M)};
     return clcnn_launch(ctx, k, 2, global, NULL, args, 11);
 }
 
@@ -169,7 +171,55 @@ static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
                         (size_t)p.groups};
     CLCNN_TRY(own_launch(ctx, k, global, args, (int)(sizeof args / sizeof args[0])));
     if (p.groups == 1) return CLCNN_STATUS_OK;
-    return sum_groups(ctx, op, p.groups, out);
+    return sum_groups(ctx, op, p.groups, 0, out);
+}
+
+/* The packed NT product (gemm.cl's gemm_nt_packed): pieces of at most 4096 / panel width floats
+ * along K (a 16 KiB panel), a multiple of 8, as even as K allows; the pieces are shared out
+ * among 16 work-items (8 per core on two cores), whose partial products are summed
+ * after (with bias and ReLU) unless there is one and nothing to add. With M < N the product
+ * runs as C^T = B A^T: the smaller operand is the one packed, once per piece, and the larger
+ * one's rows make the row tiles (dense 1's forward pass: 22 tiles of 128 weights per panel of
+ * 16 images at batch 32, not 6 tiles of 36 rows for 8 panels of weights); the partial sums are
+ * then C^T's, read transposed by the sum. */
+static clcnn_status own_nt_packed(clcnn_context *ctx, const clcnn_gemm_op *op) {
+    cl_kernel k;
+    int tm, tw;
+    CLCNN_TRY(own_kernel(ctx, "gemm_nt_packed", &k, &tm, &tw));
+    int swap = op->M < op->N;
+    int M = swap ? op->N : op->M, N = swap ? op->M : op->N;
+    cl_mem A = swap ? op->B : op->A, B = swap ? op->A : op->B;
+    cl_ulong a_off = swap ? op->b_off : op->a_off, a_b = swap ? op->b_batch : op->a_batch;
+    cl_ulong b_off = swap ? op->a_off : op->b_off, b_b = swap ? op->a_batch : op->b_batch;
+    int lda = swap ? op->ldb : op->lda, ldb = swap ? op->lda : op->ldb;
+    int kmax = (4096 / tw) & ~7;
+    int chunks = (op->K + kmax - 1) / kmax;
+    int kc = ((op->K + chunks - 1) / chunks + 7) & ~7;
+    int pieces = chunks * op->batch;
+    /* A fixed count, not one per compute unit: the sums' order must not depend on how many
+     * cores a process sees (data-parallel ranks are bit-identical to one process). */
+    int want = 16;
+    int per_group = (pieces + want - 1) / want;
+    int groups = (pieces + per_group - 1) / per_group;
+    int direct = groups == 1 && !op->bias_mode && !op->relu && !swap;
+    cl_mem out = op->C;
+    cl_ulong c_off = op->c_off, c_group = 0;
+    int ldc = op->ldc;
+    if (!direct) {
+        CLCNN_TRY(scratch(ctx, (size_t)groups * M * N, &out));
+        c_off = 0, c_group = (cl_ulong)M * N, ldc = N;
+    }
+    clcnn_arg args[] = {
+        CLCNN_ARG(M), CLCNN_ARG(N), CLCNN_ARG(op->K), CLCNN_ARG(kc),
+        CLCNN_ARG(chunks), CLCNN_ARG(pieces), CLCNN_ARG(per_group), CLCNN_ARG(groups),
+        CLCNN_ARG(c_group),
+        CLCNN_ARG(A), CLCNN_ARG(a_off), CLCNN_ARG(lda), CLCNN_ARG(a_b),
+        CLCNN_ARG(B), CLCNN_ARG(b_off), CLCNN_ARG(ldb), CLCNN_ARG(b_b),
+        CLCNN_ARG(out), CLCNN_ARG(c_off), CLCNN_ARG(ldc),
+    };
+    size_t global[3] = {(size_t)groups, 1, 1};
+    CLCNN_TRY(own_launch(ctx, k, global, args, (int)(sizeof args / sizeof args[0])));
+    return direct ? CLCNN_STATUS_OK : sum_groups(ctx, op, groups, swap, out);
 }
 
 clcnn_status clcnn_gemm_tiled(clcnn_context *ctx, const clcnn_gemm_op *op,
@@ -202,7 +252,10 @@ static clcnn_status tiled_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
 }
 
 static clcnn_status own_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
-    return op->kind == CLCNN_GEMM_NT_SUM ? own_nt(ctx, op) : own_tile(ctx, op);
+    if (op->kind != CLCNN_GEMM_NT_SUM) return own_tile(ctx, op);
+    int packed = ctx->own_gemm.nt_packed;
+    if (packed == 2) packed = (op->M < op->N ? op->M : op->N) >= ctx->own_gemm.tile[1];
+    return packed ? own_nt_packed(ctx, op) : own_nt(ctx, op);
 }
 
 static clcnn_status clblast_check(CLBlastStatusCode code, const char *what) {
@@ -250,7 +303,7 @@ static clcnn_status clblast_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
                                         (size_t)op->batch, &ctx->queue,
                                         clcnn_profile_event(ctx, "clblast_sgemm_batched"));
         CLCNN_TRY(clblast_check(st, "SGEMM (strided batched)"));
-        return sum_groups(ctx, op, op->batch, partial);
+        return sum_groups(ctx, op, op->batch, 0, partial);
     } else if (op->kind == CLCNN_GEMM_NT_SUM) {
         st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
                           (size_t)op->M, (size_t)op->N, (size_t)op->K, 1.0f, op->A, op->a_off,

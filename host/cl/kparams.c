@@ -168,6 +168,17 @@ clcnn_status clcnn_gemm_own_load(clcnn_context *ctx) {
     int set;
     CLCNN_TRY(env_number("CLCNN_GEMM_NT_CACHE", 64, 1e12, &v, &set));
     if (set) o->nt_cache = v;
+    /* Packed panels run the NT products as outer products (the NN micro-kernel) on CPUs, where
+     * the dot products peaked at 44-49% of a core; GPUs keep gemm_nt. A product narrower than
+     * a panel (N = 9, 10) stays with the dot products, which waste no columns. */
+    o->nt_packed = clcnn_device_class_of(&ctx->info) == CLCNN_CLASS_CPU ? 2 : 0;
+    const char *nt = getenv("CLCNN_GEMM_NT");
+    if (nt && *nt) {
+        if (strcmp(nt, "packed") != 0 && strcmp(nt, "dot") != 0)
+            return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                              "CLCNN_GEMM_NT='%s': expected packed or dot", nt);
+        o->nt_packed = strcmp(nt, "packed") == 0;
+    }
     return CLCNN_STATUS_OK;
 }
 

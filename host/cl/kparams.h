@@ -57,9 +57,9 @@ clcnn_status clcnn_kparams_path(const clcnn_context *ctx, char *buf, size_t n);
 size_t clcnn_kparams_format(const clcnn_kparams_tuned *t, char *buf, size_t n);
 /* Parses a payload; 0 for anything malformed or not usable on ctx's device (out is unset). */
 int clcnn_kparams_parse(const char *text, const clcnn_context *ctx, clcnn_kparams_tuned *out);
-/* Fills ctx->own_gemm at open (the device's native vector width; CLCNN_GEMM_OWN_TILE, and
- * CLCNN_GEMM_NT_CACHE=bytes, default 2 MiB, the L2 of two cores); a malformed override is an
- * error naming it. */
+/* Fills ctx->own_gemm at open (the device's native vector width; CLCNN_GEMM_OWN_TILE,
+ * CLCNN_GEMM_NT_CACHE=bytes, default 2 MiB, the L2 of two cores, and CLCNN_GEMM_NT=packed|dot,
+ * default packed on CPUs where N fills a panel); a malformed override is an error naming it. */
 clcnn_status clcnn_gemm_own_load(clcnn_context *ctx);
 /* Fills ctx->conv at open (cl/conv_env.c; CLCNN_CONV, CLCNN_CONV_TILE, CLCNN_ROUTE,
  * CLCNN_WINO_IMAGES); a malformed value is an error naming it. Tests that change these variables

@@ -98,6 +98,9 @@ static const shape shapes[] = {
     {CLCNN_GEMM_NT_SUM, 16, 7, 50, 1, 2, 1}, {CLCNN_GEMM_NT_SUM, 3, 5, 7, 4, 1, 0},
     /* Large enough that the batch is summed in groups, then the groups added up. */
     {CLCNN_GEMM_NT_SUM, 13, 50, 20011, 5, 1, 1},
+    /* K = 1, a single element, and K cut into packed pieces whose length is not a multiple of 8. */
+    {CLCNN_GEMM_NT_SUM, 7, 17, 1, 2, 1, 0}, {CLCNN_GEMM_NT_SUM, 1, 1, 1, 1, 0, 0},
+    {CLCNN_GEMM_NT_SUM, 14, 33, 300, 2, 2, 1},
 };
 
 /* Few and small, for Oclgrind: every kind, edges on every side of a tile. */
@@ -105,6 +108,7 @@ static const shape small_shapes[] = {
     {CLCNN_GEMM_TN, 13, 45, 17, 2, 1, 1},
     {CLCNN_GEMM_NN, 11, 37, 23, 2, 2, 0},
     {CLCNN_GEMM_NT_SUM, 9, 13, 19, 3, 1, 1},
+    {CLCNN_GEMM_NT_SUM, 7, 17, 1, 2, 0, 0},
 };
 
 /* Tiles beyond the classes' defaults: uneven work-item tiles, shallow and deep k steps, and a
@@ -125,11 +129,23 @@ static const char *const own_tiles[] = {
     "8,2,16,4,4,16", "6,2,8,3,4,8", "6,2,4,3,4,4", "5,3,4,2,3,4", "1,1,4,1,1,8",
 };
 
-/* The own route on a context opened with the current environment (its tiles are read at open). */
+/* The own route on a context opened with the current environment (its tiles are read at open);
+ * then the NT products again by each NT kernel forced (CLCNN_GEMM_NT: packed panels, dot
+ * products), so both run with every tile whatever the device's default picks. */
 static void check_own_set(const shape *set, size_t n_set) {
     clcnn_context *ctx = test_context();
     for (size_t i = 0; i < n_set; i++) check_shape(ctx, &set[i], CLCNN_ROUTE_OWN, NULL);
     clcnn_context_destroy(ctx);
+    static const char *const modes[] = {"packed", "dot"};
+    for (int m = 0; m < 2; m++) {
+        setenv("CLCNN_GEMM_NT", modes[m], 1);
+        ctx = test_context();
+        assert_int_equal(ctx->own_gemm.nt_packed, m == 0);
+        for (size_t i = 0; i < n_set; i++)
+            if (set[i].kind == CLCNN_GEMM_NT_SUM) check_shape(ctx, &set[i], CLCNN_ROUTE_OWN, NULL);
+        clcnn_context_destroy(ctx);
+    }
+    unsetenv("CLCNN_GEMM_NT");
 }
 
 static void test_own(void **state) {
@@ -155,6 +171,7 @@ static void test_own_bad_overrides(void **state) {
     static const char *const bad[][2] = {
         {"CLCNN_GEMM_OWN_TILE", "6,2,8"}, {"CLCNN_GEMM_OWN_TILE", "6,2,7,4,2,8"},
         {"CLCNN_GEMM_NT_CACHE", "2MiB"}, {"CLCNN_GEMM_NT_CACHE", "-5"},
+        {"CLCNN_GEMM_NT", "fast"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         setenv(bad[i][0], bad[i][1], 1);
