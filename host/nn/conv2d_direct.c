@@ -325,15 +325,20 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
     if (!fits || l->route != CLCNN_ROUTE_AUTO || p->ctx->conv.gemm_forced ||
         clcnn_device_class_of(&p->ctx->info) != CLCNN_CLASS_CPU)
         return CLCNN_STATUS_OK;
+    /* Winograd is not a candidate of the race on CPUs: timed alone it won conv 2's forward and
+     * data gradient (12.6 against 14.0 ms, 15.8 against 20.5 at batch 32), but in the training
+     * step every forced-Winograd run was slower than forced direct on a quiet machine: the seed
+     * model at 0.89x (batch 32) and 0.85x (128), the best config at 0.62-0.84x (2026-12-02; its
+     * transforms' traffic evicts what the neighbouring layers keep in cache). CLCNN_CONV=winograd
+     * still forces it; a cached Winograd choice from an earlier build is raced again. */
     int cached = clcnn_route_lookup(p->ctx, key);
-    if (cached == CLCNN_CONV_IM2COL || cached == CLCNN_CONV_DIRECT ||
-        (cached == CLCNN_CONV_WINOGRAD && wino)) {
+    if (cached == CLCNN_CONV_IM2COL || cached == CLCNN_CONV_DIRECT) {
         *alg = cached;
         return CLCNN_STATUS_OK;
     }
     /* Candidates in the order of their values (index = alg - CLCNN_CONV_IM2COL). */
     double t[3] = {INFINITY, INFINITY, INFINITY};
-    int n = wino ? 3 : 2;
+    int n = 2;
     CLCNN_TRY(time_alg(l, p, run, CLCNN_CONV_IM2COL, &t[0]));
     for (int i = 1; i < n; i++)
         if (time_alg(l, p, run, CLCNN_CONV_IM2COL + i, &t[i]) != CLCNN_STATUS_OK) {
