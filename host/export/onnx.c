@@ -210,9 +210,6 @@ static clcnn_status export_function(emit *e, const clcnn_layer *l) {
 #define export_leaky_relu export_function
 #define export_elu export_function
 
-#define DECLARE(name, keras_name, keys) extern const clcnn_layer_type clcnn_layer_##name;
-CLCNN_LAYER_TYPES(DECLARE)
-#undef DECLARE
 #define EXPORTER(name, keras_name, keys) {&clcnn_layer_##name, export_##name},
 static const struct {
     const clcnn_layer_type *type;

@@ -10,8 +10,6 @@
 
 typedef clcnn_conv_geom conv_geom;
 
-extern const clcnn_layer_type clcnn_layer_conv2d; /* defined at the end */
-
 static conv_geom geom(const clcnn_layer *l) {
     conv_geom g;
     g.C = l->in.c, g.H = l->in.h, g.W = l->in.w, g.K = l->out.c;

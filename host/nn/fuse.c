@@ -21,8 +21,8 @@ static clcnn_status fuse_enabled(int *on) {
 /* Only the relu layer type: `activation: relu` runs activation.cl's function, whose bits (the
  * sign of a zero) need not be relu_forward's fmax. */
 static int fusable_pair(const clcnn_layer *a, const clcnn_layer *b) {
-    return strcmp(a->type->name, "batch_normalization") == 0 && !a->relu && !a->act && !a->fused &&
-           strcmp(b->type->name, "relu") == 0;
+    return a->type == &clcnn_layer_batch_normalization && !a->relu && !a->act && !a->fused &&
+           b->type == &clcnn_layer_relu;
 }
 
 clcnn_status clcnn_model_fuse(clcnn_model *m) {

@@ -7,9 +7,6 @@
 #include "core/layers.h"
 #include "nn.h"
 
-/* The implementations of core/layers.h's rows: a row without one does not link. */
-#define DECLARE(name, keras_name, keys) extern const clcnn_layer_type clcnn_layer_##name;
-CLCNN_LAYER_TYPES(DECLARE)
 #define ENTRY(name, keras_name, keys) &clcnn_layer_##name,
 static const clcnn_layer_type *const layer_types[] = {CLCNN_LAYER_TYPES(ENTRY)};
 #define N_TYPES (sizeof layer_types / sizeof layer_types[0])

@@ -9,6 +9,7 @@
 #include "cl/cl.h"
 #include "cl/gemm.h"
 #include "clcnn/model.h"
+#include "core/layers.h"
 
 /* The shape of one example (the batch is separate). */
 typedef struct clcnn_shape {
@@ -52,6 +53,12 @@ typedef struct clcnn_layer_type {
 /* Defines clcnn_layer_<name>, the implementation of row `name` of core/layers.h:
  * CLCNN_LAYER_TYPE(conv2d, infer, forward, backward, flops, 0); */
 #define CLCNN_LAYER_TYPE(name, ...) const clcnn_layer_type clcnn_layer_##name = {#name, __VA_ARGS__}
+
+/* The implementations of core/layers.h's rows, one per file of host/nn/: a row without one does
+ * not link. Compare a layer's type by address (l->type == &clcnn_layer_relu). */
+#define CLCNN_LAYER_DECLARE_(name, keras_name, keys) extern const clcnn_layer_type clcnn_layer_##name;
+CLCNN_LAYER_TYPES(CLCNN_LAYER_DECLARE_)
+#undef CLCNN_LAYER_DECLARE_
 
 #define CLCNN_MAX_LAYER_PARAMS 4
 
