@@ -48,10 +48,12 @@ typedef struct clcnn_gemm_own {
 
 /* The convolutions' environment overrides, read at open (cl/conv_env.c): alg 0 = auto, else 1 +
  * the index of im2col, direct, winograd (CLCNN_CONV); the direct kernels' tile tm, nv, wm, wr, per
- * (CLCNN_CONV_TILE; all 0 = the defaults); whether CLCNN_ROUTE forces a GEMM route; Winograd's
+ * (CLCNN_CONV_TILE; all 0 = the defaults); the GEMM route CLCNN_ROUTE forces (auto: none; cl/gemm.c
+ * and the convolutions read it here); Winograd's
  * images per chunk (CLCNN_WINO_IMAGES, tests; 0 = by cache size). */
 typedef struct clcnn_conv_env {
-    int alg, tile[5], gemm_forced, wino_images;
+    int alg, tile[5], wino_images;
+    clcnn_route gemm_route;
 } clcnn_conv_env;
 
 struct clcnn_context {

@@ -53,8 +53,11 @@ static clcnn_status read_wino_images(clcnn_conv_env *c) {
 
 clcnn_status clcnn_conv_env_load(clcnn_context *ctx) {
     clcnn_conv_env *c = &ctx->conv;
+    /* CLCNN_ROUTE forces every product's route (cl/gemm.c) and so im2col; a value that is not
+     * a route's name leaves the choice automatic. */
     const char *route = getenv("CLCNN_ROUTE");
-    c->gemm_forced = route && *route && strcmp(route, "auto") != 0;
+    if (!route || !*route || clcnn_route_parse(route, &c->gemm_route) != CLCNN_STATUS_OK)
+        c->gemm_route = CLCNN_ROUTE_AUTO;
     CLCNN_TRY(read_alg(c));
     CLCNN_TRY(read_tile(c));
     return read_wino_images(c);

@@ -373,13 +373,6 @@ static clcnn_status time_route(clcnn_context *ctx, const clcnn_gemm_op *op, clcn
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_route env_route(void) {
-    const char *e = getenv("CLCNN_ROUTE");
-    clcnn_route r = CLCNN_ROUTE_AUTO;
-    if (e && *e && clcnn_route_parse(e, &r) != CLCNN_STATUS_OK) r = CLCNN_ROUTE_AUTO;
-    return r;
-}
-
 static clcnn_status choose(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_route *out) {
     static const char kinds[] = {'t', 'n', 's'};
     char key[96];
@@ -433,7 +426,7 @@ clcnn_status clcnn_gemm(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_route
     if (op->M <= 0 || op->N <= 0 || op->K <= 0 || op->batch <= 0)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "GEMM with an empty dimension (%d x %d x %d, batch %d)",
                           op->M, op->N, op->K, op->batch);
-    if (route == CLCNN_ROUTE_AUTO) route = env_route();
+    if (route == CLCNN_ROUTE_AUTO) route = ctx->conv.gemm_route; /* CLCNN_ROUTE, read at open */
     if (route == CLCNN_ROUTE_AUTO) CLCNN_TRY(choose(ctx, op, &route));
     if (used) *used = route;
     return run_route(ctx, op, route);

@@ -322,7 +322,7 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
     *alg = CLCNN_CONV_IM2COL;
     /* A forced GEMM route means im2col; so does a GPU, for which the direct kernels (one long
      * vector loop per work-item) are not shaped. */
-    if (!fits || l->route != CLCNN_ROUTE_AUTO || p->ctx->conv.gemm_forced ||
+    if (!fits || l->route != CLCNN_ROUTE_AUTO || p->ctx->conv.gemm_route != CLCNN_ROUTE_AUTO ||
         clcnn_device_class_of(&p->ctx->info) != CLCNN_CLASS_CPU)
         return CLCNN_STATUS_OK;
     /* Winograd is not a candidate of the race on CPUs: timed alone it won conv 2's forward and
