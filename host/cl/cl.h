@@ -50,9 +50,10 @@ typedef struct clcnn_gemm_own {
  * the index of im2col, direct, winograd (CLCNN_CONV); the direct kernels' tile tm, nv, wm, wr, per
  * (CLCNN_CONV_TILE; all 0 = the defaults); the GEMM route CLCNN_ROUTE forces (auto: none; cl/gemm.c
  * and the convolutions read it here); Winograd's
- * images per chunk (CLCNN_WINO_IMAGES, tests; 0 = by cache size). */
+ * images per chunk (CLCNN_WINO_IMAGES, tests; 0 = by cache size); im2col's at most
+ * (CLCNN_CONV_CHUNK, tests; 0 = by size). */
 typedef struct clcnn_conv_env {
-    int alg, tile[5], wino_images;
+    int alg, tile[5], chunk_images, wino_images;
     clcnn_route gemm_route;
 } clcnn_conv_env;
 

@@ -38,16 +38,17 @@ static clcnn_status read_tile(clcnn_conv_env *c) {
     return CLCNN_STATUS_OK;
 }
 
-static clcnn_status read_wino_images(clcnn_conv_env *c) {
-    const char *e = getenv("CLCNN_WINO_IMAGES");
+/* A number of images per chunk (tests): 0 when unset. */
+static clcnn_status read_images(const char *name, int *out) {
+    const char *e = getenv(name);
     char *end;
-    c->wino_images = 0;
+    *out = 0;
     if (!e || !*e) return CLCNN_STATUS_OK;
     long v = strtol(e, &end, 10);
     if (*end || v < 0 || v > 65536)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                          "CLCNN_WINO_IMAGES='%s': expected a number of images (0-65536)", e);
-    c->wino_images = (int)v;
+                          "%s='%s': expected a number of images (0-65536)", name, e);
+    *out = (int)v;
     return CLCNN_STATUS_OK;
 }
 
@@ -60,5 +61,6 @@ clcnn_status clcnn_conv_env_load(clcnn_context *ctx) {
         c->gemm_route = CLCNN_ROUTE_AUTO;
     CLCNN_TRY(read_alg(c));
     CLCNN_TRY(read_tile(c));
-    return read_wino_images(c);
+    CLCNN_TRY(read_images("CLCNN_CONV_CHUNK", &c->chunk_images));
+    return read_images("CLCNN_WINO_IMAGES", &c->wino_images);
 }

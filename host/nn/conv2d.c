@@ -91,20 +91,6 @@ size_t clcnn_layer_workspace(const clcnn_layer *l, int batch) {
     return cols_floats(&g, l->chunk) + (size_t)g.K * g.R;
 }
 
-/* CLCNN_CONV_CHUNK=<images>: at most that many images per chunk (tests; 0 or unset: by size). */
-static clcnn_status forced_chunk(const clcnn_layer *l, int *out) {
-    const char *e = getenv("CLCNN_CONV_CHUNK");
-    char *end;
-    *out = 0;
-    if (!e || !*e) return CLCNN_STATUS_OK;
-    long v = strtol(e, &end, 10);
-    if (*end || v < 0 || v > 65536)
-        return clcnn_layer_fail(l, CLCNN_STATUS_INVALID_ARGUMENT,
-                                "CLCNN_CONV_CHUNK='%s': expected a number of images (0-65536)", e);
-    *out = (int)v;
-    return CLCNN_STATUS_OK;
-}
-
 clcnn_status clcnn_conv_plan(clcnn_layer *l, const clcnn_context *ctx, int max_batch) {
     l->chunk = 0;
     if (l->type != &clcnn_layer_conv2d) return CLCNN_STATUS_OK;
@@ -116,8 +102,7 @@ clcnn_status clcnn_conv_plan(clcnn_layer *l, const clcnn_context *ctx, int max_b
         limit = d->global_memory / CONV_MEMORY_SHARE;
         snprintf(which, sizeof which, "1/%d of its memory", CONV_MEMORY_SHARE);
     }
-    int forced;
-    CLCNN_TRY(forced_chunk(l, &forced));
+    int forced = ctx->conv.chunk_images; /* CLCNN_CONV_CHUNK, read at open */
     size_t whole = (size_t)max_batch * l->workspace * sizeof(float);
     if ((!forced || forced >= max_batch) && whole <= limit) return CLCNN_STATUS_OK;
     size_t image = cols_floats(&g, 1) * sizeof(float), partial = (size_t)g.K * g.R * sizeof(float);
