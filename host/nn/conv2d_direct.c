@@ -249,7 +249,8 @@ clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p,
     if (groups == 1) return CLCNN_STATUS_OK;
     /* The groups' partial sums, added up by the products' kernel for that. */
     cl_kernel sum;
-    CLCNN_TRY(clcnn_kernel_get(p->ctx, "gemm.cl", "gemm_sum_groups", &sum));
+    CLCNN_TRY(clcnn_kernel_get_variant(p->ctx, "gemm.cl", "gemm_sum_groups", p->ctx->own_gemm.options,
+                                       &sum)); /* cl/gemm.c's build of gemm.cl */
     cl_ulong c_off = l->param_offset[0];
     int no = 0;
     clcnn_arg sargs[] = {CLCNN_ARG(g.K),          CLCNN_ARG(g.R),      CLCNN_ARG(groups),
