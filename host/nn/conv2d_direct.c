@@ -357,3 +357,15 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
               key, t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, alg_name(*alg));
     return clcnn_route_store(p->ctx, key, *alg);
 }
+
+int clcnn_conv_direct_builds(const clcnn_context *ctx, const clcnn_conv_geom *g, char opts[3][128]) {
+    if (!clcnn_conv_direct_fits(g)) return 0;
+    direct_tile t = tile_for(ctx);
+    int n = 0;
+    options_for(&t, 0, 0, 0, opts[n++], sizeof opts[0]); /* conv_pad, conv_dw_direct */
+    if (g->C * g->KH * g->KW <= SMALL_TAPS && g->KH <= 5 && g->KW <= 5)
+        options_for(&t, g->C, g->KH, g->KW, opts[n++], sizeof opts[0]);
+    options_for(&t, 0, g->KH, g->KW, opts[n], sizeof opts[0]); /* conv_direct (data gradient) */
+    if (strcmp(opts[n], opts[0]) != 0) n++;
+    return n;
+}
