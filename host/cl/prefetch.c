@@ -1,9 +1,9 @@
 /* cl/prefetch.c: a cold start's kernel builds on the second core. PoCL 3.x compiles one program
  * at a time per process (its LLVM work holds a process-wide lock: two threads build one after the
  * other, even in two contexts), so when PoCL's disk cache is empty, the first context of a
- * process forks a helper that builds the kernel files nearly every model uses into that cache
- * while this process loads its data and starts training; this process's own builds of those
- * files then load PoCL's cached result. Nothing is shared but the cache, whose writes PoCL makes
+ * process forks a helper that builds the kernel files asked of it (clcnn_program_prefetch: a
+ * model's, nn/prefetch.c) into that cache while this process trains; this process's own builds
+ * of those files then load PoCL's cached result. Nothing is shared but the cache, whose writes PoCL makes
  * atomically: a helper that is slow, stopped or failing only leaves this process to build a file
  * itself, as it always did. */
 #define _XOPEN_SOURCE 700 /* nice() */
