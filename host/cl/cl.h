@@ -94,6 +94,8 @@ struct clcnn_context {
     clcnn_kparams_tuned tuned; /* env overrides still win (cl/kparams.c) */
     clcnn_gemm_own own_gemm;
     clcnn_conv_env conv;
+    int prefetch_pid; /* the helper building kernel files on a cold start (cl/prefetch.c), or 0 */
+    int prefetch_fd;  /* its requests' socket, or -1 (0 in a zeroed struct: none too) */
 };
 
 /* The name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */
@@ -113,6 +115,21 @@ clcnn_status clcnn_cl_check(cl_int err, const char *what);
 /* Whether programs are cached as binaries under CLCNN_CACHE_DIR/programs: with the disk cache
  * on, unless the driver keeps its own cache (PoCL); CLCNN_PROGRAM_BINARIES=1 or 0 decides. */
 int clcnn_program_binaries_wanted(const clcnn_context *ctx);
+
+/* On a cold PoCL cache (nothing built yet; CLCNN_PREFETCH=1 forces it, =0 turns it off), forks a
+ * helper process that builds, into PoCL's cache, the kernel files clcnn_program_prefetch asks for
+ * while this process goes on (cl/prefetch.c). Only before this process's first OpenCL call (a
+ * fork copies no runtime threads). Returns its process id (0: none) and *fd, the requests' socket
+ * (-1: none). */
+int clcnn_prefetch_start(const clcnn_context_options *o, int *fd);
+/* Asks the helper, if there is one, to build kernels/<file> with these options: a later
+ * clcnn_program_get of them then loads PoCL's cached build. Best effort, never fails. */
+void clcnn_program_prefetch(clcnn_context *ctx, const char *file, const char *options);
+/* Ends the requests and waits for the helper to finish them: its exit status, -1 when there was
+ * none (tests). */
+int clcnn_prefetch_wait(clcnn_context *ctx);
+/* Stops the helper *pid if it is still building and closes its socket *fd (then 0 and -1). */
+void clcnn_prefetch_stop(int *pid, int *fd);
 
 /* The program built from kernels/<file> (prefixed by kernels/prelude.cl) with the given build
  * options; built once per context, and cached on disk (as a binary keyed by source, options,

@@ -1,6 +1,7 @@
 /* cl/device.c: platform and device discovery, device choice, and the context's lifetime. */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,9 @@
 #include "route.h"
 
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+/* Set by this process's first OpenCL call or context: a helper forked after it would copy a
+ * runtime without its threads (cl/prefetch.c). */
+static atomic_int opencl_used;
 
 /* PoCL keeps its own cache of compiled kernels (it is what makes CLBlast's second run fast).
  * Point it into our cache folder, unless the user chose a place, so one CLCNN_CACHE_DIR holds
@@ -102,6 +106,7 @@ static clcnn_status device_limits(clcnn_context *ctx) {
 /* Every device of every platform, in platform order then device order. */
 static clcnn_status enumerate(found_device **out, clcnn_device_info **infos, int *n) {
     pthread_once(&env_once, set_runtime_env);
+    atomic_store(&opencl_used, 1);
     cl_uint n_platforms = 0;
     cl_int err = clGetPlatformIDs(0, NULL, &n_platforms);
     if (err == CL_PLATFORM_NOT_FOUND_KHR || n_platforms == 0)
@@ -300,12 +305,23 @@ clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_co
     found_device *found;
     clcnn_device_info *info;
     int n, index = 0;
-    CLCNN_TRY(enumerate(&found, &info, &n));
+    pthread_once(&env_once, set_runtime_env);
+    int helper_fd = -1;
+    int helper = atomic_exchange(&opencl_used, 1) ? 0 : clcnn_prefetch_start(&o, &helper_fd);
+    clcnn_status s0 = enumerate(&found, &info, &n);
+    if (s0 != CLCNN_STATUS_OK) {
+        clcnn_prefetch_stop(&helper, &helper_fd);
+        return s0;
+    }
     clcnn_status s = clcnn_device_match(info, n, effective_selector(o.device), &index);
     clcnn_context *ctx = s == CLCNN_STATUS_OK ? calloc(1, sizeof *ctx) : NULL;
     if (s == CLCNN_STATUS_OK && !ctx) s = clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     if (ctx) {
         ctx->info = info[index];
+        ctx->prefetch_pid = helper;
+        ctx->prefetch_fd = helper_fd;
+        helper = 0;
+        helper_fd = -1;
         ctx->disk_cache = o.disk_cache;
         ctx->profiling = o.profiling;
         read_fault_hooks(ctx);
@@ -318,6 +334,7 @@ clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_co
     }
     free(found);
     free(info);
+    clcnn_prefetch_stop(&helper, &helper_fd); /* when no context took it */
     if (s != CLCNN_STATUS_OK) {
         clcnn_context_destroy(ctx);
         return s;
@@ -328,6 +345,7 @@ clcnn_status clcnn_context_create(const clcnn_context_options *options, clcnn_co
 
 void clcnn_context_destroy(clcnn_context *ctx) {
     if (!ctx) return;
+    clcnn_prefetch_stop(&ctx->prefetch_pid, &ctx->prefetch_fd);
     if (ctx->queue) clFinish(ctx->queue);
     /* CLBlast keeps compiled programs in a process-wide cache; release them while this
      * context's runtime is alive (a later context refills it from PoCL's disk cache). */

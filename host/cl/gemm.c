@@ -135,7 +135,10 @@ static nt_plan nt_plan_for(const clcnn_context *ctx, const clcnn_gemm_op *op) {
 static clcnn_status sum_groups(clcnn_context *ctx, const clcnn_gemm_op *op, int groups, int p_trans,
                                cl_mem P) {
     cl_kernel k;
-    CLCNN_TRY(clcnn_kernel_get(ctx, "gemm.cl", p_trans ? "gemm_sum_groups_t" : "gemm_sum_groups", &k));
+    /* From the tiles' build of gemm.cl (the sums do not read its options): one program, one
+     * PoCL build fewer on a cold start. */
+    CLCNN_TRY(clcnn_kernel_get_variant(ctx, "gemm.cl", p_trans ? "gemm_sum_groups_t" : "gemm_sum_groups",
+                                       ctx->own_gemm.options, &k));
     cl_ulong c_off = op->c_off, bias_off = op->bias_off;
     cl_mem bias = bias_or_dummy(op);
     clcnn_arg args[] = {CLCNN_ARG(op->M), CLCNN_ARG(op->N), CLCNN_ARG(groups), CLCNN_ARG(P),

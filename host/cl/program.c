@@ -191,7 +191,8 @@ static clcnn_status build_program(clcnn_context *ctx, const char *file, const ch
         return s;
     }
     if (ctx->program_binaries) save_binary(ctx, p, path, key);
-    clcnn_log(CLCNN_LOG_DEBUG, "kernels/%s: built from source in %.2f s", file, clcnn_now() - t0);
+    clcnn_log(CLCNN_LOG_DEBUG, "kernels/%s: built from source in %.2f s (options '%s')", file,
+              clcnn_now() - t0, options);
     *out = p;
     return CLCNN_STATUS_OK;
 }

@@ -29,6 +29,11 @@ size_t clcnn_conv_winograd_workspace(const clcnn_conv_geom *g);
  * filter (c > 0: conv_small's variant); tests/kernel_variants.c lists them for the kernel check. */
 void clcnn_conv_direct_options(int c, int kh, int kw, char *buf, size_t size);
 
+/* The builds of kernels/conv_direct.cl (their options, into opts) a layer of this geometry may
+ * use: the tile's (padding, weight gradient), conv_small's for few taps, the filter size's.
+ * Returns how many; 0 when the direct kernels do not fit. */
+int clcnn_conv_direct_builds(const clcnn_context *ctx, const clcnn_conv_geom *g, char opts[3][128]);
+
 /* Floats per example of workspace: region A (im2col's columns, or the direct path's padded
  * output gradient) then region X (the direct path's padded input). */
 size_t clcnn_conv_workspace_a(const clcnn_conv_geom *g);

@@ -249,7 +249,8 @@ clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p,
     if (groups == 1) return CLCNN_STATUS_OK;
     /* The groups' partial sums, added up by the products' kernel for that. */
     cl_kernel sum;
-    CLCNN_TRY(clcnn_kernel_get(p->ctx, "gemm.cl", "gemm_sum_groups", &sum));
+    CLCNN_TRY(clcnn_kernel_get_variant(p->ctx, "gemm.cl", "gemm_sum_groups", p->ctx->own_gemm.options,
+                                       &sum)); /* cl/gemm.c's build of gemm.cl */
     cl_ulong c_off = l->param_offset[0];
     int no = 0;
     clcnn_arg sargs[] = {CLCNN_ARG(g.K),          CLCNN_ARG(g.R),      CLCNN_ARG(groups),
@@ -355,4 +356,16 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
     clcnn_log(CLCNN_LOG_DEBUG, "conv %s: im2col %.3f ms direct %.3f ms winograd %.3f ms -> %s",
               key, t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, alg_name(*alg));
     return clcnn_route_store(p->ctx, key, *alg);
+}
+
+int clcnn_conv_direct_builds(const clcnn_context *ctx, const clcnn_conv_geom *g, char opts[3][128]) {
+    if (!clcnn_conv_direct_fits(g)) return 0;
+    direct_tile t = tile_for(ctx);
+    int n = 0;
+    options_for(&t, 0, 0, 0, opts[n++], sizeof opts[0]); /* conv_pad, conv_dw_direct */
+    if (g->C * g->KH * g->KW <= SMALL_TAPS && g->KH <= 5 && g->KW <= 5)
+        options_for(&t, g->C, g->KH, g->KW, opts[n++], sizeof opts[0]);
+    options_for(&t, 0, g->KH, g->KW, opts[n], sizeof opts[0]); /* conv_direct (data gradient) */
+    if (strcmp(opts[n], opts[0]) != 0) n++;
+    return n;
 }

@@ -220,6 +220,7 @@ clcnn_status clcnn_model_create(clcnn_context *ctx, const clcnn_spec *spec, int 
     clcnn_status s = m->augment ? parse_augment(m) : CLCNN_STATUS_OK;
     if (s == CLCNN_STATUS_OK) s = infer_layers(m, route);
     if (s == CLCNN_STATUS_OK) s = clcnn_model_fuse(m);
+    if (s == CLCNN_STATUS_OK) clcnn_model_prefetch(m);
     if (s == CLCNN_STATUS_OK) {
         assign_arena(m);
         s = alloc_buffers(m);

@@ -71,6 +71,9 @@ struct clcnn_model {
  * layer after batch_normalization. Names, parameters, summaries and saved files stay as they
  * are. CLCNN_FUSE=0 in the environment turns it off (tests compare both). */
 clcnn_status clcnn_model_fuse(clcnn_model *m);
+/* Asks a cold start's helper process, if the context has one, to build the kernel files this
+ * model's first step will use (nn/prefetch.c). */
+void clcnn_model_prefetch(clcnn_model *m);
 
 /* Releases a slot's buffers (uploaded or streamed) and zeroes it. */
 void clcnn_model_slot_release(clcnn_model *m, model_slot *s);
