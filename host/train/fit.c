@@ -407,6 +407,12 @@ static clcnn_fit_options worker_options(const clcnn_fit_options *o) {
     return w;
 }
 
+/* A rank other than 0 of a data-parallel run (clcnn_dp_init's test, known before the model). */
+static int worker_rank(const clcnn_fit_options *o) {
+    return o->data_parallel && clcnn_dist_active() && clcnn_dist_size() > 1 &&
+           clcnn_dist_rank() != 0;
+}
+
 clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_fit_options *opt,
                        clcnn_fit_result *result) {
     clcnn_fit_options defaults = clcnn_fit_options_default(), worker;
@@ -419,13 +425,13 @@ clcnn_status clcnn_fit(clcnn_context *ctx, const clcnn_spec *spec, const clcnn_f
     if (!own) return clcnn_fail(CLCNN_STATUS_OUT_OF_MEMORY, "out of memory");
     *own = *spec;
     r.spec = own;
-    clcnn_status s = load_data(ctx, own, r.opt->evaluate_test, &r.data);
-    if (s == CLCNN_STATUS_OK) s = clcnn_model_create(ctx, own, own->train.batch_size, &r.model);
-    if (s == CLCNN_STATUS_OK) s = clcnn_dp_init(&r.dp, r.opt->data_parallel, r.model);
-    if (r.dp.active && r.dp.rank != 0) {
+    if (worker_rank(r.opt)) { /* known before the data: it does not decode the test set */
         worker = worker_options(r.opt);
         r.opt = &worker;
     }
+    clcnn_status s = load_data(ctx, own, r.opt->evaluate_test, &r.data);
+    if (s == CLCNN_STATUS_OK) s = clcnn_model_create(ctx, own, own->train.batch_size, &r.model);
+    if (s == CLCNN_STATUS_OK) s = clcnn_dp_init(&r.dp, r.opt->data_parallel, r.model);
     if (s == CLCNN_STATUS_OK) s = fit_run_all(&r);
     result->seconds = clcnn_now() - t0;
     if (r.data.train.streamed) {

@@ -21,9 +21,9 @@
 #   the weights and 4.0e-4 in val_loss, seeds 1 and 2 1.7e-4 and 1.9e-4 (weights); earlier kernels
 #   gave 2.3e-4 at seed 42. The bounds are those figures with margin; exactness is asserted above,
 #   bit for bit, against one process that sums the batch in the ranks' order.
-# - Rank 0 alone writes files, the test metrics are 1 rank's; --resume continues under mpirun;
-#   a rank without a device, a rank whose data are not rank 0's and a rank that fails mid-run end
-#   the job with a message, no hang.
+# - Rank 0 alone writes files and decodes the test set, the test metrics are 1 rank's; --resume
+#   continues under mpirun; a rank without a device, a rank whose data are not rank 0's and a
+#   rank that fails mid-run end the job with a message, no hang.
 set -euo pipefail
 CLCNN=$1
 MPIEXEC=${2:-mpirun}
@@ -78,6 +78,10 @@ mpi 2 "$W/two" train "$SEED" "${SETS[@]}" --verbose >"$W/two.log" 2>&1 ||
 grep -q "data-parallel over 2 ranks" "$W/two.log" || { cat "$W/two.log"; fail "no data-parallel line"; }
 grep -q "data-parallel rank 1 of 2: 20 steps" "$W/two.log" || { cat "$W/two.log"; fail "rank 1 did not take 20 steps"; }
 grep -q "in 2 buckets, overlap on" "$W/two.log" || { cat "$W/two.log"; fail "the sums were not overlapped in 2 buckets"; }
+# Rank 0 alone evaluates the test set, so rank 1 does not decode it: 356 images there, 456
+# (with the test set's 100) on rank 0.
+grep -q "data: in memory (356 images" "$W/two.log" && grep -q "data: in memory (456 images" "$W/two.log" ||
+    { cat "$W/two.log"; fail "rank 1 decoded the test set it never evaluates (or rank 0 did not)"; }
 # One process splitting each batch in 2 as the ranks do: the same bits.
 CLCNN_DP_SPLIT=2 "$CLCNN" train "$SEED" "${SETS[@]}" --out "$W/split2" >"$W/split2.log" 2>&1 ||
     { cat "$W/split2.log"; fail "1 rank with CLCNN_DP_SPLIT=2"; }
