@@ -20,8 +20,32 @@
 // does not unroll them on its own, and the arrays then stay in memory).
 #define DW_UNROLL __attribute__((opencl_unroll_hint))
 
+// The 8 x 8 transpose of r[0..7] into c[0..7] (c[q].sl = r[l].sq) in three rounds of two-source
+// shuffles, AVX's unpack / shuffle / lane-permute pattern.
+void dw_transpose8(const float8 *r, float8 *c) {
+    float8 t[8], u[8];
+    DW_UNROLL for (int k = 0; k < 8; k += 2) {
+        float8 a = r[k], b = r[k + 1];
+        t[k] = (float8)(a.s0, b.s0, a.s1, b.s1, a.s4, b.s4, a.s5, b.s5);
+        t[k + 1] = (float8)(a.s2, b.s2, a.s3, b.s3, a.s6, b.s6, a.s7, b.s7);
+    }
+    DW_UNROLL for (int k = 0; k < 8; k += 4)
+        DW_UNROLL for (int h = 0; h < 2; h++) {
+            float8 a = t[k + h], b = t[k + h + 2];
+            u[k + 2 * h] = (float8)(a.s01, b.s01, a.s45, b.s45);
+            u[k + 2 * h + 1] = (float8)(a.s23, b.s23, a.s67, b.s67);
+        }
+    DW_UNROLL for (int k = 0; k < 4; k++) {
+        c[k] = (float8)(u[k].lo, u[k + 4].lo);
+        c[k + 4] = (float8)(u[k].hi, u[k + 4].hi);
+    }
+}
+
 // dyt[z][p][m] = dy[z][m][oh][ow] for the wide position p = oh*Wp + ow, zero where ow >= OW or
-// m >= M; rows of Mp floats (M rounded up to 8). Launch: global (OH, n), local (1, 1).
+// m >= M; rows of Mp floats (M rounded up to 8). Blocks of 8 filters x 8 columns: 8 row loads, a
+// register transpose, 8 stores; a row's last block overlaps the one before it (storing the same
+// values again) rather than taking a path of its own. Rows narrower than 8 go element by element.
+// Launch: global (OH, n), local (1, 1).
 __kernel void conv_dw_layout(int M, int OH, int OW, int Wp, __global const float *dy,
                              __global float *dyt, ulong dyt_off, ulong dyt_batch) {
     int oh = get_global_id(0);
@@ -29,14 +53,26 @@ __kernel void conv_dw_layout(int M, int OH, int OW, int Wp, __global const float
     int Mp = (M + 7) & ~7;
     __global const float *s = dy + z * M * P + (size_t)oh * OW;
     __global float *d = dyt + dyt_off + z * dyt_batch + (size_t)oh * Wp * Mp;
-    for (int m0 = 0; m0 < Mp; m0 += 8) {
-        for (int ow = 0; ow < Wp; ow++) {
-            float v[8];
-            DW_UNROLL for (int l = 0; l < 8; l++)
-                v[l] = ow < OW && m0 + l < M ? s[(m0 + l) * P + ow] : 0.0f;
-            vstore8(vload8(0, v), 0, d + (size_t)ow * Mp + m0);
+    if (OW < 8) {
+        for (int ow = 0; ow < OW; ow++)
+            for (int m = 0; m < Mp; m++)
+                d[(size_t)ow * Mp + m] = m < M ? s[m * P + ow] : 0.0f;
+    } else {
+        for (int ow0 = 0; ow0 < OW; ow0 += 8) {
+            int ow = min(ow0, OW - 8);
+            for (int m0 = 0; m0 < Mp; m0 += 8) {
+                float8 r[8], c[8];
+                DW_UNROLL for (int l = 0; l < 8; l++)
+                    r[l] = m0 + l < M ? vload8(0, s + (m0 + l) * P + ow) : (float8)(0.0f);
+                dw_transpose8(r, c);
+                DW_UNROLL for (int q = 0; q < 8; q++)
+                    vstore8(c[q], 0, d + (size_t)(ow + q) * Mp + m0);
+            }
         }
     }
+    for (int ow = OW; ow < Wp; ow++)
+        for (int m0 = 0; m0 < Mp; m0 += 8)
+            vstore8((float8)(0.0f), 0, d + (size_t)ow * Mp + m0);
 }
 
 // dw[m][(c*KH + i)*KW + j] = sum over z and wide positions p of dyt[z][p][m] * x[z][c][p + i*Wp +
