@@ -3,21 +3,15 @@
 // "wide" rows, p = oh*Wp + ow with ow < Wp (the padded input's width), so the input seen by tap
 // (c, i, j) at positions p..p+n is one contiguous run, x[c][p + i*Wp + j]: a work-item loads it
 // as float8 vectors. The columns ow >= OW of a wide row are computed and never stored.
-// Tunables (-D, from host/nn/conv2d_direct.c, whose defaults these match): CD_TM output channels x CD_NV float8 of positions per
-// work-item (forward and data gradient), CD_WM x CD_WR (filters x taps) per work-item for the
-// weight gradient. Launched with local size 1: each work-item is a long vector loop.
+// Tunables (-D, from host/nn/conv2d_direct.c, whose defaults these match): CD_TM output channels x
+// CD_NV float8 of positions per work-item (forward and data gradient; the weight gradient is
+// conv_dw.cl's). Launched with local size 1: each work-item is a long vector loop.
 
 #ifndef CD_TM
 #define CD_TM 4
 #endif
 #ifndef CD_NV
 #define CD_NV 3
-#endif
-#ifndef CD_WM
-#define CD_WM 4
-#endif
-#ifndef CD_WR
-#define CD_WR 3
 #endif
 #define CD_LANES (8 * CD_NV)
 // The register tiles are arrays indexed by these loops: unrolled, they live in registers
@@ -204,56 +198,3 @@ __kernel void conv_small(int M, int Hp, int Wp, int OH, int OW, __global const f
     }
 }
 #endif
-
-// dw[m][(c*KH + i)*KW + j] = sum over z and wide positions p of dy[z][m][p] * x[z][c][p + i*Wp +
-// j]: dy in wide rows (zero in the columns ow >= OW), x planes Hp x Wp. p stops at the last
-// output, (OH-1)*Wp + OW, so x is read inside its plane (a zero times a NaN past it is NaN). The
-// images [g*per_group, (g+1)*per_group) of the batch are summed inside the work-item into
-// dw + g*dw_group: groups small enough that their images stay in cache while every tile of the
-// group passes over them (the host adds the groups up when there are several).
-// The taps' blocks run along dimension 0: work-items one after another on a core then share
-// their dy rows (in L1) and read overlapping x rows (measured 25% faster than filters along 0).
-// Launch: global (ceil(R / CD_WR), ceil(M / CD_WM), groups), local (1, 1, 1); R = C*KH*KW.
-__kernel void conv_dw_direct(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int batch,
-                             int per_group, __global const float *dy, ulong dy_off,
-                             ulong dy_batch, __global const float *x, ulong x_off,
-                             ulong x_batch, __global float *dw, ulong dw_off, ulong dw_group) {
-    int r0 = get_global_id(0) * CD_WR, m0 = get_global_id(1) * CD_WM;
-    int R = C * KH * KW;
-    if (m0 >= M || r0 >= R) return;
-    int OW = Wp - KW + 1, P = (OH - 1) * Wp + OW, P8 = P & ~7;
-    size_t plane = (size_t)Hp * Wp;
-    size_t a_off[CD_WM], b_off[CD_WR];
-    CD_UNROLL for (int e = 0; e < CD_WM; e++)
-        a_off[e] = dy_off + (size_t)min(m0 + e, M - 1) * OH * Wp;
-    CD_UNROLL for (int e = 0; e < CD_WR; e++) {
-        int r = min(r0 + e, R - 1), j = r % KW, i = (r / KW) % KH, c = r / (KH * KW);
-        b_off[e] = x_off + c * plane + i * Wp + j;
-    }
-    float8 acc[CD_WM][CD_WR];
-    float tail[CD_WM][CD_WR];
-    CD_UNROLL for (int e = 0; e < CD_WM; e++)
-        CD_UNROLL for (int f = 0; f < CD_WR; f++) acc[e][f] = 0.0f, tail[e][f] = 0.0f;
-    int z0 = get_global_id(2) * per_group, z1 = min(batch, z0 + per_group);
-    dw += dw_off + get_global_id(2) * dw_group;
-    for (int z = z0; z < z1; z++) {
-        __global const float *dyz = dy + z * dy_batch, *xz = x + z * x_batch;
-        for (int p = 0; p < P8; p += 8) {
-            float8 av[CD_WM], bv[CD_WR];
-            CD_UNROLL for (int e = 0; e < CD_WM; e++) av[e] = vload8(0, dyz + a_off[e] + p);
-            CD_UNROLL for (int f = 0; f < CD_WR; f++) bv[f] = vload8(0, xz + b_off[f] + p);
-            CD_UNROLL for (int e = 0; e < CD_WM; e++)
-                CD_UNROLL for (int f = 0; f < CD_WR; f++) acc[e][f] = fma(av[e], bv[f], acc[e][f]);
-        }
-        for (int p = P8; p < P; p++)
-            CD_UNROLL for (int e = 0; e < CD_WM; e++)
-                CD_UNROLL for (int f = 0; f < CD_WR; f++)
-                    tail[e][f] = fma(dyz[a_off[e] + p], xz[b_off[f] + p], tail[e][f]);
-    }
-    for (int e = 0; e < CD_WM && m0 + e < M; e++)
-        for (int f = 0; f < CD_WR && r0 + f < R; f++) {
-            float8 s = acc[e][f];
-            float4 h = s.lo + s.hi;
-            dw[(size_t)(m0 + e) * R + r0 + f] = (h.x + h.y) + (h.z + h.w) + tail[e][f];
-        }
-}

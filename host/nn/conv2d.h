@@ -1,6 +1,6 @@
 /* nn/conv2d.h: a convolution layer's geometry, shared by its algorithms: im2col + a matrix
- * product (nn/conv2d.c), the direct stride-1 kernels (nn/conv2d_direct.c) and Winograd's
- * F(2x2, 3x3) (nn/conv2d_winograd.c). */
+ * product (nn/conv2d.c), the direct stride-1 kernels (nn/conv2d_direct.c, the weight gradient's
+ * nn/conv2d_dw.c) and Winograd's F(2x2, 3x3) (nn/conv2d_winograd.c). */
 #ifndef CLCNN_CONV2D_H
 #define CLCNN_CONV2D_H
 
@@ -44,6 +44,14 @@ size_t clcnn_conv_workspace(const clcnn_conv_geom *g);
 clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p);
 clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p, int fwd_direct);
 clcnn_status clcnn_conv_direct_data(const clcnn_layer *l, const clcnn_pass *p);
+
+/* The input as the direct kernels read it: x itself, or its padded copy in the workspace's region
+ * X (made there unless `made` says forward already did). */
+clcnn_status clcnn_conv_direct_input(const clcnn_conv_geom *g, const clcnn_pass *p, int made,
+                                     cl_mem *x, size_t *x_off);
+
+/* Floats per example of region A the weight gradient (nn/conv2d_dw.c) needs. */
+size_t clcnn_conv_dw_workspace(const clcnn_conv_geom *g);
 
 /* Winograd's forward and data gradient (the weight gradient runs direct or im2col). */
 clcnn_status clcnn_conv_winograd_forward(const clcnn_layer *l, const clcnn_pass *p);

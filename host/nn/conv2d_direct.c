@@ -1,10 +1,10 @@
 /* nn/conv2d_direct.c: stride-1 convolution by the direct kernels (kernels/conv_direct.cl), and
  * the measured choice per layer and phase between them and im2col + a product (nn/conv2d.c).
  * The direct path reads the input where im2col would copy it nine times: forward pads the input
- * once (when the padding is not zero), the weight gradient sums cache-sized groups of images inside
- * one kernel, and the data gradient is a forward convolution of the padded output gradient with the
- * flipped, transposed filters (read in place through strides). Few taps (a first layer's one
- * channel x 3 x 3) run conv_small, which holds the input in registers and stores whole vectors. */
+ * once (when the padding is not zero), the weight gradient is nn/conv2d_dw.c's, and the data
+ * gradient is a forward convolution of the padded output gradient with the flipped, transposed
+ * filters (read in place through strides). Few taps (a first layer's one channel x 3 x 3) run
+ * conv_small, which holds the input in registers and stores whole vectors. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +33,7 @@ int clcnn_conv_direct_fits(const clcnn_conv_geom *g) {
 size_t clcnn_conv_workspace_a(const clcnn_conv_geom *g) {
     size_t a = (size_t)g->R * g->ldp;
     if (!clcnn_conv_direct_fits(g)) return a;
-    /* The weight gradient's partial sums (at most one per example), then dy in wide rows. */
-    size_t dy_wide = (size_t)g->K * g->OH * padded_w(g) + (size_t)g->K * g->R;
+    size_t dy_wide = clcnn_conv_dw_workspace(g); /* the weight gradient's (nn/conv2d_dw.c) */
     size_t dy_pad = (size_t)g->K * (g->H + g->KH - 1) * (g->W + g->KW - 1);
     size_t wino = clcnn_conv_winograd_workspace(g);
     if (dy_wide > a) a = dy_wide;
@@ -47,28 +46,26 @@ size_t clcnn_conv_workspace(const clcnn_conv_geom *g) {
     return clcnn_conv_workspace_a(g) + x;
 }
 
-/* The tile: CLCNN_CONV_TILE="tm,nv,wm,wr[,per]" (tuning, tests; per = images per weight-gradient
- * group, 0 or absent = by cache size; read at open into ctx->conv, cl/conv_env.c), else CPU
- * defaults measured on PoCL (2 x Zen 4, whose PoCL code uses 16 vector registers): 4 channels x
- * 24 positions forward (12 accumulators), 4 filters x 3 taps for the weight gradient (12
- * accumulators; 3 x 3 measured 12% slower). */
+/* The tile: CLCNN_CONV_TILE="tm,nv,wm,wr[,per]"'s tm, nv (tuning, tests; the rest is the weight
+ * gradient's, nn/conv2d_dw.c; read at open into ctx->conv, cl/conv_env.c), else the CPU default
+ * measured on PoCL (2 x Zen 4, whose PoCL code uses 16 vector registers): 4 channels x 24
+ * positions (12 accumulators). */
 typedef struct direct_tile {
-    int tm, nv, wm, wr, per;
+    int tm, nv;
 } direct_tile;
 
-#define DEFAULT_TILE ((direct_tile){4, 3, 4, 3, 0})
+#define DEFAULT_TILE ((direct_tile){4, 3})
 
 static direct_tile tile_for(const clcnn_context *ctx) {
     const int *v = ctx->conv.tile;
     if (!v[0]) return DEFAULT_TILE;
-    return (direct_tile){v[0], v[1], v[2], v[3], v[4]};
+    return (direct_tile){v[0], v[1]};
 }
 
 /* kh x kw: the filter size the variant is built for (unrolled taps, measured ~10% faster for
  * 3x3), or 0 x 0 for any; c > 0: conv_small's channels. */
 static void options_for(const direct_tile *t, int c, int kh, int kw, char *buf, size_t size) {
-    int n = snprintf(buf, size, "-DCD_TM=%d -DCD_NV=%d -DCD_WM=%d -DCD_WR=%d", t->tm, t->nv,
-                     t->wm, t->wr);
+    int n = snprintf(buf, size, "-DCD_TM=%d -DCD_NV=%d", t->tm, t->nv);
     if (n < 0 || (size_t)n >= size) return;
     if (kh > 0 && kh <= 5 && kw > 0 && kw <= 5)
         n += snprintf(buf + n, size - (size_t)n, " -DCD_KH=%d -DCD_KW=%d", kh, kw);
@@ -182,8 +179,8 @@ static size_t region_x(const clcnn_conv_geom *g, int n) {
 
 /* The input as the direct kernels read it: x itself, or its padded copy in region X (made
  * there unless `made` says forward already did). */
-static clcnn_status padded_input(const clcnn_conv_geom *g, const clcnn_pass *p, int made,
-                                 cl_mem *x, size_t *x_off) {
+clcnn_status clcnn_conv_direct_input(const clcnn_conv_geom *g, const clcnn_pass *p, int made,
+                                     cl_mem *x, size_t *x_off) {
     *x = p->x, *x_off = 0;
     if (!needs_pad(g)) return CLCNN_STATUS_OK;
     *x = p->workspace, *x_off = region_x(g, p->n);
@@ -197,68 +194,11 @@ clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p
     int Hp = padded_h(&g), Wp = padded_w(&g);
     cl_mem x;
     size_t x_off;
-    CLCNN_TRY(padded_input(&g, p, 0, &x, &x_off));
+    CLCNN_TRY(clcnn_conv_direct_input(&g, p, 0, &x, &x_off));
     weights w = {p->params, l->param_offset[0], {g.R, g.KH * g.KW, g.KW, 1}};
     return direct(p->ctx, p->n, g.C, g.K, Hp, Wp, g.KH, g.KW, x, x_off, &w, p->y,
                   l->spec.use_bias ? p->params : NULL, l->spec.use_bias ? l->param_offset[1] : 0,
                   l->relu);
-}
-
-/* Images per group of the weight gradient: about 2 MiB of dy and x, so that a group's images
- * stay in cache (L2 + L3) while all its tiles pass, and at least 4 images, so that a work-item
- * (a few vector FMAs per position) has enough work to pay for its start on PoCL. */
-static int dw_per_group(const clcnn_conv_geom *g, int n) {
-    double bytes = 4.0 * ((double)g->K * g->OH * padded_w(g) +
-                          (double)g->C * padded_h(g) * padded_w(g));
-    int per = (int)(2048.0 * 1024.0 / bytes);
-    if (per < 4) per = 4;
-    return per > n ? n : per;
-}
-
-clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p, int fwd_direct) {
-    clcnn_conv_geom g = clcnn_conv_geom_of(l);
-    int Hp = padded_h(&g), Wp = padded_w(&g);
-    cl_mem x;
-    size_t x_off;
-    CLCNN_TRY(padded_input(&g, p, fwd_direct, &x, &x_off));
-    /* Region A (im2col's columns are no longer needed): the groups' partial sums, then dy in
-     * wide rows, zero past OW. */
-    cl_ulong dy_off = (cl_ulong)p->n * g.K * g.R;
-    CLCNN_TRY(pad(p->ctx, p->n, p->dy, g.K, g.OH, g.OW, p->workspace, dy_off, g.OH, Wp, 0, 0));
-    direct_tile t;
-    cl_kernel k;
-    CLCNN_TRY(kernel(p->ctx, "conv_dw_direct", 0, 0, 0, &t, &k));
-    int per = t.per ? (t.per < p->n ? t.per : p->n) : dw_per_group(&g, p->n),
-        groups = (p->n + per - 1) / per;
-    cl_ulong zero = 0, dy_b = (cl_ulong)g.K * g.OH * Wp, xo = x_off;
-    cl_ulong x_b = (cl_ulong)g.C * Hp * Wp, dw_off = l->param_offset[0];
-    cl_ulong dw_group = (cl_ulong)g.K * g.R;
-    cl_mem out = p->grads;
-    if (groups > 1) out = p->workspace, dw_off = 0;
-    clcnn_arg args[] = {
-        CLCNN_ARG(g.C),    CLCNN_ARG(g.K),          CLCNN_ARG(Hp),     CLCNN_ARG(Wp),
-        CLCNN_ARG(g.KH),   CLCNN_ARG(g.KW),         CLCNN_ARG(g.OH),   CLCNN_ARG(p->n),
-        CLCNN_ARG(per),    CLCNN_ARG(p->workspace), CLCNN_ARG(dy_off), CLCNN_ARG(dy_b),
-        CLCNN_ARG(x),      CLCNN_ARG(xo),           CLCNN_ARG(x_b),    CLCNN_ARG(out),
-        CLCNN_ARG(dw_off), CLCNN_ARG(dw_group),
-    };
-    size_t global[3] = {(size_t)(g.R + t.wr - 1) / t.wr, (size_t)(g.K + t.wm - 1) / t.wm,
-                        (size_t)groups};
-    size_t local[3] = {1, 1, 1};
-    CLCNN_TRY(clcnn_launch(p->ctx, k, 3, global, local, args, (int)(sizeof args / sizeof args[0])));
-    if (groups == 1) return CLCNN_STATUS_OK;
-    /* The groups' partial sums, added up by the products' kernel for that. */
-    cl_kernel sum;
-    CLCNN_TRY(clcnn_kernel_get_variant(p->ctx, "gemm.cl", "gemm_sum_groups", p->ctx->own_gemm.options,
-                                       &sum)); /* cl/gemm.c's build of gemm.cl */
-    cl_ulong c_off = l->param_offset[0];
-    int no = 0;
-    clcnn_arg sargs[] = {CLCNN_ARG(g.K),          CLCNN_ARG(g.R),      CLCNN_ARG(groups),
-                         CLCNN_ARG(p->workspace), CLCNN_ARG(p->grads), CLCNN_ARG(c_off),
-                         CLCNN_ARG(g.R),          CLCNN_ARG(p->grads), CLCNN_ARG(zero),
-                         CLCNN_ARG(no),           CLCNN_ARG(no)};
-    size_t sglobal[2] = {(size_t)g.R, (size_t)g.K};
-    return clcnn_launch(p->ctx, sum, 2, sglobal, NULL, sargs, 11);
 }
 
 /* dx[c][h][w] = sum over (m, i, j) of w[m][c][i][j] dy[m][h + PT - i][w + PL - j]: with dy
@@ -362,7 +302,7 @@ int clcnn_conv_direct_builds(const clcnn_context *ctx, const clcnn_conv_geom *g,
     if (!clcnn_conv_direct_fits(g)) return 0;
     direct_tile t = tile_for(ctx);
     int n = 0;
-    options_for(&t, 0, 0, 0, opts[n++], sizeof opts[0]); /* conv_pad, conv_dw_direct */
+    options_for(&t, 0, 0, 0, opts[n++], sizeof opts[0]); /* conv_pad */
     if (g->C * g->KH * g->KW <= SMALL_TAPS && g->KH <= 5 && g->KW <= 5)
         options_for(&t, g->C, g->KH, g->KW, opts[n++], sizeof opts[0]);
     options_for(&t, 0, g->KH, g->KW, opts[n], sizeof opts[0]); /* conv_direct (data gradient) */

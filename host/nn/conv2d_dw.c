@@ -1,0 +1,111 @@
+/* nn/conv2d_dw.c: the direct path's weight gradient (kernels/conv_dw.cl) for stride-1
+ * convolutions on CPU-class devices: the output gradient laid out filter-minor once per step, then
+ * register tiles of filters x taps summed over the positions of cache-sized groups of images, the
+ * groups added up by the products' gemm_sum_groups. */
+#include <stdio.h>
+
+#include "cl/kparams.h"
+#include "conv2d.h"
+
+/* The tile: CLCNN_CONV_TILE's wm (float8 vectors of filters), wr (taps) and per (images per group,
+ * 0 = by cache size), read at open into ctx->conv (cl/conv_env.c); else 2 x 6 (16 filters x 6
+ * taps, 12 accumulators: the register tile of a BLAS micro-kernel on AVX2's 16 vector registers)
+ * built without options, as tests/kernels_check.py compiles the file. */
+typedef struct dw_tile {
+    int wv, wr, per;
+} dw_tile;
+
+static clcnn_status dw_kernel(clcnn_context *ctx, const char *name, dw_tile *t, cl_kernel *k) {
+    const int *v = ctx->conv.tile;
+    *t = (dw_tile){2, 6, 0};
+    if (!v[0]) return clcnn_kernel_get(ctx, "conv_dw.cl", name, k);
+    *t = (dw_tile){v[2], v[3], v[4]};
+    char options[64];
+    snprintf(options, sizeof options, "-DDW_WV=%d -DDW_WR=%d", t->wv, t->wr);
+    return clcnn_kernel_get_variant(ctx, "conv_dw.cl", name, options, k);
+}
+
+/* Filters rounded up to whole float8 vectors: the width of the filter-minor output gradient. */
+static int padded_filters(const clcnn_conv_geom *g) {
+    return (g->K + 7) & ~7;
+}
+
+size_t clcnn_conv_dw_workspace(const clcnn_conv_geom *g) {
+    /* The groups' partial sums (at most one per example), alignment, then the laid out dy. */
+    return (size_t)g->K * g->R + 16 + (size_t)padded_filters(g) * g->OH * (g->OW + g->KW - 1);
+}
+
+/* Images per group: about 2 MiB of dy and x, so that a group's images stay in cache (L2 + L3)
+ * while all its tiles pass, and at least 4 images, so that a work-item has enough work to pay for
+ * its start on PoCL. */
+static int per_group(const clcnn_conv_geom *g, int n) {
+    double Wp = g->OW + g->KW - 1, Hp = g->OH + g->KH - 1;
+    double bytes = 4.0 * ((double)padded_filters(g) * g->OH * Wp + (double)g->C * Hp * Wp);
+    int per = (int)(2048.0 * 1024.0 / bytes);
+    if (per < 4) per = 4;
+    return per > n ? n : per;
+}
+
+/* dyt (filter-minor, wide rows of Wp positions, at dyt_off of the workspace) from p->dy. */
+static clcnn_status layout(const clcnn_conv_geom *g, const clcnn_pass *p, cl_ulong dyt_off,
+                           cl_ulong dyt_batch) {
+    dw_tile t;
+    cl_kernel k;
+    CLCNN_TRY(dw_kernel(p->ctx, "conv_dw_layout", &t, &k));
+    int Wp = g->OW + g->KW - 1;
+    clcnn_arg args[] = {CLCNN_ARG(g->K),    CLCNN_ARG(g->OH),    CLCNN_ARG(g->OW),
+                        CLCNN_ARG(Wp),      CLCNN_ARG(p->dy),    CLCNN_ARG(p->workspace),
+                        CLCNN_ARG(dyt_off), CLCNN_ARG(dyt_batch)};
+    size_t global[2] = {(size_t)g->OH, (size_t)p->n}, local[2] = {1, 1};
+    return clcnn_launch(p->ctx, k, 2, global, local, args, (int)(sizeof args / sizeof args[0]));
+}
+
+/* The groups' partial sums (workspace, from 0) added up into the layer's weight gradient. */
+static clcnn_status sum_groups(const clcnn_layer *l, const clcnn_pass *p, const clcnn_conv_geom *g,
+                               int groups) {
+    cl_kernel sum;
+    CLCNN_TRY(clcnn_kernel_get_variant(p->ctx, "gemm.cl", "gemm_sum_groups", p->ctx->own_gemm.options,
+                                       &sum)); /* cl/gemm.c's build of gemm.cl */
+    cl_ulong c_off = l->param_offset[0], zero = 0;
+    int no = 0;
+    clcnn_arg args[] = {CLCNN_ARG(g->K),         CLCNN_ARG(g->R),     CLCNN_ARG(groups),
+                        CLCNN_ARG(p->workspace), CLCNN_ARG(p->grads), CLCNN_ARG(c_off),
+                        CLCNN_ARG(g->R),         CLCNN_ARG(p->grads), CLCNN_ARG(zero),
+                        CLCNN_ARG(no),           CLCNN_ARG(no)};
+    size_t global[2] = {(size_t)g->R, (size_t)g->K};
+    return clcnn_launch(p->ctx, sum, 2, global, NULL, args, 11);
+}
+
+clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p, int fwd_direct) {
+    clcnn_conv_geom g = clcnn_conv_geom_of(l);
+    int Hp = g.OH + g.KH - 1, Wp = g.OW + g.KW - 1, Mp = padded_filters(&g);
+    cl_mem x;
+    size_t x_off;
+    CLCNN_TRY(clcnn_conv_direct_input(&g, p, fwd_direct, &x, &x_off));
+    /* Region A (im2col's columns are no longer needed): the groups' partial sums, then dy laid
+     * out at a 64-byte boundary. */
+    cl_ulong dyt_off = ((cl_ulong)p->n * g.K * g.R + 15) & ~(cl_ulong)15;
+    cl_ulong dyt_b = (cl_ulong)Mp * g.OH * Wp;
+    CLCNN_TRY(layout(&g, p, dyt_off, dyt_b));
+    dw_tile t;
+    cl_kernel k;
+    CLCNN_TRY(dw_kernel(p->ctx, "conv_dw", &t, &k));
+    int per = t.per ? (t.per < p->n ? t.per : p->n) : per_group(&g, p->n),
+        groups = (p->n + per - 1) / per;
+    cl_ulong xo = x_off, x_b = (cl_ulong)g.C * Hp * Wp, dw_off = l->param_offset[0];
+    cl_ulong dw_group = (cl_ulong)g.K * g.R;
+    cl_mem out = p->grads;
+    if (groups > 1) out = p->workspace, dw_off = 0;
+    clcnn_arg args[] = {
+        CLCNN_ARG(g.C),    CLCNN_ARG(g.K),          CLCNN_ARG(Hp),      CLCNN_ARG(Wp),
+        CLCNN_ARG(g.KH),   CLCNN_ARG(g.KW),         CLCNN_ARG(g.OH),    CLCNN_ARG(p->n),
+        CLCNN_ARG(per),    CLCNN_ARG(p->workspace), CLCNN_ARG(dyt_off), CLCNN_ARG(dyt_b),
+        CLCNN_ARG(x),      CLCNN_ARG(xo),           CLCNN_ARG(x_b),     CLCNN_ARG(out),
+        CLCNN_ARG(dw_off), CLCNN_ARG(dw_group),
+    };
+    size_t global[3] = {(size_t)(g.R + t.wr - 1) / t.wr, (size_t)(Mp + 8 * t.wv - 1) / (8 * t.wv),
+                        (size_t)groups};
+    size_t local[3] = {1, 1, 1};
+    CLCNN_TRY(clcnn_launch(p->ctx, k, 3, global, local, args, (int)(sizeof args / sizeof args[0])));
+    return groups == 1 ? CLCNN_STATUS_OK : sum_groups(l, p, &g, groups);
+}
