@@ -233,14 +233,19 @@ __kernel void gemm_nt(int M, int N, int K, int kc, int chunks, int pieces, int p
 }
 
 // C[m][n] = sum over groups of P[g][m][n] (+ bias, ReLU): the second half of a grouped NT
-// product. Launch: global (N, M).
-__kernel void gemm_sum_groups(int M, int N, int groups, __global const float *P,
-                              __global float *C, ulong c_off, int ldc,
-                              __global const float *bias, ulong bias_off, int bias_mode, int relu) {
-    int n = get_global_id(0), m = get_global_id(1);
+// product. p_trans 1: the groups hold C^T (P[g][n][m]: a packed NT product run as B A^T), and
+// dimension 0 runs along m, so that neighbouring work-items read neighbouring partial sums.
+// Launch: global (N, M), or (M, N) with p_trans.
+__attribute__((always_inline)) void sum_groups(const int p_trans, int M, int N, int groups,
+                                               __global const float *P, __global float *C,
+                                               ulong c_off, int ldc, __global const float *bias,
+                                               ulong bias_off, int bias_mode, int relu) {
+    int i0 = get_global_id(0), i1 = get_global_id(1);
+    int m = p_trans ? i0 : i1, n = p_trans ? i1 : i0;
     if (n >= N || m >= M) return;
+    size_t at = p_trans ? (size_t)n * M + m : (size_t)m * N + n, stride = (size_t)M * N;
     float v = 0.0f;
-    for (int g = 0; g < groups; g++) v += P[((size_t)g * M + m) * N + n];
+    for (int g = 0; g < groups; g++) v += P[g * stride + at];
     bias += bias_off;
     if (bias_mode == 1) v += bias[m];
     if (bias_mode == 2) v += bias[n];
@@ -248,22 +253,15 @@ __kernel void gemm_sum_groups(int M, int N, int groups, __global const float *P,
     C[c_off + (size_t)m * ldc + n] = v;
 }
 
-// The same sum when the groups hold C^T (P[g][n][m]: a packed NT product run as B A^T).
-// Launch: global (M, N), so that neighbouring work-items read neighbouring partial sums.
-__kernel void gemm_sum_groups_t(int M, int N, int groups, __global const float *P,
-                                __global float *C, ulong c_off, int ldc,
-                                __global const float *bias, ulong bias_off, int bias_mode,
-                                int relu) {
-    int m = get_global_id(0), n = get_global_id(1);
-    if (n >= N || m >= M) return;
-    float v = 0.0f;
-    for (int g = 0; g < groups; g++) v += P[((size_t)g * N + n) * M + m];
-    bias += bias_off;
-    if (bias_mode == 1) v += bias[m];
-    if (bias_mode == 2) v += bias[n];
-    if (relu) v = fmax(v, 0.0f);
-    C[c_off + (size_t)m * ldc + n] = v;
-}
+// The entry points differ only in p_trans, a constant in each.
+#define GEMM_SUM_GROUPS(name, p_trans)                                                            \
+    __kernel void name(int M, int N, int groups, __global const float *P, __global float *C,     \
+                       ulong c_off, int ldc, __global const float *bias, ulong bias_off,         \
+                       int bias_mode, int relu) {                                                 \
+        sum_groups(p_trans, M, N, groups, P, C, c_off, ldc, bias, bias_off, bias_mode, relu);    \
+    }
+GEMM_SUM_GROUPS(gemm_sum_groups, 0)
+GEMM_SUM_GROUPS(gemm_sum_groups_t, 1)
 
 // ---- C (+)= sum over batch of A_z * B_z^T by packed panels ("NT", CPUs) ---------------------
 // The same product as gemm_nt, as outer products: a piece's K range of B's GEMM_TW rows is

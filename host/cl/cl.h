@@ -46,6 +46,15 @@ typedef struct clcnn_gemm_own {
                         * 2 where N fills a panel (the CPU default) */
 } clcnn_gemm_own;
 
+/* A route AUTO chose for a product (cl/gemm.c), kept per context by everything its route key
+ * depends on: the kind, sizes, bias and ReLU, and the caller's key ("" for none). */
+typedef struct clcnn_gemm_memo {
+    int shape[7]; /* kind, M, N, K, batch, bias_mode, relu */
+    char key[96];
+    int route;
+} clcnn_gemm_memo;
+#define CLCNN_GEMM_MEMO 48
+
 /* The convolutions' environment overrides, read at open (cl/conv_env.c): alg 0 = auto, else 1 +
  * the index of im2col, direct, winograd (CLCNN_CONV); the direct kernels' tile tm, nv, wm, wr, per
  * (CLCNN_CONV_TILE; all 0 = the defaults); the GEMM route CLCNN_ROUTE forces (auto: none; cl/gemm.c
@@ -96,6 +105,8 @@ struct clcnn_context {
     clcnn_conv_env conv;
     int prefetch_pid; /* the helper building kernel files on a cold start (cl/prefetch.c), or 0 */
     int prefetch_fd;  /* its requests' socket, or -1 (0 in a zeroed struct: none too) */
+    clcnn_gemm_memo gemm_memo[CLCNN_GEMM_MEMO]; /* cl/gemm.c; the first n_gemm_memo are set */
+    int n_gemm_memo;
 };
 
 /* The name of an OpenCL error code ("CL_OUT_OF_RESOURCES"). */

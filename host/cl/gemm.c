@@ -131,7 +131,7 @@ static nt_plan nt_plan_for(const clcnn_context *ctx, const clcnn_gemm_op *op) {
 }
 
 /* C = the sum of `groups` M x N partial products in P (+ bias, ReLU); p_trans: P holds them
- * transposed (N x M), summed by gemm_sum_groups_t. */
+ * transposed (N x M), summed by gemm_sum_groups_t (the same kernel body, read transposed). */
 static clcnn_status sum_groups(clcnn_context *ctx, const clcnn_gemm_op *op, int groups, int p_trans,
                                cl_mem P) {
     cl_kernel k;
@@ -424,13 +424,46 @@ static clcnn_status choose(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_ro
     return clcnn_route_store(ctx, key, *out);
 }
 
+/* AUTO's choice is kept per product in the context, so that a product run every step neither
+ * formats its route key nor searches the route table again: the table's entry for a key is
+ * never replaced, so the memo gives what the table would. A full memo only stops remembering. */
+static void memo_shape(const clcnn_gemm_op *op, int shape[7]) {
+    int s[7] = {(int)op->kind, op->M, op->N, op->K, op->batch, op->bias_mode, op->relu};
+    memcpy(shape, s, sizeof s);
+}
+
+static clcnn_route memo_find(const clcnn_context *ctx, const clcnn_gemm_op *op) {
+    int shape[7];
+    memo_shape(op, shape);
+    const char *key = op->route_key ? op->route_key : "";
+    for (int i = 0; i < ctx->n_gemm_memo; i++) {
+        const clcnn_gemm_memo *m = &ctx->gemm_memo[i];
+        if (memcmp(m->shape, shape, sizeof shape) == 0 && strcmp(m->key, key) == 0)
+            return (clcnn_route)m->route;
+    }
+    return CLCNN_ROUTE_AUTO;
+}
+
+static void memo_add(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_route route) {
+    const char *key = op->route_key ? op->route_key : "";
+    if (ctx->n_gemm_memo == CLCNN_GEMM_MEMO || strlen(key) >= sizeof ctx->gemm_memo[0].key) return;
+    clcnn_gemm_memo *m = &ctx->gemm_memo[ctx->n_gemm_memo++];
+    memo_shape(op, m->shape);
+    memcpy(m->key, key, strlen(key) + 1);
+    m->route = (int)route;
+}
+
 clcnn_status clcnn_gemm(clcnn_context *ctx, const clcnn_gemm_op *op, clcnn_route route,
                         clcnn_route *used) {
     if (op->M <= 0 || op->N <= 0 || op->K <= 0 || op->batch <= 0)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "GEMM with an empty dimension (%d x %d x %d, batch %d)",
                           op->M, op->N, op->K, op->batch);
     if (route == CLCNN_ROUTE_AUTO) route = ctx->conv.gemm_route; /* CLCNN_ROUTE, read at open */
-    if (route == CLCNN_ROUTE_AUTO) CLCNN_TRY(choose(ctx, op, &route));
+    if (route == CLCNN_ROUTE_AUTO) route = memo_find(ctx, op);
+    if (route == CLCNN_ROUTE_AUTO) {
+        CLCNN_TRY(choose(ctx, op, &route));
+        memo_add(ctx, op, route);
+    }
     if (used) *used = route;
     return run_route(ctx, op, route);
 }

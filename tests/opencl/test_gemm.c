@@ -9,6 +9,7 @@
 
 #include "cl/gemm.h"
 #include "cl/kparams.h"
+#include "cl/route.h"
 #include "test_util.h"
 
 typedef struct shape {
@@ -40,9 +41,10 @@ static void reference(const shape *s, const float *A, const float *B, const floa
             }
 }
 
-/* The product by `route`, or by the tiled kernels with `tile` when it is not NULL. */
-static void check_shape(clcnn_context *ctx, const shape *s, clcnn_route route,
-                        const clcnn_gemm_tile *tile) {
+/* The product by `route` with route key `key` (may be NULL), or by the tiled kernels with `tile`
+ * when it is not NULL; returns the route that ran. */
+static clcnn_route check_keyed(clcnn_context *ctx, const shape *s, clcnn_route route,
+                               const clcnn_gemm_tile *tile, const char *key) {
     size_t na = (size_t)s->batch * s->M * s->K, nb = (size_t)s->batch * s->K * s->N;
     size_t nc = (size_t)(s->kind == CLCNN_GEMM_NT_SUM ? 1 : s->batch) * s->M * s->N;
     float *A = malloc(na * 4), *B = malloc(nb * 4), *bias = malloc(4 * (size_t)(s->M + s->N));
@@ -68,6 +70,7 @@ static void check_shape(clcnn_context *ctx, const shape *s, clcnn_route route,
         .B = dB, .b_batch = (size_t)s->K * s->N, .ldb = nt ? s->K : s->N,
         .C = dC, .c_batch = (size_t)s->M * s->N, .ldc = s->N,
         .bias = s->bias_mode ? dbias : NULL, .bias_mode = s->bias_mode, .relu = s->relu,
+        .route_key = key,
     };
     clcnn_route used = CLCNN_ROUTE_TILED;
     clcnn_status st = tile ? clcnn_gemm_tiled(ctx, &op, tile) : clcnn_gemm(ctx, &op, route, &used);
@@ -89,6 +92,12 @@ static void check_shape(clcnn_context *ctx, const shape *s, clcnn_route route,
     free(C);
     free(bias);
     free(want);
+    return used;
+}
+
+static void check_shape(clcnn_context *ctx, const shape *s, clcnn_route route,
+                        const clcnn_gemm_tile *tile) {
+    check_keyed(ctx, s, route, tile, NULL);
 }
 
 static const shape shapes[] = {
@@ -234,6 +243,34 @@ static void test_auto_is_cached(void **state) {
     clcnn_context_destroy(ctx);
 }
 
+/* AUTO's choice is kept per product in the context, by shape and route key: one shape under two
+ * keys whose routes the table holds (as a race would have stored them) runs each key's route,
+ * the first time and from the memo after, and a product the memo holds adds no entry. */
+static void test_auto_memo_by_key(void **state) {
+    (void)state;
+    if (small()) skip();
+    clcnn_context *ctx = test_context();
+    if (ctx->conv.gemm_route != CLCNN_ROUTE_AUTO) {
+        clcnn_context_destroy(ctx);
+        skip(); /* CLCNN_ROUTE forces one route for every product */
+    }
+    ctx->disk_cache = 0; /* the stored keys stay in this context */
+    assert_int_equal(clcnn_route_store(ctx, "test-memo-own", CLCNN_ROUTE_OWN), CLCNN_STATUS_OK);
+    assert_int_equal(clcnn_route_store(ctx, "test-memo-tiled", CLCNN_ROUTE_TILED), CLCNN_STATUS_OK);
+    int before = ctx->n_gemm_memo;
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 2; i++) {
+            const shape *s = &shapes[i];
+            assert_int_equal(check_keyed(ctx, s, CLCNN_ROUTE_AUTO, NULL, "test-memo-own"),
+                             CLCNN_ROUTE_OWN);
+            assert_int_equal(check_keyed(ctx, s, CLCNN_ROUTE_AUTO, NULL, "test-memo-tiled"),
+                             CLCNN_ROUTE_TILED);
+        }
+        assert_int_equal(ctx->n_gemm_memo, before + 4);
+    }
+    clcnn_context_destroy(ctx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_own),
@@ -241,6 +278,7 @@ int main(void) {
         cmocka_unit_test(test_clblast),
         cmocka_unit_test(test_tiled),
         cmocka_unit_test(test_auto_is_cached),
+        cmocka_unit_test(test_auto_memo_by_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
