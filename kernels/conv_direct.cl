@@ -203,6 +203,77 @@ __kernel void conv_small(int M, int Hp, int Wp, int OH, int OW, __global const f
         }
     }
 }
+
+// Sum of a float8's lanes, in a fixed order.
+float cs_hsum8(float8 v) {
+    float4 h = v.lo + v.hi;
+    return (h.x + h.y) + (h.z + h.w);
+}
+
+// conv_small_dw: the weight gradient of a layer of few taps (CS_C x CD_KH x CD_KW, at most 9),
+// fused with the output gradient's ReLU mask and the bias gradient: one pass over dy (and y)
+// instead of relu_bias_grad's pass and then the product's. dy is the raw output gradient (when
+// relu, the work-item masks it by y > 0 and writes it back when write_dy: the data gradient
+// reads it). The work-item of filter m walks its dy planes once over the whole batch, adds each
+// vector of 8 outputs to the bias sum and FMAs it with the input under every tap (an image's
+// input, one plane per channel, stays in L1 while every filter reads it). dy, y: planes OH x OW
+// (M per image); x: padded planes Hp x Wp. A row's last vector, when OW is not a multiple of 8,
+// starts at OW - 8 with the lanes the vector before summed zeroed; rows narrower than 8 go lane
+// by lane. dw: M x CS_TAPS at dw_off, the bias gradient M at db_off (use_bias).
+// Launch: global (M), local (1).
+__kernel void conv_small_dw(int M, int Hp, int Wp, int OH, int OW, int batch,
+                            __global const float *x, ulong x_off, ulong x_batch,
+                            __global const float *y, __global float *dy, int relu, int write_dy,
+                            __global float *dw, ulong dw_off, ulong db_off, int use_bias) {
+    int m = get_global_id(0);
+    if (m >= M) return;
+    size_t P = (size_t)OH * OW, plane = (size_t)Hp * Wp;
+    const int8 lane = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
+    int nv = OW >= 8 ? (OW + 7) / 8 : 0;
+    float8 acc[CS_TAPS], bacc = 0.0f;
+    float tail[CS_TAPS], btail = 0.0f;
+    CD_UNROLL for (int t = 0; t < CS_TAPS; t++) acc[t] = 0.0f, tail[t] = 0.0f;
+    for (int z = 0; z < batch; z++)
+        for (int oh = 0; oh < OH; oh++) {
+            size_t row = ((size_t)z * M + m) * P + (size_t)oh * OW;
+            __global float *dr = dy + row;
+            __global const float *yr = y + row;
+            __global const float *xr = x + x_off + z * x_batch + (size_t)oh * Wp;
+            for (int v = 0; v < nv; v++) {
+                int ow = min(8 * v, OW - 8);
+                float8 d = vload8(0, dr + ow);
+                if (relu) {
+                    d = select(d, (float8)0.0f, vload8(0, yr + ow) <= 0.0f);
+                    if (write_dy) vstore8(d, 0, dr + ow);
+                }
+                d = select((float8)0.0f, d, lane >= (int8)(8 * v - ow));
+                bacc += d;
+                CD_UNROLL for (int c = 0; c < CS_C; c++)
+                    CD_UNROLL for (int i = 0; i < CD_KH; i++)
+                        CD_UNROLL for (int j = 0; j < CD_KW; j++) {
+                            int t = (c * CD_KH + i) * CD_KW + j;
+                            acc[t] = fma(d, vload8(0, xr + c * plane + i * Wp + j + ow), acc[t]);
+                        }
+            }
+            for (int ow = nv ? OW : 0; ow < OW; ow++) {
+                float d = dr[ow];
+                if (relu && yr[ow] <= 0.0f) {
+                    d = 0.0f;
+                    if (write_dy) dr[ow] = 0.0f;
+                }
+                btail += d;
+                CD_UNROLL for (int c = 0; c < CS_C; c++)
+                    CD_UNROLL for (int i = 0; i < CD_KH; i++)
+                        CD_UNROLL for (int j = 0; j < CD_KW; j++) {
+                            int t = (c * CD_KH + i) * CD_KW + j;
+                            tail[t] = fma(d, xr[c * plane + i * Wp + j + ow], tail[t]);
+                        }
+            }
+        }
+    CD_UNROLL for (int t = 0; t < CS_TAPS; t++)
+        dw[dw_off + (size_t)m * CS_TAPS + t] = cs_hsum8(acc[t]) + tail[t];
+    if (use_bias) dw[db_off + m] = cs_hsum8(bacc) + btail;
+}
 #endif
 
 // dw[m][(c*KH + i)*KW + j] = sum over z and wide positions p of dy[z][m][p] * x[z][c][p + i*Wp +
