@@ -303,18 +303,32 @@ static clcnn_status data_run(clcnn_layer *l, const clcnn_pass *p, int alg, int a
     return data_im2col(l, p);
 }
 
+/* dy masked by the fused ReLU, and the bias gradient. */
+static clcnn_status output_grad(const clcnn_layer *l, const clcnn_pass *p) {
+    conv_geom g = geom(l);
+    return clcnn_nn_output_grad(p->ctx, l->relu ? p->y : NULL, p->dy, p->n, g.K, g.P,
+                                l->spec.use_bias ? p->grads : NULL, l->param_offset[1]);
+}
+
+/* The weight gradient's candidates for a layer of few taps: direct (conv_small_dw) masks dy and
+ * sums the bias inside its pass over dy, so im2col's time includes that pass too (run again on
+ * the masked dy, it gives the same values). */
+static clcnn_status filter_run_small(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
+    if (alg == CLCNN_CONV_IM2COL) CLCNN_TRY(output_grad(l, p));
+    return filter_run(l, p, alg, again);
+}
+
 static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
     conv_geom g = geom(l);
     /* The weight gradient's algorithm when known without a race: direct with few taps
      * (conv_small_dw) applies the ReLU mask and sums the bias itself, in its pass over dy. A
      * race runs after the mask (the candidates read the masked dy). */
-    int alg, raced;
-    CLCNN_TRY(algorithm(l, p, PHASE_DW, filter_run, 0, &alg, &raced));
-    if (alg != CLCNN_CONV_DIRECT || !clcnn_conv_small_fits(&g))
-        CLCNN_TRY(clcnn_nn_output_grad(p->ctx, l->relu ? p->y : NULL, p->dy, p->n, g.K, g.P,
-                                        l->spec.use_bias ? p->grads : NULL, l->param_offset[1]));
+    int alg, raced, small = clcnn_conv_small_fits(&g);
+    clcnn_conv_run dw_run = small ? filter_run_small : filter_run;
+    CLCNN_TRY(algorithm(l, p, PHASE_DW, dw_run, 0, &alg, &raced));
+    if (alg != CLCNN_CONV_DIRECT || !small) CLCNN_TRY(output_grad(l, p));
     /* dW first: it reads what forward left in the workspace, which dx then overwrites. */
-    if (!alg) CLCNN_TRY(algorithm(l, p, PHASE_DW, filter_run, 1, &alg, &raced));
+    if (!alg) CLCNN_TRY(algorithm(l, p, PHASE_DW, dw_run, 1, &alg, &raced));
     CLCNN_TRY(filter_run(l, p, alg, raced));
     if (!p->dx) return CLCNN_STATUS_OK;
     CLCNN_TRY(algorithm(l, p, PHASE_DX, data_run, 1, &alg, &raced));
