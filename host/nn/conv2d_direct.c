@@ -4,7 +4,8 @@
  * once (when the padding is not zero), the weight gradient sums cache-sized groups of images inside
  * one kernel, and the data gradient is a forward convolution of the padded output gradient with the
  * flipped, transposed filters (read in place through strides). Few taps (a first layer's one
- * channel x 3 x 3) run conv_small, which holds the input in registers and stores whole vectors. */
+ * channel x 3 x 3) run conv_small, which stores whole vectors, and conv_small_dw, the weight
+ * gradient fused with the ReLU mask and the bias gradient in one pass over dy. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
