@@ -111,7 +111,8 @@ typedef struct weights {
     int s[4];
 } weights;
 
-/* conv_small's limit: its taps' inputs live in registers beside its accumulators. */
+/* conv_small's and conv_small_dw's limit: conv_small_dw keeps an accumulator per tap beside the
+ * bias sum, the vector of dy and an input vector (16 vector registers on AVX2). */
 #define SMALL_TAPS 9
 
 static int small_taps(int C, int KH, int KW) {
