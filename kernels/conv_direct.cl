@@ -143,14 +143,19 @@ __kernel void conv_direct(int C, int M, int Hp, int Wp, int KH, int KW, int OH, 
 // layer of an image model, 1 channel x 3 x 3), where conv_direct's stores of a few outputs per
 // handful of FMAs cost more than the FMAs. A work-item takes one output row in vectors of 8
 // (the last one ending at the row's end, overlapping the one before: its lanes store the same
-// values again), holds the input under a vector for every tap in registers and runs every
-// filter over it: per CS_TM filters, the taps' weight broadcasts and FMAs and one whole-vector
-// store each. Rows narrower than 8 store lane by lane (their loads may read up to 7 + KW - 1
-// floats past a plane: the buffer slack covers it).
+// values again), CS_NV vectors at a time, and runs every filter over them CS_TM at a time: per
+// tap, CS_NV input vectors (read from L1: the row's inputs are read again by every filter
+// group) and CS_TM weight broadcasts feed CS_TM x CS_NV FMA chains, then one whole-vector store
+// each. The inputs are not held in registers across filters: with the taps' 9 vectors beside 8
+// accumulators the tile spilled (16 vector registers). Rows narrower than 8 store lane by lane
+// (their loads may read up to 7 + KW - 1 floats past a plane: the buffer slack covers it).
 // Launch: global (OH, n), local (1, 1).
 #define CS_TAPS (CS_C * CD_KH * CD_KW)
 #ifndef CS_TM
-#define CS_TM 8 // measured ~25% faster than 4 on conv 1 of the seed (1 -> 64 channels)
+#define CS_TM 4
+#endif
+#ifndef CS_NV
+#define CS_NV 2
 #endif
 __kernel void conv_small(int M, int Hp, int Wp, int OH, int OW, __global const float *x,
                          ulong x_off, ulong x_batch, __global const float *w, ulong w_off,
@@ -161,40 +166,117 @@ __kernel void conv_small(int M, int Hp, int Wp, int OH, int OW, __global const f
     __global const float *xr = x + x_off + z * x_batch + (size_t)oh * Wp;
     __global float *yr = y + z * y_batch + (size_t)oh * OW;
     w += w_off, bias += bias_off;
-    for (int v0 = 0; v0 < OW; v0 += 8) {
-        int ow = OW >= 8 ? min(v0, OW - 8) : 0, nl = min(8, OW);
-        float8 in[CS_TAPS];
-        CD_UNROLL for (int c = 0; c < CS_C; c++)
-            CD_UNROLL for (int i = 0; i < CD_KH; i++)
-                CD_UNROLL for (int j = 0; j < CD_KW; j++)
-                    in[(c * CD_KH + i) * CD_KW + j] = vload8(0, xr + c * plane + i * Wp + j + ow);
+    int nvec = (OW + 7) / 8, nl = min(8, OW);
+    for (int v0 = 0; v0 < nvec; v0 += CS_NV) {
+        // Vectors past the row's last compute that one again (stored twice, same values).
+        int ow[CS_NV];
+        CD_UNROLL for (int q = 0; q < CS_NV; q++) ow[q] = max(0, min(8 * (v0 + q), OW - 8));
         for (int m0 = 0; m0 < M; m0 += CS_TM) {
             // Filters past M read filter M-1 (in bounds); they are never stored.
             __global const float *a[CS_TM];
-            float8 acc[CS_TM];
+            float8 acc[CS_TM][CS_NV];
             CD_UNROLL for (int r = 0; r < CS_TM; r++) {
                 int m = min(m0 + r, M - 1);
                 a[r] = w + (size_t)m * w_m;
-                acc[r] = (float8)(use_bias ? bias[m] : 0.0f);
+                float b0 = use_bias ? bias[m] : 0.0f;
+                CD_UNROLL for (int q = 0; q < CS_NV; q++) acc[r][q] = (float8)b0;
             }
             CD_UNROLL for (int c = 0; c < CS_C; c++)
                 CD_UNROLL for (int i = 0; i < CD_KH; i++)
-                    CD_UNROLL for (int j = 0; j < CD_KW; j++)
-                        CD_UNROLL for (int r = 0; r < CS_TM; r++)
-                            acc[r] = fma((float8)(a[r][c * w_c + i * w_i + j * w_j]),
-                                         in[(c * CD_KH + i) * CD_KW + j], acc[r]);
-            for (int r = 0; r < CS_TM && m0 + r < M; r++) {
-                float8 o = relu ? fmax(acc[r], 0.0f) : acc[r];
-                __global float *d = yr + (size_t)(m0 + r) * P + ow;
-                if (nl == 8) {
-                    vstore8(o, 0, d);
-                } else {
-                    float t[8];
-                    vstore8(o, 0, t);
-                    for (int l = 0; l < nl; l++) d[l] = t[l];
+                    CD_UNROLL for (int j = 0; j < CD_KW; j++) {
+                        float8 in[CS_NV];
+                        CD_UNROLL for (int q = 0; q < CS_NV; q++)
+                            in[q] = vload8(0, xr + c * plane + i * Wp + j + ow[q]);
+                        CD_UNROLL for (int r = 0; r < CS_TM; r++) {
+                            float8 wv = (float8)(a[r][c * w_c + i * w_i + j * w_j]);
+                            CD_UNROLL for (int q = 0; q < CS_NV; q++)
+                                acc[r][q] = fma(wv, in[q], acc[r][q]);
+                        }
+                    }
+            for (int r = 0; r < CS_TM && m0 + r < M; r++)
+                CD_UNROLL for (int q = 0; q < CS_NV; q++) {
+                    float8 o = relu ? fmax(acc[r][q], 0.0f) : acc[r][q];
+                    __global float *d = yr + (size_t)(m0 + r) * P + ow[q];
+                    if (nl == 8) {
+                        vstore8(o, 0, d);
+                    } else {
+                        float t[8];
+                        vstore8(o, 0, t);
+                        for (int l = 0; l < nl; l++) d[l] = t[l];
+                    }
                 }
-            }
         }
     }
+}
+
+// Sum of a float8's lanes, in a fixed order.
+float cs_hsum8(float8 v) {
+    float4 h = v.lo + v.hi;
+    return (h.x + h.y) + (h.z + h.w);
+}
+
+// conv_small_dw: the weight gradient of a layer of few taps (CS_C x CD_KH x CD_KW, at most 9),
+// fused with the output gradient's ReLU mask and the bias gradient: one pass over dy (and y)
+// instead of relu_bias_grad's pass and then the product's. dy is the raw output gradient (when
+// relu, the work-item masks it by y > 0 and writes it back when write_dy: the data gradient
+// reads it). The work-item of filter m walks its dy planes once over the whole batch, adds each
+// vector of 8 outputs to the bias sum and FMAs it with the input under every tap (an image's
+// input, one plane per channel, stays in L1 while every filter reads it). dy, y: planes OH x OW
+// (M per image); x: padded planes Hp x Wp. A row's last vector, when OW is not a multiple of 8,
+// starts at OW - 8 with the lanes the vector before summed zeroed; rows narrower than 8 go lane
+// by lane. dw: M x CS_TAPS at dw_off, the bias gradient M at db_off (use_bias).
+// Launch: global (M), local (1).
+__kernel void conv_small_dw(int M, int Hp, int Wp, int OH, int OW, int batch,
+                            __global const float *x, ulong x_off, ulong x_batch,
+                            __global const float *y, __global float *dy, int relu, int write_dy,
+                            __global float *dw, ulong dw_off, ulong db_off, int use_bias) {
+    int m = get_global_id(0);
+    if (m >= M) return;
+    size_t P = (size_t)OH * OW, plane = (size_t)Hp * Wp;
+    const int8 lane = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
+    int nv = OW >= 8 ? (OW + 7) / 8 : 0;
+    float8 acc[CS_TAPS], bacc = 0.0f;
+    float tail[CS_TAPS], btail = 0.0f;
+    CD_UNROLL for (int t = 0; t < CS_TAPS; t++) acc[t] = 0.0f, tail[t] = 0.0f;
+    for (int z = 0; z < batch; z++)
+        for (int oh = 0; oh < OH; oh++) {
+            size_t row = ((size_t)z * M + m) * P + (size_t)oh * OW;
+            __global float *dr = dy + row;
+            __global const float *yr = y + row;
+            __global const float *xr = x + x_off + z * x_batch + (size_t)oh * Wp;
+            for (int v = 0; v < nv; v++) {
+                int ow = min(8 * v, OW - 8);
+                float8 d = vload8(0, dr + ow);
+                if (relu) {
+                    d = select(d, (float8)0.0f, vload8(0, yr + ow) <= 0.0f);
+                    if (write_dy) vstore8(d, 0, dr + ow);
+                }
+                d = select((float8)0.0f, d, lane >= (int8)(8 * v - ow));
+                bacc += d;
+                CD_UNROLL for (int c = 0; c < CS_C; c++)
+                    CD_UNROLL for (int i = 0; i < CD_KH; i++)
+                        CD_UNROLL for (int j = 0; j < CD_KW; j++) {
+                            int t = (c * CD_KH + i) * CD_KW + j;
+                            acc[t] = fma(d, vload8(0, xr + c * plane + i * Wp + j + ow), acc[t]);
+                        }
+            }
+            for (int ow = nv ? OW : 0; ow < OW; ow++) {
+                float d = dr[ow];
+                if (relu && yr[ow] <= 0.0f) {
+                    d = 0.0f;
+                    if (write_dy) dr[ow] = 0.0f;
+                }
+                btail += d;
+                CD_UNROLL for (int c = 0; c < CS_C; c++)
+                    CD_UNROLL for (int i = 0; i < CD_KH; i++)
+                        CD_UNROLL for (int j = 0; j < CD_KW; j++) {
+                            int t = (c * CD_KH + i) * CD_KW + j;
+                            tail[t] = fma(d, xr[c * plane + i * Wp + j + ow], tail[t]);
+                        }
+            }
+        }
+    CD_UNROLL for (int t = 0; t < CS_TAPS; t++)
+        dw[dw_off + (size_t)m * CS_TAPS + t] = cs_hsum8(acc[t]) + tail[t];
+    if (use_bias) dw[db_off + m] = cs_hsum8(bacc) + btail;
 }
 #endif

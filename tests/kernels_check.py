@@ -30,7 +30,8 @@ CL = ["-x", "cl", "-cl-std=CL1.2", "-Xclang", "-finclude-default-header"]
 # The CPU-shaped products and direct convolutions: vector register tiles that spill on a GPU by
 # design. They are reported; the route choice never gives them to a GPU unless measured faster
 # (products) or forced (the direct convolutions race on CPU-class devices only).
-CPU_ONLY = {"gemm_tile", "gemm_nt", "gemm_nt_packed", "conv_direct", "conv_dw", "conv_small"}
+CPU_ONLY = {"gemm_tile", "gemm_nt", "gemm_nt_packed", "conv_direct", "conv_dw", "conv_small",
+            "conv_small_dw"}
 
 
 def run(cmd):

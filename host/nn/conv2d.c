@@ -258,7 +258,7 @@ static clcnn_status forward_run(clcnn_layer *l, const clcnn_pass *p, int alg, in
  * neither builds keys nor searches the route table; a chunked layer runs im2col. Winograd is a
  * candidate for forward and the data gradient. */
 static clcnn_status algorithm(clcnn_layer *l, const clcnn_pass *p, int phase, clcnn_conv_run run,
-                              int *alg, int *raced) {
+                              int race, int *alg, int *raced) {
     static const char *const names[] = {"afwd", "adw", "adx"};
     *raced = 0;
     if (l->chunk) {
@@ -276,14 +276,14 @@ static clcnn_status algorithm(clcnn_layer *l, const clcnn_pass *p, int phase, cl
     char key[96] = CLCNN_ROUTE_ALG_PREFIX;
     size_t prefix = sizeof CLCNN_ROUTE_ALG_PREFIX - 1;
     route_key(l, names[phase], key + prefix, sizeof key - prefix);
-    CLCNN_TRY(clcnn_conv_choose(l, p, key, phase != PHASE_DW, run, alg, raced));
+    CLCNN_TRY(clcnn_conv_choose(l, p, key, phase != PHASE_DW, run, race, alg, raced));
     l->conv_chosen[phase] = *alg;
     return CLCNN_STATUS_OK;
 }
 
 static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
     int alg, raced;
-    CLCNN_TRY(algorithm(l, p, PHASE_FWD, forward_run, &alg, &raced));
+    CLCNN_TRY(algorithm(l, p, PHASE_FWD, forward_run, 1, &alg, &raced));
     return forward_run(l, p, alg, raced);
 }
 
@@ -291,7 +291,7 @@ static clcnn_status forward(clcnn_layer *l, const clcnn_pass *p) {
  * forward ran direct or another candidate overwrote them (again). */
 static clcnn_status filter_run(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
     int fwd, raced;
-    CLCNN_TRY(algorithm(l, p, PHASE_FWD, forward_run, &fwd, &raced));
+    CLCNN_TRY(algorithm(l, p, PHASE_FWD, forward_run, 1, &fwd, &raced));
     if (alg == CLCNN_CONV_DIRECT) return clcnn_conv_direct_filter(l, p, fwd == CLCNN_CONV_DIRECT);
     return filter_im2col(l, p, fwd == CLCNN_CONV_IM2COL && !again && !raced);
 }
@@ -303,16 +303,35 @@ static clcnn_status data_run(clcnn_layer *l, const clcnn_pass *p, int alg, int a
     return data_im2col(l, p);
 }
 
+/* dy masked by the fused ReLU, and the bias gradient. */
+static clcnn_status output_grad(const clcnn_layer *l, const clcnn_pass *p) {
+    conv_geom g = geom(l);
+    return clcnn_nn_output_grad(p->ctx, l->relu ? p->y : NULL, p->dy, p->n, g.K, g.P,
+                                l->spec.use_bias ? p->grads : NULL, l->param_offset[1]);
+}
+
+/* The weight gradient's candidates for a layer of few taps: direct (conv_small_dw) masks dy and
+ * sums the bias inside its pass over dy, so im2col's time includes that pass too (run again on
+ * the masked dy, it gives the same values). */
+static clcnn_status filter_run_small(clcnn_layer *l, const clcnn_pass *p, int alg, int again) {
+    if (alg == CLCNN_CONV_IM2COL) CLCNN_TRY(output_grad(l, p));
+    return filter_run(l, p, alg, again);
+}
+
 static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
     conv_geom g = geom(l);
-    CLCNN_TRY(clcnn_nn_output_grad(p->ctx, l->relu ? p->y : NULL, p->dy, p->n, g.K, g.P,
-                                    l->spec.use_bias ? p->grads : NULL, l->param_offset[1]));
+    /* The weight gradient's algorithm when known without a race: direct with few taps
+     * (conv_small_dw) applies the ReLU mask and sums the bias itself, in its pass over dy. A
+     * race runs after the mask (the candidates read the masked dy). */
+    int alg, raced, small = clcnn_conv_small_fits(&g);
+    clcnn_conv_run dw_run = small ? filter_run_small : filter_run;
+    CLCNN_TRY(algorithm(l, p, PHASE_DW, dw_run, 0, &alg, &raced));
+    if (alg != CLCNN_CONV_DIRECT || !small) CLCNN_TRY(output_grad(l, p));
     /* dW first: it reads what forward left in the workspace, which dx then overwrites. */
-    int alg, raced;
-    CLCNN_TRY(algorithm(l, p, PHASE_DW, filter_run, &alg, &raced));
+    if (!alg) CLCNN_TRY(algorithm(l, p, PHASE_DW, dw_run, 1, &alg, &raced));
     CLCNN_TRY(filter_run(l, p, alg, raced));
     if (!p->dx) return CLCNN_STATUS_OK;
-    CLCNN_TRY(algorithm(l, p, PHASE_DX, data_run, &alg, &raced));
+    CLCNN_TRY(algorithm(l, p, PHASE_DX, data_run, 1, &alg, &raced));
     return data_run(l, p, alg, raced);
 }
 

@@ -20,6 +20,14 @@ enum { CLCNN_CONV_IM2COL = CLCNN_ROUTE_ALG_FIRST, CLCNN_CONV_DIRECT, CLCNN_CONV_
 /* Whether the direct kernels can run this geometry (stride 1, padding within the kernel). */
 int clcnn_conv_direct_fits(const clcnn_conv_geom *g);
 
+/* Whether conv_small runs this geometry (direct, at most 9 taps of at most 5 x 5): then the direct
+ * weight gradient is conv_small_dw, fused with the ReLU mask and the bias gradient. */
+int clcnn_conv_small_fits(const clcnn_conv_geom *g);
+/* That weight gradient (nn/conv2d_direct.c), from the padded input x at x_off; nn/conv2d_dw.c
+ * hands a few-tap layer's to it. */
+clcnn_status clcnn_conv_small_filter(const clcnn_layer *l, const clcnn_pass *p, cl_mem x,
+                                     size_t x_off);
+
 /* Whether Winograd's F(2x2, 3x3) runs this geometry (3x3, stride 1, a workspace at most twice
  * im2col's), and its floats of workspace per example (0 when it does not fit). */
 int clcnn_conv_winograd_fits(const clcnn_conv_geom *g);
@@ -66,9 +74,9 @@ typedef clcnn_status (*clcnn_conv_run)(clcnn_layer *l, const clcnn_pass *p, int 
  * when the layer forces a GEMM route or direct does not fit, else the cached choice, else
  * (CPU-class devices only: the direct kernels are shaped for them) the candidates timed through
  * run and the fastest kept (im2col or Winograd must beat direct by CLCNN_ROUTE_WIN). wino: whether
- * Winograd is a candidate for this phase (forward, data gradient). *raced: whether the
- * candidates ran here. */
+ * Winograd is a candidate for this phase (forward, data gradient). race 0: *alg = 0 where the
+ * candidates would have to run. *raced: whether the candidates ran here. */
 clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key, int wino,
-                               clcnn_conv_run run, int *alg, int *raced);
+                               clcnn_conv_run run, int race, int *alg, int *raced);
 
 #endif

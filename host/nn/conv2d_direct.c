@@ -4,7 +4,8 @@
  * once (when the padding is not zero), the weight gradient is nn/conv2d_dw.c's, and the data
  * gradient is a forward convolution of the padded output gradient with the flipped, transposed
  * filters (read in place through strides). Few taps (a first layer's one channel x 3 x 3) run
- * conv_small, which holds the input in registers and stores whole vectors. */
+ * conv_small, which stores whole vectors, and conv_small_dw, the weight gradient fused with the
+ * ReLU mask and the bias gradient in one pass over dy. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +108,17 @@ typedef struct weights {
     int s[4];
 } weights;
 
-/* conv_small's limit: its taps' inputs live in registers beside its accumulators. */
+/* conv_small's and conv_small_dw's limit: conv_small_dw keeps an accumulator per tap beside the
+ * bias sum, the vector of dy and an input vector (16 vector registers on AVX2). */
 #define SMALL_TAPS 9
+
+static int small_taps(int C, int KH, int KW) {
+    return C * KH * KW <= SMALL_TAPS && KH <= 5 && KW <= 5;
+}
+
+int clcnn_conv_small_fits(const clcnn_conv_geom *g) {
+    return clcnn_conv_direct_fits(g) && small_taps(g->C, g->KH, g->KW);
+}
 
 /* direct() by conv_small, for at most SMALL_TAPS taps of at most 5 x 5. */
 static clcnn_status small(clcnn_context *ctx, int n, int C, int M, int Hp, int Wp, int KH, int KW,
@@ -137,7 +147,7 @@ static clcnn_status small(clcnn_context *ctx, int n, int C, int M, int Hp, int W
 static clcnn_status direct(clcnn_context *ctx, int n, int C, int M, int Hp, int Wp, int KH, int KW,
                            cl_mem x, size_t x_off, const weights *w, cl_mem y, cl_mem bias,
                            size_t bias_off, int relu) {
-    if (C * KH * KW <= SMALL_TAPS && KH <= 5 && KW <= 5)
+    if (small_taps(C, KH, KW))
         return small(ctx, n, C, M, Hp, Wp, KH, KW, x, x_off, w, y, bias, bias_off, relu);
     direct_tile t;
     cl_kernel k;
@@ -201,6 +211,34 @@ clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p
                   l->relu);
 }
 
+/* The weight gradient of a layer of few taps by conv_small_dw, which also applies the ReLU mask
+ * to dy (written back when the data gradient needs it) and sums the bias gradient: nn/conv2d.c
+ * skips clcnn_nn_output_grad for it. Applying the mask to a dy already masked changes nothing. */
+clcnn_status clcnn_conv_small_filter(const clcnn_layer *l, const clcnn_pass *p, cl_mem x,
+                                     size_t x_off) {
+    clcnn_conv_geom geom = clcnn_conv_geom_of(l);
+    const clcnn_conv_geom *g = &geom;
+    direct_tile t;
+    cl_kernel k;
+    CLCNN_TRY(kernel(p->ctx, "conv_small_dw", g->C, g->KH, g->KW, &t, &k));
+    int Hp = padded_h(g), Wp = padded_w(g), relu = l->relu, write_dy = relu && p->dx != NULL;
+    int use_bias = l->spec.use_bias;
+    cl_ulong xo = x_off, x_b = (cl_ulong)g->C * Hp * Wp, dw_off = l->param_offset[0];
+    cl_ulong db_off = use_bias ? l->param_offset[1] : 0;
+    cl_mem y = relu ? p->y : p->dy;
+    clcnn_arg args[] = {
+        CLCNN_ARG(g->K),     CLCNN_ARG(Hp),   CLCNN_ARG(Wp),     CLCNN_ARG(g->OH),
+        CLCNN_ARG(g->OW),    CLCNN_ARG(p->n), CLCNN_ARG(x),      CLCNN_ARG(xo),
+        CLCNN_ARG(x_b),      CLCNN_ARG(y),    CLCNN_ARG(p->dy),  CLCNN_ARG(relu),
+        CLCNN_ARG(write_dy), CLCNN_ARG(p->grads), CLCNN_ARG(dw_off), CLCNN_ARG(db_off),
+        CLCNN_ARG(use_bias),
+    };
+    double outputs = (double)p->n * g->K * g->P;
+    clcnn_profile_bytes(p->ctx, 4.0 * (outputs * (1 + relu + write_dy) + (double)p->n * x_b));
+    size_t global[1] = {(size_t)g->K}, local[1] = {1};
+    return clcnn_launch(p->ctx, k, 1, global, local, args, (int)(sizeof args / sizeof args[0]));
+}
+
 /* dx[c][h][w] = sum over (m, i, j) of w[m][c][i][j] dy[m][h + PT - i][w + PL - j]: with dy
  * padded by (KH-1-PT, KW-1-PL) and i' = KH-1-i, j' = KW-1-j, a valid convolution whose filter
  * c, channel m, tap (i', j') is w[m][c][KH-1-i'][KW-1-j']. */
@@ -249,7 +287,7 @@ static const char *alg_name(int alg) {
 }
 
 clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key, int wino,
-                               clcnn_conv_run run, int *alg, int *raced) {
+                               clcnn_conv_run run, int race, int *alg, int *raced) {
     clcnn_conv_geom g = clcnn_conv_geom_of(l);
     int fits = clcnn_conv_direct_fits(&g);
     wino = wino && clcnn_conv_winograd_fits(&g);
@@ -275,6 +313,10 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
     int cached = clcnn_route_lookup(p->ctx, key);
     if (cached == CLCNN_CONV_IM2COL || cached == CLCNN_CONV_DIRECT) {
         *alg = cached;
+        return CLCNN_STATUS_OK;
+    }
+    if (!race) {
+        *alg = 0;
         return CLCNN_STATUS_OK;
     }
     /* Candidates in the order of their values (index = alg - CLCNN_CONV_IM2COL). */

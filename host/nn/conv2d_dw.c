@@ -82,6 +82,7 @@ clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p,
     cl_mem x;
     size_t x_off;
     CLCNN_TRY(clcnn_conv_direct_input(&g, p, fwd_direct, &x, &x_off));
+    if (clcnn_conv_small_fits(&g)) return clcnn_conv_small_filter(l, p, x, x_off);
     /* Region A (im2col's columns are no longer needed): the groups' partial sums, then dy laid
      * out at a 64-byte boundary. */
     cl_ulong dyt_off = ((cl_ulong)p->n * g.K * g.R + 15) & ~(cl_ulong)15;
