@@ -35,9 +35,7 @@ size_t clcnn_conv_workspace_a(const clcnn_conv_geom *g) {
     if (!clcnn_conv_direct_fits(g)) return a;
     size_t dy_wide = clcnn_conv_dw_workspace(g); /* the weight gradient's (nn/conv2d_dw.c) */
     size_t dy_pad = (size_t)g->K * (g->H + g->KH - 1) * (g->W + g->KW - 1);
-    size_t wino = clcnn_conv_winograd_workspace(g);
     if (dy_wide > a) a = dy_wide;
-    if (wino > a) a = wino;
     return dy_pad > a ? dy_pad : a;
 }
 
@@ -132,11 +130,21 @@ static clcnn_status small(clcnn_context *ctx, int n, int C, int M, int Hp, int W
     return clcnn_launch(ctx, k, 2, global, local, args, (int)(sizeof args / sizeof args[0]));
 }
 
-/* y (planes OH x OW) = the stride-1 valid convolution of x (C planes Hp x Wp at x_off) with M
- * filters, + bias and ReLU when given. */
-static clcnn_status direct(clcnn_context *ctx, int n, int C, int M, int Hp, int Wp, int KH, int KW,
-                           cl_mem x, size_t x_off, const weights *w, cl_mem y, cl_mem bias,
-                           size_t bias_off, int relu) {
+/* x as the direct kernels read it: C planes Hp x Wp at off, of which only the rows [r_lo, r_hi)
+ * may be nonzero (the rest is padding). */
+typedef struct planes {
+    cl_mem buf;
+    size_t off;
+    int C, Hp, Wp, r_lo, r_hi;
+} planes;
+
+/* y (planes OH x OW) = the stride-1 valid convolution of x with M filters, + bias and ReLU when
+ * given. */
+static clcnn_status direct(clcnn_context *ctx, int n, const planes *in, int M, int KH, int KW,
+                           const weights *w, cl_mem y, cl_mem bias, size_t bias_off, int relu) {
+    int C = in->C, Hp = in->Hp, Wp = in->Wp;
+    cl_mem x = in->buf;
+    size_t x_off = in->off;
     if (C * KH * KW <= SMALL_TAPS && KH <= 5 && KW <= 5)
         return small(ctx, n, C, M, Hp, Wp, KH, KW, x, x_off, w, y, bias, bias_off, relu);
     direct_tile t;
@@ -161,7 +169,8 @@ static clcnn_status direct(clcnn_context *ctx, int n, int C, int M, int Hp, int 
     clcnn_arg args[] = {
         CLCNN_ARG(C),       CLCNN_ARG(M),       CLCNN_ARG(Hp),      CLCNN_ARG(Wp),
         CLCNN_ARG(KH),      CLCNN_ARG(KW),      CLCNN_ARG(OH),      CLCNN_ARG(OW),
-        CLCNN_ARG(rows),    CLCNN_ARG(mblocks), CLCNN_ARG(x),       CLCNN_ARG(xo),
+        CLCNN_ARG(rows),    CLCNN_ARG(mblocks), CLCNN_ARG(in->r_lo), CLCNN_ARG(in->r_hi),
+        CLCNN_ARG(x),       CLCNN_ARG(xo),
         CLCNN_ARG(x_b),     CLCNN_ARG(w->buf),  CLCNN_ARG(w->off),  CLCNN_ARG(w->s[0]),
         CLCNN_ARG(w->s[1]), CLCNN_ARG(w->s[2]), CLCNN_ARG(w->s[3]), CLCNN_ARG(y),
         CLCNN_ARG(y_b),     CLCNN_ARG(b),       CLCNN_ARG(b_off),   CLCNN_ARG(use_bias),
@@ -195,8 +204,9 @@ clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p
     cl_mem x;
     size_t x_off;
     CLCNN_TRY(clcnn_conv_direct_input(&g, p, 0, &x, &x_off));
+    planes in = {x, x_off, g.C, Hp, Wp, g.PT, g.PT + g.H};
     weights w = {p->params, l->param_offset[0], {g.R, g.KH * g.KW, g.KW, 1}};
-    return direct(p->ctx, p->n, g.C, g.K, Hp, Wp, g.KH, g.KW, x, x_off, &w, p->y,
+    return direct(p->ctx, p->n, &in, g.K, g.KH, g.KW, &w, p->y,
                   l->spec.use_bias ? p->params : NULL, l->spec.use_bias ? l->param_offset[1] : 0,
                   l->relu);
 }
@@ -206,24 +216,66 @@ clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p
  * c, channel m, tap (i', j') is w[m][c][KH-1-i'][KW-1-j']. */
 clcnn_status clcnn_conv_direct_data(const clcnn_layer *l, const clcnn_pass *p) {
     clcnn_conv_geom g = clcnn_conv_geom_of(l);
-    int Hq = g.H + g.KH - 1, Wq = g.W + g.KW - 1, taps = g.KH * g.KW;
-    CLCNN_TRY(pad(p->ctx, p->n, p->dy, g.K, g.OH, g.OW, p->workspace, 0, Hq, Wq, g.KH - 1 - g.PT,
+    int Hq = g.H + g.KH - 1, Wq = g.W + g.KW - 1, taps = g.KH * g.KW, top = g.KH - 1 - g.PT;
+    CLCNN_TRY(pad(p->ctx, p->n, p->dy, g.K, g.OH, g.OW, p->workspace, 0, Hq, Wq, top,
                   g.KW - 1 - g.PL));
+    planes in = {p->workspace, 0, g.K, Hq, Wq, top, top + g.OH};
     weights w = {p->params, l->param_offset[0] + taps - 1, {taps, g.R, -g.KW, -1}};
-    return direct(p->ctx, p->n, g.K, g.C, Hq, Wq, g.KH, g.KW, p->workspace, 0, &w, p->dx, NULL, 0,
-                  0);
+    return direct(p->ctx, p->n, &in, g.C, g.KH, g.KW, &w, p->dx, NULL, 0, 0);
 }
 
-/* Median of three timed runs after a warm-up (which also pays the kernels' build). */
+/* Reads the first `floats` of buf (all of it when 0) through conv_touch. */
+static clcnn_status touch(clcnn_context *ctx, cl_mem buf, size_t floats) {
+    if (!buf) return CLCNN_STATUS_OK;
+    if (!floats) {
+        size_t bytes = 0;
+        if (clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof bytes, &bytes, NULL) != CL_SUCCESS)
+            return CLCNN_STATUS_OK; /* nothing to read: the race then times the candidate alone */
+        floats = bytes / sizeof(float);
+    }
+    direct_tile t;
+    cl_kernel k;
+    CLCNN_TRY(kernel(ctx, "conv_touch", 0, 0, 0, &t, &k));
+    cl_ulong n = floats;
+    int never = 0;
+    clcnn_arg args[] = {CLCNN_ARG(buf), CLCNN_ARG(n), CLCNN_ARG(never)};
+    size_t global[1] = {(floats + 4095) / 4096}, local[1] = {1};
+    return clcnn_launch(ctx, k, 1, global, local, args, 3);
+}
+
+/* The working set the step keeps around this layer's phase: every parameter (the neighbours'
+ * weights: the seed's dense 1 holds 4.7 MB), the layer's input and output, and in backward the
+ * gradients and the output's and input's gradients. */
+static clcnn_status touch_neighbours(const clcnn_layer *l, const clcnn_pass *p, int backward) {
+    clcnn_conv_geom g = clcnn_conv_geom_of(l);
+    size_t nx = (size_t)p->n * g.C * g.H * g.W, ny = (size_t)p->n * g.K * g.OH * g.OW;
+    CLCNN_TRY(touch(p->ctx, p->params, 0));
+    CLCNN_TRY(touch(p->ctx, p->x, nx));
+    if (!backward) return touch(p->ctx, p->y, ny);
+    CLCNN_TRY(touch(p->ctx, p->grads, 0));
+    CLCNN_TRY(touch(p->ctx, p->dy, ny));
+    return touch(p->ctx, p->dx, nx);
+}
+
+/* A candidate timed as the step pays for it: after the neighbours' working set was read (as the
+ * layers before left it in cache), the candidate and then that working set read again, so that
+ * what the candidate's own traffic evicted costs it (im2col's column matrix: 42 MB for the
+ * seed's second layer at batch 32, timed alone within 5% of direct, in the step 1.4x slower for
+ * the weight gradient). Median of three timed runs after a warm-up (which also pays the kernels'
+ * builds); *seconds includes the second read, the same for every candidate. */
 #define CONV_TIMED_RUNS 3
 static clcnn_status time_alg(clcnn_layer *l, const clcnn_pass *p, clcnn_conv_run run, int alg,
-                             double *seconds) {
+                             int backward, double *seconds) {
     CLCNN_TRY(run(l, p, alg, 0));
+    CLCNN_TRY(touch_neighbours(l, p, backward));
     CLCNN_TRY(clcnn_context_finish(p->ctx));
     double t[CONV_TIMED_RUNS];
     for (int i = 0; i < CONV_TIMED_RUNS; i++) {
+        CLCNN_TRY(touch_neighbours(l, p, backward));
+        CLCNN_TRY(clcnn_context_finish(p->ctx));
         double t0 = clcnn_now();
         CLCNN_TRY(run(l, p, alg, 0));
+        CLCNN_TRY(touch_neighbours(l, p, backward));
         CLCNN_TRY(clcnn_context_finish(p->ctx));
         t[i] = clcnn_now() - t0;
     }
@@ -249,7 +301,7 @@ static const char *alg_name(int alg) {
 }
 
 clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key, int wino,
-                               clcnn_conv_run run, int *alg, int *raced) {
+                               int backward, clcnn_conv_run run, int *alg, int *raced) {
     clcnn_conv_geom g = clcnn_conv_geom_of(l);
     int fits = clcnn_conv_direct_fits(&g);
     wino = wino && clcnn_conv_winograd_fits(&g);
@@ -278,11 +330,11 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
         return CLCNN_STATUS_OK;
     }
     /* Candidates in the order of their values (index = alg - CLCNN_CONV_IM2COL). */
-    double t[3] = {INFINITY, INFINITY, INFINITY};
+    double t[2] = {INFINITY, INFINITY}, t0 = clcnn_now();
     int n = 2;
-    CLCNN_TRY(time_alg(l, p, run, CLCNN_CONV_IM2COL, &t[0]));
+    CLCNN_TRY(time_alg(l, p, run, CLCNN_CONV_IM2COL, backward, &t[0]));
     for (int i = 1; i < n; i++)
-        if (time_alg(l, p, run, CLCNN_CONV_IM2COL + i, &t[i]) != CLCNN_STATUS_OK) {
+        if (time_alg(l, p, run, CLCNN_CONV_IM2COL + i, backward, &t[i]) != CLCNN_STATUS_OK) {
             clcnn_log(CLCNN_LOG_WARN, "%s convolution failed on %s (%s); not used",
                       alg_name(CLCNN_CONV_IM2COL + i), key, clcnn_last_error());
             t[i] = INFINITY;
@@ -293,8 +345,10 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
      * at batch 32) costs the layers around it by passing through their caches. Seed model, batch
      * 32: isolated timings within 5% either way, but the step 10% faster with direct dw and dx. */
     *alg = CLCNN_CONV_IM2COL + clcnn_route_pick(t, n, 1);
-    clcnn_log(CLCNN_LOG_DEBUG, "conv %s: im2col %.3f ms direct %.3f ms winograd %.3f ms -> %s",
-              key, t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, alg_name(*alg));
+    clcnn_log(CLCNN_LOG_DEBUG,
+              "conv %s: im2col %.3f ms direct %.3f ms (each with the neighbours' reads) -> %s; "
+              "the race took %.0f ms",
+              key, t[0] * 1e3, t[1] * 1e3, alg_name(*alg), (clcnn_now() - t0) * 1e3);
     return clcnn_route_store(p->ctx, key, *alg);
 }
 
