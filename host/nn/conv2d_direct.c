@@ -131,12 +131,18 @@ static clcnn_status small(clcnn_context *ctx, int n, int C, int M, int Hp, int W
 }
 
 /* x as the direct kernels read it: C planes Hp x Wp at off, of which only the rows [r_lo, r_hi)
- * may be nonzero (the rest is padding). */
+ * may be nonzero (the rest is padding); the output's planes are OH x OW (Hp - KH + 1 x Wp - KW
+ * + 1 unless the rows share their padding columns: data_layout). */
 typedef struct planes {
     cl_mem buf;
     size_t off;
-    int C, Hp, Wp, r_lo, r_hi;
+    int C, Hp, Wp, r_lo, r_hi, OH, OW;
 } planes;
+
+/* Whether direct() runs conv_small for this many input channels and taps. */
+static int is_small(int C, int KH, int KW) {
+    return C * KH * KW <= SMALL_TAPS && KH <= 5 && KW <= 5;
+}
 
 /* y (planes OH x OW) = the stride-1 valid convolution of x with M filters, + bias and ReLU when
  * given. */
@@ -145,12 +151,12 @@ static clcnn_status direct(clcnn_context *ctx, int n, const planes *in, int M, i
     int C = in->C, Hp = in->Hp, Wp = in->Wp;
     cl_mem x = in->buf;
     size_t x_off = in->off;
-    if (C * KH * KW <= SMALL_TAPS && KH <= 5 && KW <= 5)
+    if (is_small(C, KH, KW))
         return small(ctx, n, C, M, Hp, Wp, KH, KW, x, x_off, w, y, bias, bias_off, relu);
     direct_tile t;
     cl_kernel k;
     CLCNN_TRY(kernel(ctx, "conv_direct", 0, KH, KW, &t, &k));
-    int OH = Hp - KH + 1, OW = Wp - KW + 1, lanes = 8 * t.nv;
+    int OH = in->OH, OW = in->OW, lanes = 8 * t.nv;
     /* A tile along one output row wastes the lanes past OW; one along the wide rows wastes the
      * KW - 1 columns past OW in every row and stores element by element: rows when it wastes
      * no more. */
@@ -204,11 +210,35 @@ clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p
     cl_mem x;
     size_t x_off;
     CLCNN_TRY(clcnn_conv_direct_input(&g, p, 0, &x, &x_off));
-    planes in = {x, x_off, g.C, Hp, Wp, g.PT, g.PT + g.H};
+    planes in = {x, x_off, g.C, Hp, Wp, g.PT, g.PT + g.H, g.OH, g.OW};
     weights w = {p->params, l->param_offset[0], {g.R, g.KH * g.KW, g.KW, 1}};
     return direct(p->ctx, p->n, &in, g.K, g.KH, g.KW, &w, p->y,
                   l->spec.use_bias ? p->params : NULL, l->spec.use_bias ? l->param_offset[1] : 0,
                   l->relu);
+}
+
+/* The padded dy of the data gradient: planes of Hq rows of `stride` floats, dy's rows at column
+ * `left` after `top` rows of zeros. Its full convolution pads each row by left = KW-1-PL zeros
+ * before and right = KW-1-PR after; when a row's zeros after it and the next row's before it
+ * are shared (stride = max(OW + max(left, right), W) instead of W + KW - 1), a tap that runs
+ * past a row's end reads the next row's leading zeros, which it needed anyway, and the wide
+ * rows waste no columns (the seed's conv 2: 26 wide positions per dx row instead of 28). The
+ * taps past the last plane then read up to `left` floats after it: zeros the layout adds. When
+ * the region's room would not hold them (tiny shapes), or conv_small runs (it stores rows of
+ * Wq - KW + 1), the rows keep their own padding. */
+typedef struct dx_layout {
+    int Hq, stride, top, left, shared;
+} dx_layout;
+
+static dx_layout data_layout(const clcnn_conv_geom *g, int n) {
+    int left = g->KW - 1 - g->PL, right = g->W + g->PL - g->OW, full = g->W + g->KW - 1;
+    dx_layout d = {g->H + g->KH - 1, full, g->KH - 1 - g->PT, left, 0};
+    int shared = g->OW + (left > right ? left : right);
+    if (shared < g->W) shared = g->W;
+    size_t room = (size_t)n * g->K * d.Hq * full, need = (size_t)n * g->K * d.Hq * shared + left;
+    if (shared < full && need <= room && !is_small(g->K, g->KH, g->KW))
+        d.stride = shared, d.shared = 1;
+    return d;
 }
 
 /* dx[c][h][w] = sum over (m, i, j) of w[m][c][i][j] dy[m][h + PT - i][w + PL - j]: with dy
@@ -216,10 +246,15 @@ clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p
  * c, channel m, tap (i', j') is w[m][c][KH-1-i'][KW-1-j']. */
 clcnn_status clcnn_conv_direct_data(const clcnn_layer *l, const clcnn_pass *p) {
     clcnn_conv_geom g = clcnn_conv_geom_of(l);
-    int Hq = g.H + g.KH - 1, Wq = g.W + g.KW - 1, taps = g.KH * g.KW, top = g.KH - 1 - g.PT;
-    CLCNN_TRY(pad(p->ctx, p->n, p->dy, g.K, g.OH, g.OW, p->workspace, 0, Hq, Wq, top,
-                  g.KW - 1 - g.PL));
-    planes in = {p->workspace, 0, g.K, Hq, Wq, top, top + g.OH};
+    dx_layout d = data_layout(&g, p->n);
+    int taps = g.KH * g.KW;
+    CLCNN_TRY(pad(p->ctx, p->n, p->dy, g.K, g.OH, g.OW, p->workspace, 0, d.Hq, d.stride, d.top,
+                  d.left));
+    if (d.shared && d.left) {
+        size_t end = (size_t)p->n * g.K * d.Hq * d.stride * sizeof(float);
+        CLCNN_TRY(clcnn_buffer_fill_zero(p->ctx, p->workspace, end, (size_t)d.left * sizeof(float)));
+    }
+    planes in = {p->workspace, 0, g.K, d.Hq, d.stride, d.top, d.top + g.OH, g.H, g.W};
     weights w = {p->params, l->param_offset[0] + taps - 1, {taps, g.R, -g.KW, -1}};
     return direct(p->ctx, p->n, &in, g.C, g.KH, g.KW, &w, p->dx, NULL, 0, 0);
 }
