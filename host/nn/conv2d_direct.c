@@ -173,14 +173,13 @@ static clcnn_status direct(clcnn_context *ctx, int n, const planes *in, int M, i
     int use_bias = bias != NULL;
     cl_mem b = bias ? bias : y;
     clcnn_arg args[] = {
-        CLCNN_ARG(C),       CLCNN_ARG(M),       CLCNN_ARG(Hp),      CLCNN_ARG(Wp),
-        CLCNN_ARG(KH),      CLCNN_ARG(KW),      CLCNN_ARG(OH),      CLCNN_ARG(OW),
-        CLCNN_ARG(rows),    CLCNN_ARG(mblocks), CLCNN_ARG(in->r_lo), CLCNN_ARG(in->r_hi),
-        CLCNN_ARG(x),       CLCNN_ARG(xo),
-        CLCNN_ARG(x_b),     CLCNN_ARG(w->buf),  CLCNN_ARG(w->off),  CLCNN_ARG(w->s[0]),
-        CLCNN_ARG(w->s[1]), CLCNN_ARG(w->s[2]), CLCNN_ARG(w->s[3]), CLCNN_ARG(y),
-        CLCNN_ARG(y_b),     CLCNN_ARG(b),       CLCNN_ARG(b_off),   CLCNN_ARG(use_bias),
-        CLCNN_ARG(relu),
+        CLCNN_ARG(C),       CLCNN_ARG(M),        CLCNN_ARG(Hp),       CLCNN_ARG(Wp),
+        CLCNN_ARG(KH),      CLCNN_ARG(KW),       CLCNN_ARG(OH),       CLCNN_ARG(OW),
+        CLCNN_ARG(rows),    CLCNN_ARG(mblocks),  CLCNN_ARG(in->r_lo), CLCNN_ARG(in->r_hi),
+        CLCNN_ARG(x),       CLCNN_ARG(xo),       CLCNN_ARG(x_b),      CLCNN_ARG(w->buf),
+        CLCNN_ARG(w->off),  CLCNN_ARG(w->s[0]),  CLCNN_ARG(w->s[1]),  CLCNN_ARG(w->s[2]),
+        CLCNN_ARG(w->s[3]), CLCNN_ARG(y),        CLCNN_ARG(y_b),      CLCNN_ARG(b),
+        CLCNN_ARG(b_off),   CLCNN_ARG(use_bias), CLCNN_ARG(relu),
     };
     size_t global[3] = {(size_t)(blocks + mblocks - 1) / mblocks, tiles, (size_t)n};
     size_t local[3] = {1, 1, 1};
@@ -252,7 +251,8 @@ clcnn_status clcnn_conv_direct_data(const clcnn_layer *l, const clcnn_pass *p) {
                   d.left));
     if (d.shared && d.left) {
         size_t end = (size_t)p->n * g.K * d.Hq * d.stride * sizeof(float);
-        CLCNN_TRY(clcnn_buffer_fill_zero(p->ctx, p->workspace, end, (size_t)d.left * sizeof(float)));
+        size_t zeros = (size_t)d.left * sizeof(float);
+        CLCNN_TRY(clcnn_buffer_fill_zero(p->ctx, p->workspace, end, zeros));
     }
     planes in = {p->workspace, 0, g.K, d.Hq, d.stride, d.top, d.top + g.OH, g.H, g.W};
     weights w = {p->params, l->param_offset[0] + taps - 1, {taps, g.R, -g.KW, -1}};
