@@ -49,6 +49,22 @@ __kernel void conv_pad(__global const float *src, ulong src_batch, int C, int H,
     }
 }
 
+// Reads a[0, n) (the whole vectors of it), CT_SPAN floats per work-item, as the layers around a
+// convolution read their tensors: the algorithm race (host/nn/conv2d_direct.c) times a candidate
+// with this after it, so that what the candidate evicted from the caches is paid for. `never` is
+// 0: the store keeps the loads from being removed and never runs.
+// Launch: global (ceil(n / CT_SPAN)), local (1).
+#define CT_SPAN 4096
+__kernel void conv_touch(__global float *a, ulong n, int never) {
+    size_t i = get_global_id(0) * CT_SPAN, end = min((size_t)n, i + CT_SPAN);
+    float8 s0 = 0.0f, s1 = 0.0f;
+    for (; i + 16 <= end; i += 16) s0 += vload8(0, a + i), s1 += vload8(0, a + i + 8);
+    if (never) {
+        float8 s = s0 + s1;
+        a[get_global_id(0) * CT_SPAN] = s.s0 + s.s1 + s.s2 + s.s3 + s.s4 + s.s5 + s.s6 + s.s7;
+    }
+}
+
 // Stores lanes [0, nl) of a tile whose first wide position is (oh0, ow0) into the OH x OW plane
 // y: a vector store for each 8 lanes inside one row's outputs, element by element elsewhere.
 void cd_store(__global float *y, const float *v, int oh0, int ow0, int nl, int Wp, int OH,
@@ -70,9 +86,10 @@ void cd_store(__global float *y, const float *v, int oh0, int ow0, int nl, int W
 
 // One block of conv_direct: channels m0..m0+CD_TM-1 at the CD_LANES positions from p0 = (oh0,
 // ow0), of which the first nl are stored. x, w, y, bias: the image's and layer's bases.
+// Only the taps' rows [i_lo, i_hi) reach input rows that are not padding.
 void conv_block(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, int m0, int p0,
-                int oh0, int ow0, int nl, __global const float *x, __global const float *w,
-                int w_m, int w_c, int w_i, int w_j, __global float *y,
+                int oh0, int ow0, int nl, int i_lo, int i_hi, __global const float *x,
+                __global const float *w, int w_m, int w_c, int w_i, int w_j, __global float *y,
                 __global const float *bias, int use_bias, int relu) {
     float8 acc[CD_TM][CD_NV];
     CD_UNROLL for (int r = 0; r < CD_TM; r++)
@@ -86,7 +103,8 @@ void conv_block(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, in
     KH = CD_KH, KW = CD_KW;
 #endif
     for (int c = 0; c < C; c++)
-        CD_TAP_UNROLL for (int i = 0; i < KH; i++)
+        CD_TAP_UNROLL for (int i = 0; i < KH; i++) {
+            if (i < i_lo || i >= i_hi) continue;
             CD_TAP_UNROLL for (int j = 0; j < KW; j++) {
                 __global const float *b = xb + c * plane + i * Wp + j;
                 float8 bv[CD_NV];
@@ -97,6 +115,7 @@ void conv_block(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, in
                     CD_UNROLL for (int v = 0; v < CD_NV; v++) acc[r][v] = fma(av, bv[v], acc[r][v]);
                 }
             }
+        }
     for (int r = 0; r < CD_TM && m0 + r < M; r++) {
         float8 add = (float8)(use_bias ? bias[m0 + r] : 0.0f);
         float out[CD_LANES];
@@ -117,9 +136,13 @@ void conv_block(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, in
 // give x that much room (buffer slack or workspace).
 // A work-item computes mblocks blocks of CD_TM channels one after another (the tile's input
 // stays in L1): with few taps per channel that amortizes the work-item's start.
+// Only x's rows [r_lo, r_hi) may be nonzero (the rest is padding): a tile skips the taps' rows
+// that read only padding (the data gradient of a valid convolution pads dy by KH - 1 rows above
+// and below: 2 of the seed's 26 output rows x 3 taps' rows).
 // Launch: global (ceil(M / (CD_TM * mblocks)), tiles, n), local (1, 1, 1).
 __kernel void conv_direct(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, int rows,
-                          int mblocks, __global const float *x, ulong x_off, ulong x_batch,
+                          int mblocks, int r_lo, int r_hi, __global const float *x, ulong x_off,
+                          ulong x_batch,
                           __global const float *w, ulong w_off, int w_m, int w_c, int w_i,
                           int w_j, __global float *y, ulong y_batch,
                           __global const float *bias, ulong bias_off, int use_bias, int relu) {
@@ -129,11 +152,13 @@ __kernel void conv_direct(int C, int M, int Hp, int Wp, int KH, int KW, int OH, 
     int p0 = rows ? (t / per_row) * Wp + (t % per_row) * CD_LANES : t * CD_LANES;
     int nl = rows ? min(CD_LANES, OW - (t % per_row) * CD_LANES) : CD_LANES;
     if (rows ? t >= OH * per_row : p0 >= OH * Wp) return;
-    int oh0 = p0 / Wp, ow0 = p0 - oh0 * Wp;
+    int oh0 = p0 / Wp, ow0 = p0 - oh0 * Wp, oh1 = (p0 + CD_LANES - 1) / Wp;
+    int i_lo = max(0, r_lo - oh1), i_hi = min(KH, r_hi - oh0);
     for (int mb = 0; mb < mblocks; mb++) {
         int m0 = (mg * mblocks + mb) * CD_TM;
         if (m0 >= M) return;
-        conv_block(C, M, Hp, Wp, KH, KW, OH, OW, m0, p0, oh0, ow0, nl, x + x_off + z * x_batch,
+        conv_block(C, M, Hp, Wp, KH, KW, OH, OW, m0, p0, oh0, ow0, nl, i_lo, i_hi,
+                   x + x_off + z * x_batch,
                    w + w_off, w_m, w_c, w_i, w_j, y + z * y_batch, bias + bias_off, use_bias, relu);
     }
 }

@@ -95,7 +95,7 @@ test_layer_run test_layer_run_make(const char *what, const clcnn_layer *l, int n
     r.dx = want_dx ? test_dev_buffer(r.nx) : NULL;
     r.params = arena ? test_dev_from(arena, n_arena) : test_dev_buffer(n_arena);
     r.grads = test_dev_buffer(n_arena);
-    r.workspace = test_dev_buffer(clcnn_layer_workspace(l, n));
+    r.workspace = test_dev_buffer(clcnn_layer_workspace(l, test_ctx, n));
     return r;
 }
 

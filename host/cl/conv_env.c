@@ -40,15 +40,10 @@ static clcnn_status read_tile(clcnn_conv_env *c) {
 
 /* A number of images per chunk (tests): 0 when unset. */
 static clcnn_status read_images(const char *name, int *out) {
-    const char *e = getenv(name);
-    char *end;
-    *out = 0;
-    if (!e || !*e) return CLCNN_STATUS_OK;
-    long v = strtol(e, &end, 10);
-    if (*end || v < 0 || v > 65536)
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                          "%s='%s': expected a number of images (0-65536)", name, e);
-    *out = (int)v;
+    double v = 0;
+    int set;
+    CLCNN_TRY(clcnn_env_number(name, 0, 65536, 1, &v, &set));
+    *out = set ? (int)v : 0;
     return CLCNN_STATUS_OK;
 }
 

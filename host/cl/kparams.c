@@ -4,6 +4,7 @@
  * the class default. The defaults follow CLBlast's for its Xgemm on each class (64 x 64 tiles of
  * 4 x 4 per work-item on NVIDIA and AMD, smaller groups on Intel and unknown GPUs): 44 registers
  * on sm_80, no spills (tests/kernels_check.py checks every variant). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,16 +144,17 @@ clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n) {
     return clcnn_gemm_own_tiles(vector_width, buf, n, tile, nt_tile);
 }
 
-/* A number from the environment variable `name` in [lo, hi]; *set 0 when it is unset. */
-static clcnn_status env_number(const char *name, double lo, double hi, double *out, int *set) {
+clcnn_status clcnn_env_number(const char *name, double lo, double hi, int whole, double *out,
+                              int *set) {
     const char *env = getenv(name);
     *set = env && *env;
     if (!*set) return CLCNN_STATUS_OK;
     char *end;
     *out = strtod(env, &end);
-    if (*end != '\0' || !(*out >= lo && *out <= hi))
-        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT, "%s='%s': expected a number from %g to %g",
-                          name, env, lo, hi);
+    if (*end != '\0' || !(*out >= lo && *out <= hi) || (whole && *out != floor(*out)))
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "%s='%s': expected a%s number from %g to %g", name, env,
+                          whole ? " whole" : "", lo, hi);
     return CLCNN_STATUS_OK;
 }
 
@@ -166,7 +168,7 @@ clcnn_status clcnn_gemm_own_load(clcnn_context *ctx) {
     o->nt_cache = 2.0 * 1048576.0;
     double v;
     int set;
-    CLCNN_TRY(env_number("CLCNN_GEMM_NT_CACHE", 64, 1e12, &v, &set));
+    CLCNN_TRY(clcnn_env_number("CLCNN_GEMM_NT_CACHE", 64, 1e12, 0, &v, &set));
     if (set) o->nt_cache = v;
     /* Packed panels run the NT products as outer products (the NN micro-kernel) on CPUs, where
      * the dot products peaked at 44-49% of a core; GPUs keep gemm_nt. A product narrower than

@@ -61,6 +61,11 @@ int clcnn_kparams_parse(const char *text, const clcnn_context *ctx, clcnn_kparam
  * CLCNN_GEMM_NT_CACHE=bytes, default 2 MiB, the L2 of two cores, and CLCNN_GEMM_NT=packed|dot,
  * default packed on CPUs where N fills a panel); a malformed override is an error naming it. */
 clcnn_status clcnn_gemm_own_load(clcnn_context *ctx);
+/* A number from the environment variable `name` in [lo, hi] (whole: an integer), the one reader
+ * of numeric overrides; *set 0 when it is unset or empty, and an error naming the variable and
+ * its value when it is malformed. */
+clcnn_status clcnn_env_number(const char *name, double lo, double hi, int whole, double *out,
+                              int *set);
 /* Fills ctx->conv at open (cl/conv_env.c; CLCNN_CONV, CLCNN_CONV_TILE, CLCNN_ROUTE, CLCNN_CONV_CHUNK,
  * CLCNN_WINO_IMAGES); a malformed value is an error naming it. Tests that change these variables
  * call it again. */

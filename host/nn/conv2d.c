@@ -85,10 +85,22 @@ static int next_chunk(chunk_iter *c) {
     return c->count > 0;
 }
 
-size_t clcnn_layer_workspace(const clcnn_layer *l, int batch) {
-    if (!l->chunk) return (size_t)batch * l->workspace;
+/* Winograd runs only where it is forced (l->conv_alg, CLCNN_CONV=winograd: clcnn_conv_choose
+ * does not race it), so only then does the workspace hold its transform domain. It may overlap
+ * region X (the padded input): Winograd's forward comes before the weight gradient makes that,
+ * its data gradient after the weight gradient used it. */
+static int winograd_may_run(const clcnn_layer *l, const clcnn_context *ctx) {
+    return l->conv_alg == CLCNN_CONV_WINOGRAD ||
+           (!l->conv_alg && ctx->conv.alg == CLCNN_CONV_WINOGRAD - CLCNN_CONV_IM2COL + 1);
+}
+
+size_t clcnn_layer_workspace(const clcnn_layer *l, const clcnn_context *ctx, int batch) {
+    size_t floats = (size_t)batch * l->workspace;
+    if (l->type != &clcnn_layer_conv2d) return floats;
     conv_geom g = geom(l);
-    return cols_floats(&g, l->chunk) + (size_t)g.K * g.R;
+    if (l->chunk) return cols_floats(&g, l->chunk) + (size_t)g.K * g.R;
+    size_t wino = winograd_may_run(l, ctx) ? (size_t)batch * clcnn_conv_winograd_workspace(&g) : 0;
+    return wino > floats ? wino : floats;
 }
 
 clcnn_status clcnn_conv_plan(clcnn_layer *l, const clcnn_context *ctx, int max_batch) {
@@ -103,7 +115,7 @@ clcnn_status clcnn_conv_plan(clcnn_layer *l, const clcnn_context *ctx, int max_b
         snprintf(which, sizeof which, "1/%d of its memory", CONV_MEMORY_SHARE);
     }
     int forced = ctx->conv.chunk_images; /* CLCNN_CONV_CHUNK, read at open */
-    size_t whole = (size_t)max_batch * l->workspace * sizeof(float);
+    size_t whole = clcnn_layer_workspace(l, ctx, max_batch) * sizeof(float);
     if ((!forced || forced >= max_batch) && whole <= limit) return CLCNN_STATUS_OK;
     size_t image = cols_floats(&g, 1) * sizeof(float), partial = (size_t)g.K * g.R * sizeof(float);
     if (image + partial > limit)
@@ -119,7 +131,7 @@ clcnn_status clcnn_conv_plan(clcnn_layer *l, const clcnn_context *ctx, int max_b
     clcnn_log(CLCNN_LOG_INFO,
               "layer %d (%s): im2col in chunks of %d of %d images, workspace %zu bytes (the "
               "whole batch's %zu; budget %zu bytes, %s%s)",
-              l->index, l->spec.name, chunk, max_batch, clcnn_layer_workspace(l, max_batch) *
+              l->index, l->spec.name, chunk, max_batch, clcnn_layer_workspace(l, ctx, max_batch) *
               sizeof(float), whole, limit, which, forced ? "; CLCNN_CONV_CHUNK" : "");
     return CLCNN_STATUS_OK;
 }
@@ -276,7 +288,8 @@ static clcnn_status algorithm(clcnn_layer *l, const clcnn_pass *p, int phase, cl
     char key[96] = CLCNN_ROUTE_ALG_PREFIX;
     size_t prefix = sizeof CLCNN_ROUTE_ALG_PREFIX - 1;
     route_key(l, names[phase], key + prefix, sizeof key - prefix);
-    CLCNN_TRY(clcnn_conv_choose(l, p, key, phase != PHASE_DW, run, race, alg, raced));
+    CLCNN_TRY(clcnn_conv_choose(l, p, key, phase != PHASE_DW, phase != PHASE_FWD, run, race, alg,
+                                raced));
     l->conv_chosen[phase] = *alg;
     return CLCNN_STATUS_OK;
 }

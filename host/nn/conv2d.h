@@ -43,7 +43,8 @@ void clcnn_conv_direct_options(int c, int kh, int kw, char *buf, size_t size);
 int clcnn_conv_direct_builds(const clcnn_context *ctx, const clcnn_conv_geom *g, char opts[3][128]);
 
 /* Floats per example of workspace: region A (im2col's columns, or the direct path's padded
- * output gradient) then region X (the direct path's padded input). */
+ * output gradient) then region X (the direct path's padded input). Winograd's transform domain
+ * is not in it: clcnn_layer_workspace adds it only where Winograd can run (forced). */
 size_t clcnn_conv_workspace_a(const clcnn_conv_geom *g);
 size_t clcnn_conv_workspace(const clcnn_conv_geom *g);
 
@@ -73,10 +74,12 @@ typedef clcnn_status (*clcnn_conv_run)(clcnn_layer *l, const clcnn_pass *p, int 
  * winograd when set (each falls back to the next that fits: winograd, direct, im2col), im2col
  * when the layer forces a GEMM route or direct does not fit, else the cached choice, else
  * (CPU-class devices only: the direct kernels are shaped for them) the candidates timed through
- * run and the fastest kept (im2col or Winograd must beat direct by CLCNN_ROUTE_WIN). wino: whether
- * Winograd is a candidate for this phase (forward, data gradient). race 0: *alg = 0 where the
- * candidates would have to run. *raced: whether the candidates ran here. */
+ * run, each followed by a read of the working set the step keeps around the layer (so that what
+ * a candidate evicts from the caches counts), and the fastest kept (im2col must beat direct by
+ * CLCNN_ROUTE_WIN). wino: whether Winograd can be forced for this phase (forward, data
+ * gradient); backward: a backward phase (the gradients join the working set). race 0: *alg = 0
+ * where the candidates would have to run. *raced: whether the candidates ran here. */
 clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key, int wino,
-                               clcnn_conv_run run, int race, int *alg, int *raced);
+                               int backward, clcnn_conv_run run, int race, int *alg, int *raced);
 
 #endif

@@ -36,9 +36,7 @@ size_t clcnn_conv_workspace_a(const clcnn_conv_geom *g) {
     if (!clcnn_conv_direct_fits(g)) return a;
     size_t dy_wide = clcnn_conv_dw_workspace(g); /* the weight gradient's (nn/conv2d_dw.c) */
     size_t dy_pad = (size_t)g->K * (g->H + g->KH - 1) * (g->W + g->KW - 1);
-    size_t wino = clcnn_conv_winograd_workspace(g);
     if (dy_wide > a) a = dy_wide;
-    if (wino > a) a = wino;
     return dy_pad > a ? dy_pad : a;
 }
 
@@ -142,17 +140,28 @@ static clcnn_status small(clcnn_context *ctx, int n, int C, int M, int Hp, int W
     return clcnn_launch(ctx, k, 2, global, local, args, (int)(sizeof args / sizeof args[0]));
 }
 
-/* y (planes OH x OW) = the stride-1 valid convolution of x (C planes Hp x Wp at x_off) with M
- * filters, + bias and ReLU when given. */
-static clcnn_status direct(clcnn_context *ctx, int n, int C, int M, int Hp, int Wp, int KH, int KW,
-                           cl_mem x, size_t x_off, const weights *w, cl_mem y, cl_mem bias,
-                           size_t bias_off, int relu) {
+/* x as the direct kernels read it: C planes Hp x Wp at off, of which only the rows [r_lo, r_hi)
+ * may be nonzero (the rest is padding); the output's planes are OH x OW (Hp - KH + 1 x Wp - KW
+ * + 1 unless the rows share their padding columns: data_layout). */
+typedef struct planes {
+    cl_mem buf;
+    size_t off;
+    int C, Hp, Wp, r_lo, r_hi, OH, OW;
+} planes;
+
+/* y (planes OH x OW) = the stride-1 valid convolution of x with M filters, + bias and ReLU when
+ * given. */
+static clcnn_status direct(clcnn_context *ctx, int n, const planes *in, int M, int KH, int KW,
+                           const weights *w, cl_mem y, cl_mem bias, size_t bias_off, int relu) {
+    int C = in->C, Hp = in->Hp, Wp = in->Wp;
+    cl_mem x = in->buf;
+    size_t x_off = in->off;
     if (small_taps(C, KH, KW))
         return small(ctx, n, C, M, Hp, Wp, KH, KW, x, x_off, w, y, bias, bias_off, relu);
     direct_tile t;
     cl_kernel k;
     CLCNN_TRY(kernel(ctx, "conv_direct", 0, KH, KW, &t, &k));
-    int OH = Hp - KH + 1, OW = Wp - KW + 1, lanes = 8 * t.nv;
+    int OH = in->OH, OW = in->OW, lanes = 8 * t.nv;
     /* A tile along one output row wastes the lanes past OW; one along the wide rows wastes the
      * KW - 1 columns past OW in every row and stores element by element: rows when it wastes
      * no more. */
@@ -169,13 +178,13 @@ static clcnn_status direct(clcnn_context *ctx, int n, int C, int M, int Hp, int 
     int use_bias = bias != NULL;
     cl_mem b = bias ? bias : y;
     clcnn_arg args[] = {
-        CLCNN_ARG(C),       CLCNN_ARG(M),       CLCNN_ARG(Hp),      CLCNN_ARG(Wp),
-        CLCNN_ARG(KH),      CLCNN_ARG(KW),      CLCNN_ARG(OH),      CLCNN_ARG(OW),
-        CLCNN_ARG(rows),    CLCNN_ARG(mblocks), CLCNN_ARG(x),       CLCNN_ARG(xo),
-        CLCNN_ARG(x_b),     CLCNN_ARG(w->buf),  CLCNN_ARG(w->off),  CLCNN_ARG(w->s[0]),
-        CLCNN_ARG(w->s[1]), CLCNN_ARG(w->s[2]), CLCNN_ARG(w->s[3]), CLCNN_ARG(y),
-        CLCNN_ARG(y_b),     CLCNN_ARG(b),       CLCNN_ARG(b_off),   CLCNN_ARG(use_bias),
-        CLCNN_ARG(relu),
+        CLCNN_ARG(C),       CLCNN_ARG(M),        CLCNN_ARG(Hp),       CLCNN_ARG(Wp),
+        CLCNN_ARG(KH),      CLCNN_ARG(KW),       CLCNN_ARG(OH),       CLCNN_ARG(OW),
+        CLCNN_ARG(rows),    CLCNN_ARG(mblocks),  CLCNN_ARG(in->r_lo), CLCNN_ARG(in->r_hi),
+        CLCNN_ARG(x),       CLCNN_ARG(xo),       CLCNN_ARG(x_b),      CLCNN_ARG(w->buf),
+        CLCNN_ARG(w->off),  CLCNN_ARG(w->s[0]),  CLCNN_ARG(w->s[1]),  CLCNN_ARG(w->s[2]),
+        CLCNN_ARG(w->s[3]), CLCNN_ARG(y),        CLCNN_ARG(y_b),      CLCNN_ARG(b),
+        CLCNN_ARG(b_off),   CLCNN_ARG(use_bias), CLCNN_ARG(relu),
     };
     size_t global[3] = {(size_t)(blocks + mblocks - 1) / mblocks, tiles, (size_t)n};
     size_t local[3] = {1, 1, 1};
@@ -205,8 +214,9 @@ clcnn_status clcnn_conv_direct_forward(const clcnn_layer *l, const clcnn_pass *p
     cl_mem x;
     size_t x_off;
     CLCNN_TRY(clcnn_conv_direct_input(&g, p, 0, &x, &x_off));
+    planes in = {x, x_off, g.C, Hp, Wp, g.PT, g.PT + g.H, g.OH, g.OW};
     weights w = {p->params, l->param_offset[0], {g.R, g.KH * g.KW, g.KW, 1}};
-    return direct(p->ctx, p->n, g.C, g.K, Hp, Wp, g.KH, g.KW, x, x_off, &w, p->y,
+    return direct(p->ctx, p->n, &in, g.K, g.KH, g.KW, &w, p->y,
                   l->spec.use_bias ? p->params : NULL, l->spec.use_bias ? l->param_offset[1] : 0,
                   l->relu);
 }
@@ -239,29 +249,101 @@ clcnn_status clcnn_conv_small_filter(const clcnn_layer *l, const clcnn_pass *p, 
     return clcnn_launch(p->ctx, k, 1, global, local, args, (int)(sizeof args / sizeof args[0]));
 }
 
+/* The padded dy of the data gradient: planes of Hq rows of `stride` floats, dy's rows at column
+ * `left` after `top` rows of zeros. Its full convolution pads each row by left = KW-1-PL zeros
+ * before and right = KW-1-PR after; when a row's zeros after it and the next row's before it
+ * are shared (stride = max(OW + max(left, right), W) instead of W + KW - 1), a tap that runs
+ * past a row's end reads the next row's leading zeros, which it needed anyway, and the wide
+ * rows waste no columns (the seed's conv 2: 26 wide positions per dx row instead of 28). The
+ * taps past the last plane then read up to `left` floats after it: zeros the layout adds. When
+ * the region's room would not hold them (tiny shapes), or conv_small runs (it stores rows of
+ * Wq - KW + 1), the rows keep their own padding. */
+typedef struct dx_layout {
+    int Hq, stride, top, left, shared;
+} dx_layout;
+
+static dx_layout data_layout(const clcnn_conv_geom *g, int n) {
+    int left = g->KW - 1 - g->PL, right = g->W + g->PL - g->OW, full = g->W + g->KW - 1;
+    dx_layout d = {g->H + g->KH - 1, full, g->KH - 1 - g->PT, left, 0};
+    int shared = g->OW + (left > right ? left : right);
+    if (shared < g->W) shared = g->W;
+    size_t room = (size_t)n * g->K * d.Hq * full, need = (size_t)n * g->K * d.Hq * shared + left;
+    if (shared < full && need <= room && !small_taps(g->K, g->KH, g->KW))
+        d.stride = shared, d.shared = 1;
+    return d;
+}
+
 /* dx[c][h][w] = sum over (m, i, j) of w[m][c][i][j] dy[m][h + PT - i][w + PL - j]: with dy
  * padded by (KH-1-PT, KW-1-PL) and i' = KH-1-i, j' = KW-1-j, a valid convolution whose filter
  * c, channel m, tap (i', j') is w[m][c][KH-1-i'][KW-1-j']. */
 clcnn_status clcnn_conv_direct_data(const clcnn_layer *l, const clcnn_pass *p) {
     clcnn_conv_geom g = clcnn_conv_geom_of(l);
-    int Hq = g.H + g.KH - 1, Wq = g.W + g.KW - 1, taps = g.KH * g.KW;
-    CLCNN_TRY(pad(p->ctx, p->n, p->dy, g.K, g.OH, g.OW, p->workspace, 0, Hq, Wq, g.KH - 1 - g.PT,
-                  g.KW - 1 - g.PL));
+    dx_layout d = data_layout(&g, p->n);
+    int taps = g.KH * g.KW;
+    CLCNN_TRY(pad(p->ctx, p->n, p->dy, g.K, g.OH, g.OW, p->workspace, 0, d.Hq, d.stride, d.top,
+                  d.left));
+    if (d.shared && d.left) {
+        size_t end = (size_t)p->n * g.K * d.Hq * d.stride * sizeof(float);
+        size_t zeros = (size_t)d.left * sizeof(float);
+        CLCNN_TRY(clcnn_buffer_fill_zero(p->ctx, p->workspace, end, zeros));
+    }
+    planes in = {p->workspace, 0, g.K, d.Hq, d.stride, d.top, d.top + g.OH, g.H, g.W};
     weights w = {p->params, l->param_offset[0] + taps - 1, {taps, g.R, -g.KW, -1}};
-    return direct(p->ctx, p->n, g.K, g.C, Hq, Wq, g.KH, g.KW, p->workspace, 0, &w, p->dx, NULL, 0,
-                  0);
+    return direct(p->ctx, p->n, &in, g.C, g.KH, g.KW, &w, p->dx, NULL, 0, 0);
 }
 
-/* Median of three timed runs after a warm-up (which also pays the kernels' build). */
+/* Reads the first `floats` of buf (all of it when 0) through conv_touch. */
+static clcnn_status touch(clcnn_context *ctx, cl_mem buf, size_t floats) {
+    if (!buf) return CLCNN_STATUS_OK;
+    if (!floats) {
+        size_t bytes = 0;
+        if (clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof bytes, &bytes, NULL) != CL_SUCCESS)
+            return CLCNN_STATUS_OK; /* nothing to read: the race then times the candidate alone */
+        floats = bytes / sizeof(float);
+    }
+    direct_tile t;
+    cl_kernel k;
+    CLCNN_TRY(kernel(ctx, "conv_touch", 0, 0, 0, &t, &k));
+    cl_ulong n = floats;
+    int never = 0;
+    clcnn_arg args[] = {CLCNN_ARG(buf), CLCNN_ARG(n), CLCNN_ARG(never)};
+    size_t global[1] = {(floats + 4095) / 4096}, local[1] = {1};
+    return clcnn_launch(ctx, k, 1, global, local, args, 3);
+}
+
+/* The working set the step keeps around this layer's phase: every parameter (the neighbours'
+ * weights: the seed's dense 1 holds 4.7 MB), the layer's input and output, and in backward the
+ * gradients and the output's and input's gradients. */
+static clcnn_status touch_neighbours(const clcnn_layer *l, const clcnn_pass *p, int backward) {
+    clcnn_conv_geom g = clcnn_conv_geom_of(l);
+    size_t nx = (size_t)p->n * g.C * g.H * g.W, ny = (size_t)p->n * g.K * g.OH * g.OW;
+    CLCNN_TRY(touch(p->ctx, p->params, 0));
+    CLCNN_TRY(touch(p->ctx, p->x, nx));
+    if (!backward) return touch(p->ctx, p->y, ny);
+    CLCNN_TRY(touch(p->ctx, p->grads, 0));
+    CLCNN_TRY(touch(p->ctx, p->dy, ny));
+    return touch(p->ctx, p->dx, nx);
+}
+
+/* A candidate timed as the step pays for it: after the neighbours' working set was read (as the
+ * layers before left it in cache), the candidate and then that working set read again, so that
+ * what the candidate's own traffic evicted costs it (im2col's column matrix: 42 MB for the
+ * seed's second layer at batch 32, timed alone within 5% of direct, in the step 1.4x slower for
+ * the weight gradient). Median of three timed runs after a warm-up (which also pays the kernels'
+ * builds); *seconds includes the second read, the same for every candidate. */
 #define CONV_TIMED_RUNS 3
 static clcnn_status time_alg(clcnn_layer *l, const clcnn_pass *p, clcnn_conv_run run, int alg,
-                             double *seconds) {
+                             int backward, double *seconds) {
     CLCNN_TRY(run(l, p, alg, 0));
+    CLCNN_TRY(touch_neighbours(l, p, backward));
     CLCNN_TRY(clcnn_context_finish(p->ctx));
     double t[CONV_TIMED_RUNS];
     for (int i = 0; i < CONV_TIMED_RUNS; i++) {
+        CLCNN_TRY(touch_neighbours(l, p, backward));
+        CLCNN_TRY(clcnn_context_finish(p->ctx));
         double t0 = clcnn_now();
         CLCNN_TRY(run(l, p, alg, 0));
+        CLCNN_TRY(touch_neighbours(l, p, backward));
         CLCNN_TRY(clcnn_context_finish(p->ctx));
         t[i] = clcnn_now() - t0;
     }
@@ -287,7 +369,7 @@ static const char *alg_name(int alg) {
 }
 
 clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *key, int wino,
-                               clcnn_conv_run run, int race, int *alg, int *raced) {
+                               int backward, clcnn_conv_run run, int race, int *alg, int *raced) {
     clcnn_conv_geom g = clcnn_conv_geom_of(l);
     int fits = clcnn_conv_direct_fits(&g);
     wino = wino && clcnn_conv_winograd_fits(&g);
@@ -320,11 +402,11 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
         return CLCNN_STATUS_OK;
     }
     /* Candidates in the order of their values (index = alg - CLCNN_CONV_IM2COL). */
-    double t[3] = {INFINITY, INFINITY, INFINITY};
+    double t[2] = {INFINITY, INFINITY}, t0 = clcnn_now();
     int n = 2;
-    CLCNN_TRY(time_alg(l, p, run, CLCNN_CONV_IM2COL, &t[0]));
+    CLCNN_TRY(time_alg(l, p, run, CLCNN_CONV_IM2COL, backward, &t[0]));
     for (int i = 1; i < n; i++)
-        if (time_alg(l, p, run, CLCNN_CONV_IM2COL + i, &t[i]) != CLCNN_STATUS_OK) {
+        if (time_alg(l, p, run, CLCNN_CONV_IM2COL + i, backward, &t[i]) != CLCNN_STATUS_OK) {
             clcnn_log(CLCNN_LOG_WARN, "%s convolution failed on %s (%s); not used",
                       alg_name(CLCNN_CONV_IM2COL + i), key, clcnn_last_error());
             t[i] = INFINITY;
@@ -335,8 +417,10 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
      * at batch 32) costs the layers around it by passing through their caches. Seed model, batch
      * 32: isolated timings within 5% either way, but the step 10% faster with direct dw and dx. */
     *alg = CLCNN_CONV_IM2COL + clcnn_route_pick(t, n, 1);
-    clcnn_log(CLCNN_LOG_DEBUG, "conv %s: im2col %.3f ms direct %.3f ms winograd %.3f ms -> %s",
-              key, t[0] * 1e3, t[1] * 1e3, t[2] * 1e3, alg_name(*alg));
+    clcnn_log(CLCNN_LOG_DEBUG,
+              "conv %s: im2col %.3f ms direct %.3f ms (each with the neighbours' reads) -> %s; "
+              "the race took %.0f ms",
+              key, t[0] * 1e3, t[1] * 1e3, alg_name(*alg), (clcnn_now() - t0) * 1e3);
     return clcnn_route_store(p->ctx, key, *alg);
 }
 

@@ -135,7 +135,7 @@ static clcnn_status alloc_buffers(clcnn_model *m) {
         clcnn_layer *l = &m->layers[i];
         CLCNN_TRY(clcnn_conv_plan(l, m->ctx, m->max_batch));
         if (l->workspace)
-            CLCNN_TRY(alloc_layer(m, l, "workspace (im2col)", clcnn_layer_workspace(l, m->max_batch),
+            CLCNN_TRY(alloc_layer(m, l, "workspace (im2col)", clcnn_layer_workspace(l, m->ctx, m->max_batch),
                                   &m->workspace[i]));
         if (l->type->aliases_input || l->fused) {
             m->act[i] = i ? m->act[i - 1] : m->x0;

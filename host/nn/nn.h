@@ -99,9 +99,10 @@ struct clcnn_layer {
  * max_batch examples) or in chunks of images that fit the device (l->chunk; nn/conv2d.c); other
  * layers: nothing. An image whose columns alone cannot fit is an error naming the layer. */
 clcnn_status clcnn_conv_plan(clcnn_layer *l, const clcnn_context *ctx, int max_batch);
-/* Floats of the layer's workspace buffer for batches of up to `batch` examples: batch times
- * l->workspace, or one chunk's columns and partial sum for a chunked conv2d layer. */
-size_t clcnn_layer_workspace(const clcnn_layer *l, int batch);
+/* Floats of the layer's workspace buffer for batches of up to `batch` examples on ctx's device:
+ * batch times l->workspace (for a conv2d layer that may run Winograd, its transform domain when
+ * larger), or one chunk's columns and partial sum for a chunked conv2d layer. */
+size_t clcnn_layer_workspace(const clcnn_layer *l, const clcnn_context *ctx, int batch);
 
 /* Looks a layer type up by its YAML name; NULL if unknown. */
 const clcnn_layer_type *clcnn_layer_type_find(const char *name);

@@ -299,7 +299,7 @@ static clcnn_status layer_failed(const clcnn_model *m, const clcnn_layer *l, int
         return clcnn_fail_prefix(s, "layer %d (%s): ", l->index, l->spec.name);
     const double mib = 1.0 / 1048576.0;
     double out = (double)n * clcnn_shape_size(l->out) * sizeof(float) * mib;
-    double work = (double)clcnn_layer_workspace(l, n) * sizeof(float) * mib;
+    double work = (double)clcnn_layer_workspace(l, m->ctx, n) * sizeof(float) * mib;
     return clcnn_fail_prefix(s,
                              "layer %d (%s), batch of %d: output and its gradient %.1f MiB each, "
                              "workspace %.1f MiB, all parameters %.1f MiB, on device '%s' (%.0f "

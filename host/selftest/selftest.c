@@ -82,7 +82,7 @@ static clcnn_status make_layer(clcnn_layer *l, const clcnn_layer_spec *spec, clc
 }
 
 static clcnn_status alloc_all(clcnn_context *ctx, layer_run *r) {
-    size_t nf[] = {r->nx, r->ny, r->nx, r->ny, r->n_arena, r->n_arena, clcnn_layer_workspace(&r->l, r->n)};
+    size_t nf[] = {r->nx, r->ny, r->nx, r->ny, r->n_arena, r->n_arena, clcnn_layer_workspace(&r->l, ctx, r->n)};
     cl_mem *b[] = {&r->bx, &r->by, &r->bdx, &r->bdy, &r->bparams, &r->bgrads, &r->bwork};
     for (size_t i = 0; i < sizeof nf / sizeof nf[0]; i++) {
         size_t bytes = (nf[i] ? nf[i] : 1) * sizeof(float);

@@ -502,6 +502,94 @@ static void test_conv2d_winograd(void **state) {
     assert_true(runs >= 12 * (n_sets() - 1));
 }
 
+/* The workspace holds Winograd's transform domain only where Winograd may run (CLCNN_CONV=winograd
+ * or the layer's forced algorithm; it is not raced), and the chunk sizes read from the
+ * environment are whole numbers (cl/kparams.c's one reader of numbers, naming the variable). A
+ * 16 -> 16 channel 3x3 layer on 12x12: Winograd's domain (24,576 floats per example) is larger
+ * than the direct path's and im2col's (20,736). */
+static int workspace_teardown(void **state) {
+    (void)state;
+    conv_env("CLCNN_WINO_IMAGES", NULL); /* also after a failed assertion */
+    conv_env("CLCNN_CONV_CHUNK", NULL);
+    conv_env("CLCNN_CONV", NULL);
+    return 0;
+}
+
+static void test_conv2d_workspace(void **state) {
+    (void)state;
+    clcnn_layer_spec spec;
+    clcnn_layer_spec_default(&spec, "conv2d");
+    spec.filters = 16;
+    clcnn_layer l;
+    test_layer_make(&l, &spec, (clcnn_shape){16, 12, 12}, 1, CLCNN_ROUTE_AUTO);
+    clcnn_conv_geom g = clcnn_conv_geom_of(&l);
+    size_t wino = clcnn_conv_winograd_workspace(&g);
+    assert_true(wino > l.workspace);
+    assert_true(conv_env("CLCNN_CONV", NULL));
+    assert_int_equal(clcnn_layer_workspace(&l, test_ctx, 5), 5 * l.workspace);
+    assert_true(conv_env("CLCNN_CONV", "direct"));
+    assert_int_equal(clcnn_layer_workspace(&l, test_ctx, 5), 5 * l.workspace);
+    assert_true(conv_env("CLCNN_CONV", "winograd"));
+    assert_int_equal(clcnn_layer_workspace(&l, test_ctx, 5), 5 * wino);
+    l.conv_alg = CLCNN_CONV_DIRECT; /* the layer's own choice wins over the environment's */
+    assert_int_equal(clcnn_layer_workspace(&l, test_ctx, 5), 5 * l.workspace);
+    assert_true(conv_env("CLCNN_CONV", NULL));
+    l.conv_alg = CLCNN_CONV_WINOGRAD;
+    assert_int_equal(clcnn_layer_workspace(&l, test_ctx, 5), 5 * wino);
+
+    static const char *const bad[][2] = {{"CLCNN_WINO_IMAGES", "2.5"},
+                                         {"CLCNN_WINO_IMAGES", "-1"},
+                                         {"CLCNN_CONV_CHUNK", "3x"},
+                                         {"CLCNN_CONV_CHUNK", "70000"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_false(conv_env(bad[i][0], bad[i][1]));
+        char want[64];
+        snprintf(want, sizeof want, "%s='%s'", bad[i][0], bad[i][1]);
+        if (!strstr(clcnn_last_error(), want)) printf("error: %s\n", clcnn_last_error());
+        assert_non_null(strstr(clcnn_last_error(), want));
+        assert_true(conv_env(bad[i][0], NULL));
+    }
+    assert_true(conv_env("CLCNN_WINO_IMAGES", "3"));
+    assert_int_equal(test_ctx->conv.wino_images, 3);
+}
+
+/* The algorithm race on a fresh route cache (a context of its own, so that every phase is
+ * raced, with conv_touch reading the step's working set around each candidate): whatever it
+ * picks, forward and backward after it match the reference (the reads must change nothing).
+ * CPU-class devices only (others do not race). Under Oclgrind: the tiny set. */
+static struct clcnn_context *race_saved_ctx;
+static char race_dir[256];
+
+static int race_teardown(void **state) {
+    (void)state;
+    if (race_saved_ctx) { /* also after a failed assertion */
+        clcnn_context_destroy(test_ctx);
+        test_ctx = race_saved_ctx, race_saved_ctx = NULL;
+    }
+    if (race_dir[0]) test_remove_tree(race_dir);
+    race_dir[0] = '\0';
+    return 0;
+}
+
+static void test_conv2d_race(void **state) {
+    (void)state;
+    if (clcnn_device_class_of(&test_ctx->info) != CLCNN_CLASS_CPU) skip();
+    const char *old = getenv("CLCNN_CACHE_DIR");
+    char saved[512] = "";
+    if (old) snprintf(saved, sizeof saved, "%s", old);
+    setenv("CLCNN_CACHE_DIR", test_temp_dir("race", race_dir, sizeof race_dir), 1);
+    race_saved_ctx = test_ctx;
+    test_ctx = test_context();
+    if (saved[0]) setenv("CLCNN_CACHE_DIR", saved, 1);
+    else unsetenv("CLCNN_CACHE_DIR");
+    for (int set = 0; set < (small ? 1 : 2); set++) {
+        use_set(set);
+        for (size_t i = 0; i < N_CONV_CASES; i++)
+            if (conv_cases[i].sh == 1) conv_check(&conv_cases[i], CLCNN_ROUTE_AUTO);
+    }
+    use_set(1);
+}
+
 /* Batch chunks: 7 images in chunks of 1, 3 (3 + 3 + 1) and 7, by our CPU-shaped kernels and the
  * GPU shape (tiled products, per-element im2col/col2im). Under Oclgrind: the first set, chunks of
  * 3, our route. */
@@ -1045,6 +1133,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_flatten),       cmocka_unit_test(test_softmax_xent),
         cmocka_unit_test(test_optimizers),    cmocka_unit_test(test_gather),
         cmocka_unit_test(test_conv2d_gpu_shaped), cmocka_unit_test(test_dense_tiled),
+        cmocka_unit_test_teardown(test_conv2d_workspace, workspace_teardown),
+        cmocka_unit_test_teardown(test_conv2d_race, race_teardown),
         cmocka_unit_test_teardown(test_conv2d_chunks, chunks_teardown),
         cmocka_unit_test_teardown(test_conv2d_direct, direct_teardown),
         cmocka_unit_test(test_conv2d_clblast), cmocka_unit_test(test_dense_clblast),
