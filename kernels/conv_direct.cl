@@ -221,14 +221,7 @@ __kernel void conv_small(int M, int Hp, int Wp, int OH, int OW, __global const f
             for (int r = 0; r < CS_TM && m0 + r < M; r++)
                 CD_UNROLL for (int q = 0; q < CS_NV; q++) {
                     float8 o = relu ? fmax(acc[r][q], 0.0f) : acc[r][q];
-                    __global float *d = yr + (size_t)(m0 + r) * P + ow[q];
-                    if (nl == 8) {
-                        vstore8(o, 0, d);
-                    } else {
-                        float t[8];
-                        vstore8(o, 0, t);
-                        for (int l = 0; l < nl; l++) d[l] = t[l];
-                    }
+                    vstore8_n(o, nl, yr + (size_t)(m0 + r) * P + ow[q]);
                 }
         }
     }

@@ -11,6 +11,28 @@ float hsum16(float16 v) {
     return c.x + c.y;
 }
 
+// The first n lanes of v stored at p (0 <= n <= the width): one vector store when all are wanted,
+// else through private memory, lane by lane (a partial tile's edge, never past a row's end).
+void vstore8_n(float8 v, int n, __global float *p) {
+    if (n == 8) {
+        vstore8(v, 0, p);
+        return;
+    }
+    float a[8];
+    vstore8(v, 0, a);
+    for (int l = 0; l < n; l++) p[l] = a[l];
+}
+
+void vstore16_n(float16 v, int n, __global float *p) {
+    if (n == 16) {
+        vstore16(v, 0, p);
+        return;
+    }
+    float a[16];
+    vstore16(v, 0, a);
+    for (int l = 0; l < n; l++) p[l] = a[l];
+}
+
 // A random 32-bit value from a key and a counter, with no state: splitmix64's output for the
 // state key + (counter + 1) * golden ratio. Any work-item draws its own numbers (dropout masks,
 // augmentation), and a backward pass redraws exactly the forward pass's.

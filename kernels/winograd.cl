@@ -72,16 +72,7 @@ __kernel void wino_input(__global const float *x, ulong x_off, ulong x_batch, in
                 v[4 * i + 3] = d[i][1] - d[i][3];
             }
             int lanes = min(8, TW - tw);
-            for (int e = 0; e < 16; e++) {
-                __global float *o = out + e * stride + tw;
-                if (lanes == 8) {
-                    vstore8(v[e], 0, o);
-                    continue;
-                }
-                float a[8];
-                vstore8(v[e], 0, a);
-                for (int l = 0; l < lanes; l++) o[l] = a[l];
-            }
+            for (int e = 0; e < 16; e++) vstore8_n(v[e], lanes, out + e * stride + tw);
         }
 }
 
@@ -147,15 +138,7 @@ __kernel void wino_output(__global const float *Mx, ulong m_off, ulong NT, int M
             const uint16 mix = (uint16)(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
             float16 rows[2] = {shuffle2(y00, y01, mix), shuffle2(y10, y11, mix)};
             int ow = 2 * tw, cols = min(16, OW - ow);
-            for (int r = 0; r < 2 && 2 * th + r < OH; r++) {
-                __global float *o = plane + (size_t)(2 * th + r) * OW + ow;
-                if (cols == 16) {
-                    vstore16(rows[r], 0, o);
-                    continue;
-                }
-                float a[16];
-                vstore16(rows[r], 0, a);
-                for (int l = 0; l < cols; l++) o[l] = a[l];
-            }
+            for (int r = 0; r < 2 && 2 * th + r < OH; r++)
+                vstore16_n(rows[r], cols, plane + (size_t)(2 * th + r) * OW + ow);
         }
 }
