@@ -342,7 +342,9 @@ static clcnn_status backward(clcnn_layer *l, const clcnn_pass *p) {
     if (alg != CLCNN_CONV_DIRECT || !small) CLCNN_TRY(output_grad(l, p));
     /* dW first: it reads what forward left in the workspace, which dx then overwrites. */
     if (!alg) CLCNN_TRY(algorithm(l, p, PHASE_DW, dw_run, 1, &alg, &raced));
-    CLCNN_TRY(filter_run(l, p, alg, raced));
+    /* After a race the bias gradient is the last candidate's (conv_small_dw's sum): dw_run gives
+     * it the chosen algorithm's sum again, as a run that reads the choice from the cache has. */
+    CLCNN_TRY((raced ? dw_run : filter_run)(l, p, alg, raced));
     if (!p->dx) return CLCNN_STATUS_OK;
     CLCNN_TRY(algorithm(l, p, PHASE_DX, data_run, 1, &alg, &raced));
     return data_run(l, p, alg, raced);
