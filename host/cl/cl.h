@@ -188,6 +188,15 @@ typedef struct clcnn_arg {
 clcnn_status clcnn_launch(clcnn_context *ctx, cl_kernel kernel, int dims, const size_t *global,
                           const size_t *local, const clcnn_arg *args, int n_args);
 
+/* A launch whose local size on a CPU is cpu_local whatever the global sizes (rounded up to it;
+ * the kernel guards its indices), and clcnn_launch's choice elsewhere. For kernels launched
+ * with many shapes in a run (the last partial batch, every product's partial sums): PoCL
+ * compiles a kernel again for every local size it meets (~0.8 CPU s each), and clcnn_launch's
+ * choice follows the global sizes. */
+clcnn_status clcnn_launch_cpu_local(clcnn_context *ctx, cl_kernel kernel, int dims,
+                                    const size_t *global, const size_t *cpu_local,
+                                    const clcnn_arg *args, int n_args);
+
 /* The local size clcnn_launch uses for a kernel and global size: within the kernel's
  * CL_KERNEL_WORK_GROUP_SIZE and the device's limits, dimension 0 filled first, dimension 2
  * always 1 (so a third dimension is never padded). */

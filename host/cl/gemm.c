@@ -27,15 +27,15 @@ static clcnn_status own_kernel(clcnn_context *ctx, const char *name, cl_kernel *
     return clcnn_kernel_get_variant(ctx, "gemm.cl", name, o->options, k);
 }
 
-/* On a CPU, one of five square local sizes (16 x 16 down to 1 x 1 tiles): the largest that
- * gives `want` groups. PoCL compiles a kernel again for every local size it meets, and sizes
- * that followed each product's shape cost 20-odd compiles per product kernel over a search's
- * trials (issue 12); padded tiles only test their bounds. 0 on other devices. */
+/* On a CPU, one of three square local sizes (16 x 16, 4 x 4 or 1 x 1 tiles): the largest that
+ * gives `want` groups. PoCL compiles a kernel again for every local size it meets (~0.8 CPU s
+ * each), and sizes that followed each product's shape cost 20-odd compiles per product kernel
+ * over a search's trials (issue 12); padded tiles only test their bounds. 0 on other devices. */
 static int own_cpu_local(const clcnn_context *ctx, const size_t *global, size_t want,
                          size_t *local) {
     if (strcmp(ctx->info.type, "CPU") != 0) return 0;
     size_t side = 16;
-    for (; side > 1; side /= 2) {
+    for (; side > 1; side /= 4) {
         size_t groups = (global[0] + side - 1) / side * ((global[1] + side - 1) / side) * global[2];
         if (groups >= want && side * side <= (ctx->max_group ? ctx->max_group : side * side) &&
             side <= ctx->max_items[0] && side <= ctx->max_items[1])
@@ -130,10 +130,12 @@ static nt_plan nt_plan_for(const clcnn_context *ctx, const clcnn_gemm_op *op) {
     return p;
 }
 
-/* C = the sum of `groups` M x N partial products in P (+ bias, ReLU); p_trans: P holds them
- * transposed (N x M), summed by gemm_sum_groups_t (the same kernel body, read transposed). */
-static clcnn_status sum_groups(clcnn_context *ctx, const clcnn_gemm_op *op, int groups, int p_trans,
-                               cl_mem P) {
+/* One local size on CPUs whatever the product (cl.h, clcnn_launch_cpu_local): dimension 0 runs
+ * along neighbouring partial sums. */
+static const size_t sum_groups_cpu_local[2] = {64, 1};
+
+clcnn_status clcnn_gemm_sum_groups(clcnn_context *ctx, const clcnn_gemm_op *op, int groups,
+                                   int p_trans, cl_mem P) {
     cl_kernel k;
     /* From the tiles' build of gemm.cl (the sums do not read its options): one program, one
      * PoCL build fewer on a cold start. */
@@ -146,7 +148,7 @@ static clcnn_status sum_groups(clcnn_context *ctx, const clcnn_gemm_op *op, int 
                         CLCNN_ARG(bias), CLCNN_ARG(bias_off), CLCNN_ARG(op->bias_mode),
                         CLCNN_ARG(op->relu)};
     size_t global[2] = {(size_t)(p_trans ? op->M : op->N), (size_t)(p_trans ? op->N : op->M)};
-    return clcnn_launch(ctx, k, 2, global, NULL, args, 11);
+    return clcnn_launch_cpu_local(ctx, k, 2, global, sum_groups_cpu_local, args, 11);
 }
 
 static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
@@ -174,7 +176,7 @@ static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
                         (size_t)p.groups};
     CLCNN_TRY(own_launch(ctx, k, global, args, (int)(sizeof args / sizeof args[0])));
     if (p.groups == 1) return CLCNN_STATUS_OK;
-    return sum_groups(ctx, op, p.groups, 0, out);
+    return clcnn_gemm_sum_groups(ctx, op, p.groups, 0, out);
 }
 
 /* The packed NT product (gemm.cl's gemm_nt_packed): pieces of at most 4096 / panel width floats
@@ -222,7 +224,7 @@ static clcnn_status own_nt_packed(clcnn_context *ctx, const clcnn_gemm_op *op) {
     };
     size_t global[3] = {(size_t)groups, 1, 1};
     CLCNN_TRY(own_launch(ctx, k, global, args, (int)(sizeof args / sizeof args[0])));
-    return direct ? CLCNN_STATUS_OK : sum_groups(ctx, op, groups, swap, out);
+    return direct ? CLCNN_STATUS_OK : clcnn_gemm_sum_groups(ctx, op, groups, swap, out);
 }
 
 clcnn_status clcnn_gemm_tiled(clcnn_context *ctx, const clcnn_gemm_op *op,
@@ -306,7 +308,7 @@ static clcnn_status clblast_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
                                         (size_t)op->batch, &ctx->queue,
                                         clcnn_profile_event(ctx, "clblast_sgemm_batched"));
         CLCNN_TRY(clblast_check(st, "SGEMM (strided batched)"));
-        return sum_groups(ctx, op, op->batch, 0, partial);
+        return clcnn_gemm_sum_groups(ctx, op, op->batch, 0, partial);
     } else if (op->kind == CLCNN_GEMM_NT_SUM) {
         st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes,
                           (size_t)op->M, (size_t)op->N, (size_t)op->K, 1.0f, op->A, op->a_off,

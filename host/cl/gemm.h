@@ -49,6 +49,12 @@ struct clcnn_gemm_tile;
 clcnn_status clcnn_gemm_tiled(clcnn_context *ctx, const clcnn_gemm_op *op,
                               const struct clcnn_gemm_tile *tile);
 
+/* C = the sum of `groups` M x N partial products in P (+ op's bias and ReLU; C, c_off and ldc
+ * from op); p_trans: P holds them transposed (N x M). The second half of a product computed in
+ * groups (gemm_nt_packed, the convolutions' weight gradients). */
+clcnn_status clcnn_gemm_sum_groups(clcnn_context *ctx, const clcnn_gemm_op *op, int groups,
+                                   int p_trans, cl_mem P);
+
 /* FLOPs of a product (2 M N K batch). */
 double clcnn_gemm_flops(const clcnn_gemm_op *op);
 

@@ -115,6 +115,21 @@ clcnn_status clcnn_launch(clcnn_context *ctx, cl_kernel kernel, int dims, const 
     return enqueue(ctx, kernel, dims, rounded, chosen, args, n_args);
 }
 
+clcnn_status clcnn_launch_cpu_local(clcnn_context *ctx, cl_kernel kernel, int dims,
+                                    const size_t *global, const size_t *cpu_local,
+                                    const clcnn_arg *args, int n_args) {
+    size_t rounded[3], items = 1;
+    int fits = strcmp(ctx->info.type, "CPU") == 0;
+    for (int d = 0; d < dims; d++) {
+        items *= cpu_local[d];
+        fits = fits && (!ctx->max_items[d] || cpu_local[d] <= ctx->max_items[d]);
+        rounded[d] = clcnn_round_up(global[d], cpu_local[d]);
+    }
+    if (!fits || (ctx->max_group && items > ctx->max_group))
+        return clcnn_launch(ctx, kernel, dims, global, NULL, args, n_args);
+    return enqueue(ctx, kernel, dims, rounded, cpu_local, args, n_args);
+}
+
 clcnn_status clcnn_launch_exact(clcnn_context *ctx, cl_kernel kernel, int dims,
                                 const size_t *global, const clcnn_arg *args, int n_args) {
     return enqueue(ctx, kernel, dims, global, NULL, args, n_args);

@@ -6,6 +6,7 @@
 
 #include "clcnn/data.h"
 #include "core/core.h"
+#include "data/idx_memo.h"
 #include "data/stream.h"
 
 /* A relative path is relative to spec->dir (when set), so a config can name files briefly. */
@@ -36,17 +37,20 @@ static clcnn_status check_limit(const char *what, long limit) {
                       "data: %s is %ld; use a positive count or -1 for all", what, limit);
 }
 
+/* A pair read before in this process comes from data/idx_memo.c, unless a file changed. */
 static clcnn_status load_set(const clcnn_data_spec *spec, const char *images, const char *labels,
                              long limit, clcnn_dataset *out) {
-    char path[2 * CLCNN_PATH_MAX + 2];
-    CLCNN_TRY(resolve_path(spec, images, path, sizeof path));
-    CLCNN_TRY(clcnn_idx_read_images(path, out));
-    clcnn_status st = resolve_path(spec, labels, path, sizeof path);
-    if (st == CLCNN_STATUS_OK) st = clcnn_idx_read_labels(path, spec->n_classes, out);
+    char ipath[2 * CLCNN_PATH_MAX + 2], lpath[2 * CLCNN_PATH_MAX + 2];
+    CLCNN_TRY(resolve_path(spec, images, ipath, sizeof ipath));
+    CLCNN_TRY(resolve_path(spec, labels, lpath, sizeof lpath));
+    if (clcnn_idx_memo_get(ipath, lpath, spec->n_classes, limit, out)) return CLCNN_STATUS_OK;
+    CLCNN_TRY(clcnn_idx_read_images(ipath, out));
+    clcnn_status st = clcnn_idx_read_labels(lpath, spec->n_classes, out);
     if (st != CLCNN_STATUS_OK) {
         clcnn_dataset_free(out);
         return st;
     }
+    clcnn_idx_memo_put(ipath, lpath, spec->n_classes, out);
     dataset_keep_first(out, limit);
     return CLCNN_STATUS_OK;
 }

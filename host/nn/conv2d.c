@@ -265,8 +265,13 @@ static clcnn_status forward_run(clcnn_layer *l, const clcnn_pass *p, int alg, in
     return forward_im2col(l, p);
 }
 
+/* The version of the algorithm keys: bumped when a candidate's kernels change, so that the picks
+ * a cache holds from older kernels are measured again (v2: conv_dw's filter-minor tile,
+ * conv_small's 4 x 2 tile and the race with the neighbours' reads). */
+#define CONV_ALG_VERSION "v2-"
+
 /* The algorithm of a phase, measured once per geometry (conv2d.h) under the route key
- * "alg-conv-afwd|adw|adx-<geometry>", and kept in the layer for its batch size, so that a step
+ * "alg-v2-conv-afwd|adw|adx-<geometry>", and kept in the layer for its batch size, so that a step
  * neither builds keys nor searches the route table; a chunked layer runs im2col. Winograd is a
  * candidate for forward and the data gradient. */
 static clcnn_status algorithm(clcnn_layer *l, const clcnn_pass *p, int phase, clcnn_conv_run run,
@@ -285,8 +290,8 @@ static clcnn_status algorithm(clcnn_layer *l, const clcnn_pass *p, int phase, cl
         *alg = l->conv_chosen[phase];
         return CLCNN_STATUS_OK;
     }
-    char key[96] = CLCNN_ROUTE_ALG_PREFIX;
-    size_t prefix = sizeof CLCNN_ROUTE_ALG_PREFIX - 1;
+    char key[96] = CLCNN_ROUTE_ALG_PREFIX CONV_ALG_VERSION;
+    size_t prefix = sizeof CLCNN_ROUTE_ALG_PREFIX CONV_ALG_VERSION - 1;
     route_key(l, names[phase], key + prefix, sizeof key - prefix);
     CLCNN_TRY(clcnn_conv_choose(l, p, key, phase != PHASE_DW, phase != PHASE_FWD, run, race, alg,
                                 raced));

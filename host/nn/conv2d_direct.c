@@ -329,25 +329,56 @@ static clcnn_status touch_neighbours(const clcnn_layer *l, const clcnn_pass *p, 
  * layers before left it in cache), the candidate and then that working set read again, so that
  * what the candidate's own traffic evicted costs it (im2col's column matrix: 42 MB for the
  * seed's second layer at batch 32, timed alone within 5% of direct, in the step 1.4x slower for
- * the weight gradient). Median of three timed runs after a warm-up (which also pays the kernels'
- * builds); *seconds includes the second read, the same for every candidate. */
-#define CONV_TIMED_RUNS 3
-static clcnn_status time_alg(clcnn_layer *l, const clcnn_pass *p, clcnn_conv_run run, int alg,
-                             int backward, double *seconds) {
+ * the weight gradient). The seconds include the second read, the same for every candidate. */
+static clcnn_status timed_run(clcnn_layer *l, const clcnn_pass *p, clcnn_conv_run run, int alg,
+                              int backward, double *seconds) {
+    CLCNN_TRY(touch_neighbours(l, p, backward));
+    CLCNN_TRY(clcnn_context_finish(p->ctx));
+    double t0 = clcnn_now();
     CLCNN_TRY(run(l, p, alg, 0));
     CLCNN_TRY(touch_neighbours(l, p, backward));
     CLCNN_TRY(clcnn_context_finish(p->ctx));
-    double t[CONV_TIMED_RUNS];
-    for (int i = 0; i < CONV_TIMED_RUNS; i++) {
-        CLCNN_TRY(touch_neighbours(l, p, backward));
-        CLCNN_TRY(clcnn_context_finish(p->ctx));
-        double t0 = clcnn_now();
-        CLCNN_TRY(run(l, p, alg, 0));
-        CLCNN_TRY(touch_neighbours(l, p, backward));
-        CLCNN_TRY(clcnn_context_finish(p->ctx));
-        t[i] = clcnn_now() - t0;
+    *seconds = clcnn_now() - t0;
+    return CLCNN_STATUS_OK;
+}
+
+/* A run before the timed ones: it pays the kernels' builds and first touches. */
+static clcnn_status warm_up(clcnn_layer *l, const clcnn_pass *p, clcnn_conv_run run, int alg,
+                            int backward) {
+    CLCNN_TRY(run(l, p, alg, 0));
+    CLCNN_TRY(touch_neighbours(l, p, backward));
+    return clcnn_context_finish(p->ctx);
+}
+
+/* The race: after a warm-up of each candidate, rounds of one timed run each (alternating, so a
+ * change of load hits both); the median of CONV_TIMED_RUNS rounds, or the first round alone
+ * when one candidate took CONV_DECISIVE times the other's (im2col against direct on a layer
+ * of many channels: 2-2.5x; the rounds after it only cost a cold search's time: 6 s of a
+ * quick search's 18 s of races went to trials whose kernels were all built). */
+#define CONV_TIMED_RUNS 3
+#define CONV_DECISIVE 1.5
+static clcnn_status race_two(clcnn_layer *l, const clcnn_pass *p, const char *key,
+                             clcnn_conv_run run, int backward, double t[2], int *rounds) {
+    int ok[2] = {1, 1};
+    double s[2][CONV_TIMED_RUNS];
+    CLCNN_TRY(warm_up(l, p, run, CLCNN_CONV_IM2COL, backward));
+    if (warm_up(l, p, run, CLCNN_CONV_DIRECT, backward) != CLCNN_STATUS_OK) {
+        clcnn_log(CLCNN_LOG_WARN, "direct convolution failed on %s (%s); not used", key,
+                  clcnn_last_error());
+        ok[1] = 0;
     }
-    *seconds = clcnn_route_median(t, CONV_TIMED_RUNS);
+    int r = 0;
+    while (r < CONV_TIMED_RUNS) {
+        for (int c = 0; c < 2; c++)
+            if (ok[c]) CLCNN_TRY(timed_run(l, p, run, CLCNN_CONV_IM2COL + c, backward, &s[c][r]));
+        r++;
+        if (!ok[1] || (r == 1 && (s[0][0] >= CONV_DECISIVE * s[1][0] ||
+                                  s[1][0] >= CONV_DECISIVE * s[0][0])))
+            break;
+    }
+    for (int c = 0; c < 2; c++)
+        t[c] = ok[c] ? clcnn_route_median(s[c], r) : INFINITY;
+    *rounds = r;
     return CLCNN_STATUS_OK;
 }
 
@@ -402,15 +433,9 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
         return CLCNN_STATUS_OK;
     }
     /* Candidates in the order of their values (index = alg - CLCNN_CONV_IM2COL). */
-    double t[2] = {INFINITY, INFINITY}, t0 = clcnn_now();
-    int n = 2;
-    CLCNN_TRY(time_alg(l, p, run, CLCNN_CONV_IM2COL, backward, &t[0]));
-    for (int i = 1; i < n; i++)
-        if (time_alg(l, p, run, CLCNN_CONV_IM2COL + i, backward, &t[i]) != CLCNN_STATUS_OK) {
-            clcnn_log(CLCNN_LOG_WARN, "%s convolution failed on %s (%s); not used",
-                      alg_name(CLCNN_CONV_IM2COL + i), key, clcnn_last_error());
-            t[i] = INFINITY;
-        }
+    double t[2], t0 = clcnn_now();
+    int n = 2, rounds;
+    CLCNN_TRY(race_two(l, p, key, run, backward, t, &rounds));
     *raced = 1;
     /* Direct is the default, im2col must win by the route rule: a phase timed alone does not see
      * what im2col's column matrix (R x batch x spatial floats: 45 MB for the seed's second layer
@@ -418,9 +443,10 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
      * 32: isolated timings within 5% either way, but the step 10% faster with direct dw and dx. */
     *alg = CLCNN_CONV_IM2COL + clcnn_route_pick(t, n, 1);
     clcnn_log(CLCNN_LOG_DEBUG,
-              "conv %s: im2col %.3f ms direct %.3f ms (each with the neighbours' reads) -> %s; "
+              "conv %s: im2col %.3f ms direct %.3f ms (each with the neighbours' reads; %s) -> %s; "
               "the race took %.0f ms",
-              key, t[0] * 1e3, t[1] * 1e3, alg_name(*alg), (clcnn_now() - t0) * 1e3);
+              key, t[0] * 1e3, t[1] * 1e3, rounds == 1 ? "one round" : "median of 3 rounds",
+              alg_name(*alg), (clcnn_now() - t0) * 1e3);
     return clcnn_route_store(p->ctx, key, *alg);
 }
 

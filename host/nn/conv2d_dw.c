@@ -63,17 +63,9 @@ static clcnn_status layout(const clcnn_conv_geom *g, const clcnn_pass *p, cl_ulo
 /* The groups' partial sums (workspace, from 0) added up into the layer's weight gradient. */
 static clcnn_status sum_groups(const clcnn_layer *l, const clcnn_pass *p, const clcnn_conv_geom *g,
                                int groups) {
-    cl_kernel sum;
-    CLCNN_TRY(clcnn_kernel_get_variant(p->ctx, "gemm.cl", "gemm_sum_groups", p->ctx->own_gemm.options,
-                                       &sum)); /* cl/gemm.c's build of gemm.cl */
-    cl_ulong c_off = l->param_offset[0], zero = 0;
-    int no = 0;
-    clcnn_arg args[] = {CLCNN_ARG(g->K),         CLCNN_ARG(g->R),     CLCNN_ARG(groups),
-                        CLCNN_ARG(p->workspace), CLCNN_ARG(p->grads), CLCNN_ARG(c_off),
-                        CLCNN_ARG(g->R),         CLCNN_ARG(p->grads), CLCNN_ARG(zero),
-                        CLCNN_ARG(no),           CLCNN_ARG(no)};
-    size_t global[2] = {(size_t)g->R, (size_t)g->K};
-    return clcnn_launch(p->ctx, sum, 2, global, NULL, args, 11);
+    clcnn_gemm_op op = {.M = g->K, .N = g->R, .C = p->grads, .c_off = l->param_offset[0],
+                        .ldc = g->R};
+    return clcnn_gemm_sum_groups(p->ctx, &op, groups, 0, p->workspace);
 }
 
 clcnn_status clcnn_conv_direct_filter(const clcnn_layer *l, const clcnn_pass *p, int fwd_direct) {

@@ -17,7 +17,11 @@ static clcnn_status launch_rows(clcnn_context *ctx, const char *name, int k, int
     int wg = row_wg(ctx, k);
     CLCNN_TRY(clcnn_nn_reduce_kernel(ctx, "loss.cl", name, wg, &kernel));
     size_t global[1] = {(size_t)n * (wg ? wg : 1)}, local[1] = {(size_t)wg};
-    return clcnn_launch(ctx, kernel, 1, global, wg ? local : NULL, args, n_args);
+    if (wg) return clcnn_launch(ctx, kernel, 1, global, local, args, n_args);
+    /* One work-item per row: 16 rows a group on CPUs whatever the batch size, so the last
+     * partial batch costs PoCL no compile of its own. */
+    size_t cpu_local[1] = {16};
+    return clcnn_launch_cpu_local(ctx, kernel, 1, global, cpu_local, args, n_args);
 }
 
 clcnn_status clcnn_nn_softmax_xent(clcnn_context *ctx, const clcnn_loss_args *a) {

@@ -213,7 +213,9 @@ static clcnn_status gather(clcnn_model *m, int slot, int use_order, int start, i
     int ex = (int)clcnn_shape_size(m->input);
     float inv_scale = 1.0f / m->spec.data.scale;
     cl_mem order = m->order ? m->order : s->labels;
-    size_t global[2] = {(size_t)ex, (size_t)count};
+    /* One local size on CPUs for every batch size (the last partial batch and evaluation's
+     * batches would otherwise each cost PoCL a compile). */
+    size_t global[2] = {(size_t)ex, (size_t)count}, cpu_local[2] = {64, 1};
     clcnn_profile_set_tag(m->ctx, "input/gather");
     /* A launch per chunk; each writes the batch's examples that lie in its chunk. */
     for (int c = 0; c < slot_buffers(s); c++) {
@@ -223,7 +225,7 @@ static clcnn_status gather(clcnn_model *m, int slot, int use_order, int start, i
                             CLCNN_ARG(use_order), CLCNN_ARG(start), CLCNN_ARG(ex),
                             CLCNN_ARG(inv_scale), CLCNN_ARG(m->x0), CLCNN_ARG(m->batch_labels),
                             CLCNN_ARG(count), CLCNN_ARG(first), CLCNN_ARG(per)};
-        CLCNN_TRY(clcnn_launch(m->ctx, k, 2, global, NULL, args, 12));
+        CLCNN_TRY(clcnn_launch_cpu_local(m->ctx, k, 2, global, cpu_local, args, 12));
     }
     return mark_gathered(m, s);
 }

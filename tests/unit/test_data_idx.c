@@ -362,6 +362,41 @@ static void test_data_load_errors(void **state) {
                  test_path("missing.gz"));
 }
 
+/* A pair read whole is kept for the process (data/idx_memo.c, so a search's trials decompress it
+ * once): a second load gives the same examples under another limit, and a file rewritten since
+ * (same size, another modification time) or cut short is read again, never served stale. */
+static void test_data_load_memo(void **state) {
+    (void)state;
+    clcnn_data_spec d;
+    small_spec(&d);
+    d.test_limit = -1;
+    clcnn_dataset a, b;
+    expect_ok(clcnn_data_load(&d, &a, NULL));
+    d.train_limit = 4;
+    expect_ok(clcnn_data_load(&d, &b, NULL));
+    assert_int_equal(b.n, 4);
+    assert_memory_equal(b.images, a.images, 16);
+    assert_memory_equal(b.labels, a.labels, 4);
+    clcnn_dataset_free(&a);
+    clcnn_dataset_free(&b);
+
+    const uint32_t train[3] = {6, 2, 2};
+    const char *images = write_idx("train-images.gz", 1, 3, train, 24, 3, 5);
+    struct timespec later[2] = {{0, UTIME_OMIT}, {time(NULL) + 5, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, images, later, 0), 0);
+    expect_ok(clcnn_data_load(&d, &a, NULL));
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(a.images[i], (uint8_t)(i * 3 + 5));
+    clcnn_dataset_free(&a);
+
+    size_t len;
+    uint8_t *whole = test_slurp(images, &len);
+    test_write("train-images.gz", whole, len / 2, 0);
+    free(whole);
+    expect_error(clcnn_data_load(&d, &a, NULL), CLCNN_STATUS_PARSE_ERROR, "train-images.gz");
+    assert_null(a.images);
+}
+
 /* ---- IDX lists (streaming) ---------------------------------------------------------------- */
 
 /* Files in the cache's idx folder (the decompressed copies and any leftover temp file). */
@@ -667,6 +702,7 @@ int main(void) {
         cmocka_unit_test(test_fuzz),
         cmocka_unit_test(test_data_load),
         cmocka_unit_test(test_data_load_errors),
+        cmocka_unit_test(test_data_load_memo),
         cmocka_unit_test(test_list_round_trips),
         cmocka_unit_test(test_list_damage),
         cmocka_unit_test(test_cache_prune),
