@@ -148,13 +148,13 @@ void cd_finish(float8 acc[CD_TM][CD_NV], int M, int m0, int oh0, int ow0, int nl
 }
 
 #ifdef CD_KH
-// The two layouts the host passes: forward's filters, and the data gradient's flipped ones
-// (read from their last tap backwards); any other strides take conv_block_any.
+// The two layouts of a variant built for one filter size (the host passes no other): forward's
+// filters (w_i = CD_KW, w_j = 1) and the data gradient's flipped ones (-CD_KW, -1, read from
+// their last tap backwards).
 CD_BLOCK(conv_block_fwd, CD_KH, CD_KW, CD_KW, 1)
 CD_BLOCK(conv_block_flip, CD_KH, CD_KW, -CD_KW, -1)
-CD_BLOCK(conv_block_any, CD_KH, CD_KW, w_i, w_j)
-#define CD_PICK(w_i, w_j)                                                                          \
-    ((w_j) == 1 && (w_i) == CD_KW ? 1 : (w_j) == -1 && (w_i) == -CD_KW ? 2 : 0)
+#define CD_PICK(w_i, w_j) ((w_j) < 0 ? 2 : 1)
+#define conv_block_any conv_block_fwd
 #else
 CD_BLOCK(conv_block_any, KH, KW, w_i, w_j)
 #define CD_PICK(w_i, w_j) 0
@@ -164,7 +164,8 @@ CD_BLOCK(conv_block_any, KH, KW, w_i, w_j)
 
 // y[z][m][oh][ow] = sum over (c, i, j) of w[m*w_m + c*w_c + i*w_i + j*w_j] *
 // x[z][c][oh + i][ow + j] (+ bias[m], ReLU), x planes Hp x Wp, y planes OH x OW. The weight
-// strides let the data gradient run the flipped, transposed filters in place.
+// strides let the data gradient run the flipped, transposed filters in place; a variant built
+// for one filter size (CD_KH) takes only (w_i, w_j) = (CD_KW, 1) or (-CD_KW, -1).
 // rows = 1: a tile is CD_LANES positions of one output row (tiles = OH * ceil(OW / lanes));
 // rows = 0: CD_LANES consecutive wide positions (tiles = ceil(OH * Wp / lanes)). Lanes past a
 // tile's valid positions may read up to KW + CD_LANES - 2 floats past the last plane: callers
