@@ -98,8 +98,8 @@ void cd_store(__global float *y, const float *v, int oh0, int ow0, int nl, int W
 // for one filter size, so that the taps' weight offsets are constants from one pointer per
 // filter. With runtime strides (36 offsets for a 4-filter 3x3 tile) PoCL kept the offsets on the
 // stack and reloaded one before every broadcast (the seed's conv 2 forward ~12% slower). Each
-// stride case is its own function: in one function, the three loops' accumulators were merged
-// and spilled.
+// stride case is its own function: with the cases' loops in one function, their accumulators
+// were merged and spilled.
 #define CD_BLOCK(NAME, KH_, KW_, WI, WJ)                                                           \
     void NAME(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, int m0, int p0,        \
               int oh0, int ow0, int nl, int i_lo, int i_hi, __global const float *x,               \
@@ -153,11 +153,10 @@ void cd_finish(float8 acc[CD_TM][CD_NV], int M, int m0, int oh0, int ow0, int nl
 // their last tap backwards).
 CD_BLOCK(conv_block_fwd, CD_KH, CD_KW, CD_KW, 1)
 CD_BLOCK(conv_block_flip, CD_KH, CD_KW, -CD_KW, -1)
-#define CD_PICK(w_i, w_j) ((w_j) < 0 ? 2 : 1)
-#define conv_block_any conv_block_fwd
+#define CD_FLIPPED(w_j) ((w_j) < 0)
 #else
 CD_BLOCK(conv_block_any, KH, KW, w_i, w_j)
-#define CD_PICK(w_i, w_j) 0
+#define CD_FLIPPED(w_j) 0
 #define conv_block_fwd conv_block_any
 #define conv_block_flip conv_block_any
 #endif
@@ -189,20 +188,17 @@ __kernel void conv_direct(int C, int M, int Hp, int Wp, int KH, int KW, int OH, 
     int nl = rows ? min(CD_LANES, OW - (t % per_row) * CD_LANES) : CD_LANES;
     if (rows ? t >= OH * per_row : p0 >= OH * Wp) return;
     int oh0 = p0 / Wp, ow0 = p0 - oh0 * Wp, oh1 = (p0 + CD_LANES - 1) / Wp;
-    int i_lo = max(0, r_lo - oh1), i_hi = min(KH, r_hi - oh0), pick = CD_PICK(w_i, w_j);
+    int i_lo = max(0, r_lo - oh1), i_hi = min(KH, r_hi - oh0), flip = CD_FLIPPED(w_j);
     for (int mb = 0; mb < mblocks; mb++) {
         int m0 = (mg * mblocks + mb) * CD_TM;
         if (m0 >= M) return;
         __global const float *xz = x + x_off + z * x_batch, *wb = w + w_off, *bb = bias + bias_off;
         __global float *yz = y + z * y_batch;
-        if (pick == 1)
-            conv_block_fwd(C, M, Hp, Wp, KH, KW, OH, OW, m0, p0, oh0, ow0, nl, i_lo, i_hi, xz, wb,
-                           w_m, w_c, w_i, w_j, yz, bb, use_bias, relu);
-        else if (pick == 2)
+        if (flip)
             conv_block_flip(C, M, Hp, Wp, KH, KW, OH, OW, m0, p0, oh0, ow0, nl, i_lo, i_hi, xz, wb,
                             w_m, w_c, w_i, w_j, yz, bb, use_bias, relu);
         else
-            conv_block_any(C, M, Hp, Wp, KH, KW, OH, OW, m0, p0, oh0, ow0, nl, i_lo, i_hi, xz, wb,
+            conv_block_fwd(C, M, Hp, Wp, KH, KW, OH, OW, m0, p0, oh0, ow0, nl, i_lo, i_hi, xz, wb,
                            w_m, w_c, w_i, w_j, yz, bb, use_bias, relu);
     }
 }
