@@ -66,10 +66,16 @@ __kernel void conv_touch(__global float *a, ulong n, int never) {
 }
 
 // Stores lanes [0, nl) of a tile whose first wide position is (oh0, ow0) into the OH x OW plane
-// y: a vector store for each 8 lanes inside one row's outputs, element by element elsewhere.
+// y: a vector store for each 8 lanes inside one row's outputs, element by element elsewhere
+// (whole vectors when the wide rows are y's rows).
 void cd_store(__global float *y, const float *v, int oh0, int ow0, int nl, int Wp, int OH,
               int OW) {
     int oh = oh0, ow = ow0;
+    if (Wp == OW) { // no junk columns (the data gradient's shared padding): the lanes are y's
+        int p = oh * OW + ow, n = min(nl, OH * OW - p);
+        for (int l0 = 0; l0 < n; l0 += 8) vstore8_n(vload8(0, v + l0), min(8, n - l0), y + p + l0);
+        return;
+    }
     for (int l0 = 0; l0 < nl; l0 += 8) {
         if (l0 + 8 <= nl && ow + 8 <= OW && oh < OH) {
             vstore8(vload8(0, v + l0), 0, y + (size_t)oh * OW + ow);
@@ -85,37 +91,51 @@ void cd_store(__global float *y, const float *v, int oh0, int ow0, int nl, int W
 }
 
 // One block of conv_direct: channels m0..m0+CD_TM-1 at the CD_LANES positions from p0 = (oh0,
-// ow0), of which the first nl are stored. x, w, y, bias: the image's and layer's bases.
-// Only the taps' rows [i_lo, i_hi) reach input rows that are not padding.
-void conv_block(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, int m0, int p0,
-                int oh0, int ow0, int nl, int i_lo, int i_hi, __global const float *x,
-                __global const float *w, int w_m, int w_c, int w_i, int w_j, __global float *y,
-                __global const float *bias, int use_bias, int relu) {
-    float8 acc[CD_TM][CD_NV];
-    CD_UNROLL for (int r = 0; r < CD_TM; r++)
-        CD_UNROLL for (int v = 0; v < CD_NV; v++) acc[r][v] = 0.0f;
-    // Filters past M read filter M-1 (in bounds); they are never stored.
-    __global const float *a[CD_TM];
-    CD_UNROLL for (int r = 0; r < CD_TM; r++) a[r] = w + (size_t)min(m0 + r, M - 1) * w_m;
-    __global const float *xb = x + p0;
-    size_t plane = (size_t)Hp * Wp;
-#ifdef CD_KH
-    KH = CD_KH, KW = CD_KW;
-#endif
-    for (int c = 0; c < C; c++)
-        CD_TAP_UNROLL for (int i = 0; i < KH; i++) {
-            if (i < i_lo || i >= i_hi) continue;
-            CD_TAP_UNROLL for (int j = 0; j < KW; j++) {
-                __global const float *b = xb + c * plane + i * Wp + j;
-                float8 bv[CD_NV];
-                CD_UNROLL for (int v = 0; v < CD_NV; v++) bv[v] = vload8(v, b);
-                int wo = c * w_c + i * w_i + j * w_j;
-                CD_UNROLL for (int r = 0; r < CD_TM; r++) {
-                    float8 av = (float8)(a[r][wo]);
-                    CD_UNROLL for (int v = 0; v < CD_NV; v++) acc[r][v] = fma(av, bv[v], acc[r][v]);
-                }
-            }
-        }
+// ow0), of which the first nl are stored. x, w, y, bias: the image's and layer's bases. Filter
+// m's tap (c, i, j) is w[m*w_m + c*w_c + i*WI + j*WJ]. Only the taps' rows [i_lo, i_hi) reach
+// input rows that are not padding.
+// CD_BLOCK defines it for taps KH_ x KW_ and tap strides WI, WJ: literals in the variants built
+// for one filter size, so that the taps' weight offsets are constants from one pointer per
+// filter. With runtime strides (36 offsets for a 4-filter 3x3 tile) PoCL kept the offsets on the
+// stack and reloaded one before every broadcast (the seed's conv 2 forward ~12% slower). Each
+// stride case is its own function: with the cases' loops in one function, their accumulators
+// were merged and spilled.
+#define CD_BLOCK(NAME, KH_, KW_, WI, WJ)                                                           \
+    void NAME(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, int m0, int p0,        \
+              int oh0, int ow0, int nl, int i_lo, int i_hi, __global const float *x,               \
+              __global const float *w, int w_m, int w_c, int w_i, int w_j, __global float *y,      \
+              __global const float *bias, int use_bias, int relu) {                                \
+        float8 acc[CD_TM][CD_NV];                                                                  \
+        CD_UNROLL for (int r = 0; r < CD_TM; r++)                                                  \
+            CD_UNROLL for (int v = 0; v < CD_NV; v++) acc[r][v] = 0.0f;                            \
+        /* Filters past M read filter M-1 (in bounds); they are never stored. */                   \
+        __global const float *a[CD_TM];                                                            \
+        CD_UNROLL for (int r = 0; r < CD_TM; r++) a[r] = w + (size_t)min(m0 + r, M - 1) * w_m;     \
+        __global const float *xc = x + p0;                                                         \
+        size_t plane = (size_t)Hp * Wp;                                                            \
+        for (int c = 0; c < C; c++) {                                                              \
+            CD_TAP_UNROLL for (int i = 0; i < (KH_); i++) {                                        \
+                if (i < i_lo || i >= i_hi) continue;                                               \
+                CD_TAP_UNROLL for (int j = 0; j < (KW_); j++) {                                    \
+                    __global const float *b = xc + i * Wp + j;                                     \
+                    float8 bv[CD_NV];                                                              \
+                    CD_UNROLL for (int v = 0; v < CD_NV; v++) bv[v] = vload8(v, b);                \
+                    CD_UNROLL for (int r = 0; r < CD_TM; r++) {                                    \
+                        float8 av = (float8)(a[r][i * (WI) + j * (WJ)]);                           \
+                        CD_UNROLL for (int v = 0; v < CD_NV; v++)                                  \
+                            acc[r][v] = fma(av, bv[v], acc[r][v]);                                 \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+            xc += plane;                                                                           \
+            CD_UNROLL for (int r = 0; r < CD_TM; r++) a[r] += w_c;                                 \
+        }                                                                                          \
+        cd_finish(acc, M, m0, oh0, ow0, nl, Wp, OH, OW, y, bias, use_bias, relu);                  \
+    }
+
+// Adds the bias, applies the ReLU and stores a block's channels (those below M).
+void cd_finish(float8 acc[CD_TM][CD_NV], int M, int m0, int oh0, int ow0, int nl, int Wp, int OH,
+               int OW, __global float *y, __global const float *bias, int use_bias, int relu) {
     for (int r = 0; r < CD_TM && m0 + r < M; r++) {
         float8 add = (float8)(use_bias ? bias[m0 + r] : 0.0f);
         float out[CD_LANES];
@@ -127,9 +147,24 @@ void conv_block(int C, int M, int Hp, int Wp, int KH, int KW, int OH, int OW, in
     }
 }
 
+#ifdef CD_KH
+// The two layouts of a variant built for one filter size (the host passes no other): forward's
+// filters (w_i = CD_KW, w_j = 1) and the data gradient's flipped ones (-CD_KW, -1, read from
+// their last tap backwards).
+CD_BLOCK(conv_block_fwd, CD_KH, CD_KW, CD_KW, 1)
+CD_BLOCK(conv_block_flip, CD_KH, CD_KW, -CD_KW, -1)
+#define CD_FLIPPED(w_j) ((w_j) < 0)
+#else
+CD_BLOCK(conv_block_any, KH, KW, w_i, w_j)
+#define CD_FLIPPED(w_j) 0
+#define conv_block_fwd conv_block_any
+#define conv_block_flip conv_block_any
+#endif
+
 // y[z][m][oh][ow] = sum over (c, i, j) of w[m*w_m + c*w_c + i*w_i + j*w_j] *
 // x[z][c][oh + i][ow + j] (+ bias[m], ReLU), x planes Hp x Wp, y planes OH x OW. The weight
-// strides let the data gradient run the flipped, transposed filters in place.
+// strides let the data gradient run the flipped, transposed filters in place; a variant built
+// for one filter size (CD_KH) takes only (w_i, w_j) = (CD_KW, 1) or (-CD_KW, -1).
 // rows = 1: a tile is CD_LANES positions of one output row (tiles = OH * ceil(OW / lanes));
 // rows = 0: CD_LANES consecutive wide positions (tiles = ceil(OH * Wp / lanes)). Lanes past a
 // tile's valid positions may read up to KW + CD_LANES - 2 floats past the last plane: callers
@@ -153,13 +188,18 @@ __kernel void conv_direct(int C, int M, int Hp, int Wp, int KH, int KW, int OH, 
     int nl = rows ? min(CD_LANES, OW - (t % per_row) * CD_LANES) : CD_LANES;
     if (rows ? t >= OH * per_row : p0 >= OH * Wp) return;
     int oh0 = p0 / Wp, ow0 = p0 - oh0 * Wp, oh1 = (p0 + CD_LANES - 1) / Wp;
-    int i_lo = max(0, r_lo - oh1), i_hi = min(KH, r_hi - oh0);
+    int i_lo = max(0, r_lo - oh1), i_hi = min(KH, r_hi - oh0), flip = CD_FLIPPED(w_j);
     for (int mb = 0; mb < mblocks; mb++) {
         int m0 = (mg * mblocks + mb) * CD_TM;
         if (m0 >= M) return;
-        conv_block(C, M, Hp, Wp, KH, KW, OH, OW, m0, p0, oh0, ow0, nl, i_lo, i_hi,
-                   x + x_off + z * x_batch,
-                   w + w_off, w_m, w_c, w_i, w_j, y + z * y_batch, bias + bias_off, use_bias, relu);
+        __global const float *xz = x + x_off + z * x_batch, *wb = w + w_off, *bb = bias + bias_off;
+        __global float *yz = y + z * y_batch;
+        if (flip)
+            conv_block_flip(C, M, Hp, Wp, KH, KW, OH, OW, m0, p0, oh0, ow0, nl, i_lo, i_hi, xz, wb,
+                            w_m, w_c, w_i, w_j, yz, bb, use_bias, relu);
+        else
+            conv_block_fwd(C, M, Hp, Wp, KH, KW, OH, OW, m0, p0, oh0, ow0, nl, i_lo, i_hi, xz, wb,
+                           w_m, w_c, w_i, w_j, yz, bb, use_bias, relu);
     }
 }
 

@@ -158,6 +158,11 @@ static clcnn_status direct(clcnn_context *ctx, int n, const planes *in, int M, i
     size_t x_off = in->off;
     if (small_taps(C, KH, KW))
         return small(ctx, n, C, M, Hp, Wp, KH, KW, x, x_off, w, y, bias, bias_off, relu);
+    /* A variant built for the filter size reads its taps at forward's or the flipped strides. */
+    int sign = w->s[3];
+    if (KH <= 5 && KW <= 5 && !((sign == 1 || sign == -1) && w->s[2] == sign * KW))
+        return clcnn_fail(CLCNN_STATUS_UNSUPPORTED, "conv_direct: tap strides (%d, %d) for %dx%d",
+                          w->s[2], w->s[3], KH, KW);
     direct_tile t;
     cl_kernel k;
     CLCNN_TRY(kernel(ctx, "conv_direct", 0, KH, KW, &t, &k));
