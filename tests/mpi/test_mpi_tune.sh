@@ -66,7 +66,10 @@ grep -q "Resuming: 4 trials" "$W/again.log" || { cat "$W/again.log"; fail "no re
 
 # 5. The whole job killed with SIGKILL mid-search, resumed with another N.
 rows() { [ -f "$W/kill/summary.csv" ] && tail -n +2 "$W/kill/summary.csv" | wc -l || echo 0; }
-SETS="--set tune.max_trials=8 --set data.train_limit=1000"
+# Trials long enough (3 epochs of 6,000 training images) that the kill lands mid-search: with the
+# data read once per process a 750-image trial took 0.05 s, and all 8 could finish between two
+# polls.
+SETS="--set tune.max_trials=8 --set data.train_limit=8000 --set train.epochs=3"
 setsid "$MPIEXEC" --oversubscribe -n 3 "$CLCNN" tune "$CFG" --out "$W/kill" $SETS >"$W/kill1.log" 2>&1 &
 pid=$!
 for _ in $(seq 3000); do
