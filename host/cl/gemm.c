@@ -27,30 +27,26 @@ static clcnn_status own_kernel(clcnn_context *ctx, const char *name, cl_kernel *
     return clcnn_kernel_get_variant(ctx, "gemm.cl", name, o->options, k);
 }
 
-/* On a CPU, work-groups of one tile (1 x 1): PoCL compiles a kernel again for every local size
- * it meets, and a large one costs more: gemm_tile's work-group function for 16 x 16 took 2.1 s
- * to compile against 1.5 s for 1 x 1 (CPU s, PoCL 3.1, loaded machine), gemm_nt's 1.2 and 1.0 s
- * for 16 x 16 and 4 x 4 against 0.6 s; sizes that followed each product's shape once cost 20-odd
- * compiles per product kernel over a search's trials (issue 12). A tile is a work-item's whole
- * register block, so a group of one loses nothing measurable (the seed model's steps at batch
- * 32 and 128 within the rounds' spread of 16 x 16 groups). 0 on other devices. */
-static int own_cpu_local(const clcnn_context *ctx, size_t *local) {
-    if (strcmp(ctx->info.type, "CPU") != 0) return 0;
-    local[0] = local[1] = local[2] = 1;
-    return 1;
-}
-
-/* Launches one of gemm.cl's kernels with at least OWN_GROUPS_PER_UNIT work-groups per compute
- * unit: PoCL runs a work-group on one core, and the launch's usual local size (up to 256
- * work-items) made dense 1's forward product (256 tiles at batch 32) one group, one core of two.
- * The local size shrinks along its larger dimension until there are enough groups (CPUs: groups of
- * one tile, own_cpu_local, which already have them). */
+/* Launches one of gemm.cl's kernels. On a CPU, work-groups of one tile (clcnn_launch_cpu_local):
+ * PoCL compiles a kernel again for every local size it meets, and a large one costs more:
+ * gemm_tile's work-group function for 16 x 16 took 2.1 s to compile against 1.5 s for 1 x 1 (CPU
+ * s, PoCL 3.1, loaded machine), gemm_nt's 1.2 and 1.0 s for 16 x 16 and 4 x 4 against 0.6 s;
+ * sizes that followed each product's shape once cost 20-odd compiles per product kernel over a
+ * search's trials (issue 12). A tile is a work-item's whole register block, so a group of one
+ * loses nothing measurable (the seed model's steps at batch 32 and 128 within the rounds' spread
+ * of 16 x 16 groups). Elsewhere at least OWN_GROUPS_PER_UNIT work-groups per compute unit: the
+ * launch's usual local size (up to 256 work-items) made dense 1's forward product (256 tiles at
+ * batch 32) one group, one compute unit; the local size shrinks along its larger dimension
+ * until there are enough groups. */
 #define OWN_GROUPS_PER_UNIT 8
 static clcnn_status own_launch(clcnn_context *ctx, cl_kernel k, const size_t *global,
                                const clcnn_arg *args, int n_args) {
+    static const size_t one_tile[3] = {1, 1, 1};
+    if (strcmp(ctx->info.type, "CPU") == 0)
+        return clcnn_launch_cpu_local(ctx, k, 3, global, one_tile, args, n_args);
     size_t local[3], rounded[3];
     size_t want = OWN_GROUPS_PER_UNIT * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
-    if (!own_cpu_local(ctx, local)) clcnn_local_size(ctx, k, 3, global, local);
+    clcnn_local_size(ctx, k, 3, global, local);
     for (;;) {
         size_t groups = 1;
         for (int d = 0; d < 3; d++) groups *= (global[d] + local[d] - 1) / local[d];
