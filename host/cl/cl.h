@@ -101,6 +101,11 @@ struct clcnn_context {
     long fault_alloc, fault_launch;
     long n_allocs, n_launches;
     clcnn_kparams_tuned tuned; /* env overrides still win (cl/kparams.c) */
+    /* The device's native float vector width (CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT: 16 on AVX-512
+     * PoCL, 8 on AVX2), which the own products' and the convolutions' register tiles are built
+     * for; CLCNN_VECTOR_WIDTH=4|8|16 forces one (tests run both shapes on any CPU). Read at open
+     * by clcnn_kparams_load. */
+    int vector_width;
     clcnn_gemm_own own_gemm;
     clcnn_conv_env conv;
     int prefetch_pid; /* the helper building kernel files on a cold start (cl/prefetch.c), or 0 */

@@ -158,13 +158,32 @@ clcnn_status clcnn_env_number(const char *name, double lo, double hi, int whole,
     return CLCNN_STATUS_OK;
 }
 
+/* ctx->vector_width: CLCNN_VECTOR_WIDTH, else the device's native float width (16 when the
+ * device does not say), as 4, 8 or 16. */
+static clcnn_status vector_width_load(clcnn_context *ctx) {
+    double v;
+    int set;
+    CLCNN_TRY(clcnn_env_number("CLCNN_VECTOR_WIDTH", 1, 16, 1, &v, &set));
+    cl_uint width = 16;
+    if (set) {
+        if (v != 4 && v != 8 && v != 16)
+            return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                              "CLCNN_VECTOR_WIDTH='%s': expected 4, 8 or 16",
+                              getenv("CLCNN_VECTOR_WIDTH"));
+        width = (cl_uint)v;
+    } else if (!ctx->device || clGetDeviceInfo(ctx->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT,
+                                               sizeof width, &width, NULL) != CL_SUCCESS) {
+        width = 16;
+    }
+    ctx->vector_width = width >= 16 ? 16 : width >= 8 ? 8 : 4;
+    return CLCNN_STATUS_OK;
+}
+
 clcnn_status clcnn_gemm_own_load(clcnn_context *ctx) {
     clcnn_gemm_own *o = &ctx->own_gemm;
-    cl_uint width = 0;
-    if (!ctx->device || clGetDeviceInfo(ctx->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT,
-                                        sizeof width, &width, NULL) != CL_SUCCESS)
-        width = 16;
-    CLCNN_TRY(clcnn_gemm_own_tiles((int)width, o->options, sizeof o->options, o->tile, o->nt_tile));
+    CLCNN_TRY(vector_width_load(ctx));
+    CLCNN_TRY(clcnn_gemm_own_tiles(ctx->vector_width, o->options, sizeof o->options, o->tile,
+                                   o->nt_tile));
     o->nt_cache = 2.0 * 1048576.0;
     double v;
     int set;
