@@ -418,14 +418,17 @@ static int conv_env(const char *name, const char *value) {
     return clcnn_conv_env_load(test_ctx) == CLCNN_STATUS_OK;
 }
 
-/* Sets (NULL: unsets) CLCNN_VECTOR_WIDTH, the vector width the kernels are shaped for, and has
- * the device read its kernel parameters again, as a new process would at open. */
+/* Sets (NULL: unsets) CLCNN_VECTOR_WIDTH, the vector width the kernels are shaped for, and opens
+ * the test context again, which reads it at open as a new process would (a fresh context also
+ * keeps the two widths' kernels from filling one context's kernel table). */
 static int vector_width(const char *value) {
     if (value)
         setenv("CLCNN_VECTOR_WIDTH", value, 1);
     else
         unsetenv("CLCNN_VECTOR_WIDTH");
-    return clcnn_kparams_load(test_ctx) == CLCNN_STATUS_OK;
+    test_device_teardown(NULL);
+    test_device_setup(NULL);
+    return test_ctx != NULL;
 }
 
 /* The direct stride-1 kernels (nn/conv2d_direct.c), forced for every phase; the cases they do
