@@ -2,10 +2,12 @@
 // product's B operand is read straight from the (padded) input. Positions are numbered over
 // "wide" rows, p = oh*Wp + ow with ow < Wp (the padded input's width), so the input seen by tap
 // (c, i, j) at positions p..p+n is one contiguous run, x[c][p + i*Wp + j]: a work-item loads it
-// as float8 vectors. The columns ow >= OW of a wide row are computed and never stored.
-// Tunables (-D, from host/nn/conv2d_direct.c, whose defaults these match): CD_TM output channels x
-// CD_NV float8 of positions per work-item (forward and data gradient; the weight gradient is
-// conv_dw.cl's). Launched with local size 1: each work-item is a long vector loop.
+// as vectors of CD_VW floats. The columns ow >= OW of a wide row are computed and never stored.
+// Tunables (-D, from host/nn/conv2d_direct.c, whose defaults these match): CD_VW, the vector
+// width (8 or 16: the device's native one, so that an AVX-512 device's FMAs are 16 wide), and
+// CD_TM output channels x CD_NV vectors of positions per work-item (forward and data gradient;
+// the weight gradient is conv_dw.cl's). Launched with local size 1: each work-item is a long
+// vector loop.
 
 #ifndef CD_TM
 #define CD_TM 4
@@ -13,7 +15,28 @@
 #ifndef CD_NV
 #define CD_NV 3
 #endif
-#define CD_LANES (8 * CD_NV)
+#ifndef CD_VW
+#define CD_VW 8
+#endif
+#define CD_LANES (CD_VW * CD_NV)
+// The vector type and its loads and stores at width CD_VW (float8, vload8, vstore8_n, ...).
+#define CD_CAT_(a, b) a##b
+#define CD_CAT(a, b) CD_CAT_(a, b)
+#define CD_VEC CD_CAT(float, CD_VW)
+#define CD_IVEC CD_CAT(int, CD_VW)
+#define CD_VLOAD CD_CAT(vload, CD_VW)
+#define CD_VSTORE CD_CAT(vstore, CD_VW)
+// (prelude.cl's vstore8_n / vstore16_n named whole: a pasted name came out as PoCL's
+// _cl_vstore16_n.)
+#if CD_VW == 16
+#define CD_VSTORE_N vstore16_n
+#define CD_LANE_IDS ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#elif CD_VW == 8
+#define CD_VSTORE_N vstore8_n
+#define CD_LANE_IDS ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
+#else
+#error "CD_VW: 8 or 16"
+#endif
 // The register tiles are arrays indexed by these loops: unrolled, they live in registers
 // (PoCL does not unroll them on its own, and the arrays then stay in memory).
 #define CD_UNROLL __attribute__((opencl_unroll_hint))
@@ -49,6 +72,16 @@ __kernel void conv_pad(__global const float *src, ulong src_batch, int C, int H,
     }
 }
 
+// Sum of a vector's lanes, in a fixed order.
+float cd_hsum(CD_VEC v) {
+#if CD_VW == 16
+    return hsum16(v);
+#else
+    float4 h = v.lo + v.hi;
+    return (h.x + h.y) + (h.z + h.w);
+#endif
+}
+
 // Reads a[0, n) (the whole vectors of it), CT_SPAN floats per work-item, as the layers around a
 // convolution read their tensors: the algorithm race (host/nn/conv2d_direct.c) times a candidate
 // with this after it, so that what the candidate evicted from the caches is paid for. `never` is
@@ -57,33 +90,32 @@ __kernel void conv_pad(__global const float *src, ulong src_batch, int C, int H,
 #define CT_SPAN 4096
 __kernel void conv_touch(__global float *a, ulong n, int never) {
     size_t i = get_global_id(0) * CT_SPAN, end = min((size_t)n, i + CT_SPAN);
-    float8 s0 = 0.0f, s1 = 0.0f;
-    for (; i + 16 <= end; i += 16) s0 += vload8(0, a + i), s1 += vload8(0, a + i + 8);
-    if (never) {
-        float8 s = s0 + s1;
-        a[get_global_id(0) * CT_SPAN] = s.s0 + s.s1 + s.s2 + s.s3 + s.s4 + s.s5 + s.s6 + s.s7;
-    }
+    CD_VEC s0 = 0.0f, s1 = 0.0f;
+    for (; i + 2 * CD_VW <= end; i += 2 * CD_VW)
+        s0 += CD_VLOAD(0, a + i), s1 += CD_VLOAD(0, a + i + CD_VW);
+    if (never) a[get_global_id(0) * CT_SPAN] = cd_hsum(s0 + s1);
 }
 
 // Stores lanes [0, nl) of a tile whose first wide position is (oh0, ow0) into the OH x OW plane
-// y: a vector store for each 8 lanes inside one row's outputs, element by element elsewhere
+// y: a vector store for each CD_VW lanes inside one row's outputs, element by element elsewhere
 // (whole vectors when the wide rows are y's rows).
 void cd_store(__global float *y, const float *v, int oh0, int ow0, int nl, int Wp, int OH,
               int OW) {
     int oh = oh0, ow = ow0;
     if (Wp == OW) { // no junk columns (the data gradient's shared padding): the lanes are y's
         int p = oh * OW + ow, n = min(nl, OH * OW - p);
-        for (int l0 = 0; l0 < n; l0 += 8) vstore8_n(vload8(0, v + l0), min(8, n - l0), y + p + l0);
+        for (int l0 = 0; l0 < n; l0 += CD_VW)
+            CD_VSTORE_N(CD_VLOAD(0, v + l0), min(CD_VW, n - l0), y + p + l0);
         return;
     }
-    for (int l0 = 0; l0 < nl; l0 += 8) {
-        if (l0 + 8 <= nl && ow + 8 <= OW && oh < OH) {
-            vstore8(vload8(0, v + l0), 0, y + (size_t)oh * OW + ow);
-            ow += 8;
+    for (int l0 = 0; l0 < nl; l0 += CD_VW) {
+        if (l0 + CD_VW <= nl && ow + CD_VW <= OW && oh < OH) {
+            CD_VSTORE(CD_VLOAD(0, v + l0), 0, y + (size_t)oh * OW + ow);
+            ow += CD_VW;
             if (ow >= Wp) oh++, ow -= Wp;
             continue;
         }
-        for (int l = l0; l < min(nl, l0 + 8); l++) {
+        for (int l = l0; l < min(nl, l0 + CD_VW); l++) {
             if (ow < OW && oh < OH) y[(size_t)oh * OW + ow] = v[l];
             if (++ow == Wp) oh++, ow = 0;
         }
@@ -105,7 +137,7 @@ void cd_store(__global float *y, const float *v, int oh0, int ow0, int nl, int W
               int oh0, int ow0, int nl, int i_lo, int i_hi, __global const float *x,               \
               __global const float *w, int w_m, int w_c, int w_i, int w_j, __global float *y,      \
               __global const float *bias, int use_bias, int relu) {                                \
-        float8 acc[CD_TM][CD_NV];                                                                  \
+        CD_VEC acc[CD_TM][CD_NV];                                                                  \
         CD_UNROLL for (int r = 0; r < CD_TM; r++)                                                  \
             CD_UNROLL for (int v = 0; v < CD_NV; v++) acc[r][v] = 0.0f;                            \
         /* Filters past M read filter M-1 (in bounds); they are never stored. */                   \
@@ -118,10 +150,10 @@ void cd_store(__global float *y, const float *v, int oh0, int ow0, int nl, int W
                 if (i < i_lo || i >= i_hi) continue;                                               \
                 CD_TAP_UNROLL for (int j = 0; j < (KW_); j++) {                                    \
                     __global const float *b = xc + i * Wp + j;                                     \
-                    float8 bv[CD_NV];                                                              \
-                    CD_UNROLL for (int v = 0; v < CD_NV; v++) bv[v] = vload8(v, b);                \
+                    CD_VEC bv[CD_NV];                                                              \
+                    CD_UNROLL for (int v = 0; v < CD_NV; v++) bv[v] = CD_VLOAD(v, b);              \
                     CD_UNROLL for (int r = 0; r < CD_TM; r++) {                                    \
-                        float8 av = (float8)(a[r][i * (WI) + j * (WJ)]);                           \
+                        CD_VEC av = (CD_VEC)(a[r][i * (WI) + j * (WJ)]);                           \
                         CD_UNROLL for (int v = 0; v < CD_NV; v++)                                  \
                             acc[r][v] = fma(av, bv[v], acc[r][v]);                                 \
                     }                                                                              \
@@ -134,14 +166,14 @@ void cd_store(__global float *y, const float *v, int oh0, int ow0, int nl, int W
     }
 
 // Adds the bias, applies the ReLU and stores a block's channels (those below M).
-void cd_finish(float8 acc[CD_TM][CD_NV], int M, int m0, int oh0, int ow0, int nl, int Wp, int OH,
+void cd_finish(CD_VEC acc[CD_TM][CD_NV], int M, int m0, int oh0, int ow0, int nl, int Wp, int OH,
                int OW, __global float *y, __global const float *bias, int use_bias, int relu) {
     for (int r = 0; r < CD_TM && m0 + r < M; r++) {
-        float8 add = (float8)(use_bias ? bias[m0 + r] : 0.0f);
+        CD_VEC add = (CD_VEC)(use_bias ? bias[m0 + r] : 0.0f);
         float out[CD_LANES];
         CD_UNROLL for (int v = 0; v < CD_NV; v++) {
-            float8 o = acc[r][v] + add;
-            vstore8(relu ? fmax(o, 0.0f) : o, v, out);
+            CD_VEC o = acc[r][v] + add;
+            CD_VSTORE(relu ? fmax(o, 0.0f) : o, v, out);
         }
         cd_store(y + (size_t)(m0 + r) * OH * OW, out, oh0, ow0, nl, Wp, OH, OW);
     }
@@ -206,14 +238,15 @@ __kernel void conv_direct(int C, int M, int Hp, int Wp, int KH, int KW, int OH, 
 #ifdef CS_C
 // conv_small: conv_direct's sum for few taps (CS_C channels x CD_KH x CD_KW, at most 9: the first
 // layer of an image model, 1 channel x 3 x 3), where conv_direct's stores of a few outputs per
-// handful of FMAs cost more than the FMAs. A work-item takes one output row in vectors of 8
+// handful of FMAs cost more than the FMAs. A work-item takes one output row in vectors of CD_VW
 // (the last one ending at the row's end, overlapping the one before: its lanes store the same
 // values again), CS_NV vectors at a time, and runs every filter over them CS_TM at a time: per
 // tap, CS_NV input vectors (read from L1: the row's inputs are read again by every filter
 // group) and CS_TM weight broadcasts feed CS_TM x CS_NV FMA chains, then one whole-vector store
 // each. The inputs are not held in registers across filters: with the taps' 9 vectors beside 8
-// accumulators the tile spilled (16 vector registers). Rows narrower than 8 store lane by lane
-// (their loads may read up to 7 + KW - 1 floats past a plane: the buffer slack covers it).
+// accumulators the tile spilled (16 vector registers). Rows narrower than CD_VW store lane by
+// lane (their loads may read up to CD_VW - 1 + KW - 1 floats past a plane: the buffer slack
+// covers it).
 // Launch: global (OH, n), local (1, 1).
 #define CS_TAPS (CS_C * CD_KH * CD_KW)
 #ifndef CS_TM
@@ -231,46 +264,40 @@ __kernel void conv_small(int M, int Hp, int Wp, int OH, int OW, __global const f
     __global const float *xr = x + x_off + z * x_batch + (size_t)oh * Wp;
     __global float *yr = y + z * y_batch + (size_t)oh * OW;
     w += w_off, bias += bias_off;
-    int nvec = (OW + 7) / 8, nl = min(8, OW);
+    int nvec = (OW + CD_VW - 1) / CD_VW, nl = min(CD_VW, OW);
     for (int v0 = 0; v0 < nvec; v0 += CS_NV) {
         // Vectors past the row's last compute that one again (stored twice, same values).
         int ow[CS_NV];
-        CD_UNROLL for (int q = 0; q < CS_NV; q++) ow[q] = max(0, min(8 * (v0 + q), OW - 8));
+        CD_UNROLL for (int q = 0; q < CS_NV; q++) ow[q] = max(0, min(CD_VW * (v0 + q), OW - CD_VW));
         for (int m0 = 0; m0 < M; m0 += CS_TM) {
             // Filters past M read filter M-1 (in bounds); they are never stored.
             __global const float *a[CS_TM];
-            float8 acc[CS_TM][CS_NV];
+            CD_VEC acc[CS_TM][CS_NV];
             CD_UNROLL for (int r = 0; r < CS_TM; r++) {
                 int m = min(m0 + r, M - 1);
                 a[r] = w + (size_t)m * w_m;
                 float b0 = use_bias ? bias[m] : 0.0f;
-                CD_UNROLL for (int q = 0; q < CS_NV; q++) acc[r][q] = (float8)b0;
+                CD_UNROLL for (int q = 0; q < CS_NV; q++) acc[r][q] = (CD_VEC)b0;
             }
             CD_UNROLL for (int c = 0; c < CS_C; c++)
                 CD_UNROLL for (int i = 0; i < CD_KH; i++)
                     CD_UNROLL for (int j = 0; j < CD_KW; j++) {
-                        float8 in[CS_NV];
+                        CD_VEC in[CS_NV];
                         CD_UNROLL for (int q = 0; q < CS_NV; q++)
-                            in[q] = vload8(0, xr + c * plane + i * Wp + j + ow[q]);
+                            in[q] = CD_VLOAD(0, xr + c * plane + i * Wp + j + ow[q]);
                         CD_UNROLL for (int r = 0; r < CS_TM; r++) {
-                            float8 wv = (float8)(a[r][c * w_c + i * w_i + j * w_j]);
+                            CD_VEC wv = (CD_VEC)(a[r][c * w_c + i * w_i + j * w_j]);
                             CD_UNROLL for (int q = 0; q < CS_NV; q++)
                                 acc[r][q] = fma(wv, in[q], acc[r][q]);
                         }
                     }
             for (int r = 0; r < CS_TM && m0 + r < M; r++)
                 CD_UNROLL for (int q = 0; q < CS_NV; q++) {
-                    float8 o = relu ? fmax(acc[r][q], 0.0f) : acc[r][q];
-                    vstore8_n(o, nl, yr + (size_t)(m0 + r) * P + ow[q]);
+                    CD_VEC o = relu ? fmax(acc[r][q], 0.0f) : acc[r][q];
+                    CD_VSTORE_N(o, nl, yr + (size_t)(m0 + r) * P + ow[q]);
                 }
         }
     }
-}
-
-// Sum of a float8's lanes, in a fixed order.
-float cs_hsum8(float8 v) {
-    float4 h = v.lo + v.hi;
-    return (h.x + h.y) + (h.z + h.w);
 }
 
 // conv_small_dw: the weight gradient of a layer of few taps (CS_C x CD_KH x CD_KW, at most 9),
@@ -278,11 +305,11 @@ float cs_hsum8(float8 v) {
 // instead of relu_bias_grad's pass and then the product's. dy is the raw output gradient (when
 // relu, the work-item masks it by y > 0 and writes it back when write_dy: the data gradient
 // reads it). The work-item of filter m walks its dy planes once over the whole batch, adds each
-// vector of 8 outputs to the bias sum and FMAs it with the input under every tap (an image's
+// vector of CD_VW outputs to the bias sum and FMAs it with the input under every tap (an image's
 // input, one plane per channel, stays in L1 while every filter reads it). dy, y: planes OH x OW
-// (M per image); x: padded planes Hp x Wp. A row's last vector, when OW is not a multiple of 8,
-// starts at OW - 8 with the lanes the vector before summed zeroed; rows narrower than 8 go lane
-// by lane. dw: M x CS_TAPS at dw_off, the bias gradient M at db_off (use_bias).
+// (M per image); x: padded planes Hp x Wp. A row's last vector, when OW is not a multiple of
+// CD_VW, starts at OW - CD_VW with the lanes the vector before summed zeroed; rows narrower than
+// CD_VW go lane by lane. dw: M x CS_TAPS at dw_off, the bias gradient M at db_off (use_bias).
 // Launch: global (M), local (1).
 __kernel void conv_small_dw(int M, int Hp, int Wp, int OH, int OW, int batch,
                             __global const float *x, ulong x_off, ulong x_batch,
@@ -291,9 +318,8 @@ __kernel void conv_small_dw(int M, int Hp, int Wp, int OH, int OW, int batch,
     int m = get_global_id(0);
     if (m >= M) return;
     size_t P = (size_t)OH * OW, plane = (size_t)Hp * Wp;
-    const int8 lane = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
-    int nv = OW >= 8 ? (OW + 7) / 8 : 0;
-    float8 acc[CS_TAPS], bacc = 0.0f;
+    int nv = OW >= CD_VW ? (OW + CD_VW - 1) / CD_VW : 0;
+    CD_VEC acc[CS_TAPS], bacc = 0.0f;
     float tail[CS_TAPS], btail = 0.0f;
     CD_UNROLL for (int t = 0; t < CS_TAPS; t++) acc[t] = 0.0f, tail[t] = 0.0f;
     for (int z = 0; z < batch; z++)
@@ -303,19 +329,19 @@ __kernel void conv_small_dw(int M, int Hp, int Wp, int OH, int OW, int batch,
             __global const float *yr = y + row;
             __global const float *xr = x + x_off + z * x_batch + (size_t)oh * Wp;
             for (int v = 0; v < nv; v++) {
-                int ow = min(8 * v, OW - 8);
-                float8 d = vload8(0, dr + ow);
+                int ow = min(CD_VW * v, OW - CD_VW);
+                CD_VEC d = CD_VLOAD(0, dr + ow);
                 if (relu) {
-                    d = select(d, (float8)0.0f, vload8(0, yr + ow) <= 0.0f);
-                    if (write_dy) vstore8(d, 0, dr + ow);
+                    d = select(d, (CD_VEC)0.0f, CD_VLOAD(0, yr + ow) <= 0.0f);
+                    if (write_dy) CD_VSTORE(d, 0, dr + ow);
                 }
-                d = select((float8)0.0f, d, lane >= (int8)(8 * v - ow));
+                d = select((CD_VEC)0.0f, d, CD_LANE_IDS >= (CD_IVEC)(CD_VW * v - ow));
                 bacc += d;
                 CD_UNROLL for (int c = 0; c < CS_C; c++)
                     CD_UNROLL for (int i = 0; i < CD_KH; i++)
                         CD_UNROLL for (int j = 0; j < CD_KW; j++) {
                             int t = (c * CD_KH + i) * CD_KW + j;
-                            acc[t] = fma(d, vload8(0, xr + c * plane + i * Wp + j + ow), acc[t]);
+                            acc[t] = fma(d, CD_VLOAD(0, xr + c * plane + i * Wp + j + ow), acc[t]);
                         }
             }
             for (int ow = nv ? OW : 0; ow < OW; ow++) {
@@ -334,7 +360,7 @@ __kernel void conv_small_dw(int M, int Hp, int Wp, int OH, int OW, int batch,
             }
         }
     CD_UNROLL for (int t = 0; t < CS_TAPS; t++)
-        dw[dw_off + (size_t)m * CS_TAPS + t] = cs_hsum8(acc[t]) + tail[t];
-    if (use_bias) dw[db_off + m] = cs_hsum8(bacc) + btail;
+        dw[dw_off + (size_t)m * CS_TAPS + t] = cd_hsum(acc[t]) + tail[t];
+    if (use_bias) dw[db_off + m] = cd_hsum(bacc) + btail;
 }
 #endif

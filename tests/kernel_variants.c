@@ -35,14 +35,16 @@ int main(void) {
         if (clcnn_gemm_own_options(width, options, sizeof options) != CLCNN_STATUS_OK) return 1;
         printf("gemm.cl|%s\n", options);
     }
-    /* The direct convolutions: any filter size, 3x3 unrolled, and conv_small for one channel. */
+    /* The direct convolutions: any filter size, 3x3 unrolled, and conv_small for one channel,
+     * in float8 and float16. */
     static const int conv_variants[][3] = {{0, 0, 0}, {0, 3, 3}, {1, 3, 3}};
-    for (size_t i = 0; i < sizeof conv_variants / sizeof conv_variants[0]; i++) {
-        char options[160];
-        clcnn_conv_direct_options(conv_variants[i][0], conv_variants[i][1], conv_variants[i][2],
-                                  options, sizeof options);
-        printf("conv_direct.cl|%s\n", options);
-    }
+    for (int width = 8; width <= 16; width *= 2)
+        for (size_t i = 0; i < sizeof conv_variants / sizeof conv_variants[0]; i++) {
+            char options[160];
+            clcnn_conv_direct_options(width, conv_variants[i][0], conv_variants[i][1],
+                                      conv_variants[i][2], options, sizeof options);
+            printf("conv_direct.cl|%s\n", options);
+        }
     /* The loss narrows its group to the classes (nn/loss.c): the seed's 10 take 16. */
     printf("loss.cl|-DRED_WG=16\n");
     return 0;

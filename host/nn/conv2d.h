@@ -33,9 +33,11 @@ clcnn_status clcnn_conv_small_filter(const clcnn_layer *l, const clcnn_pass *p, 
 int clcnn_conv_winograd_fits(const clcnn_conv_geom *g);
 size_t clcnn_conv_winograd_workspace(const clcnn_conv_geom *g);
 
-/* The build options of kernels/conv_direct.cl with the default tiles, for a c-channel kh x kw
- * filter (c > 0: conv_small's variant); tests/kernel_variants.c lists them for the kernel check. */
-void clcnn_conv_direct_options(int c, int kh, int kw, char *buf, size_t size);
+/* The build options of kernels/conv_direct.cl with the default tile for a device of this native
+ * float width (ctx->vector_width: 4, 8 or 16), for a c-channel kh x kw filter (c > 0:
+ * conv_small's variant): those the host builds when CLCNN_CONV_TILE is unset.
+ * tests/kernel_variants.c lists them for the kernel check. */
+void clcnn_conv_direct_options(int vector_width, int c, int kh, int kw, char *buf, size_t size);
 
 /* The builds of kernels/conv_direct.cl (their options, into opts) a layer of this geometry may
  * use: the tile's (padding, weight gradient), conv_small's for few taps, the filter size's.

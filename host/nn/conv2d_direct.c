@@ -25,8 +25,9 @@ static int needs_pad(const clcnn_conv_geom *g) {
     return g->PT || g->PL || padded_h(g) != g->H || padded_w(g) != g->W;
 }
 
-/* A tile's lanes may read KW + 8*CD_NV - 2 floats past a plane (kernels/conv_direct.cl): with
- * KW <= 64 and CD_NV <= 4 that stays inside a buffer's slack (CLCNN_BUFFER_SLACK). */
+/* A tile's lanes may read KW + CD_VW*CD_NV - 2 floats past a plane (kernels/conv_direct.cl):
+ * with KW <= 64, CD_VW <= 16 and CD_NV <= 4 (CLCNN_CONV_TILE's limit) that is at most 126 floats,
+ * inside a buffer's slack (CLCNN_BUFFER_SLACK, 128 floats). */
 int clcnn_conv_direct_fits(const clcnn_conv_geom *g) {
     return g->SH == 1 && g->SW == 1 && g->PT <= g->KH - 1 && g->PL <= g->KW - 1 && g->KW <= 64;
 }
@@ -45,34 +46,44 @@ size_t clcnn_conv_workspace(const clcnn_conv_geom *g) {
     return clcnn_conv_workspace_a(g) + x;
 }
 
-/* The tile: CLCNN_CONV_TILE="tm,nv,wm,wr[,per]"'s tm, nv (tuning, tests; the rest is the weight
- * gradient's, nn/conv2d_dw.c; read at open into ctx->conv, cl/conv_env.c), else the CPU default
- * measured on PoCL (2 x Zen 4, whose PoCL code uses 16 vector registers): 4 channels x 24
- * positions (12 accumulators). */
+/* The tile: vw-float vectors (the device's native width, ctx->vector_width: 16 on AVX-512,
+ * else 8), tm channels x nv vectors of positions. CLCNN_CONV_TILE="tm,nv,wm,wr[,per]"'s tm, nv
+ * (tuning, tests; the rest is the weight gradient's, nn/conv2d_dw.c; read at open into
+ * ctx->conv, cl/conv_env.c), else the CPU default measured on PoCL for the width: float8, 4
+ * channels x 24 positions (12 accumulators) on 2 x Zen 4 (AVX2, 16 vector registers); float16,
+ * 6 channels x 48 positions (18 accumulators) on 2 Sapphire Rapids cores (AVX-512, 32
+ * registers): the seed's conv 2 forward 4.9 ms at batch 32 against 5.0-5.3 for 8x2, 5x3, 4x3
+ * and 4x4 (2026-12-02). Tiles of 24 accumulators (6x4, 8x3) ran 1.7x slower: PoCL's LLVM keeps
+ * the taps' shifted input vectors live across a filter row and moves accumulators to the
+ * stack. */
 typedef struct direct_tile {
-    int tm, nv;
+    int vw, tm, nv;
 } direct_tile;
 
-#define DEFAULT_TILE ((direct_tile){4, 3})
+static direct_tile default_tile(int vector_width) {
+    if (vector_width >= 16) return (direct_tile){16, 6, 3};
+    return (direct_tile){8, 4, 3};
+}
 
 static direct_tile tile_for(const clcnn_context *ctx) {
     const int *v = ctx->conv.tile;
-    if (!v[0]) return DEFAULT_TILE;
-    return (direct_tile){v[0], v[1]};
+    direct_tile t = default_tile(ctx->vector_width);
+    if (v[0]) t.tm = v[0], t.nv = v[1];
+    return t;
 }
 
 /* kh x kw: the filter size the variant is built for (unrolled taps, measured ~10% faster for
  * 3x3), or 0 x 0 for any; c > 0: conv_small's channels. */
 static void options_for(const direct_tile *t, int c, int kh, int kw, char *buf, size_t size) {
-    int n = snprintf(buf, size, "-DCD_TM=%d -DCD_NV=%d", t->tm, t->nv);
+    int n = snprintf(buf, size, "-DCD_VW=%d -DCD_TM=%d -DCD_NV=%d", t->vw, t->tm, t->nv);
     if (n < 0 || (size_t)n >= size) return;
     if (kh > 0 && kh <= 5 && kw > 0 && kw <= 5)
         n += snprintf(buf + n, size - (size_t)n, " -DCD_KH=%d -DCD_KW=%d", kh, kw);
     if (c > 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, " -DCS_C=%d", c);
 }
 
-void clcnn_conv_direct_options(int c, int kh, int kw, char *buf, size_t size) {
-    direct_tile t = DEFAULT_TILE;
+void clcnn_conv_direct_options(int vector_width, int c, int kh, int kw, char *buf, size_t size) {
+    direct_tile t = default_tile(vector_width);
     options_for(&t, c, kh, kw, buf, size);
 }
 
@@ -166,7 +177,7 @@ static clcnn_status direct(clcnn_context *ctx, int n, const planes *in, int M, i
     direct_tile t;
     cl_kernel k;
     CLCNN_TRY(kernel(ctx, "conv_direct", 0, KH, KW, &t, &k));
-    int OH = in->OH, OW = in->OW, lanes = 8 * t.nv;
+    int OH = in->OH, OW = in->OW, lanes = t.vw * t.nv;
     /* A tile along one output row wastes the lanes past OW; one along the wide rows wastes the
      * KW - 1 columns past OW in every row and stores element by element: rows when it wastes
      * no more. */

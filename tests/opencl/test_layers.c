@@ -418,20 +418,34 @@ static int conv_env(const char *name, const char *value) {
     return clcnn_conv_env_load(test_ctx) == CLCNN_STATUS_OK;
 }
 
+/* Sets (NULL: unsets) CLCNN_VECTOR_WIDTH, the vector width the kernels are shaped for, and opens
+ * the test context again, which reads it at open as a new process would (a fresh context also
+ * keeps the two widths' kernels from filling one context's kernel table). */
+static int vector_width(const char *value) {
+    if (value)
+        setenv("CLCNN_VECTOR_WIDTH", value, 1);
+    else
+        unsetenv("CLCNN_VECTOR_WIDTH");
+    test_device_teardown(NULL);
+    test_device_setup(NULL);
+    return test_ctx != NULL;
+}
+
 /* The direct stride-1 kernels (nn/conv2d_direct.c), forced for every phase; the cases they do
  * not fit (strides 2) run im2col. Each set also runs with batch 1, and with tiles whose sizes
  * divide nothing, some forward tiles along output rows and some along wide rows, and the weight
- * gradient summed in groups of 1 and 2 images. */
+ * gradient summed in groups of 1 and 2 images; all of it in float16 and in float8 (the kernels'
+ * two widths: AVX-512 devices' and the others'), whatever the device's own width. */
 static int direct_teardown(void **state) {
     (void)state;
     conv_env("CLCNN_CONV_TILE", NULL); /* also after a failed assertion */
     conv_env("CLCNN_CONV", NULL);
+    vector_width(NULL);
     return 0;
 }
 
-static void test_conv2d_direct(void **state) {
-    (void)state;
-    assert_true(conv_env("CLCNN_CONV", "direct"));
+/* One width's runs. */
+static void direct_width(void) {
     const char *tiles[] = {"", "5,1,3,5,1", "3,4,1,7,2"};
     /* Under Oclgrind (small): each tile on one set (the second's tiles run along output rows
      * there), stride 1 only (strides 2 run im2col, which oclgrind_layers checks), so that the
@@ -451,19 +465,32 @@ static void test_conv2d_direct(void **state) {
         }
     }
     /* conv_small (at most 9 taps): one input channel (forward; a first layer's shape), one filter
-     * (the data gradient), on the odd set; 3x3 and 2x3 taps, rows of 9, 8 and 7 outputs. */
+     * (the data gradient), on the odd set; 3x3 and 2x3 taps, inputs 9, 8 and 7 wide (rows
+     * narrower than a vector) and 26, 18 and 17 (one or two float16 vectors, the last one
+     * overlapping, or rows of exactly 16 outputs). */
     assert_true(conv_env("CLCNN_CONV_TILE", ""));
+    static const int small_w[] = {9, 8, 7, 26, 18, 17};
     for (int one = 0; one < 2; one++)
         for (size_t i = 0; i < N_CONV_CASES; i++) {
             if (conv_cases[i].sh != 1 || conv_cases[i].kh * conv_cases[i].kw > 9) continue;
             use_set(1);
             if (one) F = 1;
             else C = 1;
-            for (int w = 9; w >= (small ? 9 : 7); w--) {
-                W = w;
+            for (size_t w = 0; w < (small ? 1 : sizeof small_w / sizeof small_w[0]); w++) {
+                W = small_w[w];
                 conv_check(&conv_cases[i], CLCNN_ROUTE_AUTO);
             }
         }
+}
+
+static void test_conv2d_direct(void **state) {
+    (void)state;
+    assert_true(conv_env("CLCNN_CONV", "direct"));
+    static const char *const widths[] = {"16", "8"};
+    for (size_t v = 0; v < sizeof widths / sizeof widths[0]; v++) {
+        assert_true(vector_width(widths[v]));
+        direct_width();
+    }
 }
 
 /* Winograd's F(2x2, 3x3) forced (CLCNN_CONV=winograd) for forward and the data gradient of every
