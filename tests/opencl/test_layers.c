@@ -421,7 +421,8 @@ static int conv_env(const char *name, const char *value) {
 /* The direct stride-1 kernels (nn/conv2d_direct.c), forced for every phase; the cases they do
  * not fit (strides 2) run im2col. Each set also runs with batch 1, and with tiles whose sizes
  * divide nothing, some forward tiles along output rows and some along wide rows, and the weight
- * gradient summed in groups of 1 and 2 images. */
+ * gradient summed in groups of 1 and 2 images, and in tiles of 4 vectors of filters (float16:
+ * AVX-512's 64-filter tile, wider than every set's filters). */
 static int direct_teardown(void **state) {
     (void)state;
     conv_env("CLCNN_CONV_TILE", NULL); /* also after a failed assertion */
@@ -432,7 +433,7 @@ static int direct_teardown(void **state) {
 static void test_conv2d_direct(void **state) {
     (void)state;
     assert_true(conv_env("CLCNN_CONV", "direct"));
-    const char *tiles[] = {"", "5,1,3,5,1", "3,4,1,7,2"};
+    const char *tiles[] = {"", "5,1,3,5,1", "3,4,1,7,2", "4,3,4,5"};
     /* Under Oclgrind (small): each tile on one set (the second's tiles run along output rows
      * there), stride 1 only (strides 2 run im2col, which oclgrind_layers checks), so that the
      * run ends in minutes. */
