@@ -7,13 +7,13 @@
 // vector width, host/cl/gemm.c): the register tiles must fit the register file, or the
 // accumulators spill to the stack and the product runs at a fraction of the FMA peak.
 //   GEMM_TM, GEMM_NV, GEMM_VW: gemm_tile's tile is GEMM_TM rows x GEMM_NV vectors of GEMM_VW
-//     (8 x 2 x 16: 16 accumulators for 32 AVX-512 registers; 6 x 2 x 8 for 16 AVX2 registers)
+//     (5 x 4 x 16: 20 accumulators for 32 AVX-512 registers; 6 x 2 x 8 for 16 AVX2 registers)
 //   NT_TM, NT_TN, NT_VW: gemm_nt's tile is NT_TM x NT_TN dot products, NT_VW lanes along K
 #ifndef GEMM_TM
-#define GEMM_TM 8
+#define GEMM_TM 5
 #endif
 #ifndef GEMM_NV
-#define GEMM_NV 2
+#define GEMM_NV 4
 #endif
 #ifndef GEMM_VW
 #define GEMM_VW 16

@@ -135,7 +135,7 @@ static int small(void) {
  * cut along K into pieces summed in groups (a tiny cache budget cuts even the small shapes).
  * Under Oclgrind (CLCNN_TEST_SMALL) the small set only. */
 static const char *const own_tiles[] = {
-    "8,2,16,4,4,16", "6,2,8,3,4,8", "6,2,4,3,4,4", "5,3,4,2,3,4", "1,1,4,1,1,8",
+    "5,4,16,4,4,16", "8,2,16,4,4,16", "6,2,8,3,4,8", "6,2,4,3,4,4", "5,3,4,2,3,4", "1,1,4,1,1,8",
 };
 
 /* The own route on a context opened with the current environment (its tiles are read at open);
@@ -164,6 +164,13 @@ static void test_own(void **state) {
                            : sizeof shapes / sizeof shapes[0];
     size_t n_small = sizeof small_shapes / sizeof small_shapes[0];
     check_own_set(set, n_set);
+    /* Each width's default tiles, whatever this CPU's width (CLCNN_VECTOR_WIDTH, read at open). */
+    static const char *const widths[] = {"4", "8", "16"};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        setenv("CLCNN_VECTOR_WIDTH", widths[w], 1);
+        check_own_set(set, n_set);
+    }
+    unsetenv("CLCNN_VECTOR_WIDTH");
     for (size_t t = 0; t < sizeof own_tiles / sizeof own_tiles[0]; t++) {
         setenv("CLCNN_GEMM_OWN_TILE", own_tiles[t], 1);
         check_own_set(set, n_set);
