@@ -21,7 +21,9 @@ static cl_mem bias_or_dummy(const clcnn_gemm_op *op) { return op->bias ? op->bia
 static clcnn_status own_kernel(clcnn_context *ctx, const char *name, cl_kernel *k, int *tile_m,
                                int *tile_n) {
     const clcnn_gemm_own *o = &ctx->own_gemm;
-    const int *t = strcmp(name, "gemm_nt") == 0 ? o->nt_tile : o->tile; /* gemm_nt_packed: tile's */
+    const int *t = strcmp(name, "gemm_nt") == 0          ? o->nt_tile
+                   : strcmp(name, "gemm_nt_packed") == 0 ? o->pk_tile
+                                                         : o->tile;
     *tile_m = t[0];
     *tile_n = t[1];
     return clcnn_kernel_get_variant(ctx, "gemm.cl", name, o->options, k);
@@ -169,8 +171,8 @@ static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
     return clcnn_gemm_sum_groups(ctx, op, p.groups, 0, out);
 }
 
-/* The packed NT product (gemm.cl's gemm_nt_packed): pieces of at most 4096 / panel width floats
- * along K (a 16 KiB panel), a multiple of 8, as even as K allows; the pieces are shared out
+/* The packed NT product (gemm.cl's gemm_nt_packed): pieces of at most panel floats / panel width
+ * along K (a 16 KiB panel; 32 on AVX-512, cl/kparams.c), a multiple of 8, as even as K allows; the pieces are shared out
  * among 16 work-items (8 per core on two cores), whose partial products are summed
  * after (with bias and ReLU) unless there is one and nothing to add. With M < N the product
  * runs as C^T = B A^T: the smaller operand is the one packed, once per piece, and the larger
@@ -187,7 +189,7 @@ static clcnn_status own_nt_packed(clcnn_context *ctx, const clcnn_gemm_op *op) {
     cl_ulong a_off = swap ? op->b_off : op->a_off, a_b = swap ? op->b_batch : op->a_batch;
     cl_ulong b_off = swap ? op->a_off : op->b_off, b_b = swap ? op->a_batch : op->b_batch;
     int lda = swap ? op->ldb : op->lda, ldb = swap ? op->lda : op->ldb;
-    int kmax = (4096 / tw) & ~7;
+    int kmax = (ctx->own_gemm.pk_tile[2] / tw) & ~7;
     int chunks = (op->K + kmax - 1) / kmax;
     int kc = ((op->K + chunks - 1) / chunks + 7) & ~7;
     int pieces = chunks * op->batch;
@@ -249,7 +251,7 @@ static clcnn_status tiled_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
 static clcnn_status own_run(clcnn_context *ctx, const clcnn_gemm_op *op) {
     if (op->kind != CLCNN_GEMM_NT_SUM) return own_tile(ctx, op);
     int packed = ctx->own_gemm.nt_packed;
-    if (packed == 2) packed = (op->M < op->N ? op->M : op->N) >= ctx->own_gemm.tile[1];
+    if (packed == 2) packed = (op->M < op->N ? op->M : op->N) >= ctx->own_gemm.pk_tile[1];
     return packed ? own_nt_packed(ctx, op) : own_nt(ctx, op);
 }
 

@@ -131,11 +131,13 @@ static int small(void) {
     return e && *e && strcmp(e, "0") != 0;
 }
 
-/* The own kernels' register tiles: each vector width's default and uneven ones, with NT products
- * cut along K into pieces summed in groups (a tiny cache budget cuts even the small shapes).
- * Under Oclgrind (CLCNN_TEST_SMALL) the small set only. */
+/* The own kernels' register tiles: each vector width's default and uneven ones (the packed NT
+ * product's own tile too: 48 and 8 columns), with NT products cut along K into pieces summed in
+ * groups (a tiny cache budget cuts even the small shapes). Under Oclgrind (CLCNN_TEST_SMALL) the
+ * small set only. */
 static const char *const own_tiles[] = {
-    "5,4,16,4,4,16", "8,2,16,4,4,16", "6,2,8,3,4,8", "6,2,4,3,4,4", "5,3,4,2,3,4", "1,1,4,1,1,8",
+    "5,4,16,4,4,16,8,2", "8,2,16,4,4,16", "5,3,16,4,4,16,3,3", "6,2,8,3,4,8,5,1",
+    "6,2,8,3,4,8",       "6,2,4,3,4,4",   "5,3,4,2,3,4",       "1,1,4,1,1,8",
 };
 
 /* The own route on a context opened with the current environment (its tiles are read at open);
@@ -186,6 +188,7 @@ static void test_own_bad_overrides(void **state) {
     (void)state;
     static const char *const bad[][2] = {
         {"CLCNN_GEMM_OWN_TILE", "6,2,8"}, {"CLCNN_GEMM_OWN_TILE", "6,2,7,4,2,8"},
+        {"CLCNN_GEMM_OWN_TILE", "6,2,8,4,2,8,6"}, {"CLCNN_GEMM_OWN_TILE", "6,2,8,4,2,8,6,9"},
         {"CLCNN_GEMM_NT_CACHE", "2MiB"}, {"CLCNN_GEMM_NT_CACHE", "-5"},
         {"CLCNN_GEMM_NT", "fast"},
     };
