@@ -42,7 +42,21 @@
 // a_trans 1: A is stored K x M (lda >= M), i.e. C = A^T B ("TN"); 0: A is M x K ("NN").
 // Launch: global (ceil(M/GEMM_TM), ceil(N/GEMM_TW), batch). Each batch item has its own A, B, C
 // offsets. bias_mode: 0 none, 1 bias[m] per row, 2 bias[n] per column; relu: 1 applies max(0, .).
+// stream: 1 stores whole tiles past the caches (non-temporal stores, where the compiler has them
+// and the row is vector-aligned): for outputs far larger than the caches (a dense layer's weight
+// gradient, host/cl/gemm.c), whose ordinary stores would each first read their line from memory
+// and evict what the next kernels read.
 // Work-items along M are neighbours (dimension 0), so they share a B panel in cache.
+#ifndef GEMM_STREAM
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_nontemporal_store)
+#define GEMM_STREAM 1
+#endif
+#endif
+#endif
+#ifndef GEMM_STREAM
+#define GEMM_STREAM 0
+#endif
 
 // One vector of a row (+ bias, ReLU) stored at row[n], only the columns below N.
 void store_vec(__global float *row, int n, int N, VEC v, float row_bias,
@@ -99,7 +113,8 @@ __kernel void gemm_tile(int M, int N, int K, int a_trans,
                         __global const float *A, ulong a_off, int lda, ulong a_batch,
                         __global const float *B, ulong b_off, int ldb, ulong b_batch,
                         __global float *C, ulong c_off, int ldc, ulong c_batch,
-                        __global const float *bias, ulong bias_off, int bias_mode, int relu) {
+                        __global const float *bias, ulong bias_off, int bias_mode, int relu,
+                        int stream) {
     int m0 = get_global_id(0) * GEMM_TM, n0 = get_global_id(1) * GEMM_TW;
     if (m0 >= M || n0 >= N) return;
     bias += bias_off;
@@ -138,7 +153,16 @@ __kernel void gemm_tile(int M, int N, int K, int a_trans,
         for (int i = 0; i < GEMM_TM; i++) {
             __global float *row = C + (size_t)(m0 + i) * ldc + n0;
 #pragma unroll
-            for (int v = 0; v < GEMM_NV; v++) VSTORE(relu ? fmax(acc[i][v], 0.0f) : acc[i][v], v, row);
+            for (int v = 0; v < GEMM_NV; v++) {
+                VEC o = relu ? fmax(acc[i][v], 0.0f) : acc[i][v];
+#if GEMM_STREAM
+                if (stream && ((ulong)row & (sizeof(VEC) - 1)) == 0) {
+                    __builtin_nontemporal_store(o, (__global VEC *)row + v);
+                    continue;
+                }
+#endif
+                VSTORE(o, v, row);
+            }
         }
         return;
     }
