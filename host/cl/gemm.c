@@ -63,7 +63,10 @@ static clcnn_status own_launch(clcnn_context *ctx, cl_kernel k, const size_t *gl
 /* Outputs of more floats than this are stored past the caches on CPUs (gemm.cl's stream): twice
  * the L2 of two AVX-512 cores. Dense 1's weight gradient (18.9 MB) and data gradient (4.7 MB) in
  * the seed's step: 5.1 -> 3.2 ms together at batch 32 on PoCL 3.1 on AVX-512 (-0.03 ms for the
- * kernel reading the data gradient next); the weight gradient alone 3.8. */
+ * kernel reading the data gradient next); the weight gradient alone 3.8. Not the products with a
+ * bias or ReLU: a forward pass's, which the next layer reads at once (with CLCNN_CONV=im2col the
+ * seed's conv 2 forward took 10-15% longer, streamed or not, once its backward products were
+ * streamed; the step as a whole was no slower). */
 #define OWN_STREAM_FLOATS (1u << 20)
 
 static clcnn_status own_tile(clcnn_context *ctx, const clcnn_gemm_op *op) {
@@ -71,8 +74,8 @@ static clcnn_status own_tile(clcnn_context *ctx, const clcnn_gemm_op *op) {
     int tm, tn;
     CLCNN_TRY(own_kernel(ctx, "gemm_tile", &k, &tm, &tn));
     int a_trans = op->kind == CLCNN_GEMM_TN;
-    int stream = clcnn_device_class_of(&ctx->info) == CLCNN_CLASS_CPU &&
-                 (double)op->M * op->N * op->batch > OWN_STREAM_FLOATS;
+    int stream = clcnn_device_class_of(&ctx->info) == CLCNN_CLASS_CPU && !op->bias_mode &&
+                 !op->relu && (double)op->M * op->N * op->batch > OWN_STREAM_FLOATS;
     cl_ulong a_off = op->a_off, a_b = op->a_batch, b_off = op->b_off, b_b = op->b_batch;
     cl_ulong c_off = op->c_off, c_b = op->c_batch;
     cl_mem bias = bias_or_dummy(op);

@@ -110,9 +110,11 @@ static const shape shapes[] = {
     /* K = 1, a single element, and K cut into packed pieces whose length is not a multiple of 8. */
     {CLCNN_GEMM_NT_SUM, 7, 17, 1, 2, 1, 0}, {CLCNN_GEMM_NT_SUM, 1, 1, 1, 1, 0, 0},
     {CLCNN_GEMM_NT_SUM, 14, 33, 300, 2, 2, 1},
-    /* Outputs of over 2^20 floats, stored past the caches on CPUs (host/cl/gemm.c): rows of an odd
-     * width (some vector-aligned, some not) and of a multiple of every tile's width. */
-    {CLCNN_GEMM_TN, 37, 28673, 5, 1, 2, 1}, {CLCNN_GEMM_NN, 11, 33024, 7, 3, 1, 0},
+    /* Outputs of over 2^20 floats without bias or ReLU, stored past the caches on CPUs
+     * (host/cl/gemm.c): rows of an odd width (some vector-aligned, some not) and of a multiple of
+     * every tile's width; then one with both, stored as usual. */
+    {CLCNN_GEMM_TN, 37, 28673, 5, 1, 0, 0}, {CLCNN_GEMM_NN, 11, 33024, 7, 3, 0, 0},
+    {CLCNN_GEMM_TN, 37, 28673, 5, 1, 2, 1},
 };
 
 /* Few and small, for Oclgrind: every kind, edges on every side of a tile. */
