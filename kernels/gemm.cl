@@ -7,13 +7,14 @@
 // vector width, host/cl/gemm.c): the register tiles must fit the register file, or the
 // accumulators spill to the stack and the product runs at a fraction of the FMA peak.
 //   GEMM_TM, GEMM_NV, GEMM_VW: gemm_tile's tile is GEMM_TM rows x GEMM_NV vectors of GEMM_VW
-//     (8 x 2 x 16: 16 accumulators for 32 AVX-512 registers; 6 x 2 x 8 for 16 AVX2 registers)
+//     (5 x 4 x 16: 20 accumulators for 32 AVX-512 registers; 6 x 2 x 8 for 16 AVX2 registers)
 //   NT_TM, NT_TN, NT_VW: gemm_nt's tile is NT_TM x NT_TN dot products, NT_VW lanes along K
+//   PK_TM, PK_NV, NTP_FLOATS: gemm_nt_packed's tile (GEMM_VW wide vectors) and panel size
 #ifndef GEMM_TM
-#define GEMM_TM 8
+#define GEMM_TM 5
 #endif
 #ifndef GEMM_NV
-#define GEMM_NV 2
+#define GEMM_NV 4
 #endif
 #ifndef GEMM_VW
 #define GEMM_VW 16
@@ -41,7 +42,21 @@
 // a_trans 1: A is stored K x M (lda >= M), i.e. C = A^T B ("TN"); 0: A is M x K ("NN").
 // Launch: global (ceil(M/GEMM_TM), ceil(N/GEMM_TW), batch). Each batch item has its own A, B, C
 // offsets. bias_mode: 0 none, 1 bias[m] per row, 2 bias[n] per column; relu: 1 applies max(0, .).
+// stream: 1 stores whole tiles past the caches (non-temporal stores, where the compiler has them
+// and the row is vector-aligned): for outputs far larger than the caches (a dense layer's weight
+// gradient, host/cl/gemm.c), whose ordinary stores would each first read their line from memory
+// and evict what the next kernels read.
 // Work-items along M are neighbours (dimension 0), so they share a B panel in cache.
+#ifndef GEMM_STREAM
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_nontemporal_store)
+#define GEMM_STREAM 1
+#endif
+#endif
+#endif
+#ifndef GEMM_STREAM
+#define GEMM_STREAM 0
+#endif
 
 // One vector of a row (+ bias, ReLU) stored at row[n], only the columns below N.
 void store_vec(__global float *row, int n, int N, VEC v, float row_bias,
@@ -98,7 +113,8 @@ __kernel void gemm_tile(int M, int N, int K, int a_trans,
                         __global const float *A, ulong a_off, int lda, ulong a_batch,
                         __global const float *B, ulong b_off, int ldb, ulong b_batch,
                         __global float *C, ulong c_off, int ldc, ulong c_batch,
-                        __global const float *bias, ulong bias_off, int bias_mode, int relu) {
+                        __global const float *bias, ulong bias_off, int bias_mode, int relu,
+                        int stream) {
     int m0 = get_global_id(0) * GEMM_TM, n0 = get_global_id(1) * GEMM_TW;
     if (m0 >= M || n0 >= N) return;
     bias += bias_off;
@@ -137,7 +153,16 @@ __kernel void gemm_tile(int M, int N, int K, int a_trans,
         for (int i = 0; i < GEMM_TM; i++) {
             __global float *row = C + (size_t)(m0 + i) * ldc + n0;
 #pragma unroll
-            for (int v = 0; v < GEMM_NV; v++) VSTORE(relu ? fmax(acc[i][v], 0.0f) : acc[i][v], v, row);
+            for (int v = 0; v < GEMM_NV; v++) {
+                VEC o = relu ? fmax(acc[i][v], 0.0f) : acc[i][v];
+#if GEMM_STREAM
+                if (stream && ((ulong)row & (sizeof(VEC) - 1)) == 0) {
+                    __builtin_nontemporal_store(o, (__global VEC *)row + v);
+                    continue;
+                }
+#endif
+                VSTORE(o, v, row);
+            }
         }
         return;
     }
@@ -264,21 +289,33 @@ GEMM_SUM_GROUPS(gemm_sum_groups, 0)
 GEMM_SUM_GROUPS(gemm_sum_groups_t, 1)
 
 // ---- C (+)= sum over batch of A_z * B_z^T by packed panels ("NT", CPUs) ---------------------
-// The same product as gemm_nt, as outer products: a piece's K range of B's GEMM_TW rows is
-// transposed into a private panel (NTP_KC x GEMM_TW, 16 KiB: it stays in L1), and every
-// GEMM_TM-row tile of A then runs gemm_tile's micro-kernel against it (GEMM_TM broadcasts, GEMM_NV
-// panel loads, GEMM_TM x GEMM_NV FMAs per k) instead of gemm_nt's dot products. Each B row is
+// The same product as gemm_nt, as outer products: a piece's K range of B's PK_TW rows is
+// transposed into a private panel (NTP_KC x PK_TW, NTP_FLOATS floats: it stays in L1), and every
+// PK_TM-row tile of A then runs gemm_tile's micro-kernel against it (PK_TM broadcasts, PK_NV
+// panel loads, PK_TM x PK_NV FMAs per k) instead of gemm_nt's dot products. Its own tile (PK_TM
+// rows x PK_NV vectors of GEMM_VW, gemm_tile's by default) and panel size (16 KiB by default, 32
+// on AVX-512's 48 KiB L1: the host's options, host/cl/kparams.c). Each B row is
 // read from memory once per piece, and a piece's rows of A once per panel from cache (the panels
 // of a piece run one after another).
 // Pieces as gemm_nt's (batch item z, K range [k0, k0 + kc), kc <= NTP_KC and a multiple of 8);
 // work-item g sums pieces [g*per_group, (g+1)*per_group) into OUT + g*c_group (M x N, leading
 // dimension ldc); no bias or ReLU (gemm_sum_groups adds them). Launch: global (groups), any
 // local size; work-items past `groups` return.
+#ifndef PK_TM
+#define PK_TM GEMM_TM
+#endif
+#ifndef PK_NV
+#define PK_NV GEMM_NV
+#endif
+#define PK_TW (PK_NV * GEMM_VW)
+#ifndef NTP_FLOATS
+#define NTP_FLOATS 4096
+#endif
 #ifndef NTP_KC
-#define NTP_KC (4096 / GEMM_TW)
+#define NTP_KC (NTP_FLOATS / PK_TW)
 #endif
 
-// Rows r0..r7 (8 floats each) as their 8 columns, stored at bt + j * GEMM_TW (panel rows j).
+// Rows r0..r7 (8 floats each) as their 8 columns, stored at bt + j * PK_TW (panel rows j).
 void ntp_transpose8(float8 r0, float8 r1, float8 r2, float8 r3, float8 r4, float8 r5, float8 r6,
                     float8 r7, float *bt) {
     const uint8 lo = (uint8)(0, 8, 1, 9, 4, 12, 5, 13), hi = (uint8)(2, 10, 3, 11, 6, 14, 7, 15);
@@ -291,70 +328,70 @@ void ntp_transpose8(float8 r0, float8 r1, float8 r2, float8 r3, float8 r4, float
     float8 u3 = shuffle2(t1, t3, hi2), u4 = shuffle2(t4, t6, lo2), u5 = shuffle2(t4, t6, hi2);
     float8 u6 = shuffle2(t5, t7, lo2), u7 = shuffle2(t5, t7, hi2);
     vstore8(shuffle2(u0, u4, lo4), 0, bt);
-    vstore8(shuffle2(u1, u5, lo4), 0, bt + GEMM_TW);
-    vstore8(shuffle2(u2, u6, lo4), 0, bt + 2 * GEMM_TW);
-    vstore8(shuffle2(u3, u7, lo4), 0, bt + 3 * GEMM_TW);
-    vstore8(shuffle2(u0, u4, hi4), 0, bt + 4 * GEMM_TW);
-    vstore8(shuffle2(u1, u5, hi4), 0, bt + 5 * GEMM_TW);
-    vstore8(shuffle2(u2, u6, hi4), 0, bt + 6 * GEMM_TW);
-    vstore8(shuffle2(u3, u7, hi4), 0, bt + 7 * GEMM_TW);
+    vstore8(shuffle2(u1, u5, lo4), 0, bt + PK_TW);
+    vstore8(shuffle2(u2, u6, lo4), 0, bt + 2 * PK_TW);
+    vstore8(shuffle2(u3, u7, lo4), 0, bt + 3 * PK_TW);
+    vstore8(shuffle2(u0, u4, hi4), 0, bt + 4 * PK_TW);
+    vstore8(shuffle2(u1, u5, hi4), 0, bt + 5 * PK_TW);
+    vstore8(shuffle2(u2, u6, hi4), 0, bt + 6 * PK_TW);
+    vstore8(shuffle2(u3, u7, hi4), 0, bt + 7 * PK_TW);
 }
 
-// bt[k][c] = b[c][k] for k < len, c < GEMM_TW (rows past N clamped to row N-1 by the caller's
+// bt[k][c] = b[c][k] for k < len, c < PK_TW (rows past N clamped to row N-1 by the caller's
 // pointers: their columns are never stored).
-void ntp_pack(const __global float *b[GEMM_TW], int len, float *bt) {
+void ntp_pack(const __global float *b[PK_TW], int len, float *bt) {
     int k = 0;
-#if GEMM_TW % 8 == 0
+#if PK_TW % 8 == 0
     for (; k + 8 <= len; k += 8)
 #pragma unroll
-        for (int c = 0; c < GEMM_TW; c += 8)
+        for (int c = 0; c < PK_TW; c += 8)
             ntp_transpose8(vload8(0, b[c] + k), vload8(0, b[c + 1] + k), vload8(0, b[c + 2] + k),
                            vload8(0, b[c + 3] + k), vload8(0, b[c + 4] + k),
                            vload8(0, b[c + 5] + k), vload8(0, b[c + 6] + k),
-                           vload8(0, b[c + 7] + k), bt + k * GEMM_TW + c);
+                           vload8(0, b[c + 7] + k), bt + k * PK_TW + c);
 #endif
     for (; k < len; k++)
-        for (int c = 0; c < GEMM_TW; c++) bt[k * GEMM_TW + c] = b[c][k];
+        for (int c = 0; c < PK_TW; c++) bt[k * PK_TW + c] = b[c][k];
 }
 
 // out[m0.., n0..] = (first ? 0 : out) + A's rows m0.. (K range of len from a) x the panel.
 void ntp_tile(int M, int N, int m0, int n0, int len, const __global float *A, int lda,
               const float *bt, __global float *out, int ldc, int first) {
-    const __global float *a[GEMM_TM];
+    const __global float *a[PK_TM];
 #pragma unroll
-    for (int i = 0; i < GEMM_TM; i++) a[i] = A + (size_t)min(m0 + i, M - 1) * lda;
-    VEC acc[GEMM_TM][GEMM_NV];
+    for (int i = 0; i < PK_TM; i++) a[i] = A + (size_t)min(m0 + i, M - 1) * lda;
+    VEC acc[PK_TM][PK_NV];
 #pragma unroll
-    for (int i = 0; i < GEMM_TM; i++)
+    for (int i = 0; i < PK_TM; i++)
 #pragma unroll
-        for (int v = 0; v < GEMM_NV; v++) acc[i][v] = 0.0f;
+        for (int v = 0; v < PK_NV; v++) acc[i][v] = 0.0f;
     for (int k = 0; k < len; k++) {
-        VEC bv[GEMM_NV];
+        VEC bv[PK_NV];
 #pragma unroll
-        for (int v = 0; v < GEMM_NV; v++) bv[v] = VLOAD(v, bt + k * GEMM_TW);
+        for (int v = 0; v < PK_NV; v++) bv[v] = VLOAD(v, bt + k * PK_TW);
 #pragma unroll
-        for (int i = 0; i < GEMM_TM; i++) {
+        for (int i = 0; i < PK_TM; i++) {
             VEC av = (VEC)(a[i][k]);
 #pragma unroll
-            for (int v = 0; v < GEMM_NV; v++) acc[i][v] = fma(av, bv[v], acc[i][v]);
+            for (int v = 0; v < PK_NV; v++) acc[i][v] = fma(av, bv[v], acc[i][v]);
         }
     }
-    if (m0 + GEMM_TM <= M && n0 + GEMM_TW <= N) {
+    if (m0 + PK_TM <= M && n0 + PK_TW <= N) {
 #pragma unroll
-        for (int i = 0; i < GEMM_TM; i++) {
+        for (int i = 0; i < PK_TM; i++) {
             __global float *row = out + (size_t)(m0 + i) * ldc + n0;
 #pragma unroll
-            for (int v = 0; v < GEMM_NV; v++)
+            for (int v = 0; v < PK_NV; v++)
                 VSTORE(first ? acc[i][v] : acc[i][v] + VLOAD(v, row), v, row);
         }
         return;
     }
 #pragma unroll
-    for (int i = 0; i < GEMM_TM; i++) {
+    for (int i = 0; i < PK_TM; i++) {
         if (m0 + i >= M) break;
         __global float *row = out + (size_t)(m0 + i) * ldc + n0;
 #pragma unroll
-        for (int v = 0; v < GEMM_NV; v++) {
+        for (int v = 0; v < PK_NV; v++) {
             float tmp[GEMM_VW];
             VSTORE(acc[i][v], 0, tmp);
             for (int j = 0; j < GEMM_VW && n0 + v * GEMM_VW + j < N; j++)
@@ -370,19 +407,19 @@ __kernel void gemm_nt_packed(int M, int N, int K, int kc, int chunks, int pieces
                              __global float *out, ulong c_off, int ldc) {
     int g = get_global_id(0);
     if (g >= groups) return;
-    float bt[NTP_KC * GEMM_TW];
+    float bt[NTP_KC * PK_TW];
     out += c_off + g * c_group;
     int p0 = g * per_group, p1 = min(pieces, p0 + per_group);
     for (int p = p0; p < p1; p++) {
         int z = p / chunks, k0 = (p - z * chunks) * kc, len = min(K, k0 + kc) - k0;
         const __global float *a = A + a_off + z * a_batch + k0;
-        for (int n0 = 0; n0 < N; n0 += GEMM_TW) {
-            const __global float *b[GEMM_TW];
+        for (int n0 = 0; n0 < N; n0 += PK_TW) {
+            const __global float *b[PK_TW];
 #pragma unroll
-            for (int c = 0; c < GEMM_TW; c++)
+            for (int c = 0; c < PK_TW; c++)
                 b[c] = B + b_off + z * b_batch + (size_t)min(n0 + c, N - 1) * ldb + k0;
             ntp_pack(b, len, bt);
-            for (int m0 = 0; m0 < M; m0 += GEMM_TM)
+            for (int m0 = 0; m0 < M; m0 += PK_TM)
                 ntp_tile(M, N, m0, n0, len, a, lda, bt, out, ldc, p == p0);
         }
     }

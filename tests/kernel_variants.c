@@ -45,6 +45,15 @@ int main(void) {
                                       conv_variants[i][2], options, sizeof options);
             printf("conv_direct.cl|%s\n", options);
         }
+    /* The weight gradient's float16 tiles (nn/conv2d_dw.c, AVX-512): 64, 32 and 16 filters. */
+    static clcnn_context wide;
+    wide.vector_width = 16;
+    for (int filters = 64; filters >= 16; filters /= 2) {
+        char options[64];
+        clcnn_conv_geom g = {.K = filters};
+        clcnn_conv_dw_options(&wide, &g, options, sizeof options);
+        printf("conv_dw.cl|%s\n", options);
+    }
     /* The loss narrows its group to the classes (nn/loss.c): the seed's 10 take 16. */
     printf("loss.cl|-DRED_WG=16\n");
     return 0;

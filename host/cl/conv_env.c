@@ -29,10 +29,10 @@ static clcnn_status read_tile(clcnn_conv_env *c) {
     char end;
     int got = sscanf(e, "%d,%d,%d,%d,%d%c", &v[0], &v[1], &v[2], &v[3], &v[4], &end);
     if ((got != 4 && got != 5) || v[0] < 1 || v[0] > 16 || v[1] < 1 || v[1] > 4 || v[2] < 1 ||
-        v[2] > 8 || v[3] < 1 || v[3] > 8 || v[4] < 0)
+        v[2] > 8 || v[3] < 1 || v[3] > 16 || v[4] < 0)
         return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
                           "CLCNN_CONV_TILE='%s': expected tm,nv,wm,wr[,per] with tm 1-16, nv 1-4, "
-                          "wm and wr 1-8, per >= 0",
+                          "wm 1-8, wr 1-16, per >= 0",
                           e);
     memcpy(c->tile, v, sizeof v);
     return CLCNN_STATUS_OK;

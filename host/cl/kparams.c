@@ -110,38 +110,57 @@ void clcnn_gemm_tiled_options(const clcnn_gemm_tile *t, clcnn_gemm_kind kind, ch
 
 /* The build options of the own kernels' register tiles for a native vector width (floats): the
  * accumulators and the operands of a step must fit the SIMD register file. 16 (AVX-512, 32
- * registers): the kernel's defaults, 8 x 32 tiles and 4 x 4 dot products of float16; 8 (AVX2,
- * 16 registers): 6 x 16 tiles (12 accumulators, the BLIS Haswell kernel's shape) and 4 x 2 dot
- * products of float8 (8 x 32 tiles spill 16 of their 32 registers there, 3 x 4 dot products one
- * per step); 4 or less: the same shapes in float4. CLCNN_GEMM_OWN_TILE=TM,NV,VW,NT_TM,NT_TN,NT_VW overrides (for tuning). */
-clcnn_status clcnn_gemm_own_tiles(int vector_width, char *buf, size_t n, int tile[2], int nt_tile[2]) {
-    int t[6] = {8, 2, 16, 4, 4, 16};
+ * registers): the kernel's defaults, 5 x 64 tiles (20 accumulators, 4 loads + 5 broadcasts per 20
+ * FMAs) and 4 x 4 dot products of float16, measured on PoCL 3.1 on AVX-512 (process CPU time, issue
+ * 12) against the 8 x 32 tiles chosen before without such a machine: the seed's im2col products NN
+ * 17.3 -> 12.1 ms, TN 14.9 -> 12.5, dense 1's backward TN and NN 3.1 -> 2.4 each; 6 x 64 came
+ * within 5%, 4 x 64, 7 x 64, 6 x 48, 8 x 48, 12 x 32, 14 x 32 and 16 x 16 were slower, and 4 x 6,
+ * 6 x 4, 3 x 6 or 2 x 8 dot products no better. The packed NT products keep 8 x 32 tiles with a
+ * 32 KiB panel (AVX-512 cores have 48 KiB of L1): conv 2's im2col NT 15.1 -> 13.7 ms, dense 1's
+ * forward 13.2 -> 10.4 at batch 128 and 3.0 -> 2.4 at batch 32 against 8 x 32 with 16 KiB, where
+ * 5 x 64 with 16 KiB took 16.4, 15.9 and 3.1. 8 (AVX2, 16 registers): 6 x 16 tiles (12
+ * accumulators, the BLIS Haswell kernel's shape), packed ones too, with 16 KiB panels, and 4 x 2
+ * dot products of float8 (8 x 32 tiles spill 16 of their 32 registers there, 3 x 4 dot products one
+ * per step); 4 or less: the same shapes in float4.
+ * CLCNN_GEMM_OWN_TILE=TM,NV,VW,NT_TM,NT_TN,NT_VW[,PK_TM,PK_NV] overrides (for tuning; the packed
+ * tile is TM x NV when PK_TM,PK_NV are left out). */
+clcnn_status clcnn_gemm_own_tiles(int vector_width, char *buf, size_t n, int tile[2],
+                                  int nt_tile[2], int pk_tile[3]) {
+    int t[8] = {5, 4, 16, 4, 4, 16, 8, 2}, panel = 8192;
     if (vector_width < 16) {
         int vw = vector_width >= 8 ? 8 : 4;
-        int narrow[6] = {6, 2, vw, 4, 2, vw};
+        int narrow[8] = {6, 2, vw, 4, 2, vw, 6, 2};
         memcpy(t, narrow, sizeof t);
+        panel = 4096;
     }
     const char *env = getenv("CLCNN_GEMM_OWN_TILE");
     if (env && *env) {
         char tail;
-        if (sscanf(env, "%d,%d,%d,%d,%d,%d%c", &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &tail) != 6 ||
-            t[0] < 1 || t[0] > 16 || t[1] < 1 || t[1] > 8 || t[3] < 1 || t[3] > 8 || t[4] < 1 ||
-            t[4] > 8 || (t[2] != 4 && t[2] != 8 && t[2] != 16) ||
-            (t[5] != 4 && t[5] != 8 && t[5] != 16))
+        int got = sscanf(env, "%d,%d,%d,%d,%d,%d,%d,%d%c", &t[0], &t[1], &t[2], &t[3], &t[4],
+                         &t[5], &t[6], &t[7], &tail);
+        if (got == 6) t[6] = t[0], t[7] = t[1];
+        if ((got != 6 && got != 8) || t[0] < 1 || t[0] > 16 || t[1] < 1 || t[1] > 8 || t[3] < 1 ||
+            t[3] > 8 || t[4] < 1 || t[4] > 8 || (t[2] != 4 && t[2] != 8 && t[2] != 16) ||
+            (t[5] != 4 && t[5] != 8 && t[5] != 16) || t[6] < 1 || t[6] > 16 || t[7] < 1 ||
+            t[7] > 8)
             return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                              "CLCNN_GEMM_OWN_TILE='%s': expected TM,NV,VW,NT_TM,NT_TN,NT_VW "
-                              "(TM 1-16, NV and the NT tile 1-8, widths 4, 8 or 16)", env);
+                              "CLCNN_GEMM_OWN_TILE='%s': expected TM,NV,VW,NT_TM,NT_TN,NT_VW"
+                              "[,PK_TM,PK_NV] (TM and PK_TM 1-16, NV, PK_NV and the NT tile 1-8, "
+                              "widths 4, 8 or 16)", env);
     }
-    snprintf(buf, n, "-DGEMM_TM=%d -DGEMM_NV=%d -DGEMM_VW=%d -DNT_TM=%d -DNT_TN=%d -DNT_VW=%d",
-             t[0], t[1], t[2], t[3], t[4], t[5]);
+    snprintf(buf, n,
+             "-DGEMM_TM=%d -DGEMM_NV=%d -DGEMM_VW=%d -DNT_TM=%d -DNT_TN=%d -DNT_VW=%d -DPK_TM=%d "
+             "-DPK_NV=%d -DNTP_FLOATS=%d",
+             t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], panel);
     tile[0] = t[0], tile[1] = t[1] * t[2];
     nt_tile[0] = t[3], nt_tile[1] = t[4];
+    pk_tile[0] = t[6], pk_tile[1] = t[7] * t[2], pk_tile[2] = panel;
     return CLCNN_STATUS_OK;
 }
 
 clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n) {
-    int tile[2], nt_tile[2];
-    return clcnn_gemm_own_tiles(vector_width, buf, n, tile, nt_tile);
+    int tile[2], nt_tile[2], pk_tile[3];
+    return clcnn_gemm_own_tiles(vector_width, buf, n, tile, nt_tile, pk_tile);
 }
 
 clcnn_status clcnn_env_number(const char *name, double lo, double hi, int whole, double *out,
@@ -183,7 +202,7 @@ clcnn_status clcnn_gemm_own_load(clcnn_context *ctx) {
     clcnn_gemm_own *o = &ctx->own_gemm;
     CLCNN_TRY(vector_width_load(ctx));
     CLCNN_TRY(clcnn_gemm_own_tiles(ctx->vector_width, o->options, sizeof o->options, o->tile,
-                                   o->nt_tile));
+                                   o->nt_tile, o->pk_tile));
     o->nt_cache = 2.0 * 1048576.0;
     double v;
     int set;

@@ -63,6 +63,9 @@ clcnn_status clcnn_conv_direct_input(const clcnn_conv_geom *g, const clcnn_pass 
 
 /* Floats per example of region A the weight gradient (nn/conv2d_dw.c) needs. */
 size_t clcnn_conv_dw_workspace(const clcnn_conv_geom *g);
+/* conv_dw.cl's build options for a layer on this device ("" for the base build), into buf. */
+void clcnn_conv_dw_options(const clcnn_context *ctx, const clcnn_conv_geom *g, char *buf,
+                           size_t n);
 
 /* Winograd's forward and data gradient (the weight gradient runs direct or im2col). */
 clcnn_status clcnn_conv_winograd_forward(const clcnn_layer *l, const clcnn_pass *p);

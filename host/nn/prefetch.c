@@ -21,10 +21,11 @@ static void reduce_file(clcnn_context *ctx, const char *file) {
 /* conv_direct.cl's builds of a layer (and conv_dw.cl's, in backward): base = the base build (the
  * padding's, in backward), else the forward ones. */
 static void conv_builds(clcnn_context *ctx, const clcnn_layer *l, int base) {
-    char opts[3][128];
+    char opts[3][128], dw[64];
     clcnn_conv_geom g = clcnn_conv_geom_of(l);
     int n = clcnn_conv_direct_builds(ctx, &g, opts);
-    if (base && n) clcnn_program_prefetch(ctx, "conv_dw.cl", ""); /* nn/conv2d_dw.c's default */
+    clcnn_conv_dw_options(ctx, &g, dw, sizeof dw);
+    if (base && n) clcnn_program_prefetch(ctx, "conv_dw.cl", dw); /* nn/conv2d_dw.c's */
     for (int i = n - 1; i >= 0; i--)
         if ((i == 0) == base) clcnn_program_prefetch(ctx, "conv_direct.cl", opts[i]);
 }

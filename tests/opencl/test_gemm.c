@@ -110,6 +110,11 @@ static const shape shapes[] = {
     /* K = 1, a single element, and K cut into packed pieces whose length is not a multiple of 8. */
     {CLCNN_GEMM_NT_SUM, 7, 17, 1, 2, 1, 0}, {CLCNN_GEMM_NT_SUM, 1, 1, 1, 1, 0, 0},
     {CLCNN_GEMM_NT_SUM, 14, 33, 300, 2, 2, 1},
+    /* Outputs of over 2^20 floats without bias or ReLU, stored past the caches on CPUs
+     * (host/cl/gemm.c): rows of an odd width (some vector-aligned, some not) and of a multiple of
+     * every tile's width; then one with both, stored as usual. */
+    {CLCNN_GEMM_TN, 37, 28673, 5, 1, 0, 0}, {CLCNN_GEMM_NN, 11, 33024, 7, 3, 0, 0},
+    {CLCNN_GEMM_TN, 37, 28673, 5, 1, 2, 1},
 };
 
 /* Few and small, for Oclgrind: every kind, edges on every side of a tile. */
@@ -131,11 +136,13 @@ static int small(void) {
     return e && *e && strcmp(e, "0") != 0;
 }
 
-/* The own kernels' register tiles: each vector width's default and uneven ones, with NT products
- * cut along K into pieces summed in groups (a tiny cache budget cuts even the small shapes).
- * Under Oclgrind (CLCNN_TEST_SMALL) the small set only. */
+/* The own kernels' register tiles: each vector width's default and uneven ones (the packed NT
+ * product's own tile too: 48 and 8 columns), with NT products cut along K into pieces summed in
+ * groups (a tiny cache budget cuts even the small shapes). Under Oclgrind (CLCNN_TEST_SMALL) the
+ * small set only. */
 static const char *const own_tiles[] = {
-    "8,2,16,4,4,16", "6,2,8,3,4,8", "6,2,4,3,4,4", "5,3,4,2,3,4", "1,1,4,1,1,8",
+    "5,4,16,4,4,16,8,2", "8,2,16,4,4,16", "5,3,16,4,4,16,3,3", "6,2,8,3,4,8,5,1",
+    "6,2,8,3,4,8",       "6,2,4,3,4,4",   "5,3,4,2,3,4",       "1,1,4,1,1,8",
 };
 
 /* The own route on a context opened with the current environment (its tiles are read at open);
@@ -164,6 +171,13 @@ static void test_own(void **state) {
                            : sizeof shapes / sizeof shapes[0];
     size_t n_small = sizeof small_shapes / sizeof small_shapes[0];
     check_own_set(set, n_set);
+    /* Each width's default tiles, whatever this CPU's width (CLCNN_VECTOR_WIDTH, read at open). */
+    static const char *const widths[] = {"4", "8", "16"};
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        setenv("CLCNN_VECTOR_WIDTH", widths[w], 1);
+        check_own_set(set, n_set);
+    }
+    unsetenv("CLCNN_VECTOR_WIDTH");
     for (size_t t = 0; t < sizeof own_tiles / sizeof own_tiles[0]; t++) {
         setenv("CLCNN_GEMM_OWN_TILE", own_tiles[t], 1);
         check_own_set(set, n_set);
@@ -179,6 +193,7 @@ static void test_own_bad_overrides(void **state) {
     (void)state;
     static const char *const bad[][2] = {
         {"CLCNN_GEMM_OWN_TILE", "6,2,8"}, {"CLCNN_GEMM_OWN_TILE", "6,2,7,4,2,8"},
+        {"CLCNN_GEMM_OWN_TILE", "6,2,8,4,2,8,6"}, {"CLCNN_GEMM_OWN_TILE", "6,2,8,4,2,8,6,9"},
         {"CLCNN_GEMM_NT_CACHE", "2MiB"}, {"CLCNN_GEMM_NT_CACHE", "-5"},
         {"CLCNN_GEMM_NT", "fast"},
     };

@@ -434,8 +434,9 @@ static int vector_width(const char *value) {
 /* The direct stride-1 kernels (nn/conv2d_direct.c), forced for every phase; the cases they do
  * not fit (strides 2) run im2col. Each set also runs with batch 1, and with tiles whose sizes
  * divide nothing, some forward tiles along output rows and some along wide rows, and the weight
- * gradient summed in groups of 1 and 2 images; all of it in float16 and in float8 (the kernels'
- * two widths: AVX-512 devices' and the others'), whatever the device's own width. */
+ * gradient summed in groups of 1 and 2 images and in tiles of 4 vectors of filters (in float16,
+ * AVX-512's 64-filter tile: wider than every set's filters); all of it in float16 and in float8
+ * (the kernels' two widths: AVX-512 devices' and the others'), whatever the device's own width. */
 static int direct_teardown(void **state) {
     (void)state;
     conv_env("CLCNN_CONV_TILE", NULL); /* also after a failed assertion */
@@ -446,7 +447,7 @@ static int direct_teardown(void **state) {
 
 /* One width's runs. */
 static void direct_width(void) {
-    const char *tiles[] = {"", "5,1,3,5,1", "3,4,1,7,2"};
+    const char *tiles[] = {"", "5,1,3,5,1", "3,4,1,7,2", "4,3,4,5"};
     /* Under Oclgrind (small): each tile on one set (the second's tiles run along output rows
      * there), stride 1 only (strides 2 run im2col, which oclgrind_layers checks), so that the
      * run ends in minutes. */
