@@ -44,7 +44,7 @@ static clcnn_status own_kernel(clcnn_context *ctx, const char *name, cl_kernel *
 static clcnn_status own_launch(clcnn_context *ctx, cl_kernel k, const size_t *global,
                                const clcnn_arg *args, int n_args) {
     static const size_t one_tile[3] = {1, 1, 1};
-    if (strcmp(ctx->info.type, "CPU") == 0)
+    if (clcnn_is_cpu(ctx))
         return clcnn_launch_cpu_local(ctx, k, 3, global, one_tile, args, n_args);
     size_t local[3], rounded[3];
     size_t want = OWN_GROUPS_PER_UNIT * (size_t)(ctx->info.compute_units ? ctx->info.compute_units : 1);
@@ -74,7 +74,7 @@ static clcnn_status own_tile(clcnn_context *ctx, const clcnn_gemm_op *op) {
     int tm, tn;
     CLCNN_TRY(own_kernel(ctx, "gemm_tile", &k, &tm, &tn));
     int a_trans = op->kind == CLCNN_GEMM_TN;
-    int stream = clcnn_device_class_of(&ctx->info) == CLCNN_CLASS_CPU && !op->bias_mode &&
+    int stream = clcnn_is_cpu(ctx) && !op->bias_mode &&
                  !op->relu && (double)op->M * op->N * op->batch > OWN_STREAM_FLOATS;
     cl_ulong a_off = op->a_off, a_b = op->a_batch, b_off = op->b_off, b_b = op->b_batch;
     cl_ulong c_off = op->c_off, c_b = op->c_batch;

@@ -38,6 +38,10 @@ clcnn_device_class clcnn_device_class_of(const clcnn_device_info *info) {
     return CLCNN_CLASS_GPU;
 }
 
+int clcnn_is_cpu(const clcnn_context *ctx) {
+    return clcnn_device_class_of(&ctx->info) == CLCNN_CLASS_CPU;
+}
+
 const char *clcnn_device_class_name(clcnn_device_class c) { return class_names[c]; }
 
 clcnn_gemm_tile clcnn_gemm_tile_default(clcnn_device_class c) { return tile_defaults[c]; }
@@ -83,7 +87,7 @@ int clcnn_conv_items(const clcnn_context *ctx) {
     if (env && strcmp(env, "items") == 0) return 1;
     if (env && strcmp(env, "planes") == 0) return 0;
     if (ctx->tuned.has_conv_layout) return ctx->tuned.conv_items;
-    return clcnn_device_class_of(&ctx->info) != CLCNN_CLASS_CPU;
+    return !clcnn_is_cpu(ctx);
 }
 
 int clcnn_reduce_wg_default(clcnn_device_class c) {
@@ -211,7 +215,7 @@ clcnn_status clcnn_gemm_own_load(clcnn_context *ctx) {
     /* Packed panels run the NT products as outer products (the NN micro-kernel) on CPUs, where
      * the dot products peaked at 44-49% of a core; GPUs keep gemm_nt. A product narrower than
      * a panel (N = 9, 10) stays with the dot products, which waste no columns. */
-    o->nt_packed = clcnn_device_class_of(&ctx->info) == CLCNN_CLASS_CPU ? 2 : 0;
+    o->nt_packed = clcnn_is_cpu(ctx) ? 2 : 0;
     const char *nt = getenv("CLCNN_GEMM_NT");
     if (nt && *nt) {
         if (strcmp(nt, "packed") != 0 && strcmp(nt, "dot") != 0)

@@ -15,6 +15,8 @@ typedef enum clcnn_device_class {
 } clcnn_device_class;
 
 clcnn_device_class clcnn_device_class_of(const clcnn_device_info *info);
+/* Whether ctx's device is a CPU (the CPU-shaped kernels, launches and routes): the one test. */
+int clcnn_is_cpu(const clcnn_context *ctx);
 const char *clcnn_device_class_name(clcnn_device_class c);
 
 /* The class's default (the database's row). */

@@ -3,9 +3,9 @@
  * work-group and work-item limits), instead of leaving the driver to find a divisor (871,082
  * optimizer parameters only divide into work-groups of 1 or 2). The local sizes are powers of
  * two, so that a new shape reuses a kernel PoCL has already compiled for its local size. */
-#include <string.h>
 
 #include "cl.h"
+#include "kparams.h"
 
 /* A work-group of 256 fills a GPU's SIMD units several times over and gives PoCL enough
  * work-items to vectorize across. */
@@ -37,7 +37,7 @@ static size_t pick(size_t global, size_t cap) {
 
 static void spread_over_cores(const clcnn_context *ctx, int dims, const size_t *global,
                               size_t *local) {
-    if (strcmp(ctx->info.type, "CPU") != 0 || !ctx->info.compute_units) return;
+    if (!clcnn_is_cpu(ctx) || !ctx->info.compute_units) return;
     size_t want = (size_t)GROUPS_PER_CORE * ctx->info.compute_units;
     for (;;) {
         size_t groups = 1;
@@ -119,7 +119,7 @@ clcnn_status clcnn_launch_cpu_local(clcnn_context *ctx, cl_kernel kernel, int di
                                     const size_t *global, const size_t *cpu_local,
                                     const clcnn_arg *args, int n_args) {
     size_t rounded[3], items = 1;
-    int fits = strcmp(ctx->info.type, "CPU") == 0;
+    int fits = clcnn_is_cpu(ctx);
     for (int d = 0; d < dims; d++) {
         items *= cpu_local[d];
         fits = fits && (!ctx->max_items[d] || cpu_local[d] <= ctx->max_items[d]);

@@ -430,7 +430,7 @@ clcnn_status clcnn_conv_choose(clcnn_layer *l, const clcnn_pass *p, const char *
     /* A forced GEMM route means im2col; so does a GPU, for which the direct kernels (one long
      * vector loop per work-item) are not shaped. */
     if (!fits || l->route != CLCNN_ROUTE_AUTO || p->ctx->conv.gemm_route != CLCNN_ROUTE_AUTO ||
-        clcnn_device_class_of(&p->ctx->info) != CLCNN_CLASS_CPU)
+        !clcnn_is_cpu(p->ctx))
         return CLCNN_STATUS_OK;
     /* Winograd is not a candidate of the race on CPUs: timed alone it won conv 2's forward and
      * data gradient (12.6 against 14.0 ms, 15.8 against 20.5 at batch 32), but in the training
