@@ -31,9 +31,12 @@ int main(void) {
         }
     }
     for (int width = 4; width <= 16; width *= 2) {
-        char options[160];
-        if (clcnn_gemm_own_options(width, options, sizeof options) != CLCNN_STATUS_OK) return 1;
+        char options[160], streamed[160];
+        if (clcnn_gemm_own_options(width, 0, options, sizeof options) != CLCNN_STATUS_OK ||
+            clcnn_gemm_own_options(width, 1, streamed, sizeof streamed) != CLCNN_STATUS_OK)
+            return 1;
         printf("gemm.cl|%s\n", options);
+        if (strcmp(streamed, options) != 0) printf("gemm.cl|%s\n", streamed); /* long panel */
     }
     /* The direct convolutions: any filter size, 3x3 unrolled, and conv_small for one channel,
      * in float8 and float16. */

@@ -42,6 +42,8 @@ typedef struct clcnn_gemm_own {
     int tile[2];       /* gemm_tile's work-item tile: output rows x columns */
     int nt_tile[2];    /* gemm_nt's */
     int pk_tile[3];    /* gemm_nt_packed's: rows x columns, and its panel's floats */
+    char options_streamed[160]; /* the same with the panel of products streamed from memory */
+    int pk_streamed;   /* that panel's floats */
     double nt_cache;   /* bytes of cache a piece of an NT product's rows may fill */
     int nt_packed;     /* NT products by gemm_nt_packed rather than gemm_nt: 0 never, 1 always,
                         * 2 where N fills a panel (the CPU default) */

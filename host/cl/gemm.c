@@ -21,9 +21,7 @@ static cl_mem bias_or_dummy(const clcnn_gemm_op *op) { return op->bias ? op->bia
 static clcnn_status own_kernel(clcnn_context *ctx, const char *name, cl_kernel *k, int *tile_m,
                                int *tile_n) {
     const clcnn_gemm_own *o = &ctx->own_gemm;
-    const int *t = strcmp(name, "gemm_nt") == 0          ? o->nt_tile
-                   : strcmp(name, "gemm_nt_packed") == 0 ? o->pk_tile
-                                                         : o->tile;
+    const int *t = strcmp(name, "gemm_nt") == 0 ? o->nt_tile : o->tile;
     *tile_m = t[0];
     *tile_n = t[1];
     return clcnn_kernel_get_variant(ctx, "gemm.cl", name, o->options, k);
@@ -190,18 +188,23 @@ static clcnn_status own_nt(clcnn_context *ctx, const clcnn_gemm_op *op) {
  * runs as C^T = B A^T: the smaller operand is the one packed, once per piece, and the larger
  * one's rows make the row tiles (dense 1's forward pass: 22 tiles of 128 weights per panel of
  * 16 images at batch 32, not 6 tiles of 36 rows for 8 panels of weights); the partial sums are
- * then C^T's, read transposed by the sum. */
+ * then C^T's, read transposed by the sum. A product whose batch item's rows (M + N of K floats)
+ * overflow the cache budget streams them from memory and takes the build with the longer panel
+ * (cl/kparams.c): longer runs along each row. */
 static clcnn_status own_nt_packed(clcnn_context *ctx, const clcnn_gemm_op *op) {
+    const clcnn_gemm_own *o = &ctx->own_gemm;
+    int streamed = ((double)op->M + op->N) * op->K * sizeof(float) > o->nt_cache;
     cl_kernel k;
-    int tm, tw;
-    CLCNN_TRY(own_kernel(ctx, "gemm_nt_packed", &k, &tm, &tw));
+    int tw = o->pk_tile[1], panel = streamed ? o->pk_streamed : o->pk_tile[2];
+    CLCNN_TRY(clcnn_kernel_get_variant(ctx, "gemm.cl", "gemm_nt_packed",
+                                       streamed ? o->options_streamed : o->options, &k));
     int swap = op->M < op->N;
     int M = swap ? op->N : op->M, N = swap ? op->M : op->N;
     cl_mem A = swap ? op->B : op->A, B = swap ? op->A : op->B;
     cl_ulong a_off = swap ? op->b_off : op->a_off, a_b = swap ? op->b_batch : op->a_batch;
     cl_ulong b_off = swap ? op->a_off : op->b_off, b_b = swap ? op->a_batch : op->b_batch;
     int lda = swap ? op->ldb : op->lda, ldb = swap ? op->lda : op->ldb;
-    int kmax = (ctx->own_gemm.pk_tile[2] / tw) & ~7;
+    int kmax = (panel / tw) & ~7;
     int chunks = (op->K + kmax - 1) / kmax;
     int kc = ((op->K + chunks - 1) / chunks + 7) & ~7;
     int pieces = chunks * op->batch;

@@ -126,11 +126,18 @@ void clcnn_gemm_tiled_options(const clcnn_gemm_tile *t, clcnn_gemm_kind kind, ch
  * accumulators, the BLIS Haswell kernel's shape), packed ones too, with 16 KiB panels, and 4 x 2
  * dot products of float8 (8 x 32 tiles spill 16 of their 32 registers there, 3 x 4 dot products one
  * per step); 4 or less: the same shapes in float4.
+ * Packed NT products whose operands stream from memory (dense 1's forward: 18.9 MB of weights)
+ * take a 96 KiB panel on AVX-512 instead (streamed): each row of both operands is then read in
+ * runs of 768 floats, not 256, which the prefetchers follow (the process CPU time of dense 1's
+ * forward at batch 32 2.15 -> 1.87 ms, at batch 128 7.8 -> 7.4; 64 KiB came between, 128 and
+ * 256 KiB gained 1% and 5% more, but a private array past ~110 KiB overflows amdgcn's 128 KiB
+ * stack frame in the portable-compile check), while the products whose operands stay in cache
+ * keep their panel in L1 (conv 2's im2col NT took 10-15% longer with 64 or 128 KiB).
  * CLCNN_GEMM_OWN_TILE=TM,NV,VW,NT_TM,NT_TN,NT_VW[,PK_TM,PK_NV] overrides (for tuning; the packed
  * tile is TM x NV when PK_TM,PK_NV are left out). */
-clcnn_status clcnn_gemm_own_tiles(int vector_width, char *buf, size_t n, int tile[2],
-                                  int nt_tile[2], int pk_tile[3]) {
-    int t[8] = {5, 4, 16, 4, 4, 16, 8, 2}, panel = 8192;
+clcnn_status clcnn_gemm_own_tiles(int vector_width, int streamed, char *buf, size_t n,
+                                  int tile[2], int nt_tile[2], int pk_tile[3]) {
+    int t[8] = {5, 4, 16, 4, 4, 16, 8, 2}, panel = streamed ? 24576 : 8192;
     if (vector_width < 16) {
         int vw = vector_width >= 8 ? 8 : 4;
         int narrow[8] = {6, 2, vw, 4, 2, vw, 6, 2};
@@ -162,9 +169,9 @@ clcnn_status clcnn_gemm_own_tiles(int vector_width, char *buf, size_t n, int til
     return CLCNN_STATUS_OK;
 }
 
-clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n) {
+clcnn_status clcnn_gemm_own_options(int vector_width, int streamed, char *buf, size_t n) {
     int tile[2], nt_tile[2], pk_tile[3];
-    return clcnn_gemm_own_tiles(vector_width, buf, n, tile, nt_tile, pk_tile);
+    return clcnn_gemm_own_tiles(vector_width, streamed, buf, n, tile, nt_tile, pk_tile);
 }
 
 clcnn_status clcnn_env_number(const char *name, double lo, double hi, int whole, double *out,
@@ -205,8 +212,12 @@ static clcnn_status vector_width_load(clcnn_context *ctx) {
 clcnn_status clcnn_gemm_own_load(clcnn_context *ctx) {
     clcnn_gemm_own *o = &ctx->own_gemm;
     CLCNN_TRY(vector_width_load(ctx));
-    CLCNN_TRY(clcnn_gemm_own_tiles(ctx->vector_width, o->options, sizeof o->options, o->tile,
+    CLCNN_TRY(clcnn_gemm_own_tiles(ctx->vector_width, 0, o->options, sizeof o->options, o->tile,
                                    o->nt_tile, o->pk_tile));
+    int tile[2], nt_tile[2], pk_tile[3];
+    CLCNN_TRY(clcnn_gemm_own_tiles(ctx->vector_width, 1, o->options_streamed,
+                                   sizeof o->options_streamed, tile, nt_tile, pk_tile));
+    o->pk_streamed = pk_tile[2];
     o->nt_cache = 2.0 * 1048576.0;
     double v;
     int set;

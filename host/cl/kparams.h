@@ -46,11 +46,13 @@ void clcnn_gemm_tiled_options(const clcnn_gemm_tile *t, clcnn_gemm_kind kind, ch
 /* The -D options of kernels/gemm.cl's register tiles (the own route) for a device whose native
  * vector width is vector_width floats (CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT);
  * CLCNN_GEMM_OWN_TILE=TM,NV,VW,NT_TM,NT_TN,NT_VW[,PK_TM,PK_NV] overrides. */
-clcnn_status clcnn_gemm_own_options(int vector_width, char *buf, size_t n);
+clcnn_status clcnn_gemm_own_options(int vector_width, int streamed, char *buf, size_t n);
 /* The same, also giving the work-item's tile (output rows x columns) of gemm_tile (NN/TN),
- * gemm_nt and gemm_nt_packed (with its panel's floats), for the launches. */
-clcnn_status clcnn_gemm_own_tiles(int vector_width, char *buf, size_t n, int tile[2],
-                                  int nt_tile[2], int pk_tile[3]);
+ * gemm_nt and gemm_nt_packed (with its panel's floats), for the launches. streamed 1: the
+ * packed NT products' build for operands that stream from memory (a longer panel on AVX-512,
+ * host/cl/kparams.c; the same options elsewhere). */
+clcnn_status clcnn_gemm_own_tiles(int vector_width, int streamed, char *buf, size_t n,
+                                  int tile[2], int nt_tile[2], int pk_tile[3]);
 /* ---- the parameters tune-kernels measured: CLCNN_CACHE_DIR/kparams/<device key>.txt, a cache
  * entry (core/cache_entry.c) keyed by the device key (device, driver, platform, clcnn version),
  * whose payload is "# note" then "gemm_tile a,b,c,d,e", "reduce_wg n", "conv_layout items|planes"

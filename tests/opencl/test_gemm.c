@@ -138,7 +138,8 @@ static int small(void) {
 
 /* The own kernels' register tiles: each vector width's default and uneven ones (the packed NT
  * product's own tile too: 48 and 8 columns), with NT products cut along K into pieces summed in
- * groups (a tiny cache budget cuts even the small shapes). Under Oclgrind (CLCNN_TEST_SMALL) the
+ * groups (a tiny cache budget cuts even the small shapes, and sends the packed ones to their
+ * build for operands streamed from memory: on width 16 a longer panel). Under Oclgrind (CLCNN_TEST_SMALL) the
  * small set only. */
 static const char *const own_tiles[] = {
     "5,4,16,4,4,16,8,2", "8,2,16,4,4,16", "5,3,16,4,4,16,3,3", "6,2,8,3,4,8,5,1",
