@@ -100,11 +100,19 @@ __kernel void wino_input(__global const float *x, ulong x_off, ulong x_batch, in
             ok[j] = col >= 0 && col < W;
         }
         int lanes = min(WI_VW, TW - tw);
+        // Tile rows overlap by two input rows: the last two of a tile row are the next one's first.
+        WI_VEC top[2][4];
+        wino_row(plane, H, W, -pt, w0, ok, top[0]);
+        wino_row(plane, H, W, 1 - pt, w0, ok, top[1]);
         for (int th = 0; th < TH; th++) {
             // d[i][j]: row i, column j of the tiles' 4 x 4 inputs, one tile per lane.
             WI_VEC d[4][4];
-            WI_UNROLL for (int i = 0; i < 4; i++)
-                wino_row(plane, H, W, 2 * th - pt + i, w0, ok, d[i]);
+            wino_row(plane, H, W, 2 * th - pt + 2, w0, ok, d[2]);
+            wino_row(plane, H, W, 2 * th - pt + 3, w0, ok, d[3]);
+            WI_UNROLL for (int j = 0; j < 4; j++) {
+                d[0][j] = top[0][j], d[1][j] = top[1][j];
+                top[0][j] = d[2][j], top[1][j] = d[3][j];
+            }
             WI_UNROLL for (int j = 0; j < 4; j++) {
                 WI_VEC t0 = d[0][j] - d[2][j], t1 = d[1][j] + d[2][j];
                 WI_VEC t2 = d[2][j] - d[1][j], t3 = d[1][j] - d[3][j];

@@ -77,9 +77,12 @@ void clcnn_conv_winograd_options(int vector_width, char *buf, size_t size) {
     snprintf(buf, size, "-DWI_VW=%d", vector_width >= 16 ? 16 : 8);
 }
 
+/* float16 on CPUs only: a GPU's work-item would hold the 16 float16 of a tile group in registers
+ * and spill (tests/kernels_check.py). */
 static clcnn_status transform_kernel(const clcnn_pass *p, const char *name, cl_kernel *k) {
     char options[32];
-    clcnn_conv_winograd_options(p->ctx->vector_width, options, sizeof options);
+    int width = clcnn_is_cpu(p->ctx) ? p->ctx->vector_width : 8;
+    clcnn_conv_winograd_options(width, options, sizeof options);
     return clcnn_kernel_get_variant(p->ctx, "winograd.cl", name, options, k);
 }
 
