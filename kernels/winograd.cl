@@ -58,8 +58,8 @@
 // the two scalars before them. The loads may reach 2 WI_VW + 2 floats past a row (the next row,
 // or past the last plane the buffer's slack); the masks ok[j] (column inside) zero those lanes.
 // Inlined: a call (PoCL leaves it one) passes d through memory.
-__attribute__((always_inline)) void wino_row(__global const float *plane, int H, int W, int h, int w0, const WI_IVEC ok[4],
-              WI_VEC d[4]) {
+__attribute__((always_inline)) void wino_row(__global const float *plane, int H, int W, int h,
+                                             int w0, const WI_IVEC ok[4], WI_VEC d[4]) {
     if (h < 0 || h >= H) {
         WI_UNROLL for (int j = 0; j < 4; j++) d[j] = (WI_VEC)(0.0f);
         return;
