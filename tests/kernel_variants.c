@@ -57,6 +57,12 @@ int main(void) {
         clcnn_conv_dw_options(&wide, &g, options, sizeof options);
         printf("conv_dw.cl|%s\n", options);
     }
+    /* Winograd's input and output transforms in float8 and float16 (nn/conv2d_winograd.c). */
+    for (int width = 8; width <= 16; width *= 2) {
+        char options[32];
+        clcnn_conv_winograd_options(width, options, sizeof options);
+        printf("winograd.cl|%s\n", options);
+    }
     /* The loss narrows its group to the classes (nn/loss.c): the seed's 10 take 16. */
     printf("loss.cl|-DRED_WG=16\n");
     return 0;

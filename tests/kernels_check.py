@@ -32,6 +32,9 @@ CL = ["-x", "cl", "-cl-std=CL1.2", "-Xclang", "-finclude-default-header"]
 # (products) or forced (the direct convolutions race on CPU-class devices only).
 CPU_ONLY = {"gemm_tile", "gemm_nt", "gemm_nt_packed", "conv_direct", "conv_dw", "conv_small",
             "conv_small_dw"}
+# Variants the host builds for CPUs only (their kernels also run on GPUs in another variant):
+# Winograd's float16 transforms (nn/conv2d_winograd.c).
+CPU_ONLY_VARIANTS = {"winograd.cl -DWI_VW=16"}
 
 
 def run(cmd):
@@ -173,7 +176,7 @@ def main():
                 regs, spill, stack = ptx.get(k, (None, None, None))
                 vgpr, vspill = amd.get(k, (None, None))
                 table.append((where, k, regs, spill, stack, vgpr, vspill))
-                if spill and k not in CPU_ONLY:
+                if spill and k not in CPU_ONLY and where not in CPU_ONLY_VARIANTS:
                     failures.append("%s: kernel %s spills %d bytes on sm_80 (%d registers)"
                                     % (where, k, spill, regs))
     fmt = "| %s | %s | %s | %s | %s | %s | %s |"

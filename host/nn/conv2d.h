@@ -32,6 +32,8 @@ clcnn_status clcnn_conv_small_filter(const clcnn_layer *l, const clcnn_pass *p, 
  * im2col's), and its floats of workspace per example (0 when it does not fit). */
 int clcnn_conv_winograd_fits(const clcnn_conv_geom *g);
 size_t clcnn_conv_winograd_workspace(const clcnn_conv_geom *g);
+/* The build options of kernels/winograd.cl's transforms for a device's native float width. */
+void clcnn_conv_winograd_options(int vector_width, char *buf, size_t size);
 
 /* The build options of kernels/conv_direct.cl with the default tile for a device of this native
  * float width (ctx->vector_width: 4, 8 or 16), for a c-channel kh x kw filter (c > 0:

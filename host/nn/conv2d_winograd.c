@@ -71,9 +71,24 @@ typedef struct chunk {
     cl_ulong nt;
 } chunk;
 
+/* The input and output transforms at the device's native float width (16 on AVX-512, else 8:
+ * kernels/winograd.cl's WI_VW), one tile per lane. */
+void clcnn_conv_winograd_options(int vector_width, char *buf, size_t size) {
+    snprintf(buf, size, "-DWI_VW=%d", vector_width >= 16 ? 16 : 8);
+}
+
+/* float16 on CPUs only: a GPU's work-item would hold the 16 float16 of a tile group in registers
+ * and spill (tests/kernels_check.py). */
+static clcnn_status transform_kernel(const clcnn_pass *p, const char *name, cl_kernel *k) {
+    char options[32];
+    int width = clcnn_is_cpu(p->ctx) ? p->ctx->vector_width : 8;
+    clcnn_conv_winograd_options(width, options, sizeof options);
+    return clcnn_kernel_get_variant(p->ctx, "winograd.cl", name, options, k);
+}
+
 static clcnn_status inputs(const clcnn_pass *p, const wino_conv *v, const chunk *c) {
     cl_kernel k;
-    CLCNN_TRY(clcnn_kernel_get(p->ctx, "winograd.cl", "wino_input", &k));
+    CLCNN_TRY(transform_kernel(p, "wino_input", &k));
     int th = (v->oh + 1) / 2, tw = (v->ow + 1) / 2;
     cl_ulong v_off = 0, x_off = v->x_off + (cl_ulong)c->first * v->x_batch;
     clcnn_arg args[] = {CLCNN_ARG(v->x),  CLCNN_ARG(x_off),    CLCNN_ARG(v->x_batch),
@@ -88,7 +103,7 @@ static clcnn_status inputs(const clcnn_pass *p, const wino_conv *v, const chunk 
 static clcnn_status outputs(const clcnn_pass *p, const wino_conv *v, const chunk *c,
                             cl_ulong m_off) {
     cl_kernel k;
-    CLCNN_TRY(clcnn_kernel_get(p->ctx, "winograd.cl", "wino_output", &k));
+    CLCNN_TRY(transform_kernel(p, "wino_output", &k));
     int th = (v->oh + 1) / 2, tw = (v->ow + 1) / 2, use_bias = v->bias != NULL;
     cl_mem bias = v->bias ? v->bias : v->y;
     cl_ulong y_off = (cl_ulong)c->first * v->y_batch;
