@@ -20,12 +20,10 @@
 #endif
 #define CD_LANES (CD_VW * CD_NV)
 // The vector type and its loads and stores at width CD_VW (float8, vload8, vstore8_n, ...).
-#define CD_CAT_(a, b) a##b
-#define CD_CAT(a, b) CD_CAT_(a, b)
-#define CD_VEC CD_CAT(float, CD_VW)
-#define CD_IVEC CD_CAT(int, CD_VW)
-#define CD_VLOAD CD_CAT(vload, CD_VW)
-#define CD_VSTORE CD_CAT(vstore, CD_VW)
+#define CD_VEC CLCNN_CAT(float, CD_VW)
+#define CD_IVEC CLCNN_CAT(int, CD_VW)
+#define CD_VLOAD CLCNN_CAT(vload, CD_VW)
+#define CD_VSTORE CLCNN_CAT(vstore, CD_VW)
 // (prelude.cl's vstore8_n / vstore16_n named whole: a pasted name came out as PoCL's
 // _cl_vstore16_n.)
 #if CD_VW == 16

@@ -24,11 +24,9 @@
 // The register tile is an array indexed by these loops: unrolled, it lives in registers (PoCL
 // does not unroll them on its own, and the arrays then stay in memory).
 #define DW_UNROLL __attribute__((opencl_unroll_hint))
-#define DW_CAT_(a, b) a##b
-#define DW_CAT(a, b) DW_CAT_(a, b)
-#define DW_VEC DW_CAT(float, DW_VW)
-#define DW_VLOAD DW_CAT(vload, DW_VW)
-#define DW_VSTORE DW_CAT(vstore, DW_VW)
+#define DW_VEC CLCNN_CAT(float, DW_VW)
+#define DW_VLOAD CLCNN_CAT(vload, DW_VW)
+#define DW_VSTORE CLCNN_CAT(vstore, DW_VW)
 
 // The 8 x 8 transpose of r[0..7] into c[0..7] (c[q].sl = r[l].sq) in three rounds of two-source
 // shuffles, AVX's unpack / shuffle / lane-permute pattern.

@@ -29,13 +29,11 @@
 #define NT_VW 16
 #endif
 
-#define GEMM_CAT_(a, b) a##b
-#define GEMM_CAT(a, b) GEMM_CAT_(a, b)
-#define VEC GEMM_CAT(float, GEMM_VW)
-#define VLOAD GEMM_CAT(vload, GEMM_VW)
-#define VSTORE GEMM_CAT(vstore, GEMM_VW)
-#define NTVEC GEMM_CAT(float, NT_VW)
-#define NTVLOAD GEMM_CAT(vload, NT_VW)
+#define VEC CLCNN_CAT(float, GEMM_VW)
+#define VLOAD CLCNN_CAT(vload, GEMM_VW)
+#define VSTORE CLCNN_CAT(vstore, GEMM_VW)
+#define NTVEC CLCNN_CAT(float, NT_VW)
+#define NTVLOAD CLCNN_CAT(vload, NT_VW)
 #define GEMM_TW (GEMM_NV * GEMM_VW) // the tile's width in columns
 
 // ---- C = op(A) * B, tile GEMM_TM x GEMM_TW ---------------------------------------------------

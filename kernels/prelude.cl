@@ -3,6 +3,11 @@
 #ifndef CLCNN_PRELUDE
 #define CLCNN_PRELUDE
 
+// Token pasting after expansion: CLCNN_CAT(float, W) is float8 when W is 8, the vector type,
+// loads and stores of a width given as a -D option (the register tiles' files).
+#define CLCNN_CAT_(a, b) a##b
+#define CLCNN_CAT(a, b) CLCNN_CAT_(a, b)
+
 // Sum of the 16 lanes of a vector.
 float hsum16(float16 v) {
     float8 a = v.lo + v.hi;

@@ -29,8 +29,12 @@ static int has_word(const char *text, const char *word) {
     return strstr(low, word) != NULL;
 }
 
+static int type_is_cpu(const clcnn_device_info *info) {
+    return strcmp(info->type, "CPU") == 0;
+}
+
 clcnn_device_class clcnn_device_class_of(const clcnn_device_info *info) {
-    if (strcmp(info->type, "CPU") == 0) return CLCNN_CLASS_CPU;
+    if (type_is_cpu(info)) return CLCNN_CLASS_CPU;
     if (has_word(info->vendor, "nvidia")) return CLCNN_CLASS_NVIDIA;
     if (has_word(info->vendor, "advanced micro devices") || has_word(info->vendor, "amd"))
         return CLCNN_CLASS_AMD;
@@ -38,8 +42,9 @@ clcnn_device_class clcnn_device_class_of(const clcnn_device_info *info) {
     return CLCNN_CLASS_GPU;
 }
 
+/* The device type alone, not the vendor names' search: launches ask this every time. */
 int clcnn_is_cpu(const clcnn_context *ctx) {
-    return clcnn_device_class_of(&ctx->info) == CLCNN_CLASS_CPU;
+    return type_is_cpu(&ctx->info);
 }
 
 const char *clcnn_device_class_name(clcnn_device_class c) { return class_names[c]; }
@@ -195,16 +200,14 @@ static clcnn_status vector_width_load(clcnn_context *ctx) {
     int set;
     CLCNN_TRY(clcnn_env_number("CLCNN_VECTOR_WIDTH", 1, 16, 1, &v, &set));
     cl_uint width = 16;
-    if (set) {
-        if (v != 4 && v != 8 && v != 16)
-            return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
-                              "CLCNN_VECTOR_WIDTH='%s': expected 4, 8 or 16",
-                              getenv("CLCNN_VECTOR_WIDTH"));
+    if (set && v != 4 && v != 8 && v != 16)
+        return clcnn_fail(CLCNN_STATUS_INVALID_ARGUMENT,
+                          "CLCNN_VECTOR_WIDTH='%s': expected 4, 8 or 16", getenv("CLCNN_VECTOR_WIDTH"));
+    if (set)
         width = (cl_uint)v;
-    } else if (!ctx->device || clGetDeviceInfo(ctx->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT,
-                                               sizeof width, &width, NULL) != CL_SUCCESS) {
+    else if (ctx->device && clGetDeviceInfo(ctx->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_FLOAT,
+                                            sizeof width, &width, NULL) != CL_SUCCESS)
         width = 16;
-    }
     ctx->vector_width = width >= 16 ? 16 : width >= 8 ? 8 : 4;
     return CLCNN_STATUS_OK;
 }

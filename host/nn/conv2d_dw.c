@@ -44,7 +44,7 @@ void clcnn_conv_dw_options(const clcnn_context *ctx, const clcnn_conv_geom *g, c
                            size_t n) {
     dw_tile t = tile_for(ctx, g);
     if (t.vw == 8 && !ctx->conv.tile[0])
-        snprintf(buf, n, "%s", "");
+        buf[0] = '\0';
     else
         snprintf(buf, n, "-DDW_VW=%d -DDW_WV=%d -DDW_WR=%d", t.vw, t.wv, t.wr);
 }
@@ -54,7 +54,6 @@ static clcnn_status dw_kernel(clcnn_context *ctx, const clcnn_conv_geom *g, cons
     char options[64];
     *t = tile_for(ctx, g);
     clcnn_conv_dw_options(ctx, g, options, sizeof options);
-    if (!options[0]) return clcnn_kernel_get(ctx, "conv_dw.cl", name, k);
     return clcnn_kernel_get_variant(ctx, "conv_dw.cl", name, options, k);
 }
 
