@@ -236,16 +236,19 @@ __kernel void conv_direct(int C, int M, int Hp, int Wp, int KH, int KW, int OH, 
 #ifdef CS_C
 // conv_small: conv_direct's sum for few taps (CS_C channels x CD_KH x CD_KW, at most 9: the first
 // layer of an image model, 1 channel x 3 x 3), where conv_direct's stores of a few outputs per
-// handful of FMAs cost more than the FMAs. A work-item takes one output row in vectors of CD_VW
-// (the last one ending at the row's end, overlapping the one before: its lanes store the same
-// values again), CS_NV vectors at a time, and runs every filter over them CS_TM at a time: per
-// tap, CS_NV input vectors (read from L1: the row's inputs are read again by every filter
-// group) and CS_TM weight broadcasts feed CS_TM x CS_NV FMA chains, then one whole-vector store
-// each. The inputs are not held in registers across filters: with the taps' 9 vectors beside 8
+// handful of FMAs cost more than the FMAs. A work-item takes `mg` filters of one image over the
+// whole output plane: CS_TM filters at a time, it walks the rows in vectors of CD_VW (a row's
+// last one ending at the row's end, overlapping the one before: its lanes store the same values
+// again), CS_NV vectors at a time: per tap, CS_NV input vectors (read from L1: the image's
+// planes, a few KiB, are read again by every filter group) and CS_TM weight broadcasts feed
+// CS_TM x CS_NV FMA chains, then one whole-vector store each. The work-item writes its filters'
+// planes from start to end (CS_TM streams): a work-item per output row (the first version) wrote
+// 104-byte pieces of 64 planes, neighbouring rows on the other core, and ran at 5 GB/s. The
+// inputs are not held in registers across filters: with the taps' 9 vectors beside 8
 // accumulators the tile spilled (16 vector registers). Rows narrower than CD_VW store lane by
 // lane (their loads may read up to CD_VW - 1 + KW - 1 floats past a plane: the buffer slack
 // covers it).
-// Launch: global (OH, n), local (1, 1).
+// Launch: global (ceil(M / mg), n), local (1, 1).
 #define CS_TAPS (CS_C * CD_KH * CD_KW)
 #ifndef CS_TM
 #define CS_TM 4
@@ -253,47 +256,54 @@ __kernel void conv_direct(int C, int M, int Hp, int Wp, int KH, int KW, int OH, 
 #ifndef CS_NV
 #define CS_NV 2
 #endif
-__kernel void conv_small(int M, int Hp, int Wp, int OH, int OW, __global const float *x,
+__kernel void conv_small(int M, int mg, int Hp, int Wp, int OH, int OW, __global const float *x,
                          ulong x_off, ulong x_batch, __global const float *w, ulong w_off,
                          int w_m, int w_c, int w_i, int w_j, __global float *y, ulong y_batch,
                          __global const float *bias, ulong bias_off, int use_bias, int relu) {
-    int oh = get_global_id(0);
+    int m_lo = get_global_id(0) * mg, m_hi = min(M, m_lo + mg);
     size_t z = get_global_id(1), P = (size_t)OH * OW, plane = (size_t)Hp * Wp;
-    __global const float *xr = x + x_off + z * x_batch + (size_t)oh * Wp;
-    __global float *yr = y + z * y_batch + (size_t)oh * OW;
+    __global const float *xz = x + x_off + z * x_batch;
+    __global float *yz = y + z * y_batch;
     w += w_off, bias += bias_off;
     int nvec = (OW + CD_VW - 1) / CD_VW, nl = min(CD_VW, OW);
-    for (int v0 = 0; v0 < nvec; v0 += CS_NV) {
-        // Vectors past the row's last compute that one again (stored twice, same values).
-        int ow[CS_NV];
-        CD_UNROLL for (int q = 0; q < CS_NV; q++) ow[q] = max(0, min(CD_VW * (v0 + q), OW - CD_VW));
-        for (int m0 = 0; m0 < M; m0 += CS_TM) {
-            // Filters past M read filter M-1 (in bounds); they are never stored.
-            __global const float *a[CS_TM];
-            CD_VEC acc[CS_TM][CS_NV];
-            CD_UNROLL for (int r = 0; r < CS_TM; r++) {
-                int m = min(m0 + r, M - 1);
-                a[r] = w + (size_t)m * w_m;
-                float b0 = use_bias ? bias[m] : 0.0f;
-                CD_UNROLL for (int q = 0; q < CS_NV; q++) acc[r][q] = (CD_VEC)b0;
-            }
-            CD_UNROLL for (int c = 0; c < CS_C; c++)
-                CD_UNROLL for (int i = 0; i < CD_KH; i++)
-                    CD_UNROLL for (int j = 0; j < CD_KW; j++) {
-                        CD_VEC in[CS_NV];
-                        CD_UNROLL for (int q = 0; q < CS_NV; q++)
-                            in[q] = CD_VLOAD(0, xr + c * plane + i * Wp + j + ow[q]);
-                        CD_UNROLL for (int r = 0; r < CS_TM; r++) {
-                            CD_VEC wv = (CD_VEC)(a[r][c * w_c + i * w_i + j * w_j]);
+    for (int m0 = m_lo; m0 < m_hi; m0 += CS_TM) {
+        // Filters past the group read its last filter (in bounds); they are never stored.
+        __global const float *a[CS_TM];
+        float b0[CS_TM];
+        CD_UNROLL for (int r = 0; r < CS_TM; r++) {
+            int m = min(m0 + r, m_hi - 1);
+            a[r] = w + (size_t)m * w_m;
+            b0[r] = use_bias ? bias[m] : 0.0f;
+        }
+        for (int oh = 0; oh < OH; oh++) {
+            __global const float *xr = xz + (size_t)oh * Wp;
+            __global float *yr = yz + (size_t)oh * OW;
+            for (int v0 = 0; v0 < nvec; v0 += CS_NV) {
+                // Vectors past the row's last compute that one again (stored twice, same values).
+                int ow[CS_NV];
+                CD_UNROLL for (int q = 0; q < CS_NV; q++)
+                    ow[q] = max(0, min(CD_VW * (v0 + q), OW - CD_VW));
+                CD_VEC acc[CS_TM][CS_NV];
+                CD_UNROLL for (int r = 0; r < CS_TM; r++)
+                    CD_UNROLL for (int q = 0; q < CS_NV; q++) acc[r][q] = (CD_VEC)b0[r];
+                CD_UNROLL for (int c = 0; c < CS_C; c++)
+                    CD_UNROLL for (int i = 0; i < CD_KH; i++)
+                        CD_UNROLL for (int j = 0; j < CD_KW; j++) {
+                            CD_VEC in[CS_NV];
                             CD_UNROLL for (int q = 0; q < CS_NV; q++)
-                                acc[r][q] = fma(wv, in[q], acc[r][q]);
+                                in[q] = CD_VLOAD(0, xr + c * plane + i * Wp + j + ow[q]);
+                            CD_UNROLL for (int r = 0; r < CS_TM; r++) {
+                                CD_VEC wv = (CD_VEC)(a[r][c * w_c + i * w_i + j * w_j]);
+                                CD_UNROLL for (int q = 0; q < CS_NV; q++)
+                                    acc[r][q] = fma(wv, in[q], acc[r][q]);
+                            }
                         }
+                for (int r = 0; r < CS_TM && m0 + r < m_hi; r++)
+                    CD_UNROLL for (int q = 0; q < CS_NV; q++) {
+                        CD_VEC o = relu ? fmax(acc[r][q], 0.0f) : acc[r][q];
+                        CD_VSTORE_N(o, nl, yr + (size_t)(m0 + r) * P + ow[q]);
                     }
-            for (int r = 0; r < CS_TM && m0 + r < M; r++)
-                CD_UNROLL for (int q = 0; q < CS_NV; q++) {
-                    CD_VEC o = relu ? fmax(acc[r][q], 0.0f) : acc[r][q];
-                    CD_VSTORE_N(o, nl, yr + (size_t)(m0 + r) * P + ow[q]);
-                }
+            }
         }
     }
 }
@@ -302,63 +312,98 @@ __kernel void conv_small(int M, int Hp, int Wp, int OH, int OW, __global const f
 // fused with the output gradient's ReLU mask and the bias gradient: one pass over dy (and y)
 // instead of relu_bias_grad's pass and then the product's. dy is the raw output gradient (when
 // relu, the work-item masks it by y > 0 and writes it back when write_dy: the data gradient
-// reads it). The work-item of filter m walks its dy planes once over the whole batch, adds each
-// vector of CD_VW outputs to the bias sum and FMAs it with the input under every tap (an image's
-// input, one plane per channel, stays in L1 while every filter reads it). dy, y: planes OH x OW
-// (M per image); x: padded planes Hp x Wp. A row's last vector, when OW is not a multiple of
-// CD_VW, starts at OW - CD_VW with the lanes the vector before summed zeroed; rows narrower than
-// CD_VW go lane by lane. dw: M x CS_TAPS at dw_off, the bias gradient M at db_off (use_bias).
-// Launch: global (M), local (1).
+// reads it). The work-item of filters m0 .. m0 + CS_DTM - 1 walks their dy planes once over the
+// whole batch, adds each vector of CD_VW outputs to the bias sums and FMAs it with the input under
+// every tap, each input vector loaded once for its CS_DTM filters (an image's input, one plane
+// per channel, stays in L1 while every filter reads it). CS_DTM is 2 with 32 vector registers
+// (AVX-512: 18 + 2 accumulators), else 1 (AVX2's 16). dy, y: planes OH x OW (M per image); x:
+// padded planes Hp x Wp. A row's last vector, when OW is not a multiple of CD_VW, starts at
+// OW - CD_VW with the lanes the vector before summed zeroed; rows narrower than CD_VW go lane by
+// lane. dw: M x CS_TAPS at dw_off, the bias gradient M at db_off (use_bias).
+// Launch: global (ceil(M / CS_DTM)), local (1).
+#ifndef CS_DTM
+#if CD_VW == 16
+#define CS_DTM 2
+#else
+#define CS_DTM 1
+#endif
+#endif
 __kernel void conv_small_dw(int M, int Hp, int Wp, int OH, int OW, int batch,
                             __global const float *x, ulong x_off, ulong x_batch,
                             __global const float *y, __global float *dy, int relu, int write_dy,
                             __global float *dw, ulong dw_off, ulong db_off, int use_bias) {
-    int m = get_global_id(0);
-    if (m >= M) return;
+    int m0 = get_global_id(0) * CS_DTM;
+    if (m0 >= M) return;
     size_t P = (size_t)OH * OW, plane = (size_t)Hp * Wp;
     int nv = OW >= CD_VW ? (OW + CD_VW - 1) / CD_VW : 0;
-    CD_VEC acc[CS_TAPS], bacc = 0.0f;
-    float tail[CS_TAPS], btail = 0.0f;
-    CD_UNROLL for (int t = 0; t < CS_TAPS; t++) acc[t] = 0.0f, tail[t] = 0.0f;
-    for (int z = 0; z < batch; z++)
+    // Filters past M read filter M - 1's planes; they neither write dy back nor store.
+    int mf[CS_DTM], wr[CS_DTM];
+    CD_UNROLL for (int r = 0; r < CS_DTM; r++) mf[r] = min(m0 + r, M - 1), wr[r] = m0 + r < M;
+    CD_VEC acc[CS_DTM][CS_TAPS], bacc[CS_DTM];
+    float tail[CS_DTM][CS_TAPS], btail[CS_DTM];
+    CD_UNROLL for (int r = 0; r < CS_DTM; r++) {
+        bacc[r] = 0.0f, btail[r] = 0.0f;
+        CD_UNROLL for (int t = 0; t < CS_TAPS; t++) acc[r][t] = 0.0f, tail[r][t] = 0.0f;
+    }
+    // Rows of at least CD_VW go by vectors only, narrower ones lane by lane: two loops, so that
+    // the vector loop's accumulators stay in registers (with the lane loop beside it in the same
+    // row, PoCL's LLVM moved some to the stack and back every row).
+    for (int z = 0; z < batch && nv; z++)
         for (int oh = 0; oh < OH; oh++) {
-            size_t row = ((size_t)z * M + m) * P + (size_t)oh * OW;
-            __global float *dr = dy + row;
-            __global const float *yr = y + row;
+            __global float *dr[CS_DTM];
+            __global const float *yr[CS_DTM];
+            CD_UNROLL for (int r = 0; r < CS_DTM; r++) {
+                size_t row = ((size_t)z * M + mf[r]) * P + (size_t)oh * OW;
+                dr[r] = dy + row, yr[r] = y + row;
+            }
             __global const float *xr = x + x_off + z * x_batch + (size_t)oh * Wp;
             for (int v = 0; v < nv; v++) {
                 int ow = min(CD_VW * v, OW - CD_VW);
-                CD_VEC d = CD_VLOAD(0, dr + ow);
-                if (relu) {
-                    d = select(d, (CD_VEC)0.0f, CD_VLOAD(0, yr + ow) <= 0.0f);
-                    if (write_dy) CD_VSTORE(d, 0, dr + ow);
+                CD_VEC d[CS_DTM];
+                CD_UNROLL for (int r = 0; r < CS_DTM; r++) {
+                    d[r] = CD_VLOAD(0, dr[r] + ow);
+                    if (relu) {
+                        d[r] = select(d[r], (CD_VEC)0.0f, CD_VLOAD(0, yr[r] + ow) <= 0.0f);
+                        if (write_dy && wr[r]) CD_VSTORE(d[r], 0, dr[r] + ow);
+                    }
+                    d[r] = select((CD_VEC)0.0f, d[r], CD_LANE_IDS >= (CD_IVEC)(CD_VW * v - ow));
+                    bacc[r] += d[r];
                 }
-                d = select((CD_VEC)0.0f, d, CD_LANE_IDS >= (CD_IVEC)(CD_VW * v - ow));
-                bacc += d;
                 CD_UNROLL for (int c = 0; c < CS_C; c++)
                     CD_UNROLL for (int i = 0; i < CD_KH; i++)
                         CD_UNROLL for (int j = 0; j < CD_KW; j++) {
                             int t = (c * CD_KH + i) * CD_KW + j;
-                            acc[t] = fma(d, CD_VLOAD(0, xr + c * plane + i * Wp + j + ow), acc[t]);
-                        }
-            }
-            for (int ow = nv ? OW : 0; ow < OW; ow++) {
-                float d = dr[ow];
-                if (relu && yr[ow] <= 0.0f) {
-                    d = 0.0f;
-                    if (write_dy) dr[ow] = 0.0f;
-                }
-                btail += d;
-                CD_UNROLL for (int c = 0; c < CS_C; c++)
-                    CD_UNROLL for (int i = 0; i < CD_KH; i++)
-                        CD_UNROLL for (int j = 0; j < CD_KW; j++) {
-                            int t = (c * CD_KH + i) * CD_KW + j;
-                            tail[t] = fma(d, xr[c * plane + i * Wp + j + ow], tail[t]);
+                            CD_VEC xv = CD_VLOAD(0, xr + c * plane + i * Wp + j + ow);
+                            CD_UNROLL for (int r = 0; r < CS_DTM; r++)
+                                acc[r][t] = fma(d[r], xv, acc[r][t]);
                         }
             }
         }
-    CD_UNROLL for (int t = 0; t < CS_TAPS; t++)
-        dw[dw_off + (size_t)m * CS_TAPS + t] = cd_hsum(acc[t]) + tail[t];
-    if (use_bias) dw[db_off + m] = cd_hsum(bacc) + btail;
+    for (int z = 0; z < batch && !nv; z++)
+        for (int oh = 0; oh < OH; oh++) {
+            __global const float *xr = x + x_off + z * x_batch + (size_t)oh * Wp;
+            for (int ow = 0; ow < OW; ow++)
+                CD_UNROLL for (int r = 0; r < CS_DTM; r++) {
+                    size_t at = ((size_t)z * M + mf[r]) * P + (size_t)oh * OW + ow;
+                    float d = dy[at];
+                    if (relu && y[at] <= 0.0f) {
+                        d = 0.0f;
+                        if (write_dy && wr[r]) dy[at] = 0.0f;
+                    }
+                    btail[r] += d;
+                    CD_UNROLL for (int c = 0; c < CS_C; c++)
+                        CD_UNROLL for (int i = 0; i < CD_KH; i++)
+                            CD_UNROLL for (int j = 0; j < CD_KW; j++) {
+                                int t = (c * CD_KH + i) * CD_KW + j;
+                                tail[r][t] = fma(d, xr[c * plane + i * Wp + j + ow], tail[r][t]);
+                            }
+                }
+        }
+    CD_UNROLL for (int r = 0; r < CS_DTM; r++) {
+        if (!wr[r]) continue;
+        CD_UNROLL for (int t = 0; t < CS_TAPS; t++)
+            dw[dw_off + (size_t)(m0 + r) * CS_TAPS + t] = cd_hsum(acc[r][t]) + tail[r][t];
+        if (use_bias) dw[db_off + m0 + r] = cd_hsum(bacc[r]) + btail[r];
+    }
 }
 #endif

@@ -137,17 +137,19 @@ static clcnn_status small(clcnn_context *ctx, int n, int C, int M, int Hp, int W
     cl_kernel k;
     CLCNN_TRY(kernel(ctx, "conv_small", C, KH, KW, &t, &k));
     int OH = Hp - KH + 1, OW = Wp - KW + 1, use_bias = bias != NULL;
+    /* Filters per work-item: a quarter of them in whole tiles (conv_small's CS_TM = 4). */
+    int tm = 4, groups = 4, mg = ((M + groups - 1) / groups + tm - 1) / tm * tm;
     cl_ulong xo = x_off, x_b = (cl_ulong)C * Hp * Wp, y_b = (cl_ulong)M * OH * OW;
     cl_ulong b_off = bias_off;
     cl_mem b = bias ? bias : y;
     clcnn_arg args[] = {
-        CLCNN_ARG(M),       CLCNN_ARG(Hp),      CLCNN_ARG(Wp),       CLCNN_ARG(OH),
+        CLCNN_ARG(M),       CLCNN_ARG(mg),      CLCNN_ARG(Hp),       CLCNN_ARG(Wp),       CLCNN_ARG(OH),
         CLCNN_ARG(OW),      CLCNN_ARG(x),       CLCNN_ARG(xo),       CLCNN_ARG(x_b),
         CLCNN_ARG(w->buf),  CLCNN_ARG(w->off),  CLCNN_ARG(w->s[0]),  CLCNN_ARG(w->s[1]),
         CLCNN_ARG(w->s[2]), CLCNN_ARG(w->s[3]), CLCNN_ARG(y),        CLCNN_ARG(y_b),
         CLCNN_ARG(b),       CLCNN_ARG(b_off),   CLCNN_ARG(use_bias), CLCNN_ARG(relu),
     };
-    size_t global[2] = {(size_t)OH, (size_t)n}, local[2] = {1, 1};
+    size_t global[2] = {(size_t)(M + mg - 1) / mg, (size_t)n}, local[2] = {1, 1};
     return clcnn_launch(ctx, k, 2, global, local, args, (int)(sizeof args / sizeof args[0]));
 }
 
@@ -261,7 +263,8 @@ clcnn_status clcnn_conv_small_filter(const clcnn_layer *l, const clcnn_pass *p, 
     };
     double outputs = (double)p->n * g->K * g->P;
     clcnn_profile_bytes(p->ctx, 4.0 * (outputs * (1 + relu + write_dy) + (double)p->n * x_b));
-    size_t global[1] = {(size_t)g->K}, local[1] = {1};
+    int dtm = t.vw == 16 ? 2 : 1; /* filters per work-item: the kernel's CS_DTM for CD_VW */
+    size_t global[1] = {(size_t)(g->K + dtm - 1) / dtm}, local[1] = {1};
     return clcnn_launch(p->ctx, k, 1, global, local, args, (int)(sizeof args / sizeof args[0]));
 }
 
