@@ -315,18 +315,14 @@ __kernel void conv_small(int M, int mg, int Hp, int Wp, int OH, int OW, __global
 // reads it). The work-item of filters m0 .. m0 + CS_DTM - 1 walks their dy planes once over the
 // whole batch, adds each vector of CD_VW outputs to the bias sums and FMAs it with the input under
 // every tap, each input vector loaded once for its CS_DTM filters (an image's input, one plane
-// per channel, stays in L1 while every filter reads it). CS_DTM is 2 with 32 vector registers
-// (AVX-512: 18 + 2 accumulators), else 1 (AVX2's 16). dy, y: planes OH x OW (M per image); x:
+// per channel, stays in L1 while every filter reads it). CS_DTM: the host's build option, which
+// its launch divides the filters by (2 with 32 vector registers, else 1: nn/conv2d_direct.c). dy, y: planes OH x OW (M per image); x:
 // padded planes Hp x Wp. A row's last vector, when OW is not a multiple of CD_VW, starts at
 // OW - CD_VW with the lanes the vector before summed zeroed; rows narrower than CD_VW go lane by
 // lane. dw: M x CS_TAPS at dw_off, the bias gradient M at db_off (use_bias).
 // Launch: global (ceil(M / CS_DTM)), local (1).
 #ifndef CS_DTM
-#if CD_VW == 16
-#define CS_DTM 2
-#else
 #define CS_DTM 1
-#endif
 #endif
 __kernel void conv_small_dw(int M, int Hp, int Wp, int OH, int OW, int batch,
                             __global const float *x, ulong x_off, ulong x_batch,

@@ -72,6 +72,13 @@ static direct_tile tile_for(const clcnn_context *ctx) {
     return t;
 }
 
+/* conv_small_dw's filters per work-item (its CS_DTM): two where the device has 32 vector
+ * registers (float16: 18 + 2 accumulators), else one (AVX2's 16). The build and the launch both
+ * take it from here. */
+static int small_dw_filters(const direct_tile *t) {
+    return t->vw >= 16 ? 2 : 1;
+}
+
 /* kh x kw: the filter size the variant is built for (unrolled taps, measured ~10% faster for
  * 3x3), or 0 x 0 for any; c > 0: conv_small's channels. */
 static void options_for(const direct_tile *t, int c, int kh, int kw, char *buf, size_t size) {
@@ -79,7 +86,8 @@ static void options_for(const direct_tile *t, int c, int kh, int kw, char *buf, 
     if (n < 0 || (size_t)n >= size) return;
     if (kh > 0 && kh <= 5 && kw > 0 && kw <= 5)
         n += snprintf(buf + n, size - (size_t)n, " -DCD_KH=%d -DCD_KW=%d", kh, kw);
-    if (c > 0 && (size_t)n < size) snprintf(buf + n, size - (size_t)n, " -DCS_C=%d", c);
+    if (c > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, " -DCS_C=%d -DCS_DTM=%d", c, small_dw_filters(t));
 }
 
 void clcnn_conv_direct_options(int vector_width, int c, int kh, int kw, char *buf, size_t size) {
@@ -263,7 +271,7 @@ clcnn_status clcnn_conv_small_filter(const clcnn_layer *l, const clcnn_pass *p, 
     };
     double outputs = (double)p->n * g->K * g->P;
     clcnn_profile_bytes(p->ctx, 4.0 * (outputs * (1 + relu + write_dy) + (double)p->n * x_b));
-    int dtm = t.vw == 16 ? 2 : 1; /* filters per work-item: the kernel's CS_DTM for CD_VW */
+    int dtm = small_dw_filters(&t);
     size_t global[1] = {(size_t)(g->K + dtm - 1) / dtm}, local[1] = {1};
     return clcnn_launch(p->ctx, k, 1, global, local, args, (int)(sizeof args / sizeof args[0]));
 }
